@@ -1,0 +1,219 @@
+"""History is evidence: every historical record names an actor and a reason.
+
+django-simple-history records a row for each ``save()`` and ``delete()``, but
+it silently records nothing for ``QuerySet.update()``, ``bulk_create()``,
+``bulk_update()`` and raw SQL, and it happily stores ``None`` as the user.
+This module closes those holes:
+
+* ``acting_as(actor, reason)`` sets who is acting (and why) for everything in
+  the block. Requests get the logged-in user (simple-history's middleware) and
+  a default reason; management commands and Celery tasks get a named *system
+  actor* (a deactivated user ``system:<name>``), never "unknown".
+* A ``pre_create_historical_record`` receiver fills in actor and reason from
+  that context and refuses to write a record that still has neither, or whose
+  values are unresolved expressions such as ``F()``.
+* ``HistoriedQuerySet`` refuses ``update``/``bulk_create``/``bulk_update``
+  unless called through the ``*_with_history`` helpers below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import IntegrityError, models, transaction
+from django.db.models.expressions import Combinable
+from simple_history.signals import pre_create_historical_record
+from simple_history.utils import bulk_create_with_history as _sh_bulk_create
+from simple_history.utils import bulk_update_with_history as _sh_bulk_update
+
+
+class HistoryBypassError(RuntimeError):
+    """A write would change a historied model without leaving history."""
+
+
+class UnknownActorError(RuntimeError):
+    """A historical record would be written without an actor or a reason."""
+
+
+_actor = contextvars.ContextVar("history_actor", default=None)
+_reason = contextvars.ContextVar("history_reason", default=None)
+_bulk_allowed = contextvars.ContextVar("history_bulk_allowed", default=False)
+
+
+@contextlib.contextmanager
+def acting_as(actor, reason: str | None = None):
+    """Attribute every history record written in this block to ``actor``.
+
+    ``actor`` is a user, or a string naming a system actor (``"sweep"`` becomes
+    the user ``system:sweep``). ``reason`` is the default change reason for
+    records that were not given one explicitly.
+    """
+    actor_token = _actor.set(actor)
+    reason_token = _reason.set(reason)
+    try:
+        yield
+    finally:
+        _actor.reset(actor_token)
+        _reason.reset(reason_token)
+
+
+def current_actor():
+    actor = _actor.get()
+    if isinstance(actor, str):
+        actor = system_actor(actor)
+    return actor
+
+
+def system_actor(name: str):
+    """The deactivated user that stands for a non-human actor, created on first use."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    username = f"system:{name}"
+    found = user_model.objects.filter(username=username).first()
+    if found is not None:
+        return found
+    user = user_model(username=username, is_active=False, is_system_actor=True)
+    user.set_unusable_password()
+    user._history_user = user  # a system actor vouches for its own creation
+    user._change_reason = "system actor created on first use"
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # another process created it first
+        return user_model.objects.get(username=username)
+    return user
+
+
+def _has_expression(history_instance) -> bool:
+    return any(
+        isinstance(getattr(history_instance, field.attname, None), Combinable)
+        for field in history_instance._meta.concrete_fields
+    )
+
+
+def require_actor_and_reason(sender, history_instance, **kwargs):
+    """Fill actor and reason from the context; refuse a record that has neither."""
+    if history_instance.history_user_id is None and getattr(history_instance, "history_user", None) is None:
+        actor = current_actor()
+        if actor is None:
+            raise UnknownActorError(
+                f"refusing to write {sender.__name__} without an actor: "
+                "use a service with actor=..., or wrap the code in acting_as(...)"
+            )
+        history_instance.history_user = actor
+    if not history_instance.history_change_reason:
+        reason = _reason.get()
+        if not reason:
+            raise UnknownActorError(f"refusing to write {sender.__name__} without a change reason")
+        history_instance.history_change_reason = reason
+    if _has_expression(history_instance):
+        raise HistoryBypassError(
+            f"{sender.__name__}: F() or other expressions cannot be stored in history; "
+            "compute the value in Python and save it"
+        )
+
+
+pre_create_historical_record.connect(require_actor_and_reason, dispatch_uid="breachtrack.require_actor")
+
+
+@contextlib.contextmanager
+def _bulk_permitted():
+    token = _bulk_allowed.set(True)
+    try:
+        yield
+    finally:
+        _bulk_allowed.reset(token)
+
+
+def _refuse(method: str, model):
+    raise HistoryBypassError(
+        f"{model.__name__}.objects.{method}() writes no history; "
+        f"use breachtrack.history.{method}_with_history(...) or a service function"
+    )
+
+
+class HistoriedQuerySet(models.QuerySet):
+    """A queryset for models whose every change must leave history."""
+
+    def update(self, **kwargs):
+        if not _bulk_allowed.get():
+            _refuse("update", self.model)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if not _bulk_allowed.get():
+            _refuse("bulk_create", self.model)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, *args, **kwargs):
+        if not _bulk_allowed.get():
+            _refuse("bulk_update", self.model)
+        return super().bulk_update(objs, *args, **kwargs)
+
+
+class HistoriedManager(models.Manager.from_queryset(HistoriedQuerySet)):
+    pass
+
+
+class UserManager(DjangoUserManager.from_queryset(HistoriedQuerySet)):
+    pass
+
+
+def _require(actor, reason):
+    if actor is None or not reason:
+        raise UnknownActorError("bulk writes need an actor and a reason")
+
+
+def bulk_create_with_history(objs, model, *, actor, reason: str, batch_size: int = 1000):
+    """Create many rows and one historical record each, attributed to ``actor``."""
+    _require(actor, reason)
+    with _bulk_permitted():
+        return _sh_bulk_create(
+            objs, model, batch_size=batch_size, default_user=actor, default_change_reason=reason
+        )
+
+
+def bulk_update_with_history(objs, model, fields, *, actor, reason: str, batch_size: int = 1000):
+    """Update many rows and write one historical record each, attributed to ``actor``."""
+    _require(actor, reason)
+    with _bulk_permitted():
+        return _sh_bulk_update(
+            objs, model, fields, batch_size=batch_size, default_user=actor, default_change_reason=reason
+        )
+
+
+def update_with_history(queryset, *, actor, reason: str, **values):
+    """``queryset.update(**values)`` that also writes history: row by row, with save().
+
+    Used for small administrative sets only; it takes a row lock so that two
+    writers do not interleave.
+    """
+    _require(actor, reason)
+    changed = 0
+    with transaction.atomic():
+        for obj in queryset.select_for_update():
+            for name, value in values.items():
+                setattr(obj, name, value)
+            obj._history_user = actor
+            obj._change_reason = reason
+            obj.save(update_fields=list(values))
+            changed += 1
+    return changed
+
+
+def with_system_actor(name: str, reason: str):
+    """Decorator: run the function as the named system actor (tasks, commands)."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with acting_as(name, reason):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

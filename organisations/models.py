@@ -1,0 +1,170 @@
+"""Who uses BreachTrack and on whose behalf.
+
+* ``Organisation`` is a tenant: a legal entity whose privacy office keeps its
+  breach register here. Nothing of one organisation is ever shown to another.
+* ``Membership`` gives a user a role in one organisation.
+* ``Party`` is an organisation's own directory of legal entities that appear in
+  its incidents (itself, its processors, the controllers it serves). A party
+  belongs to exactly one tenant, so one tenant's directory never leaks.
+* ``Authority`` is shared reference data: supervisory authorities.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from breachtrack.history import HistoriedManager, UserManager
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class User(AbstractUser):
+    time_zone = models.CharField(
+        _("display time zone"),
+        max_length=64,
+        default="Europe/Amsterdam",
+        validators=[validate_time_zone],
+        help_text=_("Times are stored in UTC and shown in this zone."),
+    )
+    is_system_actor = models.BooleanField(
+        _("system actor"),
+        default=False,
+        help_text=_("A named non-human actor (task, command) that changes are attributed to."),
+    )
+
+    # last_login is bookkeeping, not evidence: logins belong in an access log.
+    history = HistoricalRecords(excluded_fields=["last_login", "password"])
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Users are deactivated, never deleted: their changes are evidence."))
+
+
+class Organisation(models.Model):
+    """A tenant: the legal entity that keeps its breach register in BreachTrack."""
+
+    name = models.CharField(_("name"), max_length=200)
+    country = CountryField(_("country"))
+    registration_number = models.CharField(
+        _("registration number"), max_length=64, blank=True, help_text=_("e.g. the Dutch KvK number")
+    )
+    address = models.TextField(_("address"), blank=True)
+    sector = models.CharField(_("sector"), max_length=120, blank=True)
+    dpo_name = models.CharField(_("DPO or contact point"), max_length=200, blank=True)
+    dpo_email = models.EmailField(_("DPO e-mail"), blank=True)
+    dpo_phone = models.CharField(_("DPO phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = HistoriedManager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    PRIVACY_OFFICER = "privacy_officer", _("Privacy officer (records and edits)")
+    LEGAL = "legal", _("Legal (reads everything including history, annotates)")
+    VIEWER = "viewer", _("Viewer (reads)")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("user"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("organisation")
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+    objects = HistoriedManager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_org")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organisation} ({self.get_role_display()})"
+
+
+class Party(models.Model):
+    """A legal entity in one organisation's directory: itself, a processor, a controller."""
+
+    owner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="parties", verbose_name=_("directory of")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    country = CountryField(_("country"), blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=64, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    is_self = models.BooleanField(
+        _("is the organisation itself"), default=False, help_text=_("This entry describes the owner itself.")
+    )
+
+    history = HistoricalRecords()
+    objects = HistoriedManager()
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner"], condition=Q(is_self=True), name="one_self_party_per_org"),
+            models.UniqueConstraint(fields=["owner", "name"], name="party_name_unique_per_org"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Authority(models.Model):
+    """A supervisory authority (GDPR Art. 51). Shared reference data, not tenant data."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True, help_text=_("e.g. nl-ap"))
+    name = models.CharField(_("name"), max_length=200)
+    country = CountryField(_("country"))
+    notification_url = models.URLField(_("notification form"), blank=True)
+
+    history = HistoricalRecords()
+    objects = HistoriedManager()
+
+    class Meta:
+        verbose_name = _("supervisory authority")
+        verbose_name_plural = _("supervisory authorities")
+        ordering = ["country", "name"]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,41 @@
+"""Scoping: every query a person makes is limited to their organisations.
+
+Each tenant-owned model's manager knows the lookup from the model to its owning
+organisation (``tenant_lookup``), so ``Model.objects.visible_to(user)`` is the
+one way views, the admin and services fetch rows on a person's behalf.
+"""
+
+from __future__ import annotations
+
+from breachtrack.history import HistoriedQuerySet
+
+
+def active_memberships(user):
+    from organisations.models import Membership
+
+    return Membership.objects.filter(user=user, is_active=True, user__is_active=True)
+
+
+def organisation_ids(user, roles=None):
+    """A subquery of the ids of the organisations ``user`` may see (with ``roles``)."""
+    memberships = active_memberships(user)
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return memberships.values("organisation_id")
+
+
+class TenantQuerySet(HistoriedQuerySet):
+    tenant_lookup = "organisation"
+
+    def visible_to(self, user, roles=None):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser and roles is None:
+            return self
+        return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
+
+
+def tenant_manager(lookup: str):
+    """A manager whose querysets scope by ``lookup`` (e.g. ``"incident__organisation"``)."""
+    queryset_class = type(f"TenantQuerySet_{lookup}", (TenantQuerySet,), {"tenant_lookup": lookup})
+    return queryset_class.as_manager()
