@@ -1,0 +1,142 @@
+"""The vocabulary of the register. Labels cite the article where one applies."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open: being investigated")
+    CONTAINED = "contained", _("Contained: follow-up under way")
+    CLOSED = "closed", _("Closed: register entry complete (Art. 33(5))")
+
+
+class Cause(models.TextChoices):
+    RANSOMWARE = "ransomware", _("Cyber attack: ransomware or extortion")
+    HACKING = "hacking", _("Cyber attack: hacking or intrusion")
+    PHISHING = "phishing", _("Phishing")
+    MALWARE = "malware", _("Malware")
+    LOST_OR_STOLEN = "lost_or_stolen", _("Lost or stolen device or paper")
+    MISDIRECTED = "misdirected", _("Personal data sent to the wrong recipient")
+    INTERNAL_ACCESS = "internal_access", _("Unauthorised access by staff")
+    PUBLICATION_ERROR = "publication_error", _("Personal data published by mistake")
+    SYSTEM_ERROR = "system_error", _("Software or configuration error")
+    OTHER = "other", _("Other")
+
+
+class DiscoveryMethod(models.TextChoices):
+    OWN_MONITORING = "own_monitoring", _("Own monitoring or staff")
+    PROCESSOR_NOTICE = "processor_notice", _("Told by a processor (Art. 33(2))")
+    THREAT_ACTOR = "threat_actor", _("Contact or publication by the attacker")
+    DATA_SUBJECT = "data_subject", _("Complaint or report by a data subject")
+    MEDIA = "media", _("Media or researcher")
+    AUTHORITY = "authority", _("Authority or police")
+    AUDIT = "audit", _("Audit")
+    OTHER = "other", _("Other")
+
+
+class DataCategory(models.TextChoices):
+    IDENTITY = "identity", _("Name, address, date of birth")
+    CONTACT = "contact", _("Contact details (e-mail, phone)")
+    NATIONAL_ID = "national_id", _("Citizen service number (BSN) or other national identifier (Art. 87)")
+    ID_DOCUMENT = "id_document", _("Identity documents")
+    FINANCIAL = "financial", _("Financial data")
+    CREDENTIALS = "credentials", _("Login credentials")
+    LOCATION = "location", _("Location data")
+    COMMUNICATIONS = "communications", _("Content of communications")
+    HEALTH = "health", _("Health data (Art. 9)")
+    GENETIC = "genetic", _("Genetic data (Art. 9)")
+    BIOMETRIC = "biometric", _("Biometric data for identification (Art. 9)")
+    ETHNIC_ORIGIN = "ethnic_origin", _("Racial or ethnic origin (Art. 9)")
+    POLITICAL = "political", _("Political opinions (Art. 9)")
+    BELIEFS = "beliefs", _("Religious or philosophical beliefs (Art. 9)")
+    TRADE_UNION = "trade_union", _("Trade-union membership (Art. 9)")
+    SEX_LIFE = "sex_life", _("Sex life or sexual orientation (Art. 9)")
+    CRIMINAL = "criminal", _("Criminal convictions and offences (Art. 10)")
+    OTHER = "other", _("Other")
+
+
+SPECIAL_CATEGORIES = frozenset(
+    {
+        DataCategory.HEALTH,
+        DataCategory.GENETIC,
+        DataCategory.BIOMETRIC,
+        DataCategory.ETHNIC_ORIGIN,
+        DataCategory.POLITICAL,
+        DataCategory.BELIEFS,
+        DataCategory.TRADE_UNION,
+        DataCategory.SEX_LIFE,
+    }
+)
+
+
+class DataSubjectCategory(models.TextChoices):
+    PATIENTS = "patients", _("Patients or screening participants")
+    CUSTOMERS = "customers", _("Customers")
+    EMPLOYEES = "employees", _("Employees")
+    CHILDREN = "children", _("Children")
+    STUDENTS = "students", _("Students")
+    CITIZENS = "citizens", _("Citizens")
+    MEMBERS = "members", _("Members")
+    USERS = "users", _("Users of a service or website")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.TextChoices):
+    """The AP's four-level severity scale (chapter 9 of its form)."""
+
+    LOW = "low", _("1 · Low")
+    MEDIUM = "medium", _("2 · Medium")
+    HIGH = "high", _("3 · High")
+    VERY_HIGH = "very_high", _("4 · Very high")
+
+
+class RiskLevel(models.TextChoices):
+    NONE = "none", _("Unlikely to result in a risk: register only (Art. 33(1))")
+    RISK = "risk", _("Risk: notify the authority (Art. 33(1))")
+    HIGH = "high", _("High risk: also inform data subjects (Art. 34(1))")
+
+
+class NotificationDecision(models.TextChoices):
+    UNDECIDED = "undecided", _("Not decided yet")
+    NOTIFY = "notify", _("Notify the supervisory authority (Art. 33(1))")
+    NOT_REQUIRED = "not_required", _("Not notified: unlikely to result in a risk (Art. 33(1), 33(5))")
+
+
+class PartyRole(models.TextChoices):
+    CONTROLLER = "controller", _("Controller (Art. 4(7))")
+    JOINT_CONTROLLER = "joint_controller", _("Joint controller (Art. 26)")
+    PROCESSOR = "processor", _("Processor (Art. 4(8))")
+    SUB_PROCESSOR = "sub_processor", _("Sub-processor (Art. 28(4))")
+
+
+CONTROLLER_ROLES = frozenset({PartyRole.CONTROLLER, PartyRole.JOINT_CONTROLLER})
+PROCESSOR_ROLES = frozenset({PartyRole.PROCESSOR, PartyRole.SUB_PROCESSOR})
+
+
+class AuthorityRole(models.TextChoices):
+    LEAD = "lead", _("Lead supervisory authority (Art. 56)")
+    CONCERNED = "concerned", _("Concerned supervisory authority (Art. 4(22))")
+
+
+class AwarenessSource(models.TextChoices):
+    OWN_DETECTION = "own_detection", _("Own detection or investigation")
+    PROCESSOR_NOTICE = "processor_notice", _("Notice from a processor (Art. 33(2))")
+    THREAT_ACTOR = "threat_actor", _("Attacker's contact or leak-site publication")
+    THIRD_PARTY = "third_party", _("Third party, researcher or media")
+    AUTHORITY = "authority", _("Authority or police")
+    DATA_SUBJECT = "data_subject", _("Data subject")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    LETTER = "letter", _("Letter")
+    PORTAL = "portal", _("Portal or ticket")
+    MEETING = "meeting", _("Meeting")
+    OTHER = "other", _("Other")
+
+
+class EstimateMeasure(models.TextChoices):
+    DATA_SUBJECTS = "data_subjects", _("Data subjects (Art. 33(3)(a))")
+    RECORDS = "records", _("Personal-data records (Art. 33(3)(a))")

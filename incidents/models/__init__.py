@@ -1,0 +1,16 @@
+"""The breach register, split by concern."""
+
+from incidents.models.facts import AffectedEstimate, AwarenessRecord
+from incidents.models.incident import TIME_FACTS, Incident
+from incidents.models.parties import IncidentAuthority, IncidentParty, ProcessingRelationship, ProcessorNotice
+
+__all__ = [
+    "TIME_FACTS",
+    "AffectedEstimate",
+    "AwarenessRecord",
+    "Incident",
+    "IncidentAuthority",
+    "IncidentParty",
+    "ProcessingRelationship",
+    "ProcessorNotice",
+]

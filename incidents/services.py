@@ -1,0 +1,288 @@
+"""Every change to the breach register goes through one of these functions.
+
+Each takes ``actor`` and ``reason`` as keyword-only arguments, checks the
+actor's role on the server, validates the whole row (and its neighbours where
+a rule spans rows) and writes in one transaction: a refused change leaves the
+database exactly as it was.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.choices import CONTROLLER_ROLES, AwarenessSource, Status
+from incidents.models import (
+    TIME_FACTS,
+    AffectedEstimate,
+    AwarenessRecord,
+    Incident,
+    IncidentAuthority,
+    IncidentParty,
+    ProcessingRelationship,
+    ProcessorNotice,
+)
+from organisations.services import authorise, require_reason, save_with_history
+
+# Fields a person may change through update_incident; everything else has its
+# own service (status) or never changes (organisation, reference).
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "is_confidentiality_breach",
+        "is_integrity_breach",
+        "is_availability_breach",
+        "cause",
+        "cause_detail",
+        "discovery_method",
+        "discovery_detail",
+        "description",
+        "is_ongoing",
+        "data_categories",
+        "data_subject_categories",
+        "data_subject_countries",
+        "is_data_encrypted",
+        "is_key_compromised",
+        "likely_consequences",
+        "severity",
+        "risk_level",
+        "risk_reasoning",
+        "measures_before",
+        "measures_containment",
+        "measures_mitigation",
+        "measures_planned",
+        "notification_decision",
+        "notification_reasoning",
+    }
+    | {f"{name}_at" for name in TIME_FACTS}
+    | {f"{name}_tz" for name in TIME_FACTS}
+)
+
+
+def _actor_zone(actor) -> str:
+    return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
+
+
+def _apply(obj, changes: dict, allowed, actor) -> list[str]:
+    """Set ``changes`` on ``obj``; give each new instant the zone it was entered in."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)}, code="not_editable")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    fields = list(changes)
+    for name in list(changes):
+        if name.endswith("_at") and f"{name[:-3]}_tz" in allowed and f"{name[:-3]}_tz" not in changes:
+            tz_field = f"{name[:-3]}_tz"
+            setattr(obj, tz_field, _actor_zone(actor) if changes[name] is not None else "")
+            fields.append(tz_field)
+    return fields
+
+
+def _next_reference(organisation, now) -> str:
+    year = now.year
+    count = Incident.objects.filter(organisation=organisation, reference__startswith=f"{year}-").count()
+    return f"{year}-{count + 1:04d}"
+
+
+@transaction.atomic
+def create_incident(*, organisation, title: str, actor, reason: str, now=None, **fields) -> Incident:
+    """Open a register entry. Only a title is needed: the rest can follow."""
+    authorise(actor, organisation)
+    now = now or timezone.now()
+    incident = Incident(organisation=organisation, title=title)
+    _apply(incident, fields, EDITABLE_FIELDS, actor)
+    for attempt in range(5):
+        incident.reference = _next_reference(organisation, now)
+        try:
+            with transaction.atomic():
+                return save_with_history(incident, actor=actor, reason=reason)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            incident.pk = None  # a concurrent create took the number: take the next
+    raise AssertionError("unreachable")
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _require_open(incident: Incident) -> None:
+    if incident.status == Status.CLOSED:
+        raise ValidationError(_("This incident is closed: reopen it (with a reason) before changing it."), code="closed")
+
+
+@transaction.atomic
+def update_incident(incident: Incident, *, actor, reason: str, **changes) -> Incident:
+    authorise(actor, incident.organisation)
+    locked = _lock(incident)
+    _require_open(locked)
+    fields = _apply(locked, changes, EDITABLE_FIELDS, actor)
+    save_with_history(locked, actor=actor, reason=reason, update_fields=fields + ["updated_at"])
+    return locked
+
+
+@transaction.atomic
+def change_status(incident: Incident, status: str, *, actor, reason: str) -> Incident:
+    """Move an incident through open → contained → closed (or reopen it).
+
+    Closing requires a register entry complete enough for Art. 33(5); the
+    missing items are returned as field errors.
+    """
+    authorise(actor, incident.organisation)
+    locked = _lock(incident)
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status.")}, code="invalid_choice")
+    if status == Status.CONTAINED and locked.contained_at is None:
+        raise ValidationError({"contained_at": _("Record when the breach was contained first.")}, code="required")
+    if status == Status.CLOSED:
+        gaps = locked.register_gaps()
+        if gaps:
+            errors: dict[str, list[str]] = {}
+            for field, message in gaps:
+                errors.setdefault(field, []).append(message)
+            raise ValidationError(errors, code="incomplete")
+    locked.status = status
+    save_with_history(locked, actor=actor, reason=reason, update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def add_party(incident: Incident, *, party, role: str, actor, reason: str, notes: str = "") -> IncidentParty:
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    return save_with_history(IncidentParty(incident=incident, party=party, role=role, notes=notes), actor=actor, reason=reason)
+
+
+@transaction.atomic
+def add_authority(incident: Incident, *, authority, role: str, actor, reason: str) -> IncidentAuthority:
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    return save_with_history(IncidentAuthority(incident=incident, authority=authority, role=role), actor=actor, reason=reason)
+
+
+@transaction.atomic
+def link_processor(
+    incident: Incident, *, processor: IncidentParty, controller: IncidentParty, actor, reason: str,
+    notice_target_hours: int = 24, agreement_reference: str = "",
+) -> ProcessingRelationship:
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    relationship = ProcessingRelationship(
+        incident=incident,
+        processor=processor,
+        controller=controller,
+        notice_target_hours=notice_target_hours,
+        agreement_reference=agreement_reference,
+    )
+    return save_with_history(relationship, actor=actor, reason=reason)
+
+
+AWARENESS_FIELDS = frozenset(
+    {"aware_at", "aware_tz", "source", "source_detail", "asserted_by", "evidence", "rationale"}
+)
+
+
+@transaction.atomic
+def record_awareness(incident: Incident, *, party: IncidentParty, actor, reason: str, **facts) -> AwarenessRecord:
+    """Record that ``party`` became aware of the breach (starts that party's clock)."""
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    record = AwarenessRecord(incident=incident, party=party, recorded_by=actor)
+    _apply(record, facts, AWARENESS_FIELDS, actor)
+    return save_with_history(record, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes) -> AwarenessRecord:
+    """Correct an awareness record; the old value stays in its history."""
+    authorise(actor, record.incident.organisation)
+    _require_open(record.incident)
+    record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
+    fields = _apply(record, changes, AWARENESS_FIELDS, actor)
+    return save_with_history(record, actor=actor, reason=reason, update_fields=fields)
+
+
+@transaction.atomic
+def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor, reason: str) -> AwarenessRecord:
+    """Withdraw a record that turned out wrong. It is kept, marked, never deleted."""
+    authorise(actor, record.incident.organisation)
+    _require_open(record.incident)
+    record.is_withdrawn = True
+    record.withdrawal_reason = withdrawal_reason
+    return save_with_history(record, actor=actor, reason=reason, update_fields=["is_withdrawn", "withdrawal_reason"])
+
+
+NOTICE_FIELDS = frozenset(
+    {"informed_at", "informed_tz", "channel", "informed_by", "received_by", "summary", "evidence"}
+)
+
+
+@transaction.atomic
+def record_processor_notice(relationship: ProcessingRelationship, *, actor, reason: str, **facts) -> ProcessorNotice:
+    """Record the processor informing a controller (Art. 33(2)).
+
+    The controller is, in principle, aware when its processor tells it (EDPB
+    Guidelines 9/2022), so the notice also records that controller's awareness
+    — linked to the notice, so the two never disagree.
+    """
+    incident = relationship.incident
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    notice = ProcessorNotice(relationship=relationship, recorded_by=actor)
+    _apply(notice, facts, NOTICE_FIELDS, actor)
+    save_with_history(notice, actor=actor, reason=reason)
+    processor_name = relationship.processor.party.name
+    awareness = AwarenessRecord(
+        incident=incident,
+        party=relationship.controller,
+        aware_at=notice.informed_at,
+        aware_tz=notice.informed_tz,
+        source=AwarenessSource.PROCESSOR_NOTICE,
+        source_detail=_("Informed by processor %(name)s via %(channel)s") % {"name": processor_name, "channel": notice.get_channel_display()},
+        asserted_by=notice.received_by,
+        evidence=notice.evidence,
+        rationale=_("A controller is in principle aware when its processor informs it (EDPB Guidelines 9/2022)."),
+        processor_notice=notice,
+        recorded_by=actor,
+    )
+    save_with_history(awareness, actor=actor, reason=reason)
+    return notice
+
+
+@transaction.atomic
+def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **changes) -> ProcessorNotice:
+    """Correct a notice; the controller awareness derived from it follows."""
+    incident = notice.relationship.incident
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    notice = ProcessorNotice.objects.select_for_update().get(pk=notice.pk)
+    fields = _apply(notice, changes, NOTICE_FIELDS, actor)
+    save_with_history(notice, actor=actor, reason=reason, update_fields=fields)
+    if {"informed_at", "informed_tz"} & set(fields):
+        awareness = notice.awareness_record
+        awareness.aware_at, awareness.aware_tz = notice.informed_at, notice.informed_tz
+        save_with_history(awareness, actor=actor, reason=reason, update_fields=["aware_at", "aware_tz"])
+    return notice
+
+
+ESTIMATE_FIELDS = frozenset(
+    {"measure", "low", "high", "is_approximate", "party", "known_at", "known_tz", "source", "note"}
+)
+
+
+@transaction.atomic
+def record_estimate(incident: Incident, *, actor, reason: str, **facts) -> AffectedEstimate:
+    """Add what is now known about the number of people or records affected."""
+    authorise(actor, incident.organisation)
+    _require_open(incident)
+    estimate = AffectedEstimate(incident=incident, recorded_by=actor)
+    _apply(estimate, facts, ESTIMATE_FIELDS, actor)
+    return save_with_history(estimate, actor=actor, reason=reason)
+
+
+def controllers(incident: Incident):
+    return incident.parties.filter(role__in=list(CONTROLLER_ROLES))
