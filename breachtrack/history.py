@@ -120,6 +120,50 @@ def require_actor_and_reason(sender, history_instance, **kwargs):
 pre_create_historical_record.connect(require_actor_and_reason, dispatch_uid="breachtrack.require_actor")
 
 
+def _is_historied(model) -> bool:
+    return getattr(model._meta, "simple_history_manager_attribute", None) is not None
+
+
+def _request_user():
+    from simple_history.models import HistoricalRecords
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def refuse_before_write(sender, instance, **kwargs):
+    """Refuse a historied write *before* it reaches the database.
+
+    The history receiver above runs after the row is written; checking here
+    too means a refused change leaves the row untouched as well.
+    """
+    if not _is_historied(sender) or getattr(instance, "skip_history_when_saving", False):
+        return
+    if kwargs.get("raw"):  # loaddata of fixtures: history is written by the loader's actor
+        return
+    has_actor = getattr(instance, "_history_user", None) is not None or _request_user() or _actor.get()
+    if not has_actor:
+        raise UnknownActorError(
+            f"refusing to write {sender.__name__} without an actor: "
+            "use a service with actor=..., or wrap the code in acting_as(...)"
+        )
+    if not (getattr(instance, "_change_reason", None) or _reason.get()):
+        raise UnknownActorError(f"refusing to write {sender.__name__} without a change reason")
+    expressions = [
+        field.name for field in sender._meta.concrete_fields if isinstance(getattr(instance, field.attname, None), Combinable)
+    ]
+    if expressions:
+        raise HistoryBypassError(
+            f"{sender.__name__}.{', '.join(expressions)}: F() or other expressions cannot be stored in history; "
+            "compute the value in Python and save it"
+        )
+
+
+models.signals.pre_save.connect(refuse_before_write, dispatch_uid="breachtrack.refuse_before_save")
+models.signals.pre_delete.connect(refuse_before_write, dispatch_uid="breachtrack.refuse_before_delete")
+
+
 @contextlib.contextmanager
 def _bulk_permitted():
     token = _bulk_allowed.set(True)
@@ -168,9 +212,17 @@ def _require(actor, reason):
         raise UnknownActorError("bulk writes need an actor and a reason")
 
 
+def _attribute(objs, actor, reason):
+    """Stamp each object: an attribute left by an earlier save must not be reused."""
+    for obj in objs:
+        obj._history_user = actor
+        obj._change_reason = reason
+
+
 def bulk_create_with_history(objs, model, *, actor, reason: str, batch_size: int = 1000):
     """Create many rows and one historical record each, attributed to ``actor``."""
     _require(actor, reason)
+    _attribute(objs, actor, reason)
     with _bulk_permitted():
         return _sh_bulk_create(
             objs, model, batch_size=batch_size, default_user=actor, default_change_reason=reason
@@ -180,6 +232,7 @@ def bulk_create_with_history(objs, model, *, actor, reason: str, batch_size: int
 def bulk_update_with_history(objs, model, fields, *, actor, reason: str, batch_size: int = 1000):
     """Update many rows and write one historical record each, attributed to ``actor``."""
     _require(actor, reason)
+    _attribute(objs, actor, reason)
     with _bulk_permitted():
         return _sh_bulk_update(
             objs, model, fields, batch_size=batch_size, default_user=actor, default_change_reason=reason
@@ -198,11 +251,28 @@ def update_with_history(queryset, *, actor, reason: str, **values):
         for obj in queryset.select_for_update():
             for name, value in values.items():
                 setattr(obj, name, value)
-            obj._history_user = actor
-            obj._change_reason = reason
-            obj.save(update_fields=list(values))
+            _attribute([obj], actor, reason)
+            try:
+                obj.save(update_fields=list(values))
+            finally:
+                _forget_attribution(obj)
             changed += 1
     return changed
+
+
+def _forget_attribution(obj) -> None:
+    for name in ("_history_user", "_change_reason"):
+        obj.__dict__.pop(name, None)
+
+
+def save_attributed(obj, *, actor, reason: str, update_fields=None) -> None:
+    """Save with this actor and reason for this save only (never left on the object)."""
+    _require(actor, reason)
+    _attribute([obj], actor, reason)
+    try:
+        obj.save(update_fields=update_fields)
+    finally:
+        _forget_attribution(obj)
 
 
 def with_system_actor(name: str, reason: str):

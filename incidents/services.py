@@ -107,19 +107,22 @@ def create_incident(*, organisation, title: str, actor, reason: str, now=None, *
 
 
 def _lock(incident: Incident) -> Incident:
+    """The incident row, locked until commit, so concurrent writers serialise on it."""
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
 
-def _require_open(incident: Incident) -> None:
-    if incident.status == Status.CLOSED:
+def _lock_open(incident: Incident) -> Incident:
+    """Lock the incident and refuse if it is closed (checked on the locked row, not a stale copy)."""
+    locked = _lock(incident)
+    if locked.status == Status.CLOSED:
         raise ValidationError(_("This incident is closed: reopen it (with a reason) before changing it."), code="closed")
+    return locked
 
 
 @transaction.atomic
 def update_incident(incident: Incident, *, actor, reason: str, **changes) -> Incident:
     authorise(actor, incident.organisation)
-    locked = _lock(incident)
-    _require_open(locked)
+    locked = _lock_open(incident)
     fields = _apply(locked, changes, EDITABLE_FIELDS, actor)
     save_with_history(locked, actor=actor, reason=reason, update_fields=fields + ["updated_at"])
     return locked
@@ -153,14 +156,14 @@ def change_status(incident: Incident, status: str, *, actor, reason: str) -> Inc
 @transaction.atomic
 def add_party(incident: Incident, *, party, role: str, actor, reason: str, notes: str = "") -> IncidentParty:
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     return save_with_history(IncidentParty(incident=incident, party=party, role=role, notes=notes), actor=actor, reason=reason)
 
 
 @transaction.atomic
 def add_authority(incident: Incident, *, authority, role: str, actor, reason: str) -> IncidentAuthority:
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     return save_with_history(IncidentAuthority(incident=incident, authority=authority, role=role), actor=actor, reason=reason)
 
 
@@ -170,7 +173,7 @@ def link_processor(
     notice_target_hours: int = 24, agreement_reference: str = "",
 ) -> ProcessingRelationship:
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     relationship = ProcessingRelationship(
         incident=incident,
         processor=processor,
@@ -190,7 +193,7 @@ AWARENESS_FIELDS = frozenset(
 def record_awareness(incident: Incident, *, party: IncidentParty, actor, reason: str, **facts) -> AwarenessRecord:
     """Record that ``party`` became aware of the breach (starts that party's clock)."""
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     record = AwarenessRecord(incident=incident, party=party, recorded_by=actor)
     _apply(record, facts, AWARENESS_FIELDS, actor)
     return save_with_history(record, actor=actor, reason=reason)
@@ -200,7 +203,7 @@ def record_awareness(incident: Incident, *, party: IncidentParty, actor, reason:
 def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes) -> AwarenessRecord:
     """Correct an awareness record; the old value stays in its history."""
     authorise(actor, record.incident.organisation)
-    _require_open(record.incident)
+    _lock_open(record.incident)
     record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
     fields = _apply(record, changes, AWARENESS_FIELDS, actor)
     return save_with_history(record, actor=actor, reason=reason, update_fields=fields)
@@ -210,7 +213,12 @@ def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes)
 def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor, reason: str) -> AwarenessRecord:
     """Withdraw a record that turned out wrong. It is kept, marked, never deleted."""
     authorise(actor, record.incident.organisation)
-    _require_open(record.incident)
+    _lock_open(record.incident)
+    record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
+    if record.processor_notice_id is not None:
+        raise ValidationError(
+            _("This awareness comes from a processor notice: correct the notice instead."), code="derived"
+        )
     record.is_withdrawn = True
     record.withdrawal_reason = withdrawal_reason
     return save_with_history(record, actor=actor, reason=reason, update_fields=["is_withdrawn", "withdrawal_reason"])
@@ -219,6 +227,27 @@ def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor
 NOTICE_FIELDS = frozenset(
     {"informed_at", "informed_tz", "channel", "informed_by", "received_by", "summary", "evidence"}
 )
+
+
+def _check_notice_time(notice: ProcessorNotice, relationship: ProcessingRelationship, incident: Incident) -> None:
+    """A notice cannot precede the breach, nor the processor's own awareness.
+
+    The controller's awareness is derived from the notice, so its rules are
+    checked here and reported on the notice's own field.
+    """
+    if notice.informed_at is None:
+        return
+    if incident.occurred_from_at and notice.informed_at < incident.occurred_from_at:
+        raise ValidationError({"informed_at": _("A controller cannot be informed before the breach started.")}, code="before_start")
+    processor_aware = (
+        relationship.processor.awareness_records.filter(is_withdrawn=False).order_by("aware_at").values_list("aware_at", flat=True).first()
+    )
+    if processor_aware is not None and notice.informed_at < processor_aware:
+        raise ValidationError(
+            {"informed_at": _("The processor cannot inform a controller before it was aware itself (%(aware)s).")
+             % {"aware": processor_aware.isoformat()}},
+            code="before_processor_awareness",
+        )
 
 
 @transaction.atomic
@@ -231,7 +260,7 @@ def record_processor_notice(relationship: ProcessingRelationship, *, actor, reas
     """
     incident = relationship.incident
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     notice = ProcessorNotice(relationship=relationship, recorded_by=actor)
     _apply(notice, facts, NOTICE_FIELDS, actor)
     save_with_history(notice, actor=actor, reason=reason)
@@ -258,7 +287,7 @@ def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **c
     """Correct a notice; the controller awareness derived from it follows."""
     incident = notice.relationship.incident
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     notice = ProcessorNotice.objects.select_for_update().get(pk=notice.pk)
     fields = _apply(notice, changes, NOTICE_FIELDS, actor)
     save_with_history(notice, actor=actor, reason=reason, update_fields=fields)
@@ -270,7 +299,7 @@ def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **c
 
 
 ESTIMATE_FIELDS = frozenset(
-    {"measure", "low", "high", "is_approximate", "party", "known_at", "known_tz", "source", "note"}
+    {"measure", "low", "high", "is_approximate", "is_at_least", "party", "known_at", "known_tz", "source", "note"}
 )
 
 
@@ -278,7 +307,7 @@ ESTIMATE_FIELDS = frozenset(
 def record_estimate(incident: Incident, *, actor, reason: str, **facts) -> AffectedEstimate:
     """Add what is now known about the number of people or records affected."""
     authorise(actor, incident.organisation)
-    _require_open(incident)
+    incident = _lock_open(incident)
     estimate = AffectedEstimate(incident=incident, recorded_by=actor)
     _apply(estimate, facts, ESTIMATE_FIELDS, actor)
     return save_with_history(estimate, actor=actor, reason=reason)

@@ -48,12 +48,16 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and set(update_fields) <= {"last_login"}:
+        # Logins save last_login, and may re-hash the password (a hasher
+        # upgrade) with no person acting: bookkeeping that history excludes
+        # anyway. Deliberate password changes go through set_user_password().
+        if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
             self.skip_history_when_saving = True
             try:
                 return super().save(*args, **kwargs)
@@ -84,6 +88,7 @@ class Organisation(models.Model):
     objects = HistoriedManager()
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
@@ -110,6 +115,7 @@ class Membership(models.Model):
     objects = HistoriedManager()
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_org")]
@@ -138,6 +144,7 @@ class Party(models.Model):
     objects = HistoriedManager()
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("party")
         verbose_name_plural = _("parties")
         ordering = ["name"]
@@ -162,6 +169,7 @@ class Authority(models.Model):
     objects = HistoriedManager()
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("supervisory authority")
         verbose_name_plural = _("supervisory authorities")
         ordering = ["country", "name"]

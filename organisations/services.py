@@ -6,9 +6,12 @@ runs in one transaction and leaves one historical record per row it changes.
 
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from breachtrack.history import save_attributed
 
 from organisations.models import Membership, Organisation, Party, Role, User
 
@@ -41,19 +44,17 @@ def authorise(actor, organisation, roles=EDIT_ROLES) -> None:
 
 def save_with_history(obj, *, actor, reason: str, update_fields=None, validate: bool = True):
     """Validate, then save ``obj`` with its historical record attributed to ``actor``."""
+    reason = require_reason(reason)
     if validate:
         obj.full_clean()
-    obj._history_user = actor
-    obj._change_reason = require_reason(reason)
-    obj.save(update_fields=update_fields)
+    save_attributed(obj, actor=actor, reason=reason, update_fields=update_fields)
     return obj
 
 
 @transaction.atomic
 def create_organisation(*, name: str, country: str, actor, reason: str, **fields) -> Organisation:
     """Create a tenant and its own entry in its party directory."""
-    if not (actor.is_superuser or getattr(actor, "is_system_actor", False)):
-        raise PermissionDenied(_("Only an administrator can create organisations."))
+    _require_administrator(actor)
     organisation = save_with_history(Organisation(name=name, country=country, **fields), actor=actor, reason=reason)
     save_with_history(
         Party(
@@ -72,10 +73,24 @@ def create_organisation(*, name: str, country: str, actor, reason: str, **fields
     return organisation
 
 
+USER_FIELDS = frozenset({"first_name", "last_name", "time_zone"})
+
+
+def _require_administrator(actor) -> None:
+    if actor is None or not (actor.is_superuser or getattr(actor, "is_system_actor", False)):
+        raise PermissionDenied(_("Only an administrator can manage users and organisations."))
+
+
 @transaction.atomic
 def create_user(*, username: str, email: str, password: str | None, actor, reason: str, **fields) -> User:
+    """Create a person's account. Privileges (superuser, system actor) are never set here."""
+    _require_administrator(actor)
+    unknown = set(fields) - USER_FIELDS
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
     user = User(username=username, email=email, **fields)
     if password:
+        validate_password(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -83,9 +98,19 @@ def create_user(*, username: str, email: str, password: str | None, actor, reaso
 
 
 @transaction.atomic
+def set_user_password(user: User, password: str, *, actor, reason: str) -> User:
+    """Set a password (validated). The hash is not history; the change and its reason are."""
+    if actor is None or (actor.pk != user.pk and not (actor.is_superuser or getattr(actor, "is_system_actor", False))):
+        raise PermissionDenied(_("Only the user or an administrator can set this password."))
+    validate_password(password, user)
+    user.set_password(password)
+    # Saved without update_fields so the change leaves a dated, attributed record.
+    return save_with_history(user, actor=actor, reason=reason, validate=False)
+
+
+@transaction.atomic
 def add_member(organisation: Organisation, user: User, *, role: str, actor, reason: str) -> Membership:
-    if not (actor.is_superuser or getattr(actor, "is_system_actor", False)):
-        raise PermissionDenied(_("Only an administrator can change memberships."))
+    _require_administrator(actor)
     membership = Membership.objects.filter(organisation=organisation, user=user).first()
     if membership is None:
         membership = Membership(organisation=organisation, user=user)
@@ -97,8 +122,7 @@ def add_member(organisation: Organisation, user: User, *, role: str, actor, reas
 @transaction.atomic
 def deactivate_user(user: User, *, actor, reason: str) -> User:
     """Users are deactivated, never deleted: their past changes stay attributable."""
-    if not (actor.is_superuser or getattr(actor, "is_system_actor", False)):
-        raise PermissionDenied(_("Only an administrator can deactivate users."))
+    _require_administrator(actor)
     user.is_active = False
     return save_with_history(user, actor=actor, reason=reason, update_fields=["is_active"])
 

@@ -61,6 +61,7 @@ class AwarenessRecord(models.Model):
     objects = tenant_manager("incident__organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("awareness record")
         verbose_name_plural = _("awareness records")
         ordering = ["aware_at"]
@@ -100,6 +101,9 @@ class AffectedEstimate(models.Model):
     low = models.PositiveBigIntegerField(_("number (or lower bound)"))
     high = models.PositiveBigIntegerField(_("upper bound"), null=True, blank=True, help_text=_("Leave empty for a single number."))
     is_approximate = models.BooleanField(_("approximate"), default=True)
+    is_at_least = models.BooleanField(
+        _("at least"), default=False, help_text=_("The number is a floor: at least this many (no upper bound known).")
+    )
     party = models.ForeignKey(
         "incidents.IncidentParty",
         on_delete=models.PROTECT,
@@ -122,6 +126,7 @@ class AffectedEstimate(models.Model):
     objects = tenant_manager("incident__organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("affected estimate")
         verbose_name_plural = _("affected estimates")
         ordering = ["measure", "known_at"]
@@ -137,6 +142,8 @@ class AffectedEstimate(models.Model):
 
     @property
     def display_value(self) -> str:
+        if self.is_at_least:
+            return f"≥{self.low:,}"
         approx = "≈" if self.is_approximate and self.high is None else ""
         if self.high is None or self.high == self.low:
             return f"{approx}{self.low:,}"
@@ -150,6 +157,10 @@ class AffectedEstimate(models.Model):
             errors["high"] = [ValidationError(_("A count cannot be negative."), code="negative")]
         elif self.high is not None and self.low is not None and self.high < self.low:
             errors["high"] = [ValidationError(_("The upper bound is below the lower bound."), code="min_gt_max")]
+        if self.is_at_least and self.high is not None:
+            errors["is_at_least"] = [
+                ValidationError(_("'At least' has no upper bound: clear one or the other."), code="at_least_with_high")
+            ]
         if self.party_id and self.incident_id and self.party.incident_id != self.incident_id:
             errors["party"] = [ValidationError(_("Unknown party."), code="other_incident")]
         check_not_future(errors, "known_at", self.known_at)

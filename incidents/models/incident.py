@@ -110,6 +110,7 @@ class Incident(models.Model):
     objects = tenant_manager("organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         ordering = ["-created_at"]
@@ -186,13 +187,17 @@ class Incident(models.Model):
                 )
             )
 
-    def register_gaps(self) -> list[tuple[str, str]]:
+    def register_gaps(self, *, has_awareness: bool | None = None, has_subject_estimate: bool | None = None) -> list[tuple[str, str]]:
         """What an Art. 33(5) register entry still lacks, as (field, message) pairs.
 
         Closing an incident requires this list to be empty: the register must
         let the authority verify compliance (facts, effects, remedial action,
         and the reasoning of the notification decision).
         """
+        if has_awareness is None:
+            has_awareness = self.awareness_records.filter(is_withdrawn=False).exists()
+        if has_subject_estimate is None:
+            has_subject_estimate = self.estimates.filter(measure="data_subjects").exists()
         gaps = []
 
         def need(condition, field, message):
@@ -224,14 +229,10 @@ class Incident(models.Model):
             "notification_decision",
             _("Decide whether to notify the authority and record the reasoning."),
         )
-        need(
-            self.awareness_records.filter(is_withdrawn=False).exists(),
-            "awareness",
+        need(has_awareness, "awareness",
             _("Record when the organisation became aware."),
         )
-        need(
-            self.estimates.filter(measure="data_subjects").exists(),
-            "estimates",
+        need(has_subject_estimate, "estimates",
             _("Record an estimate of the number of data subjects."),
         )
         return gaps

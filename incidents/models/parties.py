@@ -31,6 +31,7 @@ class IncidentParty(models.Model):
     objects = tenant_manager("incident__organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("party to the incident")
         verbose_name_plural = _("parties to the incident")
         ordering = ["incident", "role", "party__name"]
@@ -63,6 +64,7 @@ class IncidentAuthority(models.Model):
     objects = tenant_manager("incident__organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("authority on the incident")
         verbose_name_plural = _("authorities on the incident")
         constraints = [
@@ -104,6 +106,7 @@ class ProcessingRelationship(models.Model):
     objects = tenant_manager("incident__organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("processing relationship")
         verbose_name_plural = _("processing relationships")
         constraints = [
@@ -151,6 +154,7 @@ class ProcessorNotice(models.Model):
     objects = tenant_manager("relationship__incident__organisation")
 
     class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
         verbose_name = _("processor notice")
         verbose_name_plural = _("processor notices")
         ordering = ["informed_at"]
