@@ -1,13 +1,41 @@
+"""The register pages: read-only views for privacy officers, legal and viewers.
+
+Every query goes through ``visible_to(request.user)``: another organisation's
+incident is a 404, indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from incidents.models import Incident
+from incidents.selectors import register_view
 
 
+@require_GET
+@login_required
 def incident_list(request):
-    raise NotImplementedError
+    incidents = Incident.objects.visible_to(request.user).select_related("organisation").order_by("-created_at", "-pk")
+    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    return render(request, "incidents/incident_list.html", {"page": page})
 
 
-def incident_detail(request, pk):
-    raise NotImplementedError
+@require_GET
+@login_required
+def incident_detail(request, pk: int):
+    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+    return render(request, "incidents/incident_detail.html", {"r": register_view(incident, now=timezone.now())})
 
 
+@require_GET
 def healthz(request):
+    """Liveness for load balancers: the process answers and the database responds."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})

@@ -1,0 +1,52 @@
+"""Template helpers for showing instants honestly."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag
+def instant(value, entered_tz: str = ""):
+    """An instant in the reader's zone, with the exact UTC value machine-readable.
+
+    If it was entered in another zone than the reader's, that local time is
+    shown too, so "what the reporter typed" stays visible.
+    """
+    if value is None:
+        return format_html('<span class="missing">{}</span>', _("not recorded"))
+    local = timezone.localtime(value)
+    text = f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+    iso = value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
+    reader_zone = timezone.get_current_timezone_name()
+    if entered_tz and entered_tz != reader_zone:
+        try:
+            entered = value.astimezone(zoneinfo.ZoneInfo(entered_tz))
+            note = _("entered as %(time)s %(zone)s") % {
+                "time": date_format(entered, "DATETIME_FORMAT"),
+                "zone": entered_tz,
+            }
+            return format_html('<time datetime="{}" title="{}">{}</time> <small>({})</small>', iso, iso, text, note)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return format_html('<time datetime="{}" title="{}">{}</time>', iso, iso, text)
+
+
+@register.filter
+def duration(value):
+    """A timedelta as days and hours, e.g. '31 d 4 h'."""
+    if value is None:
+        return ""
+    total_hours = int(value.total_seconds() // 3600)
+    days, hours = divmod(abs(total_hours), 24)
+    minutes = int(abs(value.total_seconds()) % 3600 // 60)
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}

@@ -1,0 +1,112 @@
+"""Shared personas: two organisations, an officer, a lawyer, a viewer, an outsider.
+
+Everything is created through the services, as in production, so the fixtures
+themselves exercise the history guard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from breachtrack.history import system_actor
+from organisations import services as org_services
+from organisations.models import Authority, Role
+
+UTC = timezone.utc
+NOW = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now(time_machine):
+    """Freeze time at a moment in the real case (20 August 2025, 14:00 Amsterdam)."""
+    time_machine.move_to(NOW, tick=False)
+    return NOW
+
+
+@pytest.fixture
+def admin_actor(db):
+    return system_actor("tests")
+
+
+def _member(org, username, role, admin_actor):
+    user = org_services.create_user(
+        username=username, email=username, password="correct horse battery staple", actor=admin_actor, reason="test persona"
+    )
+    org_services.add_member(org, user, role=role, actor=admin_actor, reason="test persona")
+    return user
+
+
+@pytest.fixture
+def lab(admin_actor):
+    """The processor that suffered the breach (a tenant)."""
+    return org_services.create_organisation(
+        name="Example Diagnostics B.V.", country="NL", registration_number="12345678", dpo_email="dpo@lab.example",
+        actor=admin_actor, reason="test persona",
+    )
+
+
+@pytest.fixture
+def other_org(admin_actor):
+    """Another tenant that must never see the lab's data."""
+    return org_services.create_organisation(name="Elsewhere Hospital", country="NL", actor=admin_actor, reason="test persona")
+
+
+@pytest.fixture
+def officer(lab, admin_actor):
+    return _member(lab, "officer@lab.example", Role.PRIVACY_OFFICER, admin_actor)
+
+
+@pytest.fixture
+def lawyer(lab, admin_actor):
+    return _member(lab, "legal@lab.example", Role.LEGAL, admin_actor)
+
+
+@pytest.fixture
+def viewer(lab, admin_actor):
+    return _member(lab, "viewer@lab.example", Role.VIEWER, admin_actor)
+
+
+@pytest.fixture
+def outsider(other_org, admin_actor):
+    """A privacy officer of another organisation."""
+    return _member(other_org, "officer@elsewhere.example", Role.PRIVACY_OFFICER, admin_actor)
+
+
+@pytest.fixture
+def dutch_ap(db):
+    return Authority.objects.get(code="nl-ap")
+
+
+@pytest.fixture
+def incident(lab, officer, now):
+    from incidents import services
+
+    return services.create_incident(
+        organisation=lab,
+        title="Ransomware at the laboratory",
+        occurred_from_at=datetime(2025, 7, 3, 22, 0, tzinfo=UTC),
+        actor=officer,
+        reason="first report",
+    )
+
+
+@pytest.fixture
+def processor_and_controller(incident, lab, officer):
+    """The lab as processor, a screening programme as controller, linked."""
+    from incidents import services
+
+    programme_party = org_services.create_party(
+        lab, name="National Screening Programme", country="NL", actor=officer, reason="directory"
+    )
+    processor = services.add_party(incident, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="parties")
+    controller = services.add_party(incident, party=programme_party, role="controller", actor=officer, reason="parties")
+    relationship = services.link_processor(incident, processor=processor, controller=controller, actor=officer, reason="dpa")
+    return processor, controller, relationship
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's cost protects real passwords; tests only need a hash that verifies."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
