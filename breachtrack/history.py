@@ -183,6 +183,14 @@ def _refuse(method: str, model):
 class HistoriedQuerySet(models.QuerySet):
     """A queryset for models whose every change must leave history."""
 
+    def delete(self):
+        # Evidence is never deleted in bulk; a row-by-row delete still leaves
+        # history, but users must not be deleted at all (see UserQuerySet).
+        if not _bulk_allowed.get():
+            for obj in self:
+                refuse_before_write(type(obj), obj)
+        return super().delete()
+
     def update(self, **kwargs):
         if not _bulk_allowed.get():
             _refuse("update", self.model)
@@ -203,7 +211,14 @@ class HistoriedManager(models.Manager.from_queryset(HistoriedQuerySet)):
     pass
 
 
-class UserManager(DjangoUserManager.from_queryset(HistoriedQuerySet)):
+class UserQuerySet(HistoriedQuerySet):
+    def delete(self):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("Users are deactivated, never deleted: their changes are evidence.", code="protected")
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
     pass
 
 

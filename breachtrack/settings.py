@@ -14,7 +14,9 @@ README has the full table.
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -50,11 +52,22 @@ def _embedded_secret_key() -> str:
     SECRET_KEY so that a restart can never silently rotate the key.
     """
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(64), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when web and worker start together only one writes the key;
+        # 0600 from the first byte, never briefly readable by others.
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(64))
+    for _attempt in range(50):  # the writer may not have finished its one write
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise ConfigurationError(f"{path} is empty: delete it to make a new key")
 
 
 # --- Core -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
+from breachtrack.errors import field_error, field_errors
 from organisations.services import authorise, require_reason, save_with_history
 
 # Fields a person may change through update_incident; everything else has its
@@ -69,7 +70,7 @@ def _apply(obj, changes: dict, allowed, actor) -> list[str]:
     """Set ``changes`` on ``obj``; give each new instant the zone it was entered in."""
     unknown = set(changes) - set(allowed)
     if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)}, code="not_editable")
+        raise field_errors(sorted(unknown), _("This field cannot be changed here."), "not_editable")
     for name, value in changes.items():
         setattr(obj, name, value)
     fields = list(changes)
@@ -138,9 +139,9 @@ def change_status(incident: Incident, status: str, *, actor, reason: str) -> Inc
     authorise(actor, incident.organisation)
     locked = _lock(incident)
     if status not in Status.values:
-        raise ValidationError({"status": _("Unknown status.")}, code="invalid_choice")
+        raise field_error("status", _("Unknown status."), "invalid_choice")
     if status == Status.CONTAINED and locked.contained_at is None:
-        raise ValidationError({"contained_at": _("Record when the breach was contained first.")}, code="required")
+        raise field_error("contained_at", _("Record when the breach was contained first."), "required")
     if status == Status.CLOSED:
         gaps = locked.register_gaps()
         if gaps:
@@ -199,12 +200,21 @@ def record_awareness(incident: Incident, *, party: IncidentParty, actor, reason:
     return save_with_history(record, actor=actor, reason=reason)
 
 
+def _refuse_derived(record: AwarenessRecord) -> None:
+    """An awareness derived from a processor notice changes only with its notice."""
+    if record.processor_notice_id is not None:
+        raise ValidationError(
+            _("This awareness comes from a processor notice: correct the notice instead."), code="derived"
+        )
+
+
 @transaction.atomic
 def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes) -> AwarenessRecord:
     """Correct an awareness record; the old value stays in its history."""
     authorise(actor, record.incident.organisation)
     _lock_open(record.incident)
     record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
+    _refuse_derived(record)
     fields = _apply(record, changes, AWARENESS_FIELDS, actor)
     return save_with_history(record, actor=actor, reason=reason, update_fields=fields)
 
@@ -215,10 +225,7 @@ def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor
     authorise(actor, record.incident.organisation)
     _lock_open(record.incident)
     record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
-    if record.processor_notice_id is not None:
-        raise ValidationError(
-            _("This awareness comes from a processor notice: correct the notice instead."), code="derived"
-        )
+    _refuse_derived(record)
     record.is_withdrawn = True
     record.withdrawal_reason = withdrawal_reason
     return save_with_history(record, actor=actor, reason=reason, update_fields=["is_withdrawn", "withdrawal_reason"])
@@ -238,15 +245,16 @@ def _check_notice_time(notice: ProcessorNotice, relationship: ProcessingRelation
     if notice.informed_at is None:
         return
     if incident.occurred_from_at and notice.informed_at < incident.occurred_from_at:
-        raise ValidationError({"informed_at": _("A controller cannot be informed before the breach started.")}, code="before_start")
+        raise field_error("informed_at", _("A controller cannot be informed before the breach started."), "before_start")
     processor_aware = (
         relationship.processor.awareness_records.filter(is_withdrawn=False).order_by("aware_at").values_list("aware_at", flat=True).first()
     )
     if processor_aware is not None and notice.informed_at < processor_aware:
-        raise ValidationError(
-            {"informed_at": _("The processor cannot inform a controller before it was aware itself (%(aware)s).")
-             % {"aware": processor_aware.isoformat()}},
-            code="before_processor_awareness",
+        raise field_error(
+            "informed_at",
+            _("The processor cannot inform a controller before it was aware itself (%(aware)s).")
+            % {"aware": processor_aware.isoformat()},
+            "before_processor_awareness",
         )
 
 
@@ -263,6 +271,7 @@ def record_processor_notice(relationship: ProcessingRelationship, *, actor, reas
     incident = _lock_open(incident)
     notice = ProcessorNotice(relationship=relationship, recorded_by=actor)
     _apply(notice, facts, NOTICE_FIELDS, actor)
+    _check_notice_time(notice, relationship, incident)
     save_with_history(notice, actor=actor, reason=reason)
     processor_name = relationship.processor.party.name
     awareness = AwarenessRecord(
@@ -290,6 +299,7 @@ def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **c
     incident = _lock_open(incident)
     notice = ProcessorNotice.objects.select_for_update().get(pk=notice.pk)
     fields = _apply(notice, changes, NOTICE_FIELDS, actor)
+    _check_notice_time(notice, notice.relationship, incident)
     save_with_history(notice, actor=actor, reason=reason, update_fields=fields)
     if {"informed_at", "informed_tz"} & set(fields):
         awareness = notice.awareness_record

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from breachtrack.errors import field_error, field_errors
 from breachtrack.history import save_attributed
 
 from organisations.models import Membership, Organisation, Party, Role, User
@@ -21,7 +22,7 @@ READ_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL, Role.VIEWER})
 
 def require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
-        raise ValidationError({"reason": _("Give a reason for this change: it is kept as evidence.")}, code="required")
+        raise field_error("reason", _("Give a reason for this change: it is kept as evidence."), "required")
     return reason.strip()
 
 
@@ -87,7 +88,7 @@ def create_user(*, username: str, email: str, password: str | None, actor, reaso
     _require_administrator(actor)
     unknown = set(fields) - USER_FIELDS
     if unknown:
-        raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
+        raise field_errors(sorted(unknown), _("This field cannot be set here."), "not_editable")
     user = User(username=username, email=email, **fields)
     if password:
         validate_password(password, user)
@@ -138,7 +139,7 @@ def update_party(party: Party, *, actor, reason: str, **changes) -> Party:
     authorise(actor, party.owner)
     forbidden = set(changes) & {"owner", "owner_id", "is_self"}
     if forbidden:
-        raise ValidationError({name: _("This field cannot be changed.") for name in forbidden})
+        raise field_errors(sorted(forbidden), _("This field cannot be changed."), "not_editable")
     for name, value in changes.items():
         setattr(party, name, value)
     return save_with_history(party, actor=actor, reason=reason, update_fields=list(changes) or None)

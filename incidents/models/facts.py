@@ -80,6 +80,7 @@ class AwarenessRecord(models.Model):
             errors.setdefault("aware_at", []).append(
                 ValidationError(_("Awareness cannot come before the breach started."), code="before_start")
             )
+        self.withdrawal_reason = (self.withdrawal_reason or "").strip()
         if self.is_withdrawn and not self.withdrawal_reason:
             errors["withdrawal_reason"] = [ValidationError(_("Say why the record is withdrawn."), code="required")]
         if self.aware_at and not self.aware_tz:

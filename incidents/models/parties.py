@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack.errors import field_error
 from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, Channel, PartyRole
 from incidents.fields import entry_zone_field
 from incidents.models.incident import check_not_future
@@ -50,7 +51,7 @@ class IncidentParty(models.Model):
 
     def clean(self):
         if self.incident_id and self.party_id and self.party.owner_id != self.incident.organisation_id:
-            raise ValidationError({"party": _("Unknown party.")}, code="other_organisation")
+            raise field_error("party", _("Unknown party."), "other_organisation")
 
 
 class IncidentAuthority(models.Model):
