@@ -1,0 +1,271 @@
+"""A static guard: no write that bypasses history appears in the project's own code.
+
+The runtime guard (breachtrack.history) refuses these writes when they run;
+this test refuses them when they are written, including in code paths no test
+executes. It walks the project's Python source with ``ast`` and reports, as
+file:line:
+
+* ``<receiver>.update(...)`` whose receiver chain looks like a queryset
+  (mentions ``objects``, ``filter``, ``all``, ``exclude``, ``select_for_update``
+  and similar), and any ``.bulk_create(...)`` / ``.bulk_update(...)`` (they have
+  no meaning outside the ORM);
+* ``F(...)`` / ``models.F(...)``, except inside model constraints
+  (``Meta.constraints``, ``CheckConstraint``, ``UniqueConstraint``, ``Q``) in
+  models modules.
+
+Only ``breachtrack/history.py``, which implements the ``*_with_history``
+helpers, may do these things. The scanner itself is tested below, so a guard
+that silently finds nothing fails too.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCANNED_PACKAGES = ("breachtrack", "incidents", "notifications", "organisations")
+SKIPPED_DIRECTORIES = {"migrations", "tests", "__pycache__"}
+ALLOWED_FILES = {Path("breachtrack/history.py")}
+
+# A receiver chain containing one of these names is treated as a queryset.
+QUERYSET_NAMES = frozenset(
+    {
+        "objects",
+        "_default_manager",
+        "_base_manager",
+        "filter",
+        "all",
+        "exclude",
+        "select_for_update",
+        "select_related",
+        "prefetch_related",
+        "order_by",
+        "using",
+        "none",
+        "distinct",
+        "annotate",
+        "visible_to",
+    }
+)
+BULK_METHODS = frozenset({"bulk_create", "bulk_update"})
+CONSTRAINT_CALLS = frozenset({"CheckConstraint", "UniqueConstraint", "Q"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}"
+
+
+def _callee_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _receiver_names(node: ast.expr) -> set[str]:
+    """Every attribute, method and variable name along a chain such as ``A.objects.filter(x=1)``."""
+    names: set[str] = set()
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+            return names
+        else:
+            return names
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, path: str, is_models_module: bool):
+        self.path = path
+        self.is_models_module = is_models_module
+        self.findings: list[Finding] = []
+        self._classes: list[str] = []
+        self._constraint_depth = 0
+
+    def _report(self, node: ast.AST, what: str) -> None:
+        self.findings.append(Finding(self.path, node.lineno, what))
+
+    def _inside_constraint(self) -> bool:
+        return self.is_models_module and self._constraint_depth > 0
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._classes.append(node.name)
+        self.generic_visit(node)
+        self._classes.pop()
+
+    def _visit_meta_constraints(self, node: ast.Assign | ast.AnnAssign, targets: list[ast.expr]) -> None:
+        is_constraints = self._classes[-1:] == ["Meta"] and any(
+            isinstance(target, ast.Name) and target.id == "constraints" for target in targets
+        )
+        self._constraint_depth += is_constraints
+        self.generic_visit(node)
+        self._constraint_depth -= is_constraints
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._visit_meta_constraints(node, node.targets)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._visit_meta_constraints(node, [node.target])
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = _callee_name(func)
+        if isinstance(func, ast.Attribute):
+            receiver = _receiver_names(func.value)
+            if func.attr == "update" and receiver & QUERYSET_NAMES:
+                self._report(node, f"QuerySet.update() writes no history ({ast.unparse(func)})")
+            elif func.attr in BULK_METHODS:
+                self._report(node, f"{func.attr}() writes no history ({ast.unparse(func)})")
+        if name == "F" and not self._inside_constraint():
+            self._report(node, f"F() expression ({ast.unparse(node)}): history cannot store it")
+        entering = name in CONSTRAINT_CALLS
+        self._constraint_depth += entering
+        self.generic_visit(node)
+        self._constraint_depth -= entering
+
+
+def scan_source(source: str, path: str = "<snippet>", *, is_models_module: bool = False) -> list[Finding]:
+    scanner = _Scanner(path, is_models_module)
+    scanner.visit(ast.parse(source, filename=path))
+    return scanner.findings
+
+
+def project_files() -> list[Path]:
+    files = []
+    for package in SCANNED_PACKAGES:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            relative = path.relative_to(REPO_ROOT)
+            if SKIPPED_DIRECTORIES & set(relative.parts[:-1]):
+                continue
+            files.append(relative)
+    return files
+
+
+def _is_models_module(relative: Path) -> bool:
+    return relative.name == "models.py" or "models" in relative.parts[:-1]
+
+
+def scan_project() -> list[Finding]:
+    findings = []
+    for relative in project_files():
+        if relative in ALLOWED_FILES:
+            continue
+        source = (REPO_ROOT / relative).read_text(encoding="utf-8")
+        findings += scan_source(source, str(relative), is_models_module=_is_models_module(relative))
+    return findings
+
+
+# --- the guard -----------------------------------------------------------------------
+
+
+def test_the_project_code_has_no_write_that_bypasses_history():
+    findings = scan_project()
+    assert findings == [], "writes that leave no history (use a service or breachtrack.history):\n" + "\n".join(
+        map(str, findings)
+    )
+
+
+def test_the_guard_reads_the_code_it_protects():
+    scanned = {str(path) for path in project_files()}
+    assert {"incidents/services.py", "organisations/services.py", "incidents/models/incident.py"} <= scanned
+    assert not any("migrations" in path or path.startswith("tests") for path in scanned)
+
+
+# --- the scanner itself ----------------------------------------------------------------
+
+BYPASSING_SNIPPET = """\
+from django.db.models import F
+from incidents.models import Incident
+
+
+def rename():
+    Incident.objects.filter(x=1).update(title="y")
+
+
+def count_one_more(estimate):
+    estimate.low = F("count") + 1
+    estimate.save()
+"""
+
+
+def test_the_scanner_reports_a_queryset_update_and_an_f_expression():
+    findings = scan_source(BYPASSING_SNIPPET)
+    assert [(finding.line, finding.what.split(" (")[0]) for finding in findings] == [
+        (6, "QuerySet.update() writes no history"),
+        (10, "F() expression"),
+    ]
+
+
+def test_the_scanner_reports_every_bypassing_form():
+    snippet = """\
+Incident.objects.update(title="y")
+Party.objects.all().update(name="y")
+Party._base_manager.update(name="y")
+qs.select_for_update().update(status="closed")
+AwarenessRecord.objects.exclude(is_withdrawn=True).update(aware_tz="UTC")
+Incident.objects.visible_to(user).filter(pk=1).update(title="y")
+Party.objects.bulk_create([Party(name="a")])
+queryset.bulk_update(parties, ["name"])
+AffectedEstimate.objects.filter(pk=1).update(low=models.F("low") + 1)
+"""
+    lines = [finding.line for finding in scan_source(snippet)]
+    assert lines == [1, 2, 3, 4, 5, 6, 7, 8, 9, 9]
+
+
+def test_the_scanner_reports_nothing_in_clean_code():
+    snippet = """\
+errors = {}
+errors.update({"title": ["required"]})
+context.update(incident=incident)
+incident = Incident.objects.filter(pk=1).first()
+incident.save(update_fields=["title", "updated_at"])
+update_incident(incident, actor=actor, reason="typo", title="Ransomware")
+update_with_history(Party.objects.filter(owner=lab), actor=actor, reason="move", contact_name="x")
+bulk_create_with_history(parties, Party, actor=actor, reason="import")
+q = Q(title__icontains="ransom")
+"""
+    assert scan_source(snippet) == []
+
+
+MODEL_CONSTRAINTS = """\
+from django.db import models
+
+
+class AffectedEstimate(models.Model):
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(high__isnull=True) | models.Q(high__gte=models.F("low")), name="estimate_low_le_high"
+            ),
+        ]
+"""
+
+
+def test_the_scanner_allows_f_in_the_constraints_of_a_models_module_only():
+    assert scan_source(MODEL_CONSTRAINTS, "incidents/models/facts.py", is_models_module=True) == []
+    outside_models = scan_source(MODEL_CONSTRAINTS, "incidents/services.py", is_models_module=False)
+    assert [finding.line for finding in outside_models] == [8]
+
+
+def test_the_scanner_reports_f_in_a_models_module_outside_constraints():
+    snippet = """\
+class Incident(models.Model):
+    def bump(self):
+        self.revision = models.F("revision") + 1
+"""
+    assert [finding.line for finding in scan_source(snippet, is_models_module=True)] == [3]

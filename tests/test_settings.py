@@ -1,0 +1,226 @@
+"""Strict settings: the env helpers, the two modes as real processes, and the service smoke tests.
+
+The helpers are tested with ``environ=`` (no process environment touched). The
+modes are tested by starting ``manage.py`` with a controlled environment, since
+settings are read once per process; there are few of these, each costs ~1 s.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from breachtrack.env import (
+    ConfigurationError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    env_url,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- env helpers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("YES", True), (" on ", True), ("0", False), ("off", False)])
+def test_env_bool_reads_the_usual_spellings(raw, expected):
+    assert env_bool("FLAG", not expected, environ={"FLAG": raw}) is expected
+
+
+@pytest.mark.parametrize("environ", [{}, {"FLAG": ""}, {"FLAG": "   "}])
+def test_env_bool_falls_back_to_the_default_when_unset_or_blank(environ):
+    assert env_bool("FLAG", True, environ=environ) is True
+
+
+def test_env_bool_refuses_maybe_and_names_the_variable():
+    with pytest.raises(ConfigurationError) as refused:
+        env_bool("EMAIL_USE_TLS", True, environ={"EMAIL_USE_TLS": "maybe"})
+    assert "EMAIL_USE_TLS" in str(refused.value)
+    assert "'maybe'" in str(refused.value)
+
+
+def test_env_int_reads_a_number_and_keeps_the_default_when_unset():
+    assert env_int("EMAIL_PORT", 587, minimum=1, environ={"EMAIL_PORT": "2525"}) == 2525
+    assert env_int("EMAIL_PORT", 587, minimum=1, environ={}) == 587
+
+
+def test_env_int_refuses_a_value_below_its_minimum():
+    with pytest.raises(ConfigurationError) as refused:
+        env_int("BREACHTRACK_CLOCK_SKEW_SECONDS", 300, minimum=0, environ={"BREACHTRACK_CLOCK_SKEW_SECONDS": "-1"})
+    assert "BREACHTRACK_CLOCK_SKEW_SECONDS" in str(refused.value)
+    assert "minimum of 0" in str(refused.value)
+
+
+def test_env_int_refuses_text_that_is_not_a_whole_number():
+    with pytest.raises(ConfigurationError, match="EMAIL_PORT='25.5' is not a whole number"):
+        env_int("EMAIL_PORT", 587, environ={"EMAIL_PORT": "25.5"})
+
+
+def test_env_secret_reads_the_value_directly():
+    assert env_secret("SECRET_KEY", environ={"SECRET_KEY": " s3cret "}) == "s3cret"
+
+
+def test_env_secret_reads_the_file_named_by_name_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-a-file\n", encoding="utf-8")
+    assert env_secret("SECRET_KEY", environ={"SECRET_KEY_FILE": str(secret_file)}) == "from-a-file"
+
+
+def test_env_secret_refuses_both_the_value_and_the_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-a-file", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="either SECRET_KEY or SECRET_KEY_FILE, not both"):
+        env_secret("SECRET_KEY", environ={"SECRET_KEY": "direct", "SECRET_KEY_FILE": str(secret_file)})
+
+
+def test_env_secret_refuses_an_empty_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("  \n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY_FILE=.* is empty"):
+        env_secret("SECRET_KEY", environ={"SECRET_KEY_FILE": str(secret_file)})
+
+
+def test_env_secret_refuses_a_file_that_cannot_be_read(tmp_path):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY_FILE=.* cannot be read"):
+        env_secret("SECRET_KEY", environ={"SECRET_KEY_FILE": str(tmp_path / "missing")})
+
+
+def test_env_url_accepts_an_allowed_scheme_and_refuses_another():
+    url = "postgres://postgres@127.0.0.1:5432/x"
+    assert env_url("DATABASE_URL", schemes=("postgres",), environ={"DATABASE_URL": url}) == url
+    with pytest.raises(ConfigurationError) as refused:
+        env_url("DATABASE_URL", schemes=("postgres", "postgresql"), environ={"DATABASE_URL": "mysql://db/x"})
+    assert "DATABASE_URL" in str(refused.value)
+    assert "'mysql'" in str(refused.value)
+
+
+def test_env_url_refuses_a_value_without_a_scheme():
+    with pytest.raises(ConfigurationError, match="got 'none'"):
+        env_url("CELERY_BROKER_URL", schemes=("redis",), environ={"CELERY_BROKER_URL": "127.0.0.1:6379"})
+
+
+def test_env_choice_list_and_str_read_their_variables():
+    assert env_choice("MODE", "embedded", ("embedded", "production"), environ={"MODE": "production"}) == "production"
+    with pytest.raises(ConfigurationError, match="MODE='prod' must be one of embedded, production"):
+        env_choice("MODE", "embedded", ("embedded", "production"), environ={"MODE": "prod"})
+    assert env_list("HOSTS", environ={"HOSTS": " a.example, ,b.example "}) == ["a.example", "b.example"]
+    assert env_str("NAME", "fallback", environ={"NAME": "  "}) == "fallback"
+
+
+# --- the two modes, as real processes ----------------------------------------------
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run manage.py with exactly ``env`` (plus PATH), from the repository root."""
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = manage("check", env={"BREACHTRACK_MODE": "production", "BREACHTRACK_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "ConfigurationError" in result.stderr
+
+
+def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
+    env = {
+        "BREACHTRACK_MODE": "production",
+        "BREACHTRACK_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": secrets.token_urlsafe(48),  # 64 random characters
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "ALLOWED_HOSTS": "breachtrack.example",
+    }
+    assert len(env["SECRET_KEY"]) == 64
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_the_embedded_default_needs_no_configuration_and_keeps_its_key_private(tmp_path):
+    var_dir = tmp_path / "var"
+    script = (
+        "from pathlib import Path; from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL); "
+        "print('key-from-file', settings.SECRET_KEY == (Path(settings.VAR_DIR) / 'secret_key').read_text().strip())"
+    )
+    result = manage("shell", "--no-imports", "-c", script, env={"BREACHTRACK_VAR_DIR": str(var_dir)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert "django.db.backends.sqlite3 filesystem://" in lines
+    assert "key-from-file True" in lines
+    key_file = var_dir / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(key_file.read_text(encoding="utf-8").strip()) >= 50
+
+
+# --- the real services (scripts/test runs these against local PostgreSQL and Redis) ---
+
+
+def _on_postgresql() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.mark.redis
+def test_redis_answers_and_carries_a_message():
+    """A message goes through Redis with kombu, the library Celery uses.
+
+    scripts/test sets BREACHTRACK_TEST_REDIS_URL for its PostgreSQL + Redis run.
+    Without it the test is skipped locally; under CI=true it fails, except in
+    the SQLite run, which scripts/test deliberately starts without any
+    service (also under CI), just as the PostgreSQL test skips on SQLite.
+    """
+    url = os.environ.get("BREACHTRACK_TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("CI") == "true" and _on_postgresql():
+            pytest.fail("CI=true: BREACHTRACK_TEST_REDIS_URL must be set for the PostgreSQL + Redis run")
+        pytest.skip("BREACHTRACK_TEST_REDIS_URL is not set (scripts/test sets it for the PostgreSQL + Redis run)")
+    from kombu import Connection
+
+    queue_name = f"breachtrack-test-{uuid.uuid4().hex}"
+    with Connection(url, connect_timeout=5) as connection:
+        connection.ensure_connection(max_retries=1)
+        queue = connection.SimpleQueue(queue_name)
+        try:
+            queue.put({"ping": queue_name})
+            message = queue.get(timeout=5)
+            message.ack()
+            assert message.payload == {"ping": queue_name}
+        finally:
+            queue.queue.delete()
+            queue.close()
+
+
+@pytest.mark.postgres
+def test_the_database_is_postgresql_when_database_url_says_so(db):
+    from django.db import connection
+
+    if not _on_postgresql():
+        if os.environ.get("CI") == "true" and os.environ.get("BREACHTRACK_TEST_REDIS_URL"):
+            pytest.fail("CI=true: the PostgreSQL + Redis run has no PostgreSQL DATABASE_URL")
+        pytest.skip("running on SQLite (expected in the SQLite run)")
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("select version()")
+        assert cursor.fetchone()[0].startswith("PostgreSQL")
