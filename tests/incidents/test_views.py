@@ -24,7 +24,7 @@ def _grow(incident, officer, controller, relationship, n):
             source=f"count {k}", actor=officer, reason="count revised",
         )
         services.record_processor_notice(
-            relationship, informed_at=start + timedelta(days=30 + k), channel="email", informed_by="CEO",
+            relationship, informed_at=start + timedelta(days=30, hours=k), channel="email", informed_by="CEO",
             actor=officer, reason="notice",
         )
 
