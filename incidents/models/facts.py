@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from incidents.choices import AwarenessSource, EstimateMeasure
+from incidents.models.base import RecordedFact
 from incidents.fields import entry_zone_field
 from incidents.models.incident import check_not_future
 from organisations.tenancy import tenant_manager
 
 
-class AwarenessRecord(models.Model):
+class AwarenessRecord(RecordedFact):
     """*Party P became aware at T*: an assertion with a source and evidence.
 
     The 72-hour clock runs from awareness (Art. 33(1)), which is a reasonable
@@ -52,10 +52,6 @@ class AwarenessRecord(models.Model):
     )
     is_withdrawn = models.BooleanField(_("withdrawn"), default=False)
     withdrawal_reason = models.TextField(_("why it was withdrawn"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")
@@ -89,7 +85,7 @@ class AwarenessRecord(models.Model):
             raise ValidationError(errors)
 
 
-class AffectedEstimate(models.Model):
+class AffectedEstimate(RecordedFact):
     """How many people or records were affected, as known at an instant.
 
     Numbers in a breach are approximate and grow (485,000 → 715,000 → 941,000
@@ -118,10 +114,6 @@ class AffectedEstimate(models.Model):
     known_tz = entry_zone_field(_("known at, zone"))
     source = models.CharField(_("source"), max_length=300)
     note = models.TextField(_("note"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")

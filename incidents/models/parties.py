@@ -8,7 +8,6 @@ their own so every controller's clock can be derived and checked.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from breachtrack.errors import field_error
 from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, Channel, PartyRole
+from incidents.models.base import RecordedFact
 from incidents.fields import entry_zone_field
 from incidents.models.incident import check_not_future
 from organisations.tenancy import tenant_manager
@@ -133,7 +133,7 @@ class ProcessingRelationship(models.Model):
             raise ValidationError(errors)
 
 
-class ProcessorNotice(models.Model):
+class ProcessorNotice(RecordedFact):
     """The processor telling a controller about the breach (Art. 33(2)): an event of its own."""
 
     relationship = models.ForeignKey(
@@ -146,10 +146,6 @@ class ProcessorNotice(models.Model):
     received_by = models.CharField(_("received by (controller side)"), max_length=200, blank=True)
     summary = models.TextField(_("what was said"), blank=True)
     evidence = models.TextField(_("evidence"), blank=True, help_text=_("Where the proof is kept: e-mail id, ticket, document."))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("relationship__incident__organisation")

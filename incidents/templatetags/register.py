@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
+INSTANT_FORMAT = "D j M Y, H:i"  # e.g. "Sat 9 Aug 2025, 15:00"; names are translated
+
 
 @register.simple_tag
 def instant(value, entered_tz: str = ""):
@@ -23,14 +25,15 @@ def instant(value, entered_tz: str = ""):
     if value is None:
         return format_html('<span class="missing">{}</span>', _("not recorded"))
     local = timezone.localtime(value)
-    text = f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+    # The weekday matters to a reader: hour-based deadlines ignore weekends.
+    text = f"{date_format(local, INSTANT_FORMAT)} {local.tzname()}"
     iso = value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     reader_zone = timezone.get_current_timezone_name()
     if entered_tz and entered_tz != reader_zone:
         try:
             entered = value.astimezone(zoneinfo.ZoneInfo(entered_tz))
             note = _("entered as %(time)s %(zone)s") % {
-                "time": date_format(entered, "DATETIME_FORMAT"),
+                "time": date_format(entered, INSTANT_FORMAT),
                 "zone": entered_tz,
             }
             return format_html('<time datetime="{}" title="{}">{}</time> <small>({})</small>', iso, iso, text, note)
