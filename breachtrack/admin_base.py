@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidents.forms import InstantFieldsMixin, ReasonFormMixin
-from organisations.services import EDIT_ROLES, save_with_history
+from organisations.services import EDIT_ROLES
 from organisations.tenancy import active_memberships, organisation_ids
 
 # Set on the request when a service refused a change: the second rendering of
@@ -80,19 +80,6 @@ def is_superuser(user) -> bool:
 
 def is_officer_somewhere(user) -> bool:
     return active_memberships(user).filter(role__in=list(EDIT_ROLES)).exists()
-
-
-def save_reference_data(obj, *, actor, reason: str, update_fields=None):
-    """Save an organisation, user, membership or authority that has no dedicated service.
-
-    ``organisations.services`` has create functions for these but no update
-    functions yet; until it does, the admin saves through the same
-    ``save_with_history`` the services use (full_clean, actor, reason, one
-    historical record), for superusers only.
-    """
-    if not is_superuser(actor):
-        raise PermissionDenied(_("Only an administrator can change this."))
-    return save_with_history(obj, actor=actor, reason=reason, update_fields=update_fields)
 
 
 class AdminServiceForm(InstantFieldsMixin, ReasonFormMixin, forms.ModelForm):

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from breachtrack.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser, save_reference_data
+from breachtrack.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
 from incidents.forms import zone_choices
 from organisations import services
 from organisations.models import Authority, Membership, Organisation, Party, User
@@ -49,10 +49,10 @@ class OrganisationAdmin(BreachTrackAdmin):
                 name=form.cleaned_data["name"], country=form.cleaned_data["country"],
                 actor=request.user, reason=form.reason, **data,
             )
-        changed = list(form.changed_values())
-        if not changed:
+        changes = form.changed_values()
+        if not changes:
             return obj
-        return save_reference_data(obj, actor=request.user, reason=form.reason, update_fields=changed)
+        return services.update_organisation(obj, actor=request.user, reason=form.reason, **changes)
 
 
 @admin.register(Membership)
@@ -74,14 +74,11 @@ class MembershipAdmin(BreachTrackAdmin):
 
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
-        if change and not data.get("is_active", True):
-            # No service ends a membership yet; deactivation is a plain, historied save.
-            changed = list(form.changed_values())
-            if not changed:
+        if change:
+            changes = form.changed_values(exclude=("user", "organisation"))
+            if not changes:
                 return obj
-            return save_reference_data(obj, actor=request.user, reason=form.reason, update_fields=changed)
-        if change and not form.changed_values():
-            return obj
+            return services.update_membership(obj, actor=request.user, reason=form.reason, **changes)
         return services.add_member(
             data.get("organisation", obj.organisation), data.get("user", obj.user),
             role=data["role"], actor=request.user, reason=form.reason,
@@ -184,8 +181,8 @@ class UserAdmin(BreachTrackAdmin):
         deactivating = "is_active" in changes and not data["is_active"]
         if deactivating:
             del changes["is_active"]
-        if changes:  # no update service for accounts yet: see save_reference_data
-            save_reference_data(obj, actor=actor, reason=reason, update_fields=list(changes))
+        if changes:
+            services.update_user(obj, actor=actor, reason=reason, **changes)
         if password:
             services.set_user_password(obj, password, actor=actor, reason=reason)
         if deactivating:
@@ -234,7 +231,7 @@ class AuthorityAdmin(BreachTrackAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_through_service(self, request, obj, form, change):
-        changed = list(form.changed_values()) if change else None
-        if change and not changed:
+        values = form.changed_values() if change else form.all_values()
+        if change and not values:
             return obj
-        return save_reference_data(obj, actor=request.user, reason=form.reason, update_fields=changed)
+        return services.save_authority(obj if change else None, actor=request.user, reason=form.reason, **values)

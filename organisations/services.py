@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from breachtrack.errors import field_error, field_errors
 from breachtrack.history import save_attributed
 
-from organisations.models import Membership, Organisation, Party, Role, User
+from organisations.models import Authority, Membership, Organisation, Party, Role, User
 
 EDIT_ROLES = frozenset({Role.PRIVACY_OFFICER})
 READ_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL, Role.VIEWER})
@@ -143,3 +143,52 @@ def update_party(party: Party, *, actor, reason: str, **changes) -> Party:
     for name, value in changes.items():
         setattr(party, name, value)
     return save_with_history(party, actor=actor, reason=reason, update_fields=list(changes) or None)
+
+
+ORGANISATION_FIELDS = frozenset(
+    {"name", "country", "registration_number", "address", "sector", "dpo_name", "dpo_email", "dpo_phone"}
+)
+MEMBERSHIP_FIELDS = frozenset({"role", "is_active"})
+AUTHORITY_FIELDS = frozenset({"code", "name", "country", "notification_url"})
+# A person may keep their own profile; privileges are never set through here.
+OWN_PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "time_zone"})
+ACCOUNT_FIELDS = OWN_PROFILE_FIELDS | {"username", "is_active"}
+
+
+def _update(obj, changes: dict, allowed, *, actor, reason: str):
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise field_errors(sorted(unknown), _("This field cannot be changed here."), "not_editable")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    update_fields = (list(changes) or None) if obj.pk else None
+    return save_with_history(obj, actor=actor, reason=reason, update_fields=update_fields)
+
+
+@transaction.atomic
+def update_organisation(organisation: Organisation, *, actor, reason: str, **changes) -> Organisation:
+    _require_administrator(actor)
+    return _update(organisation, changes, ORGANISATION_FIELDS, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def update_membership(membership: Membership, *, actor, reason: str, **changes) -> Membership:
+    """Change a role, or end (is_active=False) or restore a membership; never delete it."""
+    _require_administrator(actor)
+    return _update(membership, changes, MEMBERSHIP_FIELDS, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def update_user(user: User, *, actor, reason: str, **changes) -> User:
+    """Administrators change accounts; a person may change their own profile fields."""
+    if actor is not None and actor.pk == user.pk and set(changes) <= OWN_PROFILE_FIELDS:
+        return _update(user, changes, OWN_PROFILE_FIELDS, actor=actor, reason=reason)
+    _require_administrator(actor)
+    return _update(user, changes, ACCOUNT_FIELDS, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def save_authority(authority: Authority | None, *, actor, reason: str, **fields) -> Authority:
+    """Create or correct a supervisory authority (shared reference data)."""
+    _require_administrator(actor)
+    return _update(authority or Authority(), fields, AUTHORITY_FIELDS, actor=actor, reason=reason)
