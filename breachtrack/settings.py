@@ -247,6 +247,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
+# The deadline sweep (notifications.tasks): each run records the alerts whose thresholds passed.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "notifications.sweep",
+        "schedule": env_int("BREACHTRACK_SWEEP_INTERVAL_SECONDS", 15, minimum=1),
+    },
+}
 
 # --- Security (production) --------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -25,6 +25,7 @@ from incidents.models import (
     ProcessorNotice,
 )
 from breachtrack.errors import field_error, field_errors
+from notifications.deadlines import recompute_deadlines
 from organisations.services import authorise, require_reason, save_with_history
 
 # Fields a person may change through update_incident; everything else has its
@@ -107,6 +108,11 @@ def create_incident(*, organisation, title: str, actor, reason: str, now=None, *
     raise AssertionError("unreachable")
 
 
+def _recompute(incident: Incident) -> None:
+    """Bring the derived deadline rows in line with the facts just written (same transaction)."""
+    recompute_deadlines(incident, now=timezone.now())
+
+
 def _lock(incident: Incident) -> Incident:
     """The incident row, locked until commit, so concurrent writers serialise on it."""
     return Incident.objects.select_for_update().get(pk=incident.pk)
@@ -126,6 +132,7 @@ def update_incident(incident: Incident, *, actor, reason: str, **changes) -> Inc
     locked = _lock_open(incident)
     fields = _apply(locked, changes, EDITABLE_FIELDS, actor)
     save_with_history(locked, actor=actor, reason=reason, update_fields=fields + ["updated_at"])
+    _recompute(locked)
     return locked
 
 
@@ -151,6 +158,7 @@ def change_status(incident: Incident, status: str, *, actor, reason: str) -> Inc
             raise ValidationError(errors, code="incomplete")
     locked.status = status
     save_with_history(locked, actor=actor, reason=reason, update_fields=["status", "updated_at"])
+    _recompute(locked)
     return locked
 
 
@@ -158,7 +166,9 @@ def change_status(incident: Incident, status: str, *, actor, reason: str) -> Inc
 def add_party(incident: Incident, *, party, role: str, actor, reason: str, notes: str = "") -> IncidentParty:
     authorise(actor, incident.organisation)
     incident = _lock_open(incident)
-    return save_with_history(IncidentParty(incident=incident, party=party, role=role, notes=notes), actor=actor, reason=reason)
+    party = save_with_history(IncidentParty(incident=incident, party=party, role=role, notes=notes), actor=actor, reason=reason)
+    _recompute(incident)
+    return party
 
 
 @transaction.atomic
@@ -182,7 +192,9 @@ def link_processor(
         notice_target_hours=notice_target_hours,
         agreement_reference=agreement_reference,
     )
-    return save_with_history(relationship, actor=actor, reason=reason)
+    relationship = save_with_history(relationship, actor=actor, reason=reason)
+    _recompute(incident)
+    return relationship
 
 
 AWARENESS_FIELDS = frozenset(
@@ -197,7 +209,9 @@ def record_awareness(incident: Incident, *, party: IncidentParty, actor, reason:
     incident = _lock_open(incident)
     record = AwarenessRecord(incident=incident, party=party, recorded_by=actor)
     _apply(record, facts, AWARENESS_FIELDS, actor)
-    return save_with_history(record, actor=actor, reason=reason)
+    record = save_with_history(record, actor=actor, reason=reason)
+    _recompute(incident)
+    return record
 
 
 def _refuse_derived(record: AwarenessRecord) -> None:
@@ -216,7 +230,9 @@ def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes)
     record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
     _refuse_derived(record)
     fields = _apply(record, changes, AWARENESS_FIELDS, actor)
-    return save_with_history(record, actor=actor, reason=reason, update_fields=fields)
+    record = save_with_history(record, actor=actor, reason=reason, update_fields=fields)
+    _recompute(record.incident)
+    return record
 
 
 @transaction.atomic
@@ -228,7 +244,9 @@ def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor
     _refuse_derived(record)
     record.is_withdrawn = True
     record.withdrawal_reason = withdrawal_reason
-    return save_with_history(record, actor=actor, reason=reason, update_fields=["is_withdrawn", "withdrawal_reason"])
+    record = save_with_history(record, actor=actor, reason=reason, update_fields=["is_withdrawn", "withdrawal_reason"])
+    _recompute(record.incident)
+    return record
 
 
 NOTICE_FIELDS = frozenset(
@@ -288,6 +306,7 @@ def record_processor_notice(relationship: ProcessingRelationship, *, actor, reas
         recorded_by=actor,
     )
     save_with_history(awareness, actor=actor, reason=reason)
+    _recompute(incident)
     return notice
 
 
@@ -305,6 +324,7 @@ def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **c
         awareness = notice.awareness_record
         awareness.aware_at, awareness.aware_tz = notice.informed_at, notice.informed_tz
         save_with_history(awareness, actor=actor, reason=reason, update_fields=["aware_at", "aware_tz"])
+    _recompute(incident)
     return notice
 
 

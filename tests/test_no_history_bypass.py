@@ -14,15 +14,23 @@ file:line:
   models modules.
 
 Only ``breachtrack/history.py``, which implements the ``*_with_history``
-helpers, may do these things. The scanner itself is tested below, so a guard
+helpers, may do these things. One narrow exception: a ``.update(...)`` whose
+line ends with ``# not-historied: <Model>`` is accepted when ``<Model>`` appears
+in the receiver chain *and* is a model without history (checked through
+``django.apps`` when the test runs). That is for derived state such as
+``notifications.Deadline``; naming a historied or unknown model is reported. The scanner itself is tested below, so a guard
 that silently finds nothing fails too.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCANNED_PACKAGES = ("breachtrack", "incidents", "notifications", "organisations")
@@ -51,6 +59,21 @@ QUERYSET_NAMES = frozenset(
 )
 BULK_METHODS = frozenset({"bulk_create", "bulk_update"})
 CONSTRAINT_CALLS = frozenset({"CheckConstraint", "UniqueConstraint", "Q"})
+NOT_HISTORIED_PRAGMA = re.compile(r"#\s*not-historied:\s*(?P<model>[A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+def model_without_history(name: str) -> bool:
+    """True only when exactly one installed model has this class name and it keeps no history."""
+    from django.apps import apps
+
+    found = [model for model in apps.get_models() if model.__name__ == name]
+    if len(found) != 1:
+        return False
+    model = found[0]
+    is_historied = hasattr(model, "history") or getattr(model._meta, "simple_history_manager_attribute", None)
+    # A historical-record table (HistoricalIncident) has no history of its own, but it IS the evidence.
+    is_history_table = hasattr(model, "instance_type") or any(f.name == "history_id" for f in model._meta.fields)
+    return not (is_historied or is_history_table)
 
 
 @dataclass(frozen=True)
@@ -90,15 +113,33 @@ def _receiver_names(node: ast.expr) -> set[str]:
 
 
 class _Scanner(ast.NodeVisitor):
-    def __init__(self, path: str, is_models_module: bool):
+    def __init__(self, path: str, is_models_module: bool, lines: list[str], is_not_historied: Callable[[str], bool]):
         self.path = path
         self.is_models_module = is_models_module
+        self.lines = lines
+        self.is_not_historied = is_not_historied
         self.findings: list[Finding] = []
         self._classes: list[str] = []
         self._constraint_depth = 0
 
     def _report(self, node: ast.AST, what: str) -> None:
         self.findings.append(Finding(self.path, node.lineno, what))
+
+    def _pragma_model(self, node: ast.Call) -> str | None:
+        for line in self.lines[node.lineno - 1 : node.end_lineno]:
+            match = NOT_HISTORIED_PRAGMA.search(line)
+            if match:
+                return match["model"]
+        return None
+
+    def _check_update(self, node: ast.Call, func: ast.Attribute, receiver: set[str]) -> None:
+        model = self._pragma_model(node)
+        if model is None:
+            self._report(node, f"QuerySet.update() writes no history ({ast.unparse(func)})")
+        elif model not in receiver:
+            self._report(node, f"not-historied pragma names {model}, which this update does not touch ({ast.unparse(func)})")
+        elif not self.is_not_historied(model):
+            self._report(node, f"not-historied pragma names {model}, a historied or unknown model ({ast.unparse(func)})")
 
     def _inside_constraint(self) -> bool:
         return self.is_models_module and self._constraint_depth > 0
@@ -128,7 +169,7 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(func, ast.Attribute):
             receiver = _receiver_names(func.value)
             if func.attr == "update" and receiver & QUERYSET_NAMES:
-                self._report(node, f"QuerySet.update() writes no history ({ast.unparse(func)})")
+                self._check_update(node, func, receiver)
             elif func.attr in BULK_METHODS:
                 self._report(node, f"{func.attr}() writes no history ({ast.unparse(func)})")
         if name == "F" and not self._inside_constraint():
@@ -139,8 +180,14 @@ class _Scanner(ast.NodeVisitor):
         self._constraint_depth -= entering
 
 
-def scan_source(source: str, path: str = "<snippet>", *, is_models_module: bool = False) -> list[Finding]:
-    scanner = _Scanner(path, is_models_module)
+def scan_source(
+    source: str,
+    path: str = "<snippet>",
+    *,
+    is_models_module: bool = False,
+    is_not_historied: Callable[[str], bool] = model_without_history,
+) -> list[Finding]:
+    scanner = _Scanner(path, is_models_module, source.splitlines(), is_not_historied)
     scanner.visit(ast.parse(source, filename=path))
     return scanner.findings
 
@@ -269,3 +316,45 @@ class Incident(models.Model):
         self.revision = models.F("revision") + 1
 """
     assert [finding.line for finding in scan_source(snippet, is_models_module=True)] == [3]
+
+
+# --- the not-historied allowance -----------------------------------------------------
+
+
+def test_the_scanner_accepts_a_pragma_naming_a_model_without_history():
+    snippet = """\
+Deadline.objects.filter(pk=1, next_alert_at=old).update(next_alert_at=new)  # not-historied: Deadline
+Deadline.objects.filter(pk=1).update(  # not-historied: Deadline
+    next_alert_at=None,
+)
+"""
+    assert scan_source(snippet) == []
+
+
+def test_the_pragma_cannot_excuse_an_update_of_a_historied_model():
+    snippet = """\
+Incident.objects.filter(pk=1).update(title="y")  # not-historied: Incident
+AwarenessRecord.objects.filter(pk=1).update(aware_at=x)  # not-historied: AwarenessRecord
+Incident.objects.filter(pk=1).update(title="y")  # not-historied: Deadline
+Party.objects.filter(pk=1).update(name="y")  # not-historied: NoSuchModel
+Incident.objects.filter(pk=1).update(title="y")  # not-historied:
+HistoricalIncident.objects.filter(pk=1).update(title="y")  # not-historied: HistoricalIncident
+"""
+    findings = scan_source(snippet)
+    assert [finding.line for finding in findings] == [1, 2, 3, 4, 5, 6]
+    assert "historied or unknown" in findings[0].what
+    assert "does not touch" in findings[2].what
+
+
+def test_the_pragma_check_asks_django_which_models_keep_history():
+    assert model_without_history("Deadline")
+    assert model_without_history("AlertEvent")
+    for historied in ("Incident", "AwarenessRecord", "ProcessorNotice", "IncidentParty", "User", "HistoricalIncident"):
+        assert not model_without_history(historied), historied
+    assert not model_without_history("NoSuchModel")
+
+
+@pytest.mark.parametrize("method", ["bulk_create", "bulk_update"])
+def test_the_pragma_does_not_cover_bulk_writes(method):
+    snippet = f"Deadline.objects.{method}(rows)  # not-historied: Deadline\n"
+    assert [finding.line for finding in scan_source(snippet)] == [1]

@@ -1,0 +1,146 @@
+"""Deadlines derived from the register, and the alerts their thresholds raise.
+
+Detection only (STYLE.md habit 4): a passed threshold becomes an ``AlertEvent`` row guarded by a
+unique constraint; delivering it (e-mail, webhooks, an in-app list) is a later step that will
+claim these rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from organisations.tenancy import organisation_ids
+
+
+class DeadlineKind(models.TextChoices):
+    # Values are the keys of incidents.clocks.DEFAULT_RULES (a test keeps the two in step).
+    AUTHORITY_NOTIFICATION = "authority_notification", _("Notify the supervisory authority (GDPR Art. 33(1))")
+    PROCESSOR_NOTICE = "processor_notice", _("Processor informs the controller (GDPR Art. 33(2))")
+    DATA_SUBJECT_COMMUNICATION = "data_subject_communication", _("Communicate to data subjects (GDPR Art. 34(1))")
+    FOLLOW_UP = "follow_up", _("Further information in phases (GDPR Art. 33(4))")
+
+
+class DeadlineQuerySet(models.QuerySet):
+    """A plain queryset: Deadline is derived state, not evidence, so ``update()`` is allowed.
+
+    ``visible_to`` mirrors organisations.tenancy.TenantQuerySet; it cannot subclass it because
+    that class refuses ``update()``, which the sweep's compare-and-set needs.
+    """
+
+    tenant_lookup = "incident__organisation"
+
+    def visible_to(self, user, roles=None):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser and roles is None:
+            return self
+        return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
+
+    def due(self, now):
+        """What the sweep looks at: rows whose next alert moment has come."""
+        return self.filter(next_alert_at__lte=now).order_by("next_alert_at", "pk")
+
+
+class Deadline(models.Model):
+    """One clock of one incident (per controller, per processing relationship).
+
+    **Derived state, deliberately not historied.** Every column is recomputed by
+    ``notifications.deadlines.recompute_deadlines`` from historied facts (awareness records,
+    processing relationships, processor notices), so the evidence is the history of those facts;
+    the sweep rewrites ``next_alert_at`` with a compare-and-set ``update()`` several times a
+    day per row, which would only add noise to an audit trail. What the sweep detected is kept
+    in ``AlertEvent``, which is append-only.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="deadlines", verbose_name=_("incident")
+    )
+    party = models.ForeignKey(
+        "incidents.IncidentParty", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
+        verbose_name=_("party"), help_text=_("The party whose awareness started this clock."),
+    )
+    relationship = models.ForeignKey(
+        "incidents.ProcessingRelationship", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
+        verbose_name=_("processing relationship"),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=DeadlineKind.choices)
+    started_at = models.DateTimeField(_("clock started at"))
+    due_at = models.DateTimeField(_("due at"))
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    is_legal_deadline = models.BooleanField(_("legal deadline"), help_text=_("False for targets ('without undue delay')."))
+    next_alert_at = models.DateTimeField(_("next alert at"), null=True, blank=True, help_text=_("Empty: nothing pending."))
+    next_alert_label = models.CharField(_("next alert"), max_length=32, blank=True)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("False once the facts that started the clock were withdrawn."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        ordering = ["incident", "due_at", "pk"]
+        constraints = [
+            # Two partial constraints instead of nulls_distinct=False (PostgreSQL only): a NULL
+            # party or relationship would otherwise make every row distinct on SQLite.
+            models.UniqueConstraint(
+                fields=["incident", "kind", "party"], condition=models.Q(relationship__isnull=True),
+                name="deadline_once_per_party",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "kind", "relationship"], condition=models.Q(relationship__isnull=False),
+                name="deadline_once_per_relationship",
+            ),
+        ]
+        indexes = [
+            # Only reader: notifications.sweep.handle_one_due_deadline (next_alert_at <= now,
+            # ordered by next_alert_at). Rows with nothing pending stay out of the index.
+            models.Index(
+                fields=["next_alert_at"], condition=models.Q(next_alert_at__isnull=False), name="deadline_due_alert",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} due {self.due_at.isoformat()}"
+
+
+class AlertEvent(models.Model):
+    """A threshold of a deadline that passed: detected once, delivered later.
+
+    Append-only by convention: code creates these and never updates or deletes them. The unique
+    constraint makes a second sweep (or a retried one) unable to record the same threshold twice;
+    a corrected awareness moves ``due_at`` and so gets fresh events.
+    """
+
+    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("deadline"))
+    label = models.CharField(_("threshold"), max_length=32, help_text=_("before:48h, due, overdue:12h, ..."))
+    due_at = models.DateTimeField(_("due at (when detected)"))
+    fired_at = models.DateTimeField(_("fired at"), help_text=_("The database clock when the sweep detected it."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alert event")
+        verbose_name_plural = _("alert events")
+        ordering = ["fired_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "label", "due_at"], name="alert_once_per_threshold"),
+        ]
+
+    def __str__(self):
+        return f"{self.deadline}: {self.label}"
+
+
+class SweepHeartbeat(models.Model):
+    """One row (id=1): when the sweep last ran and how many alerts it recorded then."""
+
+    last_sweep_at = models.DateTimeField(_("last sweep at"))
+    last_found = models.PositiveIntegerField(_("alerts recorded by the last sweep"), default=0)
+
+    class Meta:
+        verbose_name = _("sweep heartbeat")
+        verbose_name_plural = _("sweep heartbeat")
+
+    def __str__(self):
+        return f"sweep at {self.last_sweep_at.isoformat()}: {self.last_found}"
