@@ -65,3 +65,13 @@ def test_the_sweep_command_records_due_alerts_and_says_how_many(aware_controller
     assert event.label == current_alert(rule_for(event.deadline), event.due_at, event.fired_at)[0]
     if connection.vendor == "sqlite":
         assert (event.label, event.fired_at) == ("before:48h", moment)
+
+
+def test_a_processor_notice_clock_names_both_ends_of_the_relationship(processor_and_controller, record_awareness, incident, now):
+    from datetime import timedelta
+
+    processor, _controller, _relationship = processor_and_controller
+    record_awareness(processor, now - timedelta(hours=3))
+    rows = json.loads(_run("deadlines", "--incident", str(incident.pk), "--format", "json"))
+    notice_rows = [row for row in rows if row["kind"] == "processor_notice"]
+    assert [row["party"] for row in notice_rows] == ["Example Diagnostics B.V. → National Screening Programme"]

@@ -21,13 +21,21 @@ def deadline_row(deadline: Deadline, now) -> dict:
     return {
         "incident": deadline.incident.reference,
         "kind": deadline.kind,
-        "party": str(deadline.party.party) if deadline.party_id else None,
+        "party": _party_label(deadline),
         "due_at": iso_utc(deadline.due_at),
         "state": clocks.evaluate(deadline.due_at, deadline.met_at, now).state.value if deadline.is_active else "inactive",
         "met_at": iso_utc(deadline.met_at),
         "next_alert_at": iso_utc(deadline.next_alert_at),
         "next_alert": deadline.next_alert_label or None,
     }
+
+
+def _party_label(deadline) -> str | None:
+    """Whose clock this is; a processor's notice clock names both ends of the relationship."""
+    if deadline.relationship_id:
+        relationship = deadline.relationship
+        return f"{relationship.processor.party} → {relationship.controller.party}"
+    return str(deadline.party.party) if deadline.party_id else None
 
 
 class Command(BaseCommand):
@@ -38,7 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("table", "json"), default="table")
 
     def handle(self, *args, incident=None, format="table", **options):
-        deadlines = Deadline.objects.select_related("incident", "party__party").order_by("incident_id", "due_at", "pk")
+        deadlines = Deadline.objects.select_related(
+            "incident", "party__party", "relationship__processor__party", "relationship__controller__party"
+        ).order_by("incident_id", "due_at", "pk")
         if incident is not None:
             if not Incident.objects.filter(pk=incident).exists():
                 raise CommandError(f"There is no incident {incident}.")
