@@ -88,11 +88,11 @@ def system_actor(name: str):
     return user
 
 
-def _has_expression(history_instance) -> bool:
-    return any(
-        isinstance(getattr(history_instance, field.attname, None), Combinable)
-        for field in history_instance._meta.concrete_fields
-    )
+def _expression_fields(instance) -> list[str]:
+    """Fields holding an unresolved expression (F() and friends) instead of a value."""
+    return [
+        field.name for field in instance._meta.concrete_fields if isinstance(getattr(instance, field.attname, None), Combinable)
+    ]
 
 
 def require_actor_and_reason(sender, history_instance, **kwargs):
@@ -110,7 +110,7 @@ def require_actor_and_reason(sender, history_instance, **kwargs):
         if not reason:
             raise UnknownActorError(f"refusing to write {sender.__name__} without a change reason")
         history_instance.history_change_reason = reason
-    if _has_expression(history_instance):
+    if _expression_fields(history_instance):
         raise HistoryBypassError(
             f"{sender.__name__}: F() or other expressions cannot be stored in history; "
             "compute the value in Python and save it"
@@ -150,9 +150,7 @@ def refuse_before_write(sender, instance, **kwargs):
         )
     if not (getattr(instance, "_change_reason", None) or _reason.get()):
         raise UnknownActorError(f"refusing to write {sender.__name__} without a change reason")
-    expressions = [
-        field.name for field in sender._meta.concrete_fields if isinstance(getattr(instance, field.attname, None), Combinable)
-    ]
+    expressions = _expression_fields(instance)
     if expressions:
         raise HistoryBypassError(
             f"{sender.__name__}.{', '.join(expressions)}: F() or other expressions cannot be stored in history; "

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.choices import CONTROLLER_ROLES, AwarenessSource, Status
+from incidents.choices import AwarenessSource, Status
 from incidents.models import (
     TIME_FACTS,
     AffectedEstimate,
@@ -131,8 +131,9 @@ def update_incident(incident: Incident, *, actor, reason: str, **changes) -> Inc
     authorise(actor, incident.organisation)
     locked = _lock_open(incident)
     fields = _apply(locked, changes, EDITABLE_FIELDS, actor)
+    # No deadline recompute: none of EDITABLE_FIELDS is an input of a clock
+    # (awareness, parties, notices and status have their own services).
     save_with_history(locked, actor=actor, reason=reason, update_fields=fields + ["updated_at"])
-    _recompute(locked)
     return locked
 
 
@@ -341,7 +342,3 @@ def record_estimate(incident: Incident, *, actor, reason: str, **facts) -> Affec
     estimate = AffectedEstimate(incident=incident, recorded_by=actor)
     _apply(estimate, facts, ESTIMATE_FIELDS, actor)
     return save_with_history(estimate, actor=actor, reason=reason)
-
-
-def controllers(incident: Incident):
-    return incident.parties.filter(role__in=list(CONTROLLER_ROLES))

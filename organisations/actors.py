@@ -12,9 +12,11 @@ import functools
 from celery.signals import task_postrun, task_prerun
 from django.core.management.base import BaseCommand
 
-from breachtrack.history import _actor, _reason
+from breachtrack.history import acting_as
 
-_task_tokens: dict[str, tuple] = {}
+# Celery signals split a task into prerun and postrun: the open acting_as()
+# context of each running task, closed when the task ends.
+_task_contexts: dict[str, object] = {}
 
 
 def _wrap_command_execute():
@@ -25,27 +27,23 @@ def _wrap_command_execute():
     @functools.wraps(original)
     def execute(self, *args, **options):
         name = type(self).__module__.rsplit(".", 1)[-1]
-        actor_token = _actor.set(f"command:{name}")
-        reason_token = _reason.set(f"manage.py {name}")
-        try:
+        with acting_as(f"command:{name}", f"manage.py {name}"):
             return original(self, *args, **options)
-        finally:
-            _actor.reset(actor_token)
-            _reason.reset(reason_token)
 
     execute._breachtrack_wrapped = True
     BaseCommand.execute = execute
 
 
 def _task_started(task_id=None, task=None, **kwargs):
-    _task_tokens[task_id] = (_actor.set(f"task:{task.name}"), _reason.set(f"Celery task {task.name}"))
+    context = acting_as(f"task:{task.name}", f"Celery task {task.name}")
+    context.__enter__()
+    _task_contexts[task_id] = context
 
 
 def _task_finished(task_id=None, **kwargs):
-    tokens = _task_tokens.pop(task_id, None)
-    if tokens:
-        _actor.reset(tokens[0])
-        _reason.reset(tokens[1])
+    context = _task_contexts.pop(task_id, None)
+    if context is not None:
+        context.__exit__(None, None, None)
 
 
 def install():
