@@ -509,6 +509,9 @@ def _awareness(c: _Context) -> Answer:
     lines = [Text(f"Bron: {source.nl}", f"Source: {source.en}")]
     lines += [_processor_chain(row) for row in c.register.processor_lags if row.relationship.controller_id == c.party.pk]
     lines.append(Text(f"72 uur eindigen: {local_time(c.due_at).nl}", f"72 hours end: {local_time(c.due_at).en}"))
+    if c.party.is_processor:  # the AP still asks; the law's 72 hours bind the controllers
+        lines.append(Text("Als verwerker informeert u de verwerkingsverantwoordelijken (art. 33 lid 2 AVG)",
+                          "As a processor you inform the controllers (Art. 33(2) GDPR)"))
     return _instant_answer("4.5", c.awareness.aware_at, detail=join(lines, ". "))
 
 

@@ -78,7 +78,7 @@ def ap_answer_sheet(request, pk: int):
         "sheet": sheet,
         "incident": register.incident,
         "language": language,
-        "languages": languages,
+        "sheet_languages": languages,  # not "languages": base.html sets that one for its menu
         "chapters": sheet_rows(sheet, languages),
         "parties": register.parties,
         "lead_authority": next((a.authority for a in register.authorities if a.role == "lead"), None),

@@ -373,6 +373,8 @@ def test_the_page_shows_one_language_or_both_side_by_side(client, officer, incid
     english = client.get(url, {"lang": "en"}).content.decode()
 
     assert dutch_question in both and english_question in both
+    assert '<th scope="col" lang="nl">Nederlands</th><th scope="col" lang="en">English</th>' in both
+    assert '<th scope="col" lang="nl">Nederlands</th>' not in english
     assert dutch_question in dutch and english_question not in dutch
     assert english_question in english and dutch_question not in english
     assert "NIET BEANTWOORD" in dutch and "UNANSWERED" not in dutch
@@ -437,3 +439,78 @@ def test_the_sheet_costs_the_same_queries_whatever_the_size(
         large = client.get(url, {"party": controller.pk})
 
     assert small.status_code == large.status_code == 200
+
+
+# --- Cross-border, encryption, the reasons not to inform, the interface language ----------------
+
+
+def test_data_subjects_abroad_and_a_foreign_authority_are_named(officer, incident, dutch_ap, now):
+    from organisations.models import Authority
+
+    services.update_incident(incident, data_subject_countries=["BE", "NL"], actor=officer, reason="Belgian patients too")
+    services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead")
+    services.add_authority(
+        incident, authority=Authority.objects.get(code="be-gba"), role="concerned", actor=officer, reason="Belgians"
+    )
+
+    sheet = sheet_for(incident, now)
+
+    assert en(sheet, "10.6") == "Yes: Belgium, Netherlands"
+    assert nl(sheet, "10.6") == "Ja: België, Nederland"
+    assert by_key(sheet)["10.6"].value == ["BE", "NL"]
+    assert en(sheet, "10.7") == "Yes: Gegevensbeschermingsautoriteit / Autorité de protection des données"
+    assert by_key(sheet)["10.7"].value == ["be-gba"]
+
+
+@pytest.mark.parametrize(
+    ("encrypted", "key_compromised", "english", "value"),
+    [
+        (True, False, "Yes: encrypted, the key was not compromised", True),
+        (True, True, "No: encrypted, but the key was compromised", False),
+        (True, None, "Encrypted; whether the key is safe is not known yet", None),
+        (False, None, "No", False),
+    ],
+)
+def test_encryption_counts_only_with_a_safe_key(officer, incident, now, encrypted, key_compromised, english, value):
+    services.update_incident(
+        incident, is_data_encrypted=encrypted, is_key_compromised=key_compromised, actor=officer, reason="assessed"
+    )
+    answer = by_key(sheet_for(incident, now))["8.1"]
+    assert (answer.answer.en, answer.value) == (english, value)
+
+
+def test_without_high_risk_the_reason_not_to_inform_data_subjects_is_the_risk_reasoning(officer, incident, now):
+    services.update_incident(
+        incident, risk_level="risk", risk_reasoning="Only names, encrypted backups.", actor=officer, reason="assessed"
+    )
+    sheet = sheet_for(incident, now)
+    assert en(sheet, "10.1") == "No"
+    assert en(sheet, "10.2") == "Not required: no high risk (Art. 34(1) GDPR). Only names, encrypted backups."
+    assert nl(sheet, "10.2") == "Niet nodig: geen hoog risico (art. 34 lid 1 AVG). Only names, encrypted backups."
+
+
+def test_other_namely_needs_its_details(officer, incident, now):
+    services.update_incident(incident, cause="other", actor=officer, reason="cause")
+    assert by_key(sheet_for(incident, now))["5.2"].state is State.UNANSWERED
+    services.update_incident(incident, cause_detail="Courier lost a box of files", actor=officer, reason="cause")
+    sheet = sheet_for(incident, now)
+    assert nl(sheet, "5.2") == "Anders, namelijk: Courier lost a box of files"
+    assert en(sheet, "5.2") == "Other, namely: Courier lost a box of files"
+
+
+def test_the_interface_language_does_not_change_either_column(demo):
+    from django.utils import translation
+
+    with translation.override("nl"):
+        in_dutch_ui = sheet_for(demo, END_OF_AUGUST)
+        assert translation.get_language() == "nl"  # the builder restores the reader's language
+    in_english_ui = sheet_for(demo, END_OF_AUGUST)
+
+    assert in_dutch_ui.as_json() == in_english_ui.as_json()
+    assert en(in_dutch_ui, "6.3") == "Yes: Health data (Art. 9)"
+
+
+def test_a_processors_own_sheet_says_the_72_hours_bind_its_controllers(demo):
+    detail = by_key(sheet_for(demo, END_OF_AUGUST))["4.5"].detail
+    assert detail.en.endswith("As a processor you inform the controllers (Art. 33(2) GDPR)")
+    assert detail.nl.endswith("Als verwerker informeert u de verwerkingsverantwoordelijken (art. 33 lid 2 AVG)")
