@@ -35,6 +35,7 @@ from django.utils import translation
 
 from incidents import clocks
 from incidents.choices import SPECIAL_CATEGORIES, Cause, DataCategory, DataSubjectCategory, EstimateMeasure, RiskLevel
+from incidents.selectors import earliest_awareness
 
 SCHEMA = "breachtrack.ap-answer-sheet/1"
 AP_ZONE = ZoneInfo("Europe/Amsterdam")  # the AP's form asks for Dutch local times
@@ -291,7 +292,7 @@ def build_answer_sheet(
     facts of the filing, supplied by whoever builds the filing; left out, they stay unanswered.
     """
     party = party if party is not None else _own_party(register.parties)
-    awareness = _earliest_awareness(register.awareness, party)
+    awareness = earliest_awareness(register.awareness).get(party.pk) if party is not None else None
     due_at = clocks.authority_due_at(awareness.aware_at) if awareness else None
     context = _Context(
         register, party, awareness, due_at, now, (delay_reasons or "").strip(), is_follow_up, previous_reference.strip()
@@ -305,13 +306,6 @@ def build_answer_sheet(
 
 def _own_party(parties):
     return next((p for p in parties if p.party.is_self), None)
-
-
-def _earliest_awareness(records, party):
-    if party is None:
-        return None
-    own = [r for r in records if r.party_id == party.pk and not r.is_withdrawn]
-    return min(own, key=lambda r: r.aware_at, default=None)
 
 
 def answered(key: str, answer: Text, *, detail: Text | None = None, value=None) -> Answer:

@@ -514,3 +514,20 @@ def test_a_processors_own_sheet_says_the_72_hours_bind_its_controllers(demo):
     detail = by_key(sheet_for(demo, END_OF_AUGUST))["4.5"].detail
     assert detail.en.endswith("As a processor you inform the controllers (Art. 33(2) GDPR)")
     assert detail.nl.endswith("Als verwerker informeert u de verwerkingsverantwoordelijken (art. 33 lid 2 AVG)")
+
+
+def test_a_withdrawn_awareness_record_does_not_start_the_clock(officer, lab, incident, now):
+    own = services.add_party(incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we")
+    mistaken = services.record_awareness(
+        incident, party=own, aware_at=datetime(2025, 7, 5, 8, 0, tzinfo=UTC), source="other", actor=officer, reason="typo"
+    )
+    services.record_awareness(
+        incident, party=own, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor", actor=officer,
+        reason="leak site",
+    )
+    services.withdraw_awareness(mistaken, withdrawal_reason="Wrong day typed", actor=officer, reason="correction")
+
+    sheet = sheet_for(incident, now)
+
+    assert en(sheet, "4.5") == "Sun 06-07-2025 10:00 +02:00 (UTC 06-07-2025 08:00)"
+    assert sheet.due_at == datetime(2025, 7, 9, 8, 0, tzinfo=UTC)
