@@ -9,11 +9,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from incidents.answer_sheet import build_answer_sheet
 from incidents.models import Incident
 from incidents.selectors import register_view
 
@@ -39,3 +40,80 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- The AP notification form, answered from the register (issue 4, item 3) -------------------
+
+SHEET_LANGUAGES = {"nl": ("nl",), "en": ("en",), "both": ("nl", "en")}
+
+
+def _answer_sheet(request, pk: int):
+    """The incident (scoped: another organisation's id is a 404) and its sheet for one party.
+
+    ``?party=<id>`` picks the controller whose filing it is, among this incident's parties;
+    without it the sheet is for the organisation's own party. A bounded number of queries: the
+    incident, then the register's fixed set (``register_view``).
+    """
+    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+    now = timezone.now()
+    register = register_view(incident, now=now)
+    party = None
+    if request.GET.get("party"):
+        party = next((p for p in register.parties if str(p.pk) == request.GET["party"]), None)
+        if party is None:
+            raise Http404("unknown party")
+    # Filings (issue 4) will pass is_follow_up, previous_reference and delay_reasons here.
+    return register, build_answer_sheet(register, now=now, party=party)
+
+
+@require_GET
+@login_required
+def ap_answer_sheet(request, pk: int):
+    register, sheet = _answer_sheet(request, pk)
+    language = request.GET.get("lang", "both")
+    if language not in SHEET_LANGUAGES:
+        language = "both"
+    languages = SHEET_LANGUAGES[language]
+    context = {
+        "sheet": sheet,
+        "incident": register.incident,
+        "language": language,
+        "sheet_languages": languages,  # not "languages": base.html sets that one for its menu
+        "chapters": sheet_rows(sheet, languages),
+        "parties": register.parties,
+        "lead_authority": next((a.authority for a in register.authorities if a.role == "lead"), None),
+    }
+    return render(request, "incidents/answer_sheet.html", context)
+
+
+@require_GET
+@login_required
+def ap_answer_sheet_json(request, pk: int):
+    _register, sheet = _answer_sheet(request, pk)
+    return JsonResponse(sheet.as_json(), json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+def sheet_rows(sheet, languages):
+    """The sheet shaped for the template: per chapter, per question, one cell per language."""
+    return [
+        {
+            "number": chapter.number,
+            "titles": [chapter.title.get(language) for language in languages],
+            "rows": [
+                {
+                    "answer": answer,
+                    "cells": [
+                        {
+                            "language": language,
+                            "question": answer.question.text.get(language),
+                            "answer": answer.answer.get(language) if answer.answer else "",
+                            "detail": answer.detail.get(language) if answer.detail else "",
+                        }
+                        for language in languages
+                    ],
+                }
+                for answer in chapter.answers
+            ],
+        }
+        for chapter in sheet.chapters
+    ]
