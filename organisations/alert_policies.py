@@ -68,6 +68,13 @@ def organisation_rules(organisation_id: int) -> OrganisationRules:
     return OrganisationRules(organisation_id)
 
 
+def default_notice_target_hours(organisation_id: int) -> int:
+    """The Art. 33(2) target for a new processing relationship that names none of its own."""
+    from notifications.models import DeadlineKind
+
+    return organisation_rules(organisation_id)[DeadlineKind.PROCESSOR_NOTICE].duration // timedelta(hours=1)
+
+
 def with_alert_policy(deadlines: models.QuerySet) -> models.QuerySet:
     """Deadline rows annotated with their organisation's policy for their kind (one query in all).
 
