@@ -83,10 +83,9 @@ def with_alert_policy(deadlines: models.QuerySet) -> models.QuerySet:
     """
     from incidents.models import Incident
 
-    policy = AlertPolicy.objects.filter(
-        organisation_id=Subquery(Incident.objects.filter(pk=OuterRef(OuterRef("incident_id"))).values("organisation_id")[:1]),
-        kind=OuterRef("kind"),
-    )
+    # order_by(): the models' default orderings would add a join and a sort to every subquery.
+    organisation_id = Incident.objects.filter(pk=OuterRef(OuterRef("incident_id"))).order_by().values("organisation_id")
+    policy = AlertPolicy.objects.filter(organisation_id=Subquery(organisation_id[:1]), kind=OuterRef("kind")).order_by()
     return deadlines.annotate(
         alert_policy_id=Subquery(policy.values("pk")[:1]),
         alert_policy_thresholds=Subquery(policy.values("thresholds_before_minutes")[:1], output_field=models.JSONField()),
