@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -168,6 +169,19 @@ def _check_target(kind: str, target_hours):
     return target_hours
 
 
+def _all_checked(*checks) -> list:
+    """Run every check; their values, or one error naming every field that failed."""
+    values, errors = [], {}
+    for check in checks:
+        try:
+            values.append(check())
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 # --- Services --------------------------------------------------------------------------------------
 
 
@@ -191,11 +205,14 @@ def set_alert_policy(
     authorise(actor, organisation)
     reason = require_reason(reason)
     kind = _check_kind(kind)
-    thresholds = _check_thresholds(thresholds_before_minutes)
-    repeat = _check_minutes_or_hours(
-        "overdue_repeat_minutes", overdue_repeat_minutes, MIN_OVERDUE_REPEAT_MINUTES, MAX_OVERDUE_REPEAT_MINUTES, _("minutes"),
+    thresholds, repeat, target = _all_checked(
+        lambda: _check_thresholds(thresholds_before_minutes),
+        lambda: _check_minutes_or_hours(
+            "overdue_repeat_minutes", overdue_repeat_minutes, MIN_OVERDUE_REPEAT_MINUTES, MAX_OVERDUE_REPEAT_MINUTES,
+            _("minutes"),
+        ),
+        lambda: _check_target(kind, target_hours),
     )
-    target = _check_target(kind, target_hours)
     policy = _lock_policy(organisation, kind) or AlertPolicy(organisation=organisation, kind=kind)
     policy.thresholds_before_minutes = thresholds
     policy.overdue_repeat_minutes = repeat

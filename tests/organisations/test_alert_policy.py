@@ -102,6 +102,11 @@ def test_bad_values_are_refused_on_their_field_and_nothing_is_written(lab, offic
     assert not AlertPolicy.history.exists()
 
 
+def test_every_bad_field_is_named_at_once(lab, officer):
+    refusal = _refusal(lambda: _set(lab, officer, thresholds_before_minutes=[0], overdue_repeat_minutes=-1, target_hours=96))
+    assert refusal == {"thresholds_before_minutes": "min_value", "overdue_repeat_minutes": "min_value", "target_hours": "fixed_by_law"}
+
+
 def test_the_refusal_of_a_target_for_the_72_hours_names_the_law(lab, officer):
     with pytest.raises(ValidationError) as refused:
         _set(lab, officer, target_hours=96)
