@@ -14,6 +14,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -261,6 +263,10 @@ class AlertPolicyForm(AdminServiceForm):
         help_text=_("Minutes before the due moment, separated by commas: 240, 30 is 4 hours and 30 minutes before. "
                     "Empty: only at the due moment."),
     )
+    reset_to_defaults = forms.BooleanField(
+        label=_("Reset to the defaults"), required=False,
+        help_text=_("Remove this policy: 48, 24, 12, 6 and 1 hours before, at due, then every 12 hours overdue."),
+    )
 
 
 @admin.register(AlertPolicy)
@@ -278,11 +284,26 @@ class AlertPolicyAdmin(BreachTrackAdmin):
     ]
     fixed_after_creation = ("organisation", "kind")
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and self.may_save(request, obj):
+            fieldsets.insert(-1, (_("Defaults"), {"fields": ["reset_to_defaults"]}))
+        return fieldsets
+
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
+        if change and data.get("reset_to_defaults"):
+            alert_policies.reset_alert_policy(obj.organisation, obj.kind, actor=request.user, reason=form.reason)
+            return None
         return alert_policies.set_alert_policy(
             obj.organisation if change else data["organisation"], obj.kind if change else data["kind"],
             thresholds_before_minutes=data["thresholds_before_minutes"],
             overdue_repeat_minutes=data.get("overdue_repeat_minutes"), target_hours=data.get("target_hours"),
             actor=request.user, reason=form.reason,
         )
+
+    def response_change(self, request, obj):
+        if not AlertPolicy.objects.filter(pk=obj.pk).exists():  # reset: the row is gone
+            self.message_user(request, _("The policy was removed: the defaults apply again."))
+            return HttpResponseRedirect(reverse("admin:organisations_alertpolicy_changelist"))
+        return super().response_change(request, obj)

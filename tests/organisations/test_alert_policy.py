@@ -227,3 +227,19 @@ def test_readers_see_the_policy_but_cannot_change_it_in_the_admin(client, reques
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
     assert client.post(_admin_url("change", policy.pk), {"change_reason": "x"}).status_code == 403
+
+
+def test_an_officer_resets_a_policy_in_the_admin_and_the_defaults_apply_again(client, lab, officer):
+    policy = _set(lab, officer)
+    client.force_login(officer)
+    url = _admin_url("change", policy.pk)
+    assert "reset_to_defaults" in client.get(url).context["adminform"].form.fields
+    response = client.post(url, {
+        "thresholds_before_minutes": "240, 30", "overdue_repeat_minutes": "120", "target_hours": "",
+        "reset_to_defaults": "on", "change_reason": "back to defaults",
+    })
+    assert response.status_code == 302
+    assert response["Location"] == _admin_url("changelist")
+    assert not AlertPolicy.objects.exists()
+    assert AlertPolicy.history.filter(id=policy.pk).latest().history_change_reason == "back to defaults"
+    assert organisation_rules(lab.pk)["authority_notification"] == clocks.DEFAULT_RULES["authority_notification"]
