@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.sweep_health",
             ],
         },
     },
@@ -248,10 +249,13 @@ CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 # The deadline sweep (notifications.tasks): each run records the alerts whose thresholds passed.
+# /healthz and the "alerts are not being checked" banner (notifications.health) call the sweep
+# stale once its heartbeat is older than 3 intervals.
+BREACHTRACK_SWEEP_INTERVAL_SECONDS = env_int("BREACHTRACK_SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "notifications.sweep",
-        "schedule": env_int("BREACHTRACK_SWEEP_INTERVAL_SECONDS", 15, minimum=1),
+        "schedule": BREACHTRACK_SWEEP_INTERVAL_SECONDS,
     },
 }
 

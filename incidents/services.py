@@ -26,6 +26,7 @@ from incidents.models import (
 )
 from breachtrack.errors import field_error, field_errors
 from notifications.deadlines import recompute_deadlines
+from organisations.alert_policies import default_notice_target_hours
 from organisations.services import authorise, require_reason, save_with_history
 
 # Fields a person may change through update_incident; everything else has its
@@ -182,10 +183,13 @@ def add_authority(incident: Incident, *, authority, role: str, actor, reason: st
 @transaction.atomic
 def link_processor(
     incident: Incident, *, processor: IncidentParty, controller: IncidentParty, actor, reason: str,
-    notice_target_hours: int = 24, agreement_reference: str = "",
+    notice_target_hours: int | None = None, agreement_reference: str = "",
 ) -> ProcessingRelationship:
+    """Link a processor to a controller; without an agreed target, the organisation's default."""
     authorise(actor, incident.organisation)
     incident = _lock_open(incident)
+    if notice_target_hours is None:
+        notice_target_hours = default_notice_target_hours(incident.organisation_id)
     relationship = ProcessingRelationship(
         incident=incident,
         processor=processor,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from incidents.answer_sheet import build_answer_sheet
 from incidents.models import Incident
 from incidents.selectors import register_view
+from notifications.health import sweep_health
 
 
 @require_GET
@@ -36,10 +37,23 @@ def incident_detail(request, pk: int):
 
 @require_GET
 def healthz(request):
-    """Liveness for load balancers: the process answers and the database responds."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Health for load balancers and monitoring: the database responds and the sweep runs.
+
+    503 when the database does not answer, or when the deadline sweep's heartbeat is older than
+    three sweep intervals or missing (a fresh install until its first sweep: see
+    notifications.health). The body names the problem; 200 carries the last sweep and its age.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        health = sweep_health()
+    except DatabaseError:
+        return JsonResponse({"status": "failing", "problems": ["database"], "database": "unreachable"}, status=503)
+    body = {"status": "ok", "problems": [], "database": "ok", "sweep": health.as_json()}
+    if health.is_failing:
+        body.update(status="failing", problems=[f"sweep_{health.state}"])
+        return JsonResponse(body, status=503)
+    return JsonResponse(body)
 
 
 # --- The AP notification form, answered from the register (issue 4, item 3) -------------------

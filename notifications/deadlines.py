@@ -14,6 +14,7 @@ from incidents import clocks
 from incidents.choices import Status
 from incidents.selectors import earliest_awareness
 from notifications.models import AlertEvent, Deadline, DeadlineKind
+from organisations import alert_policies
 
 # The kinds this module derives; other kinds (Art. 34, Art. 33(4)) are left untouched.
 DERIVED_KINDS = (DeadlineKind.AUTHORITY_NOTIFICATION, DeadlineKind.PROCESSOR_NOTICE)
@@ -33,12 +34,15 @@ class Clock:
 
 
 def rule_for(deadline: Deadline) -> clocks.ClockRule:
-    """The rule a stored row runs on: its kind's rule with the row's own duration.
+    """The rule a stored row runs on: its organisation's rule for its kind, with the row's duration.
 
     The duration is kept implicitly as ``due_at - started_at`` (a processing agreement can set
-    48h instead of 24h), so the sweep needs no join to recover it.
+    48h instead of 24h), so the sweep needs no join to recover it. The ladder comes from the
+    organisation's alert policy: read from the row's annotations when it was fetched through
+    ``alert_policies.with_alert_policy`` (the sweep's ``Deadline.objects.due``), else one query.
     """
-    return clocks.rule_with_duration(clocks.DEFAULT_RULES[deadline.kind], deadline.due_at - deadline.started_at)
+    base = alert_policies.clock_rule(deadline.kind, alert_policies.policy_of_deadline(deadline))
+    return clocks.rule_with_duration(base, deadline.due_at - deadline.started_at)
 
 
 def current_alert(rule: clocks.ClockRule, due_at: datetime, now: datetime) -> tuple[str, datetime] | None:
@@ -51,7 +55,8 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
     awareness = list(incident.awareness_records.all())
     earliest = earliest_awareness(awareness)
     wanted: dict[tuple, Clock] = {}
-    authority_rule = clocks.DEFAULT_RULES[DeadlineKind.AUTHORITY_NOTIFICATION]
+    rules = alert_policies.organisation_rules(incident.organisation_id)
+    authority_rule = rules[DeadlineKind.AUTHORITY_NOTIFICATION]
     for party in incident.parties.all():
         record = earliest.get(party.pk)
         if party.is_controller and record is not None:
@@ -65,7 +70,7 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
         if record is None:
             continue
         rule = clocks.rule_with_duration(
-            clocks.DEFAULT_RULES[DeadlineKind.PROCESSOR_NOTICE], timedelta(hours=relationship.notice_target_hours)
+            rules[DeadlineKind.PROCESSOR_NOTICE], timedelta(hours=relationship.notice_target_hours)
         )
         informed = [notice.informed_at for notice in relationship.notices.all()]
         key = (DeadlineKind.PROCESSOR_NOTICE, relationship.processor_id, relationship.pk)
@@ -151,3 +156,30 @@ def recompute_deadlines(incident, *, now: datetime) -> list[Deadline]:
             _set_alert(row, None)
             row.save(update_fields=["is_active", "next_alert_at", "next_alert_label", "updated_at"])
     return rows
+
+
+def realign_alerts(organisation_id: int, kind: str, *, now: datetime) -> int:
+    """After an alert policy changed: move the pending alerts of the organisation's active
+    deadlines of ``kind``; the number of rows whose pending alert moved.
+
+    Steps:
+    1. lock the incidents concerned (as every incident service does) and recompute their
+       deadlines, which applies a changed target duration;
+    2. recompute each row's next alert from the new ladder with ``_first_alert``: a threshold
+       already recorded for the row's due moment is not replayed, past ones are never listed.
+    Runs inside the caller's transaction.
+    """
+    from incidents.models import Incident
+
+    rows = Deadline.objects.filter(incident__organisation_id=organisation_id, kind=kind, is_active=True)
+    incident_ids = sorted(set(rows.values_list("incident_id", flat=True)))
+    for incident in Incident.objects.select_for_update().filter(pk__in=incident_ids).order_by("pk"):
+        recompute_deadlines(incident, now=now)
+    moved = 0
+    for row in alert_policies.with_alert_policy(rows.filter(incident_id__in=incident_ids)):
+        alert = _first_alert(row, rule_for(row), now)
+        if alert != ((row.next_alert_label, row.next_alert_at) if row.next_alert_at else None):
+            _set_alert(row, alert)
+            row.save(update_fields=["next_alert_at", "next_alert_label", "updated_at"])
+            moved += 1
+    return moved

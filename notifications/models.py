@@ -38,8 +38,14 @@ class DeadlineQuerySet(models.QuerySet):
         return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
 
     def due(self, now):
-        """What the sweep looks at: rows whose next alert moment has come."""
-        return self.filter(next_alert_at__lte=now).order_by("next_alert_at", "pk")
+        """What the sweep looks at: rows whose next alert moment has come.
+
+        Annotated with the organisation's alert policy for the row's kind (subqueries in the same
+        query), so ``deadlines.rule_for`` costs the sweep no query per row.
+        """
+        from organisations.alert_policies import with_alert_policy
+
+        return with_alert_policy(self.filter(next_alert_at__lte=now)).order_by("next_alert_at", "pk")
 
 
 class Deadline(models.Model):

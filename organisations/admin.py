@@ -2,7 +2,8 @@
 
 Organisations, memberships, users and authorities are managed by superusers;
 members see their own organisation, its memberships and their colleagues, read
-only. Each organisation's privacy officers keep its party directory.
+only. Each organisation's privacy officers keep its party directory and its
+alert policies.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from breachtrack.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
 from incidents.forms import zone_choices
-from organisations import services
-from organisations.models import Authority, Membership, Organisation, Party, User
+from organisations import alert_policies, services
+from organisations.models import AlertPolicy, Authority, Membership, Organisation, Party, User
 from organisations.tenancy import organisation_ids
 
 # Roles live in memberships, not in Django groups and permissions: the group
@@ -235,3 +238,72 @@ class AuthorityAdmin(BreachTrackAdmin):
         if change and not values:
             return obj
         return services.save_authority(obj if change else None, actor=request.user, reason=form.reason, **values)
+
+
+class MinutesListField(forms.CharField):
+    """'240, 30' in the form, [240, 30] in the model; the service checks the numbers themselves."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+        try:
+            return [int(part) for part in parts]
+        except ValueError:
+            raise forms.ValidationError(_("Give whole numbers of minutes separated by commas, e.g. 240, 30."), code="invalid")
+
+
+class AlertPolicyForm(AdminServiceForm):
+    thresholds_before_minutes = MinutesListField(
+        label=_("alerts before the deadline (minutes)"), required=False,
+        help_text=_("Minutes before the due moment, separated by commas: 240, 30 is 4 hours and 30 minutes before. "
+                    "Empty: only at the due moment."),
+    )
+    reset_to_defaults = forms.BooleanField(
+        label=_("Reset to the defaults"), required=False,
+        help_text=_("Remove this policy: 48, 24, 12, 6 and 1 hours before, at due, then every 12 hours overdue."),
+    )
+
+
+@admin.register(AlertPolicy)
+class AlertPolicyAdmin(BreachTrackAdmin):
+    """When an organisation is alerted about each kind of deadline; kept by its privacy officers."""
+
+    form = AlertPolicyForm
+    list_display = ("organisation", "kind", "thresholds_before_minutes", "overdue_repeat_minutes", "target_hours")
+    list_filter = ("kind", ("organisation", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("organisation",)
+    fieldsets = [
+        (None, {"fields": ["organisation", "kind"]}),
+        (_("Alerts"), {"fields": ["thresholds_before_minutes", "overdue_repeat_minutes"]}),
+        (_("Target"), {"fields": ["target_hours"]}),
+    ]
+    fixed_after_creation = ("organisation", "kind")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and self.may_save(request, obj):
+            fieldsets.insert(-1, (_("Defaults"), {"fields": ["reset_to_defaults"]}))
+        return fieldsets
+
+    def save_through_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change and data.get("reset_to_defaults"):
+            alert_policies.reset_alert_policy(obj.organisation, obj.kind, actor=request.user, reason=form.reason)
+            return None
+        return alert_policies.set_alert_policy(
+            obj.organisation if change else data["organisation"], obj.kind if change else data["kind"],
+            thresholds_before_minutes=data["thresholds_before_minutes"],
+            overdue_repeat_minutes=data.get("overdue_repeat_minutes"), target_hours=data.get("target_hours"),
+            actor=request.user, reason=form.reason,
+        )
+
+    def response_change(self, request, obj):
+        if not AlertPolicy.objects.filter(pk=obj.pk).exists():  # reset: the row is gone
+            self.message_user(request, _("The policy was removed: the defaults apply again."))
+            return HttpResponseRedirect(reverse("admin:organisations_alertpolicy_changelist"))
+        return super().response_change(request, obj)

@@ -7,6 +7,7 @@
   its incidents (itself, its processors, the controllers it serves). A party
   belongs to exactly one tenant, so one tenant's directory never leaks.
 * ``Authority`` is shared reference data: supervisory authorities.
+* ``AlertPolicy`` is one organisation's alert ladder (and target) for one kind of clock.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from breachtrack.history import HistoriedManager, UserManager
+from organisations.tenancy import tenant_manager
 
 
 def validate_time_zone(value: str) -> None:
@@ -176,3 +178,62 @@ class Authority(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def deadline_kinds():
+    """The clock kinds a policy can be about (notifications.DeadlineKind), read when needed.
+
+    A callable, so organisations.models does not import the notifications app at load time and
+    a new clock kind needs no migration here.
+    """
+    from notifications.models import DeadlineKind
+
+    return DeadlineKind.choices
+
+
+class AlertPolicy(models.Model):
+    """When one organisation wants to be alerted about one kind of clock, and its target.
+
+    Without a policy the defaults of ``incidents.clocks.DEFAULT_RULES`` apply (48, 24, 12, 6 and
+    1 hours before, at due, then every 12 hours overdue). Written only through
+    ``organisations.alert_policies``; historied because "why did nobody get a reminder?" is a
+    question a regulator or lawyer can ask. Resolution into a clock rule:
+    ``organisations.alert_policies.clock_rule``.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="alert_policies", verbose_name=_("organisation")
+    )
+    kind = models.CharField(_("kind of deadline"), max_length=32, choices=deadline_kinds)
+    thresholds_before_minutes = models.JSONField(
+        _("alerts before the deadline (minutes)"),
+        default=list,
+        blank=True,
+        help_text=_("Minutes before the due moment, e.g. [240, 30] for 4 hours and 30 minutes before."),
+    )
+    overdue_repeat_minutes = models.PositiveIntegerField(
+        _("repeat when overdue (minutes)"), null=True, blank=True, help_text=_("Empty: no reminders after the due moment."),
+    )
+    target_hours = models.PositiveIntegerField(
+        _("target (hours)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only for deadlines the law gives no number for ('without undue delay'). Empty: the default target. "
+            "A processing agreement's own notice target still wins for that relationship."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = tenant_manager("organisation")
+
+    class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
+        verbose_name = _("alert policy")
+        verbose_name_plural = _("alert policies")
+        ordering = ["organisation", "kind"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "kind"], name="one_alert_policy_per_kind")]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_kind_display()}"

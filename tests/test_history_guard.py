@@ -29,6 +29,7 @@ from breachtrack.history import (
 )
 from incidents import services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
+from organisations.alert_policies import set_alert_policy
 from organisations.models import Authority, Party, User
 from organisations.services import create_party
 
@@ -71,6 +72,7 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
         actor=officer, reason="first count",
     )
+    set_alert_policy(incident.organisation, "follow_up", thresholds_before_minutes=[60], actor=officer, reason="policy")
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

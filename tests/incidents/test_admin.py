@@ -28,6 +28,7 @@ from incidents.models import (
 )
 from breachtrack.history import acting_as
 from organisations import services as org_services
+from organisations.alert_policies import set_alert_policy
 from organisations.models import User
 
 REASON = "processor's e-mail of 4 July, 09:12"
@@ -113,7 +114,12 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
         source="press release", actor=officer, reason="first count",
     )
+    policy = set_alert_policy(
+        lab, "authority_notification", thresholds_before_minutes=[240, 30], overdue_repeat_minutes=120,
+        actor=officer, reason="board decision",
+    )
     return {
+        "organisations.alertpolicy": policy,
         "organisations.organisation": lab,
         "organisations.user": officer,
         "organisations.membership": officer.memberships.get(),
@@ -131,6 +137,7 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
 def test_every_registered_model_is_covered_by_the_tenancy_tests():
     covered = {
         "organisations.organisation", "organisations.user", "organisations.membership", "organisations.party",
+        "organisations.alertpolicy",
         "incidents.incident", "incidents.incidentparty", "incidents.incidentauthority",
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
         "incidents.affectedestimate",
