@@ -82,7 +82,7 @@ def test_two_sweep_processes_started_together_record_each_threshold_once(inciden
 
 
 def test_a_sweep_killed_half_way_is_completed_by_the_next_with_no_gap_and_no_duplicate(incident):
-    count = _due_deadlines(incident, 3000)
+    count = _due_deadlines(incident, 2000)
     victim = _sweeper()
     try:
         wait_until(lambda: AlertEvent.objects.count() >= count // 10, 120, interval=0.05, what="the sweep to be under way")
