@@ -107,30 +107,70 @@ def make_due(ids: list[int], now) -> None:
 
 
 # --- Measurements --------------------------------------------------------------------------------
+def _backend_cpu_seconds() -> float:
+    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0  # the server runs elsewhere
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+class CpuClock:
+    """CPU seconds spent by this process and its database backend: what a quiet machine would take.
+
+    Wall-clock timings on a loaded machine mostly measure waiting for a CPU; the CPU both ends
+    actually used is a floor for the time on an idle one (plus one loopback round trip per
+    statement, a few tens of microseconds).
+    """
+
+    def __enter__(self):
+        self.began = time.process_time() + _backend_cpu_seconds()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.process_time() + _backend_cpu_seconds() - self.began
+
+
 def idle_sweep(repeat: int) -> dict:
     sweep()  # warm: the heartbeat row exists and the connection is open
-    timings, queries = [], set()
+    timings, cpu, queries = [], [], set()
     for _ in range(max(repeat, 5)):
-        with CaptureQueriesContext(connection) as captured:
+        connection.queries_log.clear()  # a full log (9,000 entries) would make the count 0
+        with CaptureQueriesContext(connection) as captured, CpuClock() as clock:
             began = time.perf_counter()
             assert sweep() == 0
             timings.append((time.perf_counter() - began) * 1000)
+        cpu.append(clock.seconds * 1000)
         queries.add(len(captured))
-    return {"median_ms": statistics.median(timings), "max_ms": max(timings), "queries": sorted(queries)}
+    return {"median_ms": statistics.median(timings), "max_ms": max(timings), "cpu_ms": statistics.median(cpu),
+            "queries": sorted(queries)}
 
 
 def busy_sweep(due_ids: list[int], repeat: int) -> dict:
-    timings, statements = [], 0
+    timings, cpu, statements = [], [], 0
     for _ in range(repeat):
         make_due(due_ids, database_now())
-        with CaptureQueriesContext(connection) as captured:
+        counted = []
+
+        def count(execute, sql, params, many, context):
+            counted.append(1)  # not Django's query log: it keeps only the last 9,000
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count), CpuClock() as clock:
             began = time.perf_counter()
             recorded = sweep(budget_seconds=600)
             timings.append(time.perf_counter() - began)
-        statements = len(captured)
+        cpu.append(clock.seconds)
+        statements = len(counted)
         assert recorded == len(due_ids), (recorded, len(due_ids))
     # Statements per alert: a figure the machine's load does not change (each is a round trip).
-    return {"median_s": statistics.median(timings), "max_s": max(timings), "recorded": len(due_ids),
+    return {"median_s": statistics.median(timings), "max_s": max(timings), "cpu_s": statistics.median(cpu), "recorded": len(due_ids),
             "statements_per_alert": statements / len(due_ids)}
 
 
@@ -229,10 +269,13 @@ def report(result: dict) -> None:
     print(f"{'measure':44s} {'median':>10s} {'max':>10s}  target")
     print(f"{'busy sweep, records all ' + format(busy['recorded'], ',') + ' due':44s} {busy['median_s']:9.3f}s {busy['max_s']:9.3f}s  "
           f"<= {BUSY_TARGET_S:.0f} s for 1,000: {verdict(busy['median_s'] * 1000 / max(busy['recorded'], 1) <= BUSY_TARGET_S)}")
+    print(f"{'  CPU, this process + its backend':44s} {busy['cpu_s']:9.3f}s {'':10s}  "
+          f"(floor on an idle machine: {verdict(busy['cpu_s'] * 1000 / max(busy['recorded'], 1) <= BUSY_TARGET_S)})")
     print(f"{'  statements per recorded alert':44s} {busy['statements_per_alert']:9.1f}")
     for idle in (small, full):
         print(f"{'idle sweep at ' + format(idle['rows'], ',') + ' rows, queries ' + str(idle['queries']):44s} "
-              f"{idle['median_ms']:8.2f}ms {idle['max_ms']:8.2f}ms  <= {IDLE_TARGET_MS} ms: {verdict(idle['median_ms'] <= IDLE_TARGET_MS)}")
+              f"{idle['median_ms']:8.2f}ms {idle['max_ms']:8.2f}ms  <= {IDLE_TARGET_MS} ms: {verdict(idle['median_ms'] <= IDLE_TARGET_MS)}"
+              f"; CPU {idle['cpu_ms']:.2f} ms")
     print(f"{'idle sweep query count constant':44s} {verdict(small['queries'] == full['queries'])}")
     print(f"{'selection: ORM / raw SQL':44s} {pick['orm_ms']:8.3f}ms {pick['raw_ms']:8.3f}ms  ratio {pick['ratio']:.2f}")
     for name in ("orm_plan", "raw_plan"):
