@@ -1,0 +1,104 @@
+"""Fixtures for the end-to-end tests: a local SMTP server, private Redis, throw-away databases.
+
+Nothing here uses pytest-django's test database: the worker and beat are separate processes
+and could not see it. See tests/e2e/stack.py.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from tests.e2e.stack import PostgresDatabase, Processes, RedisServer, Stack
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+class Mailbox:
+    """What the local SMTP server received: a list of ``email.message.Message``."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        from email import message_from_bytes
+
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """An aiosmtpd server on a free port; ``.env`` points BreachTrack's e-mail settings at it."""
+    from aiosmtpd.controller import Controller
+
+    from tests.e2e.stack import free_port
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    mailbox.env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(controller.port), "EMAIL_USE_TLS": "false"}
+    mailbox.port = controller.port
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def processes(tmp_path, request):
+    """Every subprocess of the test; all groups killed in teardown, logs printed on failure."""
+    procs = Processes(tmp_path / "logs", dict(os.environ))
+    yield procs
+    leftovers = procs.stop_all()
+    report = getattr(request.node, "report_call", None)
+    if report is None or report.failed:
+        print(procs.logs())
+    assert leftovers == [], f"process groups still alive after teardown: {leftovers}"
+
+
+@pytest.fixture
+def redis_server(tmp_path, processes):
+    server = RedisServer(processes, tmp_path / "redis")
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def migrated_postgres(tmp_path_factory):
+    """A throw-away PostgreSQL database, migrated once for the module by a subprocess."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.fail("the PostgreSQL end-to-end tests need DATABASE_URL=postgres://... (scripts/test sets it)")
+    database = PostgresDatabase(base)
+    database.create()
+    root = tmp_path_factory.mktemp("pg-migrate")
+    stack = Stack(root, database_url=database.url)
+    try:
+        stack.migrate()
+        yield database
+    finally:
+        database.drop()
+
+
+@pytest.fixture
+def filesystem_stack(tmp_path, processes, smtp_server):
+    """SQLite + filesystem broker under a temp var dir, migrated; Celery not started yet."""
+    stack = Stack(tmp_path, processes=processes, extra_env=smtp_server.env)
+    stack.migrate()
+    return stack
+
+
+@pytest.fixture
+def redis_stack(tmp_path, processes, redis_server, migrated_postgres, smtp_server):
+    """PostgreSQL + a private Redis; Celery not started yet."""
+    return Stack(
+        tmp_path, processes=processes, database_url=migrated_postgres.url, broker_url=redis_server.url, extra_env=smtp_server.env
+    )

@@ -1,0 +1,133 @@
+"""A real worker and beat turn a clock's passed threshold into one AlertEvent, through crashes too.
+
+Nothing is mocked: migrate, the data (created through the incident services), Celery worker and
+beat all run as subprocesses against a database they share with the test, which reads it back
+directly. The filesystem-broker case runs in the SQLite pass; the Redis cases need PostgreSQL
+and a private redis-server (started here on a free port, so it can be killed and restarted
+without touching the machine's own Redis).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+
+from tests.e2e.stack import Stack, wait_until
+
+# Seconds a threshold may wait for its sweep beyond the beat interval: the filesystem broker's
+# one-second poll, the worker picking the task up, a busy two-core machine.
+SLACK = 5
+
+
+def _create_clocks(stack: Stack, leads: list[float]) -> dict[int, datetime]:
+    """Clocks falling due ``leads`` seconds from now: ``{deadline id: due_at}``."""
+    rows = stack.scenario("incident_with_clocks_due_in", leads=leads, tag=uuid.uuid4().hex[:8])
+    return {row["deadline"]: datetime.fromisoformat(row["due_at"]) for row in rows}
+
+
+def _wait_for_due_alerts(stack: Stack, clocks: dict[int, datetime], timeout: float) -> None:
+    def all_recorded():
+        return {alert.deadline for alert in stack.alerts_for(clocks, "due")} == set(clocks)
+
+    wait_until(all_recorded, timeout, what=f"'due' alerts of deadlines {sorted(clocks)}")
+
+
+def _assert_each_alerted_once(stack: Stack, clocks: dict[int, datetime], label: str = "due") -> list:
+    """After one more sweep interval (a repeat would show by then): exactly one alert per clock."""
+    time.sleep(stack.interval + 1)
+    alerts = stack.alerts_for(clocks, label)
+    assert sorted(alert.deadline for alert in alerts) == sorted(clocks)
+    assert all(alert.due_at == clocks[alert.deadline] for alert in alerts)
+    return alerts
+
+
+def _assert_on_time(stack: Stack, clocks: dict[int, datetime], alerts) -> None:
+    for alert in alerts:
+        lateness = (alert.fired_at - clocks[alert.deadline]).total_seconds()
+        assert 0 <= lateness <= stack.interval + SLACK, (alert, lateness)
+
+
+def _assert_alerts_arrive_on_time_once(stack: Stack) -> None:
+    stack.start_celery()
+    clocks = _create_clocks(stack, leads=[5])
+    _wait_for_due_alerts(stack, clocks, timeout=5 + stack.interval + SLACK + 5)
+    alerts = _assert_each_alerted_once(stack, clocks)
+    _assert_on_time(stack, clocks, alerts)
+    # The clock was made 72h - 5s after awareness: its current state, 'before:1h', once, at once.
+    assert [alert.deadline for alert in stack.alerts_for(clocks, "before:1h")] == list(clocks)
+
+
+def test_a_clock_falling_due_alerts_once_within_the_interval_on_the_filesystem_broker(filesystem_stack):
+    _assert_alerts_arrive_on_time_once(filesystem_stack)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_clock_falling_due_alerts_once_within_the_interval_on_redis(redis_stack):
+    _assert_alerts_arrive_on_time_once(redis_stack)
+
+
+def _assert_kill_9_loses_and_repeats_nothing(stack: Stack) -> None:
+    """Steps: clocks due in 3..12 s; after the first alert, SIGKILL worker (and beat) while the
+    others are pending; let them all pass while nothing runs; restart: every one once."""
+    stack.start_celery()
+    clocks = _create_clocks(stack, leads=[3, 10, 11, 12])
+    first = next(iter(clocks))
+    wait_until(lambda: stack.alerts_for([first], "due"), 3 + stack.interval + SLACK + 5, what="the first 'due' alert")
+    stack.kill_celery()
+    pending = set(clocks) - {alert.deadline for alert in stack.alerts_for(clocks, "due")}
+    assert pending, "the kill came too late: every alert was already recorded"
+
+    latest = max(clocks.values())
+    wait_until(lambda: datetime.now(latest.tzinfo) > latest, 30, what="the last threshold to pass")
+    time.sleep(1)
+    assert {alert.deadline for alert in stack.alerts_for(clocks, "due")} == set(clocks) - pending  # nobody swept
+
+    stack.start_celery()
+    _wait_for_due_alerts(stack, clocks, timeout=stack.interval + SLACK + 15)
+    _assert_each_alerted_once(stack, clocks)
+    _assert_each_alerted_once(stack, clocks, label="before:1h")
+
+
+def test_kill_9_of_the_worker_with_beat_loses_and_repeats_no_alert_on_the_filesystem_broker(filesystem_stack):
+    _assert_kill_9_loses_and_repeats_nothing(filesystem_stack)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_kill_9_of_worker_and_beat_loses_and_repeats_no_alert_on_redis(redis_stack):
+    _assert_kill_9_loses_and_repeats_nothing(redis_stack)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_an_alert_whose_threshold_passes_while_redis_is_down_arrives_once_after_recovery(redis_stack, redis_server):
+    redis_stack.start_celery()
+    clocks = _create_clocks(redis_stack, leads=[8])
+    # The pipeline works before the outage: the clock's current state was alerted at once.
+    wait_until(lambda: redis_stack.alerts_for(clocks, "before:1h"), redis_stack.interval + SLACK + 5, what="'before:1h'")
+
+    redis_server.crash()
+    due_at = max(clocks.values())
+    wait_until(lambda: datetime.now(due_at.tzinfo) > due_at, 30, what="the threshold to pass")
+    time.sleep(redis_stack.interval + 1)
+    assert redis_stack.alerts_for(clocks, "due") == []  # no broker, no sweep: nothing can have recorded it
+
+    redis_server.start()
+    restarted = datetime.now(due_at.tzinfo)
+    _wait_for_due_alerts(redis_stack, clocks, timeout=45)
+    [alert] = _assert_each_alerted_once(redis_stack, clocks)
+    assert alert.fired_at >= restarted
+    for name in ("worker", "beat"):  # they rode out the outage instead of dying
+        assert redis_stack.processes.running[name].poll() is None, name
+
+
+def test_the_worker_environment_reaches_the_local_smtp_server(tmp_path, processes, smtp_server):
+    """The harness for delivery tests: what the worker's Django sends arrives in ``smtp_server``."""
+    stack = Stack(tmp_path, processes=processes, extra_env=smtp_server.env)
+    stack.manage("sendtestemail", "dpo@e2e.example")
+    wait_until(lambda: smtp_server.messages, 10, what="the test e-mail")
+    assert smtp_server.messages[0]["To"] == "dpo@e2e.example"
