@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from incidents import services
+from incidents import extortion_services, services
 from incidents.forms import LocalInstant, LocalInstantField
 from incidents.models import (
     TIME_FACTS,
@@ -113,6 +113,18 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
         source="press release", actor=officer, reason="first count",
     )
+    threat = extortion_services.record_threat(
+        incident, actor_name="Kraken Collective", first_contact_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        channel="leak_site", actor=officer, reason="leak-site listing",
+    )
+    countdown = extortion_services.revise_countdown(
+        threat, kind="set", announced_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        deadline_at=datetime(2025, 8, 28, 12, 0, tzinfo=UTC), actor=officer, reason="countdown",
+    )
+    publication = extortion_services.record_publication(
+        incident, threat=threat, published_at=datetime(2025, 8, 15, 10, 0, tzinfo=UTC), location="leak site",
+        actor=officer, reason="partial leak",
+    )
     return {
         "organisations.organisation": lab,
         "organisations.user": officer,
@@ -125,6 +137,9 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         "incidents.processornotice": notice,
         "incidents.awarenessrecord": notice.awareness_record,
         "incidents.affectedestimate": estimate,
+        "incidents.extortionthreat": threat,
+        "incidents.extortioncountdown": countdown,
+        "incidents.publication": publication,
     }
 
 
@@ -133,7 +148,8 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "organisations.organisation", "organisations.user", "organisations.membership", "organisations.party",
         "incidents.incident", "incidents.incidentparty", "incidents.incidentauthority",
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
-        "incidents.affectedestimate",
+        "incidents.affectedestimate", "incidents.extortionthreat", "incidents.extortioncountdown",
+        "incidents.publication",
     }
     assert set(REGISTERED) == covered | SHARED_MODELS
 

@@ -373,3 +373,75 @@ def test_a_closed_incident_takes_no_extortion_facts(threat, incident, officer, n
     with pytest.raises(ValidationError) as refused:
         set_countdown(threat, officer, now)
     assert refused.value.code == "closed"
+
+
+# --- The register page ------------------------------------------------------------------------------------------
+def _grow_extortion(incident, officer, now, n):
+    """``n`` more threats, each with a countdown set and extended, and a publication."""
+    for k in range(n):
+        threat = extortion.record_threat(
+            incident, actor_name=f"Group {k}", first_contact_at=now - 50 * H, channel="email", actor=officer, reason="r"
+        )
+        extortion.revise_countdown(threat, kind="set", announced_at=now - 50 * H, deadline_at=now + 10 * H, actor=officer, reason="r")
+        extortion.revise_countdown(threat, kind="extended", announced_at=now - 40 * H, deadline_at=now + 20 * H, actor=officer, reason="r")
+        extortion.record_publication(
+            incident, threat=threat, published_at=now - H, location=f"site {k}", records_count=k, actor=officer, reason="r"
+        )
+
+
+def test_the_page_shows_the_countdown_its_chain_publications_payment_and_police(client, threat, incident, officer, now):
+    from django.urls import reverse
+
+    set_countdown(threat, officer, now, deadline=now + 30 * H)
+    extortion.revise_countdown(
+        threat, kind="renewed_after_payment", announced_at=now - 2 * H, deadline_at=now + 50 * H + 30 * timedelta(minutes=1),
+        actor=officer, reason="renewed",
+    )
+    extortion.record_payment_decision(
+        threat, payment_decision="paid", payment_decided_at=now - 3 * H, payment_reasoning="Board decision.",
+        actor=officer, reason="paid",
+    )
+    extortion.record_publication(
+        incident, threat=threat, published_at=now - H, location="Leak site", records_count=53_000, actor=officer, reason="leak"
+    )
+    client.force_login(officer)
+    body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+    assert "Kraken Collective" in body
+    assert "2 d 2 h left" in body  # 50.5 hours
+    # The deadline 2025-08-22 14:30 UTC, shown in the officer's zone (Amsterdam, CEST).
+    assert 'datetime="2025-08-22T14:30:00Z"' in body and "16:30 CEST" in body
+    chain = body[body.index("Countdown revisions, in the order"):]
+    assert chain.index("Countdown set") < chain.index("Renewed after a payment")
+    assert "reassess the risk to the people affected (Art. 34)" in body
+    assert "the police were not told" in body
+    assert "EUR 1,100,000" in body or "EUR 1.100.000" in body
+
+
+def test_the_register_page_query_count_does_not_grow_with_extortion_facts(client, incident, officer, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(officer)
+    url = reverse("incidents:detail", args=[incident.pk])
+    _grow_extortion(incident, officer, now, 1)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _grow_extortion(incident, officer, now, 8)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(large) == len(small)
+    assert len(large) <= 15
+
+
+def test_another_organisations_countdown_is_not_on_any_page_they_can_open(client, threat, incident, officer, outsider, now):
+    from django.urls import reverse
+
+    set_countdown(threat, officer, now)
+    client.force_login(outsider)
+    assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 404
+    revision = threat.countdown_revisions.get()
+    for name, pk in (("incidents_extortionthreat", threat.pk), ("incidents_extortioncountdown", revision.pk)):
+        assert client.get(reverse(f"admin:{name}_change", args=[pk])).status_code == 404
+        assert client.get(reverse(f"admin:{name}_history", args=[pk])).status_code == 404
