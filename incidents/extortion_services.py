@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from breachtrack.errors import field_error, field_errors
 from incidents.choices import CountdownRevisionKind as Kind
+from incidents.forms import LocalInstantField
 from incidents.models import ExtortionCountdown, ExtortionThreat, Incident, Publication
 from incidents.services import _lock_open, _recompute
 from incidents.timeinput import LocalTimeError, local_to_utc
@@ -63,9 +64,11 @@ def _instant(field: str, value, zone_name: str, fold) -> datetime | None:
     try:
         return local_to_utc(value, zone_name, fold or None)
     except LocalTimeError as error:
-        raise field_error(field, _("%(time)s in %(zone)s: %(problem)s") % {
-            "time": value.strftime("%Y-%m-%d %H:%M"), "zone": zone_name, "problem": error,
-        }, error.code) from None
+        # The same words as the form field, so every interface explains a DST gap alike.
+        messages = LocalInstantField.default_error_messages
+        message = messages.get(error.code, _("Enter a valid date and time."))
+        params = {"time": value.strftime("%Y-%m-%d %H:%M"), "zone": zone_name}
+        raise field_error(field, message % params, error.code) from None
 
 
 def _apply(obj, facts: dict, allowed, actor) -> list[str]:
@@ -75,7 +78,7 @@ def _apply(obj, facts: dict, allowed, actor) -> list[str]:
     """
     facts = dict(facts)
     folds = {name: facts.pop(name) for name in list(facts) if name.endswith("_fold")}
-    unknown = set(facts) - set(allowed) - {n[:-5] + "_at" for n in folds}
+    unknown = (set(facts) - set(allowed)) | {name for name in folds if f"{name[:-5]}_at" not in allowed}
     if unknown:
         raise field_errors(sorted(unknown), _("This field cannot be changed here."), "not_editable")
     fields = []

@@ -27,7 +27,7 @@ from breachtrack.history import (
     update_with_history,
     with_system_actor,
 )
-from incidents import services
+from incidents import extortion_services, services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations.models import Authority, Party, User
 from organisations.services import create_party
@@ -70,6 +70,18 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     services.record_estimate(
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
         actor=officer, reason="first count",
+    )
+    threat = extortion_services.record_threat(
+        incident, actor_name="Kraken", first_contact_at=datetime(2025, 8, 10, tzinfo=UTC), channel="leak_site",
+        actor=officer, reason="threat",
+    )
+    extortion_services.revise_countdown(
+        threat, kind="set", announced_at=datetime(2025, 8, 10, tzinfo=UTC), deadline_at=datetime(2025, 8, 28, tzinfo=UTC),
+        actor=officer, reason="countdown",
+    )
+    extortion_services.record_publication(
+        incident, threat=threat, published_at=datetime(2025, 8, 15, tzinfo=UTC), location="leak site",
+        actor=officer, reason="leak",
     )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []

@@ -131,6 +131,12 @@ def test_a_field_outside_the_service_is_refused(incident, officer, now):
             incident, actor_name="K", first_contact_at=now, channel="email", payment_decision="paid", actor=officer, reason="r"
         )
     assert codes(refused.value) == {"payment_decision": ["not_editable"]}
+    with pytest.raises(ValidationError) as refused:
+        extortion.record_threat(
+            incident, actor_name="K", first_contact_at=now, channel="email", payment_decided_at=now,
+            payment_decided_fold="later", actor=officer, reason="r",
+        )
+    assert codes(refused.value) == {"payment_decided_at": ["not_editable"], "payment_decided_fold": ["not_editable"]}
 
 
 # --- Payment decision and police -----------------------------------------------------------------------
