@@ -448,3 +448,7 @@ class AffectedEstimateAdmin(RegisterAdmin):
             **form.all_values(exclude=("incident",)),
         )
 
+
+
+# The extortion admins live in their own module (kept small); importing registers them.
+from incidents import extortion_admin  # noqa: E402, F401

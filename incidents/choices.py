@@ -140,3 +140,33 @@ class Channel(models.TextChoices):
 class EstimateMeasure(models.TextChoices):
     DATA_SUBJECTS = "data_subjects", _("Data subjects (Art. 33(3)(a))")
     RECORDS = "records", _("Personal-data records (Art. 33(3)(a))")
+
+
+# --- Extortion (REFERENCE §3): operational facts, never a legal deadline ---------------------
+
+
+class ExtortionChannel(models.TextChoices):
+    LEAK_SITE = "leak_site", _("Listing on the attackers' leak site")
+    RANSOM_NOTE = "ransom_note", _("Ransom note left on our systems")
+    EMAIL = "email", _("E-mail")
+    CHAT = "chat", _("Negotiation chat or portal")
+    PHONE = "phone", _("Phone")
+    MEDIA = "media", _("Through journalists or researchers")
+    OTHER = "other", _("Other")
+
+
+class PaymentDecision(models.TextChoices):
+    """Police advice (NL): do not pay; if you pay anyway, tell the police. Paying does not
+    reduce the risk to people (ICO/NCSC 2022) and moves no GDPR deadline."""
+
+    UNDECIDED = "undecided", _("Not decided yet")
+    WILL_NOT_PAY = "will_not_pay", _("Will not pay")
+    PAID = "paid", _("Paid (does not reduce the risk nor delay any notification)")
+
+
+class CountdownRevisionKind(models.TextChoices):
+    SET = "set", _("Countdown set")
+    EXTENDED = "extended", _("Extended: a later deadline")
+    SHORTENED = "shortened", _("Shortened: an earlier deadline")
+    RENEWED_AFTER_PAYMENT = "renewed_after_payment", _("Renewed after a payment")
+    WITHDRAWN = "withdrawn", _("Withdrawn: no deadline any more")

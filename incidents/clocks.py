@@ -104,6 +104,24 @@ def _standard_rule(kind: str, hours: int, *, is_legal: bool, basis: str) -> Cloc
     )
 
 
+# A threat actor's countdown (REFERENCE §3) is operational, never legal: it moves no GDPR deadline.
+# Its duration comes from each row (announced -> deadline, see notifications.deadlines.rule_for);
+# the one here is a placeholder that no stored row runs on. Alerts at 24h (a working day to
+# prepare statements, the Art. 34 reassessment and watching the leak site), 6h and 1h before,
+# and at the deadline. No overdue repeats: once the moment passed, what matters is what was
+# published (a Publication, with its own Art. 34 flag), and a reminder every few hours about an
+# expired threat would only teach people to ignore alerts. The legal clocks keep theirs.
+EXTORTION_COUNTDOWN_RULE = ClockRule(
+    kind="extortion_countdown",
+    duration=timedelta(days=7),
+    thresholds_before=tuple(timedelta(hours=h) for h in (24, 6, 1)),
+    overdue_repeat=None,
+    is_legal_deadline=False,
+    legal_basis="Not a legal deadline: the threat actor's countdown is operational only and never "
+    "delays or extends Art. 33(1) or Art. 34 (REFERENCE §3)",
+)
+
+
 DEFAULT_RULES: dict[str, ClockRule] = {
     rule.kind: rule
     for rule in (
@@ -126,6 +144,7 @@ DEFAULT_RULES: dict[str, ClockRule] = {
             basis="GDPR Art. 33(4): further information in phases without undue further delay "
             "(no number in the law; 72h is a target)",
         ),
+        EXTORTION_COUNTDOWN_RULE,
     )
 }
 

@@ -4,7 +4,9 @@ A laboratory (a processor) is hit by ransomware in early July 2025 and knows on
 Sunday 6 July, when the attackers list it on their leak site. It tells the
 screening programme (a controller) only on Wednesday 6 August, about 31 days
 later; a hospital learns in late August and a GP practice in late November. The
-count of people affected grows from 485,000 to 941,000. The programme is also a
+count of people affected grows from 485,000 to 941,000. The attackers' countdown is set
+on 6 July, renewed after a payment in mid-August (1.1 million euro in bitcoin by 28 August),
+and dropped; records of 53,000 other patients are published meanwhile. The programme is also a
 tenant, with its own record of the same breach: neither tenant sees the other's.
 
 Every write goes through the services. Tenants and users are set up by the
@@ -17,24 +19,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import password_validation
 from django.db import transaction
 
 from breachtrack.history import system_actor
-from incidents import services
+from incidents import extortion_services, services
 from incidents.choices import (
     AuthorityRole,
     AwarenessSource,
     Cause,
     Channel,
+    CountdownRevisionKind,
     DataCategory,
     DataSubjectCategory,
     DiscoveryMethod,
     EstimateMeasure,
+    ExtortionChannel,
     NotificationDecision,
     PartyRole,
+    PaymentDecision,
     RiskLevel,
     Severity,
 )
@@ -249,7 +255,7 @@ def create_lab_incident(lab: Organisation, officer: User) -> Incident:
     Steps: the controllers in the lab's directory; the incident as first reported, then
     contained, then assessed; the parties and the AP as lead authority; the lab's own
     awareness; a processor notice per controller (each also records that controller's
-    awareness); the estimates as they became known.
+    awareness); the estimates as they became known; the threat actor's countdown.
     """
     directory = {
         name: org_services.create_party(lab, name=name, country="NL", actor=officer, reason="controller we process for", **contact)
@@ -273,6 +279,7 @@ def create_lab_incident(lab: Organisation, officer: User) -> Incident:
     )
     _record_notices(incident, parties, officer)
     _record_lab_estimates(incident, parties, officer)
+    record_lab_extortion(incident, officer)
     return incident
 
 
@@ -320,6 +327,77 @@ def _record_lab_estimates(incident: Incident, parties: dict, officer: User) -> N
             party=parties[controller] if controller else None,
             **instant("known", *known), source=source, note=note,
         )
+
+
+# --- The threat actor's countdown (REFERENCE §3, §6) ---------------------------------------------
+THREAT_ACTOR = "Nightfall Syndicate"  # invented
+FIRST_CONTACT = (2025, 7, 6, 9, 0)  # the leak-site listing with a sample and a deadline
+FIRST_DEADLINE = (2025, 7, 13, 12, 0)  # invented: the press did not report the first deadline
+RENEWED = (2025, 8, 14, 20, 0)  # mid-August: a new countdown after a reported payment
+RENEWED_DEADLINE = (2025, 8, 28, 23, 59)  # "about 1.1 million euro in bitcoin by 28 August"
+PUBLISHED = (2025, 8, 15, 12, 0)  # records of about 53,000 other patients
+DROPPED = (2025, 9, 1, 12, 0)  # invented date: "later the group says it deleted the data"
+
+
+def record_lab_extortion(incident: Incident, officer: User) -> None:
+    """The countdown as it ran: set on 6 July, renewed after a payment in mid-August, dropped.
+
+    Steps: the threat as first seen (no amount named yet); the police report; the payment decision
+    (a payment was reported, never confirmed: the demo records it as made); the countdown set;
+    renewed with the 1.1 million euro demand; the partial publication and the Art. 34
+    reassessment it triggered; the group dropping the countdown. Every revision's deadline had
+    passed by the time the demo is loaded, so they are history and start no clock.
+    """
+    threat = extortion_services.record_threat(
+        incident, actor=officer, reason="the group behind the leak-site listing",
+        actor_name=THREAT_ACTOR, actor_aliases="NFS", **instant("first_contact", *FIRST_CONTACT),
+        channel=ExtortionChannel.LEAK_SITE, channel_detail="Listing with a sample of our files and a deadline.",
+    )
+    extortion_services.record_police_report(
+        threat, actor=officer, reason="crime reported, as the police advise",
+        **instant("police_reported", 2025, 7, 7, 10, 0), police_reference="DEMO-2025-0707-01",
+        other_agencies_told="Z-CERT (health-sector CERT), 7 July; our cyber insurer, 6 July.",
+    )
+    extortion_services.revise_countdown(
+        threat, kind=CountdownRevisionKind.SET, actor=officer, reason="deadline on the leak-site listing",
+        **instant("announced", *FIRST_CONTACT), **instant("deadline", *FIRST_DEADLINE),
+        source="Leak-site listing", evidence="Screenshots of 6 July 2025, 09:40 (ticket SEC-2025-071).",
+    )
+    extortion_services.record_payment_decision(
+        threat, payment_decision=PaymentDecision.PAID, actor=officer, reason="board decision on the ransom",
+        **instant("payment_decided", 2025, 7, 10, 16, 0),
+        payment_reasoning=(
+            "Board decided to pay to try to stop publication; police told. Recorded knowing that paying "
+            "does not reduce the risk to patients and delays no notification."
+        ),
+    )
+    _renew_publish_drop(incident, threat, officer)
+
+
+def _renew_publish_drop(incident: Incident, threat, officer: User) -> None:
+    threat = extortion_services.update_threat(
+        threat, actor=officer, reason="demand named with the new countdown",
+        demand_amount=Decimal("1100000"), demand_currency="EUR", demand_payment_method="bitcoin",
+    )
+    extortion_services.revise_countdown(
+        threat, kind=CountdownRevisionKind.RENEWED_AFTER_PAYMENT, actor=officer, reason="new countdown after the payment",
+        **instant("announced", *RENEWED), **instant("deadline", *RENEWED_DEADLINE), source="Leak-site listing, updated",
+        note="About 1.1 million euro in bitcoin by 28 August.",
+    )
+    publication = extortion_services.record_publication(
+        incident, threat=threat, actor=officer, reason="partial leak seen on the leak site",
+        **instant("published", *PUBLISHED), location="The group's leak site, post 'part 1'",
+        records_count=53_000, files_count=1_800, size_bytes=12_000_000_000,
+        note="Records of other patients, not screening participants.",
+    )
+    extortion_services.record_risk_reassessment(
+        publication, actor=officer, reason="Art. 34 risk reassessed after the leak", now=local(2025, 8, 16, 11, 0),
+        outcome="High risk confirmed and now partly realised: letters to those published brought forward.",
+    )
+    extortion_services.withdraw_countdown(
+        threat, actor=officer, reason="the group dropped the countdown", **instant("announced", *DROPPED),
+        source="Leak-site listing removed", note="The group says it deleted the data: unverifiable, and no reason to skip any notification.",
+    )
 
 
 # --- Tenant 2: the screening programme (controller) ---------------------------------------------

@@ -9,9 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import models
+
 from incidents import clocks
 from incidents.choices import EstimateMeasure
-from incidents.models import AwarenessRecord, Incident, IncidentParty, ProcessingRelationship
+from incidents.models import (
+    AwarenessRecord,
+    ExtortionCountdown,
+    ExtortionThreat,
+    Incident,
+    IncidentParty,
+    ProcessingRelationship,
+    Publication,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,27 @@ class ProcessorLagRow:
 
 
 @dataclass(frozen=True)
+class ThreatRow:
+    """One threat actor's countdown as it stands: the chain, the current revision, time left.
+
+    Operational only (REFERENCE §3): ``status`` is the actor's deadline, never a legal one.
+    """
+
+    threat: ExtortionThreat
+    revisions: list[ExtortionCountdown]
+    current: ExtortionCountdown | None  # the latest revision
+    status: clocks.DeadlineStatus | None  # None when no countdown runs (none, or withdrawn)
+    publications: list[Publication]
+
+
+@dataclass(frozen=True)
+class ExtortionView:
+    threats: list[ThreatRow]
+    publications: list[Publication]
+    publications_to_reassess: list[Publication]  # each raises the Art. 34 risk: reassess it
+
+
+@dataclass(frozen=True)
 class RegisterView:
     incident: Incident
     parties: list[IncidentParty]
@@ -45,6 +76,7 @@ class RegisterView:
     estimates: dict[str, list]
     current_estimates: dict[str, object]
     gaps: list[tuple[str, str]]
+    extortion: ExtortionView
 
 
 def earliest_awareness(records) -> dict[int, AwarenessRecord]:
@@ -97,8 +129,29 @@ def _processor_lags(relationships, earliest, now) -> list[ProcessorLagRow]:
     return rows
 
 
+def extortion_view(incident: Incident, *, now: datetime) -> ExtortionView:
+    """Threats with their countdown revisions, and publications: three queries whatever the size."""
+    threats = list(
+        incident.extortion_threats.prefetch_related(
+            models.Prefetch("countdown_revisions", ExtortionCountdown.objects.select_related("recorded_by"))
+        )
+    )
+    publications = list(incident.publications.select_related("threat", "recorded_by", "risk_reassessed_by"))
+    rows = []
+    for threat in threats:
+        revisions = list(threat.countdown_revisions.all())
+        current = revisions[-1] if revisions else None
+        status = None
+        if current is not None and current.deadline_at is not None:
+            status = clocks.evaluate(current.deadline_at, None, now)
+        own = [publication for publication in publications if publication.threat_id == threat.pk]
+        rows.append(ThreatRow(threat, revisions, current, status, own))
+    flagged = [publication for publication in publications if publication.needs_risk_reassessment]
+    return ExtortionView(rows, publications, flagged)
+
+
 def register_view(incident: Incident, *, now: datetime) -> RegisterView:
-    """Everything the register page shows, in seven queries whatever the size."""
+    """Everything the register page shows, in ten queries whatever the size."""
     parties = list(incident.parties.select_related("party"))
     authorities = list(incident.authorities.select_related("authority"))
     awareness = list(
@@ -121,6 +174,7 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
         estimates=estimates,
         current_estimates=current,
         gaps=_gaps_from(incident, awareness, estimates_list),
+        extortion=extortion_view(incident, now=now),
     )
 
 

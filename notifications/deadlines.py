@@ -17,7 +17,7 @@ from notifications.models import AlertEvent, Deadline, DeadlineKind
 from organisations import alert_policies
 
 # The kinds this module derives; other kinds (Art. 34, Art. 33(4)) are left untouched.
-DERIVED_KINDS = (DeadlineKind.AUTHORITY_NOTIFICATION, DeadlineKind.PROCESSOR_NOTICE)
+DERIVED_KINDS = (DeadlineKind.AUTHORITY_NOTIFICATION, DeadlineKind.PROCESSOR_NOTICE, DeadlineKind.EXTORTION_COUNTDOWN)
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,22 @@ class Clock:
     """What the facts say one deadline row should hold."""
 
     kind: str
-    party_id: int
+    party_id: int | None
     relationship_id: int | None
     started_at: datetime
     due_at: datetime
     met_at: datetime | None
     rule: clocks.ClockRule
+    extortion_threat_id: int | None = None
+
+    @property
+    def key(self) -> tuple:
+        """What identifies its row: kind and the facts the clock belongs to."""
+        return (self.kind, self.party_id, self.relationship_id, self.extortion_threat_id)
+
+
+def _row_key(row: Deadline) -> tuple:
+    return (row.kind, row.party_id, row.relationship_id, row.extortion_threat_id)
 
 
 def rule_for(deadline: Deadline) -> clocks.ClockRule:
@@ -75,6 +85,31 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
         informed = [notice.informed_at for notice in relationship.notices.all()]
         key = (DeadlineKind.PROCESSOR_NOTICE, relationship.processor_id, relationship.pk)
         wanted[key] = Clock(*key, record.aware_at, clocks.due_at(rule, record.aware_at), min(informed, default=None), rule)
+    wanted.update(extortion_clocks(incident, rules))
+    return wanted
+
+
+def extortion_clocks(incident, rules: dict[str, clocks.ClockRule]) -> dict[tuple, Clock]:
+    """One operational clock per threat whose latest countdown revision still runs (REFERENCE §3).
+
+    The clock starts when the actor announced that revision and is due at its deadline, so
+    ``rule_for`` recovers a positive duration from the row (the model refuses a deadline that is
+    not after its announcement). A withdrawal, or a revision whose deadline had passed when it was
+    recorded (a historical record), gives no clock, so an existing row is deactivated. No legal
+    clock reads these facts: a countdown never moves Art. 33(1) or Art. 34.
+    """
+    rule = rules[DeadlineKind.EXTORTION_COUNTDOWN]  # the organisation's ladder; the duration is the row's
+    wanted: dict[tuple, Clock] = {}
+    for threat in incident.extortion_threats.prefetch_related("countdown_revisions"):
+        revisions = list(threat.countdown_revisions.all())  # ordered by announced_at, pk
+        current = revisions[-1] if revisions else None
+        if current is None or not current.starts_clock:
+            continue
+        clock = Clock(
+            DeadlineKind.EXTORTION_COUNTDOWN, None, None, current.announced_at, current.deadline_at, None,
+            clocks.rule_with_duration(rule, current.deadline_at - current.announced_at), extortion_threat_id=threat.pk,
+        )
+        wanted[clock.key] = clock
     return wanted
 
 
@@ -124,7 +159,8 @@ def recompute_deadlines(incident, *, now: datetime) -> list[Deadline]:
 
     Steps:
     1. derive the wanted clocks: one Art. 33(1) clock per controller with a non-withdrawn
-       awareness, one Art. 33(2) clock per relationship whose processor is aware;
+       awareness, one Art. 33(2) clock per relationship whose processor is aware, one
+       operational clock per threat whose countdown runs;
     2. lock the existing rows (the sweep skips locked rows on PostgreSQL);
     3. create missing rows, update changed ones, deactivate rows whose inputs disappeared.
 
@@ -135,14 +171,17 @@ def recompute_deadlines(incident, *, now: datetime) -> list[Deadline]:
     # A closed register entry raises no more alerts; reopening it brings its clocks back.
     wanted = {} if incident.status == Status.CLOSED else _facts_to_clocks(incident)
     existing = {
-        (row.kind, row.party_id, row.relationship_id): row
+        _row_key(row): row
         for row in Deadline.objects.select_for_update().filter(incident=incident, kind__in=DERIVED_KINDS)
     }
     rows = []
-    for key, clock in wanted.items():
-        row = existing.pop(key, None)
+    for clock in wanted.values():
+        row = existing.pop(clock.key, None)
         if row is None:
-            row = Deadline(incident=incident, kind=clock.kind, party_id=clock.party_id, relationship_id=clock.relationship_id)
+            row = Deadline(
+                incident=incident, kind=clock.kind, party_id=clock.party_id, relationship_id=clock.relationship_id,
+                extortion_threat_id=clock.extortion_threat_id,
+            )
             _apply(row, clock, now)
             row.save()
         else:

@@ -19,6 +19,7 @@ class DeadlineKind(models.TextChoices):
     PROCESSOR_NOTICE = "processor_notice", _("Processor informs the controller (GDPR Art. 33(2))")
     DATA_SUBJECT_COMMUNICATION = "data_subject_communication", _("Communicate to data subjects (GDPR Art. 34(1))")
     FOLLOW_UP = "follow_up", _("Further information in phases (GDPR Art. 33(4))")
+    EXTORTION_COUNTDOWN = "extortion_countdown", _("Threat actor's countdown (operational, not a legal deadline)")
 
 
 class DeadlineQuerySet(models.QuerySet):
@@ -70,6 +71,10 @@ class Deadline(models.Model):
         "incidents.ProcessingRelationship", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
         verbose_name=_("processing relationship"),
     )
+    extortion_threat = models.ForeignKey(
+        "incidents.ExtortionThreat", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
+        verbose_name=_("extortion threat"), help_text=_("The threat whose countdown this is (one clock per threat)."),
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=DeadlineKind.choices)
     started_at = models.DateTimeField(_("clock started at"))
     due_at = models.DateTimeField(_("due at"))
@@ -98,6 +103,10 @@ class Deadline(models.Model):
             models.UniqueConstraint(
                 fields=["incident", "kind", "relationship"], condition=models.Q(relationship__isnull=False),
                 name="deadline_once_per_relationship",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "kind", "extortion_threat"], condition=models.Q(extortion_threat__isnull=False),
+                name="deadline_once_per_threat",
             ),
         ]
         indexes = [

@@ -27,7 +27,7 @@ from breachtrack.history import (
     update_with_history,
     with_system_actor,
 )
-from incidents import services
+from incidents import extortion_services, services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations.alert_policies import set_alert_policy
 from organisations.models import Authority, Party, User
@@ -73,6 +73,18 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         actor=officer, reason="first count",
     )
     set_alert_policy(incident.organisation, "follow_up", thresholds_before_minutes=[60], actor=officer, reason="policy")
+    threat = extortion_services.record_threat(
+        incident, actor_name="Kraken", first_contact_at=datetime(2025, 8, 10, tzinfo=UTC), channel="leak_site",
+        actor=officer, reason="threat",
+    )
+    extortion_services.revise_countdown(
+        threat, kind="set", announced_at=datetime(2025, 8, 10, tzinfo=UTC), deadline_at=datetime(2025, 8, 28, tzinfo=UTC),
+        actor=officer, reason="countdown",
+    )
+    extortion_services.record_publication(
+        incident, threat=threat, published_at=datetime(2025, 8, 15, tzinfo=UTC), location="leak site",
+        actor=officer, reason="leak",
+    )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

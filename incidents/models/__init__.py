@@ -1,5 +1,6 @@
 """The breach register, split by concern."""
 
+from incidents.models.extortion import ExtortionCountdown, ExtortionThreat, Publication
 from incidents.models.facts import AffectedEstimate, AwarenessRecord
 from incidents.models.incident import TIME_FACTS, Incident
 from incidents.models.parties import IncidentAuthority, IncidentParty, ProcessingRelationship, ProcessorNotice
@@ -8,9 +9,12 @@ __all__ = [
     "TIME_FACTS",
     "AffectedEstimate",
     "AwarenessRecord",
+    "ExtortionCountdown",
+    "ExtortionThreat",
     "Incident",
     "IncidentAuthority",
     "IncidentParty",
     "ProcessingRelationship",
     "ProcessorNotice",
+    "Publication",
 ]

@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from incidents import services
+from incidents import extortion_services, services
 from incidents.forms import LocalInstant, LocalInstantField
 from incidents.models import (
     TIME_FACTS,
@@ -118,6 +118,18 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         lab, "authority_notification", thresholds_before_minutes=[240, 30], overdue_repeat_minutes=120,
         actor=officer, reason="board decision",
     )
+    threat = extortion_services.record_threat(
+        incident, actor_name="Kraken Collective", first_contact_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        channel="leak_site", actor=officer, reason="leak-site listing",
+    )
+    countdown = extortion_services.revise_countdown(
+        threat, kind="set", announced_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        deadline_at=datetime(2025, 8, 28, 12, 0, tzinfo=UTC), actor=officer, reason="countdown",
+    )
+    publication = extortion_services.record_publication(
+        incident, threat=threat, published_at=datetime(2025, 8, 15, 10, 0, tzinfo=UTC), location="leak site",
+        actor=officer, reason="partial leak",
+    )
     return {
         "organisations.alertpolicy": policy,
         "organisations.organisation": lab,
@@ -131,6 +143,9 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         "incidents.processornotice": notice,
         "incidents.awarenessrecord": notice.awareness_record,
         "incidents.affectedestimate": estimate,
+        "incidents.extortionthreat": threat,
+        "incidents.extortioncountdown": countdown,
+        "incidents.publication": publication,
     }
 
 
@@ -140,7 +155,8 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "organisations.alertpolicy",
         "incidents.incident", "incidents.incidentparty", "incidents.incidentauthority",
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
-        "incidents.affectedestimate",
+        "incidents.affectedestimate", "incidents.extortionthreat", "incidents.extortioncountdown",
+        "incidents.publication",
     }
     assert set(REGISTERED) == covered | SHARED_MODELS
 

@@ -18,7 +18,16 @@ from simple_history.models import registered_models
 
 from incidents.clocks import authority_due_at, processor_lag
 from incidents.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, USERNAMES, load_demo
-from incidents.models import AffectedEstimate, AwarenessRecord, Incident, ProcessorNotice
+from incidents.models import (
+    AffectedEstimate,
+    AwarenessRecord,
+    ExtortionCountdown,
+    ExtortionThreat,
+    Incident,
+    ProcessorNotice,
+    Publication,
+)
+from notifications.models import Deadline, DeadlineKind
 from organisations.models import Organisation, User
 
 PASSWORD = "a demo password for tests"
@@ -131,6 +140,37 @@ def test_the_count_of_data_subjects_grows_in_the_order_it_became_known(demo):
 
 
 @pytest.mark.django_db
+def test_the_countdown_was_set_renewed_after_payment_and_dropped(demo):
+    threat = ExtortionThreat.objects.get(incident=lab_incident())
+    chain = list(threat.countdown_revisions.all())
+    assert [revision.kind for revision in chain] == ["set", "renewed_after_payment", "withdrawn"]
+    assert chain[1].deadline_at.astimezone(AMSTERDAM) == datetime(2025, 8, 28, 23, 59, tzinfo=AMSTERDAM)
+    assert (threat.demand_amount, threat.demand_currency, threat.payment_decision) == (1_100_000, "EUR", "paid")
+    assert threat.police_reported_at is not None  # if you pay anyway, tell the police
+    # The demand was named only with the renewal: the first version of the threat has none.
+    assert threat.history.earliest().demand_amount is None
+
+
+@pytest.mark.django_db
+def test_the_partial_leak_is_recorded_and_its_art_34_reassessment_too(demo):
+    publication = Publication.objects.get(incident=lab_incident())
+    assert publication.records_count == 53_000
+    assert publication.published_at.astimezone(AMSTERDAM) == datetime(2025, 8, 15, 12, 0, tzinfo=AMSTERDAM)
+    assert not publication.needs_risk_reassessment
+
+
+@pytest.mark.django_db
+def test_the_demo_countdown_is_history_and_moves_no_legal_clock(demo):
+    """Dropped, and every deadline passed long before loading: no countdown clock is active."""
+    incident = lab_incident()
+    assert not Deadline.objects.filter(incident=incident, kind=DeadlineKind.EXTORTION_COUNTDOWN, is_active=True).exists()
+    authority = Deadline.objects.get(
+        incident=incident, kind=DeadlineKind.AUTHORITY_NOTIFICATION, party__party__name=PROGRAMME
+    )
+    assert authority.due_at.astimezone(AMSTERDAM) == datetime(2025, 8, 9, 15, 0, tzinfo=AMSTERDAM)
+
+
+@pytest.mark.django_db
 def test_the_programme_keeps_its_own_record_of_the_same_breach(demo):
     incident = programme_incident()
     roles = {party.party.name: party.role for party in incident.parties.select_related("party")}
@@ -164,6 +204,8 @@ def test_the_incident_facts_are_recorded_by_the_privacy_officers_not_by_a_system
     for model in (Incident, AwarenessRecord, AffectedEstimate, ProcessorNotice):
         authors = set(model.history.values_list("history_user__username", flat=True))
         assert authors == officers, model
+    for model in (ExtortionThreat, ExtortionCountdown, Publication):  # only the lab records its extortion
+        assert set(model.history.values_list("history_user__username", flat=True)) == {"officer@demo.example"}, model
 
 
 @pytest.mark.django_db

@@ -32,6 +32,8 @@ def deadline_row(deadline: Deadline, now) -> dict:
 
 def _party_label(deadline) -> str | None:
     """Whose clock this is; a processor's notice clock names both ends of the relationship."""
+    if deadline.extortion_threat_id:
+        return f"{deadline.extortion_threat.actor_name} (threat actor)"
     if deadline.relationship_id:
         relationship = deadline.relationship
         return f"{relationship.processor.party} → {relationship.controller.party}"
@@ -47,7 +49,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, incident=None, format="table", **options):
         deadlines = Deadline.objects.select_related(
-            "incident", "party__party", "relationship__processor__party", "relationship__controller__party"
+            "incident", "party__party", "relationship__processor__party", "relationship__controller__party",
+            "extortion_threat",
         ).order_by("incident_id", "due_at", "pk")
         if incident is not None:
             if not Incident.objects.filter(pk=incident).exists():
