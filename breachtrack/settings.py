@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -215,9 +216,25 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Embedded: alerts are written as files a newcomer can open (var/mail/*.log), instead of
+    # scrolling past on the worker's console.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "breachtrack@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Alert delivery (notifications.delivery) -----------------------------------
+# Where links in e-mails and webhooks point: the address people open BreachTrack at.
+BREACHTRACK_BASE_URL = env_url("BREACHTRACK_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+# Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery is failed.
+BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [
+    int(value) for value in env_list("BREACHTRACK_DELIVERY_BACKOFF_SECONDS", ["60", "300", "1800", "7200", "21600"])
+]
+if any(value < 1 for value in BREACHTRACK_DELIVERY_BACKOFF_SECONDS):
+    raise ConfigurationError("BREACHTRACK_DELIVERY_BACKOFF_SECONDS must be whole numbers of seconds >= 1")
+# How long a claimed (or queued) delivery belongs to its worker before the dispatcher takes it back.
+BREACHTRACK_DELIVERY_LEASE_SECONDS = env_int("BREACHTRACK_DELIVERY_LEASE_SECONDS", 300, minimum=30)
+BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS = env_int("BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Celery -----------------------------------------------------------------
 _celery_dir = VAR_DIR / "celery"
