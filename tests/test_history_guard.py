@@ -30,6 +30,7 @@ from breachtrack.history import (
 from incidents import services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations.models import Authority, Party, User
+from notifications.services import create_webhook_endpoint
 from organisations.services import create_party
 
 UTC = timezone.utc
@@ -71,6 +72,7 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
         actor=officer, reason="first count",
     )
+    create_webhook_endpoint(incident.organisation, url="https://hooks.lab.example/bt", actor=officer, reason="alerts")
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

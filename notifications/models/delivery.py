@@ -175,7 +175,7 @@ class Delivery(models.Model):
         verbose_name=_("webhook endpoint"),
     )
     address = models.CharField(
-        _("address"), max_length=500, help_text=_("The e-mail address or URL when the delivery was created."),
+        _("address"), max_length=500, help_text=_("The e-mail address or URL of the latest attempt (the current one is used on each try)."),
     )
     status = models.CharField(_("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
