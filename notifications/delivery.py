@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -127,14 +128,13 @@ def _next_state(number: int, error: str | None, now: datetime) -> tuple[Outcome,
     return Outcome.RETRY, {"status": DeliveryStatus.PENDING, "next_attempt_at": now + waits[number - 1], "last_error": error}
 
 
-def _record_outcome(delivery: Delivery, attempt: DeliveryAttempt, error: str | None, http_status: int | None) -> Outcome:
+def _record_outcome(delivery: Delivery, attempt: DeliveryAttempt, error: str | None, http_status: int | None, now: datetime) -> Outcome:
     """Complete the attempt and move the delivery on; both or neither.
 
     The delivery changes only while it is still this attempt's (``attempts`` unchanged): a worker
     that outlived its lease records its attempt but leaves a newer claim alone. A success still
     counts while the row waits, queued, for the dispatcher's retry: that retry is then a no-op.
     """
-    now = database_now()
     outcome, values = _next_state(attempt.number, error, now)
     with transaction.atomic():
         attempt.finished_at = now
@@ -150,7 +150,7 @@ def _record_outcome(delivery: Delivery, attempt: DeliveryAttempt, error: str | N
     return outcome
 
 
-def deliver_one(delivery_id: int) -> Outcome:
+def deliver_one(delivery_id: int, *, now_func: Callable[[], datetime] = database_now) -> Outcome:
     """Deliver one alert once.
 
     Steps:
@@ -159,11 +159,12 @@ def deliver_one(delivery_id: int) -> Outcome:
     3. send through its channel (SMTP or HTTP), outside any transaction;
     4. record the outcome: sent, or the error and the next attempt after a back-off, or failed
        after the last attempt.
+    ``now_func`` reads the clock (the database's by default; tests pass a frozen one).
     """
     delivery = _load(delivery_id)
     if delivery is None:
         return Outcome.NOTHING_TO_DO
-    now = database_now()
+    now = now_func()
     attempt = _claim(delivery, now)
     if attempt is None:
         return Outcome.NOTHING_TO_DO
@@ -174,7 +175,7 @@ def deliver_one(delivery_id: int) -> Outcome:
     except Exception as failure:  # SMTP errors, DNS, a bad address: recorded, retried, visible
         logger.warning("delivery %s: attempt %s failed", delivery.pk, attempt.number, exc_info=True)
         http_status, error = None, f"{type(failure).__name__}: {failure}"
-    return _record_outcome(delivery, attempt, error, http_status)
+    return _record_outcome(delivery, attempt, error, http_status, now_func())
 
 
 def dispatch_due_deliveries(now: datetime) -> list[int]:

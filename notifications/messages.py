@@ -102,16 +102,21 @@ def alert_context(event, user) -> dict:
 def alert_email(delivery) -> EmailMessage:
     """The e-mail of one delivery, with a Message-ID that is the same on every attempt."""
     user = delivery.user
-    with translation.override(recipient_language(user)):
+    language = recipient_language(user)
+    with translation.override(language):
         context = alert_context(delivery.alert_event, user)
-        subject = _("[BreachTrack] %(reference)s: %(kind)s %(threshold)s") % context
+        subject = _("[BreachTrack] %(reference)s %(threshold)s: %(kind)s") % context
         body = render_to_string("notifications/alert_email.txt", context)
     return EmailMessage(
         subject=" ".join(subject.split()),  # a header holds one line
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
-        headers={"Message-ID": delivery.message_id, "X-BreachTrack-Delivery": str(delivery.pk)},
+        headers={
+            "Message-ID": delivery.message_id,
+            "Content-Language": language,
+            "X-BreachTrack-Delivery": str(delivery.pk),
+        },
     )
 
 
