@@ -27,6 +27,7 @@ from incidents.models import (
     ProcessorNotice,
 )
 from breachtrack.history import acting_as
+from notifications.services import create_webhook_endpoint
 from organisations import services as org_services
 from organisations.models import User
 
@@ -125,6 +126,9 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         "incidents.processornotice": notice,
         "incidents.awarenessrecord": notice.awareness_record,
         "incidents.affectedestimate": estimate,
+        "notifications.webhookendpoint": create_webhook_endpoint(
+            lab, url="https://siem.lab.example/hook", actor=officer, reason="alerts"
+        ),
     }
 
 
@@ -133,7 +137,7 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "organisations.organisation", "organisations.user", "organisations.membership", "organisations.party",
         "incidents.incident", "incidents.incidentparty", "incidents.incidentauthority",
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
-        "incidents.affectedestimate",
+        "incidents.affectedestimate", "notifications.webhookendpoint",
     }
     assert set(REGISTERED) == covered | SHARED_MODELS
 
