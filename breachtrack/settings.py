@@ -227,14 +227,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where links in e-mails and webhooks point: the address people open BreachTrack at.
 BREACHTRACK_BASE_URL = env_url("BREACHTRACK_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
 # Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery is failed.
-BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [
-    int(value) for value in env_list("BREACHTRACK_DELIVERY_BACKOFF_SECONDS", ["60", "300", "1800", "7200", "21600"])
-]
-if any(value < 1 for value in BREACHTRACK_DELIVERY_BACKOFF_SECONDS):
-    raise ConfigurationError("BREACHTRACK_DELIVERY_BACKOFF_SECONDS must be whole numbers of seconds >= 1")
+_backoff = env_list("BREACHTRACK_DELIVERY_BACKOFF_SECONDS", ["60", "300", "1800", "7200", "21600"])
+if not _backoff or not all(value.isdigit() and int(value) >= 1 for value in _backoff):
+    raise ConfigurationError("BREACHTRACK_DELIVERY_BACKOFF_SECONDS must be a comma-separated list of seconds (>= 1)")
+BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [int(value) for value in _backoff]
 # How long a claimed (or queued) delivery belongs to its worker before the dispatcher takes it back.
 BREACHTRACK_DELIVERY_LEASE_SECONDS = env_int("BREACHTRACK_DELIVERY_LEASE_SECONDS", 300, minimum=30)
 BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS = env_int("BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+if BREACHTRACK_DELIVERY_LEASE_SECONDS <= max(BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS, globals().get("EMAIL_TIMEOUT", 0)):
+    # A lease shorter than a send would let the dispatcher hand a live send to a second worker.
+    raise ConfigurationError("BREACHTRACK_DELIVERY_LEASE_SECONDS must exceed the webhook and e-mail timeouts")
 
 # --- Celery -----------------------------------------------------------------
 _celery_dir = VAR_DIR / "celery"

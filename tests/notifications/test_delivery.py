@@ -233,3 +233,12 @@ def test_only_privacy_officers_and_legal_are_recipients():
     from notifications.fanout import RECIPIENT_ROLES
 
     assert set(RECIPIENT_ROLES) == {Role.PRIVACY_OFFICER, Role.LEGAL}
+
+
+def test_embedded_mode_without_an_smtp_host_writes_the_mail_as_files_under_var(alert, officer, settings):
+    """The default for a newcomer: no mail server needed, the alert can be read in var/mail."""
+    assert settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend"
+    assert settings.EMAIL_FILE_PATH == settings.VAR_DIR / "mail"
+    assert deliver(email_delivery(alert, officer)) is Outcome.SENT
+    written = "".join(path.read_text() for path in settings.EMAIL_FILE_PATH.iterdir())
+    assert "officer@lab.example" in written and alert.deadline.incident.reference in written
