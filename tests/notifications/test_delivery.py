@@ -235,10 +235,50 @@ def test_only_privacy_officers_and_legal_are_recipients():
     assert set(RECIPIENT_ROLES) == {Role.PRIVACY_OFFICER, Role.LEGAL}
 
 
-def test_embedded_mode_without_an_smtp_host_writes_the_mail_as_files_under_var(alert, officer, settings):
-    """The default for a newcomer: no mail server needed, the alert can be read in var/mail."""
-    assert settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend"
-    assert settings.EMAIL_FILE_PATH == settings.VAR_DIR / "mail"
+def test_embedded_mode_without_an_smtp_host_configures_mail_files_under_var(tmp_path):
+    """Settings are read once per process: asked of a fresh manage.py with no EMAIL_HOST."""
+    from tests.test_settings import manage
+
+    code = "from django.conf import settings; print(settings.EMAIL_BACKEND); print(settings.EMAIL_FILE_PATH)"
+    result = manage("shell", "-c", code, env={"BREACHTRACK_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["django.core.mail.backends.filebased.EmailBackend", str(tmp_path / "mail")]
+
+
+def test_the_file_backend_leaves_a_readable_alert(alert, officer, settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"  # what embedded mode sets
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
     assert deliver(email_delivery(alert, officer)) is Outcome.SENT
     written = "".join(path.read_text() for path in settings.EMAIL_FILE_PATH.iterdir())
     assert "officer@lab.example" in written and alert.deadline.incident.reference in written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_one_delivery_send_it_once(alert, officer, smtp_server):
+    """Each worker has its own connection; the compare-and-set lets exactly one claim the row."""
+    import threading
+
+    from django.db import connections
+
+    delivery = email_delivery(alert, officer)
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def work():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(deliver(delivery))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcome.value for outcome in outcomes) == ["nothing_to_do", "sent"]
+    assert len(smtp_server.envelopes) == 1
+    assert delivery.attempt_log.count() == 1
