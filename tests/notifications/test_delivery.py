@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from notifications.delivery import Outcome, _claim, deliver_one, dispatch_due_deliveries
 from notifications.models import AlertEvent, Channel, Deadline, Delivery, DeliveryStatus, Notification
-from notifications.services import create_webhook_endpoint
+from notifications.services import create_webhook_endpoint, deactivate_webhook_endpoint
 from organisations import services as org_services
 from organisations.models import Role
 
@@ -38,9 +38,12 @@ def header(message, name) -> str:
 
 
 def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
-    aware_controller, officer, lawyer, viewer, outsider, sweep_at, django_capture_on_commit_callbacks, now
+    aware_controller, officer, lawyer, viewer, outsider, other_org, sweep_at, django_capture_on_commit_callbacks, now
 ):
     create_webhook_endpoint(officer.memberships.get().organisation, url="http://127.0.0.1:9/hook", actor=officer, reason="alerts")
+    create_webhook_endpoint(other_org, url="http://127.0.0.1:9/elsewhere", actor=outsider, reason="their alerts")
+    retired = create_webhook_endpoint(officer.memberships.get().organisation, url="http://127.0.0.1:9/old", actor=officer, reason="x")
+    deactivate_webhook_endpoint(retired, actor=officer, reason="retired")
     deadline = Deadline.objects.get(party=aware_controller)
     moment = deadline.due_at - timedelta(hours=24)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -253,9 +256,14 @@ def test_the_file_backend_leaves_a_readable_alert(alert, officer, settings, tmp_
     assert "officer@lab.example" in written and alert.deadline.incident.reference in written
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_for_one_delivery_send_it_once(alert, officer, smtp_server):
-    """Each worker has its own connection; the compare-and-set lets exactly one claim the row."""
+    """Each worker has its own connection; the compare-and-set lets exactly one claim the row.
+
+    PostgreSQL only: the SQLite *test* database is shared-cache in-memory, where a concurrent
+    writer gets "table is locked" at once instead of waiting as the file database does.
+    """
     import threading
 
     from django.db import connections
@@ -282,3 +290,12 @@ def test_two_workers_racing_for_one_delivery_send_it_once(alert, officer, smtp_s
     assert sorted(outcome.value for outcome in outcomes) == ["nothing_to_do", "sent"]
     assert len(smtp_server.envelopes) == 1
     assert delivery.attempt_log.count() == 1
+
+
+def test_the_deliver_task_is_late_acknowledged_and_delivers_when_called(alert, officer, smtp_server):
+    from notifications.tasks import deliver as deliver_task
+
+    assert (deliver_task.name, deliver_task.acks_late, deliver_task.reject_on_worker_lost) == ("notifications.deliver", True, True)
+    assert deliver_task(email_delivery(alert, officer).pk) == "sent"
+    assert deliver_task(email_delivery(alert, officer).pk) == "nothing_to_do"
+    assert len(smtp_server.envelopes) == 1
