@@ -55,9 +55,7 @@ def party_label(deadline) -> str:
     """Whose clock: the party, or for a processor's notice both ends of the relationship."""
     if deadline.relationship_id:
         relationship = deadline.relationship
-        return _("%(processor)s → %(controller)s") % {
-            "processor": relationship.processor.party, "controller": relationship.controller.party,
-        }
+        return f"{relationship.processor.party} → {relationship.controller.party}"  # the same in every language
     return str(deadline.party.party) if deadline.party_id else ""
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications import services
@@ -80,5 +80,9 @@ def mark_read(request, pk: int):
 @login_required
 def mark_all_read(request):
     count = services.mark_all_notifications_read(request.user)
-    messages.success(request, _("Marked %(count)d notifications as read.") % {"count": count})
+    messages.success(
+        request,
+        ngettext("Marked %(count)d notification as read.", "Marked %(count)d notifications as read.", count)
+        % {"count": count},
+    )
     return _back(request)

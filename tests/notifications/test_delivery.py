@@ -299,3 +299,22 @@ def test_the_deliver_task_is_late_acknowledged_and_delivers_when_called(alert, o
     assert deliver_task(email_delivery(alert, officer).pk) == "sent"
     assert deliver_task(email_delivery(alert, officer).pk) == "nothing_to_do"
     assert len(smtp_server.envelopes) == 1
+
+
+def test_a_delivery_whose_workers_keep_dying_fails_after_the_last_attempt(
+    alert, officer, settings, smtp_server, django_capture_on_commit_callbacks
+):
+    settings.BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [7]  # two attempts in all
+    delivery = email_delivery(alert, officer)
+    moment = alert.fired_at
+    for number in (1, 2):
+        delivery.refresh_from_db()
+        assert _claim(delivery, moment).number == number  # claimed, then the worker dies
+        moment += LEASE
+        with django_capture_on_commit_callbacks(execute=False):
+            assert delivery.pk in dispatch_due_deliveries(moment)
+    assert deliver_one(delivery.pk, now_func=lambda: moment) is Outcome.NOTHING_TO_DO
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.next_attempt_at) == ("failed", None)
+    assert delivery.last_error == "gave up after 2 attempts (the last one never finished)"
+    assert smtp_server.envelopes == []
