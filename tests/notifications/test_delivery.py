@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.delivery import Outcome, _claim, deliver_one, dispatch_due_deliveries
-from notifications.models import AlertEvent, Channel, Deadline, Delivery, DeliveryStatus, Notification
+from notifications.models import AlertEvent, Channel, Deadline, Delivery, Notification
 from notifications.services import create_webhook_endpoint, deactivate_webhook_endpoint
 from organisations import services as org_services
 from organisations.models import Role
