@@ -247,12 +247,14 @@ CELERY_BROKER_URL = env_url(
 )
 _require("CELERY_BROKER_URL", CELERY_BROKER_URL)
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_celery_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "out"),
         "data_folder_out": str(_celery_dir / "out"),
         "processed_folder": str(_celery_dir / "processed"),
+        # kombu's default is ./control, relative to wherever the process was started.
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 else:
