@@ -137,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.sweep_health",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -216,9 +217,27 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Embedded: alerts are written as files a newcomer can open (var/mail/*.log), instead of
+    # scrolling past on the worker's console.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "breachtrack@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Alert delivery (notifications.delivery) -----------------------------------
+# Where links in e-mails and webhooks point: the address people open BreachTrack at.
+BREACHTRACK_BASE_URL = env_url("BREACHTRACK_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+# Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery is failed.
+_backoff = env_list("BREACHTRACK_DELIVERY_BACKOFF_SECONDS", ["60", "300", "1800", "7200", "21600"])
+if not _backoff or not all(value.isdigit() and int(value) >= 1 for value in _backoff):
+    raise ConfigurationError("BREACHTRACK_DELIVERY_BACKOFF_SECONDS must be a comma-separated list of seconds (>= 1)")
+BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [int(value) for value in _backoff]
+# How long a claimed (or queued) delivery belongs to its worker before the dispatcher takes it back.
+BREACHTRACK_DELIVERY_LEASE_SECONDS = env_int("BREACHTRACK_DELIVERY_LEASE_SECONDS", 300, minimum=30)
+BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS = env_int("BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+if BREACHTRACK_DELIVERY_LEASE_SECONDS <= max(BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS, globals().get("EMAIL_TIMEOUT", 0)):
+    # A lease shorter than a send would let the dispatcher hand a live send to a second worker.
+    raise ConfigurationError("BREACHTRACK_DELIVERY_LEASE_SECONDS must exceed the webhook and e-mail timeouts")
 
 # --- Celery -----------------------------------------------------------------
 _celery_dir = VAR_DIR / "celery"
@@ -229,12 +248,14 @@ CELERY_BROKER_URL = env_url(
 )
 _require("CELERY_BROKER_URL", CELERY_BROKER_URL)
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_celery_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "out"),
         "data_folder_out": str(_celery_dir / "out"),
         "processed_folder": str(_celery_dir / "processed"),
+        # kombu's default is ./control, relative to wherever the process was started.
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 else:

@@ -3,8 +3,9 @@
 Modelled on healthchecks' ``sendalerts``: ``handle_one_due_deadline`` takes one due row per
 call and says whether it found work; ``sweep`` drains them within a time budget. Claiming is a
 compare-and-set on ``next_alert_at``; the unique constraint on AlertEvent is the final guard, so
-two sweepers (or a retried task) record each threshold once. This module only *detects*;
-delivering the alerts is a separate step that will claim AlertEvent rows.
+two sweepers (or a retried task) record each threshold once. This module only *detects*; a new
+event is handed to ``notifications.fanout`` (in the same transaction), which writes who is to be
+told; ``notifications.delivery`` does the telling.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from incidents import clocks
 from notifications.deadlines import current_alert, rule_for
+from notifications.fanout import fan_out
 from notifications.models import AlertEvent, Deadline, SweepHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -76,9 +78,12 @@ def _claim(deadline: Deadline, now: datetime) -> tuple[str, datetime] | None:
 
 
 def _record(deadline: Deadline, label: str, now: datetime) -> bool:
-    _event, created = AlertEvent.objects.get_or_create(
+    """Record the alert; a *new* one is fanned out to its recipients in the same transaction."""
+    event, created = AlertEvent.objects.get_or_create(
         deadline=deadline, label=label, due_at=deadline.due_at, defaults={"fired_at": now}
     )
+    if created:
+        fan_out(event, now)
     return created
 
 

@@ -31,6 +31,7 @@ from incidents import extortion_services, services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations.alert_policies import set_alert_policy
 from organisations.models import Authority, Party, User
+from notifications.services import create_webhook_endpoint
 from organisations.services import create_party
 
 UTC = timezone.utc
@@ -85,6 +86,7 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         incident, threat=threat, published_at=datetime(2025, 8, 15, tzinfo=UTC), location="leak site",
         actor=officer, reason="leak",
     )
+    create_webhook_endpoint(incident.organisation, url="https://hooks.lab.example/bt", actor=officer, reason="alerts")
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

@@ -27,6 +27,7 @@ from incidents.models import (
     ProcessorNotice,
 )
 from breachtrack.history import acting_as
+from notifications.services import create_webhook_endpoint
 from organisations import services as org_services
 from organisations.alert_policies import set_alert_policy
 from organisations.models import User
@@ -146,6 +147,9 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         "incidents.extortionthreat": threat,
         "incidents.extortioncountdown": countdown,
         "incidents.publication": publication,
+        "notifications.webhookendpoint": create_webhook_endpoint(
+            lab, url="https://siem.lab.example/hook", actor=officer, reason="alerts"
+        ),
     }
 
 
@@ -157,6 +161,7 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
         "incidents.affectedestimate", "incidents.extortionthreat", "incidents.extortioncountdown",
         "incidents.publication",
+        "notifications.webhookendpoint",
     }
     assert set(REGISTERED) == covered | SHARED_MODELS
 

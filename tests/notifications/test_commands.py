@@ -57,14 +57,16 @@ def test_deadlines_refuses_an_unknown_incident(db):
 def test_the_sweep_command_records_due_alerts_and_says_how_many(aware_controller, time_machine, now):
     moment = now + timedelta(hours=22)
     time_machine.move_to(moment, tick=False)
-    assert _run("sweep") == "Recorded 1 alert(s).\n"
-    assert _run("sweep") == "Recorded 0 alert(s).\n"
+    assert _run("sweep") == "Recorded 1 alert(s).\nRe-queued 0 delivery(ies).\n"  # fan-out queued the officer's
+    assert _run("sweep") == "Recorded 0 alert(s).\nRe-queued 0 delivery(ies).\n"
     event = AlertEvent.objects.get()
     # The command reads the database clock: time-machine moves it on SQLite (this machine's
     # clock) but not on PostgreSQL, where the real date makes the clock long overdue.
     assert event.label == current_alert(rule_for(event.deadline), event.due_at, event.fired_at)[0]
     if connection.vendor == "sqlite":
         assert (event.label, event.fired_at) == ("before:48h", moment)
+        time_machine.move_to(moment + timedelta(minutes=5), tick=False)  # the enqueue's lease ran out
+        assert _run("sweep") == "Recorded 0 alert(s).\nRe-queued 1 delivery(ies).\n"
 
 
 def test_a_processor_notice_clock_names_both_ends_of_the_relationship(processor_and_controller, record_awareness, incident, now):
