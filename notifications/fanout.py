@@ -40,34 +40,59 @@ def recipients(organisation_id: int):
 
 
 def _queued(event: AlertEvent, now: datetime, **fields) -> Delivery:
-    return Delivery.objects.create(
+    return Delivery(
         alert_event=event, status=DeliveryStatus.PENDING, queued_at=now, next_attempt_at=now + lease(),
         created_at=now, **fields,
     )
 
 
 def fan_out(event: AlertEvent, now: datetime) -> list[int]:
-    """Write the notifications and deliveries of a new event; the delivery ids queued.
+    """Write the notifications and deliveries of one new event; the delivery ids queued."""
+    return fan_out_batch([event], now)
+
+
+def fan_out_batch(events: list[AlertEvent], now: datetime) -> list[int]:
+    """Write the notifications and deliveries of new events; the delivery ids queued.
 
     Steps:
-    1. one Notification per recipient (officers and legal, active);
-    2. one e-mail Delivery per recipient with an e-mail address;
-    3. one webhook Delivery per active endpoint of the incident's organisation;
-    4. after commit, enqueue ``notifications.deliver`` for each delivery.
-    Must run inside the caller's transaction (the sweep's), so the event and its fan-out
-    commit or roll back together.
+    1. per organisation (read once per batch): its recipients and its active webhook endpoints;
+    2. one Notification per event and recipient (officers and legal, active);
+    3. one e-mail Delivery per event and recipient with an e-mail address;
+    4. one webhook Delivery per event and active endpoint of the incident's organisation;
+    5. two INSERTs in all, then after commit enqueue ``notifications.deliver`` for each delivery.
+    Must run inside the caller's transaction (the sweep's), so the events and their fan-out
+    commit or roll back together. Each event's deadline must carry ``organisation_id`` (the
+    sweep annotates it) or have its incident loaded.
     """
-    organisation_id = event.deadline.incident.organisation_id
-    delivery_ids = []
-    for user in recipients(organisation_id):
-        Notification.objects.create(user=user, alert_event=event, created_at=now)
-        if user.email:
-            delivery_ids.append(_queued(event, now, channel=Channel.EMAIL, user=user, address=user.email).pk)
-    for endpoint in WebhookEndpoint.objects.filter(organisation_id=organisation_id, is_active=True).order_by("pk"):
-        delivery_ids.append(_queued(event, now, channel=Channel.WEBHOOK, endpoint=endpoint, address=endpoint.url).pk)
+    audiences: dict[int, tuple[list, list]] = {}
+    notifications, deliveries = [], []
+    for event in events:
+        organisation_id = _organisation_id(event)
+        if organisation_id not in audiences:
+            audiences[organisation_id] = (
+                list(recipients(organisation_id)),
+                list(WebhookEndpoint.objects.filter(organisation_id=organisation_id, is_active=True).order_by("pk")),
+            )
+        users, endpoints = audiences[organisation_id]
+        for user in users:
+            notifications.append(Notification(user=user, alert_event=event, created_at=now))
+            if user.email:
+                deliveries.append(_queued(event, now, channel=Channel.EMAIL, user=user, address=user.email))
+        for endpoint in endpoints:
+            deliveries.append(_queued(event, now, channel=Channel.WEBHOOK, endpoint=endpoint, address=endpoint.url))
+    Notification.objects.bulk_create(notifications)  # not-historied: Notification
+    # The ids come back on PostgreSQL and SQLite >= 3.35.
+    Delivery.objects.bulk_create(deliveries)  # not-historied: Delivery
+    delivery_ids = [delivery.pk for delivery in deliveries]
     for delivery_id in delivery_ids:
         enqueue_on_commit(delivery_id)
     return delivery_ids
+
+
+def _organisation_id(event: AlertEvent) -> int:
+    deadline = event.deadline
+    annotated = getattr(deadline, "organisation_id", None)
+    return annotated if annotated is not None else deadline.incident.organisation_id
 
 
 def enqueue_on_commit(delivery_id: int) -> None:

@@ -95,10 +95,10 @@ def test_an_ended_membership_is_not_told(aware_controller, officer, lawyer, admi
 def test_a_failing_fan_out_rolls_the_event_back_with_it(aware_controller, officer, sweep_at, monkeypatch):
     import notifications.sweep
 
-    def broken(event, now):
+    def broken(events, now):
         raise RuntimeError("fan-out failed")
 
-    monkeypatch.setattr(notifications.sweep, "fan_out", broken)
+    monkeypatch.setattr(notifications.sweep, "fan_out_batch", broken)
     deadline = Deadline.objects.get(party=aware_controller)
     with pytest.raises(RuntimeError):
         sweep_at(deadline.due_at - timedelta(hours=24))

@@ -99,16 +99,17 @@ def test_a_corrected_awareness_gets_fresh_alerts(aware_controller, officer, now)
 def test_a_sweep_that_raises_pushes_the_row_an_hour_ahead_and_the_next_records_it_once(aware_controller, time_machine, monkeypatch, now):
     deadline = Deadline.objects.get(party=aware_controller)
     moment = deadline.next_alert_at
-    original = AlertEvent.objects.get_or_create
+    original = AlertEvent.objects.bulk_create
     calls = []
 
-    def fail_once(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 1:
+    def fail_for_this_sweep(objs, *args, **kwargs):
+        # The batch fails, and so does the row-by-row redo of that batch.
+        calls.append(objs)
+        if len(calls) <= 2:
             raise RuntimeError("mail server on fire")
-        return original(**kwargs)
+        return original(objs, *args, **kwargs)
 
-    monkeypatch.setattr(AlertEvent.objects, "get_or_create", fail_once)
+    monkeypatch.setattr(AlertEvent.objects, "bulk_create", fail_for_this_sweep)
     time_machine.move_to(moment, tick=False)
     with pytest.raises(RuntimeError):
         sweep(now_func=timezone.now)
@@ -201,9 +202,8 @@ def test_it_alerts_once_per_threshold_when_two_sweeps_race(incident, officer, re
 
 def test_a_sweep_with_nothing_due_does_a_constant_small_number_of_queries(incident, officer, record_awareness, now, django_assert_max_num_queries):
     sweep(now_func=lambda: now)  # the first sweep creates the heartbeat row
-    # Steady state: the due-row lookup (inside its savepoint) and the heartbeat UPDATE; on
-    # PostgreSQL also the SET/RESET of synchronous_commit around the whole sweep.
-    limit = 4 + (2 if connection.vendor == "postgresql" else 0)
+    # Steady state: the due-row lookup (inside its savepoint) and the heartbeat UPDATE.
+    limit = 4
     with django_assert_max_num_queries(limit):
         assert sweep(now_func=lambda: now) == 0
     _many_due_deadlines(incident, officer, record_awareness, now, count=5, hours_ago=0)  # none due yet
@@ -233,15 +233,3 @@ def test_the_beat_schedule_runs_the_sweep_task(db):
     assert settings.CELERY_BEAT_SCHEDULE["sweep-deadlines"]["schedule"] == 15
     assert sweep_deadlines.acks_late
     assert sweep_deadlines() == 0
-
-
-@pytest.mark.postgres
-def test_a_sweep_leaves_the_connection_with_durable_commits(aware_controller, now):
-    def setting():
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            return cursor.fetchone()[0]
-
-    assert setting() == "on"
-    assert sweep(now_func=lambda: now + timedelta(hours=22)) == 1
-    assert setting() == "on"  # only the sweep's own commits skip the wait for the disk
