@@ -114,10 +114,13 @@ def latest_estimates(estimates, controller_id: int) -> dict[str, object]:
 
 
 def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = "") -> dict:
-    """The register as it stands, for ``controller``: what a filing freezes as its content."""
+    """The register as it stands, for ``controller``: what a filing freezes as its content.
+
+    ``controller`` may be None for a preview (the whole incident's counts only).
+    """
     organisation = incident.organisation
     estimates = list(incident.estimates.all())
-    numbers = latest_estimates(estimates, controller.pk)
+    numbers = latest_estimates(estimates, controller.pk if controller else None)
     parties = sorted(
         ({"name": p.party.name, "role": p.role} for p in incident.parties.select_related("party")),
         key=lambda p: (p["role"], p["name"]),
@@ -126,8 +129,8 @@ def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = ""
         "schema": SCHEMA_VERSION,
         "incident.reference": incident.reference,
         "incident.title": incident.title,
-        "controller.name": controller.party.name,
-        "controller.role": controller.role,
+        "controller.name": controller.party.name if controller else "",
+        "controller.role": controller.role if controller else "",
         "nature.breach_types": [
             name for name in ("confidentiality", "integrity", "availability") if getattr(incident, f"is_{name}_breach")
         ],

@@ -27,6 +27,7 @@ from incidents.models import (
     ProcessorNotice,
 )
 from breachtrack.history import acting_as
+from filings import services as filing_services
 from organisations import services as org_services
 from organisations.models import User
 
@@ -113,7 +114,18 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
         source="press release", actor=officer, reason="first count",
     )
+    decision = filing_services.record_decision_not_to_notify(
+        incident, controller=controller, decided_at=datetime(2025, 7, 5, 9, 0, tzinfo=UTC), risk_basis="unlikely_risk",
+        reasoning="First view: no personal data reached the attacker.", actor=officer, reason=REASON,
+    )
+    filing = filing_services.submit_filing(
+        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True,
+        submitted_at=datetime(2025, 8, 11, 10, 0, tzinfo=UTC), channel="ap_form", delay_reasons="Told late by the lab.",
+        actor=officer, reason=REASON,
+    )
     return {
+        "filings.authorityfiling": filing,
+        "filings.notificationdecisionrecord": decision,
         "organisations.organisation": lab,
         "organisations.user": officer,
         "organisations.membership": officer.memberships.get(),
@@ -133,7 +145,7 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "organisations.organisation", "organisations.user", "organisations.membership", "organisations.party",
         "incidents.incident", "incidents.incidentparty", "incidents.incidentauthority",
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
-        "incidents.affectedestimate",
+        "incidents.affectedestimate", "filings.authorityfiling", "filings.notificationdecisionrecord",
     }
     assert set(REGISTERED) == covered | SHARED_MODELS
 
