@@ -27,6 +27,7 @@ from breachtrack.history import (
     update_with_history,
     with_system_actor,
 )
+from filings.services import record_decision_not_to_notify, submit_filing
 from incidents import services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations.models import Authority, Party, User
@@ -70,6 +71,14 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     services.record_estimate(
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
         actor=officer, reason="first count",
+    )
+    record_decision_not_to_notify(
+        incident, controller=controller, decided_at=datetime(2025, 8, 7, tzinfo=UTC), risk_basis="unlikely_risk",
+        reasoning="first view", actor=officer, reason="decision",
+    )
+    submit_filing(
+        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True, channel="ap_form",
+        submitted_at=datetime(2025, 8, 11, tzinfo=UTC), delay_reasons="told late", actor=officer, reason="filed",
     )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []

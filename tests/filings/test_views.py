@@ -63,3 +63,23 @@ def test_the_page_needs_a_login(client, two_filings):
     first, _second = two_filings
     response = client.get(reverse("filings:detail", args=[first.incident_id, first.pk]))
     assert response.status_code == 302
+
+
+def test_the_register_page_shows_a_clock_met_by_a_filing(client, officer, submit, controller, complete_register):
+    submit(controller)
+    client.force_login(officer)
+    body = client.get(reverse("incidents:detail", args=[complete_register.pk])).content.decode()
+    assert "notified in time" in body and "left</span>" not in body
+
+
+def test_the_register_page_shows_a_clock_closed_by_a_decision_not_to_notify(client, officer, incident, controller, now):
+    from filings import services as filing_services
+
+    filing_services.record_decision_not_to_notify(
+        incident, controller=controller, decided_at=now, risk_basis="unlikely_risk", reasoning="Two business e-mails.",
+        actor=officer, reason="DPO decision",
+    )
+    client.force_login(officer)
+    body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "decided not to notify" in body
+    assert "not notified, because Unlikely to result in a risk" in body
