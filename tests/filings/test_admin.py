@@ -33,6 +33,15 @@ def test_the_add_page_shows_what_the_register_still_lacks(client, officer, incid
     assert "(a) Nature of the breach: what happened" in body
     assert "(b) Name and contact details of the DPO or other contact point" in body
     assert "file it as phased (Art. 33(4))" in body
+    # Before a controller is chosen the preview counts the whole incident's figures only.
+    assert client.get(admin_url(AuthorityFiling, "add"), {"incident": incident.pk}).status_code == 200
+    assert "Choose the incident" in client.get(admin_url(AuthorityFiling, "add")).content.decode()
+
+
+def test_an_outsider_gets_no_preview_of_the_labs_register(client, outsider, incident, controller):
+    client.force_login(outsider)
+    body = client.get(admin_url(AuthorityFiling, "add"), {"incident": incident.pk}).content.decode()
+    assert "Choose the incident" in body and "(a) Nature of the breach" not in body
 
 
 def test_an_officer_files_through_the_admin_with_a_reason(client, officer, incident, controller, lead_ap, complete_register):

@@ -99,3 +99,10 @@ def test_deciding_not_to_notify_closes_the_authority_clock_without_meeting_it(in
     deadline = authority_deadline(controller)
     assert not deadline.is_active
     assert deadline.met_at is None and deadline.next_alert_at is None
+
+
+def test_the_follow_up_target_and_threshold_default_to_72_hours_and_10_percent():
+    from django.conf import settings
+
+    assert settings.BREACHTRACK_FOLLOW_UP_TARGET_HOURS == 72
+    assert settings.BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT == 10
