@@ -196,7 +196,7 @@ def add_authority_reference(filing: AuthorityFiling, *, authority_reference: str
     """Add the authority's report number to a filing submitted without it: once, with a reason."""
     authorise(actor, filing.incident.organisation)
     reason = require_reason(reason)
-    Incident.objects.select_for_update().filter(pk=filing.incident_id).exists()  # serialise with other writers
+    # The filing row, locked: two people adding the number at once cannot both see it empty.
     locked = AuthorityFiling.objects.select_for_update().get(pk=filing.pk)
     value = (authority_reference or "").strip()
     if locked.authority_reference:
