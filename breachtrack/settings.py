@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "organisations",
     "incidents",
     "notifications",
+    "filings",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # How far in the future a reported instant may lie before it is refused as
 # impossible (clock skew between the reporter's device and the server).
 BREACHTRACK_CLOCK_SKEW_SECONDS = env_int("BREACHTRACK_CLOCK_SKEW_SECONDS", 300, minimum=0)
+
+# Art. 33(4) follow-ups to the authority: "without undue further delay" has no number in the law,
+# so the target is a setting; and how much an affected count must move (in %) against the last
+# filing before a follow-up is owed.
+BREACHTRACK_FOLLOW_UP_TARGET_HOURS = env_int("BREACHTRACK_FOLLOW_UP_TARGET_HOURS", 72, minimum=1)
+BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT = env_int("BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT", 10, minimum=1)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"

@@ -6,4 +6,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("notifications.urls")),
     path("", include("incidents.urls")),
+    path("", include("filings.urls")),
 ]

@@ -33,6 +33,7 @@ class ControllerClock:
     due_at: datetime | None
     outer_bound_at: datetime | None  # Regulation 1182/71 reading, informational
     status: clocks.DeadlineStatus | None
+    is_decided_not_to_notify: bool = False  # closed by a decision not to notify, not met
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ def earliest_awareness(records) -> dict[int, AwarenessRecord]:
     return earliest
 
 
-def _controller_clocks(parties, earliest, now) -> list[ControllerClock]:
+def _controller_clocks(parties, earliest, now, met=None, decided=frozenset()) -> list[ControllerClock]:
+    """``met``: controller id → its standing initial filing's time; ``decided``: ids that decided not to notify."""
+    met = met or {}
     rows = []
     for party in parties:
         if not party.is_controller:
@@ -107,9 +110,9 @@ def _controller_clocks(parties, earliest, now) -> list[ControllerClock]:
                 awareness=record,
                 due_at=due,
                 outer_bound_at=clocks.regulation_1182_71_bound(record.aware_at),
-                # A clock is met by a filing to the authority (issue 4); until
-                # filings exist every started clock is pending or overdue.
-                status=clocks.evaluate(due, None, now),
+                # Met by the earliest initial filing that stands (filings.chains.standing_initials).
+                status=clocks.evaluate(due, met.get(party.pk), now),
+                is_decided_not_to_notify=party.pk not in met and party.pk in decided,
             )
         )
     return rows
@@ -151,7 +154,7 @@ def extortion_view(incident: Incident, *, now: datetime) -> ExtortionView:
 
 
 def register_view(incident: Incident, *, now: datetime) -> RegisterView:
-    """Everything the register page shows, in ten queries whatever the size."""
+    """Everything the register page shows, in a fixed number of queries whatever the size."""
     parties = list(incident.parties.select_related("party"))
     authorities = list(incident.authorities.select_related("authority"))
     awareness = list(
@@ -162,6 +165,7 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
     )
     estimates_list = list(incident.estimates.select_related("party__party", "recorded_by").order_by("known_at", "pk"))
     earliest = earliest_awareness(awareness)
+    met, decided = _filing_outcomes(incident)
     estimates = {measure: [e for e in estimates_list if e.measure == measure] for measure in EstimateMeasure.values}
     current = {measure: rows[-1] for measure, rows in estimates.items() if rows}
     return RegisterView(
@@ -169,13 +173,25 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
         parties=parties,
         authorities=authorities,
         awareness=awareness,
-        controller_clocks=_controller_clocks(parties, earliest, now),
+        controller_clocks=_controller_clocks(parties, earliest, now, met, decided),
         processor_lags=_processor_lags(relationships, earliest, now),
         estimates=estimates,
         current_estimates=current,
         gaps=_gaps_from(incident, awareness, estimates_list),
         extortion=extortion_view(incident, now=now),
     )
+
+
+def _filing_outcomes(incident):
+    """Which controllers' Art. 33(1) clocks a filing met (and when), and which decided not to notify."""
+    from filings.chains import standing_initials
+    from filings.models import AuthorityFiling, NotificationDecisionRecord
+
+    filings = AuthorityFiling.objects.filter(incident=incident).order_by("submitted_at", "pk").only(
+        "filing_type", "submitted_at", "controller_id", "authority_id"
+    )
+    decided = set(NotificationDecisionRecord.objects.filter(incident=incident).values_list("controller_id", flat=True))
+    return standing_initials(filings), decided
 
 
 def _gaps_from(incident, awareness, estimates_list):

@@ -345,4 +345,6 @@ def record_estimate(incident: Incident, *, actor, reason: str, **facts) -> Affec
     incident = _lock_open(incident)
     estimate = AffectedEstimate(incident=incident, recorded_by=actor)
     _apply(estimate, facts, ESTIMATE_FIELDS, actor)
-    return save_with_history(estimate, actor=actor, reason=reason)
+    save_with_history(estimate, actor=actor, reason=reason)
+    _recompute(incident)  # a count that moved against the last filing starts the Art. 33(4) follow-up clock
+    return estimate

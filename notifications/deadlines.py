@@ -7,9 +7,14 @@ The arithmetic is incidents.clocks; this module only reads facts and writes rows
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
+from filings.chains import follow_up_cycle, standing_initials
+from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents import clocks
 from incidents.choices import Status
 from incidents.selectors import earliest_awareness
@@ -17,7 +22,12 @@ from notifications.models import AlertEvent, Deadline, DeadlineKind
 from organisations import alert_policies
 
 # The kinds this module derives; other kinds (Art. 34, Art. 33(4)) are left untouched.
-DERIVED_KINDS = (DeadlineKind.AUTHORITY_NOTIFICATION, DeadlineKind.PROCESSOR_NOTICE, DeadlineKind.EXTORTION_COUNTDOWN)
+DERIVED_KINDS = (
+    DeadlineKind.AUTHORITY_NOTIFICATION,
+    DeadlineKind.PROCESSOR_NOTICE,
+    DeadlineKind.FOLLOW_UP,
+    DeadlineKind.EXTORTION_COUNTDOWN,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
     for party in incident.parties.all():
         record = earliest.get(party.pk)
         if party.is_controller and record is not None:
-            # met_at stays None until authority filings exist (a later slice records them).
+            # met_at comes from the filings (_apply_authority_filings below).
             key = (DeadlineKind.AUTHORITY_NOTIFICATION, party.pk, None)
             wanted[key] = Clock(
                 *key, record.aware_at, clocks.authority_due_at(record.aware_at), None, authority_rule
@@ -85,6 +95,8 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
         informed = [notice.informed_at for notice in relationship.notices.all()]
         key = (DeadlineKind.PROCESSOR_NOTICE, relationship.processor_id, relationship.pk)
         wanted[key] = Clock(*key, record.aware_at, clocks.due_at(rule, record.aware_at), min(informed, default=None), rule)
+    _apply_authority_filings(incident, wanted)
+    wanted.update(_follow_up_clocks(incident, rules))
     wanted.update(extortion_clocks(incident, rules))
     return wanted
 
@@ -110,6 +122,50 @@ def extortion_clocks(incident, rules: dict[str, clocks.ClockRule]) -> dict[tuple
             clocks.rule_with_duration(rule, current.deadline_at - current.announced_at), extortion_threat_id=threat.pk,
         )
         wanted[clock.key] = clock
+    return wanted
+
+
+def _incident_filings(incident) -> list:
+    return list(AuthorityFiling.objects.filter(incident=incident).order_by("submitted_at", "pk"))
+
+
+def _apply_authority_filings(incident, wanted: dict[tuple, Clock]) -> None:
+    """Art. 33(1) clocks: met by the earliest initial filing not withdrawn; closed by a decision not to notify.
+
+    A controller that decided not to notify (and filed nothing that stands) keeps no active clock:
+    the row is deactivated, not marked met, and the decision record says why.
+    """
+    met = standing_initials(_incident_filings(incident))
+    decided = set(NotificationDecisionRecord.objects.filter(incident=incident).values_list("controller_id", flat=True))
+    for key, clock in list(wanted.items()):
+        if key[0] != DeadlineKind.AUTHORITY_NOTIFICATION:
+            continue
+        if key[1] in met:
+            wanted[key] = dataclasses.replace(clock, met_at=met[key[1]])
+        elif key[1] in decided:
+            del wanted[key]
+
+
+def _follow_up_clocks(incident, rules) -> dict[tuple, Clock]:
+    """Art. 33(4) clocks, one per controller owing further information (a target, not law).
+
+    Started by a phased filing or a materially changed count recorded after the latest filing
+    (filings.chains.follow_up_cycle); met by the next follow-up filing.
+    """
+    rule = rules[DeadlineKind.FOLLOW_UP]  # the policy's target, else BREACHTRACK_FOLLOW_UP_TARGET_HOURS
+    percent = settings.BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT
+    by_controller: dict[int, list] = {}
+    for filing in _incident_filings(incident):
+        by_controller.setdefault(filing.controller_id, []).append(filing)
+    if not by_controller:
+        return {}
+    estimates = list(incident.estimates.all())
+    wanted = {}
+    for controller_id, filings in by_controller.items():
+        cycle = follow_up_cycle(filings, estimates, percent)
+        if cycle is not None:
+            key = (DeadlineKind.FOLLOW_UP, controller_id, None)
+            wanted[key] = Clock(*key, cycle[0], clocks.due_at(rule, cycle[0]), cycle[1], rule)
     return wanted
 
 
@@ -159,8 +215,10 @@ def recompute_deadlines(incident, *, now: datetime) -> list[Deadline]:
 
     Steps:
     1. derive the wanted clocks: one Art. 33(1) clock per controller with a non-withdrawn
-       awareness, one Art. 33(2) clock per relationship whose processor is aware, one
-       operational clock per threat whose countdown runs;
+       awareness (met by its filing, left out after a decision not to notify), one Art. 33(2)
+       clock per relationship whose processor is aware, one Art. 33(4) follow-up clock per
+       controller that owes further information, one operational clock per threat whose
+       countdown runs;
     2. lock the existing rows (the sweep skips locked rows on PostgreSQL);
     3. create missing rows, update changed ones, deactivate rows whose inputs disappeared.
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
@@ -38,9 +39,24 @@ MAX_TARGET_HOURS = 30 * 24  # the same bound as a processing agreement's notice 
 # --- Resolution -----------------------------------------------------------------------------------
 
 
-def clock_rule(kind: str, policy: AlertPolicy | None) -> clocks.ClockRule:
-    """The rule of ``kind`` for an organisation with ``policy`` (None: the defaults)."""
+# Installation-wide targets for the kinds whose duration is a target, not law; an organisation's
+# policy (target_hours) overrides them, and clocks.DEFAULT_RULES is the fallback of both.
+INSTALLATION_TARGET_SETTINGS = {
+    "follow_up": "BREACHTRACK_FOLLOW_UP_TARGET_HOURS",
+    "data_subject_communication": "BREACHTRACK_DATA_SUBJECT_TARGET_HOURS",
+}
+
+
+def installation_rule(kind: str) -> clocks.ClockRule:
+    """The rule of ``kind`` before any organisation's policy: the code's, with the settings' target."""
     base = clocks.DEFAULT_RULES[kind]
+    hours = getattr(settings, INSTALLATION_TARGET_SETTINGS.get(kind, ""), None)
+    return clocks.rule_with_duration(base, timedelta(hours=hours)) if hours else base
+
+
+def clock_rule(kind: str, policy: AlertPolicy | None) -> clocks.ClockRule:
+    """The rule of ``kind`` for an organisation with ``policy`` (None: the installation's defaults)."""
+    base = installation_rule(kind)
     if policy is None:
         return base
     duration = base.duration

@@ -27,6 +27,7 @@ from breachtrack.history import (
     update_with_history,
     with_system_actor,
 )
+from filings.services import record_decision_not_to_notify, submit_filing
 from incidents import extortion_services, services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations.alert_policies import set_alert_policy
@@ -87,6 +88,14 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         actor=officer, reason="leak",
     )
     create_webhook_endpoint(incident.organisation, url="https://hooks.lab.example/bt", actor=officer, reason="alerts")
+    record_decision_not_to_notify(
+        incident, controller=controller, decided_at=datetime(2025, 8, 7, tzinfo=UTC), risk_basis="unlikely_risk",
+        reasoning="first view", actor=officer, reason="decision",
+    )
+    submit_filing(
+        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True, channel="ap_form",
+        submitted_at=datetime(2025, 8, 11, tzinfo=UTC), delay_reasons="told late", actor=officer, reason="filed",
+    )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

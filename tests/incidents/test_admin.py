@@ -28,6 +28,7 @@ from incidents.models import (
 )
 from breachtrack.history import acting_as
 from notifications.services import create_webhook_endpoint
+from filings import services as filing_services
 from organisations import services as org_services
 from organisations.alert_policies import set_alert_policy
 from organisations.models import User
@@ -131,8 +132,19 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         incident, threat=threat, published_at=datetime(2025, 8, 15, 10, 0, tzinfo=UTC), location="leak site",
         actor=officer, reason="partial leak",
     )
+    decision = filing_services.record_decision_not_to_notify(
+        incident, controller=controller, decided_at=datetime(2025, 7, 5, 9, 0, tzinfo=UTC), risk_basis="unlikely_risk",
+        reasoning="First view: no personal data reached the attacker.", actor=officer, reason=REASON,
+    )
+    filing = filing_services.submit_filing(
+        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True,
+        submitted_at=datetime(2025, 8, 11, 10, 0, tzinfo=UTC), channel="ap_form", delay_reasons="Told late by the lab.",
+        actor=officer, reason=REASON,
+    )
     return {
         "organisations.alertpolicy": policy,
+        "filings.authorityfiling": filing,
+        "filings.notificationdecisionrecord": decision,
         "organisations.organisation": lab,
         "organisations.user": officer,
         "organisations.membership": officer.memberships.get(),
@@ -162,6 +174,7 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "incidents.affectedestimate", "incidents.extortionthreat", "incidents.extortioncountdown",
         "incidents.publication",
         "notifications.webhookendpoint",
+        "filings.authorityfiling", "filings.notificationdecisionrecord",
     }
     assert set(REGISTERED) == covered | SHARED_MODELS
 

@@ -1,0 +1,28 @@
+"""The vocabulary of filings to a supervisory authority. Labels cite the article."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FilingType(models.TextChoices):
+    INITIAL = "initial", _("Initial notification (Art. 33(1))")
+    FOLLOW_UP = "follow_up", _("Follow-up: further information in phases (Art. 33(4))")
+    WITHDRAWAL = "withdrawal", _("Withdrawal of the notification")
+
+
+class FilingChannel(models.TextChoices):
+    AP_FORM = "ap_form", _("AP online form (meldformulier datalekken)")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+    PORTAL = "portal", _("Authority portal")
+    PHONE = "phone", _("Phone")
+
+
+class NotNotifiedBasis(models.TextChoices):
+    """Why a controller did not notify the authority (kept in the register, Art. 33(5))."""
+
+    UNLIKELY_RISK = "unlikely_risk", _("Unlikely to result in a risk to the rights and freedoms of persons (Art. 33(1))")
+    UNINTELLIGIBLE = "unintelligible", _(
+        "Data unintelligible to anyone unauthorised, e.g. strongly encrypted with the key safe (Art. 33(1), EDPB 9/2022)"
+    )
+    NO_PERSONAL_DATA = "no_personal_data", _("No personal data was affected: not a personal-data breach (Art. 4(12))")
