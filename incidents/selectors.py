@@ -78,6 +78,7 @@ class RegisterView:
     current_estimates: dict[str, object]
     gaps: list[tuple[str, str]]
     extortion: ExtortionView
+    filings: list  # filings.AuthorityFiling of this incident, in submission order
 
 
 def earliest_awareness(records) -> dict[int, AwarenessRecord]:
@@ -165,7 +166,7 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
     )
     estimates_list = list(incident.estimates.select_related("party__party", "recorded_by").order_by("known_at", "pk"))
     earliest = earliest_awareness(awareness)
-    met, decided = _filing_outcomes(incident)
+    filings, met, decided = _filing_outcomes(incident)
     estimates = {measure: [e for e in estimates_list if e.measure == measure] for measure in EstimateMeasure.values}
     current = {measure: rows[-1] for measure, rows in estimates.items() if rows}
     return RegisterView(
@@ -179,6 +180,7 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
         current_estimates=current,
         gaps=_gaps_from(incident, awareness, estimates_list),
         extortion=extortion_view(incident, now=now),
+        filings=filings,
     )
 
 
@@ -187,11 +189,10 @@ def _filing_outcomes(incident):
     from filings.chains import standing_initials
     from filings.models import AuthorityFiling, NotificationDecisionRecord
 
-    filings = AuthorityFiling.objects.filter(incident=incident).order_by("submitted_at", "pk").only(
-        "filing_type", "submitted_at", "controller_id", "authority_id"
-    )
+    # Whole rows (not .only()): the AP answer sheet reads their delay reasons and references.
+    filings = list(AuthorityFiling.objects.filter(incident=incident).order_by("submitted_at", "pk"))
     decided = set(NotificationDecisionRecord.objects.filter(incident=incident).values_list("controller_id", flat=True))
-    return standing_initials(filings), decided
+    return filings, standing_initials(filings), decided
 
 
 def _gaps_from(incident, awareness, estimates_list):

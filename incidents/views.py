@@ -65,8 +65,11 @@ def _answer_sheet(request, pk: int):
     """The incident (scoped: another organisation's id is a 404) and its sheet for one party.
 
     ``?party=<id>`` picks the controller whose filing it is, among this incident's parties;
-    without it the sheet is for the organisation's own party. A bounded number of queries: the
-    incident, then the register's fixed set (``register_view``).
+    without it the sheet is for the organisation's own party. By default the sheet prepares the
+    party's *next* filing (a follow-up once one was filed, quoting the AP's report number);
+    ``?filing=<id>`` shows it as it stood for a filing already recorded, judged at its
+    submission. A bounded number of queries: the incident, then the register's fixed set
+    (``register_view``, which also reads the filings).
     """
     incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
     now = timezone.now()
@@ -76,8 +79,42 @@ def _answer_sheet(request, pk: int):
         party = next((p for p in register.parties if str(p.pk) == request.GET["party"]), None)
         if party is None:
             raise Http404("unknown party")
-    # Filings (issue 4) will pass is_follow_up, previous_reference and delay_reasons here.
-    return register, build_answer_sheet(register, now=now, party=party)
+    answers = _filing_answers(request, register, party)
+    return register, build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers)
+
+
+def _filing_answers(request, register, party) -> dict:
+    """What the filings say for questions 2.1 (follow-up, and of which report) and 4.6 (why late)."""
+    if request.GET.get("filing"):
+        filing = next((f for f in register.filings if str(f.pk) == request.GET["filing"]), None)
+        if filing is None or (party is not None and filing.controller_id != party.pk):
+            raise Http404("unknown filing")
+        earlier = [f for f in register.filings if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at]
+        return {
+            "now": filing.submitted_at,
+            "delay_reasons": filing.delay_reasons or _initial_delay_reasons(earlier),
+            "is_follow_up": filing.filing_type != "initial",
+            "previous_reference": next((f.authority_reference for f in reversed(earlier) if f.authority_reference), ""),
+        }
+    own = _sheet_party_filings(register, party)
+    if not own:
+        return {"is_follow_up": False}
+    return {
+        "delay_reasons": _initial_delay_reasons(own),
+        "is_follow_up": True,
+        "previous_reference": next((f.authority_reference for f in reversed(own) if f.authority_reference), ""),
+    }
+
+
+def _sheet_party_filings(register, party) -> list:
+    if party is None:
+        party = next((p for p in register.parties if p.party.is_self), None)
+    return [f for f in register.filings if party is not None and f.controller_id == party.pk]
+
+
+def _initial_delay_reasons(filings) -> str | None:
+    """The reasons for lateness given with the initial filing: a follow-up form repeats them."""
+    return next((f.delay_reasons for f in filings if f.filing_type == "initial" and f.delay_reasons), None)
 
 
 @require_GET

@@ -427,9 +427,10 @@ def test_the_sheet_costs_the_same_queries_whatever_the_size(
     )
     client.force_login(officer)
     url = reverse(name, args=[incident.pk])
-    # session, user, incident with its organisation, then register_view's six: parties,
-    # authorities, awareness, relationships and their notices, estimates.
-    bound = 9
+    # session, user, incident with its organisation, then register_view's fixed set (parties,
+    # authorities, awareness, relationships and their notices, estimates, extortion threats and
+    # publications, filings, decisions), then the base template's heartbeat banner and unread badge.
+    bound = 15
 
     _grow(incident, lab, officer, relationship, 2)
     with django_assert_max_num_queries(bound):
@@ -531,3 +532,65 @@ def test_a_withdrawn_awareness_record_does_not_start_the_clock(officer, lab, inc
 
     assert en(sheet, "4.5") == "Sun 06-07-2025 10:00 +02:00 (UTC 06-07-2025 08:00)"
     assert sheet.due_at == datetime(2025, 7, 9, 8, 0, tzinfo=UTC)
+
+
+# --- The filings answer 2.1 (new or follow-up) and 4.6 (why after 72 hours) -------------------------
+
+
+@pytest.fixture
+def filed(officer, incident, processor_and_controller, dutch_ap):
+    """The controller aware on 6 August, a phased initial filing five days later, with reasons."""
+    from filings import services as filing_services
+
+    _processor, controller, _relationship = processor_and_controller
+    services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")
+    services.record_awareness(
+        incident, party=controller, aware_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC), source="processor_notice",
+        actor=officer, reason="the lab told us",
+    )
+    filing = filing_services.submit_filing(
+        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True,
+        submitted_at=AP_NOTIFIED, channel="ap_form", delay_reasons="The processor told us a month late.",
+        authority_reference="AP-2025-0815", actor=officer, reason="filed through the AP form",
+    )
+    return controller, filing
+
+
+def test_after_an_initial_filing_the_sheet_prepares_a_follow_up_with_its_reasons(client, officer, incident, filed):
+    controller, _filing = filed
+    client.force_login(officer)
+    answers = {
+        answer["key"]: answer
+        for chapter in client.get(
+            reverse("incidents:ap_answer_sheet_json", args=[incident.pk]), {"party": controller.pk}
+        ).json()["chapters"]
+        for answer in chapter["questions"]
+    }
+    assert answers["2.1"]["answer"]["en"] == "Follow-up to notification AP-2025-0815"
+    assert answers["4.6"]["state"] == "answered"
+    assert answers["4.6"]["answer"]["en"] == "The processor told us a month late."
+
+
+def test_the_sheet_of_a_recorded_filing_is_judged_at_its_submission(client, officer, incident, filed):
+    controller, filing = filed
+    client.force_login(officer)
+    data = client.get(
+        reverse("incidents:ap_answer_sheet_json", args=[incident.pk]), {"party": controller.pk, "filing": filing.pk}
+    ).json()
+    answers = {answer["key"]: answer for chapter in data["chapters"] for answer in chapter["questions"]}
+    assert answers["2.1"]["answer"]["en"] == "New notification"
+    assert answers["4.6"]["answer"]["en"] == "The processor told us a month late."
+    assert data["generated_at"].startswith("2025-08-11T10:00")
+
+
+def test_a_filing_of_another_party_or_incident_is_a_404_on_the_sheet(
+    client, officer, lab, incident, processor_and_controller, filed
+):
+    processor, _controller, _relationship = processor_and_controller
+    _controller, filing = filed
+    other = services.create_incident(organisation=lab, title="Another one", actor=officer, reason="report")
+    client.force_login(officer)
+    url = reverse("incidents:ap_answer_sheet_json", args=[incident.pk])
+    assert client.get(reverse("incidents:ap_answer_sheet_json", args=[other.pk]), {"filing": filing.pk}).status_code == 404
+    assert client.get(url, {"filing": "x"}).status_code == 404
+    assert client.get(url, {"party": processor.pk, "filing": filing.pk}).status_code == 404  # the controller's filing
