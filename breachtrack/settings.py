@@ -45,13 +45,13 @@ def _require(name: str, value):
     return value
 
 
-def _embedded_secret_key() -> str:
+def _embedded_secret_key(file_name: str = "secret_key") -> str:
     """A per-installation key kept in var/ (git-ignored), made once on first start.
 
     Only the embedded mode uses this; production refuses to start without
     SECRET_KEY so that a restart can never silently rotate the key.
     """
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / file_name
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: when web and worker start together only one writes the key;
@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "organisations",
     "incidents",
     "notifications",
+    "communications",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,21 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # How far in the future a reported instant may lie before it is refused as
 # impossible (clock skew between the reporter's device and the server).
 BREACHTRACK_CLOCK_SKEW_SECONDS = env_int("BREACHTRACK_CLOCK_SKEW_SECONDS", 300, minimum=0)
+
+# --- Communication to data subjects (Art. 34) ---------------------------------
+# "Without undue delay" has no number in the law: this is the organisation's target, in hours.
+BREACHTRACK_DATA_SUBJECT_TARGET_HOURS = env_int("BREACHTRACK_DATA_SUBJECT_TARGET_HOURS", 72, minimum=1)
+# The server secret from which each organisation's recipient-ledger key is derived. Kept out of
+# the database so that a dump alone cannot reverse the 9-digit BSN hashes.
+BREACHTRACK_LEDGER_KEY = env_secret("BREACHTRACK_LEDGER_KEY")
+if PRODUCTION:
+    _require("BREACHTRACK_LEDGER_KEY", BREACHTRACK_LEDGER_KEY)
+    if len(BREACHTRACK_LEDGER_KEY) < 32:
+        raise ConfigurationError("BREACHTRACK_LEDGER_KEY must be at least 32 random characters in production")
+elif not BREACHTRACK_LEDGER_KEY:
+    BREACHTRACK_LEDGER_KEY = _embedded_secret_key("ledger_key")
+# The largest recipient CSV accepted in one upload (bytes); 941,000 BSNs are about 15 MB.
+BREACHTRACK_LEDGER_MAX_BYTES = env_int("BREACHTRACK_LEDGER_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"

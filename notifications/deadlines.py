@@ -16,7 +16,11 @@ from incidents.selectors import earliest_awareness
 from notifications.models import AlertEvent, Deadline, DeadlineKind
 
 # The kinds this module derives; other kinds (Art. 34, Art. 33(4)) are left untouched.
-DERIVED_KINDS = (DeadlineKind.AUTHORITY_NOTIFICATION, DeadlineKind.PROCESSOR_NOTICE)
+DERIVED_KINDS = (
+    DeadlineKind.AUTHORITY_NOTIFICATION,
+    DeadlineKind.PROCESSOR_NOTICE,
+    DeadlineKind.DATA_SUBJECT_COMMUNICATION,
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,43 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
         informed = [notice.informed_at for notice in relationship.notices.all()]
         key = (DeadlineKind.PROCESSOR_NOTICE, relationship.processor_id, relationship.pk)
         wanted[key] = Clock(*key, record.aware_at, clocks.due_at(rule, record.aware_at), min(informed, default=None), rule)
+    wanted.update(data_subject_communication_clocks(incident))
+    return wanted
+
+
+def data_subject_communication_clocks(incident) -> dict[tuple, Clock]:
+    """One Art. 34 clock per controller whose current assessment says something is owed.
+
+    Starts at the latest assessment's ``decided_at`` when it finds a high risk and no closing
+    exemption, or at the authority's order (Art. 34(4)). Runs for the organisation's target
+    (``BREACHTRACK_DATA_SUBJECT_TARGET_HOURS``; the law says "without undue delay", so
+    ``is_legal_deadline`` is False). Met by the first sent wave to that controller's data
+    subjects; under Art. 34(3)(c) only a public communication meets it. A controller whose
+    current assessment owes nothing has no clock (an existing row goes inactive, not "met").
+    """
+    from django.conf import settings
+
+    from communications.choices import PUBLIC_CHANNELS
+
+    rule = clocks.rule_with_duration(
+        clocks.DEFAULT_RULES[DeadlineKind.DATA_SUBJECT_COMMUNICATION],
+        timedelta(hours=settings.BREACHTRACK_DATA_SUBJECT_TARGET_HOURS),
+    )
+    latest: dict[int, object] = {}
+    for assessment in incident.communication_assessments.order_by("pk"):
+        latest[assessment.controller_id] = assessment
+    sent: dict[int, list] = {}
+    for wave in incident.communication_waves.filter(sent_at__isnull=False):
+        sent.setdefault(wave.controller_id, []).append(wave)
+    wanted: dict[tuple, Clock] = {}
+    for controller_id, assessment in latest.items():
+        if not assessment.requires_communication:
+            continue
+        public_only = assessment.requires_public_communication
+        met = [w.sent_at for w in sent.get(controller_id, []) if not public_only or w.channel in PUBLIC_CHANNELS]
+        started = assessment.clock_started_at
+        key = (DeadlineKind.DATA_SUBJECT_COMMUNICATION, controller_id, None)
+        wanted[key] = Clock(*key, started, clocks.due_at(rule, started), min(met, default=None), rule)
     return wanted
 
 

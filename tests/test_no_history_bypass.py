@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SCANNED_PACKAGES = ("breachtrack", "incidents", "notifications", "organisations")
+SCANNED_PACKAGES = ("breachtrack", "communications", "incidents", "notifications", "organisations")
 SKIPPED_DIRECTORIES = {"migrations", "tests", "__pycache__"}
 ALLOWED_FILES = {Path("breachtrack/history.py")}
 

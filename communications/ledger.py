@@ -1,0 +1,335 @@
+"""The recipient ledger: keyed hashes of identifiers, CSV import and the call-centre lookup.
+
+**Hashing.** ``identifier_hash = HMAC-SHA256(organisation_key, "<kind>:<normalised identifier>")``
+where ``organisation_key = HMAC-SHA256(BREACHTRACK_LEDGER_KEY, "breachtrack-ledger:<org id>:<salt>")``.
+The server secret lives outside the database (environment, a mounted file, or ``var/ledger_key``
+in embedded mode); the salt is per organisation and random. Someone with only a database dump
+must guess a 256-bit key before trying the 10^9 possible BSNs; the same person in two
+organisations gives unrelated hashes, so ledgers cannot be joined across tenants.
+
+**Import.** A CSV with the header ``kind,identifier`` (``kind`` is ``bsn`` or ``email``), UTF-8
+with or without a BOM. It is read twice as a stream, never held in memory: the first pass
+validates every row and reports rejected rows with line numbers (nothing is written if any
+row is rejected); the second pass writes, in one transaction, the ``ImportBatch`` and the
+rows that are not in the wave's ledger yet (a set-based insert that ignores conflicts, so a
+re-import does not duplicate). The same file (by SHA-256) again is a no-op.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+
+from breachtrack.errors import field_error
+from communications.choices import IdentifierKind, RecipientStatus
+from communications.models import CommunicationWave, ImportBatch, LedgerLookup, LedgerSalt, Recipient
+from incidents.services import _lock_open
+from organisations.services import READ_ROLES, authorise, save_with_history
+
+HEADER = ("kind", "identifier")
+MAX_REPORTED_ERRORS = 100  # enough to fix a file; a file with a million bad rows needs one message
+INSERT_CHUNK = 20_000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# --- Normalising and hashing ------------------------------------------------------
+
+def is_valid_bsn(digits: str) -> bool:
+    """The 'elfproef': 9 digits d1..d9 with 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11."""
+    if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1))) - int(digits[8])
+    return total % 11 == 0 and digits != "000000000"
+
+
+def normalise(kind: str, raw: str) -> str:
+    """The canonical form of an identifier, or ValueError with a reason a person can act on."""
+    value = (raw or "").strip()
+    if kind == IdentifierKind.BSN:
+        value = value.replace(" ", "").replace(".", "")
+        if len(value) == 8 and value.isdigit():
+            value = "0" + value  # spreadsheets drop the leading zero
+        if not is_valid_bsn(value):
+            raise ValueError(_("not a valid BSN (9 digits passing the eleven test)"))
+        return value
+    if kind == IdentifierKind.EMAIL:
+        value = value.lower()
+        if not _EMAIL.match(value) or len(value) > 254:
+            raise ValueError(_("not a valid e-mail address"))
+        return value
+    raise ValueError(_("unknown kind %(kind)r: use bsn or email") % {"kind": kind})
+
+
+def organisation_key(organisation) -> bytes:
+    """The organisation's ledger key: server secret + organisation id + its stored salt."""
+    salt = _salt(organisation)
+    message = f"breachtrack-ledger:{organisation.pk}:{salt}".encode()
+    return hmac.new(settings.BREACHTRACK_LEDGER_KEY.encode(), message, hashlib.sha256).digest()
+
+
+def _salt(organisation) -> str:
+    found = LedgerSalt.objects.filter(organisation=organisation).values_list("salt", flat=True).first()
+    if found:
+        return found
+    try:
+        with transaction.atomic():
+            LedgerSalt.objects.create(organisation=organisation, salt=get_random_string(64))
+    except IntegrityError:  # made concurrently by another import
+        pass
+    return LedgerSalt.objects.filter(organisation=organisation).values_list("salt", flat=True).get()
+
+
+def identifier_hash(key: bytes, kind: str, normalised: str) -> bytes:
+    return hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).digest()
+
+
+# --- Reading the CSV ----------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    batch: ImportBatch
+    is_repeat: bool  # the same file was imported before: nothing was written
+
+
+def _rows(handle) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) for each data row; the header checked first. Streams."""
+    handle.seek(0)
+    text = codecs.getreader("utf-8-sig")(handle, errors="strict")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError:
+        raise field_error("file", _("Line 1: the file is not UTF-8 text. Save it as CSV UTF-8."), "encoding") from None
+    if header is None or tuple(name.strip().lower() for name in header) != HEADER:
+        raise field_error(
+            "file",
+            _("Line 1: the header must be exactly %(expected)s; found %(found)s.")
+            % {"expected": ",".join(HEADER), "found": ",".join(header or []) or _("an empty file")},
+            "header",
+        )
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise field_error(
+                "file",
+                _("Line %(line)d: the file is not UTF-8 text. Save it as CSV UTF-8.") % {"line": reader.line_num + 1},
+                "encoding",
+            ) from None
+        except csv.Error as error:
+            raise field_error("file", _("Line %(line)d: %(error)s") % {"line": reader.line_num, "error": error}, "csv") from None
+        if row:
+            yield reader.line_num, row
+
+
+def _hashes(handle, key: bytes, errors: list[str] | None) -> Iterator[tuple[int, bytes]]:
+    """(line, hash) of each valid row; each rejected row appended to ``errors`` with its line."""
+    for line, row in _rows(handle):
+        if len(row) != len(HEADER):
+            if errors is not None:
+                errors.append(_("Line %(line)d: expected 2 columns, found %(n)d.") % {"line": line, "n": len(row)})
+            continue
+        kind = row[0].strip().lower()
+        try:
+            value = normalise(kind, row[1])
+        except ValueError as error:
+            if errors is not None:
+                errors.append(_("Line %(line)d: %(error)s.") % {"line": line, "error": error})
+            continue
+        yield line, identifier_hash(key, kind, value)
+
+
+def _validate(handle, key: bytes, progress: Callable[[int], None] | None) -> int:
+    """First pass: every row valid and unique in the file, or a ValidationError listing them.
+
+    Returns the number of recipients. The set of hashes seen (32 bytes each) is the only
+    thing that grows with the file: about 100 MB for a million rows, freed before writing.
+    """
+    errors: list[str] = []
+    seen: dict[bytes, int] = {}
+    for line, digest in _hashes(handle, key, errors):
+        first = seen.setdefault(digest, line)
+        if first != line:
+            errors.append(_("Line %(line)d: the same person as on line %(first)d.") % {"line": line, "first": first})
+        if progress is not None and len(seen) % 50_000 == 0:
+            progress(len(seen))
+    if errors:
+        shown = errors[:MAX_REPORTED_ERRORS]
+        if len(errors) > len(shown):
+            shown.append(_("… and %(n)d more rejected rows.") % {"n": len(errors) - len(shown)})
+        raise ValidationError({"file": [ValidationError(message, code="rejected_row") for message in shown]})
+    if not seen:
+        raise field_error("file", _("The file has a header but no recipients."), "empty")
+    return len(seen)
+
+
+def _file_digest(handle) -> str:
+    handle.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _size(handle) -> int:
+    handle.seek(0, 2)
+    size = handle.tell()
+    handle.seek(0)
+    return size
+
+
+# --- Importing ------------------------------------------------------------------------
+
+def _check_size(size: int) -> None:
+    limit = settings.BREACHTRACK_LEDGER_MAX_BYTES
+    if size > limit:
+        raise field_error(
+            "file",
+            _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.")
+            % {"size": f"{size:,}", "limit": f"{limit:,}"},
+            "too_large",
+        )
+
+
+@transaction.atomic
+def import_recipients(
+    wave: CommunicationWave, handle, *, file_name: str, actor, reason: str,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Add the recipients in a CSV file (a binary, seekable file) to a wave's ledger.
+
+    Steps: check the role and the size; the same file again returns its batch; lock the
+    incident; validate the whole file (nothing written on any rejected row); write the batch
+    and the new rows; roll the counts up into the wave. All in one transaction.
+    """
+    organisation = wave.incident.organisation
+    authorise(actor, organisation)
+    size = _size(handle)
+    _check_size(size)
+    sha256 = _file_digest(handle)
+    _lock_open(wave.incident)
+    wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
+    existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
+    if existing is not None:
+        return ImportReport(existing, is_repeat=True)
+    key = organisation_key(organisation)
+    rows = _validate(handle, key, progress)
+    batch = save_with_history(
+        ImportBatch(wave=wave, file_name=file_name[:255], file_sha256=sha256, file_size=size, rows_read=rows, recorded_by=actor),
+        actor=actor, reason=reason,
+    )
+    _insert(wave.pk, batch.pk, (digest for _line, digest in _hashes(handle, key, None)))
+    batch.rows_added = Recipient.objects.filter(batch=batch).count()
+    batch.rows_already_present = rows - batch.rows_added
+    save_with_history(batch, actor=actor, reason=reason, update_fields=["rows_added", "rows_already_present"])
+    roll_up_counts(wave, actor=actor, reason=reason)
+    return ImportReport(batch, is_repeat=False)
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _insert(wave_id: int, batch_id: int, digests) -> None:
+    """Insert rows not yet in the wave's ledger: set-based, with raw SQL for speed.
+
+    Recipient is insert-only and not historied (see its docstring), so no history is bypassed.
+    PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING.
+    SQLite: executemany in chunks with ON CONFLICT DO NOTHING.
+    """
+    table = Recipient._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE TEMPORARY TABLE ledger_import (identifier_hash bytea NOT NULL) ON COMMIT DROP")
+            with cursor.copy("COPY ledger_import (identifier_hash) FROM STDIN") as copy:
+                for digest in digests:
+                    copy.write_row((digest,))
+            cursor.execute(
+                f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) "
+                "SELECT %s, %s, identifier_hash FROM ledger_import "
+                "ON CONFLICT (wave_id, identifier_hash) DO NOTHING",
+                [wave_id, batch_id],
+            )
+            cursor.execute("DROP TABLE ledger_import")
+            return
+        sql = (
+            f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) VALUES (%s, %s, %s) "
+            "ON CONFLICT (wave_id, identifier_hash) DO NOTHING"
+        )
+        for chunk in _chunks(digests, INSERT_CHUNK):
+            cursor.executemany(sql, [(wave_id, batch_id, digest) for digest in chunk])
+
+
+def roll_up_counts(wave: CommunicationWave, *, actor, reason: str) -> CommunicationWave:
+    """Copy the ledger's counts onto the wave (called inside the writing service's transaction)."""
+    recipients = Recipient.objects.filter(wave=wave)
+    wave.planned_count = recipients.count()
+    wave.bounced_count = recipients.filter(bounced_at__isnull=False).count()
+    wave.sent_count = wave.planned_count if wave.is_sent else 0
+    wave.has_ledger = True
+    return save_with_history(
+        wave, actor=actor, reason=reason, update_fields=["planned_count", "sent_count", "bounced_count", "has_ledger"],
+    )
+
+
+# --- The call-centre lookup ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Contact:
+    """One wave that reached (or was planned to reach) the person looked up."""
+
+    wave: CommunicationWave
+    status: str
+    sent_at: datetime | None
+
+
+def lookup(organisation, *, kind: str, identifier: str, actor, now=None) -> list[Contact]:
+    """Was this person informed, when and how? Scoped to ``organisation``; the lookup is logged.
+
+    The identifier is normalised and hashed with the organisation's key, never stored or
+    logged; the log says who looked, when, and how many waves were found.
+    """
+    authorise(actor, organisation, READ_ROLES)
+    try:
+        value = normalise(kind, identifier)
+    except ValueError as error:
+        raise field_error("identifier", str(error), "invalid") from None
+    digest = identifier_hash(organisation_key(organisation), kind, value)
+    rows = (
+        Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=organisation)
+        .select_related("wave", "wave__incident", "wave__controller__party")
+        .order_by("wave__planned_at", "wave_id")
+    )
+    contacts = [Contact(row.wave, _status(row), row.wave.sent_at) for row in rows]
+    LedgerLookup.objects.create(
+        organisation=organisation, looked_up_by=actor, looked_up_at=now or timezone.now(), matches=len(contacts)
+    )
+    return contacts
+
+
+def _status(row: Recipient) -> str:
+    if row.bounced_at is not None:
+        return RecipientStatus.BOUNCED
+    return RecipientStatus.SENT if row.wave.is_sent else RecipientStatus.PLANNED

@@ -1,0 +1,15 @@
+"""Communication to data subjects (GDPR Art. 34), split by concern."""
+
+from communications.models.assessment import CommunicationAssessment
+from communications.models.ledger import ImportBatch, LedgerLookup, LedgerSalt, Recipient
+from communications.models.waves import CommunicationWave, ContentVersion
+
+__all__ = [
+    "CommunicationAssessment",
+    "CommunicationWave",
+    "ContentVersion",
+    "ImportBatch",
+    "LedgerLookup",
+    "LedgerSalt",
+    "Recipient",
+]
