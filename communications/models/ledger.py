@@ -101,10 +101,15 @@ class Recipient(models.Model):
     historied batch of counts on the wave.
     """
 
+    # No single-column indexes: every index slows the million-row insert, and the one unique
+    # index below serves the lookup (hash first). Counts are kept on the wave and the batch.
     wave = models.ForeignKey(
-        "communications.CommunicationWave", on_delete=models.PROTECT, related_name="recipients", verbose_name=_("wave")
+        "communications.CommunicationWave", on_delete=models.PROTECT, related_name="recipients", verbose_name=_("wave"),
+        db_index=False,
     )
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="recipients", verbose_name=_("import"))
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="recipients", verbose_name=_("import"), db_index=False
+    )
     identifier_hash = models.BinaryField(_("identifier (keyed hash)"), max_length=32)
     bounced_at = models.DateTimeField(_("bounced at"), null=True, blank=True)
 
@@ -113,9 +118,8 @@ class Recipient(models.Model):
     class Meta:
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
-        constraints = [models.UniqueConstraint(fields=["wave", "identifier_hash"], name="recipient_once_per_wave")]
-        # Read by communications.ledger.lookup (the call centre): hash first, organisation after.
-        indexes = [models.Index(fields=["identifier_hash"], name="recipient_hash")]
+        # Hash first: also the index communications.ledger.lookup (the call centre) reads.
+        constraints = [models.UniqueConstraint(fields=["identifier_hash", "wave"], name="recipient_once_per_wave")]
 
 
 class LedgerLookup(models.Model):
