@@ -113,7 +113,10 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
         source="press release", actor=officer, reason="first count",
     )
+    from tests.communications.objects import communications_lab_objects
+
     return {
+        **communications_lab_objects(incident, controller, officer),
         "organisations.organisation": lab,
         "organisations.user": officer,
         "organisations.membership": officer.memberships.get(),
@@ -135,7 +138,9 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
         "incidents.affectedestimate",
     }
-    assert set(REGISTERED) == covered | SHARED_MODELS
+    from tests.communications.objects import COMMUNICATIONS_MODELS
+
+    assert set(REGISTERED) == covered | COMMUNICATIONS_MODELS | SHARED_MODELS
 
 
 # --- Tenancy: another organisation's object does not exist ------------------
