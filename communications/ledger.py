@@ -301,6 +301,10 @@ def _insert(wave_id: int, batch_id: int, digests) -> int:
             )
             added = cursor.rowcount
             cursor.execute("DROP TABLE ledger_import")
+            # Fresh statistics now, not when autovacuum gets to it: right after the first big
+            # import the planner would otherwise take the table for empty and scan it on every
+            # call-centre lookup.
+            cursor.execute(f"ANALYZE {table}")
             return added
         sql = (
             f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) VALUES (%s, %s, %s) "
