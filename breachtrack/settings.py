@@ -201,6 +201,8 @@ elif not BREACHTRACK_LEDGER_KEY:
     BREACHTRACK_LEDGER_KEY = _embedded_secret_key("ledger_key")
 # The largest recipient CSV accepted in one upload (bytes); 941,000 BSNs are about 15 MB.
 BREACHTRACK_LEDGER_MAX_BYTES = env_int("BREACHTRACK_LEDGER_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Larger uploads are imported by a Celery task while the page shows its progress.
+BREACHTRACK_LEDGER_SYNC_MAX_BYTES = env_int("BREACHTRACK_LEDGER_SYNC_MAX_BYTES", 1024 * 1024, minimum=0)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"

@@ -38,7 +38,7 @@ from breachtrack.errors import field_error
 from communications.choices import IdentifierKind, RecipientStatus
 from communications.models import CommunicationWave, ImportBatch, LedgerLookup, LedgerSalt, Recipient
 from incidents.services import _lock_open
-from organisations.services import READ_ROLES, authorise, save_with_history
+from organisations.services import READ_ROLES, authorise, require_reason, save_with_history
 
 HEADER = ("kind", "identifier")
 MAX_REPORTED_ERRORS = 100  # enough to fix a file; a file with a million bad rows needs one message
@@ -233,35 +233,44 @@ def _check_size(size: int) -> None:
         )
 
 
-@transaction.atomic
 def import_recipients(
     wave: CommunicationWave, handle, *, file_name: str, actor, reason: str,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Add the recipients in a CSV file (a binary, seekable file) to a wave's ledger.
 
-    Steps: check the role and the size; the same file again returns its batch; lock the
-    incident; validate the whole file (nothing written on any rejected row); write the batch
-    and the new rows; roll the counts up into the wave. All in one transaction.
+    Steps: check the role and the size; the same file again returns its batch; validate the
+    whole file outside any transaction (so ``progress`` reports can be seen by a polling
+    page), spooling the hashes; then, in one transaction: lock the incident and the wave,
+    re-check for a concurrent import of the same file, write the batch and the new rows, and
+    roll the counts up into the wave. A rejected row means nothing is written (only the
+    organisation's ledger salt may have been made on first use: key material, no person).
     """
     organisation = wave.incident.organisation
     authorise(actor, organisation)
+    reason = require_reason(reason)
     size = _size(handle)
     _check_size(size)
     sha256 = _file_digest(handle)
-    _lock_open(wave.incident)
-    wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
     existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
     if existing is not None:
         return ImportReport(existing, is_repeat=True)
     key = organisation_key(organisation)
     with tempfile.TemporaryFile() as spool:
         rows = _validate(handle, key, spool, progress)
-        batch = ImportBatch(
-            wave=wave, file_name=file_name[:255], file_sha256=sha256, file_size=size, rows_read=rows, recorded_by=actor
-        )
-        save_with_history(batch, actor=actor, reason=reason)
-        added = _insert(wave.pk, batch.pk, _spooled(spool))
+        return _write(wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason) -> ImportReport:
+    _lock_open(wave.incident)
+    wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
+    existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
+    if existing is not None:  # the same file, imported meanwhile by someone else
+        return ImportReport(existing, is_repeat=True)
+    batch = ImportBatch(wave=wave, file_name=file_name[:255], file_sha256=sha256, file_size=size, rows_read=rows, recorded_by=actor)
+    save_with_history(batch, actor=actor, reason=reason)
+    added = _insert(wave.pk, batch.pk, _spooled(spool))
     batch.rows_added, batch.rows_already_present = added, rows - added
     save_with_history(batch, actor=actor, reason=reason, update_fields=["rows_added", "rows_already_present"])
     _add_to_counts(wave, added, actor=actor, reason=reason)

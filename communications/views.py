@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from communications import ledger
+from django.conf import settings
+
+from communications import jobs, ledger
 from communications.forms import LedgerUploadForm, LookupForm
-from communications.models import CommunicationWave
+from communications.models import CommunicationWave, ImportJob
 from communications.services import current_assessment
 from incidents.models import Incident
 from organisations.models import Organisation
@@ -44,6 +46,8 @@ def upload_ledger(request, wave_pk: int):
     form = LedgerUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        if upload.size > settings.BREACHTRACK_LEDGER_SYNC_MAX_BYTES:
+            return _queue(request, wave, form)
         try:
             report = ledger.import_recipients(
                 wave, upload, file_name=upload.name, actor=request.user, reason=form.cleaned_data["reason"]
@@ -62,6 +66,28 @@ def upload_ledger(request, wave_pk: int):
                 })
             return redirect("communications:incident", pk=wave.incident_id)
     return render(request, "communications/upload.html", {"wave": wave, "form": form})
+
+
+def _queue(request, wave, form):
+    try:
+        job = jobs.queue_import(wave, form.cleaned_data["file"], actor=request.user, reason=form.cleaned_data["reason"])
+    except PermissionDenied as refusal:
+        form.add_error(None, str(refusal) or _("Your role does not allow this change."))
+    except ValidationError as error:
+        for message in getattr(error, "message_dict", {}).get("file", error.messages):
+            form.add_error("file", message)
+    else:
+        return redirect("communications:job", pk=job.pk)
+    return render(request, "communications/upload.html", {"wave": wave, "form": form})
+
+
+@require_GET
+@login_required
+def import_job(request, pk: int):
+    """The progress of a queued import; the page reloads itself until the job has ended."""
+    job = get_object_or_404(ImportJob.objects.visible_to(request.user).select_related("wave__incident", "batch"), pk=pk)
+    running = job.state in (ImportJob.State.QUEUED, ImportJob.State.CHECKING)
+    return render(request, "communications/job.html", {"job": job, "running": running})
 
 
 @require_http_methods(["GET", "POST"])

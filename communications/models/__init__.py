@@ -1,7 +1,7 @@
 """Communication to data subjects (GDPR Art. 34), split by concern."""
 
 from communications.models.assessment import CommunicationAssessment
-from communications.models.ledger import ImportBatch, LedgerLookup, LedgerSalt, Recipient
+from communications.models.ledger import ImportBatch, ImportJob, LedgerLookup, LedgerSalt, Recipient
 from communications.models.waves import CommunicationWave, ContentVersion
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "CommunicationWave",
     "ContentVersion",
     "ImportBatch",
+    "ImportJob",
     "LedgerLookup",
     "LedgerSalt",
     "Recipient",

@@ -144,3 +144,43 @@ class LedgerLookup(models.Model):
         verbose_name = _("ledger lookup")
         verbose_name_plural = _("ledger lookups")
         ordering = ["-looked_up_at"]
+
+
+class ImportJob(models.Model):
+    """A large CSV queued for import by a Celery task, and how far it got (the page polls it).
+
+    **Derived, not historied.** It is a progress indicator: the task rewrites
+    ``rows_checked`` many times (a set-based update marked ``# not-historied: ImportJob``).
+    The evidence of an accepted file is its historied ``ImportBatch``; a rejected file
+    writes nothing but this job's messages, shown to the person who uploaded it. The
+    uploaded file itself holds plain identifiers and is deleted when the task ends.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CHECKING = "checking", _("Checking the file")
+        DONE = "done", _("Imported")
+        REJECTED = "rejected", _("Rejected: nothing imported")
+        FAILED = "failed", _("Failed: nothing imported")
+
+    wave = models.ForeignKey(
+        "communications.CommunicationWave", on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("wave")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    reason = models.TextField(_("reason"))
+    file_name = models.CharField(_("file name"), max_length=255)
+    spool_path = models.CharField(_("uploaded file (server path)"), max_length=500, editable=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    rows_checked = models.PositiveBigIntegerField(_("rows checked"), default=0)
+    messages = models.JSONField(_("messages"), default=list, blank=True)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("import"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = scoped_manager("wave__incident__organisation")
+
+    class Meta:
+        verbose_name = _("recipient import job")
+        verbose_name_plural = _("recipient import jobs")
