@@ -46,6 +46,11 @@ class ImportStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected: nothing imported")
 
 
+class ImportKind(models.TextChoices):
+    RECIPIENTS = "recipients", _("Recipients of the wave")
+    BOUNCES = "bounces", _("Returned or undeliverable (bounces)")
+
+
 class RecipientStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     SENT = "sent", _("Sent")

@@ -35,7 +35,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from breachtrack.errors import field_error
-from communications.choices import IdentifierKind, RecipientStatus
+from communications.choices import IdentifierKind, ImportKind, RecipientStatus
 from communications.models import CommunicationWave, ImportBatch, LedgerLookup, LedgerSalt, Recipient
 from incidents.services import _lock_open
 from organisations.services import READ_ROLES, authorise, require_reason, save_with_history
@@ -262,19 +262,64 @@ def import_recipients(
 
 
 @transaction.atomic
-def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason) -> ImportReport:
+def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason, bounced_at=None) -> ImportReport:
     _lock_open(wave.incident)
     wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
     existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
     if existing is not None:  # the same file, imported meanwhile by someone else
         return ImportReport(existing, is_repeat=True)
-    batch = ImportBatch(wave=wave, file_name=file_name[:255], file_sha256=sha256, file_size=size, rows_read=rows, recorded_by=actor)
+    kind = ImportKind.RECIPIENTS if bounced_at is None else ImportKind.BOUNCES
+    batch = ImportBatch(
+        wave=wave, kind=kind, file_name=file_name[:255], file_sha256=sha256, file_size=size, rows_read=rows, recorded_by=actor
+    )
     save_with_history(batch, actor=actor, reason=reason)
-    added = _insert(wave.pk, batch.pk, _spooled(spool))
+    if bounced_at is None:
+        added = _insert(wave.pk, batch.pk, _spooled(spool))
+    else:
+        added = _mark_bounced(wave, _spooled(spool), bounced_at)
     batch.rows_added, batch.rows_already_present = added, rows - added
     save_with_history(batch, actor=actor, reason=reason, update_fields=["rows_added", "rows_already_present"])
-    _add_to_counts(wave, added, actor=actor, reason=reason)
+    if bounced_at is None:
+        _add_to_counts(wave, added, actor=actor, reason=reason)
+    else:
+        wave.bounced_count += added
+        save_with_history(wave, actor=actor, reason=reason, update_fields=["bounced_count"])
     return ImportReport(batch, is_repeat=False)
+
+
+def _mark_bounced(wave, digests, bounced_at) -> int:
+    """Mark the wave's recipients in ``digests`` as bounced (once); the number newly marked."""
+    marked = 0
+    for chunk in _chunks(digests, 1000):
+        pending = {"wave": wave, "identifier_hash__in": chunk, "bounced_at__isnull": True}
+        marked += Recipient.objects.filter(**pending).update(bounced_at=bounced_at)  # not-historied: Recipient
+    return marked
+
+
+def import_bounces(wave: CommunicationWave, handle, *, file_name: str, bounced_at, actor, reason: str) -> ImportReport:
+    """Record returned or undeliverable letters/e-mails of a sent wave from a CSV (same format).
+
+    Validated like a recipient file (nothing written on a rejected row); people not in the
+    wave's ledger are counted in ``rows_already_present`` (nothing to mark), the same file
+    again is a no-op, and a person bounced earlier keeps the first time.
+    """
+    authorise(actor, wave.incident.organisation)
+    reason = require_reason(reason)
+    wave = CommunicationWave.objects.select_related("incident__organisation").get(pk=wave.pk)  # sent since loaded?
+    if not wave.is_sent:
+        raise field_error("file", _("Only a sent wave can have bounces."), "not_sent")
+    if bounced_at < wave.sent_at:
+        raise field_error("bounced_at", _("A letter cannot bounce before it was sent."), "before_sent")
+    size = _size(handle)
+    _check_size(size)
+    sha256 = _file_digest(handle)
+    existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
+    if existing is not None:
+        return ImportReport(existing, is_repeat=True)
+    key = organisation_key(wave.incident.organisation)
+    with tempfile.TemporaryFile() as spool:
+        rows = _validate(handle, key, spool, None)
+        return _write(wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason, bounced_at=bounced_at)
 
 
 def _chunks(iterable, size):

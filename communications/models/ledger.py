@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from communications.choices import ImportStatus
+from communications.choices import ImportKind, ImportStatus
 from incidents.models.base import RecordedFact
 from organisations.tenancy import organisation_ids, tenant_manager
 
@@ -68,6 +68,7 @@ class ImportBatch(RecordedFact):
     wave = models.ForeignKey(
         "communications.CommunicationWave", on_delete=models.PROTECT, related_name="import_batches", verbose_name=_("wave")
     )
+    kind = models.CharField(_("what the file lists"), max_length=16, choices=ImportKind.choices, default=ImportKind.RECIPIENTS)
     file_name = models.CharField(_("file name"), max_length=255)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
     file_size = models.PositiveBigIntegerField(_("file size (bytes)"))
@@ -97,8 +98,8 @@ class Recipient(models.Model):
     for no evidential gain, because the rows are never edited by a person. The evidence is the
     historied ``ImportBatch`` (who imported which file, by SHA-256, when, with what counts);
     the file hash ties every row back to the file. The one later change, a bounce, is a
-    set-based update marked ``# not-historied: Recipient`` and recorded through its own
-    historied batch of counts on the wave.
+    set-based update marked ``# not-historied: Recipient``, whose evidence is the historied
+    ``ImportBatch`` of kind "bounces" (the returned-mail file, by SHA-256) and the wave's count.
     """
 
     # No single-column indexes: every index slows the million-row insert, and the one unique

@@ -162,3 +162,24 @@ def test_lookup_refuses_an_invalid_identifier(lab, viewer, now):
         ledger.lookup(lab, kind="bsn", identifier="123", actor=viewer, now=now)
     assert error.value.error_dict["identifier"][0].code == "invalid"
     assert not LedgerLookup.objects.exists()
+
+
+def test_bounces_mark_recipients_once_and_show_in_the_lookup_and_the_wave(lab, plan, officer, viewer, now):
+    wave = plan()
+    bsns = valid_bsns(3)
+    _import(wave, csv_file([f"bsn,{b}" for b in bsns]), officer)
+    with pytest.raises(ValidationError) as error:
+        ledger.import_bounces(wave, csv_file([f"bsn,{bsns[0]}"]), file_name="returns.csv", bounced_at=now, actor=officer, reason="r")
+    assert error.value.error_dict["file"][0].code == "not_sent"
+    services.mark_wave_sent(wave, sent_at=now - timedelta(days=2), actor=officer, reason="posted", now=now)
+    stranger = valid_bsns(4)[3]
+    report = ledger.import_bounces(
+        wave, csv_file([f"bsn,{bsns[0]}", f"bsn,{stranger}"]), file_name="returns.csv", bounced_at=now - timedelta(days=1),
+        actor=officer, reason="returned mail",
+    )
+    assert (report.batch.kind, report.batch.rows_added, report.batch.rows_already_present) == ("bounces", 1, 1)
+    wave.refresh_from_db()
+    assert (wave.planned_count, wave.sent_count, wave.bounced_count) == (3, 3, 1)
+    [contact] = ledger.lookup(lab, kind="bsn", identifier=bsns[0], actor=viewer, now=now)
+    assert contact.status == "bounced"
+    assert Recipient.objects.filter(bounced_at=now - timedelta(days=1)).count() == 1
