@@ -92,7 +92,7 @@ def update_content_version(content: ContentVersion, *, actor, reason: str, **cha
 
 
 @transaction.atomic
-def plan_wave(incident, *, controller, actor, reason: str, now=None, **fields) -> CommunicationWave:
+def plan_wave(incident, *, controller, actor, reason: str, **fields) -> CommunicationWave:
     """Plan a wave: a cohort of one controller's data subjects, a channel and a content version."""
     authorise(actor, incident.organisation)
     incident = _lock_open(incident)
