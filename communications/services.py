@@ -41,6 +41,18 @@ def _refuse_future(obj, fields, now) -> None:
         raise ValidationError(errors)
 
 
+def _refuse_before_start(obj, fields, incident) -> None:
+    """A decision about a breach cannot predate the breach."""
+    start = incident.occurred_from_at
+    errors = {
+        name: [ValidationError(_("This cannot come before the breach started."), code="before_start")]
+        for name in fields
+        if start is not None and getattr(obj, name) is not None and getattr(obj, name) < start
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def record_assessment(incident, *, controller, actor, reason: str, now=None, **facts) -> CommunicationAssessment:
     """Record the Art. 34 decision for one controller; it supersedes the previous one.
@@ -55,6 +67,7 @@ def record_assessment(incident, *, controller, actor, reason: str, now=None, **f
     assessment = CommunicationAssessment(incident=incident, controller=controller, recorded_by=actor)
     _apply(assessment, facts, ASSESSMENT_FIELDS, actor)
     _refuse_future(assessment, ("decided_at", "authority_decided_at"), now)
+    _refuse_before_start(assessment, ("decided_at", "authority_decided_at"), incident)
     save_with_history(assessment, actor=actor, reason=reason)
     recompute_deadlines(incident, now=now)
     return assessment

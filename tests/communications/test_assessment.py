@@ -129,3 +129,10 @@ def test_only_a_privacy_officer_records_an_assessment(persona, request, incident
             decided_at=now, actor=actor, reason="r", now=now,
         )
     assert not CommunicationAssessment.objects.exists()
+
+
+def test_a_decision_before_the_breach_started_is_refused(assess, incident):
+    with pytest.raises(ValidationError) as error:
+        assess(decided_at=incident.occurred_from_at - timedelta(days=1))
+    assert error.value.error_dict["decided_at"][0].code == "before_start"
+    assert not CommunicationAssessment.objects.exists()
