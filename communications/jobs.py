@@ -32,7 +32,7 @@ def queue_import(wave, upload, *, actor, reason: str) -> ImportJob:
     """
     authorise(actor, wave.incident.organisation)
     reason = require_reason(reason)
-    ledger._check_size(upload.size)
+    ledger.check_size(upload.size)
     path = _spool_dir() / f"{uuid.uuid4().hex}.csv"
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "wb") as target:

@@ -8,11 +8,11 @@ must guess a 256-bit key before trying the 10^9 possible BSNs; the same person i
 organisations gives unrelated hashes, so ledgers cannot be joined across tenants.
 
 **Import.** A CSV with the header ``kind,identifier`` (``kind`` is ``bsn`` or ``email``), UTF-8
-with or without a BOM. It is read twice as a stream, never held in memory: the first pass
-validates every row and reports rejected rows with line numbers (nothing is written if any
-row is rejected); the second pass writes, in one transaction, the ``ImportBatch`` and the
-rows that are not in the wave's ledger yet (a set-based insert that ignores conflicts, so a
-re-import does not duplicate). The same file (by SHA-256) again is a no-op.
+with or without a BOM, never held in memory: one streamed pass takes its SHA-256, a second
+validates every row, reports rejected rows with line numbers (nothing is written if any row
+is rejected) and spools the 32-byte hashes to a temporary file; then one transaction writes
+the ``ImportBatch`` and the rows not in the wave's ledger yet (a set-based insert that
+ignores conflicts, so a re-import does not duplicate). The same file again is a no-op.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def _size(handle) -> int:
 
 # --- Importing ------------------------------------------------------------------------
 
-def _check_size(size: int) -> None:
+def check_size(size: int) -> None:
     limit = settings.BREACHTRACK_LEDGER_MAX_BYTES
     if size > limit:
         raise field_error(
@@ -250,7 +250,7 @@ def import_recipients(
     authorise(actor, organisation)
     reason = require_reason(reason)
     size = _size(handle)
-    _check_size(size)
+    check_size(size)
     sha256 = _file_digest(handle)
     existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
     if existing is not None:
@@ -311,7 +311,7 @@ def import_bounces(wave: CommunicationWave, handle, *, file_name: str, bounced_a
     if bounced_at < wave.sent_at:
         raise field_error("bounced_at", _("A letter cannot bounce before it was sent."), "before_sent")
     size = _size(handle)
-    _check_size(size)
+    check_size(size)
     sha256 = _file_digest(handle)
     existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
     if existing is not None:
