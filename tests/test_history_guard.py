@@ -71,6 +71,9 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
         actor=officer, reason="first count",
     )
+    from tests.communications.objects import communications_lab_objects
+
+    communications_lab_objects(incident, controller, officer)
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 
