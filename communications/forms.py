@@ -5,10 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from communications.choices import IdentifierKind
+from communications.choices import IdentifierKind, ImportKind
 
 
 class LedgerUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("The file lists"), choices=ImportKind.choices, initial=ImportKind.RECIPIENTS, widget=forms.RadioSelect,
+        help_text=_("Bounces are recorded as returned at the moment of upload; the wave must have been sent."),
+    )
     file = forms.FileField(
         label=_("Recipients (CSV)"),
         help_text=_("UTF-8 CSV with the header 'kind,identifier'; kind is 'bsn' or 'email'. One person per line."),

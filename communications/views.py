@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from django.conf import settings
 
 from communications import jobs, ledger
+from communications.choices import ImportKind
 from communications.forms import LedgerUploadForm, LookupForm
 from communications.models import CommunicationWave, ImportJob
 from communications.services import current_assessment
@@ -45,13 +47,11 @@ def upload_ledger(request, wave_pk: int):
     wave = get_object_or_404(CommunicationWave.objects.visible_to(request.user).select_related("incident"), pk=wave_pk)
     form = LedgerUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.BREACHTRACK_LEDGER_SYNC_MAX_BYTES:
+        upload, is_bounces = form.cleaned_data["file"], form.cleaned_data["kind"] == ImportKind.BOUNCES
+        if not is_bounces and upload.size > settings.BREACHTRACK_LEDGER_SYNC_MAX_BYTES:
             return _queue(request, wave, form)
         try:
-            report = ledger.import_recipients(
-                wave, upload, file_name=upload.name, actor=request.user, reason=form.cleaned_data["reason"]
-            )
+            report = _import(wave, upload, is_bounces, actor=request.user, reason=form.cleaned_data["reason"])
         except PermissionDenied as refusal:
             form.add_error(None, str(refusal) or _("Your role does not allow this change."))
         except ValidationError as error:
@@ -60,12 +60,22 @@ def upload_ledger(request, wave_pk: int):
         else:
             if report.is_repeat:
                 messages.info(request, _("This file was imported before; nothing changed."))
+            elif is_bounces:
+                messages.success(request, _("%(added)d recipients marked as bounced (%(present)d were not in this wave or already marked).") % {
+                    "added": report.batch.rows_added, "present": report.batch.rows_already_present,
+                })
             else:
                 messages.success(request, _("%(added)d recipients added (%(present)d were already in this wave).") % {
                     "added": report.batch.rows_added, "present": report.batch.rows_already_present,
                 })
             return redirect("communications:incident", pk=wave.incident_id)
     return render(request, "communications/upload.html", {"wave": wave, "form": form})
+
+
+def _import(wave, upload, is_bounces: bool, *, actor, reason):
+    if is_bounces:
+        return ledger.import_bounces(wave, upload, file_name=upload.name, bounced_at=timezone.now(), actor=actor, reason=reason)
+    return ledger.import_recipients(wave, upload, file_name=upload.name, actor=actor, reason=reason)
 
 
 def _queue(request, wave, form):

@@ -15,7 +15,7 @@ from tests.communications.conftest import valid_bsns
 def _post(client, wave, text: bytes):
     return client.post(
         reverse("communications:upload", args=[wave.pk]),
-        {"file": SimpleUploadedFile("all.csv", text, content_type="text/csv"), "reason": "all participants"},
+        {"kind": "recipients", "file": SimpleUploadedFile("all.csv", text, content_type="text/csv"), "reason": "all participants"},
     )
 
 

@@ -12,10 +12,10 @@ from communications.models import LedgerLookup, Recipient
 from tests.communications.conftest import valid_bsns
 
 
-def _upload(client, wave, text: bytes, name="cohort.csv"):
+def _upload(client, wave, text: bytes, name="cohort.csv", kind="recipients"):
     return client.post(
         reverse("communications:upload", args=[wave.pk]),
-        {"file": SimpleUploadedFile(name, text, content_type="text/csv"), "reason": "letters to cohort 2017"},
+        {"kind": kind, "file": SimpleUploadedFile(name, text, content_type="text/csv"), "reason": "letters to cohort 2017"},
     )
 
 
@@ -83,3 +83,17 @@ def test_the_lookup_page_refuses_another_organisation(client, outsider, lab):
     assert response.status_code == 200 and response.context["contacts"] is None
     assert "organisation" in response.context["form"].errors
     assert not LedgerLookup.objects.exists()
+
+
+def test_an_officer_uploads_returned_mail_for_a_sent_wave(client, officer, plan, now):
+    wave = plan()
+    bsns = valid_bsns(2)
+    client.force_login(officer)
+    _upload(client, wave, ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in bsns)).encode())
+    refused = _upload(client, wave, f"kind,identifier\nbsn,{bsns[0]}\n".encode(), name="returns.csv", kind="bounces")
+    assert refused.status_code == 200 and "sent wave" in refused.content.decode()
+    services.mark_wave_sent(wave, sent_at=now - timedelta(days=1), actor=officer, reason="posted", now=now)
+    response = _upload(client, wave, f"kind,identifier\nbsn,{bsns[0]}\n".encode(), name="returns.csv", kind="bounces")
+    assert response.status_code == 302
+    wave.refresh_from_db()
+    assert wave.bounced_count == 1 and Recipient.objects.filter(bounced_at=now).count() == 1
