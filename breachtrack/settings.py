@@ -45,13 +45,13 @@ def _require(name: str, value):
     return value
 
 
-def _embedded_secret_key() -> str:
+def _embedded_secret_key(file_name: str = "secret_key") -> str:
     """A per-installation key kept in var/ (git-ignored), made once on first start.
 
     Only the embedded mode uses this; production refuses to start without
     SECRET_KEY so that a restart can never silently rotate the key.
     """
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / file_name
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: when web and worker start together only one writes the key;
@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "incidents",
     "notifications",
     "filings",
+    "communications",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,23 @@ BREACHTRACK_CLOCK_SKEW_SECONDS = env_int("BREACHTRACK_CLOCK_SKEW_SECONDS", 300, 
 # filing before a follow-up is owed.
 BREACHTRACK_FOLLOW_UP_TARGET_HOURS = env_int("BREACHTRACK_FOLLOW_UP_TARGET_HOURS", 72, minimum=1)
 BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT = env_int("BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT", 10, minimum=1)
+
+# --- Communication to data subjects (Art. 34) ---------------------------------
+# "Without undue delay" has no number in the law: this is the organisation's target, in hours.
+BREACHTRACK_DATA_SUBJECT_TARGET_HOURS = env_int("BREACHTRACK_DATA_SUBJECT_TARGET_HOURS", 72, minimum=1)
+# The server secret from which each organisation's recipient-ledger key is derived. Kept out of
+# the database so that a dump alone cannot reverse the 9-digit BSN hashes.
+BREACHTRACK_LEDGER_KEY = env_secret("BREACHTRACK_LEDGER_KEY")
+if PRODUCTION:
+    _require("BREACHTRACK_LEDGER_KEY", BREACHTRACK_LEDGER_KEY)
+    if len(BREACHTRACK_LEDGER_KEY) < 32:
+        raise ConfigurationError("BREACHTRACK_LEDGER_KEY must be at least 32 random characters in production")
+elif not BREACHTRACK_LEDGER_KEY:
+    BREACHTRACK_LEDGER_KEY = _embedded_secret_key("ledger_key")
+# The largest recipient CSV accepted in one upload (bytes); 941,000 BSNs are about 15 MB.
+BREACHTRACK_LEDGER_MAX_BYTES = env_int("BREACHTRACK_LEDGER_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Larger uploads are imported by a Celery task while the page shows its progress.
+BREACHTRACK_LEDGER_SYNC_MAX_BYTES = env_int("BREACHTRACK_LEDGER_SYNC_MAX_BYTES", 1024 * 1024, minimum=0)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"

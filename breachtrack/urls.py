@@ -7,4 +7,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("incidents.urls")),
     path("", include("filings.urls")),
+    path("", include("communications.urls")),
 ]

@@ -21,10 +21,11 @@ from incidents.selectors import earliest_awareness
 from notifications.models import AlertEvent, Deadline, DeadlineKind
 from organisations import alert_policies
 
-# The kinds this module derives; other kinds (Art. 34, Art. 33(4)) are left untouched.
+# The kinds this module derives (all of them).
 DERIVED_KINDS = (
     DeadlineKind.AUTHORITY_NOTIFICATION,
     DeadlineKind.PROCESSOR_NOTICE,
+    DeadlineKind.DATA_SUBJECT_COMMUNICATION,
     DeadlineKind.FOLLOW_UP,
     DeadlineKind.EXTORTION_COUNTDOWN,
 )
@@ -98,6 +99,7 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
     _apply_authority_filings(incident, wanted)
     wanted.update(_follow_up_clocks(incident, rules))
     wanted.update(extortion_clocks(incident, rules))
+    wanted.update(data_subject_communication_clocks(incident, rules))
     return wanted
 
 
@@ -166,6 +168,37 @@ def _follow_up_clocks(incident, rules) -> dict[tuple, Clock]:
         if cycle is not None:
             key = (DeadlineKind.FOLLOW_UP, controller_id, None)
             wanted[key] = Clock(*key, cycle[0], clocks.due_at(rule, cycle[0]), cycle[1], rule)
+
+
+def data_subject_communication_clocks(incident, rules) -> dict[tuple, Clock]:
+    """One Art. 34 clock per controller whose current assessment says something is owed.
+
+    Starts at the latest assessment's ``decided_at`` when it finds a high risk and no closing
+    exemption, or at the authority's order (Art. 34(4)). Runs for the organisation's target
+    (``BREACHTRACK_DATA_SUBJECT_TARGET_HOURS``; the law says "without undue delay", so
+    ``is_legal_deadline`` is False). Met by the first sent wave to that controller's data
+    subjects; under Art. 34(3)(c) only a public communication meets it. A controller whose
+    current assessment owes nothing has no clock (an existing row goes inactive, not "met").
+    An organisation's alert policy may set its own target (organisations.alert_policies).
+    """
+    from communications.choices import PUBLIC_CHANNELS
+
+    rule = rules[DeadlineKind.DATA_SUBJECT_COMMUNICATION]
+    latest: dict[int, object] = {}
+    for assessment in incident.communication_assessments.order_by("pk"):
+        latest[assessment.controller_id] = assessment
+    sent: dict[int, list] = {}
+    for wave in incident.communication_waves.filter(sent_at__isnull=False):
+        sent.setdefault(wave.controller_id, []).append(wave)
+    wanted: dict[tuple, Clock] = {}
+    for controller_id, assessment in latest.items():
+        if not assessment.requires_communication:
+            continue
+        public_only = assessment.requires_public_communication
+        met = [w.sent_at for w in sent.get(controller_id, []) if not public_only or w.channel in PUBLIC_CHANNELS]
+        started = assessment.clock_started_at
+        key = (DeadlineKind.DATA_SUBJECT_COMMUNICATION, controller_id, None)
+        wanted[key] = Clock(*key, started, clocks.due_at(rule, started), min(met, default=None), rule)
     return wanted
 
 

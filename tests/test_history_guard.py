@@ -96,6 +96,9 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True, channel="ap_form",
         submitted_at=datetime(2025, 8, 11, tzinfo=UTC), delay_reasons="told late", actor=officer, reason="filed",
     )
+    from tests.communications.objects import communications_lab_objects
+
+    communications_lab_objects(incident, controller, officer)
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

@@ -150,6 +150,7 @@ def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "ALLOWED_HOSTS": "breachtrack.example",
+        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
     }
     assert len(env["SECRET_KEY"]) == 64
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)

@@ -141,7 +141,10 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         submitted_at=datetime(2025, 8, 11, 10, 0, tzinfo=UTC), channel="ap_form", delay_reasons="Told late by the lab.",
         actor=officer, reason=REASON,
     )
+    from tests.communications.objects import communications_lab_objects
+
     return {
+        **communications_lab_objects(incident, controller, officer),
         "organisations.alertpolicy": policy,
         "filings.authorityfiling": filing,
         "filings.notificationdecisionrecord": decision,
@@ -176,7 +179,9 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "notifications.webhookendpoint",
         "filings.authorityfiling", "filings.notificationdecisionrecord",
     }
-    assert set(REGISTERED) == covered | SHARED_MODELS
+    from tests.communications.objects import COMMUNICATIONS_MODELS
+
+    assert set(REGISTERED) == covered | COMMUNICATIONS_MODELS | SHARED_MODELS
 
 
 # --- Tenancy: another organisation's object does not exist ------------------
