@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.db import models
 
+from filings.chains import standing_initials
 from incidents import clocks
 from incidents.choices import EstimateMeasure
 from incidents.models import (
@@ -79,6 +80,7 @@ class RegisterView:
     gaps: list[tuple[str, str]]
     extortion: ExtortionView
     filings: list  # filings.AuthorityFiling of this incident, in submission order
+    decisions: list  # filings.NotificationDecisionRecord: decisions not to notify, oldest first
 
 
 def earliest_awareness(records) -> dict[int, AwarenessRecord]:
@@ -166,7 +168,9 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
     )
     estimates_list = list(incident.estimates.select_related("party__party", "recorded_by").order_by("known_at", "pk"))
     earliest = earliest_awareness(awareness)
-    filings, met, decided = _filing_outcomes(incident)
+    filings, decisions = _filings_and_decisions(incident)
+    met = standing_initials(filings)
+    decided = {decision.controller_id for decision in decisions}
     estimates = {measure: [e for e in estimates_list if e.measure == measure] for measure in EstimateMeasure.values}
     current = {measure: rows[-1] for measure, rows in estimates.items() if rows}
     return RegisterView(
@@ -181,18 +185,18 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
         gaps=_gaps_from(incident, awareness, estimates_list),
         extortion=extortion_view(incident, now=now),
         filings=filings,
+        decisions=decisions,
     )
 
 
-def _filing_outcomes(incident):
-    """Which controllers' Art. 33(1) clocks a filing met (and when), and which decided not to notify."""
-    from filings.chains import standing_initials
+def _filings_and_decisions(incident) -> tuple[list, list]:
+    """The filings (submission order) and decisions not to notify: the clocks, the page's filings
+    section and the AP answer sheet all read these two lists (two queries)."""
     from filings.models import AuthorityFiling, NotificationDecisionRecord
 
-    # Whole rows (not .only()): the AP answer sheet reads their delay reasons and references.
-    filings = list(AuthorityFiling.objects.filter(incident=incident).order_by("submitted_at", "pk"))
-    decided = set(NotificationDecisionRecord.objects.filter(incident=incident).values_list("controller_id", flat=True))
-    return filings, standing_initials(filings), decided
+    filings = AuthorityFiling.objects.filter(incident=incident).select_related("controller__party", "authority")
+    decisions = NotificationDecisionRecord.objects.filter(incident=incident).select_related("controller__party")
+    return list(filings.order_by("submitted_at", "pk")), list(decisions.order_by("decided_at", "pk"))
 
 
 def _gaps_from(incident, awareness, estimates_list):

@@ -168,6 +168,7 @@ def _follow_up_clocks(incident, rules) -> dict[tuple, Clock]:
         if cycle is not None:
             key = (DeadlineKind.FOLLOW_UP, controller_id, None)
             wanted[key] = Clock(*key, cycle[0], clocks.due_at(rule, cycle[0]), cycle[1], rule)
+    return wanted
 
 
 def data_subject_communication_clocks(incident, rules) -> dict[tuple, Clock]:
