@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "organisations",
     "incidents",
     "notifications",
+    "evidence",
 ]
 
 MIDDLEWARE = [
