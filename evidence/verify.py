@@ -95,7 +95,7 @@ def _walk_links(report: Report, chains, using, chunk) -> None:
             problem = (LINK_ALTERED, "the link's hash does not match its fields")
         if problem:
             broken.add(key)
-            report.breaks.append(Break(key, seq, model, history_id, *problem))
+            report.breaks.append(Break(key, expected_seq, model, history_id, *problem))
         last[key] = (seq, digest)
     for head in heads:
         if head.chain not in broken and last.get(head.chain, (0, GENESIS)) != (head.seq, head.hash):
