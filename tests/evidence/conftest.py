@@ -15,6 +15,9 @@ def trigger_disabled(table: str, operation: str):
     name = _name(operation, table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Django's foreign keys are deferred: check them now, or ALTER TABLE refuses to run in
+            # a transaction that still has their checks pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {name}')
         else:
             cursor.execute(f"DROP TRIGGER {name}")
