@@ -9,6 +9,16 @@
   Such a model must never be updated or deleted by code, nor cascade-deleted: give foreign keys
   pointing at it from elsewhere, and its own foreign keys, ``on_delete=PROTECT``/``DO_NOTHING``
   where the parent can ever be deleted.
+
+And for history models, so the chain stays verifiable:
+
+* the record's organisation is found from the tracked model's tenant manager
+  (``tenant_manager("incident__organisation")``), else an ``organisation`` or ``incident`` field;
+  anything else calls ``evidence.chain.register_organisation_path("app.Model", "a__b__organisation")``
+  (``None``: global);
+* migrations may *add* fields to historied models (old links cover only the fields they were chained
+  with) but must not rename or remove them, nor rewrite history rows: the triggers refuse the
+  UPDATE, and verify_audit would report the change.
 """
 
 from __future__ import annotations

@@ -143,6 +143,13 @@ def head(organisation, using: str = "default") -> tuple[int, str]:
     return (found.seq, found.hash) if found else (0, GENESIS)
 
 
+def export_stamp(organisation, using: str = "default") -> dict:
+    """What every export carries: the organisation's chain head, to prove later what it covered."""
+    organisation_id = getattr(organisation, "pk", organisation)
+    seq, digest = head(organisation_id, using=using)
+    return {"chain": chain_key(organisation_id), "seq": seq, "sha256": digest}
+
+
 def adopt_unchained_if_new(using: str = "default") -> int:
     """On the first migrate with this app: chain the history written before it existed.
 
