@@ -135,3 +135,15 @@ def test_concurrent_writers_make_one_unbroken_chain(admin_actor):
     seqs = list(AuditChainLink.objects.filter(chain=f"org:{lab.pk}").order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 1 + 4 * 10
     assert_every_record_chained()
+
+
+def test_history_written_before_the_app_existed_is_adopted_once(incident, admin_actor):
+    from evidence.maintenance import maintenance
+    from evidence.models import AuditChainHead
+
+    with maintenance("test: an installation from before the evidence app"):
+        AuditChainLink.objects.all().delete()
+    AuditChainHead.objects.all().delete()
+    assert chain.adopt_unchained_if_new() == history_count()
+    assert_every_record_chained()
+    assert chain.adopt_unchained_if_new() == 0  # links exist: a record slipped in later is never adopted
