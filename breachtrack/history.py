@@ -25,9 +25,9 @@ import functools
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import IntegrityError, models, transaction
 from django.db.models.expressions import Combinable
+from django.dispatch import Signal
 from simple_history.signals import pre_create_historical_record
-from simple_history.utils import bulk_create_with_history as _sh_bulk_create
-from simple_history.utils import bulk_update_with_history as _sh_bulk_update
+from simple_history.utils import get_history_manager_for_model
 
 
 class HistoryBypassError(RuntimeError):
@@ -37,6 +37,11 @@ class HistoryBypassError(RuntimeError):
 class UnknownActorError(RuntimeError):
     """A historical record would be written without an actor or a reason."""
 
+
+# Sent by the *_with_history helpers after they inserted history records in bulk (simple-history
+# sends post_create_historical_record only for one record at a time): sender=the history model,
+# history_instances=the records, with their ids, using=the database. evidence.chain chains them.
+post_bulk_create_historical_records = Signal()
 
 _actor = contextvars.ContextVar("history_actor", default=None)
 _reason = contextvars.ContextVar("history_reason", default=None)
@@ -233,23 +238,40 @@ def _attribute(objs, actor, reason):
 
 
 def bulk_create_with_history(objs, model, *, actor, reason: str, batch_size: int = 1000):
-    """Create many rows and one historical record each, attributed to ``actor``."""
+    """Create many rows and one historical record each, attributed to ``actor``.
+
+    Steps, in one transaction: insert the rows (both our databases return their ids); insert
+    their history; announce the history records (``post_bulk_create_historical_records``) so that
+    they are chained in the same transaction.
+    """
     _require(actor, reason)
     _attribute(objs, actor, reason)
-    with _bulk_permitted():
-        return _sh_bulk_create(
-            objs, model, batch_size=batch_size, default_user=actor, default_change_reason=reason
-        )
+    with transaction.atomic(), _bulk_permitted():
+        created = model._default_manager.bulk_create(objs, batch_size=batch_size)
+        if any(obj.pk is None for obj in created):
+            raise HistoryBypassError(f"{model.__name__}: the database returned no ids; history cannot be written")
+        _bulk_history(created, model, actor, reason, batch_size, update=False)
+    return created
 
 
 def bulk_update_with_history(objs, model, fields, *, actor, reason: str, batch_size: int = 1000):
     """Update many rows and write one historical record each, attributed to ``actor``."""
     _require(actor, reason)
     _attribute(objs, actor, reason)
-    with _bulk_permitted():
-        return _sh_bulk_update(
-            objs, model, fields, batch_size=batch_size, default_user=actor, default_change_reason=reason
-        )
+    with transaction.atomic(), _bulk_permitted():
+        changed = model._default_manager.bulk_update(objs, fields, batch_size=batch_size) if fields else 0
+        _bulk_history(objs, model, actor, reason, batch_size, update=True)
+    return changed
+
+
+def _bulk_history(objs, model, actor, reason, batch_size, *, update: bool):
+    history_manager = get_history_manager_for_model(model)
+    records = history_manager.bulk_history_create(
+        objs, batch_size=batch_size, update=update, default_user=actor, default_change_reason=reason
+    )
+    post_bulk_create_historical_records.send(
+        sender=history_manager.model, history_instances=records or [], using=history_manager.db
+    )
 
 
 def update_with_history(queryset, *, actor, reason: str, **values):

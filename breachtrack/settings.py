@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "notifications",
     "filings",
     "communications",
+    "evidence",
 ]
 
 MIDDLEWARE = [

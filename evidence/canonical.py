@@ -1,0 +1,55 @@
+"""The canonical content of a history record, and the hashes of the chain.
+
+Content is JSON with sorted keys and no spaces: ``{"model": <label>, "fields": {<attname>: value}}``
+over every column the record's field set names (the actor's id, the reason, ``history_date``,
+``history_type``, ``history_id`` and every tracked field). Instants are UTC ISO-8601, decimals and
+UUIDs strings, bytes hex. Values are always those read back from the database, so writing and
+verifying hash exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+
+GENESIS = "0" * 64
+UTC = dt.timezone.utc
+
+
+def normalise(value):
+    """A JSON-ready, unambiguous form of one column value."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, uuid.UUID, float)):
+        return str(value)
+    if isinstance(value, dt.timedelta):
+        return f"{value.days}d{value.seconds}s{value.microseconds}us"
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, (dict, list)):
+        return value
+    return str(value)  # e.g. django-countries' Country: its code
+
+
+def record_fields(history_model) -> tuple[str, ...]:
+    """Every concrete column of a history model, sorted (what a new link covers)."""
+    return tuple(sorted(field.attname for field in history_model._meta.concrete_fields))
+
+
+def content_sha256(label: str, names, values) -> str:
+    document = {"model": label, "fields": {name: normalise(value) for name, value in zip(names, values)}}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def link_hash(chain: str, seq: int, history_model: str, history_id: int, content: str, prev_hash: str) -> str:
+    """The link's hash: covers its place (chain, seq), the record it names, its content and its predecessor."""
+    text = f"{chain}\n{seq}\n{history_model}\n{history_id}\n{content}\n{prev_hash}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,168 @@
+"""Appending history records to their organisation's hash chain, in the writer's transaction.
+
+Every history record is chained by one of two hooks: simple-history's
+``post_create_historical_record`` (one record: ``save()``/``delete()``) and
+``breachtrack.history.post_bulk_create_historical_records`` (the ``*_with_history`` helpers).
+Appending locks the chain's head row (``select_for_update``; on SQLite the write lock serialises
+writers), so concurrent writers produce one unbroken sequence per chain.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields
+from evidence.models import GLOBAL_CHAIN, AuditChainHead, AuditChainLink, AuditFieldSet
+
+# The lookup from a *tracked* model to its owning organisation, when the default does not find it.
+# "self": the model is the organisation; None: global records (users, authorities).
+ORGANISATION_PATHS: dict[str, str | None] = {
+    "organisations.Organisation": "self",
+    "organisations.Party": "owner",
+    "organisations.User": None,
+    "organisations.Authority": None,
+}
+
+
+def register_organisation_path(model_label: str, path: str | None) -> None:
+    """Declare how a tracked model reaches its organisation (e.g. ``"filing__incident__organisation"``)."""
+    ORGANISATION_PATHS[model_label] = path
+
+
+def organisation_path(history_model) -> str | None:
+    """The lookup for a history model: declared, else the tenant manager's, else a guess by field name."""
+    tracked = history_model.instance_type
+    if tracked._meta.label in ORGANISATION_PATHS:
+        return ORGANISATION_PATHS[tracked._meta.label]
+    lookup = getattr(getattr(tracked._default_manager, "_queryset_class", None), "tenant_lookup", None)
+    if lookup:
+        return lookup
+    names = {field.name for field in tracked._meta.concrete_fields}
+    if "organisation" in names:
+        return "organisation"
+    if "incident" in names:
+        return "incident__organisation"
+    return None
+
+
+def organisation_id_of(history_model, row: dict, path: str | None, using: str):
+    """Follow ``path`` from a history record's own columns to an organisation id (None: global)."""
+    if path is None:
+        return None
+    if path == "self":
+        return row[history_model.instance_type._meta.pk.attname]
+    first, _, rest = path.partition("__")
+    field = history_model._meta.get_field(first)
+    value = row[field.attname]
+    if not rest or value is None:
+        return value
+    related = field.related_model
+    return related._base_manager.using(using).filter(pk=value).values_list(rest, flat=True).first()
+
+
+def chain_key(organisation_id) -> str:
+    return GLOBAL_CHAIN if organisation_id is None else f"org:{organisation_id}"
+
+
+def field_set_id(label: str, fields: tuple[str, ...], using: str) -> int:
+    text = ",".join(fields)
+    AuditFieldSet.objects.using(using).bulk_create(
+        [AuditFieldSet(history_model=label, fields=text)], ignore_conflicts=True
+    )
+    return AuditFieldSet.objects.using(using).get(history_model=label, fields=text).pk
+
+
+def _lock_head(key: str, organisation_id, using: str) -> AuditChainHead:
+    AuditChainHead.objects.using(using).bulk_create(
+        [AuditChainHead(chain=key, organisation_id=organisation_id, seq=0, hash=GENESIS)], ignore_conflicts=True
+    )
+    return AuditChainHead.objects.using(using).select_for_update().get(chain=key)
+
+
+def append_records(history_model, history_ids, using: str = "default") -> list[AuditChainLink]:
+    """Chain these history records (already inserted, same transaction).
+
+    Steps: read the records back from the database (what verify will read); group them by
+    chain; lock each chain's head in a fixed order (no deadlock between two batches); append one
+    link per record in history-id order; move the head.
+    """
+    if not history_ids:
+        return []
+    label = history_model._meta.label_lower
+    fields = record_fields(history_model)
+    path = organisation_path(history_model)
+    pk = history_model._meta.pk.attname
+    with transaction.atomic(using=using):
+        fs_id = field_set_id(label, fields, using)
+        rows = history_model._default_manager.using(using).filter(pk__in=list(history_ids)).values_list(*fields)
+        by_chain: dict[str, tuple] = {}
+        for values in rows:
+            row = dict(zip(fields, values))
+            org = organisation_id_of(history_model, row, path, using)
+            by_chain.setdefault(chain_key(org), (org, []))[1].append((row[pk], values))
+        links = []
+        for key in sorted(by_chain):
+            org, records = by_chain[key]
+            links += _append_to_chain(key, org, label, fs_id, fields, sorted(records), using)
+        return links
+
+
+def _append_to_chain(key, org, label, fs_id, fields, records, using) -> list[AuditChainLink]:
+    head = _lock_head(key, org, using)
+    links = []
+    for history_id, values in records:
+        content = content_sha256(label, fields, values)
+        seq = head.seq + 1
+        digest = link_hash(key, seq, label, history_id, content, head.hash)
+        links.append(
+            AuditChainLink(
+                chain=key, organisation_id=org, seq=seq, history_model=label, history_id=history_id,
+                field_set_id=fs_id, content_sha256=content, prev_hash=head.hash, hash=digest,
+            )
+        )
+        head.seq, head.hash = seq, digest
+    AuditChainLink.objects.using(using).bulk_create(links)
+    head.save(using=using, update_fields=["seq", "hash"])
+    return links
+
+
+def on_history_record(sender, history_instance, using=None, **kwargs):
+    """simple-history's post_create_historical_record: chain the record just written."""
+    append_records(sender, [history_instance.pk], using=using or history_instance._state.db or "default")
+
+
+def on_bulk_history_records(sender, history_instances, using=None, **kwargs):
+    """breachtrack.history's bulk signal: chain the records the helper just wrote."""
+    append_records(sender, [record.pk for record in history_instances], using=using or "default")
+
+
+def head(organisation, using: str = "default") -> tuple[int, str]:
+    """(seq, hash) of an organisation's chain (``None``: the global chain); exports carry it."""
+    organisation_id = getattr(organisation, "pk", organisation)
+    found = AuditChainHead.objects.using(using).filter(chain=chain_key(organisation_id)).first()
+    return (found.seq, found.hash) if found else (0, GENESIS)
+
+
+def export_stamp(organisation, using: str = "default") -> dict:
+    """What every export carries: the organisation's chain head, to prove later what it covered."""
+    organisation_id = getattr(organisation, "pk", organisation)
+    seq, digest = head(organisation_id, using=using)
+    return {"chain": chain_key(organisation_id), "seq": seq, "sha256": digest}
+
+
+def adopt_unchained_if_new(using: str = "default") -> int:
+    """On the first migrate with this app: chain the history written before it existed.
+
+    Only when no link exists at all, so a record slipped in later by raw SQL is never adopted
+    silently: verify_audit reports it as not chained.
+    """
+    if AuditChainLink.objects.using(using).exists():
+        return 0
+    from evidence.append_only import history_models
+
+    adopted = 0
+    for model in history_models():
+        ids = list(model._default_manager.using(using).order_by("history_date", "pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), 1000):
+            adopted += len(append_records(model, ids[start : start + 1000], using=using))
+    return adopted

@@ -1,0 +1,81 @@
+"""The hash chain over history records: one chain per organisation, one global chain.
+
+Each history record (``HistoricalIncident``, ``HistoricalUser``, ...) gets one ``AuditChainLink``
+in the transaction that wrote it. A link stores the SHA-256 of the record's canonical content and
+a hash over the previous link's hash, so changing, removing or reordering any record breaks the
+chain from that point on (``manage.py verify_audit``). Links are append-only (triggers);
+``AuditChainHead`` is the mutable tip that writers lock to append in order.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GLOBAL_CHAIN = "global"
+
+
+class AuditFieldSet(models.Model):
+    """The fields of a history model that a link's content hash covers.
+
+    Stored once per (model, field list): a field added to a historied model later is not part of
+    the content of records chained before it existed, so adding fields never breaks old links.
+    """
+
+    history_model = models.CharField(_("history model"), max_length=100)
+    fields = models.TextField(_("fields"), help_text=_("Attribute names, comma-separated, sorted."))
+
+    class Meta:
+        verbose_name = _("audit field set")
+        verbose_name_plural = _("audit field sets")
+        constraints = [models.UniqueConstraint(fields=["history_model", "fields"], name="audit_field_set_once")]
+
+    def __str__(self):
+        return f"{self.history_model}: {self.fields}"
+
+
+class AuditChainHead(models.Model):
+    """The tip of one chain; writers lock it (select_for_update) to append in order."""
+
+    chain = models.CharField(_("chain"), max_length=32, primary_key=True, help_text=_("'global' or 'org:<id>'."))
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("organisation"),
+    )
+    seq = models.BigIntegerField(_("last sequence number"), default=0)
+    hash = models.CharField(_("last hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self):
+        return f"{self.chain} #{self.seq} {self.hash[:12]}"
+
+
+class AuditChainLink(models.Model):
+    """One history record in its organisation's chain (append-only)."""
+
+    chain = models.CharField(_("chain"), max_length=32)
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("organisation"), help_text=_("Empty for global records (users, authorities)."),
+    )
+    seq = models.BigIntegerField(_("sequence number"))
+    history_model = models.CharField(_("history model"), max_length=100, help_text=_("e.g. incidents.historicalincident"))
+    history_id = models.BigIntegerField(_("history id"))
+    field_set = models.ForeignKey(AuditFieldSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("fields"))
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_link_seq_once"),
+            models.UniqueConstraint(fields=["history_model", "history_id"], name="audit_link_record_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.chain} #{self.seq} {self.history_model}:{self.history_id}"

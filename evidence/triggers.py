@@ -1,0 +1,86 @@
+"""Database triggers that make history tables and declared logs append-only.
+
+Installed idempotently after every ``migrate`` (``post_migrate``) for every table that
+``evidence.append_only.protected_tables()`` names, so a history table added later by any app is
+covered without anyone remembering. The trigger bodies let a row change only while
+``evidence.maintenance.maintenance()`` is on for the connection (the test runner's flush).
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+
+FUNCTION = "evidence_refuse_change"
+
+PG_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('breachtrack.evidence_maintenance', true), '') = 'on' THEN
+        IF TG_LEVEL = 'ROW' AND TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        IF TG_LEVEL = 'ROW' THEN RETURN NEW; END IF;
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'append-only: % on %s is refused (history and logs are evidence)', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+"""
+
+
+def _name(kind: str, table: str) -> str:
+    return f"evidence_no_{kind}_{table}"[:63]
+
+
+def pg_statements(table: str) -> list[str]:
+    quoted = f'"{table}"'
+    return [
+        f"CREATE OR REPLACE TRIGGER {_name('update', table)} BEFORE UPDATE ON {quoted} "
+        f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
+        f"CREATE OR REPLACE TRIGGER {_name('delete', table)} BEFORE DELETE ON {quoted} "
+        f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
+        f"CREATE OR REPLACE TRIGGER {_name('truncate', table)} BEFORE TRUNCATE ON {quoted} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()",
+    ]
+
+
+def sqlite_statements(table: str) -> list[str]:
+    # evidence_maintenance() exists only on Django's connections (evidence.maintenance); any other
+    # connection fails the WHEN clause, which refuses the change as well.
+    return [
+        f'CREATE TRIGGER IF NOT EXISTS {_name(op.lower(), table)} BEFORE {op} ON "{table}" '
+        f"FOR EACH ROW WHEN NOT evidence_maintenance() "
+        f"BEGIN SELECT RAISE(ABORT, 'append-only: {op} on {table} is refused (history and logs are evidence)'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def install(tables, using: str = "default") -> list[str]:
+    """Install the triggers on those of ``tables`` that exist; return the tables covered."""
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    covered = [table for table in tables if table in existing]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_FUNCTION_SQL)
+            statements = [sql for table in covered for sql in pg_statements(table)]
+        elif connection.vendor == "sqlite":
+            statements = [sql for table in covered for sql in sqlite_statements(table)]
+        else:
+            raise NotImplementedError(f"append-only triggers for {connection.vendor}")
+        for sql in statements:
+            cursor.execute(sql)
+    return covered
+
+
+def install_after_migrate(sender, using="default", **kwargs):
+    """post_migrate: (re)install on every protected table; cheap and idempotent.
+
+    Sent once per app; acting only for ours still runs after all apps' migrations.
+    """
+    if sender.name != "evidence":
+        return
+    from evidence.append_only import protected_tables
+    from evidence.chain import adopt_unchained_if_new
+
+    install(protected_tables(), using=using)
+    adopt_unchained_if_new(using=using)
