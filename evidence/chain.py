@@ -66,14 +66,14 @@ def chain_key(organisation_id) -> str:
 
 def field_set_id(label: str, fields: tuple[str, ...], using: str) -> int:
     text = ",".join(fields)
-    AuditFieldSet.objects.using(using).bulk_create(
+    AuditFieldSet.objects.using(using).bulk_create(  # not-historied: AuditFieldSet
         [AuditFieldSet(history_model=label, fields=text)], ignore_conflicts=True
     )
     return AuditFieldSet.objects.using(using).get(history_model=label, fields=text).pk
 
 
 def _lock_head(key: str, organisation_id, using: str) -> AuditChainHead:
-    AuditChainHead.objects.using(using).bulk_create(
+    AuditChainHead.objects.using(using).bulk_create(  # not-historied: AuditChainHead
         [AuditChainHead(chain=key, organisation_id=organisation_id, seq=0, hash=GENESIS)], ignore_conflicts=True
     )
     return AuditChainHead.objects.using(using).select_for_update().get(chain=key)
@@ -121,7 +121,7 @@ def _append_to_chain(key, org, label, fs_id, fields, records, using) -> list[Aud
             )
         )
         head.seq, head.hash = seq, digest
-    AuditChainLink.objects.using(using).bulk_create(links)
+    AuditChainLink.objects.using(using).bulk_create(links)  # not-historied: AuditChainLink
     head.save(using=using, update_fields=["seq", "hash"])
     return links
 
