@@ -84,7 +84,9 @@ def model_without_history(name: str) -> bool:
     model = found[0]
     is_historied = hasattr(model, "history") or getattr(model._meta, "simple_history_manager_attribute", None)
     # A historical-record table (HistoricalIncident) has no history of its own, but it IS the evidence.
-    is_history_table = hasattr(model, "instance_type") or any(f.name == "history_id" for f in model._meta.fields)
+    from simple_history.models import HistoricalChanges
+
+    is_history_table = hasattr(model, "instance_type") or issubclass(model, HistoricalChanges)
     return not (is_historied or is_history_table)
 
 
