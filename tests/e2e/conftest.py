@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,10 +23,12 @@ def pytest_runtest_makereport(item, call):
 
 
 class Mailbox:
-    """What the local SMTP server received: a list of ``email.message.Message``."""
+    """What the local SMTP server received: ``messages`` (``email.message.Message``) and, at the
+    same index, ``arrived_at`` (aware UTC), so a test can tell how late a mail came."""
 
     def __init__(self):
         self.messages = []
+        self.arrived_at = []
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
@@ -33,7 +36,16 @@ class Mailbox:
 
         with self._lock:
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            self.arrived_at.append(datetime.now(UTC))
         return "250 OK"
+
+    def by_message_id(self) -> dict[str, list[datetime]]:
+        """Arrival times per Message-ID: a repeat of the same delivery shows as two entries."""
+        with self._lock:
+            arrivals: dict[str, list[datetime]] = {}
+            for message, at in zip(self.messages, self.arrived_at):
+                arrivals.setdefault(message["Message-ID"], []).append(at)
+            return arrivals
 
 
 @pytest.fixture

@@ -228,6 +228,25 @@ class PostgresDatabase:
 
 
 ALERTS_SQL = "SELECT deadline_id, label, due_at, fired_at FROM notifications_alertevent ORDER BY fired_at, id"
+DELIVERIES_SQL = (
+    "SELECT e.deadline_id, e.label, d.id, d.alert_event_id, d.channel, d.status"
+    " FROM notifications_delivery d JOIN notifications_alertevent e ON e.id = d.alert_event_id ORDER BY d.id"
+)
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    deadline: int
+    label: str
+    id: int
+    alert_event: int
+    channel: str
+    status: str
+
+    @property
+    def message_id_stem(self) -> str:
+        """How notifications.models.Delivery.message_id starts: the part that names this delivery."""
+        return f"<alert-{self.alert_event}.delivery-{self.id}@"
 
 
 class Stack:
@@ -323,6 +342,22 @@ class Stack:
             finally:
                 conn.close()
         return [Alert(*row) for row in rows]
+
+    def _query(self, sql: str) -> list[tuple]:
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+                return conn.execute(sql).fetchall()
+        conn = sqlite3.connect(self.var_dir / "breachtrack.sqlite3", timeout=30)
+        try:
+            return list(conn.execute(sql))
+        finally:
+            conn.close()
+
+    def deliveries(self, deadlines=None) -> list[DeliveryRow]:
+        rows = [DeliveryRow(*row) for row in self._query(DELIVERIES_SQL)]
+        return rows if deadlines is None else [row for row in rows if row.deadline in set(deadlines)]
 
     def alerts_for(self, deadlines, label: str) -> list[Alert]:
         wanted = set(deadlines)
