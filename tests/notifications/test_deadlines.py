@@ -50,6 +50,21 @@ def test_correcting_awareness_recomputes_due_at_and_the_next_alert(aware_control
     assert (deadline.next_alert_label, deadline.next_alert_at) == ("before:48h", now - timedelta(hours=6))
 
 
+def test_a_corrected_awareness_moves_the_deadline_and_its_history_shows_old_and_new(aware_controller, officer, now):
+    record = aware_controller.awareness_records.get()
+    old_aware_at = record.aware_at
+    services.correct_awareness(record, aware_at=now - timedelta(hours=30), actor=officer, reason="earlier e-mail found")
+
+    assert Deadline.objects.get(party=aware_controller).due_at == now - timedelta(hours=30) + timedelta(hours=72)
+    newest, previous = record.history.order_by("-history_id")[:2]
+    assert (previous.aware_at, newest.aware_at) == (old_aware_at, now - timedelta(hours=30))
+    assert (newest.history_user, newest.history_change_reason) == (officer, "earlier e-mail found")
+    change = newest.diff_against(previous)
+    assert [(c.field, c.old, c.new) for c in change.changes if c.field == "aware_at"] == [
+        ("aware_at", old_aware_at, now - timedelta(hours=30))
+    ]
+
+
 def test_an_earlier_awareness_record_moves_the_clock_and_a_later_one_does_not(aware_controller, record_awareness, now):
     record_awareness(aware_controller, now - timedelta(hours=1), reason="later, irrelevant")
     assert Deadline.objects.get(party=aware_controller).due_at == now + timedelta(hours=70)
