@@ -252,7 +252,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Alert delivery (notifications.delivery) -----------------------------------
 # Where links in e-mails and webhooks point: the address people open BreachTrack at.
-BREACHTRACK_BASE_URL = env_url("BREACHTRACK_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+BREACHTRACK_BASE_URL = (
+    env_url("BREACHTRACK_BASE_URL", None if PRODUCTION else "http://127.0.0.1:8000", schemes=("http", "https")) or ""
+).rstrip("/")
+if PRODUCTION:
+    # Links in alert e-mails and webhooks: a default of 127.0.0.1 would send officers nowhere.
+    _require("BREACHTRACK_BASE_URL", BREACHTRACK_BASE_URL)
+    if not BREACHTRACK_BASE_URL.startswith("https://"):
+        raise ConfigurationError("BREACHTRACK_BASE_URL must be an https:// address in production")
 # Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery is failed.
 _backoff = env_list("BREACHTRACK_DELIVERY_BACKOFF_SECONDS", ["60", "300", "1800", "7200", "21600"])
 if not _backoff or not all(value.isdigit() and int(value) >= 1 for value in _backoff):

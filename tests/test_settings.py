@@ -151,12 +151,31 @@ def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "ALLOWED_HOSTS": "breachtrack.example",
         "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
+        "BREACHTRACK_BASE_URL": "https://breachtrack.example",
     }
     assert len(env["SECRET_KEY"]) == 64
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("base_url", "message"), [(None, "BREACHTRACK_BASE_URL is required"), ("http://breachtrack.example", "https://")])
+def test_production_needs_an_https_base_url_for_the_links_in_alerts(tmp_path, base_url, message):
+    env = {
+        "BREACHTRACK_MODE": "production",
+        "BREACHTRACK_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "ALLOWED_HOSTS": "breachtrack.example",
+        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
+    }
+    if base_url:
+        env["BREACHTRACK_BASE_URL"] = base_url
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert message in result.stderr and "ConfigurationError" in result.stderr
 
 
 def test_the_embedded_default_needs_no_configuration_and_keeps_its_key_private(tmp_path):
