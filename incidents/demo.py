@@ -445,7 +445,79 @@ def create_programme_incident(programme: Organisation, officer: User) -> Inciden
         incident, actor=officer, reason="our first count", measure=EstimateMeasure.DATA_SUBJECTS, low=485_000,
         **instant("known", *LAB_ESTIMATES[0][5]), source="Participants whose samples the laboratory analysed",
     )
+    record_programme_filings(incident, controller, officer)
+    record_programme_letters(incident, controller, officer)
     return incident
+
+
+def record_programme_filings(incident: Incident, controller, officer: User) -> None:
+    """The programme's notification to the AP: phased and two days late, then complete.
+
+    Its 72 hours ended on Saturday 9 August 15:00; it notified on Monday 11 August with the
+    reasons for the delay, as a phased notification (consequences and measures still open), and
+    completed it on 29 August when the count reached at least 850,000.
+    """
+    from filings import services as filing_services
+
+    ap = Authority.objects.get(code="nl-ap")
+    filing_services.submit_filing(
+        incident, controller=controller, authority=ap, filing_type="initial", is_phased=True, channel="ap_form",
+        **instant("submitted", 2025, 8, 11, 10, 0), authority_reference="AP-DEMO-2025-0811",
+        delay_reasons=(
+            "The laboratory told us on Wednesday 6 August at 15:00, a month after it knew; we needed the "
+            "weekend to establish with the laboratory which participants were involved."
+        ),
+        actor=officer, reason="notified through the AP's form (phased: more follows)",
+    )
+    services.update_incident(
+        incident, actor=officer, reason="consequences and measures established",
+        likely_consequences="Identity fraud and phishing using BSN and health data; distress for participants.",
+        measures_containment="The laboratory's systems isolated; its access to our systems suspended.",
+        measures_mitigation="Letters to all participants since 2017; a call centre; fraud monitoring advice.",
+    )
+    services.record_estimate(
+        incident, actor=officer, reason="the laboratory's forensic update", measure=EstimateMeasure.DATA_SUBJECTS,
+        low=850_000, is_approximate=False, is_at_least=True, **instant("known", 2025, 8, 29, 12, 0),
+        source="Laboratory's forensic report, second update",
+    )
+    services.record_estimate(
+        incident, actor=officer, reason="records in the stolen files", measure=EstimateMeasure.RECORDS,
+        low=1_100_000, high=1_300_000, **instant("known", 2025, 8, 29, 12, 0),
+        source="Laboratory's forensic report, second update",
+    )
+    filing_services.submit_filing(
+        incident, controller=controller, authority=ap, filing_type="follow_up", channel="ap_form",
+        **instant("submitted", 2025, 8, 29, 16, 0), authority_reference="AP-DEMO-2025-0811",
+        actor=officer, reason="follow-up with the new count, consequences and measures",
+    )
+
+
+def record_programme_letters(incident: Incident, controller, officer: User) -> None:
+    """Art. 34: high risk decided on 8 August; the first wave of letters in September."""
+    from communications import services as comms
+
+    comms.record_assessment(
+        incident, controller=controller, is_high_risk=True,
+        reasoning="Health data and BSN, partly published by the attackers: a high risk for every participant.",
+        decided_by_name="M. Steekproef", decided_by_role="DPO", **instant("decided", 2025, 8, 8, 11, 0),
+        actor=officer, reason="Art. 34 assessment",
+    )
+    content = comms.create_content_version(
+        incident, language="nl", title="Brief aan deelnemers: datalek bij het laboratorium",
+        text=(
+            "Bij het laboratorium dat uw uitstrijkje onderzocht, zijn gegevens gestolen: uw naam, BSN en "
+            "uitslag. Mogelijke gevolgen: phishing en misbruik van uw BSN. Wij hebben het laboratorium "
+            "afgesloten en bieden advies. Vragen? Bel 0800-0000 of mail dpo@programme.demo.example."
+        ),
+        describes_nature=True, names_contact_point=True, describes_consequences=True, describes_measures=True,
+        actor=officer, reason="letter text approved",
+    )
+    wave = comms.plan_wave(
+        incident, controller=controller, cohort_label="Participants 2017-2019", channel="letter",
+        content_version=content, **instant("planned", 2025, 9, 8, 9, 0), actor=officer, reason="first wave",
+    )
+    comms.record_wave_counts(wave, planned_count=310_000, actor=officer, reason="mailing list extract")
+    comms.mark_wave_sent(wave, **instant("sent", 2025, 9, 10, 9, 0), actor=officer, reason="the printer posted the first wave")
 
 
 def _programme_facts() -> dict:

@@ -177,7 +177,31 @@ def test_the_programme_keeps_its_own_record_of_the_same_breach(demo):
     assert roles == {PROGRAMME: "controller", LAB: "processor"}
     assert incident.parties.get(role="processor").party.owner == incident.organisation  # its own directory
     assert awareness_by_party(incident)[PROGRAMME] == datetime(2025, 8, 6, 13, 0, tzinfo=UTC)
-    assert list(incident.estimates.values_list("low", "known_at")) == [(485_000, datetime(2025, 8, 11, 8, 0, tzinfo=UTC))]
+    assert list(incident.estimates.order_by("known_at", "pk").values_list("measure", "low", "known_at")) == [
+        ("data_subjects", 485_000, datetime(2025, 8, 11, 8, 0, tzinfo=UTC)),
+        ("data_subjects", 850_000, datetime(2025, 8, 29, 10, 0, tzinfo=UTC)),
+        ("records", 1_100_000, datetime(2025, 8, 29, 10, 0, tzinfo=UTC)),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_programme_notified_two_days_late_in_phases_and_wrote_to_participants(demo):
+    """Its 72 hours ended on Saturday 9 August 15:00; it filed on Monday 11 August with its
+    reasons, completed the filing on 29 August, and sent the first letters on 10 September."""
+    incident = programme_incident()
+    clocks = {row.kind: row for row in Deadline.objects.filter(incident=incident, is_active=True)}
+    authority = clocks[DeadlineKind.AUTHORITY_NOTIFICATION]
+    assert authority.met_at == datetime(2025, 8, 11, 8, 0, tzinfo=UTC)
+    assert authority.met_at - authority.due_at == timedelta(days=1, hours=19)  # met late: shown, never hidden
+    assert authority.next_alert_at is None
+    follow_up = clocks[DeadlineKind.FOLLOW_UP]
+    assert follow_up.met_at == datetime(2025, 8, 29, 14, 0, tzinfo=UTC)
+    letters = clocks[DeadlineKind.DATA_SUBJECT_COMMUNICATION]
+    assert letters.started_at == datetime(2025, 8, 8, 9, 0, tzinfo=UTC)
+    assert letters.met_at == datetime(2025, 9, 10, 7, 0, tzinfo=UTC) and not letters.is_legal_deadline
+    filings = list(incident.authority_filings.order_by("submitted_at"))
+    assert [(f.filing_type, f.is_phased) for f in filings] == [("initial", True), ("follow_up", False)]
+    assert filings[0].delay_reasons.startswith("The laboratory told us on Wednesday 6 August")
 
 
 @pytest.mark.django_db
