@@ -74,7 +74,7 @@ class ExtortionThreat(RecordedFact):
 
     payment_decision = models.CharField(
         _("payment decision"), max_length=16, choices=PaymentDecision.choices, default=PaymentDecision.UNDECIDED,
-        help_text=_("Paying does not reduce the risk to the people affected and delays no notification (REFERENCE §3)."),
+        help_text=_("Paying does not reduce the risk to the people affected and delays no notification (AP, police, UK ICO/NCSC)."),
     )
     payment_decided_at = models.DateTimeField(_("decided (or paid) at"), null=True, blank=True)
     payment_decided_tz = entry_zone_field(_("decided (or paid) at, zone"))
