@@ -7,6 +7,8 @@ one way views, the admin and services fetch rows on a person's behalf.
 
 from __future__ import annotations
 
+from django.db import models
+
 from breachtrack.history import HistoriedQuerySet
 
 
@@ -24,7 +26,10 @@ def organisation_ids(user, roles=None):
     return memberships.values("organisation_id")
 
 
-class TenantQuerySet(HistoriedQuerySet):
+class VisibleToMixin:
+    """The tenancy rule, for any queryset: ``visible_to(user, roles)`` keeps the rows of the
+    organisations the user is an active member of (with one of ``roles``), via ``tenant_lookup``."""
+
     tenant_lookup = "organisation"
 
     def visible_to(self, user, roles=None):
@@ -35,7 +40,21 @@ class TenantQuerySet(HistoriedQuerySet):
         return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
 
 
+class TenantQuerySet(VisibleToMixin, HistoriedQuerySet):
+    """Historied, tenant-owned rows: scoped reads, and no write that would bypass history."""
+
+
+class ScopedQuerySet(VisibleToMixin, models.QuerySet):
+    """Tenant-owned rows that keep no history (derived state, work rows, insert-only logs):
+    scoped reads like TenantQuerySet, with the plain queryset's set-based writes."""
+
+
 def tenant_manager(lookup: str):
     """A manager whose querysets scope by ``lookup`` (e.g. ``"incident__organisation"``)."""
     queryset_class = type(f"TenantQuerySet_{lookup}", (TenantQuerySet,), {"tenant_lookup": lookup})
     return queryset_class.as_manager()
+
+
+def scoped_manager(lookup: str, base: type = ScopedQuerySet):
+    """The same for rows without history (``base``: a ScopedQuerySet subclass with more methods)."""
+    return type(f"{base.__name__}_{lookup}", (base,), {"tenant_lookup": lookup}).as_manager()

@@ -15,28 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from communications.choices import ImportKind, ImportStatus
 from incidents.models.base import RecordedFact
-from organisations.tenancy import organisation_ids, tenant_manager
-
-
-class ScopedQuerySet(models.QuerySet):
-    """A plain queryset (these rows are insert-only, not historied) with the tenancy rule.
-
-    Mirrors ``organisations.tenancy.TenantQuerySet.visible_to``; it cannot subclass it because
-    that class refuses the set-based inserts a million-row import needs.
-    """
-
-    tenant_lookup = "organisation"
-
-    def visible_to(self, user, roles=None):
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser and roles is None:
-            return self
-        return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
-
-
-def scoped_manager(lookup: str):
-    return type(f"ScopedQuerySet_{lookup}", (ScopedQuerySet,), {"tenant_lookup": lookup}).as_manager()
+from organisations.tenancy import scoped_manager, tenant_manager
 
 
 class LedgerSalt(models.Model):

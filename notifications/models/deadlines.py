@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from organisations.tenancy import organisation_ids
+from organisations.tenancy import ScopedQuerySet
 
 
 class DeadlineKind(models.TextChoices):
@@ -22,21 +22,11 @@ class DeadlineKind(models.TextChoices):
     EXTORTION_COUNTDOWN = "extortion_countdown", _("Threat actor's countdown (operational, not a legal deadline)")
 
 
-class DeadlineQuerySet(models.QuerySet):
-    """A plain queryset: Deadline is derived state, not evidence, so ``update()`` is allowed.
-
-    ``visible_to`` mirrors organisations.tenancy.TenantQuerySet; it cannot subclass it because
-    that class refuses ``update()``, which the sweep's compare-and-set needs.
-    """
+class DeadlineQuerySet(ScopedQuerySet):
+    """Deadline is derived state, not evidence, so ``update()`` is allowed (the sweep's
+    compare-and-set); reads are scoped like every tenant-owned row."""
 
     tenant_lookup = "incident__organisation"
-
-    def visible_to(self, user, roles=None):
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser and roles is None:
-            return self
-        return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
 
     def due(self, now):
         """What the sweep looks at: rows whose next alert moment has come.

@@ -33,7 +33,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from organisations.tenancy import organisation_ids, tenant_manager
+from organisations.tenancy import ScopedQuerySet, tenant_manager
 
 
 def validate_webhook_url(value: str) -> None:
@@ -74,22 +74,6 @@ class WebhookEndpoint(models.Model):
     @property
     def masked_secret(self) -> str:
         return f"{self.secret[:4]}…" if self.secret else "—"
-
-
-class ScopedQuerySet(models.QuerySet):
-    """A plain queryset (derived state, ``update()`` allowed) with ``visible_to`` by ``tenant_lookup``.
-
-    Mirrors organisations.tenancy.TenantQuerySet, which refuses ``update()``.
-    """
-
-    tenant_lookup = "alert_event__deadline__incident__organisation"
-
-    def visible_to(self, user, roles=None):
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser and roles is None:
-            return self
-        return self.filter(**{f"{self.tenant_lookup}__in": organisation_ids(user, roles)})
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -146,6 +130,10 @@ class DeliveryStatus(models.TextChoices):
 
 
 class DeliveryQuerySet(ScopedQuerySet):
+    """A claimed work row, not evidence: ``update()`` is allowed (compare-and-set claims)."""
+
+    tenant_lookup = "alert_event__deadline__incident__organisation"
+
     def due(self, now):
         """What the dispatcher re-enqueues: pending and due, or sending with an expired lease."""
         return self.filter(
