@@ -41,7 +41,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-from notifications.models import AlertEvent, Deadline  # noqa: E402
+from notifications.models import Deadline  # noqa: E402
 from notifications.sweep import database_now, sweep  # noqa: E402
 
 IDLE_TARGET_MS = 10
@@ -96,8 +96,11 @@ def add_idle_rows(incident_ids: list[int], start: int, stop: int, now) -> None:
 
 
 def make_due(ids: list[int], now) -> None:
-    """Put ``ids`` back in the due state: 'before:48h' passed 1 s, 2 s, ... ago, none recorded."""
-    AlertEvent.objects.filter(deadline_id__in=ids).delete()
+    """Put ``ids`` back in the due state: 'before:48h' passed 1 s, 2 s, ... ago, none recorded.
+
+    The new due moments differ from every earlier repeat's, so the alerts of earlier repeats
+    (append-only: the database refuses to delete them) do not count as already recorded.
+    """
     rows = []
     for k, pk in enumerate(ids):
         nxt = now - timedelta(seconds=k + 1)

@@ -93,7 +93,16 @@ def outsider(other_org, admin_actor):
 
 @pytest.fixture
 def dutch_ap(db):
-    return Authority.objects.get(code="nl-ap")
+    """The seeded AP; re-seeded through the service when a transactional test flushed it
+    (flush empties every table, the seed migration's rows included)."""
+    authority = Authority.objects.filter(code="nl-ap").first()
+    if authority is None:
+        authority = org_services.save_authority(
+            None, code="nl-ap", name="Autoriteit Persoonsgegevens", country="NL",
+            notification_url="https://www.autoriteitpersoonsgegevens.nl/",
+            actor=system_actor("tests"), reason="re-seed the reference data a transactional test flushed",
+        )
+    return authority
 
 
 @pytest.fixture
@@ -127,27 +136,3 @@ def processor_and_controller(incident, lab, officer):
 def _fast_password_hashing(settings):
     """PBKDF2's cost protects real passwords; tests only need a hash that verifies."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _serialized_rollback_under_evidence_maintenance():
-    """Let ``serialized_rollback`` restore the seeded rows despite the append-only triggers.
-
-    The restore reloads the rows saved after migrate (the seeded authorities and their history)
-    with ``save()``, which UPDATEs a row that still exists: the triggers refuse that on history
-    tables. Like the ``flush`` between transactional tests (evidence's override), this
-    test-database restore runs under ``evidence.maintenance``, which production refuses.
-    """
-    from django.db.backends.base.creation import BaseDatabaseCreation
-
-    from evidence.maintenance import maintenance
-
-    original = BaseDatabaseCreation.deserialize_db_from_string
-
-    def deserialize_db_from_string(self, data):
-        with maintenance("test database: serialized rollback", using=self.connection.alias):
-            return original(self, data)
-
-    BaseDatabaseCreation.deserialize_db_from_string = deserialize_db_from_string
-    yield
-    BaseDatabaseCreation.deserialize_db_from_string = original
