@@ -8,7 +8,7 @@ sorted by event time, then recorded time.
 
 Sources: the history tables (one query each, :mod:`evidence.history_rows`): the facts are the
 latest version of each object, the changes are each non-creation version diffed in memory against
-its predecessor (``diff_against``); the alerts (``notifications.AlertEvent``, one query); the
+its predecessor (in memory, see ``history_rows.field_changes``); the alerts (``notifications.AlertEvent``, one query); the
 party and authority names (two queries). Nothing grows the number of queries but the number of
 tables.
 
@@ -84,9 +84,11 @@ def incident_timeline(incident) -> list[Entry]:
     grouped = {key: history_rows.versions_by_object(found) for key, found in rows.items()}
     names = _names(grouped)
     entries: list[Entry] = []
+    # Translated once, not once per change: thousands of changes share two sentences.
+    texts = {"deletion": _("%(model)s deleted"), "change": _("%(model)s changed: %(fields)s")}
     for key, objects in grouped.items():
         for versions in objects.values():
-            entries += _changes(versions)
+            entries += _changes(versions, texts)
             if versions[-1].history_type != "-":
                 entries += EVENTS.get(key, _no_events)(versions, names)
     entries += _alerts(incident)
@@ -96,7 +98,7 @@ def incident_timeline(incident) -> list[Entry]:
 
 # --- History changes ----------------------------------------------------------------------------
 
-def _changes(versions: list) -> list[Entry]:
+def _changes(versions: list, texts: dict) -> list[Entry]:
     entries = []
     for previous, row in zip(versions, versions[1:]):
         kind = "deletion" if row.history_type == "-" else "change"
@@ -104,9 +106,9 @@ def _changes(versions: list) -> list[Entry]:
         if kind == "change" and not changes:
             continue  # a save that changed nothing a reader needs (only updated_at)
         model = row.instance_type._meta
-        summary = (_("%(model)s deleted") if kind == "deletion" else _("%(model)s changed: %(fields)s")) % {
-            "model": model.verbose_name, "fields": ", ".join(name for name, _old, _new in changes),
-        }
+        if model.label_lower not in texts:
+            texts[model.label_lower] = str(model.verbose_name)  # a lazy string: cast once per model
+        summary = texts[kind] % {"model": texts[model.label_lower], "fields": ", ".join(name for name, _old, _new in changes)}
         entries.append(Entry(row.history_date, row.history_date, kind, summary, history_rows.actor_name(row),
                              row.history_change_reason or "", model.label_lower, row.id, changes))
     return entries

@@ -65,7 +65,8 @@ def incident_timeline(request, pk: int):
 def incident_timeline_json(request, pk: int):
     incident = _incident(request, pk)
     body = timeline.as_json(incident, timeline.incident_timeline(incident), now=timezone.now())
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
 
 @require_GET

@@ -161,3 +161,26 @@ def test_the_register_page_links_the_timeline(client, lawyer, incident):
 
     assert reverse("evidence:timeline", args=[incident.pk]) in page
     assert reverse("evidence:timeline_json", args=[incident.pk]) in page
+
+
+def test_the_in_memory_diff_finds_what_diff_against_finds_and_the_non_editable_fields_it_misses(demo_incident):
+    """simple-history's diff_against goes through model_to_dict, which skips fields with
+    editable=False (a publication's risk reassessment, a filing's frozen content): the timeline
+    must show those changes too."""
+    from evidence import history_rows
+
+    compared, extra = 0, set()
+    for found in history_rows.load(demo_incident.pk).values():
+        for versions in history_rows.versions_by_object(found).values():
+            for old, new in zip(versions, versions[1:]):
+                ours = history_rows.field_changes(new, old)
+                noise = ["updated_at"] if new.instance_type.__name__ == "Incident" else []
+                theirs = [(c.field, c.old, c.new) for c in new.diff_against(old, excluded_fields=noise).changes]
+                assert all(change in ours for change in theirs)
+                missed = [name for name, old_value, new_value in ours if (name, old_value, new_value) not in theirs]
+                fields = {f.name: f for f in new.instance_type._meta.fields}
+                assert all(not fields[name].editable for name in missed)
+                extra |= set(missed)
+                compared += 1
+    assert compared >= 5
+    assert "risk_reassessed_at" in extra
