@@ -41,11 +41,20 @@ def parse_instant(value: str | None, *, name: str, now: datetime, zone_name: str
     if parsed.tzinfo is None:
         try:
             parsed = timeinput.local_to_utc(parsed, zone_name)
-        except timeinput.LocalTimeError as error:
-            raise BadInstant(f"{name}: {error}") from None
+        except timeinput.NonExistentLocalTime:
+            raise BadInstant(_("%(name)s: %(value)s does not exist in %(zone)s (the clocks moved forward).")
+                             % {"name": name, "value": value, "zone": zone_name}) from None
+        except timeinput.AmbiguousLocalTime:
+            raise BadInstant(_("%(name)s: %(value)s happens twice in %(zone)s (the clocks moved back): "
+                               "give it with its UTC offset.") % {"name": name, "value": value, "zone": zone_name}) from None
     if parsed > future_limit(now):
         raise BadInstant(_("%(name)s lies in the future.") % {"name": name})
     return parsed
+
+
+def _bad_request(error: BadInstant) -> HttpResponseBadRequest:
+    # Plain text: the message quotes the value the reader typed, which must never be read as HTML.
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
 
 def _incident(request, pk: int) -> Incident:
@@ -76,7 +85,7 @@ def register_as_of(request, pk: int):
     try:
         at = parse_instant(request.GET.get("at"), name="at", now=timezone.now())
     except BadInstant as error:
-        return HttpResponseBadRequest(str(error))
+        return _bad_request(error)
     register = asof.register_as_of(incident, at)
     return render(request, "evidence/as_of.html", {"incident": incident, "r": register})
 
@@ -90,6 +99,6 @@ def register_diff(request, pk: int):
         t1 = parse_instant(request.GET.get("from"), name="from", now=now)
         t2 = parse_instant(request.GET.get("to"), name="to", now=now)
     except BadInstant as error:
-        return HttpResponseBadRequest(str(error))
+        return _bad_request(error)
     diffs = asof.diff_as_of(incident, t1, t2)
     return render(request, "evidence/diff.html", {"incident": incident, "diffs": diffs, "t1": min(t1, t2), "t2": max(t1, t2)})

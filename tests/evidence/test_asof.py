@@ -137,3 +137,10 @@ def test_an_iso_instant_with_an_offset_is_read_as_that_instant(client, lawyer, i
 
     assert response.status_code == 200
     assert "485,000" in response.content.decode() and "715,000" not in response.content.decode()
+
+
+def test_a_bad_instant_is_answered_as_plain_text_never_as_html(client, lawyer, incident):
+    response = _get(client, lawyer, "evidence:as_of", incident, at="<script>alert(1)</script>")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
