@@ -67,7 +67,7 @@ def populate(lab, officer, size: int):
     party = services.add_party(incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="benchmark")
     services.record_awareness(incident, party=party, aware_at=start + timedelta(days=3), source="threat_actor", actor=officer, reason="benchmark")
     base = sum(len(rows) for rows in history_rows.load(incident.pk).values())
-    n = (size - base) // VERSIONS
+    n = -(-(size - base) // VERSIONS)  # rounded up: at least ``size`` records
     estimates = [
         AffectedEstimate(incident=incident, measure="data_subjects", low=1000 + k, known_at=start + timedelta(days=4, minutes=k),
                          known_tz="UTC", source="count", recorded_by=officer)
