@@ -1,0 +1,226 @@
+"""As of T: what an incident's register said at an instant, and what changed between two (issue 5 item 4).
+
+The register as known at T is rebuilt from the history tables only (the rows recorded at or before
+T, the latest version per object, deleted objects dropped): the incident's fields, parties,
+authorities, awareness records (withdrawn ones kept, marked), processor notices, estimates,
+filings, decisions not to notify, Art. 34 assessments, waves and the extortion facts.
+
+The deadlines *as they were known then* are derived, never read: the deadline rows are derived
+state without history, so they are recomputed with the pure :mod:`incidents.clocks` from the
+as-of facts, with ``now = T``: the Art. 33(1) clock of each controller (met by a filing recorded
+by T), each processor's Art. 33(2) lag and each threat actor's countdown. The Art. 34 and
+Art. 33(4) targets depend on the organisation's current alert policy, which is not historied per
+incident, so they are left out here rather than shown with today's policy.
+
+Queries: one per history table (see :mod:`evidence.history_rows`) plus the party and authority
+names (two), whatever the size of the history. Names of organisations' directory entries are
+their current names (the directory is not part of one incident's register).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from evidence import history_rows
+from filings.chains import standing_initials
+from incidents import clocks
+from incidents.choices import EstimateMeasure
+from incidents.selectors import ControllerClock, ProcessorLagRow, ThreatRow, _controller_clocks, earliest_awareness
+
+
+@dataclass(frozen=True)
+class RegisterAsOf:
+    """The register as it stood at ``at`` (model instances rebuilt from their history rows)."""
+
+    at: datetime
+    incident: object | None  # None: the incident was not yet recorded at ``at``
+    parties: list
+    authorities: list
+    relationships: list
+    awareness: list
+    processor_notices: list
+    estimates: dict[str, list]
+    current_estimates: dict[str, object]
+    filings: list
+    decisions: list
+    assessments: list
+    waves: list
+    threats: list[ThreatRow]
+    publications: list
+    controller_clocks: list[ControllerClock]
+    processor_lags: list[ProcessorLagRow]
+    versions: dict[str, dict] = field(default_factory=dict)  # source key -> {object id: history row}
+
+
+def register_as_of(incident, at: datetime) -> RegisterAsOf:
+    """The register as known at ``at``.
+
+    Steps: read the history rows recorded by ``at`` (one query per table); keep the latest
+    version of each object, drop deleted ones; rebuild model instances and attach the party and
+    authority names (two queries); derive the clocks with ``now = at``.
+    """
+    rows = history_rows.load(incident.pk, until=at)
+    versions = {key: history_rows.latest_at(found) for key, found in rows.items()}
+    return build_register(versions, at)
+
+
+def build_register(versions: dict[str, dict], at: datetime) -> RegisterAsOf:
+    """The register from one version per object (``versions``: source key -> {id: history row})."""
+    objects = {key: _instances(found) for key, found in versions.items()}
+    parties = _with_names(objects)
+    earliest = earliest_awareness(objects["awareness"])
+    filings = sorted(objects["filings"], key=lambda f: (f.submitted_at, f.pk))
+    decisions = sorted(objects["decisions"], key=lambda d: (d.decided_at, d.pk))
+    estimates_list = sorted(objects["estimates"], key=lambda e: (e.known_at, e.pk))
+    estimates = {measure: [e for e in estimates_list if e.measure == measure] for measure in EstimateMeasure.values}
+    decided = {decision.controller_id for decision in decisions}
+    return RegisterAsOf(
+        at=at,
+        incident=objects["incident"][0] if objects["incident"] else None,
+        parties=parties,
+        authorities=objects["authorities"],
+        relationships=objects["relationships"],
+        awareness=sorted(objects["awareness"], key=lambda a: (a.aware_at, a.pk)),
+        processor_notices=sorted(objects["processor_notices"], key=lambda n: (n.informed_at, n.pk)),
+        estimates=estimates,
+        current_estimates={measure: found[-1] for measure, found in estimates.items() if found},
+        filings=filings,
+        decisions=decisions,
+        assessments=sorted(objects["assessments"], key=lambda a: a.pk),
+        waves=sorted(objects["waves"], key=lambda w: (w.planned_at, w.pk)),
+        threats=_threat_rows(objects, at),
+        publications=sorted(objects["publications"], key=lambda p: (p.published_at, p.pk)),
+        controller_clocks=_controller_clocks(parties, earliest, at, standing_initials(filings), decided),
+        processor_lags=_processor_lags(objects, earliest, at),
+        versions=versions,
+    )
+
+
+def _instances(found: dict) -> list:
+    return [row.instance for _pk, row in sorted(found.items())]
+
+
+def _with_names(objects: dict) -> list:
+    """Attach the directory party to each incident party, and the authority to each authority row.
+
+    Two queries; the awareness records, estimates and relationships get their as-of party rows.
+    """
+    from organisations.models import Authority, Party
+
+    parties = objects["parties"]
+    directory = Party.objects.in_bulk({p.party_id for p in parties})
+    for party in parties:
+        if party.party_id in directory:
+            party.party = directory[party.party_id]
+    by_id = {party.pk: party for party in parties}
+    for key, attribute in (("awareness", "party"), ("estimates", "party"), ("relationships", "processor"),
+                           ("relationships", "controller"), ("filings", "controller"), ("decisions", "controller"),
+                           ("assessments", "controller"), ("waves", "controller")):
+        for obj in objects[key]:
+            linked = by_id.get(getattr(obj, f"{attribute}_id"))
+            if linked is not None:
+                setattr(obj, attribute, linked)
+    authorities = Authority.objects.in_bulk({a.authority_id for a in objects["authorities"]})
+    for row in objects["authorities"]:
+        if row.authority_id in authorities:
+            row.authority = authorities[row.authority_id]
+    return sorted(parties, key=lambda p: (p.role, p.pk))
+
+
+def _processor_lags(objects: dict, earliest: dict, at: datetime) -> list[ProcessorLagRow]:
+    """Each processor's Art. 33(2) lag as known at ``at`` (the notices recorded by then)."""
+    rows = []
+    for relationship in objects["relationships"]:
+        informed = [n.informed_at for n in objects["processor_notices"] if n.relationship_id == relationship.pk]
+        informed_at = min(informed, default=None)
+        aware = earliest.get(relationship.processor_id)
+        target = timedelta(hours=relationship.notice_target_hours)
+        lag = None
+        if aware is not None and (informed_at is None or informed_at >= aware.aware_at):
+            lag = clocks.processor_lag(aware.aware_at, informed_at, target, at)
+        rows.append(ProcessorLagRow(relationship, aware.aware_at if aware else None, informed_at, target, lag))
+    return rows
+
+
+def _threat_rows(objects: dict, at: datetime) -> list[ThreatRow]:
+    """Each threat's countdown as known at ``at``: the revisions recorded by then, the latest one current."""
+    rows = []
+    for threat in sorted(objects["threats"], key=lambda t: (t.first_contact_at, t.pk)):
+        revisions = sorted(
+            (r for r in objects["countdown_revisions"] if r.threat_id == threat.pk), key=lambda r: (r.announced_at, r.pk)
+        )
+        current = revisions[-1] if revisions else None
+        status = None
+        if current is not None and current.deadline_at is not None:
+            status = clocks.evaluate(current.deadline_at, None, at)
+        own = [p for p in objects["publications"] if p.threat_id == threat.pk]
+        rows.append(ThreatRow(threat, revisions, current, status, own))
+    return rows
+
+
+# --- Diff between two instants ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One history record between the two instants: who wrote what, when and why."""
+
+    recorded_at: datetime
+    actor: str
+    reason: str
+    history_type: str  # "+" created, "~" changed, "-" deleted
+
+
+@dataclass(frozen=True)
+class ObjectDiff:
+    source: str  # the history_rows source key, e.g. "awareness"
+    object_id: int
+    label: str
+    change: str  # "added", "removed" or "changed"
+    fields: list[tuple[str, object, object]]  # (field, value at t1, value at t2)
+    steps: list[Step]
+
+
+def diff_as_of(incident, t1: datetime, t2: datetime) -> list[ObjectDiff]:
+    """What changed in the register between ``t1`` and ``t2`` (``t1 < t2``), per object.
+
+    Steps: read the history recorded by ``t2`` (one query per table); take each object's version
+    at ``t1`` and at ``t2``; classify added / removed / changed; diff the two versions field by
+    field in memory; list the history records in between with actor and reason.
+    """
+    if t2 < t1:
+        t1, t2 = t2, t1
+    rows = history_rows.load(incident.pk, until=t2)
+    diffs = []
+    for source in history_rows.SOURCES:
+        found = rows[source.key]
+        before, after = history_rows.latest_at(found, t1), history_rows.latest_at(found, t2)
+        between = [row for row in found if row.history_date > t1]
+        for object_id in sorted(set(before) | set(after)):
+            diff = _object_diff(source.key, object_id, before.get(object_id), after.get(object_id), between)
+            if diff is not None:
+                diffs.append(diff)
+    return diffs
+
+
+def _object_diff(key, object_id, old, new, between) -> ObjectDiff | None:
+    steps = [
+        Step(row.history_date, history_rows.actor_name(row), row.history_change_reason or "", row.history_type)
+        for row in between
+        if row.id == object_id
+    ]
+    if old is None and new is not None:
+        return ObjectDiff(key, object_id, str(_label(new)), "added", [], steps)
+    if new is None:
+        return ObjectDiff(key, object_id, str(_label(old)), "removed", [], steps)
+    if old.history_id == new.history_id:
+        return None
+    fields = history_rows.field_changes(new, old)
+    if not fields:
+        return None
+    return ObjectDiff(key, object_id, str(_label(new)), "changed", fields, steps)
+
+
+def _label(row) -> str:
+    """A label that needs no query: the model's name and id."""
+    return f"{row.instance_type._meta.verbose_name} #{row.id}"

@@ -1,0 +1,337 @@
+"""One timeline of an incident: domain events and history changes, merged (issue 5 item 5).
+
+Each entry has two instants: ``event_at``, *when it happened* (aware_at, informed_at,
+submitted_at, sent_at, published_at, fired_at, ...), and ``recorded_at``, *when we wrote it down*
+(the history record that first held the value shown). A history change (field, old -> new, actor,
+reason) happened when it was recorded, so both instants are its ``history_date``. Entries are
+sorted by event time, then recorded time.
+
+Sources: the history tables (one query each, :mod:`evidence.history_rows`): the facts are the
+latest version of each object, the changes are each non-creation version diffed in memory against
+its predecessor (in memory, see ``history_rows.field_changes``); the alerts (``notifications.AlertEvent``, one query); the
+party and authority names (two queries). Nothing grows the number of queries but the number of
+tables.
+
+Legally privileged notes: no model in BreachTrack has a privileged flag (checked when this
+module was written), so there is nothing to exclude from the exports; a field added for that
+purpose must be filtered here, in :func:`incident_timeline`.
+
+JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
+
+    {
+      "schema": "breachtrack.timeline/1",
+      "generated_at": "<UTC ISO 8601 instant>",
+      "chain": {...},                 # evidence.chain.export_stamp(organisation): the chain head
+      "incident": {"id": int, "reference": str, "title": str, "organisation": str},
+      "entries": [                    # sorted by event_at, then recorded_at
+        {
+          "event_at": "<UTC ISO 8601>",      # when it happened
+          "recorded_at": "<UTC ISO 8601>",   # when it was written down (history record or row creation)
+          "kind": str,                       # see KINDS
+          "summary": str,                    # human-readable, in the request's language
+          "actor": str,                      # username of the recorder ("" for the system's alerts)
+          "reason": str,                     # the change reason recorded with the history record
+          "object": {"model": "app_label.model", "id": int},
+          "changes": [{"field": str, "old": any, "new": any}]   # history changes only, else []
+        }
+      ]
+    }
+
+Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimals as strings,
+lists as lists, anything else as its string form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from evidence import history_rows
+
+SCHEMA = "breachtrack.timeline/1"
+
+KINDS = (
+    "occurred", "occurred_until", "detected", "investigation_started", "contained", "awareness", "processor_notice",
+    "estimate", "filing", "notification_decision", "assessment", "communication_wave", "extortion_threat",
+    "police_report", "payment_decision", "countdown", "leak", "alert", "change", "deletion",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    event_at: datetime
+    recorded_at: datetime
+    kind: str
+    summary: str
+    actor: str
+    reason: str
+    model: str  # app_label.model of the object
+    object_id: int
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+
+
+def incident_timeline(incident) -> list[Entry]:
+    """Every entry of the incident's timeline, sorted by event time then recorded time.
+
+    Steps: read the history (one query per table); name the parties and authorities (two
+    queries); derive the domain events from the latest version of each object; diff each
+    non-creation version against its predecessor; add the alerts (one query); sort.
+    """
+    rows = history_rows.load(incident.pk)
+    grouped = {key: history_rows.versions_by_object(found) for key, found in rows.items()}
+    names = _names(grouped)
+    entries: list[Entry] = []
+    # Translated once, not once per change: thousands of changes share two sentences.
+    texts = {"deletion": _("%(model)s deleted"), "change": _("%(model)s changed: %(fields)s")}
+    for key, objects in grouped.items():
+        for versions in objects.values():
+            entries += _changes(versions, texts)
+            if versions[-1].history_type != "-":
+                entries += EVENTS.get(key, _no_events)(versions, names)
+    entries += _alerts(incident)
+    entries.sort(key=lambda e: (e.event_at, e.recorded_at, e.kind, e.object_id))
+    return entries
+
+
+# --- History changes ----------------------------------------------------------------------------
+
+def _changes(versions: list, texts: dict) -> list[Entry]:
+    entries = []
+    for previous, row in zip(versions, versions[1:]):
+        kind = "deletion" if row.history_type == "-" else "change"
+        changes = [] if kind == "deletion" else history_rows.field_changes(row, previous)
+        if kind == "change" and not changes:
+            continue  # a save that changed nothing a reader needs (only updated_at)
+        model = row.instance_type._meta
+        if model.label_lower not in texts:
+            texts[model.label_lower] = str(model.verbose_name)  # a lazy string: cast once per model
+        summary = texts[kind] % {"model": texts[model.label_lower], "fields": ", ".join(name for name, _old, _new in changes)}
+        entries.append(Entry(row.history_date, row.history_date, kind, summary, history_rows.actor_name(row),
+                             row.history_change_reason or "", model.label_lower, row.id, changes))
+    return entries
+
+
+# --- Domain events ------------------------------------------------------------------------------
+
+def _event(versions, attribute: str, kind: str, summary: str) -> list[Entry]:
+    """One event at the current value of ``attribute``, recorded when that value was first written."""
+    latest = versions[-1]
+    value = getattr(latest, attribute)
+    if value is None:
+        return []
+    written = latest
+    for row in reversed(versions):
+        if getattr(row, attribute) != value:
+            break
+        written = row
+    return [Entry(value, written.history_date, kind, summary, history_rows.actor_name(written),
+                  written.history_change_reason or "", latest.instance_type._meta.label_lower, latest.id)]
+
+
+def _no_events(versions, names) -> list[Entry]:
+    return []
+
+
+def _incident_events(versions, names) -> list[Entry]:
+    return [
+        *_event(versions, "occurred_from_at", "occurred", _("The breach started")),
+        *_event(versions, "occurred_until_at", "occurred_until", _("The breach ended")),
+        *_event(versions, "detected_at", "detected", _("The breach was detected")),
+        *_event(versions, "investigation_started_at", "investigation_started", _("The investigation started")),
+        *_event(versions, "contained_at", "contained", _("The breach was contained")),
+    ]
+
+
+def _awareness_events(versions, names) -> list[Entry]:
+    row = versions[-1]
+    summary = _("%(party)s became aware (Art. 33)") % {"party": names.party(row.party_id)}
+    if row.is_withdrawn:
+        summary = _("%(summary)s — withdrawn: %(why)s") % {"summary": summary, "why": row.withdrawal_reason}
+    return _event(versions, "aware_at", "awareness", summary)
+
+
+def _notice_events(versions, names) -> list[Entry]:
+    row = versions[-1]
+    processor, controller = names.relationships.get(row.relationship_id, (None, None))
+    summary = _("%(processor)s informed %(controller)s (Art. 33(2))") % {
+        "processor": names.party(processor), "controller": names.party(controller),
+    }
+    return _event(versions, "informed_at", "processor_notice", summary)
+
+
+def _estimate_events(versions, names) -> list[Entry]:
+    row = versions[-1].instance
+    summary = _("%(measure)s: %(value)s") % {"measure": row.get_measure_display(), "value": row.display_value}
+    if row.party_id:
+        summary = _("%(summary)s (for %(party)s)") % {"summary": summary, "party": names.party(row.party_id)}
+    return _event(versions, "known_at", "estimate", summary)
+
+
+def _filing_events(versions, names) -> list[Entry]:
+    row = versions[-1].instance
+    summary = _("%(type)s filing to %(authority)s for %(controller)s") % {
+        "type": row.get_filing_type_display(), "authority": names.authority(row.authority_id),
+        "controller": names.party(row.controller_id),
+    }
+    return _event(versions, "submitted_at", "filing", summary)
+
+
+def _decision_events(versions, names) -> list[Entry]:
+    summary = _("Decision not to notify the authority, for %(controller)s") % {
+        "controller": names.party(versions[-1].controller_id)
+    }
+    return _event(versions, "decided_at", "notification_decision", summary)
+
+
+def _assessment_events(versions, names) -> list[Entry]:
+    row = versions[-1].instance
+    summary = _("Art. 34 assessment for %(controller)s: %(verdict)s") % {
+        "controller": names.party(row.controller_id), "verdict": row.verdict,
+    }
+    return _event(versions, "decided_at", "assessment", summary)
+
+
+def _wave_events(versions, names) -> list[Entry]:
+    row = versions[-1].instance
+    summary = _("Communication wave sent to %(cohort)s (%(channel)s, %(count)s sent)") % {
+        "cohort": row.cohort_label, "channel": row.get_channel_display(), "count": row.sent_count,
+    }
+    return _event(versions, "sent_at", "communication_wave", summary)
+
+
+def _threat_events(versions, names) -> list[Entry]:
+    row = versions[-1].instance
+    return [
+        *_event(versions, "first_contact_at", "extortion_threat",
+                _("First contact by the threat actor %(actor)s") % {"actor": row.actor_name}),
+        *_event(versions, "police_reported_at", "police_report",
+                _("Reported to the police (%(reference)s)") % {"reference": row.police_reference}),
+        *_event(versions, "payment_decided_at", "payment_decision",
+                _("Payment decision: %(decision)s") % {"decision": row.get_payment_decision_display()}),
+    ]
+
+
+def _countdown_events(versions, names) -> list[Entry]:
+    row = versions[-1].instance
+    if row.deadline_at is None:
+        summary = _("Countdown: %(kind)s") % {"kind": row.get_kind_display()}
+    else:
+        summary = _("Countdown: %(kind)s, deadline %(deadline)s") % {
+            "kind": row.get_kind_display(), "deadline": _instant(row.deadline_at),
+        }
+    return _event(versions, "announced_at", "countdown", summary)
+
+
+def _publication_events(versions, names) -> list[Entry]:
+    row = versions[-1]
+    return _event(versions, "published_at", "leak", _("Data published: %(where)s") % {"where": row.location})
+
+
+EVENTS = {
+    "incident": _incident_events,
+    "awareness": _awareness_events,
+    "processor_notices": _notice_events,
+    "estimates": _estimate_events,
+    "filings": _filing_events,
+    "decisions": _decision_events,
+    "assessments": _assessment_events,
+    "waves": _wave_events,
+    "threats": _threat_events,
+    "countdown_revisions": _countdown_events,
+    "publications": _publication_events,
+}
+
+
+def _alerts(incident) -> list[Entry]:
+    """The alerts the sweep recorded for the incident's deadlines (one query)."""
+    from notifications.models import AlertEvent
+
+    entries = []
+    for alert in AlertEvent.objects.filter(deadline__incident=incident).select_related("deadline"):
+        summary = _("Alert %(label)s: %(deadline)s due %(due)s") % {
+            "label": alert.label, "deadline": alert.deadline.get_kind_display(), "due": _instant(alert.due_at),
+        }
+        entries.append(Entry(alert.fired_at, alert.created_at, "alert", summary, "", "",
+                             AlertEvent._meta.label_lower, alert.pk))
+    return entries
+
+
+# --- Names, read once ---------------------------------------------------------------------------
+
+@dataclass
+class _Names:
+    parties: dict  # incident party id -> name
+    authorities: dict  # authority id -> name
+    relationships: dict  # relationship id -> (processor id, controller id)
+
+    def party(self, party_id) -> str:
+        return self.parties.get(party_id, _("unknown party"))
+
+    def authority(self, authority_id) -> str:
+        return self.authorities.get(authority_id, _("unknown authority"))
+
+
+def _names(grouped: dict) -> _Names:
+    """Names of the incident's parties (current directory names) and of the authorities: two queries."""
+    from organisations.models import Authority, Party
+
+    latest = {key: [versions[-1] for versions in objects.values()] for key, objects in grouped.items()}
+    directory = Party.objects.in_bulk({row.party_id for row in latest["parties"]})
+    parties = {row.id: str(directory[row.party_id].name) for row in latest["parties"] if row.party_id in directory}
+    authority_ids = {row.authority_id for row in latest["authorities"]} | {row.authority_id for row in latest["filings"]}
+    authorities = {pk: str(a) for pk, a in Authority.objects.in_bulk(authority_ids).items()}
+    relationships = {row.id: (row.processor_id, row.controller_id) for row in latest["relationships"]}
+    return _Names(parties, authorities, relationships)
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def json_value(value):
+    """A field value as JSON: instants in UTC ISO 8601, decimals as strings, lists as lists."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return _instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
+    return str(value)
+
+
+def entry_json(entry: Entry) -> dict:
+    return {
+        "event_at": _instant(entry.event_at),
+        "recorded_at": _instant(entry.recorded_at),
+        "kind": entry.kind,
+        "summary": str(entry.summary),
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "object": {"model": entry.model, "id": entry.object_id},
+        "changes": [{"field": name, "old": json_value(old), "new": json_value(new)} for name, old, new in entry.changes],
+    }
+
+
+def as_json(incident, entries: list[Entry], *, now: datetime) -> dict:
+    """The export: schema, generated_at, the organisation's chain head, the incident, the entries."""
+    from evidence.chain import export_stamp
+
+    return {
+        "schema": SCHEMA,
+        "generated_at": _instant(now),
+        "chain": export_stamp(incident.organisation_id),
+        "incident": {
+            "id": incident.pk, "reference": incident.reference, "title": incident.title,
+            "organisation": str(incident.organisation),
+        },
+        "entries": [entry_json(entry) for entry in entries],
+    }

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Benchmark the JSON timeline export: server time and query count as an incident's history grows.
+
+    .venv/bin/python scripts/bench_timeline.py                     # SQLite, 1,000 and 10,000 records
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python scripts/bench_timeline.py --sizes 1000 10000
+
+It creates a throw-away test database (Django's test-database machinery, so your data is never
+touched), fills it through the history-aware helpers and measures with Django's test client
+(server time without network). Steps:
+  1. one organisation and an officer; per size, one incident with a party, an awareness record
+     and estimates, created and then changed in bulk (``*_with_history``) until the incident's
+     history holds ``size`` records: each change is a timeline entry diffed against its predecessor;
+  2. GET ``/incidents/<id>/timeline.json`` ``--repeat`` times: median and max milliseconds and the
+     number of SQL queries, which must be the same at every size (target: at most 1 s at 10,000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breachtrack.settings")
+os.environ.setdefault("BREACHTRACK_VAR_DIR", "/tmp/breachtrack-bench")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+UTC = timezone.utc
+VERSIONS = 10  # each estimate is created once and changed nine times
+
+
+def setup():
+    from breachtrack.history import system_actor
+    from organisations import services as org_services
+    from organisations.models import Role
+
+    admin = system_actor("benchmark")
+    lab = org_services.create_organisation(name="Bench Lab", country="NL", actor=admin, reason="benchmark")
+    officer = org_services.create_user(username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark")
+    org_services.add_member(lab, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="benchmark")
+    return lab, officer
+
+
+def populate(lab, officer, size: int):
+    """One incident whose history holds ``size`` records (the estimates' versions make up the rest)."""
+    from breachtrack.history import bulk_create_with_history, bulk_update_with_history
+    from evidence import history_rows
+    from incidents import services
+    from incidents.models import AffectedEstimate
+
+    start = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)
+    incident = services.create_incident(organisation=lab, title=f"History of {size}", occurred_from_at=start, actor=officer, reason="benchmark")
+    party = services.add_party(incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="benchmark")
+    services.record_awareness(incident, party=party, aware_at=start + timedelta(days=3), source="threat_actor", actor=officer, reason="benchmark")
+    base = sum(len(rows) for rows in history_rows.load(incident.pk).values())
+    n = -(-(size - base) // VERSIONS)  # rounded up: at least ``size`` records
+    estimates = [
+        AffectedEstimate(incident=incident, measure="data_subjects", low=1000 + k, known_at=start + timedelta(days=4, minutes=k),
+                         known_tz="UTC", source="count", recorded_by=officer)
+        for k in range(n)
+    ]
+    estimates = bulk_create_with_history(estimates, AffectedEstimate, actor=officer, reason="benchmark: counted", batch_size=2000)
+    for version in range(1, VERSIONS):
+        for estimate in estimates:
+            estimate.low += 1
+            estimate.note = f"revision {version}"
+        bulk_update_with_history(estimates, AffectedEstimate, ["low", "note"], actor=officer, reason=f"benchmark: revision {version}", batch_size=2000)
+    total = sum(len(rows) for rows in history_rows.load(incident.pk).values())
+    return incident, total
+
+
+def measure(client: Client, url: str, repeat: int):
+    timings, queries, size = [], set(), 0
+    for _ in range(repeat):
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+        queries.add(len(captured))
+        size = len(response.content)
+    return statistics.median(timings), max(timings), sorted(queries), size
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="history records per incident")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        lab, officer = setup()
+        client = Client()
+        client.force_login(officer)
+        counts = set()
+        print(f"database: {connection.vendor}")
+        for size in args.sizes:
+            began = time.perf_counter()
+            incident, total = populate(lab, officer, size)
+            filled = time.perf_counter() - began
+            median, worst, queries, body = measure(client, reverse("evidence:timeline_json", args=[incident.pk]), args.repeat)
+            counts.update(queries)
+            print(f"{total:6d} history records (filled in {filled:5.1f} s): timeline.json median {median:7.1f} ms"
+                  f"   max {worst:7.1f} ms   queries {queries}   {body / 1e6:.1f} MB")
+        if len(counts) != 1:
+            sys.exit(f"the query count grows with the history: {sorted(counts)}")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

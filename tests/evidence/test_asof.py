@@ -1,0 +1,146 @@
+"""As of T: the register as it was known at an instant, the diff between two, and the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+from django.urls import reverse
+
+from evidence.asof import diff_as_of, register_as_of
+from incidents import services
+from incidents.clocks import DeadlineState, authority_due_at
+
+AWARE = datetime(2025, 8, 18, 9, 0, tzinfo=UTC)
+CORRECTED = datetime(2025, 8, 17, 21, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def history(incident, processor_and_controller, officer, now, time_machine):
+    """Facts recorded at three moments: awareness and 485,000 (now), 715,000 (+1 h), a correction (+2 h)."""
+    _processor, controller, _relationship = processor_and_controller
+    record = services.record_awareness(incident, party=controller, aware_at=AWARE, source="processor_notice",
+                                       actor=officer, reason="programme told us")
+    services.record_estimate(incident, measure="data_subjects", low=485_000, known_at=now - timedelta(days=9),
+                             source="first figure", actor=officer, reason="first figure")
+    time_machine.move_to(now + timedelta(hours=1), tick=False)
+    services.record_estimate(incident, measure="data_subjects", low=715_000, known_at=now, source="forensics",
+                             actor=officer, reason="count revised after forensic report")
+    time_machine.move_to(now + timedelta(hours=2), tick=False)
+    services.correct_awareness(record, aware_at=CORRECTED, actor=officer, reason="the e-mail arrived the evening before")
+    time_machine.move_to(now + timedelta(hours=3), tick=False)
+    return record
+
+
+def test_between_two_estimates_it_shows_the_earlier_count_and_the_deadline_as_then_known(incident, history, now):
+    register = register_as_of(incident, now + timedelta(minutes=30))
+
+    assert register.current_estimates["data_subjects"].low == 485_000
+    (clock,) = register.controller_clocks
+    assert clock.awareness.aware_at == AWARE
+    assert clock.due_at == authority_due_at(AWARE)
+    assert clock.status.state is DeadlineState.PENDING
+    assert clock.status.remaining == authority_due_at(AWARE) - (now + timedelta(minutes=30))
+
+
+def test_after_the_correction_the_deadline_moves_with_the_awareness(incident, history, now):
+    register = register_as_of(incident, now + timedelta(hours=2, minutes=30))
+
+    assert register.current_estimates["data_subjects"].low == 715_000
+    assert register.controller_clocks[0].due_at == authority_due_at(CORRECTED)
+
+
+def test_before_the_incident_was_recorded_the_register_is_empty(incident, history, now):
+    register = register_as_of(incident, now - timedelta(days=1))
+
+    assert register.incident is None
+    assert register.parties == [] and register.controller_clocks == []
+
+
+def test_a_corrected_awareness_shows_old_and_new_with_actor_and_reason(incident, history, now, officer):
+    diffs = diff_as_of(incident, now + timedelta(minutes=30), now + timedelta(hours=2, minutes=30))
+
+    awareness = next(d for d in diffs if d.source == "awareness")
+    assert awareness.change == "changed"
+    assert ("aware_at", AWARE, CORRECTED) in awareness.fields
+    (step,) = awareness.steps
+    assert step.actor == officer.get_username()
+    assert step.reason == "the e-mail arrived the evening before"
+    added = [d for d in diffs if d.change == "added"]
+    assert [d.source for d in added] == ["estimates"]
+    assert added[0].steps[0].reason == "count revised after forensic report"
+
+
+def test_as_of_reads_one_query_per_history_table_whatever_the_history(incident, history, officer, now):
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            register_as_of(incident, now + timedelta(hours=3))
+        return len(captured)
+
+    before = count()
+    for k in range(10):
+        services.update_incident(incident, title=f"Ransomware, update {k}", actor=officer, reason="wording")
+    assert count() == before
+
+
+# --- Pages --------------------------------------------------------------------------------------
+
+def _get(client, user, name, incident, **params):
+    client.force_login(user)
+    return client.get(reverse(name, args=[incident.pk]), params)
+
+
+@pytest.mark.parametrize("persona", ["officer", "lawyer", "viewer"])
+def test_every_member_may_read_the_register_as_of_a_moment(client, request, incident, history, persona):
+    response = _get(client, request.getfixturevalue(persona), "evidence:as_of", incident, at="2025-08-20T14:30")
+
+    assert response.status_code == 200
+    assert "485,000" in response.content.decode()
+
+
+def test_the_diff_page_shows_the_correction_with_its_reason(client, lawyer, incident, history):
+    response = _get(client, lawyer, "evidence:as_of_diff", incident, **{"from": "2025-08-20T14:30", "to": "2025-08-20T16:30"})
+
+    assert response.status_code == 200
+    assert "the e-mail arrived the evening before" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["evidence:as_of", "evidence:as_of_diff"])
+def test_another_organisations_incident_is_a_404(client, outsider, incident, history, name):
+    response = _get(client, outsider, name, incident, at="2025-08-20T14:30", **{"from": "2025-08-20T14:30", "to": "2025-08-20T15:00"})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("at", "says"),
+    [
+        ("2025-03-30T02:30", "does not exist"),  # clocks jumped from 02:00 to 03:00 in Amsterdam
+        ("2025-10-26T02:30", "happens twice"),
+        ("2025-08-21T12:00", "future"),
+        ("2025-08-21T12:00:00+00:00", "future"),
+        ("yesterday", "not a date"),
+        ("", "Give"),
+    ],
+)
+def test_a_bad_instant_is_a_clear_400(client, lawyer, incident, at, says):
+    response = _get(client, lawyer, "evidence:as_of", incident, at=at)
+
+    assert response.status_code == 400
+    assert says in response.content.decode()
+
+
+def test_an_iso_instant_with_an_offset_is_read_as_that_instant(client, lawyer, incident, history):
+    response = _get(client, lawyer, "evidence:as_of", incident, at="2025-08-20T12:30:00+00:00")
+
+    assert response.status_code == 200
+    assert "485,000" in response.content.decode() and "715,000" not in response.content.decode()
+
+
+def test_a_bad_instant_is_answered_as_plain_text_never_as_html(client, lawyer, incident):
+    response = _get(client, lawyer, "evidence:as_of", incident, at="<script>alert(1)</script>")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
