@@ -42,7 +42,7 @@ from organisations.services import READ_ROLES, authorise, require_reason, save_w
 
 HEADER = ("kind", "identifier")
 MAX_REPORTED_ERRORS = 100  # enough to fix a file; a file with a million bad rows needs one message
-INSERT_CHUNK = 20_000
+INSERT_CHUNK = 50_000  # a progress report (and heartbeat) per chunk; larger chunks gain little
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -192,6 +192,8 @@ def _validate(handle, key: bytes, spool, progress: Callable[[int], None] | None)
         raise ValidationError({"file": [ValidationError(message, code="rejected_row") for message in shown]})
     if not seen:
         raise field_error("file", _("The file has a header but no recipients."), "empty")
+    if progress is not None:
+        progress(len(seen))  # the final count, not the last multiple of 50,000
     return len(seen)
 
 
@@ -235,7 +237,7 @@ def check_size(size: int) -> None:
 
 def import_recipients(
     wave: CommunicationWave, handle, *, file_name: str, actor, reason: str,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, written: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Add the recipients in a CSV file (a binary, seekable file) to a wave's ledger.
 
@@ -243,7 +245,10 @@ def import_recipients(
     whole file outside any transaction (so ``progress`` reports can be seen by a polling
     page), spooling the hashes; then, in one transaction: lock the incident and the wave,
     re-check for a concurrent import of the same file, write the batch and the new rows, and
-    roll the counts up into the wave. A rejected row means nothing is written (only the
+    roll the counts up into the wave. ``written(0)`` is called once just before that
+    transaction begins, then ``written(rows)`` inside it after each chunk of rows: a caller
+    that wants the count seen by others must write it outside this transaction (see
+    ``communications.jobs.ProgressChannel``). A rejected row means nothing is written (only the
     organisation's ledger salt may have been made on first use: key material, no person).
     """
     organisation = wave.incident.organisation
@@ -258,11 +263,15 @@ def import_recipients(
     key = organisation_key(organisation)
     with tempfile.TemporaryFile() as spool:
         rows = _validate(handle, key, spool, progress)
-        return _write(wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason)
+        if written is not None:
+            written(0)
+        return _write(
+            wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason, written=written
+        )
 
 
 @transaction.atomic
-def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason, bounced_at=None) -> ImportReport:
+def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason, bounced_at=None, written=None) -> ImportReport:
     _lock_open(wave.incident)
     wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
     existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
@@ -274,7 +283,7 @@ def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason, bo
     )
     save_with_history(batch, actor=actor, reason=reason)
     if bounced_at is None:
-        added = _insert(wave.pk, batch.pk, _spooled(spool))
+        added = _insert(wave.pk, batch.pk, _spooled(spool), written)
     else:
         added = _mark_bounced(wave, _spooled(spool), bounced_at)
     batch.rows_added, batch.rows_already_present = added, rows - added
@@ -333,27 +342,34 @@ def _chunks(iterable, size):
         yield chunk
 
 
-def _insert(wave_id: int, batch_id: int, digests) -> int:
+def _insert(wave_id: int, batch_id: int, digests, written: Callable[[int], None] | None = None) -> int:
     """Insert rows not yet in the wave's ledger: set-based, with raw SQL for speed.
 
     Recipient is insert-only and not historied (see its docstring), so no history is bypassed.
-    PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING.
-    SQLite: executemany in chunks with ON CONFLICT DO NOTHING.
+    Chunks of ``INSERT_CHUNK`` rows, ``written(rows so far)`` after each (progress, heartbeat):
+    PostgreSQL: COPY a chunk into a temporary table, one INSERT … ON CONFLICT DO NOTHING, empty it.
+    SQLite: executemany with ON CONFLICT DO NOTHING.
     """
     table = Recipient._meta.db_table
+    added = done = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("CREATE TEMPORARY TABLE ledger_import (identifier_hash bytea NOT NULL) ON COMMIT DROP")
-            with cursor.copy("COPY ledger_import (identifier_hash) FROM STDIN") as copy:
-                for digest in digests:
-                    copy.write_row((digest,))
-            cursor.execute(
-                f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) "
-                "SELECT %s, %s, identifier_hash FROM ledger_import "
-                "ON CONFLICT (identifier_hash, wave_id) DO NOTHING",
-                [wave_id, batch_id],
-            )
-            added = cursor.rowcount
+            for chunk in _chunks(digests, INSERT_CHUNK):
+                with cursor.copy("COPY ledger_import (identifier_hash) FROM STDIN") as copy:
+                    for digest in chunk:
+                        copy.write_row((digest,))
+                cursor.execute(
+                    f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) "
+                    "SELECT %s, %s, identifier_hash FROM ledger_import "
+                    "ON CONFLICT (identifier_hash, wave_id) DO NOTHING",
+                    [wave_id, batch_id],
+                )
+                added += cursor.rowcount
+                cursor.execute("TRUNCATE ledger_import")
+                done += len(chunk)
+                if written is not None:
+                    written(done)
             cursor.execute("DROP TABLE ledger_import")
             # Fresh statistics now, not when autovacuum gets to it: right after the first big
             # import the planner would otherwise take the table for empty and scan it on every
@@ -364,10 +380,12 @@ def _insert(wave_id: int, batch_id: int, digests) -> int:
             f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) VALUES (%s, %s, %s) "
             "ON CONFLICT (identifier_hash, wave_id) DO NOTHING"
         )
-        added = 0
         for chunk in _chunks(digests, INSERT_CHUNK):
             cursor.executemany(sql, [(wave_id, batch_id, digest) for digest in chunk])
             added += cursor.rowcount
+            done += len(chunk)
+            if written is not None:
+                written(done)
         return added
 
 
