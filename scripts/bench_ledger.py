@@ -14,7 +14,8 @@ Targets (issue 4, on a 2-core machine): 1,000,000 recipients imported on Postgre
      upload page calls), timed; peak memory is the process's maximum resident set size
      (``resource.getrusage``), which includes Django itself;
   4. ``--lookups`` lookups of random recipients through ``communications.ledger.lookup``
-     (hash, query, log row), timed one by one: median, p99, max.
+     (hash, query, log row), timed one by one: median, p99, max; then each part by itself
+     (see ``part_timings``), and the load average, since the machine is shared.
 ``--check`` exits non-zero when a target is missed (only meaningful at full size).
 """
 
@@ -105,19 +106,54 @@ def report_timings(label: str, timings: list[float]) -> float:
     return p99
 
 
-def query_timings(lab, sample, count) -> list[float]:
-    """The ledger query by itself (hash given), to tell it apart from the role check and the log."""
-    from communications import ledger
-    from communications.models import Recipient
+def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
+    """Each part of a lookup by itself, to see where the time goes.
 
-    key, timings = ledger.organisation_key(lab), []
-    for bsn in random.choices(sample, k=count):
-        digest = ledger.identifier_hash(key, "bsn", bsn)
-        began = time.perf_counter()
-        rows = list(Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=lab).select_related("wave"))
-        timings.append((time.perf_counter() - began) * 1000)
-        assert len(rows) == 1
-    return timings
+    ``round trip``: ``SELECT 1`` (the floor for any query); ``role check``: ``authorise``;
+    ``ledger query``: the lookup's query with the hash given; ``log row + commit``: the
+    ``LedgerLookup`` insert in autocommit (its commit waits for the WAL flush, fsync);
+    ``log row, no commit``: the same insert inside a transaction that is rolled back (so the
+    difference is the commit's flush).
+    """
+    from django.db import transaction
+
+    from communications import ledger
+    from communications.models import LedgerLookup
+    from organisations.services import READ_ROLES, authorise
+
+    key = ledger.organisation_key(lab)
+    digests = [ledger.identifier_hash(key, "bsn", bsn) for bsn in random.choices(sample, k=count)]
+
+    def timed(action) -> list[float]:
+        timings = []
+        for digest in digests:
+            began = time.perf_counter()
+            action(digest)
+            timings.append((time.perf_counter() - began) * 1000)
+        return timings
+
+    def select_one(_digest):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def query(digest):
+        assert len(ledger.ledger_rows(lab, digest, officer)) == 1
+
+    def log(_digest):
+        LedgerLookup.objects.create(organisation=lab, looked_up_by=officer, looked_up_at=datetime.now(UTC), matches=1)
+
+    def log_rolled_back(_digest):
+        with transaction.atomic():
+            log(_digest)
+            transaction.set_rollback(True)
+
+    return {
+        "round trip (SELECT 1)": timed(select_one),
+        "role check (authorise)": timed(lambda _digest: authorise(officer, lab, READ_ROLES)),
+        "ledger query (role folded in, hash given)": timed(query),
+        "log row + commit": timed(log),
+        "log row, rolled back (no flush)": timed(log_rolled_back),
+    }
 
 
 def peak_mb() -> float:
@@ -156,8 +192,10 @@ def main() -> int:
                 found = ledger.lookup(lab, kind="bsn", identifier=bsn, actor=officer)
                 timings.append((time.perf_counter() - began) * 1000)
                 assert len(found) == 1
-            p99 = report_timings(f"lookup x{args.lookups} (role check, query, log row + commit)", timings)
-            report_timings("  of which the indexed ledger query alone", query_timings(lab, sample, args.lookups))
+            load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+            p99 = report_timings(f"lookup x{args.lookups} (role check + query, log row + commit; load {load})", timings)
+            for part, part_times in part_timings(lab, officer, sample, args.lookups).items():
+                report_timings(f"  part: {part}", part_times)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     missed = seconds > 60 or memory > 300 or p99 > 5
