@@ -156,6 +156,16 @@ def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
     }
 
 
+def explain(lab, officer, sample) -> None:
+    from communications import ledger
+    from communications.models import Recipient
+    from organisations.services import READ_ROLES
+
+    digest = ledger.identifier_hash(ledger.organisation_key(lab), "bsn", sample[0])
+    rows = Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=lab).visible_to(officer, READ_ROLES)
+    print(rows.select_related("wave", "wave__incident").only(*ledger.LOOKUP_FIELDS).explain(analyze=connection.vendor == "postgresql"))
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
@@ -165,6 +175,7 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=1000)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--explain", action="store_true", help="print the ledger query's plan")
     args = parser.parse_args()
 
     from communications import ledger
@@ -194,6 +205,8 @@ def main() -> int:
                 assert len(found) == 1
             load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
             p99 = report_timings(f"lookup x{args.lookups} (role check + query, log row + commit; load {load})", timings)
+            if args.explain:
+                explain(lab, officer, sample)
             for part, part_times in part_timings(lab, officer, sample, args.lookups).items():
                 report_timings(f"  part: {part}", part_times)
     finally:
