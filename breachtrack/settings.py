@@ -311,6 +311,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.sweep",
         "schedule": BREACHTRACK_SWEEP_INTERVAL_SECONDS,
     },
+    # A ledger import whose worker died stays "checking" until this marks it failed
+    # (communications.jobs.fail_stale_jobs; stale after BREACHTRACK_LEDGER_JOB_STALE_SECONDS, default 600).
+    "fail-stale-ledger-imports": {
+        "task": "communications.fail_stale_import_jobs",
+        "schedule": 60,
+    },
 }
 
 # --- Security (production) --------------------------------------------------

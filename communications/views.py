@@ -96,8 +96,8 @@ def _queue(request, wave, form):
 def import_job(request, pk: int):
     """The progress of a queued import; the page reloads itself until the job has ended."""
     job = get_object_or_404(ImportJob.objects.visible_to(request.user).select_related("wave__incident", "batch"), pk=pk)
-    running = job.state in (ImportJob.State.QUEUED, ImportJob.State.CHECKING)
-    return render(request, "communications/job.html", {"job": job, "running": running})
+    written = jobs.rows_written(job) if job.state == ImportJob.State.WRITING else None  # counted outside its transaction
+    return render(request, "communications/job.html", {"job": job, "running": job.is_running, "rows_written": written})
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,7 +14,8 @@ Targets (issue 4, on a 2-core machine): 1,000,000 recipients imported on Postgre
      upload page calls), timed; peak memory is the process's maximum resident set size
      (``resource.getrusage``), which includes Django itself;
   4. ``--lookups`` lookups of random recipients through ``communications.ledger.lookup``
-     (hash, query, log row), timed one by one: median, p99, max.
+     (hash, query, log row), timed one by one: median, p99, max; then each part by itself
+     (see ``part_timings``), and the load average, since the machine is shared.
 ``--check`` exits non-zero when a target is missed (only meaningful at full size).
 """
 
@@ -105,19 +106,80 @@ def report_timings(label: str, timings: list[float]) -> float:
     return p99
 
 
-def query_timings(lab, sample, count) -> list[float]:
-    """The ledger query by itself (hash given), to tell it apart from the role check and the log."""
+def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
+    """Each part of a lookup by itself, to see where the time goes.
+
+    ``round trip``: ``SELECT 1`` (the floor for any query); ``role check``: ``authorise``;
+    ``ledger query``: the lookup's query with the hash given; ``log row + commit``: the
+    ``LedgerLookup`` insert in autocommit (its commit waits for the WAL flush, fsync);
+    ``log row, rolled back``: the same insert inside a transaction that is rolled back (so the
+    difference is the commit's flush); on PostgreSQL also the insert committed with
+    ``synchronous_commit=off``, which the service does not use (figures for the trade-off).
+    """
+    from django.db import transaction
+
+    from communications import ledger
+    from communications.models import LedgerLookup
+    from organisations.services import READ_ROLES, authorise
+
+    key = ledger.organisation_key(lab)
+    digests = [ledger.identifier_hash(key, "bsn", bsn) for bsn in random.choices(sample, k=count)]
+
+    def timed(action) -> list[float]:
+        timings = []
+        for digest in digests:
+            began = time.perf_counter()
+            action(digest)
+            timings.append((time.perf_counter() - began) * 1000)
+        return timings
+
+    def select_one(_digest):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def query(digest):
+        assert len(ledger.ledger_rows(lab, digest, officer)) == 1
+
+    def log(_digest):
+        LedgerLookup.objects.create(organisation=lab, looked_up_by=officer, looked_up_at=datetime.now(UTC), matches=1)
+
+    def log_rolled_back(_digest):
+        with transaction.atomic():
+            log(_digest)
+            transaction.set_rollback(True)
+
+    def log_without_flush_wait(_digest):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+            log(_digest)
+
+    parts = {
+        "round trip (SELECT 1)": timed(select_one),
+        "role check (authorise)": timed(lambda _digest: authorise(officer, lab, READ_ROLES)),
+        "ledger query (role folded in, hash given)": timed(query),
+        "log row + commit": timed(log),
+        "log row, rolled back (no flush)": timed(log_rolled_back),
+    }
+    if connection.vendor == "postgresql":
+        # For the trade-off only; the service does NOT do this (a crash could lose the last
+        # ~0.6 s of access log rows, wal_writer_delay x 3).
+        parts["log row + commit with synchronous_commit=off (not used)"] = timed(log_without_flush_wait)
+    return parts
+
+
+def explain(lab, officer, sample) -> None:
+    """The plan of the lookup's query, as ``ledger_rows`` runs it (compiled once, hash swapped in)."""
     from communications import ledger
     from communications.models import Recipient
 
-    key, timings = ledger.organisation_key(lab), []
-    for bsn in random.choices(sample, k=count):
-        digest = ledger.identifier_hash(key, "bsn", bsn)
-        began = time.perf_counter()
-        rows = list(Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=lab).select_related("wave"))
-        timings.append((time.perf_counter() - began) * 1000)
-        assert len(rows) == 1
-    return timings
+    digest = ledger.identifier_hash(ledger.organisation_key(lab), "bsn", sample[0])
+    _, _, sql, params, slot = ledger._compiled(lab, officer)
+    params = list(params)
+    params[slot] = Recipient._meta.get_field("identifier_hash").get_db_prep_value(digest, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(("EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params)
+        print("\n".join(" ".join(str(column) for column in row) for row in cursor.fetchall()))
 
 
 def peak_mb() -> float:
@@ -129,6 +191,7 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=1000)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--explain", action="store_true", help="print the ledger query's plan")
     args = parser.parse_args()
 
     from communications import ledger
@@ -156,8 +219,12 @@ def main() -> int:
                 found = ledger.lookup(lab, kind="bsn", identifier=bsn, actor=officer)
                 timings.append((time.perf_counter() - began) * 1000)
                 assert len(found) == 1
-            p99 = report_timings(f"lookup x{args.lookups} (role check, query, log row + commit)", timings)
-            report_timings("  of which the indexed ledger query alone", query_timings(lab, sample, args.lookups))
+            load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+            p99 = report_timings(f"lookup x{args.lookups} (role check + query, log row + commit; load {load})", timings)
+            if args.explain:
+                explain(lab, officer, sample)
+            for part, part_times in part_timings(lab, officer, sample, args.lookups).items():
+                report_timings(f"  part: {part}", part_times)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     missed = seconds > 60 or memory > 300 or p99 > 5

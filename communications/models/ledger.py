@@ -139,6 +139,7 @@ class ImportJob(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
         CHECKING = "checking", _("Checking the file")
+        WRITING = "writing", _("Writing to the ledger")
         DONE = "done", _("Imported")
         REJECTED = "rejected", _("Rejected: nothing imported")
         FAILED = "failed", _("Failed: nothing imported")
@@ -155,6 +156,12 @@ class ImportJob(models.Model):
     spool_path = models.CharField(_("uploaded file (server path)"), max_length=500, editable=False)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
     rows_checked = models.PositiveBigIntegerField(_("rows checked"), default=0)
+    # Written through a second connection while the import's own transaction is open (see
+    # communications.jobs.ProgressChannel); the rows only become part of the ledger at its commit.
+    rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
+    # The lease: renewed by each progress report; a running job whose heartbeat is older than
+    # BREACHTRACK_LEDGER_JOB_STALE_SECONDS is taken for crashed (communications.jobs.fail_stale_jobs).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     messages = models.JSONField(_("messages"), default=list, blank=True)
     batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("import"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -164,3 +171,9 @@ class ImportJob(models.Model):
     class Meta:
         verbose_name = _("recipient import job")
         verbose_name_plural = _("recipient import jobs")
+
+    RUNNING = (State.QUEUED, State.CHECKING, State.WRITING)
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in self.RUNNING
