@@ -169,17 +169,13 @@ def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
 
 
 def explain(lab, officer, sample) -> None:
-    """The plan of the lookup's query, as ``ledger_rows`` runs it (compiled once, hash swapped in)."""
     from communications import ledger
     from communications.models import Recipient
+    from organisations.services import READ_ROLES
 
     digest = ledger.identifier_hash(ledger.organisation_key(lab), "bsn", sample[0])
-    _, _, sql, params, slot = ledger._compiled(lab, officer)
-    params = list(params)
-    params[slot] = Recipient._meta.get_field("identifier_hash").get_db_prep_value(digest, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(("EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params)
-        print("\n".join(" ".join(str(column) for column in row) for row in cursor.fetchall()))
+    rows = Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=lab).visible_to(officer, READ_ROLES)
+    print(rows.select_related("wave", "wave__incident").only(*ledger.LOOKUP_FIELDS).explain(analyze=connection.vendor == "postgresql"))
 
 
 def peak_mb() -> float:
