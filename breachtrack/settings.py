@@ -213,6 +213,9 @@ elif not BREACHTRACK_LEDGER_KEY:
 BREACHTRACK_LEDGER_MAX_BYTES = env_int("BREACHTRACK_LEDGER_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 # Larger uploads are imported by a Celery task while the page shows its progress.
 BREACHTRACK_LEDGER_SYNC_MAX_BYTES = env_int("BREACHTRACK_LEDGER_SYNC_MAX_BYTES", 1024 * 1024, minimum=0)
+# An import job whose worker has not reported for this long is taken for crashed: marked failed
+# (nothing was written: the write is one transaction) and its upload deleted.
+BREACHTRACK_LEDGER_JOB_STALE_SECONDS = env_int("BREACHTRACK_LEDGER_JOB_STALE_SECONDS", 600, minimum=60)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"

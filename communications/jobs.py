@@ -36,11 +36,10 @@ from communications.models import ImportJob
 from organisations.services import authorise, require_reason
 
 PROGRESS_EVERY = 50_000
-DEFAULT_STALE_SECONDS = 600  # a progress report comes every 50,000 rows, about every second or two
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "BREACHTRACK_LEDGER_JOB_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+    return timedelta(seconds=settings.BREACHTRACK_LEDGER_JOB_STALE_SECONDS)
 
 
 def _spool_dir() -> Path:
