@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("filings.urls")),
     path("", include("communications.urls")),
+    path("", include("access.urls")),
 ]
