@@ -64,6 +64,13 @@ class ShareLinkAdmin(BreachTrackAdmin):
             kwargs["queryset"] = Incident.objects.visible_to(request.user, None if is_superuser(request.user) else services.SHARE_ROLES)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and self.has_change_permission(request, obj):
+            return fieldsets
+        # "revoke" is a form field, not a model field: a reader's read-only page cannot show it.
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "revoke"]}) for name, opts in fieldsets]
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
