@@ -185,6 +185,7 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "incidents.publication",
         "notifications.webhookendpoint",
         "filings.authorityfiling", "filings.notificationdecisionrecord",
+        "access.sharelink",
     }
     from tests.communications.objects import COMMUNICATIONS_MODELS
 
