@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "filings",
     "communications",
     "evidence",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -323,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Security (production) --------------------------------------------------
+# True only when a TLS proxy we run sits in front of the app: then its X-Forwarded-Proto is
+# trusted (below, production) and access.client.client_ip reads the client's address from the
+# last X-Forwarded-For entry (the one our proxy appended). Off: both headers are ignored, since
+# anyone can send them.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -334,8 +340,13 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    if env_bool("BEHIND_TLS_PROXY", False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Regulator share links (access app) ---------------------------------------
+# The longest a share link may live: a regulator's question is answered in weeks, and a link
+# that outlives its purpose is a leak waiting to happen.
+BREACHTRACK_SHARE_LINK_MAX_DAYS = env_int("BREACHTRACK_SHARE_LINK_MAX_DAYS", 90, minimum=1)
 
 # --- History ----------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

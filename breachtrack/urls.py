@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("filings.urls")),
     path("", include("communications.urls")),
     path("", include("evidence.urls")),
+    path("", include("access.urls")),
 ]

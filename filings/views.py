@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from access.choices import AccessAction
+from access.log import log_view
 from filings.completeness import missing_items
 from filings.content import diff, rows
 from filings.models import AuthorityFiling
@@ -21,6 +23,7 @@ def filing_detail(request, incident_pk: int, pk: int):
         "incident__organisation", "controller__party", "authority", "previous", "recorded_by"
     )
     filing = get_object_or_404(filings, incident_id=incident_pk, pk=pk)
+    log_view(request, filing.incident, AccessAction.FILING_VIEW, detail=f"filing {filing.pk}")
     previous = filing.previous
     context = {
         "filing": filing,

@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from access.choices import AccessAction, ExportKind
+from access.log import log_view
 from incidents.answer_sheet import build_answer_sheet
 from incidents.models import Incident
 from incidents.selectors import register_view
@@ -32,6 +34,7 @@ def incident_list(request):
 @login_required
 def incident_detail(request, pk: int):
     incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+    log_view(request, incident, AccessAction.INCIDENT_VIEW)
     return render(request, "incidents/incident_detail.html", {"r": register_view(incident, now=timezone.now())})
 
 
@@ -84,9 +87,13 @@ def _answer_sheet(request, pk: int):
 
 
 def _filing_answers(request, register, party) -> dict:
+    return _filing_answers_for(register, party, filing_pk=request.GET.get("filing"))
+
+
+def _filing_answers_for(register, party, *, filing_pk) -> dict:
     """What the filings say for questions 2.1 (follow-up, and of which report) and 4.6 (why late)."""
-    if request.GET.get("filing"):
-        filing = next((f for f in register.filings if str(f.pk) == request.GET["filing"]), None)
+    if filing_pk:
+        filing = next((f for f in register.filings if str(f.pk) == filing_pk), None)
         if filing is None or (party is not None and filing.controller_id != party.pk):
             raise Http404("unknown filing")
         earlier = [f for f in register.filings if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at]
@@ -121,6 +128,7 @@ def _initial_delay_reasons(filings) -> str | None:
 @login_required
 def ap_answer_sheet(request, pk: int):
     register, sheet = _answer_sheet(request, pk)
+    log_view(request, register.incident, AccessAction.ANSWER_SHEET_VIEW, detail=request.GET.urlencode())
     language = request.GET.get("lang", "both")
     if language not in SHEET_LANGUAGES:
         language = "both"
@@ -140,8 +148,27 @@ def ap_answer_sheet(request, pk: int):
 @require_GET
 @login_required
 def ap_answer_sheet_json(request, pk: int):
-    _register, sheet = _answer_sheet(request, pk)
+    register, sheet = _answer_sheet(request, pk)
+    log_view(
+        request, register.incident, AccessAction.EXPORT_DOWNLOAD, export_kind=ExportKind.AP_ANSWER_SHEET_JSON,
+        detail=request.GET.urlencode(),
+    )
+    return _sheet_json(sheet)
+
+
+def _sheet_json(sheet) -> JsonResponse:
     return JsonResponse(sheet.as_json(), json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+def render_answer_sheet_json(incident) -> JsonResponse:
+    """The sheet as a share link serves it: the organisation's own party, its next filing.
+
+    No query parameters: a share link names one export, not a choice of parties or filings.
+    """
+    now = timezone.now()
+    register = register_view(incident, now=now)
+    answers = _filing_answers_for(register, None, filing_pk=None)
+    return _sheet_json(build_answer_sheet(register, now=answers.pop("now", now), party=None, **answers))
 
 
 def sheet_rows(sheet, languages):

@@ -99,6 +99,12 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     from tests.communications.objects import communications_lab_objects
 
     communications_lab_objects(incident, controller, officer)
+    from access.services import create_share_link
+
+    create_share_link(
+        incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=officer, reason="AP asked",
+    )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

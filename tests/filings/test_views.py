@@ -83,3 +83,16 @@ def test_the_register_page_shows_a_clock_closed_by_a_decision_not_to_notify(clie
     body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "decided not to notify" in body
     assert "not notified, because Unlikely to result in a risk" in body
+
+
+def test_viewing_a_filing_is_logged_with_the_viewer_and_the_filing(client, viewer, two_filings):
+    from access.models import AccessLog
+
+    _first, second = two_filings
+    client.force_login(viewer)
+    client.get(reverse("filings:detail", args=[second.incident_id, second.pk]), REMOTE_ADDR="192.0.2.4")
+    entry = AccessLog.objects.get()
+    assert (entry.user, entry.incident_id, entry.action, entry.detail) == (
+        viewer, second.incident_id, "filing_view", f"filing {second.pk}"
+    )
+    assert entry.ip_address == "192.0.2.4"

@@ -1,0 +1,93 @@
+"""The access-log page for legal, the deadlines calendar, and the public share-link URL."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET
+
+from access import exports
+from access.choices import AccessAction, ExportKind, RefusalReason
+from access.log import log_share_access, log_unknown_token, log_view, token_hash
+from access.models import AccessLog, ShareLink
+from access.services import SHARE_ROLES
+from incidents.models import Incident
+from organisations.services import authorise
+
+PAGE_SIZE = 50
+
+
+def _incident(request, pk: int) -> Incident:
+    """Scoped: another organisation's incident is a 404, like every register page."""
+    return get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+
+
+@require_GET
+@login_required
+def deadlines_ics(request, pk: int):
+    incident = _incident(request, pk)
+    log_view(request, incident, AccessAction.EXPORT_DOWNLOAD, export_kind=ExportKind.DEADLINES_ICS)
+    return exports.render(ExportKind.DEADLINES_ICS, incident)
+
+
+@require_GET
+@login_required
+def access_log(request, pk: int):
+    """Who viewed what, when, from where: newest first, 50 a page.
+
+    For privacy officers and legal. A viewer of the same organisation gets 403, not 404: they
+    can already see the incident, so a 404 would hide nothing, and 403 tells them truthfully
+    that their role is the reason. Another organisation's incident stays a 404 (``_incident``).
+    Looking at the log is itself logged. Queries: the incident, the role check, the log insert,
+    the count and one page (users and links joined).
+    """
+    incident = _incident(request, pk)
+    authorise(request.user, incident.organisation, SHARE_ROLES)
+    log_view(request, incident, AccessAction.ACCESS_LOG_VIEW)
+    entries = AccessLog.objects.filter(incident=incident).select_related("user", "share_link").order_by(
+        "-accessed_at", "-pk"
+    )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "access/access_log.html", {"incident": incident, "page": page})
+
+
+def _refuse(request, refusal: str, status: int):
+    response = render(request, "access/share_refused.html", {"refusal": RefusalReason(refusal)}, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def share(request, token: str, kind: str | None = None):
+    """A regulator's link: its one export of its one incident, without login.
+
+    Steps: find the link by the token's SHA-256 (unknown: log without the token, 404); refuse
+    a revoked or expired link (410) or a path naming another export (404), logging the
+    refusal; else log the access and serve the export. Nothing in the request but the token
+    (and an optional export name that must match) chooses what is served. No rate limit yet:
+    tokens carry 256 random bits, so guessing is hopeless, but a flood of requests would fill
+    the log; that belongs to the proxy or a later throttle.
+    """
+    link = ShareLink.objects.select_related("incident__organisation").filter(token_sha256=token_hash(token)).first()
+    if link is None:
+        log_unknown_token(request, token, RefusalReason.UNKNOWN_TOKEN)
+        return _refuse(request, RefusalReason.UNKNOWN_TOKEN, 404)
+    refusal = link.refusal_at(timezone.now())
+    if refusal:
+        log_share_access(request, link, refusal=refusal)
+        return _refuse(request, refusal, 410)
+    if kind is not None and kind != link.export_kind:
+        log_share_access(request, link, refusal=RefusalReason.WRONG_EXPORT)
+        return _refuse(request, RefusalReason.WRONG_EXPORT, 404)
+    if not exports.is_available(link.export_kind):
+        log_share_access(request, link, refusal=RefusalReason.EXPORT_UNAVAILABLE)
+        return _refuse(request, RefusalReason.EXPORT_UNAVAILABLE, 404)
+    log_share_access(request, link)
+    response = exports.render(link.export_kind, link.incident)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

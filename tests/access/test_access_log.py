@@ -1,0 +1,129 @@
+"""Every view is logged (who, what, when, from where); the log cannot be changed; legal reads it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from access.models import AccessLog
+from evidence.append_only import protected_tables
+from evidence.triggers import _name
+
+TABLE = AccessLog._meta.db_table
+
+
+def _view(client, user, incident, name="incidents:detail", **extra):
+    client.force_login(user)
+    return client.get(reverse(name, args=[incident.pk]), **extra)
+
+
+@pytest.mark.parametrize(
+    "name, action, kind",
+    [
+        ("incidents:detail", "incident_view", ""),
+        ("incidents:ap_answer_sheet", "answer_sheet_view", ""),
+        ("incidents:ap_answer_sheet_json", "export_download", "ap_answer_sheet_json"),
+        ("access:deadlines_ics", "export_download", "deadlines_ics"),
+    ],
+)
+def test_every_view_is_logged_with_user_ip_and_user_agent(client, viewer, incident, name, action, kind):
+    response = _view(client, viewer, incident, name, REMOTE_ADDR="192.0.2.10", HTTP_USER_AGENT="x" * 500)
+    assert response.status_code == 200
+    entry = AccessLog.objects.get()
+    assert (entry.user, entry.organisation, entry.incident, entry.action, entry.export_kind) == (
+        viewer, incident.organisation, incident, action, kind
+    )
+    assert (entry.outcome, entry.ip_address, entry.user_agent) == ("allowed", "192.0.2.10", "x" * 200)
+    assert entry.accessed_at is not None  # the database's clock
+
+
+def test_the_forwarded_header_is_ignored_unless_the_proxy_is_trusted(client, viewer, incident, settings):
+    settings.BEHIND_TLS_PROXY = False
+    _view(client, viewer, incident, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert AccessLog.objects.get().ip_address == "10.0.0.2"
+
+
+def test_a_trusted_proxy_gives_the_last_forwarded_address(client, viewer, incident, settings):
+    settings.BEHIND_TLS_PROXY = True
+    # The client sent a made-up first entry; our proxy appended the address it really saw.
+    _view(client, viewer, incident, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.55")
+    _view(client, viewer, incident, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="garbage")
+    assert list(AccessLog.objects.order_by("pk").values_list("ip_address", flat=True)) == ["192.0.2.55", "10.0.0.2"]
+
+
+def test_another_organisations_incident_is_a_404_and_nothing_of_it_is_logged(client, outsider, incident):
+    assert _view(client, outsider, incident).status_code == 404
+    assert _view(client, outsider, incident, "access:deadlines_ics").status_code == 404
+    assert _view(client, outsider, incident, "access:access_log").status_code == 404
+    assert not AccessLog.objects.exists()
+
+
+def test_the_access_log_triggers_are_installed_after_migrate(db):
+    assert TABLE in protected_tables()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [TABLE])
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE])
+        names = {row[0] for row in cursor.fetchall()}
+    assert {_name("update", TABLE), _name("delete", TABLE)} <= names
+
+
+@pytest.mark.parametrize("sql", [f'UPDATE "{TABLE}" SET ip_address = NULL', f'DELETE FROM "{TABLE}"'])
+def test_the_access_log_refuses_update_and_delete(client, viewer, incident, sql):
+    _view(client, viewer, incident, REMOTE_ADDR="192.0.2.10")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert AccessLog.objects.get().ip_address == "192.0.2.10"
+
+
+@pytest.mark.postgres
+def test_the_access_log_refuses_update_and_delete_on_postgresql(client, viewer, incident):
+    assert connection.vendor == "postgresql"
+    _view(client, viewer, incident)
+    entry = AccessLog.objects.get()
+    entry.user_agent = "rewritten"
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        entry.save()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AccessLog.objects.filter(pk=entry.pk).delete()
+    assert AccessLog.objects.get().user_agent == ""
+
+
+@pytest.mark.parametrize("persona", ["officer", "lawyer"])
+def test_legal_and_officers_see_who_viewed_what_newest_first(client, request, persona, viewer, officer, incident):
+    _view(client, viewer, incident, REMOTE_ADDR="192.0.2.10")
+    _view(client, officer, incident, "access:deadlines_ics", REMOTE_ADDR="192.0.2.11")
+    response = _view(client, request.getfixturevalue(persona), incident, "access:access_log")
+    assert response.status_code == 200
+    entries = list(response.context["page"])
+    assert [e.action for e in entries] == ["access_log_view", "export_download", "incident_view"]
+    body = response.content.decode()
+    assert viewer.get_username() in body and "192.0.2.10" in body and "192.0.2.11" in body
+
+
+def test_a_viewer_may_not_read_the_access_log(client, viewer, incident):
+    assert _view(client, viewer, incident, "access:access_log").status_code == 403
+    assert not AccessLog.objects.filter(action="access_log_view").exists()
+
+
+def test_the_access_log_page_costs_the_same_queries_whatever_its_length(
+    client, lawyer, viewer, incident, django_assert_max_num_queries
+):
+    for _ in range(3):
+        _view(client, viewer, incident)
+    client.force_login(lawyer)
+    url = reverse("access:access_log", args=[incident.pk])
+    # session, user, incident, role check, the INSERT, count, one page (users and links
+    # joined), and the base template's heartbeat banner and unread badge.
+    with django_assert_max_num_queries(10) as small:
+        client.get(url)
+    for _ in range(60):
+        _view(client, viewer, incident)
+    client.force_login(lawyer)
+    with django_assert_max_num_queries(10) as large:
+        response = client.get(url)
+    assert len(large) == len(small)
+    assert len(response.context["page"]) == 50

@@ -1,0 +1,109 @@
+"""The deadlines calendar: one event per active deadline, parsed back with icalendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from icalendar import Calendar
+
+from access.ics import uid_of
+from evidence.chain import export_stamp
+from incidents import services
+from incidents.demo import LAB, load_demo
+from incidents.models import Incident
+from notifications.models import Deadline
+from organisations.models import Membership, Role
+
+
+def fetch(client, user, incident):
+    client.force_login(user)
+    response = client.get(reverse("access:deadlines_ics", args=[incident.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def events(calendar) -> dict:
+    return {str(event["uid"]): event for event in calendar.walk("VEVENT")}
+
+
+@pytest.fixture
+def aware(incident, processor_and_controller, officer):
+    processor, _controller, _relationship = processor_and_controller
+    services.record_awareness(
+        incident, party=processor, aware_at=datetime(2025, 8, 19, 9, 0, tzinfo=UTC), source="threat_actor",
+        actor=officer, reason="leak site",
+    )
+    return processor
+
+
+def test_each_active_deadline_is_an_event_due_in_utc_with_an_alarm(client, viewer, incident, aware):
+    calendar = fetch(client, viewer, incident)
+    rows = list(Deadline.objects.filter(incident=incident, is_active=True))
+    assert rows
+    found = events(calendar)
+    assert set(found) == {uid_of(row) for row in rows}
+    for row in rows:
+        event = found[uid_of(row)]
+        assert event.decoded("dtstart") == row.due_at
+        assert event.decoded("dtstart").utcoffset() == timedelta(0)
+        assert incident.reference in str(event["summary"]) and row.get_kind_display() in str(event["summary"])
+        assert ("Legal deadline" if row.is_legal_deadline else "Target, not a legal deadline") in str(event["description"])
+        alarms = event.walk("VALARM")
+        assert len(alarms) == 1 and alarms[0].decoded("trigger") < timedelta(0)
+    assert str(calendar["x-wr-calname"]) == f"{incident.reference} deadlines"
+
+
+def test_the_calendar_carries_the_chain_head_it_was_made_at(client, viewer, incident, aware):
+    calendar = fetch(client, viewer, incident)
+    stamp = export_stamp(incident.organisation)
+    assert (str(calendar["x-breachtrack-chain-seq"]), str(calendar["x-breachtrack-chain-sha256"])) == (
+        str(stamp["seq"]), stamp["sha256"]
+    )
+
+
+def test_the_calendar_costs_the_same_queries_whatever_the_number_of_deadlines(
+    client, viewer, officer, incident, aware, django_assert_max_num_queries
+):
+    client.force_login(viewer)
+    url = reverse("access:deadlines_ics", args=[incident.pk])
+    # session, user, incident, the log INSERT, the deadlines (policies as subqueries), the chain head.
+    with django_assert_max_num_queries(6) as captured:
+        assert client.get(url).status_code == 200
+    services.record_awareness(
+        incident, party=aware.incident.parties.exclude(pk=aware.pk).get(), aware_at=datetime(2025, 8, 19, 10, 0, tzinfo=UTC),
+        source="threat_actor", actor=officer, reason="the controller saw the listing too",
+    )
+    assert Deadline.objects.filter(incident=incident).count() > 1
+    with django_assert_max_num_queries(len(captured)):
+        assert client.get(url).status_code == 200
+
+
+def viewer_officer(incident):
+    return Membership.objects.filter(organisation=incident.organisation, role=Role.PRIVACY_OFFICER).first().user
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load_demo("a demo password for tests")
+    return Incident.objects.get(organisation__name=LAB)
+
+
+def test_the_demo_labs_calendar_holds_its_clocks_and_marks_the_met_ones(client, demo):
+    found = events(fetch(client, viewer_officer(demo), demo))
+    rows = list(Deadline.objects.filter(incident=demo, is_active=True))
+    assert set(found) == {uid_of(row) for row in rows}
+    assert {"authority_notification", "processor_notice"} <= {row.kind for row in rows}
+    for row in rows:
+        event = found[uid_of(row)]
+        assert event.decoded("dtstart") == row.due_at
+        assert str(event["categories"].cats[0]) == row.kind
+        if row.met_at:
+            assert str(event["summary"]).startswith("[met] ") and not event.walk("VALARM")
+            assert "Met at" in str(event["description"])
+        else:
+            assert event.walk("VALARM")
+    assert any(row.met_at for row in rows) and any(not row.met_at for row in rows)
