@@ -101,7 +101,22 @@ def test_a_link_to_the_answer_sheet_serves_that_incidents_sheet_only(client, mak
     assert AccessLog.objects.get().incident == second
 
 
-def test_a_kind_without_a_renderer_cannot_be_shared_yet(make_link):
+def test_a_link_to_the_timeline_serves_that_incidents_timeline_with_the_chain_head(client, make_link, incident):
+    created = make_link(ExportKind.TIMELINE_JSON)
+    response = client.get(share_url(created.token))
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["schema"] == "breachtrack.timeline/1"
+    assert body["incident"]["reference"] == incident.reference
+    assert body["chain"]["seq"] > 0 and len(body["chain"]["sha256"]) == 64
+    log = AccessLog.objects.get()
+    assert (log.incident, log.export_kind) == (incident, ExportKind.TIMELINE_JSON)
+
+
+def test_a_kind_without_a_renderer_cannot_be_shared_yet(make_link, monkeypatch):
+    from access import exports
+
+    monkeypatch.delitem(exports.RENDERERS, ExportKind.TIMELINE_JSON)
     with pytest.raises(ValidationError) as caught:
         make_link(ExportKind.TIMELINE_JSON)
     assert caught.value.error_dict["export_kind"][0].code == "unavailable"

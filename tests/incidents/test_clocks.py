@@ -198,8 +198,12 @@ def test_the_same_instant_given_in_another_zone_has_the_same_due_time(aware, oth
 @given(aware_datetimes)
 @settings(deadline=None)
 def test_a_due_time_on_a_weekend_is_the_plain_utc_sum_and_never_moved(aware):
+    # Move the awareness by whole days (elapsed time) so its due time lands on the local Saturday,
+    # instead of filtering: Hypothesis' health check fails a test that discards most inputs.
+    shift = timedelta(days=(5 - authority_due_at(aware).astimezone(aware.tzinfo).weekday()) % 7)
+    aware = (aware.astimezone(UTC) + shift).astimezone(aware.tzinfo)
     due = authority_due_at(aware)
-    assume(due.astimezone(aware.tzinfo).weekday() >= 5)  # lands on a local Saturday or Sunday
+    assume(due.astimezone(aware.tzinfo).weekday() >= 5)  # rare misses: a zone's offset changed in between
     assert due == aware.astimezone(UTC) + timedelta(hours=72)
     for rule in DEFAULT_RULES.values():
         assert due_at(rule, aware) == aware.astimezone(UTC) + rule.duration
