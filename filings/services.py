@@ -138,6 +138,13 @@ FILING_FIELDS = frozenset(
 )
 
 
+def _refuse_unknown(facts: dict, allowed) -> None:
+    """A field a caller may not set here is refused before anything is checked or written."""
+    unknown = set(facts) - set(allowed)
+    if unknown:
+        raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="not_editable") for name in unknown})
+
+
 @transaction.atomic
 def submit_filing(incident: Incident, *, controller, authority, actor, reason: str, now=None, **facts) -> AuthorityFiling:
     """Record a filing to the authority as submitted, its content frozen from the register.
@@ -154,9 +161,7 @@ def submit_filing(incident: Incident, *, controller, authority, actor, reason: s
     reason = require_reason(reason)
     now = now or timezone.now()
     incident = _lock_open(incident)
-    unknown = set(facts) - FILING_FIELDS
-    if unknown:
-        raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="not_editable") for name in unknown})
+    _refuse_unknown(facts, FILING_FIELDS)
     errors: dict[str, list] = {}
     _check_controller(errors, incident, controller)
     if authority is None or not incident.authorities.filter(authority=authority).exists():
@@ -241,9 +246,7 @@ def record_decision_not_to_notify(
     reason = require_reason(reason)
     now = now or timezone.now()
     incident = _lock_open(incident)
-    unknown = set(facts) - DECISION_FIELDS
-    if unknown:
-        raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="not_editable") for name in unknown})
+    _refuse_unknown(facts, DECISION_FIELDS)
     errors: dict[str, list] = {}
     _check_controller(errors, incident, controller)
     _raise(errors)

@@ -30,6 +30,17 @@ def _threat_label(threat) -> str:
     return f"{threat.incident.reference} · {threat.actor_name}"
 
 
+class _ThreatChoiceMixin:
+    """The threat picker: labelled with its incident, which is read in the same query."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "threat":
+            field.queryset = field.queryset.select_related("incident")
+            field.label_from_instance = _threat_label
+        return field
+
+
 def _split(values: dict, names) -> dict:
     """The entries of ``values`` for the fields ``names`` (instants with their zones)."""
     stems = {name[:-3] for name in names if name.endswith("_at")}
@@ -96,7 +107,7 @@ class ExtortionThreatAdmin(RegisterAdmin):
 
 
 @admin.register(ExtortionCountdown)
-class ExtortionCountdownAdmin(RegisterAdmin):
+class ExtortionCountdownAdmin(_ThreatChoiceMixin, RegisterAdmin):
     """Append-only: each revision is a fact of its own; a later one supersedes it."""
 
     organisation_lookup = "threat__incident__organisation"
@@ -112,13 +123,6 @@ class ExtortionCountdownAdmin(RegisterAdmin):
 
     def editable_after_creation(self, obj) -> bool:
         return False
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "threat":
-            field.queryset = field.queryset.select_related("incident")
-            field.label_from_instance = _threat_label
-        return field
 
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
@@ -139,7 +143,7 @@ class PublicationForm(AdminServiceForm):
 
 
 @admin.register(Publication)
-class PublicationAdmin(RegisterAdmin):
+class PublicationAdmin(_ThreatChoiceMixin, RegisterAdmin):
     form = PublicationForm
     instant_fields = ("published",)
     list_display = ("incident", "published_at", "location", "records_count", "needs_risk_reassessment")
@@ -168,13 +172,6 @@ class PublicationAdmin(RegisterAdmin):
         if obj is None or not self.may_save(request, obj):
             fieldsets = [(title, {**o, "fields": [f for f in o["fields"] if f != "reassessment_outcome"]}) for title, o in fieldsets]
         return fieldsets
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "threat":
-            field.queryset = field.queryset.select_related("incident")
-            field.label_from_instance = _threat_label
-        return field
 
     def save_through_service(self, request, obj, form, change):
         if change:
