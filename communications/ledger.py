@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import hmac
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -403,12 +404,6 @@ def _add_to_counts(wave: CommunicationWave, added: int, *, actor, reason: str) -
 
 # --- The call-centre lookup ------------------------------------------------------------
 
-LOOKUP_FIELDS = (
-    "bounced_at", "wave__cohort_label", "wave__channel", "wave__planned_at", "wave__sent_at", "wave__sent_tz",
-    "wave__incident__reference",
-)
-
-
 @dataclass(frozen=True)
 class Contact:
     """One wave that reached (or was planned to reach) the person looked up."""
@@ -444,22 +439,92 @@ def ledger_rows(organisation, digest: bytes, actor) -> list[Recipient]:
     """The ledger rows of one hash in ``organisation``, if ``actor`` may read them: one query.
 
     Steps: scope the query with the tenancy rule for the read roles (the role check of
-    ``authorise``, as a subquery, so it costs no round trip of its own); system actors and
-    superusers, whom ``authorise`` lets through everywhere, are not scoped. Only when
-    nothing is found is ``authorise`` asked separately, to tell "no such person" from "not
-    your role" (PermissionDenied).
+    ``authorise``, as an EXISTS on the active membership, so it costs no round trip of its
+    own); system actors and superusers, whom ``authorise`` lets through everywhere, are not
+    scoped. Only when nothing is found is ``authorise`` asked separately, to tell "no such
+    person" from "not your role" (PermissionDenied).
+
+    Hand-written SQL (``_lookup_sql``) because this is the call centre's hot path: building
+    the equivalent ORM query (three joins, a subquery, ``only()``) cost ~1.9 ms of Python per
+    lookup, more than the database's work; the rows come back as ordinary model instances
+    (``from_db``: the columns not selected are deferred, as with ``only()``).
     """
-    rows = Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=organisation)
-    if not (getattr(actor, "is_system_actor", False) or actor.is_superuser):
-        rows = rows.visible_to(actor, READ_ROLES)
-    found = list(
-        rows.select_related("wave", "wave__incident")
-        .only(*LOOKUP_FIELDS)  # the answer needs a few columns; whole incident rows cost milliseconds
-        .order_by("wave__planned_at", "wave_id")
-    )
+    unscoped = actor is not None and bool(getattr(actor, "is_system_actor", False) or actor.is_superuser)
+    if not unscoped and (actor is None or not actor.is_authenticated or not actor.is_active):
+        found = []
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_lookup_sql(), [digest, organisation.pk, unscoped, actor.pk, *READ_ROLES])
+            found = [_recipient_from_row(row) for row in cursor.fetchall()]
     if not found:
         authorise(actor, organisation, READ_ROLES)
     return found
+
+
+_LOOKUP_COLUMNS = {
+    Recipient: ("id", "wave_id", "bounced_at"),
+    CommunicationWave: ("id", "incident_id", "cohort_label", "channel", "planned_at", "sent_at", "sent_tz"),
+}
+
+
+@functools.cache
+def _lookup_sql() -> str:
+    """The lookup query, with table and column names read from the models (built once).
+
+    Parameters: the hash, the organisation id, whether the actor is unscoped (system actor or
+    superuser), the actor's id, then each of ``READ_ROLES``. Uses the unique index on
+    (identifier_hash, wave) for the hash, then primary keys.
+    """
+    from incidents.models import Incident
+    from organisations.models import Membership
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    def column(model, name: str) -> str:
+        return connection.ops.quote_name(model._meta.get_field(name).column)
+
+    user_model = Membership._meta.get_field("user").related_model
+    selected = [f"r.{column(Recipient, name)}" for name in _LOOKUP_COLUMNS[Recipient]]
+    selected += [f"w.{column(CommunicationWave, name)}" for name in _LOOKUP_COLUMNS[CommunicationWave]]
+    roles = ", ".join(["%s"] * len(READ_ROLES))
+    return (
+        f"SELECT {', '.join(selected)}, i.{column(Incident, 'id')}, i.{column(Incident, 'reference')} "
+        f"FROM {table(Recipient)} r "
+        f"JOIN {table(CommunicationWave)} w ON w.{column(CommunicationWave, 'id')} = r.{column(Recipient, 'wave')} "
+        f"JOIN {table(Incident)} i ON i.{column(Incident, 'id')} = w.{column(CommunicationWave, 'incident')} "
+        f"WHERE r.{column(Recipient, 'identifier_hash')} = %s AND i.{column(Incident, 'organisation')} = %s "
+        f"AND (%s OR EXISTS (SELECT 1 FROM {table(Membership)} m "
+        f"JOIN {table(user_model)} u ON u.{column(user_model, 'id')} = m.{column(Membership, 'user')} "
+        f"WHERE m.{column(Membership, 'user')} = %s "
+        f"AND m.{column(Membership, 'organisation')} = i.{column(Incident, 'organisation')} "
+        f"AND m.{column(Membership, 'is_active')} AND u.{column(user_model, 'is_active')} "
+        f"AND m.{column(Membership, 'role')} IN ({roles}))) "
+        f"ORDER BY w.{column(CommunicationWave, 'planned_at')}, w.{column(CommunicationWave, 'id')}"
+    )
+
+
+def _aware(value):
+    """A raw cursor skips the ORM's converters: SQLite hands back naive datetimes (stored UTC)."""
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
+
+
+def _recipient_from_row(row) -> Recipient:
+    from incidents.models import Incident
+
+    db = connection.alias
+    recipient_count = len(_LOOKUP_COLUMNS[Recipient])
+    wave_count = len(_LOOKUP_COLUMNS[CommunicationWave])
+    row = [_aware(value) for value in row]
+    recipient = Recipient.from_db(db, _LOOKUP_COLUMNS[Recipient], row[:recipient_count])
+    wave = CommunicationWave.from_db(
+        db, _LOOKUP_COLUMNS[CommunicationWave], row[recipient_count:recipient_count + wave_count]
+    )
+    wave.incident = Incident.from_db(db, ("id", "reference"), row[recipient_count + wave_count:])
+    recipient.wave = wave
+    return recipient
 
 
 def _status(row: Recipient) -> str:

@@ -170,12 +170,14 @@ def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
 
 def explain(lab, officer, sample) -> None:
     from communications import ledger
-    from communications.models import Recipient
     from organisations.services import READ_ROLES
 
     digest = ledger.identifier_hash(ledger.organisation_key(lab), "bsn", sample[0])
-    rows = Recipient.objects.filter(identifier_hash=digest, wave__incident__organisation=lab).visible_to(officer, READ_ROLES)
-    print(rows.select_related("wave", "wave__incident").only(*ledger.LOOKUP_FIELDS).explain(analyze=connection.vendor == "postgresql"))
+    prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + ledger._lookup_sql(), [digest, lab.pk, False, officer.pk, *READ_ROLES])
+        for row in cursor.fetchall():
+            print("   ", " ".join(str(value) for value in row))
 
 
 def peak_mb() -> float:
