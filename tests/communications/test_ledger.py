@@ -218,3 +218,29 @@ def test_the_system_actor_finds_the_person_without_a_membership(lab, plan, offic
     bsn = valid_bsns(1)[0]
     _import(wave, csv_file([f"bsn,{bsn}"]), officer)
     assert [contact.wave for contact in ledger.lookup(lab, kind="bsn", identifier=bsn, actor=admin_actor, now=now)] == [wave]
+
+
+def test_a_reader_whose_membership_was_ended_is_refused_although_the_user_is_active(lab, plan, officer, viewer, admin_actor, now):
+    from organisations.models import Membership
+    from organisations.services import update_membership
+
+    wave = plan()
+    bsn = valid_bsns(1)[0]
+    _import(wave, csv_file([f"bsn,{bsn}"]), officer)
+    membership = Membership.objects.get(user=viewer, organisation=lab)
+    update_membership(membership, is_active=False, actor=admin_actor, reason="moved to another team")
+    with pytest.raises(PermissionDenied):
+        ledger.lookup(lab, kind="bsn", identifier=bsn, actor=viewer, now=now)
+    assert not LedgerLookup.objects.exists()
+
+
+def test_the_lookup_rows_are_model_instances_with_aware_times_and_a_lazy_remainder(lab, plan, officer, viewer, now):
+    wave = plan()
+    bsn = valid_bsns(1)[0]
+    _import(wave, csv_file([f"bsn,{bsn}"]), officer)
+    services.mark_wave_sent(wave, sent_at=now - timedelta(hours=2), actor=officer, reason="posted", now=now)
+    [contact] = ledger.lookup(lab, kind="bsn", identifier=bsn, actor=viewer, now=now)
+    assert contact.sent_at == now - timedelta(hours=2) and contact.sent_at.utcoffset() == timedelta(0)
+    assert contact.wave.planned_at == wave.planned_at and contact.wave.incident.reference == wave.incident.reference
+    assert contact.wave.get_channel_display() == wave.get_channel_display()
+    assert contact.wave.content_version_id == wave.content_version_id  # not selected: loaded on demand
