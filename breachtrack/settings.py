@@ -271,6 +271,10 @@ if not _backoff or not all(value.isdigit() and int(value) >= 1 for value in _bac
 BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [int(value) for value in _backoff]
 # How long a claimed (or queued) delivery belongs to its worker before the dispatcher takes it back.
 BREACHTRACK_DELIVERY_LEASE_SECONDS = env_int("BREACHTRACK_DELIVERY_LEASE_SECONDS", 300, minimum=30)
+# How long a queued delivery waits for its task before the dispatcher enqueues it again: a task
+# lost with the broker (a Redis restart that kept nothing on disk) is re-sent within about this
+# long. A duplicate task is harmless (the claim is a compare-and-set), so this can be short.
+BREACHTRACK_DELIVERY_REQUEUE_SECONDS = env_int("BREACHTRACK_DELIVERY_REQUEUE_SECONDS", 60, minimum=15)
 BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS = env_int("BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 if BREACHTRACK_DELIVERY_LEASE_SECONDS <= max(BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS, globals().get("EMAIL_TIMEOUT", 0)):
     # A lease shorter than a send would let the dispatcher hand a live send to a second worker.

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from notifications.fanout import enqueue_on_commit, lease
+from notifications.fanout import enqueue_on_commit, lease, requeue_after
 from notifications.messages import alert_email
 from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.sweep import database_now
@@ -183,14 +183,14 @@ def dispatch_due_deliveries(now: datetime) -> list[int]:
 
     Those are pending rows whose time has come (a back-off ended, or the enqueue after fan-out
     was lost) and sending rows whose lease ran out (the worker died mid-send). Each is first moved
-    one lease ahead by compare-and-set (so the next run, 15 s later, does not enqueue it again)
+    one re-queue interval ahead by compare-and-set (so the next run, 15 s later, does not enqueue it again)
     and marked queued; the task is enqueued after commit. ``now`` is the database clock.
     """
     enqueued = []
     with transaction.atomic():
         for delivery in Delivery.objects.due(now).only("pk", "status", "attempts", "next_attempt_at")[:DISPATCH_BATCH]:
             if _compare_and_set(
-                delivery, status=DeliveryStatus.PENDING, queued_at=now, next_attempt_at=now + lease()
+                delivery, status=DeliveryStatus.PENDING, queued_at=now, next_attempt_at=now + requeue_after()
             ):
                 enqueue_on_commit(delivery.pk)
                 enqueued.append(delivery.pk)

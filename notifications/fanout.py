@@ -2,9 +2,9 @@
 
 Called by ``notifications.sweep._record`` only when the event is *new*, so a repeated sweep (or
 a retried task) creates nothing. The deliveries are written as already queued (``queued_at``
-set, ``next_attempt_at`` one lease ahead): the ``notifications.deliver`` tasks are enqueued after
-commit, and if that enqueue is lost (a crash between commit and publish) the dispatcher takes the
-row back when the lease runs out.
+set, ``next_attempt_at`` one re-queue interval ahead): the ``notifications.deliver`` tasks are
+enqueued after commit, and if that task is lost (a crash between commit and publish, or a broker
+that restarted empty) the dispatcher enqueues it again after ``BREACHTRACK_DELIVERY_REQUEUE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ RECIPIENT_ROLES = (Role.PRIVACY_OFFICER, Role.LEGAL)
 
 
 def lease() -> timedelta:
+    """How long a claimed (sending) delivery belongs to its worker."""
     return timedelta(seconds=settings.BREACHTRACK_DELIVERY_LEASE_SECONDS)
+
+
+def requeue_after() -> timedelta:
+    """How long a queued delivery waits for its task before the dispatcher enqueues it again."""
+    return timedelta(seconds=settings.BREACHTRACK_DELIVERY_REQUEUE_SECONDS)
 
 
 def recipients(organisation_id: int):
@@ -41,7 +47,7 @@ def recipients(organisation_id: int):
 
 def _queued(event: AlertEvent, now: datetime, **fields) -> Delivery:
     return Delivery(
-        alert_event=event, status=DeliveryStatus.PENDING, queued_at=now, next_attempt_at=now + lease(),
+        alert_event=event, status=DeliveryStatus.PENDING, queued_at=now, next_attempt_at=now + requeue_after(),
         created_at=now, **fields,
     )
 

@@ -145,7 +145,8 @@ class Delivery(models.Model):
     """One alert to one recipient through one channel; the dispatcher's unit of work.
 
     ``next_attempt_at`` is the next moment the row needs attention: when a pending row is due
-    (after a back-off), or when the lease of a queued or sending row runs out. ``NULL`` once
+    (after a back-off), when a queued row's task may have been lost (``BREACHTRACK_DELIVERY_REQUEUE_SECONDS``),
+    or when the lease of a sending row runs out. ``NULL`` once
     sent or failed. ``queued_at`` marks a pending row that a task was enqueued for: that task
     may claim it before ``next_attempt_at``. Not historied: see the module docstring.
     """

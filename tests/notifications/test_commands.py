@@ -65,7 +65,7 @@ def test_the_sweep_command_records_due_alerts_and_says_how_many(aware_controller
     assert event.label == current_alert(rule_for(event.deadline), event.due_at, event.fired_at)[0]
     if connection.vendor == "sqlite":
         assert (event.label, event.fired_at) == ("before:48h", moment)
-        time_machine.move_to(moment + timedelta(minutes=5), tick=False)  # the enqueue's lease ran out
+        time_machine.move_to(moment + timedelta(minutes=5), tick=False)  # the queued task may have been lost
         assert _run("sweep") == "Recorded 0 alert(s).\nRe-queued 1 delivery(ies).\n"
 
 

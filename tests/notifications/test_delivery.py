@@ -16,6 +16,7 @@ from organisations import services as org_services
 from organisations.models import Role
 
 LEASE = timedelta(seconds=300)
+REQUEUE = timedelta(seconds=60)
 
 
 def deliver(delivery) -> Outcome:
@@ -59,7 +60,7 @@ def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
         ("email", "officer@lab.example", "pending"),
         ("webhook", "http://127.0.0.1:9/hook", "pending"),
     ]
-    assert {(d.queued_at, d.next_attempt_at) for d in deliveries} == {(moment, moment + LEASE)}
+    assert {(d.queued_at, d.next_attempt_at) for d in deliveries} == {(moment, moment + REQUEUE)}
     assert len(callbacks) == 3  # one notifications.deliver per delivery, after commit
 
 
@@ -190,15 +191,15 @@ def test_a_recipient_deactivated_before_delivery_fails_visibly_without_a_send(al
 # --- The dispatcher --------------------------------------------------------------------------
 
 
-def test_a_queued_delivery_whose_task_was_lost_is_re_enqueued_once_its_lease_ends(alert, django_capture_on_commit_callbacks):
+def test_a_queued_delivery_whose_task_was_lost_is_re_enqueued_once_its_re_queue_interval_ends(alert, django_capture_on_commit_callbacks):
     fired = alert.fired_at
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert dispatch_due_deliveries(fired + LEASE - timedelta(seconds=1)) == []
-        enqueued = dispatch_due_deliveries(fired + LEASE)
-        assert dispatch_due_deliveries(fired + LEASE + timedelta(seconds=15)) == []  # moved one lease ahead
+        assert dispatch_due_deliveries(fired + REQUEUE - timedelta(seconds=1)) == []
+        enqueued = dispatch_due_deliveries(fired + REQUEUE)
+        assert dispatch_due_deliveries(fired + REQUEUE + timedelta(seconds=15)) == []  # moved one interval ahead
     assert sorted(enqueued) == sorted(Delivery.objects.values_list("pk", flat=True))
     assert len(callbacks) == 2
-    assert set(Delivery.objects.values_list("next_attempt_at", flat=True)) == {fired + 2 * LEASE}
+    assert set(Delivery.objects.values_list("next_attempt_at", flat=True)) == {fired + 2 * REQUEUE}
 
 
 def test_a_sending_row_with_an_expired_lease_is_re_dispatched_and_delivered(
@@ -224,12 +225,12 @@ def test_the_sweep_task_records_alerts_then_dispatches(alert, officer, time_mach
     from notifications.tasks import sweep_deadlines
 
     originals = set(Delivery.objects.values_list("pk", flat=True))
-    time_machine.move_to(alert.fired_at + LEASE, tick=False)  # the lease of the fan-out's enqueue ends
+    time_machine.move_to(alert.fired_at + REQUEUE, tick=False)  # the fan-out's task may have been lost
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         sweep_deadlines()  # the task reads the database clock (on PostgreSQL: not frozen, later still)
     assert len(callbacks) >= len(originals) == 2
     requeued = Delivery.objects.filter(pk__in=originals)
-    assert all(delivery.queued_at >= alert.fired_at + LEASE for delivery in requeued)
+    assert all(delivery.queued_at >= alert.fired_at + REQUEUE for delivery in requeued)
 
 
 def test_only_privacy_officers_and_legal_are_recipients():
