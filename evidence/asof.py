@@ -13,8 +13,10 @@ Art. 33(4) targets depend on the organisation's current alert policy, which is n
 incident, so they are left out here rather than shown with today's policy.
 
 Queries: one per history table (see :mod:`evidence.history_rows`) plus the party and authority
-names (two), whatever the size of the history. Names of organisations' directory entries are
-their current names (the directory is not part of one incident's register).
+names (two), whatever the size of the history. The directory entries (an organisation's parties,
+the authorities) are read from their own history as they stood at T, so a party renamed later
+shows under the name it had then; an entry with no history row by T (recorded before history
+was kept) falls back to its current row.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def register_as_of(incident, at: datetime) -> RegisterAsOf:
 def build_register(versions: dict[str, dict], at: datetime) -> RegisterAsOf:
     """The register from one version per object (``versions``: source key -> {id: history row})."""
     objects = {key: _instances(found) for key, found in versions.items()}
-    parties = _with_names(objects)
+    parties = _with_names(objects, at)
     earliest = earliest_awareness(objects["awareness"])
     filings = sorted(objects["filings"], key=lambda f: (f.submitted_at, f.pk))
     decisions = sorted(objects["decisions"], key=lambda d: (d.decided_at, d.pk))
@@ -101,15 +103,32 @@ def _instances(found: dict) -> list:
     return [row.instance for _pk, row in sorted(found.items())]
 
 
-def _with_names(objects: dict) -> list:
+def _directory_as_of(model, ids: set, at: datetime) -> dict:
+    """``{id: instance}`` of directory rows as they stood at ``at``: one query over ``model``'s
+    history (the latest version recorded by ``at``), current rows only where none exists."""
+    if not ids:
+        return {}
+    found = {}
+    rows = model.history.filter(id__in=ids, history_date__lte=at).order_by("id", "-history_date", "-history_id")
+    for row in rows:
+        if row.id not in found and row.history_type != "-":
+            found[row.id] = row.instance
+    missing = ids - set(found)
+    if missing:
+        found.update(model.objects.in_bulk(missing))
+    return found
+
+
+def _with_names(objects: dict, at: datetime) -> list:
     """Attach the directory party to each incident party, and the authority to each authority row.
 
-    Two queries; the awareness records, estimates and relationships get their as-of party rows.
+    Two queries (three if a directory row has no history by ``at``); the awareness records,
+    estimates and relationships get their as-of party rows.
     """
     from organisations.models import Authority, Party
 
     parties = objects["parties"]
-    directory = Party.objects.in_bulk({p.party_id for p in parties})
+    directory = _directory_as_of(Party, {p.party_id for p in parties}, at)
     for party in parties:
         if party.party_id in directory:
             party.party = directory[party.party_id]
@@ -121,7 +140,7 @@ def _with_names(objects: dict) -> list:
             linked = by_id.get(getattr(obj, f"{attribute}_id"))
             if linked is not None:
                 setattr(obj, attribute, linked)
-    authorities = Authority.objects.in_bulk({a.authority_id for a in objects["authorities"]})
+    authorities = _directory_as_of(Authority, {a.authority_id for a in objects["authorities"]}, at)
     for row in objects["authorities"]:
         if row.authority_id in authorities:
             row.authority = authorities[row.authority_id]

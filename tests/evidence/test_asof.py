@@ -85,6 +85,22 @@ def test_as_of_reads_one_query_per_history_table_whatever_the_history(incident, 
     assert count() == before
 
 
+def test_a_party_renamed_later_shows_under_the_name_it_had_then(incident, history, processor_and_controller, admin_actor, now, time_machine):
+    from organisations.services import update_party
+
+    _processor, controller, _relationship = processor_and_controller
+    old_name = controller.party.name
+    time_machine.move_to(now + timedelta(hours=4), tick=False)
+    update_party(controller.party, name="Bevolkingsonderzoek Nederland (renamed)", actor=admin_actor, reason="merger")
+
+    then = register_as_of(incident, now + timedelta(hours=3))
+    later = register_as_of(incident, now + timedelta(hours=5))
+
+    assert [p.party.name for p in then.parties if p.pk == controller.pk] == [old_name]
+    assert [p.party.name for p in later.parties if p.pk == controller.pk] == ["Bevolkingsonderzoek Nederland (renamed)"]
+    assert then.controller_clocks[0].party.party.name == old_name
+
+
 # --- Pages --------------------------------------------------------------------------------------
 
 def _get(client, user, name, incident, **params):
