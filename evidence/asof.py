@@ -8,12 +8,13 @@ filings, decisions not to notify, Art. 34 assessments, waves and the extortion f
 The deadlines *as they were known then* are derived, never read: the deadline rows are derived
 state without history, so they are recomputed with the pure :mod:`incidents.clocks` from the
 as-of facts, with ``now = T``: the Art. 33(1) clock of each controller (met by a filing recorded
-by T), each processor's Art. 33(2) lag and each threat actor's countdown. The Art. 34 and
-Art. 33(4) targets depend on the organisation's current alert policy, which is not historied per
-incident, so they are left out here rather than shown with today's policy.
+by T), each processor's Art. 33(2) lag, each controller's Art. 33(4) follow-up and Art. 34
+communication clock, and each threat actor's countdown. The follow-up and Art. 34 targets are the
+organisation's alert policy *as it stood at T* (read from its history); the installation's
+defaults behind it are today's settings, which have no history.
 
 Queries: one per history table (see :mod:`evidence.history_rows`) plus the party and authority
-names (two), whatever the size of the history. The directory entries (an organisation's parties,
+names (two) and the alert policies (one), whatever the size of the history. The directory entries (an organisation's parties,
 the authorities) are read from their own history as they stood at T, so a party renamed later
 shows under the name it had then; an entry with no history row by T (recorded before history
 was kept) falls back to its current row.
@@ -24,11 +25,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from evidence import history_rows
 from filings.chains import standing_initials
 from incidents import clocks
 from incidents.choices import EstimateMeasure
 from incidents.selectors import ControllerClock, ProcessorLagRow, ThreatRow, _controller_clocks, earliest_awareness
+
+
+@dataclass(frozen=True)
+class DerivedClock:
+    """A target clock as known at T: one controller's Art. 33(4) follow-up or Art. 34 communication."""
+
+    party: object  # the incident party (controller), names as of T
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    status: clocks.DeadlineStatus
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,17 @@ class RegisterAsOf:
     publications: list
     controller_clocks: list[ControllerClock]
     processor_lags: list[ProcessorLagRow]
+    follow_up_clocks: list[DerivedClock] = field(default_factory=list)  # Art. 33(4), a target
+    communication_clocks: list[DerivedClock] = field(default_factory=list)  # Art. 34, a target
     versions: dict[str, dict] = field(default_factory=dict)  # source key -> {object id: history row}
+
+    @property
+    def target_clock_tables(self) -> list[tuple[str, list[DerivedClock]]]:
+        """The two target-clock tables of the page, with their titles."""
+        return [
+            (_("Further information to the authority (Art. 33(4)), as known then"), self.follow_up_clocks),
+            (_("Communication to data subjects (Art. 34), as known then"), self.communication_clocks),
+        ]
 
 
 def register_as_of(incident, at: datetime) -> RegisterAsOf:
@@ -96,7 +120,38 @@ def build_register(versions: dict[str, dict], at: datetime) -> RegisterAsOf:
         controller_clocks=_controller_clocks(parties, earliest, at, standing_initials(filings), decided),
         processor_lags=_processor_lags(objects, earliest, at),
         versions=versions,
+        **_target_clocks(objects, parties, filings, estimates_list, at),
     )
+
+
+def _target_clocks(objects: dict, parties: list, filings: list, estimates: list, at: datetime) -> dict:
+    """The follow-up and Art. 34 clocks as known at ``at``, under the alert policies of ``at``.
+
+    The same derivation as the live deadline rows (notifications.deadlines), fed with the facts
+    recorded by ``at``; a wave counts as sent only if its recorded version by ``at`` says so.
+    """
+    from notifications.deadlines import communication_clocks_from, follow_up_clocks_from
+    from notifications.models import DeadlineKind
+    from organisations.alert_policies import OrganisationRulesAsOf
+
+    if not objects["incident"]:
+        return {}
+    rules = OrganisationRulesAsOf(objects["incident"][0].organisation_id, at)
+    by_id = {party.pk: party for party in parties}
+
+    def rows(found: dict) -> list[DerivedClock]:
+        return sorted(
+            (DerivedClock(by_id.get(clock.party_id), clock.started_at, clock.due_at, clock.met_at,
+                          clocks.evaluate(clock.due_at, clock.met_at, at))
+             for clock in found.values()),
+            key=lambda row: (row.due_at, getattr(row.party, "pk", 0)),
+        )
+
+    follow_ups = follow_up_clocks_from(filings, estimates, rules[DeadlineKind.FOLLOW_UP]) if filings else {}
+    communications = communication_clocks_from(
+        sorted(objects["assessments"], key=lambda a: a.pk), objects["waves"], rules[DeadlineKind.DATA_SUBJECT_COMMUNICATION]
+    )
+    return {"follow_up_clocks": rows(follow_ups), "communication_clocks": rows(communications)}
 
 
 def _instances(found: dict) -> list:

@@ -154,14 +154,22 @@ def _follow_up_clocks(incident, rules) -> dict[tuple, Clock]:
     Started by a phased filing or a materially changed count recorded after the latest filing
     (filings.chains.follow_up_cycle); met by the next follow-up filing.
     """
-    rule = rules[DeadlineKind.FOLLOW_UP]  # the policy's target, else BREACHTRACK_FOLLOW_UP_TARGET_HOURS
+    filings = _incident_filings(incident)
+    if not filings:
+        return {}
+    return follow_up_clocks_from(filings, list(incident.estimates.all()), rules[DeadlineKind.FOLLOW_UP])
+
+
+def follow_up_clocks_from(filings: list, estimates: list, rule: clocks.ClockRule) -> dict[tuple, Clock]:
+    """The Art. 33(4) clocks of these filings (ordered by submission) and estimates: no queries.
+
+    ``rule``: the organisation's follow-up rule (its policy's target, else
+    BREACHTRACK_FOLLOW_UP_TARGET_HOURS). Also used by the as-of view with the facts of an instant.
+    """
     percent = settings.BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT
     by_controller: dict[int, list] = {}
-    for filing in _incident_filings(incident):
+    for filing in filings:
         by_controller.setdefault(filing.controller_id, []).append(filing)
-    if not by_controller:
-        return {}
-    estimates = list(incident.estimates.all())
     wanted = {}
     for controller_id, filings in by_controller.items():
         cycle = follow_up_cycle(filings, estimates, percent)
@@ -182,15 +190,27 @@ def data_subject_communication_clocks(incident, rules) -> dict[tuple, Clock]:
     current assessment owes nothing has no clock (an existing row goes inactive, not "met").
     An organisation's alert policy may set its own target (organisations.alert_policies).
     """
+    return communication_clocks_from(
+        list(incident.communication_assessments.order_by("pk")),
+        list(incident.communication_waves.filter(sent_at__isnull=False)),
+        rules[DeadlineKind.DATA_SUBJECT_COMMUNICATION],
+    )
+
+
+def communication_clocks_from(assessments: list, waves: list, rule: clocks.ClockRule) -> dict[tuple, Clock]:
+    """The Art. 34 clocks of these assessments (ordered by id) and waves: no queries.
+
+    Also used by the as-of view with the facts recorded by an instant.
+    """
     from communications.choices import PUBLIC_CHANNELS
 
-    rule = rules[DeadlineKind.DATA_SUBJECT_COMMUNICATION]
     latest: dict[int, object] = {}
-    for assessment in incident.communication_assessments.order_by("pk"):
+    for assessment in assessments:
         latest[assessment.controller_id] = assessment
     sent: dict[int, list] = {}
-    for wave in incident.communication_waves.filter(sent_at__isnull=False):
-        sent.setdefault(wave.controller_id, []).append(wave)
+    for wave in waves:
+        if wave.sent_at is not None:
+            sent.setdefault(wave.controller_id, []).append(wave)
     wanted: dict[tuple, Clock] = {}
     for controller_id, assessment in latest.items():
         if not assessment.requires_communication:

@@ -85,6 +85,26 @@ def organisation_rules(organisation_id: int) -> OrganisationRules:
     return OrganisationRules(organisation_id)
 
 
+class OrganisationRulesAsOf(OrganisationRules):
+    """The same, with the policies as they stood at ``at`` (read from their history: one query).
+
+    The installation's defaults (settings) are today's: settings have no history.
+    """
+
+    def __init__(self, organisation_id: int, at):
+        self.policies = {}
+        versions = AlertPolicy.history.filter(organisation_id=organisation_id, history_date__lte=at).order_by(
+            "kind", "-history_date", "-history_id"
+        )
+        seen = set()
+        for version in versions:
+            if version.kind in seen:
+                continue
+            seen.add(version.kind)
+            if version.history_type != "-":
+                self.policies[version.kind] = version.instance
+
+
 def default_notice_target_hours(organisation_id: int) -> int:
     """The Art. 33(2) target for a new processing relationship that names none of its own."""
     from notifications.models import DeadlineKind

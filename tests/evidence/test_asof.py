@@ -101,6 +101,38 @@ def test_a_party_renamed_later_shows_under_the_name_it_had_then(incident, histor
     assert then.controller_clocks[0].party.party.name == old_name
 
 
+def test_the_art_34_clock_as_of_t_runs_on_the_alert_policy_of_t(
+    client, lawyer, incident, processor_and_controller, officer, now, time_machine
+):
+    from communications import services as communications
+    from notifications.models import DeadlineKind
+    from organisations.alert_policies import set_alert_policy
+
+    _processor, controller, _relationship = processor_and_controller
+    decided = now - timedelta(hours=1)
+    communications.record_assessment(
+        incident, controller=controller, is_high_risk=True, reasoning="health data and BSNs", decided_by_name="A. Jansen",
+        decided_by_role="DPO", decided_at=decided, actor=officer, reason="Art. 34 decision", now=now,
+    )
+    time_machine.move_to(now + timedelta(hours=1), tick=False)
+    set_alert_policy(incident.organisation, DeadlineKind.DATA_SUBJECT_COMMUNICATION, thresholds_before_minutes=[60],
+                     target_hours=24, actor=officer, reason="letters within a day")
+
+    then = register_as_of(incident, now + timedelta(minutes=30))
+    later = register_as_of(incident, now + timedelta(hours=2))
+
+    (clock_then,) = then.communication_clocks
+    assert (clock_then.party.pk, clock_then.started_at, clock_then.met_at) == (controller.pk, decided, None)
+    assert clock_then.due_at == decided + timedelta(hours=72)  # the installation's default: no policy yet
+    assert clock_then.status.state is DeadlineState.PENDING
+    assert later.communication_clocks[0].due_at == decided + timedelta(hours=24)  # the policy recorded at +1 h
+    assert then.follow_up_clocks == later.follow_up_clocks == []  # nothing filed
+    assert register_as_of(incident, now - timedelta(days=30)).communication_clocks == []
+    page = _get(client, lawyer, "evidence:as_of", incident, at=(now + timedelta(minutes=30)).isoformat()).content.decode()
+    section = page.split("Communication to data subjects (Art. 34), as known then", 1)[1].split("</table>", 1)[0]
+    assert controller.party.name in section and "left" in section
+
+
 # --- Pages --------------------------------------------------------------------------------------
 
 def _get(client, user, name, incident, **params):
