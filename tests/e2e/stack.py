@@ -308,15 +308,21 @@ class Stack:
     def _celery(self, *args: str) -> list[str]:
         return [str(BIN / "celery"), "-A", "breachtrack", *args, "--loglevel=INFO"]
 
+    WORKER = ("worker", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "e2e@%h")
+
     def start_celery(self, timeout: float = 60) -> None:
         """Start the worker (and beat): ``worker -B`` on the filesystem broker, else two processes."""
-        worker = ["worker", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "e2e@%h"]
         if self.broker_url:
-            self.processes.start("worker", self._celery(*worker))
+            self.processes.start("worker", self._celery(*self.WORKER))
             self.processes.start("beat", self._celery("beat", "--max-interval", "1"))
             self.processes.wait_for_log("beat", "beat: Starting", timeout)
         else:
-            self.processes.start("worker", self._celery(*worker, "-B"))
+            self.processes.start("worker", self._celery(*self.WORKER, "-B"))
+        self.processes.wait_for_log("worker", " ready.", timeout)
+
+    def restart_worker(self, timeout: float = 60) -> None:
+        """Start the (separate-beat) worker again after it was killed; wait until it is ready again."""
+        self.processes.start("worker", self._celery(*self.WORKER))
         self.processes.wait_for_log("worker", " ready.", timeout)
 
     def kill_celery(self) -> None:

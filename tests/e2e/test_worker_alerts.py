@@ -10,6 +10,7 @@ without touching the machine's own Redis).
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from datetime import datetime
@@ -179,6 +180,37 @@ def test_an_alert_whose_threshold_passes_while_redis_is_down_arrives_once_after_
     _wait_for_emails_sent(redis_stack, clocks, count=2, timeout=SLACK + 15)
     arrived = _assert_each_mailed_once(redis_stack, smtp_server, clocks)
     assert all(at >= restarted for (_deadline, label), at in arrived.items() if label == "due")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_delivery_task_lost_with_redis_is_enqueued_again_and_mailed_once(redis_stack, redis_server, smtp_server):
+    """Steps: the worker is killed; a sweep run by hand records the 'due' alert and enqueues its
+    e-mail task into Redis, where nothing consumes it; Redis crashes (it keeps nothing on disk, so
+    the task is gone) and comes back with the worker. The delivery row survived, and the
+    dispatcher enqueues it again after BREACHTRACK_DELIVERY_REQUEUE_SECONDS (15 s here): the
+    e-mail arrives once."""
+    redis_stack.env["BREACHTRACK_DELIVERY_REQUEUE_SECONDS"] = "15"  # every process of this stack reads it
+    requeue = 15
+    redis_stack.start_celery()
+    clocks = _create_clocks(redis_stack, leads=[4])
+    wait_until(lambda: redis_stack.alerts_for(clocks, "before:1h"), redis_stack.interval + SLACK + 5, what="'before:1h'")
+    _wait_for_emails_sent(redis_stack, clocks, count=1, timeout=SLACK + 10)
+
+    redis_stack.processes.signal("worker", signal.SIGKILL)
+    due_at = max(clocks.values())
+    wait_until(lambda: datetime.now(due_at.tzinfo) > due_at, 30, what="the threshold to pass")
+    assert "Recorded 1 alert(s)." in redis_stack.manage("sweep")  # its e-mail task now waits in Redis
+    [queued] = [row for row in _email_deliveries(redis_stack, clocks) if row.label == "due"]
+    assert queued.status == "pending"
+
+    redis_server.crash()
+    redis_server.start()
+    restarted = datetime.now(due_at.tzinfo)
+    redis_stack.restart_worker()
+    _wait_for_emails_sent(redis_stack, clocks, count=2, timeout=requeue + redis_stack.interval + SLACK + 15)
+    arrived = _assert_each_mailed_once(redis_stack, smtp_server, clocks)
+    assert (arrived[(next(iter(clocks)), "due")] - restarted).total_seconds() >= 0
 
 
 def test_the_worker_environment_reaches_the_local_smtp_server(tmp_path, processes, smtp_server):
