@@ -171,6 +171,7 @@ class EntryRow(Flowable):
                     rest.append(Block(block.font, block.lines[len(taken):], block.muted))
             head.append(first)
             tail.append(rest)
+        tail[0].insert(0, Block(REGULAR, [_("(continued)")], muted=True))  # which row it is: see the page before
         return [EntryRow(head), EntryRow(tail)]
 
     def draw(self):
@@ -308,9 +309,7 @@ def title_block(masthead: Masthead, count: int, wrapper: Wrapper) -> EntryRow:
     width = CONTENT_WIDTH - GUTTER
     title = Block(BOLD, wrapper.lines(f"{masthead.reference} · {masthead.title}", BOLD, SIZE, width))
     facts = _("%(count)s entries, sorted by when they happened, then by when they were written down.") % {"count": count}
-    lines = Block(REGULAR, wrapper.lines(facts, REGULAR, SIZE, width), muted=True)
-    row = EntryRow([[title, lines], [], [], []])
-    return row
+    return EntryRow([[title, Block(REGULAR, wrapper.lines(facts, REGULAR, SIZE, width), muted=True)], [], [], []])
 
 
 def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo) -> bytes:
