@@ -88,7 +88,7 @@ def test_the_demo_pdf_lists_every_entry_in_timeline_order_with_both_instants(leg
 def test_the_demo_pdf_shows_actor_reason_and_each_change_as_old_to_new(legal_client, demo_incident):
     text = " ".join(pdf_pages(_download(legal_client, "evidence:timeline_pdf", demo_incident).content))
 
-    assert ("2025-07-06 10:00:00 CEST (UTC+02:00) " in text)  # the laboratory's awareness, Amsterdam summer time
+    assert "2025-07-06 10:00:00 CEST (UTC+02:00) " in text  # the laboratory's awareness, Amsterdam summer time
     assert "officer@demo.example our own awareness: leak-site listing verified" in text
     assert "is_ongoing: yes → no" in text
     assert "contained_at: — → 2025-07-08 18:00:00 CEST (UTC+02:00)" in text
