@@ -13,6 +13,8 @@ class ExportKind(models.TextChoices):
     DEADLINES_ICS = "deadlines_ics", _("Deadlines (iCalendar)")
     AP_ANSWER_SHEET_JSON = "ap_answer_sheet_json", _("AP notification answer sheet (JSON)")
     TIMELINE_JSON = "timeline_json", _("Timeline (JSON)")
+    TIMELINE_PDF = "timeline_pdf", _("Timeline (PDF)")
+    TIMELINE_CSV = "timeline_csv", _("Timeline (CSV)")
 
 
 class AccessAction(models.TextChoices):

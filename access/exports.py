@@ -30,6 +30,8 @@ RENDERERS: dict[str, str] = {
     ExportKind.DEADLINES_ICS: "access.exports.render_deadlines_ics",
     ExportKind.AP_ANSWER_SHEET_JSON: "incidents.views.render_answer_sheet_json",
     ExportKind.TIMELINE_JSON: "evidence.views.render_timeline_json",
+    ExportKind.TIMELINE_PDF: "evidence.views.render_timeline_pdf",
+    ExportKind.TIMELINE_CSV: "evidence.views.render_timeline_csv",
 }
 
 

@@ -39,6 +39,26 @@ JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
 
 Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimals as strings,
 lists as lists, anything else as its string form.
+
+CSV export ``breachtrack.timeline-csv/1`` (:mod:`evidence.timeline_csv`, for spreadsheets): the
+same entries. UTF-8 with a byte-order mark, CRLF, RFC 4180 quoting, every record 12 fields::
+
+    schema,generated_at,organisation,incident_id,incident_reference,incident_title,chain,chain_seq,chain_sha256,,,
+    breachtrack.timeline-csv/1,<UTC ISO 8601>,<name>,<id>,<reference>,<title>,org:<id>,<seq>,<sha256>,,,
+    ,,,,,,,,,,,
+    entry,event_at,recorded_at,kind,summary,actor,reason,model,object_id,field,old,new
+    1,<UTC ISO 8601>,<UTC ISO 8601>,occurred,The breach started,<username>,<reason>,incidents.incident,7,,,
+    9,...,change,...,incidents.incident,7,is_ongoing,true,false     # one record per changed field,
+    9,...,change,...,incidents.incident,7,contained_at,,2025-07-08T16:00:00Z   # same entry number
+
+Records 1-2 are the file's metadata (``chain*``: the chain head, as ``"chain"`` above), record 3
+is empty, record 4 names the entry columns. ``old``/``new`` are the JSON values above written as
+text (``true``/``false``, lists as JSON arrays, nothing as an empty cell). A cell that starts
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (formula
+injection). The HTTP response repeats the chain head in ``X-BreachTrack-Chain``.
+
+PDF export (:mod:`evidence.timeline_pdf`, for reading and printing): the same entries on A4,
+times in the installation's display zone, the chain head in every page's footer.
 """
 
 from __future__ import annotations

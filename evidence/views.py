@@ -1,4 +1,4 @@
-"""Timeline, as-of and diff pages, and the JSON timeline export (issue 5 items 4-6).
+"""Timeline, as-of and diff pages, and the timeline exports: JSON, PDF, CSV (issue 5 items 4-6).
 
 Read-only, for every member of the incident's organisation (officers, legal, viewers): the
 incident is fetched through ``visible_to(request.user)``, so another organisation's id is a 404.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
-from evidence import asof, timeline
+from evidence import asof, timeline, timeline_csv, timeline_pdf
+from evidence.chain import export_stamp
 from incidents import timeinput
 from incidents.models import Incident
 from incidents.models.incident import future_limit
@@ -72,19 +73,67 @@ def incident_timeline(request, pk: int):
     return render(request, "evidence/timeline.html", {"incident": incident, "entries": entries})
 
 
+def _export_download(request, pk: int, kind: str):
+    """Every member may download a timeline export, as they may read the page; each download is
+    logged (fail closed, see access.log) before the renderer runs."""
+    incident = _incident(request, pk)
+    log_view(request, incident, AccessAction.EXPORT_DOWNLOAD, export_kind=kind)
+    return incident
+
+
 @require_GET
 @login_required
 def incident_timeline_json(request, pk: int):
-    incident = _incident(request, pk)
-    log_view(request, incident, AccessAction.EXPORT_DOWNLOAD, export_kind=ExportKind.TIMELINE_JSON)
-    return render_timeline_json(incident)
+    return render_timeline_json(_export_download(request, pk, ExportKind.TIMELINE_JSON))
+
+
+@require_GET
+@login_required
+def incident_timeline_pdf(request, pk: int):
+    return render_timeline_pdf(_export_download(request, pk, ExportKind.TIMELINE_PDF))
+
+
+@require_GET
+@login_required
+def incident_timeline_csv(request, pk: int):
+    return render_timeline_csv(_export_download(request, pk, ExportKind.TIMELINE_CSV))
+
+
+def export_entries(incident) -> list[timeline.Entry]:
+    """The entries every timeline export carries (JSON, PDF, CSV; page downloads and share links
+    alike). The one place to choose what a recipient may see (e.g. a regulator's audience)."""
+    return timeline.incident_timeline(incident)
 
 
 def render_timeline_json(incident) -> JsonResponse:
     """The timeline export, as the page's download and a regulator's share link both serve it."""
-    body = timeline.as_json(incident, timeline.incident_timeline(incident), now=timezone.now())
+    body = timeline.as_json(incident, export_entries(incident), now=timezone.now())
     # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{incident.reference}-timeline.{extension}"'
+    # The chain head the file carries, for a reader of the response who does not open the file.
+    response["X-BreachTrack-Chain"] = f"{stamp['chain']}; seq={stamp['seq']}; sha256={stamp['sha256']}"
+    return response
+
+
+def render_timeline_pdf(incident) -> HttpResponse:
+    """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
+    stamp = export_stamp(incident.organisation_id)
+    body = timeline_pdf.render(
+        incident, export_entries(incident), stamp=stamp, now=timezone.now(), zone=timezone.get_default_timezone()
+    )
+    return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
+
+
+def render_timeline_csv(incident) -> HttpResponse:
+    """The timeline as CSV (format breachtrack.timeline-csv/1, see evidence.timeline_csv)."""
+    stamp = export_stamp(incident.organisation_id)
+    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=timezone.now())
+    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    return _attachment(response, incident, "csv", stamp)
 
 
 @require_GET

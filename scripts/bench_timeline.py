@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark the JSON timeline export: server time and query count as an incident's history grows.
+"""Benchmark the timeline exports (JSON, PDF, CSV): server time and query count as history grows.
 
     .venv/bin/python scripts/bench_timeline.py                     # SQLite, 1,000 and 10,000 records
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
@@ -11,8 +11,10 @@ touched), fills it through the history-aware helpers and measures with Django's 
   1. one organisation and an officer; per size, one incident with a party, an awareness record
      and estimates, created and then changed in bulk (``*_with_history``) until the incident's
      history holds ``size`` records: each change is a timeline entry diffed against its predecessor;
-  2. GET ``/incidents/<id>/timeline.json`` ``--repeat`` times: median and max milliseconds and the
-     number of SQL queries, which must be the same at every size (target: at most 1 s at 10,000).
+  2. GET ``/incidents/<id>/timeline.json``, ``.pdf`` and ``.csv`` ``--repeat`` times each: median
+     and max milliseconds, the median CPU milliseconds of this process, the number of SQL queries,
+     which must be the same at every size, and the size of the file (PDF: and its pages). Targets
+     at 10,000 records: JSON at most 1 s, PDF at most 10 s.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from django.urls import reverse  # noqa: E402
 
 UTC = timezone.utc
 VERSIONS = 10  # each estimate is created once and changed nine times
+EXPORTS = {"json": "evidence:timeline_json", "pdf": "evidence:timeline_pdf", "csv": "evidence:timeline_csv"}
 
 
 def setup():
@@ -84,23 +87,38 @@ def populate(lab, officer, size: int):
 
 
 def measure(client: Client, url: str, repeat: int):
-    timings, queries, size = [], set(), 0
+    """Wall-clock and CPU milliseconds of the request (the CPU time is this process's, which on a
+    shared machine says more than the wall clock: the database server's time is not in it)."""
+    timings, cpu, queries = [], [], set()
     for _ in range(repeat):
         connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
         assert response.status_code == 200, response.status_code
         queries.add(len(captured))
-        size = len(response.content)
-    return statistics.median(timings), max(timings), sorted(queries), size
+        body = response.content
+    return statistics.median(timings), max(timings), statistics.median(cpu), sorted(queries), body
+
+
+def pages(body: bytes) -> str:
+    """The page count of a PDF, when pypdf (requirements-test.txt) is installed."""
+    try:
+        import io
+
+        import pypdf
+    except ImportError:
+        return ""
+    return f"   {len(pypdf.PdfReader(io.BytesIO(body)).pages)} pages"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="history records per incident")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--exports", nargs="+", default=list(EXPORTS), choices=list(EXPORTS))
     args = parser.parse_args()
 
     setup_test_environment()
@@ -110,18 +128,21 @@ def main():
         lab, officer = setup()
         client = Client()
         client.force_login(officer)
-        counts = set()
+        counts = {name: set() for name in args.exports}
         print(f"database: {connection.vendor}")
         for size in args.sizes:
             began = time.perf_counter()
             incident, total = populate(lab, officer, size)
             filled = time.perf_counter() - began
-            median, worst, queries, body = measure(client, reverse("evidence:timeline_json", args=[incident.pk]), args.repeat)
-            counts.update(queries)
-            print(f"{total:6d} history records (filled in {filled:5.1f} s): timeline.json median {median:7.1f} ms"
-                  f"   max {worst:7.1f} ms   queries {queries}   {body / 1e6:.1f} MB")
-        if len(counts) != 1:
-            sys.exit(f"the query count grows with the history: {sorted(counts)}")
+            print(f"{total:6d} history records (filled in {filled:5.1f} s):")
+            for name in args.exports:
+                median, worst, cpu, queries, body = measure(client, reverse(EXPORTS[name], args=[incident.pk]), args.repeat)
+                counts[name].update(queries)
+                print(f"    timeline.{name:4s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}"
+                      f"   {len(body) / 1e6:.1f} MB{pages(body) if name == 'pdf' else ''}")
+        for name, found in counts.items():
+            if len(found) != 1:
+                sys.exit(f"the query count of timeline.{name} grows with the history: {sorted(found)}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

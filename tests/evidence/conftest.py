@@ -1,9 +1,11 @@
-"""Helpers for the evidence tests: switching one trigger off, as a database administrator could."""
+"""Helpers for the evidence tests: switching one trigger off, as a database administrator could;
+the demo case's laboratory incident."""
 
 from __future__ import annotations
 
 import contextlib
 
+import pytest
 from django.db import connection
 
 from evidence.triggers import _name
@@ -28,3 +30,14 @@ def execute(sql: str, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+@pytest.fixture
+def demo_incident(db, settings):
+    """The laboratory's entry of the demo case (loaded in real time: its instants lie in 2025)."""
+    from incidents.demo import load_demo
+    from incidents.models import Incident
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load_demo("a demo password for tests")
+    return Incident.objects.select_related("organisation").get(title__startswith="Ransomware attack")
