@@ -1,12 +1,16 @@
-"""Helpers for the evidence tests: switching one trigger off, as a database administrator could."""
+"""Helpers for the evidence tests: switching one trigger off, as a database administrator could;
+a local time-stamping authority."""
 
 from __future__ import annotations
 
 import contextlib
 
+import pytest
 from django.db import connection
 
 from evidence.triggers import _name
+
+from .tsa import LocalTsa, pem
 
 
 @contextlib.contextmanager
@@ -28,3 +32,23 @@ def execute(sql: str, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+@pytest.fixture
+def tsa():
+    """A real RFC 3161 TSA on 127.0.0.1 (tests/evidence/tsa.py), stopped after the test."""
+    server = LocalTsa().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def anchoring(tsa, settings, tmp_path):
+    """Anchoring on: the local TSA, with its certificate configured as the trusted one."""
+    ca_file = tmp_path / "tsa.pem"
+    ca_file.write_bytes(pem(tsa.certificate))
+    settings.BREACHTRACK_TSA_URL = tsa.url
+    settings.BREACHTRACK_TSA_CA_FILE = str(ca_file)
+    settings.BREACHTRACK_TSA_TIMEOUT_SECONDS = 5
+    settings.BREACHTRACK_TSA_HASH = "sha256"
+    return tsa
