@@ -159,7 +159,15 @@ def token_of(body: bytes) -> bytes:
 def check_token(der: bytes, *, trusted=None) -> Token:
     """Parse a TimeStampToken and verify its signature (steps 2-5 of the module docstring)."""
     try:
-        info = cms.ContentInfo.load(bytes(der), strict=True)
+        return _check_token(bytes(der), trusted)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, x509.InvalidVersion) as error:
+        # asn1crypto parses lazily: a damaged inner structure fails wherever it is first read.
+        raise TimestampError(f"the token is not a well-formed RFC 3161 TimeStampToken ({error})") from None
+
+
+def _check_token(der: bytes, trusted) -> Token:
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].native != "signed_data":
             raise TimestampError(f"the token is {info['content_type'].native}, not signed data")
         signed = info["content"]
@@ -175,12 +183,17 @@ def check_token(der: bytes, *, trusted=None) -> Token:
             "imprint": tst["message_imprint"]["hashed_message"].native,
         }
         signers = list(signed["signer_infos"])
-        certificates = [
-            x509.load_der_x509_certificate(choice.chosen.dump())
-            for choice in signed["certificates"] if choice.name == "certificate"
-        ] if signed["certificates"].native is not None else []
-    except TimestampError:
-        raise
+        # Not covered by the signature, but part of a well-formed token: RFC 5652 5.1 (v3 for
+        # content other than id-data) and the digest algorithms its signer uses.
+        if signed["version"].native != "v3":
+            raise TimestampError(f"the token's SignedData is {signed['version'].native}, not v3")
+        digests = {algorithm["algorithm"].dotted for algorithm in signed["digest_algorithms"]}
+        if any(signer["digest_algorithm"]["algorithm"].dotted not in digests for signer in signers):
+            raise TimestampError("the token's digest algorithms do not list its signer's")
+        carried = signed["certificates"]
+        certificates = [] if isinstance(carried, core.Void) else [
+            x509.load_der_x509_certificate(choice.chosen.dump()) for choice in carried if choice.name == "certificate"
+        ]
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise TimestampError(f"the token is not a well-formed RFC 3161 TimeStampToken ({error})") from None
     if len(signers) != 1:
@@ -190,7 +203,7 @@ def check_token(der: bytes, *, trusted=None) -> Token:
     if trusted is not None:
         _check_trust(signer_cert, certificates, list(trusted), gen_time)
     return Token(
-        der=bytes(der), gen_time=gen_time, serial=fields["serial"], policy=fields["policy"], nonce=fields["nonce"],
+        der=der, gen_time=gen_time, serial=fields["serial"], policy=fields["policy"], nonce=fields["nonce"],
         hash_algorithm=fields["hash_algorithm"], imprint=fields["imprint"],
         signer_subject=signer_cert.subject.rfc4514_string(), is_trust_checked=trusted is not None,
     )
@@ -198,10 +211,16 @@ def check_token(der: bytes, *, trusted=None) -> Token:
 
 def _verify_signer(signer, content: bytes, candidates, gen_time: datetime) -> x509.Certificate:
     """Steps 3-4: the signed attributes, the signature, the signer certificate's purpose and dates."""
+    expected_version = "v1" if signer["sid"].name == "issuer_and_serial_number" else "v3"
+    if signer["version"].native != expected_version:  # RFC 5652 5.3
+        raise TimestampError(f"the token's SignerInfo is {signer['version'].native}, not {expected_version}")
     cert = _signer_certificate(signer["sid"], candidates)
     attrs = signer["signed_attrs"]
-    if not attrs.native:
+    if isinstance(attrs, core.Void) or len(attrs) == 0:
         raise TimestampError("the token's signer has no signed attributes")
+    # The bytes the TSA signed: taken first, as parsed. asn1crypto re-encodes a value once a
+    # default field was read (ESSCertIDv2's hash algorithm), which is slow and must not matter.
+    signed_bytes = b"\x31" + attrs.dump()[1:]  # signed over as a SET OF, not as the [0] field
     found = {attr["type"].native: attr["values"][0] for attr in attrs}
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if found.get("content_type") is None or found["content_type"].native != "tst_info":
@@ -209,7 +228,6 @@ def _verify_signer(signer, content: bytes, candidates, gen_time: datetime) -> x5
     if found.get("message_digest") is None or found["message_digest"].native != _digest(digest_name, content):
         raise TimestampError("the signed message digest does not match the TSTInfo")
     _check_signing_certificate(found, cert)
-    signed_bytes = b"\x31" + attrs.dump()[1:]  # signed over as a SET OF, not as the [0] field
     _verify_signature(cert.public_key(), signer, signed_bytes, digest_name)
     if not cert.not_valid_before_utc <= gen_time <= cert.not_valid_after_utc:
         raise TimestampError(f"the TSA certificate {cert.subject.rfc4514_string()} was not valid at {gen_time.isoformat()}")

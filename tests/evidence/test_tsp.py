@@ -107,3 +107,13 @@ def test_bytes_that_are_no_token_are_refused_with_a_reason():
 def test_an_unreadable_certificate_file_is_refused():
     with pytest.raises(tsp.TimestampError, match="holds no readable PEM certificate"):
         tsp.load_trusted(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+
+
+def test_no_single_flipped_byte_of_a_token_goes_unnoticed_or_crashes_the_check(server):
+    """Every damaged token is refused with a TimestampError (verify_audit names it, never crashes)."""
+    der = stamp(server).der
+    for position in range(len(der)):
+        damaged = bytearray(der)
+        damaged[position] ^= 0x5A
+        with pytest.raises(tsp.TimestampError):
+            tsp.check_token(bytes(damaged))
