@@ -12,12 +12,14 @@ chain order:
    or a second worker, a no-op.
 
 A refused or unverifiable reply writes nothing and is logged; the next run tries again. When the
-TSA cannot be reached at all, the run stops there instead of waiting out one timeout per chain.
+TSA cannot be reached at all, the run stops there instead of waiting out one timeout per chain;
+so does a run whose time budget is spent (the beat task's is half its interval).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -40,7 +42,7 @@ UNCHANGED = "unchanged since its last anchor"
 ALREADY = "already anchored today"
 EMPTY = "empty chain"
 FAILED = "failed"
-NOT_TRIED = "not tried (the TSA is unreachable)"
+NOT_TRIED = "not tried in this run"
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,22 @@ def _load_trusted(path: str) -> tuple:
     return tuple(tsp.load_trusted(Path(path).read_bytes()))
 
 
-def anchor_chains(*, now: datetime, using: str = "default") -> list[Outcome]:
-    """Anchor every chain that moved since its last anchor and has none for ``now``'s UTC day."""
+def anchor_chains(*, now: datetime, using: str = "default", budget_seconds: float | None = None) -> list[Outcome]:
+    """Anchor every chain that moved since its last anchor and has none for ``now``'s UTC day.
+
+    With ``budget_seconds``, no chain is started after that long (the next run goes on).
+    """
     config = tsa_config()
     if config is None:
         logger.info(OFF_MESSAGE)
         return []
     outcomes: list[Outcome] = []
     unreachable = None
+    started = time.monotonic()
     for head in AuditChainHead.objects.using(using).order_by("chain"):
+        spent = outcomes and budget_seconds is not None and time.monotonic() - started > budget_seconds
+        if unreachable is None and spent:
+            unreachable = f"the run's time budget of {budget_seconds:g} s is spent"
         if unreachable is not None:
             outcomes.append(Outcome(head.chain, NOT_TRIED, unreachable))
             continue

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.db.models import Q
+
 from evidence import tsp
 from evidence.append_only import history_models
 from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields
@@ -180,18 +182,36 @@ def _compare(report, label, link, row, field_sets) -> None:
         report.breaks.append(Break(key, seq, label, history_id, CONTENT_CHANGED, "the row differs from what was chained"))
 
 
-def _check_anchors(report: Report, chains, using, trusted) -> None:
+def _check_anchors(report: Report, chains, using, trusted, chunk: int = 500) -> None:
+    """Every anchor, a chunk at a time; the anchored links' hashes in one query per chunk."""
     anchors = AuditAnchor.objects.using(using).order_by("chain", "day", "pk")
     if chains is not None:
         anchors = anchors.filter(chain__in=chains)
-    for anchor in anchors.iterator(chunk_size=100):
+    batch: list[AuditAnchor] = []
+    for anchor in anchors.iterator(chunk_size=chunk):
+        batch.append(anchor)
+        if len(batch) == chunk:
+            _check_anchor_batch(report, batch, trusted, using)
+            batch = []
+    _check_anchor_batch(report, batch, trusted, using)
+
+
+def _check_anchor_batch(report: Report, batch: list[AuditAnchor], trusted, using) -> None:
+    wanted = Q()
+    for chain in {anchor.chain for anchor in batch}:
+        wanted |= Q(chain=chain, seq__in=[anchor.seq for anchor in batch if anchor.chain == chain])
+    links = dict(
+        ((chain, seq), digest)
+        for chain, seq, digest in AuditChainLink.objects.using(using).filter(wanted).values_list("chain", "seq", "hash")
+    ) if batch else {}
+    for anchor in batch:
         report.anchors += 1
-        problem = _anchor_problem(anchor, trusted, using)
+        problem = _anchor_problem(anchor, trusted, links.get((anchor.chain, anchor.seq)))
         if problem:
             report.anchor_breaks.append(AnchorBreak(anchor.chain, anchor.seq, anchor.pk, anchor.day.isoformat(), *problem))
 
 
-def _anchor_problem(anchor: AuditAnchor, trusted, using) -> tuple[str, str] | None:
+def _anchor_problem(anchor: AuditAnchor, trusted, found: str | None) -> tuple[str, str] | None:
     """The first thing wrong with one anchor, or None (step 3 of the module docstring)."""
     try:
         token = tsp.check_token(bytes(anchor.token), trusted=trusted)
@@ -205,8 +225,6 @@ def _anchor_problem(anchor: AuditAnchor, trusted, using) -> tuple[str, str] | No
             f"token: {token.gen_time.isoformat()} serial {token.serial} policy {token.policy}; "
             f"anchor: {anchor.gen_time.isoformat()} serial {anchor.serial} policy {anchor.policy}"
         )
-    link = AuditChainLink.objects.using(using).filter(chain=anchor.chain, seq=anchor.seq).values_list("hash", flat=True)
-    found = link.first()
     if found is None:
         return ANCHOR_LINK_MISSING, f"no link at seq {anchor.seq}"
     if found != anchor.head_hash:

@@ -204,3 +204,12 @@ def test_an_anchor_can_be_neither_changed_nor_deleted(anchoring, incident, lab, 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         execute(f"DELETE FROM {AuditAnchor._meta.db_table}")
     assert AuditAnchor.objects.get(pk=anchor.pk).head_hash == head(lab)[1]
+
+
+def test_a_run_whose_time_budget_is_spent_leaves_the_rest_for_the_next_run(anchoring, incident, lab, other_org, now):
+    outcomes = anchor_chains(now=now, budget_seconds=0)
+    assert outcomes[0].status == ANCHORED  # a run always starts one chain
+    assert {o.status for o in outcomes[1:]} == {NOT_TRIED} and len(outcomes) >= 3
+    assert "time budget of 0 s is spent" in outcomes[1].detail
+    assert AuditAnchor.objects.count() == 1
+    assert {o.status for o in anchor_chains(now=now)} == {ANCHORED, ALREADY}

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             elif outcome.status == FAILED:
                 self.stdout.write(f"{outcome.chain}: FAILED: {outcome.detail}")
             elif outcome.status == NOT_TRIED:
-                self.stdout.write(f"{outcome.chain}: {outcome.status}")
+                self.stdout.write(f"{outcome.chain}: {outcome.status}: {outcome.detail}")
             else:
                 self.stdout.write(f"{outcome.chain}: {outcome.status}")
         if not outcomes:
