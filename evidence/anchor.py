@@ -95,19 +95,19 @@ def anchor_chains(*, now: datetime, using: str = "default", budget_seconds: floa
         logger.info(OFF_MESSAGE)
         return []
     outcomes: list[Outcome] = []
-    unreachable = None
+    stop_reason = None  # once set, the remaining chains wait for the next run
     started = time.monotonic()
     for head in AuditChainHead.objects.using(using).order_by("chain"):
         spent = outcomes and budget_seconds is not None and time.monotonic() - started > budget_seconds
-        if unreachable is None and spent:
-            unreachable = f"the run's time budget of {budget_seconds:g} s is spent"
-        if unreachable is not None:
-            outcomes.append(Outcome(head.chain, NOT_TRIED, unreachable))
+        if stop_reason is None and spent:
+            stop_reason = f"the run's time budget of {budget_seconds:g} s is spent"
+        if stop_reason is not None:
+            outcomes.append(Outcome(head.chain, NOT_TRIED, stop_reason))
             continue
         outcome = anchor_chain(head, config=config, now=now, using=using)
         outcomes.append(outcome)
         if outcome.is_tsa_unreachable:
-            unreachable = outcome.detail
+            stop_reason = outcome.detail
     return outcomes
 
 
@@ -148,6 +148,3 @@ def anchor_chain(head: AuditChainHead, *, config: TsaConfig, now: datetime, usin
     )
     return Outcome(head.chain, ANCHORED, anchor=anchor)
 
-
-def latest_anchor(chain: str, using: str = "default") -> AuditAnchor | None:
-    return AuditAnchor.objects.using(using).filter(chain=chain).order_by("-gen_time", "-pk").first()
