@@ -7,6 +7,7 @@ No database: these are the protocol checks alone. Each wrong answer comes from t
 from __future__ import annotations
 
 import hashlib
+import subprocess
 
 import pytest
 from asn1crypto import tsp as asn1_tsp
@@ -117,3 +118,16 @@ def test_no_single_flipped_byte_of_a_token_goes_unnoticed_or_crashes_the_check(s
         damaged[position] ^= 0x5A
         with pytest.raises(tsp.TimestampError):
             tsp.check_token(bytes(damaged))
+
+
+def test_openssl_verifies_a_token_by_hand_as_the_readme_says(server, tmp_path):
+    """An independent implementation agrees: the chain hash is the digest, the TSA certificate the CA."""
+    token = stamp(server, trusted=[server.certificate])
+    (tmp_path / "token.der").write_bytes(token.der)
+    (tmp_path / "tsa.pem").write_bytes(pem(server.certificate))
+    command = ["openssl", "ts", "-verify", "-digest", CHAIN_HASH, "-in", "token.der", "-token_in", "-CAfile", "tsa.pem"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "Verification: OK" in result.stdout, result.stdout + result.stderr
+    other = hashlib.sha256(b"another head").hexdigest()
+    command[4] = other
+    assert subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=30).returncode != 0
