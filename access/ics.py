@@ -89,6 +89,10 @@ def calendar_for(incident, deadlines, *, stamp: dict, now: datetime) -> bytes:
     calendar.add("x-breachtrack-chain", stamp["chain"])
     calendar.add("x-breachtrack-chain-seq", str(stamp["seq"]))
     calendar.add("x-breachtrack-chain-sha256", stamp["sha256"])
+    if stamp.get("anchor"):  # the chain's latest RFC 3161 time-stamp
+        calendar.add("x-breachtrack-anchor-at", stamp["anchor"]["at"])
+        calendar.add("x-breachtrack-anchor-tsa", stamp["anchor"]["tsa"])
+        calendar.add("x-breachtrack-anchor-seq", str(stamp["anchor"]["seq"]))
     for deadline in deadlines:
         calendar.add_component(event_for(incident, deadline, now))
     return calendar.to_ical()

@@ -352,6 +352,27 @@ if PRODUCTION:
 # that outlives its purpose is a leak waiting to happen.
 BREACHTRACK_SHARE_LINK_MAX_DAYS = env_int("BREACHTRACK_SHARE_LINK_MAX_DAYS", 90, minimum=1)
 
+# --- Anchoring the audit chains (evidence.anchor) ------------------------------
+# An RFC 3161 time-stamping authority that signs each chain's head once a day, so a rewrite of
+# history after that day is provable even by someone who recomputes the whole chain. Unset: no
+# anchoring (``manage.py anchor_audit`` and ``verify_audit`` say so); both states are valid in
+# production. The token is signed, so plain http:// TSAs (most public ones) are acceptable.
+BREACHTRACK_TSA_URL = env_url("BREACHTRACK_TSA_URL", None, schemes=("http", "https"))
+# PEM file with the TSA's certificate, or the CA certificate(s) that issue it. Unset: a token's
+# signature is checked against the certificate it carries (integrity, not the TSA's identity).
+BREACHTRACK_TSA_CA_FILE = env_str("BREACHTRACK_TSA_CA_FILE")
+if BREACHTRACK_TSA_CA_FILE and not Path(BREACHTRACK_TSA_CA_FILE).is_file():
+    raise ConfigurationError(f"BREACHTRACK_TSA_CA_FILE={BREACHTRACK_TSA_CA_FILE!r} is not a readable file")
+BREACHTRACK_TSA_TIMEOUT_SECONDS = env_int("BREACHTRACK_TSA_TIMEOUT_SECONDS", 30, minimum=1)
+BREACHTRACK_TSA_HASH = env_choice("BREACHTRACK_TSA_HASH", "sha256", ("sha256", "sha384", "sha512"))
+# How often beat tries; each chain still gets at most one anchor per UTC day, so the hourly runs
+# after the day's anchor cost one query per chain, and a TSA outage is retried within the day.
+BREACHTRACK_ANCHOR_INTERVAL_SECONDS = env_int("BREACHTRACK_ANCHOR_INTERVAL_SECONDS", 3600, minimum=60)
+CELERY_BEAT_SCHEDULE["anchor-audit-chains"] = {
+    "task": "evidence.anchor_audit",
+    "schedule": BREACHTRACK_ANCHOR_INTERVAL_SECONDS,
+}
+
 # --- History ----------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True  # evidence is never rolled back from the admin

@@ -13,7 +13,7 @@ class EvidenceConfig(AppConfig):
         from simple_history.signals import post_create_historical_record
 
         from breachtrack.history import post_bulk_create_historical_records
-        from evidence import chain, maintenance, triggers  # noqa: F401 (maintenance: connection_created receiver)
+        from evidence import chain, checks, maintenance, triggers  # noqa: F401 (maintenance: connection_created receiver; checks: registers)
 
         post_create_historical_record.connect(chain.on_history_record, dispatch_uid="evidence.chain_one")
         post_bulk_create_historical_records.connect(chain.on_bulk_history_records, dispatch_uid="evidence.chain_bulk")

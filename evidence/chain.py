@@ -10,9 +10,10 @@ writers), so concurrent writers produce one unbroken sequence per chain.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
-from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields
-from evidence.models import GLOBAL_CHAIN, AuditChainHead, AuditChainLink, AuditFieldSet
+from evidence.canonical import GENESIS, UTC, content_sha256, link_hash, record_fields
+from evidence.models import GLOBAL_CHAIN, AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
 
 # The lookup from a *tracked* model to its owning organisation, when the default does not find it.
 # "self": the model is the organisation; None: global records (users, authorities).
@@ -143,11 +144,32 @@ def head(organisation, using: str = "default") -> tuple[int, str]:
     return (found.seq, found.hash) if found else (0, GENESIS)
 
 
+_ANCHOR_COLUMNS = ("gen_time", "tsa_url", "seq", "head_hash", "serial")
+
+
 def export_stamp(organisation, using: str = "default") -> dict:
-    """What every export carries: the organisation's chain head, to prove later what it covered."""
-    organisation_id = getattr(organisation, "pk", organisation)
-    seq, digest = head(organisation_id, using=using)
-    return {"chain": chain_key(organisation_id), "seq": seq, "sha256": digest}
+    """What every export carries: the organisation's chain head, to prove later what it covered,
+    and the chain's latest RFC 3161 anchor (None before the first): when, by which TSA, over which
+    link. Whatever the export shows up to that link existed, unchanged, at that time.
+    """
+    key = chain_key(getattr(organisation, "pk", organisation))
+    # One query (exports count theirs): the head, with its latest anchor's columns as subqueries.
+    latest = AuditAnchor.objects.using(using).filter(chain=OuterRef("chain")).order_by("-gen_time", "-pk")
+    row = (
+        AuditChainHead.objects.using(using).filter(chain=key)
+        .annotate(**{f"anchor_{name}": Subquery(latest.values(name)[:1]) for name in _ANCHOR_COLUMNS})
+        .values("seq", "hash", *(f"anchor_{name}" for name in _ANCHOR_COLUMNS)).first()
+    )
+    if row is None:
+        return {"chain": key, "seq": 0, "sha256": GENESIS, "anchor": None}
+    seq, digest = row["seq"], row["hash"]
+    anchor = None
+    if row["anchor_gen_time"] is not None:
+        anchor = {
+            "at": row["anchor_gen_time"].astimezone(UTC).isoformat(), "tsa": row["anchor_tsa_url"],
+            "seq": row["anchor_seq"], "sha256": row["anchor_head_hash"], "serial": row["anchor_serial"],
+        }
+    return {"chain": key, "seq": seq, "sha256": digest, "anchor": anchor}
 
 
 def adopt_unchained_if_new(using: str = "default") -> int:

@@ -79,3 +79,41 @@ class AuditChainLink(models.Model):
 
     def __str__(self):
         return f"{self.chain} #{self.seq} {self.history_model}:{self.history_id}"
+
+
+class AuditAnchor(models.Model):
+    """An RFC 3161 time-stamp over one chain's head: a TSA's signed word that the chain held this
+    hash at ``gen_time`` (append-only; at most one per chain per UTC day; ``evidence.anchor``).
+
+    Rewriting history after an anchor is then caught even if every later link is recomputed: the
+    link at ``seq`` no longer has ``head_hash`` (``verify_audit``).
+    """
+
+    append_only = True  # evidence.append_only: the triggers refuse UPDATE and DELETE
+
+    chain = models.CharField(_("chain"), max_length=32, help_text=_("'global' or 'org:<id>'."))
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("organisation"), help_text=_("Empty for the global chain (users, authorities)."),
+    )
+    day = models.DateField(_("day (UTC)"))
+    seq = models.BigIntegerField(_("anchored sequence number"))
+    head_hash = models.CharField(_("anchored hash"), max_length=64)
+    hash_algorithm = models.CharField(_("imprint hash algorithm"), max_length=16)
+    token = models.BinaryField(_("time-stamp token (DER)"))
+    gen_time = models.DateTimeField(_("TSA time (genTime)"))
+    serial = models.CharField(_("TSA serial number"), max_length=64, help_text=_("Decimal; up to 160 bits."))
+    policy = models.CharField(_("TSA policy"), max_length=128)
+    tsa_url = models.CharField(_("TSA URL"), max_length=500)
+    tsa_subject = models.CharField(_("TSA certificate subject"), max_length=500)
+    requested_at = models.DateTimeField(_("requested at"))
+
+    class Meta:
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        constraints = [models.UniqueConstraint(fields=["chain", "day"], name="audit_anchor_once_a_day")]
+        # The latest anchor of a chain: export_stamp and the "did the chain move" test.
+        indexes = [models.Index(fields=["chain", "-gen_time"], name="audit_anchor_latest")]
+
+    def __str__(self):
+        return f"{self.chain} {self.day} #{self.seq} {self.head_hash[:12]}"

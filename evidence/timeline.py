@@ -22,6 +22,7 @@ JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
       "schema": "breachtrack.timeline/1",
       "generated_at": "<UTC ISO 8601 instant>",
       "chain": {...},                 # evidence.chain.export_stamp(organisation): the chain head
+                                      # and its latest RFC 3161 anchor ("anchor": {"at", "tsa", ...} or null)
       "incident": {"id": int, "reference": str, "title": str, "organisation": str},
       "entries": [                    # sorted by event_at, then recorded_at
         {

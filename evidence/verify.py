@@ -10,16 +10,26 @@ Two streaming passes, so a million records need little memory:
 
 The first problem of each chain (lowest seq) is what a person needs: everything after it is
 suspect anyway.
+
+3. **Anchors** (RFC 3161 time-stamps over a chain's head, :mod:`evidence.anchor`): each token is
+   well-formed and its signature verifies (against BREACHTRACK_TSA_CA_FILE when set), its imprint
+   is the hash the anchor names, its genTime, serial and policy are the anchor's columns, and the
+   link at the anchored seq still has that hash. The last check is what a recomputed chain cannot
+   pass: rewriting history and every later link leaves the chain consistent but not the anchor.
+   Every failing anchor is named (there are few: one per chain per day).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.db.models import Q
+
+from evidence import tsp
 from evidence.append_only import history_models
 from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields
 from evidence.chain import chain_key
-from evidence.models import AuditChainHead, AuditChainLink, AuditFieldSet
+from evidence.models import AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
 
 CHUNK = 10_000
 LINK_ALTERED = "link altered"
@@ -30,6 +40,11 @@ ROW_MISSING = "row missing"
 NOT_CHAINED = "record not chained"
 HEAD_MISMATCH = "head does not match the last link"
 FIELD_GONE = "field removed"
+ANCHOR_TOKEN_INVALID = "anchor token invalid"
+ANCHOR_IMPRINT = "anchor imprint is not its hash"
+ANCHOR_FIELDS = "anchor differs from its token"
+ANCHOR_LINK_MISSING = "anchored link missing"
+ANCHOR_REWRITTEN = "history rewritten after the anchor"
 
 
 @dataclass(order=True)
@@ -42,15 +57,27 @@ class Break:
     detail: str = ""
 
 
+@dataclass(order=True)
+class AnchorBreak:
+    chain: str
+    seq: int
+    anchor_id: int
+    day: str
+    problem: str
+    detail: str = ""
+
+
 @dataclass
 class Report:
     links: int = 0
     records: int = 0
+    anchors: int = 0
     breaks: list[Break] = field(default_factory=list)
+    anchor_breaks: list[AnchorBreak] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.breaks
+        return not self.breaks and not self.anchor_breaks
 
     def first_per_chain(self) -> list[Break]:
         first: dict[str, Break] = {}
@@ -59,16 +86,19 @@ class Report:
         return list(first.values())
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "links": self.links, "records": self.records,
-                "first_breaks": [asdict(found) for found in self.first_per_chain()]}
+        return {"ok": self.ok, "links": self.links, "records": self.records, "anchors": self.anchors,
+                "first_breaks": [asdict(found) for found in self.first_per_chain()],
+                "anchor_breaks": [asdict(found) for found in sorted(self.anchor_breaks)]}
 
 
-def verify(organisation_id=None, using: str = "default", chunk: int = CHUNK) -> Report:
+def verify(organisation_id=None, using: str = "default", chunk: int = CHUNK, trusted=None) -> Report:
+    """Walk the chains and check the anchors; ``trusted``: the TSA certificates, None for the token's own."""
     report = Report()
     chains = [chain_key(organisation_id)] if organisation_id is not None else None
     _walk_links(report, chains, using, chunk)
     for model in history_models():
         _check_records(report, model, chains, using, chunk)
+    _check_anchors(report, chains, using, trusted)
     return report
 
 
@@ -150,3 +180,56 @@ def _compare(report, label, link, row, field_sets) -> None:
         report.breaks.append(Break(key, seq, label, history_id, FIELD_GONE, f"the record's fields were {','.join(names)}"))
     elif content_sha256(label, names, [row[i] for i in positions]) != expected:
         report.breaks.append(Break(key, seq, label, history_id, CONTENT_CHANGED, "the row differs from what was chained"))
+
+
+def _check_anchors(report: Report, chains, using, trusted, chunk: int = 500) -> None:
+    """Every anchor, a chunk at a time; the anchored links' hashes in one query per chunk."""
+    anchors = AuditAnchor.objects.using(using).order_by("chain", "day", "pk")
+    if chains is not None:
+        anchors = anchors.filter(chain__in=chains)
+    batch: list[AuditAnchor] = []
+    for anchor in anchors.iterator(chunk_size=chunk):
+        batch.append(anchor)
+        if len(batch) == chunk:
+            _check_anchor_batch(report, batch, trusted, using)
+            batch = []
+    _check_anchor_batch(report, batch, trusted, using)
+
+
+def _check_anchor_batch(report: Report, batch: list[AuditAnchor], trusted, using) -> None:
+    wanted = Q()
+    for chain in {anchor.chain for anchor in batch}:
+        wanted |= Q(chain=chain, seq__in=[anchor.seq for anchor in batch if anchor.chain == chain])
+    links = dict(
+        ((chain, seq), digest)
+        for chain, seq, digest in AuditChainLink.objects.using(using).filter(wanted).values_list("chain", "seq", "hash")
+    ) if batch else {}
+    for anchor in batch:
+        report.anchors += 1
+        problem = _anchor_problem(anchor, trusted, links.get((anchor.chain, anchor.seq)))
+        if problem:
+            report.anchor_breaks.append(AnchorBreak(anchor.chain, anchor.seq, anchor.pk, anchor.day.isoformat(), *problem))
+
+
+def _anchor_problem(anchor: AuditAnchor, trusted, found: str | None) -> tuple[str, str] | None:
+    """The first thing wrong with one anchor, or None (step 3 of the module docstring)."""
+    try:
+        token = tsp.check_token(bytes(anchor.token), trusted=trusted)
+        expected = tsp.imprint_of(anchor.head_hash, token.hash_algorithm)
+    except (tsp.TimestampError, ValueError) as error:
+        return ANCHOR_TOKEN_INVALID, str(error)
+    if token.imprint != expected:
+        return ANCHOR_IMPRINT, f"the token signs {token.imprint.hex()}, the anchor names {anchor.head_hash}"
+    if (token.gen_time, str(token.serial), token.policy) != (anchor.gen_time, anchor.serial, anchor.policy):
+        return ANCHOR_FIELDS, (
+            f"token: {token.gen_time.isoformat()} serial {token.serial} policy {token.policy}; "
+            f"anchor: {anchor.gen_time.isoformat()} serial {anchor.serial} policy {anchor.policy}"
+        )
+    if found is None:
+        return ANCHOR_LINK_MISSING, f"no link at seq {anchor.seq}"
+    if found != anchor.head_hash:
+        return ANCHOR_REWRITTEN, (
+            f"the TSA signed {anchor.head_hash} at {token.gen_time.isoformat()}; the link at seq {anchor.seq} "
+            f"now has {found}"
+        )
+    return None

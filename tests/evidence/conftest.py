@@ -1,5 +1,5 @@
 """Helpers for the evidence tests: switching one trigger off, as a database administrator could;
-the demo case's laboratory incident."""
+the demo case's laboratory incident; a local time-stamping authority."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from django.db import connection
 
 from evidence.triggers import _name
+
+from .tsa import LocalTsa, pem
 
 
 @contextlib.contextmanager
@@ -41,3 +43,23 @@ def demo_incident(db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load_demo("a demo password for tests")
     return Incident.objects.select_related("organisation").get(title__startswith="Ransomware attack")
+
+
+@pytest.fixture
+def tsa():
+    """A real RFC 3161 TSA on 127.0.0.1 (tests/evidence/tsa.py), stopped after the test."""
+    server = LocalTsa().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def anchoring(tsa, settings, tmp_path):
+    """Anchoring on: the local TSA, with its certificate configured as the trusted one."""
+    ca_file = tmp_path / "tsa.pem"
+    ca_file.write_bytes(pem(tsa.certificate))
+    settings.BREACHTRACK_TSA_URL = tsa.url
+    settings.BREACHTRACK_TSA_CA_FILE = str(ca_file)
+    settings.BREACHTRACK_TSA_TIMEOUT_SECONDS = 5
+    settings.BREACHTRACK_TSA_HASH = "sha256"
+    return tsa

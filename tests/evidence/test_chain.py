@@ -108,7 +108,7 @@ def test_the_head_is_the_last_link_and_starts_at_genesis(lab, other_org, inciden
     assert (seq, digest) == (last.seq, last.hash)
     assert AuditChainLink.objects.get(chain=f"org:{lab.pk}", seq=1).prev_hash == GENESIS
     assert chain.head(123456) == (0, GENESIS)
-    assert chain.export_stamp(lab) == {"chain": f"org:{lab.pk}", "seq": seq, "sha256": digest}
+    assert chain.export_stamp(lab) == {"chain": f"org:{lab.pk}", "seq": seq, "sha256": digest, "anchor": None}
 
 
 @pytest.mark.postgres

@@ -1,15 +1,18 @@
-"""``manage.py verify_audit``: walk the hash chains and name the first broken link of each."""
+"""``manage.py verify_audit``: walk the hash chains and name the first broken link of each, then
+check every RFC 3161 anchor and name each one that fails."""
 
 import json
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from evidence.anchor import OFF_MESSAGE, trusted_certificates
 from evidence.verify import verify
 
 
 class Command(BaseCommand):
-    help = "Verify the audit hash chains; exit 1 and name the first broken link if one is broken."
+    help = "Verify the audit hash chains and their anchors; exit 1 and name what is broken if anything is."
 
     def add_arguments(self, parser):
         parser.add_argument("--organisation", type=int, help="Only this organisation's chain (its id).")
@@ -18,18 +21,39 @@ class Command(BaseCommand):
 
     def handle(self, *args, organisation=None, format="text", database="default", **options):
         started = time.monotonic()
-        report = verify(organisation_id=organisation, using=database)
+        trusted = trusted_certificates()
+        report = verify(organisation_id=organisation, using=database, trusted=trusted)
         seconds = time.monotonic() - started
+        anchoring = {
+            "on": bool(settings.BREACHTRACK_TSA_URL), "tsa_url": settings.BREACHTRACK_TSA_URL or None,
+            "tsa_certificate_checked": trusted is not None,
+        }
         if format == "json":
-            self.stdout.write(json.dumps({**report.as_dict(), "seconds": round(seconds, 3)}, indent=2))
+            self.stdout.write(json.dumps({**report.as_dict(), "anchoring": anchoring, "seconds": round(seconds, 3)}, indent=2))
         else:
-            self.stdout.write(f"{report.links} links, {report.records} records checked in {seconds:.1f} s")
-            for found in report.first_per_chain():
-                record = f"{found.history_model}:{found.history_id}" if found.history_model else "-"
-                self.stdout.write(
-                    f"BROKEN chain {found.chain} at seq {found.seq}: {found.problem} ({record}) {found.detail}"
-                )
-            if report.ok:
-                self.stdout.write("all chains intact")
+            self._write_text(report, anchoring, seconds)
         if not report.ok:
-            raise CommandError("audit chain broken", returncode=1)
+            raise CommandError("audit chain or anchor broken", returncode=1)
+
+    def _write_text(self, report, anchoring, seconds):
+        self.stdout.write(
+            f"{report.links} links, {report.records} records, {report.anchors} anchors checked in {seconds:.1f} s"
+        )
+        self.stdout.write(
+            f"anchoring on: {anchoring['tsa_url']}" if anchoring["on"] else OFF_MESSAGE.replace("audit anchoring", "anchoring")
+        )
+        if report.anchors and not anchoring["tsa_certificate_checked"]:
+            self.stdout.write(
+                "anchor signatures checked against the certificate in each token (set BREACHTRACK_TSA_CA_FILE "
+                "to check the TSA's identity too)"
+            )
+        for found in report.first_per_chain():
+            record = f"{found.history_model}:{found.history_id}" if found.history_model else "-"
+            self.stdout.write(f"BROKEN chain {found.chain} at seq {found.seq}: {found.problem} ({record}) {found.detail}")
+        for found in sorted(report.anchor_breaks):
+            self.stdout.write(
+                f"BROKEN anchor {found.anchor_id} of chain {found.chain} ({found.day}, seq {found.seq}): "
+                f"{found.problem}: {found.detail}"
+            )
+        if report.ok:
+            self.stdout.write("all chains intact" + (", all anchors verified" if report.anchors else ""))

@@ -1,0 +1,24 @@
+"""System checks of the evidence app: a configured TSA certificate file must be usable.
+
+Checked at start-up (and by ``check --deploy``), so a bad file is found the day it is deployed,
+not by the first nightly anchor. Anchoring off (no BREACHTRACK_TSA_URL) is a valid state and no
+issue.
+"""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register("evidence")
+def tsa_certificate_file(app_configs, **kwargs):
+    path = settings.BREACHTRACK_TSA_CA_FILE
+    if not path:
+        return []
+    from evidence.anchor import _load_trusted
+    from evidence.tsp import TimestampError
+
+    try:
+        _load_trusted(path)
+    except (TimestampError, OSError) as error:
+        return [Error(f"BREACHTRACK_TSA_CA_FILE={path!r}: {error}", id="evidence.E001")]
+    return []
