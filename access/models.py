@@ -116,4 +116,8 @@ class AccessLog(models.Model):
         indexes = [
             # Only reader: access.views.access_log (one incident's entries, newest first).
             models.Index(fields=["incident", "-accessed_at", "-id"], name="accesslog_incident_newest"),
+            # Only reader: access.throttle.address_verdict (one address's recent refused guesses).
+            models.Index(fields=["ip_address", "-accessed_at"], name="accesslog_ip_newest"),
+            # Only reader: access.throttle.link_verdict (one link's recent downloads).
+            models.Index(fields=["share_link", "-accessed_at"], name="accesslog_link_newest"),
         ]
