@@ -17,10 +17,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='accesslog',
-            index=models.Index(fields=['ip_address', '-accessed_at'], name='accesslog_ip_newest'),
+            index=models.Index(fields=['ip_address', 'refusal_reason', '-accessed_at'], name='accesslog_ip_newest'),
         ),
         migrations.AddIndex(
             model_name='accesslog',
-            index=models.Index(fields=['share_link', '-accessed_at'], name='accesslog_link_newest'),
+            index=models.Index(fields=['share_link', 'outcome', '-accessed_at'], name='accesslog_link_newest'),
         ),
     ]
