@@ -129,6 +129,14 @@ def test_one_addresss_failures_do_not_block_another_address(client, limits):
     assert guess(client, 5, ip="192.0.2.200").status_code == 404
 
 
+def test_requests_without_a_usable_address_share_one_allowance(client, limits):
+    """No address (or a malformed one) cannot be told apart, so they count as one, not as none."""
+    assert [guess(client, n, ip=ip).status_code for n, ip in enumerate(["", "not-an-ip", ""])] == [404] * 3
+    assert guess(client, 3, ip="").status_code == 429
+    assert AccessLog.objects.filter(ip_address=None).count() == 4
+    assert guess(client, 4).status_code == 404
+
+
 def test_a_valid_link_is_not_blocked_by_someone_else_guessing(client, limits, make_link):
     created = make_link()
     for n in range(10):
