@@ -38,3 +38,6 @@ class RefusalReason(models.TextChoices):
     REVOKED = "revoked", _("Share link revoked")
     WRONG_EXPORT = "wrong_export", _("Asked for an export the link does not name")
     EXPORT_UNAVAILABLE = "export_unavailable", _("Export not available in this installation")
+    # Answered 429 by access.throttle; logged, but never counted towards a limit themselves.
+    RATE_LIMITED_ADDRESS = "rate_limited_address", _("Too many refused attempts from this address")
+    RATE_LIMITED_LINK = "rate_limited_link", _("Too many downloads of this link")

@@ -116,4 +116,11 @@ class AccessLog(models.Model):
         indexes = [
             # Only reader: access.views.access_log (one incident's entries, newest first).
             models.Index(fields=["incident", "-accessed_at", "-id"], name="accesslog_incident_newest"),
+            # Only reader: access.throttle.guesses_from (one address's recent refused guesses).
+            # refusal_reason sits before the time, so a flood of logged 429s (not counted) is
+            # never scanned: the check reads at most the few counted rows of each reason.
+            models.Index(fields=["ip_address", "refusal_reason", "-accessed_at"], name="accesslog_ip_newest"),
+            # Only reader: access.throttle.downloads_of (one link's recent downloads); outcome
+            # first for the same reason (refused attempts on the link are not downloads).
+            models.Index(fields=["share_link", "outcome", "-accessed_at"], name="accesslog_link_newest"),
         ]

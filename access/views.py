@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from access import exports
+from access import exports, throttle
 from access.choices import AccessAction, ExportKind, RefusalReason
+from access.client import client_ip
 from access.log import log_share_access, log_unknown_token, log_view, token_hash
 from access.models import AccessLog, ShareLink
 from access.services import SHARE_ROLES
@@ -61,18 +66,46 @@ def _refuse(request, refusal: str, status: int):
     return response
 
 
+def _throttled(request, refusal: str, verdict: throttle.Verdict):
+    """429 with Retry-After, and a page that says why and how long (in minutes, rounded up)."""
+    minutes = math.ceil(verdict.retry_after_seconds / 60)
+    if refusal == RefusalReason.RATE_LIMITED_ADDRESS:
+        why = _("Too many attempts with share links that do not work came from your address.")
+    else:
+        why = _("This link has been downloaded too often in a short time.")
+    wait = ngettext(
+        "Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", minutes
+    ) % {"minutes": minutes}
+    response = render(request, "access/share_throttled.html", {"why": why, "wait": wait}, status=429)
+    response["Retry-After"] = str(verdict.retry_after_seconds)
+    add_never_cache_headers(response)
+    return response
+
+
+def _log_refusal(request, link, token: str, refusal: str) -> None:
+    if link is None:
+        log_unknown_token(request, token, refusal)
+    else:
+        log_share_access(request, link, refusal=refusal)
+
+
 @require_GET
 def share(request, token: str, kind: str | None = None):
     """A regulator's link: its one export of its one incident, without login.
 
-    Steps: find the link by the token's SHA-256 (unknown: log without the token, 404); refuse
-    a revoked or expired link (410) or a path naming another export (404), logging the
-    refusal; else log the access and serve the export. Nothing in the request but the token
-    (and an optional export name that must match) chooses what is served. No rate limit yet:
-    tokens carry 256 random bits, so guessing is hopeless, but a flood of requests would fill
-    the log; that belongs to the proxy or a later throttle.
+    Steps: find the link by the token's SHA-256; if this address has made too many refused
+    guesses lately, answer 429 whatever the token (``access.throttle``); an unknown token is
+    logged without the token (404); refuse a revoked or expired link (410) or a path naming
+    another export (404); answer 429 when the link itself was downloaded too often lately;
+    else log the access and serve the export. Every answer is logged before it is returned.
+    Nothing in the request but the token (and an optional export name that must match)
+    chooses what is served.
     """
     link = ShareLink.objects.select_related("incident__organisation").filter(token_sha256=token_hash(token)).first()
+    by_address = throttle.address_verdict(client_ip(request))
+    if not by_address.is_allowed:
+        _log_refusal(request, link, token, RefusalReason.RATE_LIMITED_ADDRESS)
+        return _throttled(request, RefusalReason.RATE_LIMITED_ADDRESS, by_address)
     if link is None:
         log_unknown_token(request, token, RefusalReason.UNKNOWN_TOKEN)
         return _refuse(request, RefusalReason.UNKNOWN_TOKEN, 404)
@@ -86,6 +119,10 @@ def share(request, token: str, kind: str | None = None):
     if not exports.is_available(link.export_kind):
         log_share_access(request, link, refusal=RefusalReason.EXPORT_UNAVAILABLE)
         return _refuse(request, RefusalReason.EXPORT_UNAVAILABLE, 404)
+    by_link = throttle.link_verdict(link)
+    if not by_link.is_allowed:
+        log_share_access(request, link, refusal=RefusalReason.RATE_LIMITED_LINK)
+        return _throttled(request, RefusalReason.RATE_LIMITED_LINK, by_link)
     log_share_access(request, link)
     response = exports.render(link.export_kind, link.incident)
     add_never_cache_headers(response)

@@ -351,6 +351,15 @@ if PRODUCTION:
 # The longest a share link may live: a regulator's question is answered in weeks, and a link
 # that outlives its purpose is a leak waiting to happen.
 BREACHTRACK_SHARE_LINK_MAX_DAYS = env_int("BREACHTRACK_SHARE_LINK_MAX_DAYS", 90, minimum=1)
+# Throttles on the public /share/<token>/ URL (access.throttle), counted in the access log so
+# they hold across every worker and host. Per client address: refused guesses (unknown, expired
+# or revoked token) before every share request from it is answered 429; a regulator who
+# mistypes a link a few times stays well below. Per link: served downloads, from anyone; a
+# calendar client polling the deadlines every few minutes stays below.
+BREACHTRACK_SHARE_MAX_REFUSALS_PER_ADDRESS = env_int("BREACHTRACK_SHARE_MAX_REFUSALS_PER_ADDRESS", 10, minimum=1)
+BREACHTRACK_SHARE_REFUSAL_WINDOW_SECONDS = env_int("BREACHTRACK_SHARE_REFUSAL_WINDOW_SECONDS", 900, minimum=1)
+BREACHTRACK_SHARE_MAX_DOWNLOADS_PER_LINK = env_int("BREACHTRACK_SHARE_MAX_DOWNLOADS_PER_LINK", 60, minimum=1)
+BREACHTRACK_SHARE_DOWNLOAD_WINDOW_SECONDS = env_int("BREACHTRACK_SHARE_DOWNLOAD_WINDOW_SECONDS", 3600, minimum=1)
 
 # --- Anchoring the audit chains (evidence.anchor) ------------------------------
 # An RFC 3161 time-stamping authority that signs each chain's head once a day, so a rewrite of
