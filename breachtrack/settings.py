@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "communications",
     "evidence",
     "access",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +126,7 @@ WSGI_APPLICATION = "breachtrack.wsgi.application"
 ASGI_APPLICATION = "breachtrack.asgi.application"
 AUTH_USER_MODEL = "organisations.User"
 LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "incidents:list"
+LOGIN_REDIRECT_URL = "dashboard:home"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
