@@ -4,9 +4,9 @@ The arithmetic is ``incidents.clocks.evaluate`` (met, met late, pending, overdue
 splits "pending" into the three bands a person under stress needs to tell apart at a glance. The
 bands start exactly where the alert ladder's "before:24h" and "before:6h" alerts fire
 (``incidents.clocks.STANDARD_THRESHOLDS_BEFORE``): the dashboard turns amber at the moment the
-e-mail arrives, not a second later. ``dashboard/static/dashboard/countdown.js`` repeats the same
-rule in the browser, so a page left open changes band by itself; a test pins both to the same
-boundaries.
+e-mail arrives, not a second later. ``dashboard/static/dashboard/countdown.js`` applies the same
+rule in the browser, so a page left open changes band by itself; it reads the two boundaries
+from the page (``dashboard_tags.countdown_messages``), which takes them from here.
 """
 
 from __future__ import annotations
