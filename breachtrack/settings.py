@@ -188,6 +188,8 @@ USE_I18N = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Per-language formats of our own (INSTANT_FORMAT), over Django's: breachtrack/formats/<lang>/.
+FORMAT_MODULE_PATH = ["breachtrack.formats"]
 
 # How far in the future a reported instant may lie before it is refused as
 # impossible (clock skew between the reporter's device and the server).

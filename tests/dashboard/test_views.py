@@ -224,3 +224,40 @@ def test_the_register_list_is_still_reachable(client, officer, make_incident):
     body = client.get(reverse("incidents:list")).content.decode()
     assert "In the register" in body
     assert reverse("incidents:list") == "/incidents/"
+
+
+def test_the_dashboard_speaks_dutch_with_dutch_dates_and_numbers(client, officer, make_incident, now):
+    from django.utils import formats, translation
+
+    make_incident(title="Krap", aware_ago=70 * H)
+    make_incident(title="Te laat", aware_ago=80 * H)
+    client.force_login(officer)
+    client.cookies["django_language"] = "nl"
+
+    body = page(client)
+
+    assert '<html lang="nl">' in body
+    assert "<h1>Overzicht</h1>" in body
+    assert "2 open incidenten, de dichtstbijzijnde termijn eerst." in body
+    assert "nog 02:00:00" in body and "08:00:00 over tijd" in body
+    assert "minder dan 6 u" in body and "termijn verstreken" in body
+    assert '<label for="id_risk">Risico</label>' in body
+    # The dates in the page's own words: weekday and month as the Dutch locale writes them.
+    with translation.override("nl"):
+        from zoneinfo import ZoneInfo
+
+        due = formats.date_format((now + 2 * H).astimezone(ZoneInfo("Europe/Amsterdam")), "D j b Y, H:i")
+    assert due.startswith("wo 20 aug") and f"{due} CEST" in body
+    # The phrases the countdown script uses are Dutch too.
+    assert '"left": "nog {time}"' in body
+
+
+def test_large_counts_are_written_the_dutch_way(rf, officer):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{% load i18n %}{% blocktranslate count counter=total with n=total|floatformat:"g" %}{{ n }} open incident, the nearest deadline first.{% plural %}{{ n }} open incidents, the nearest deadline first.{% endblocktranslate %}')
+    with translation.override("nl"):
+        assert template.render(Context({"total": 10000})) == "10.000 open incidenten, de dichtstbijzijnde termijn eerst."
+    with translation.override("en"):
+        assert template.render(Context({"total": 10000})) == "10,000 open incidents, the nearest deadline first."
