@@ -62,6 +62,6 @@ def test_pages_follow_one_another_in_order_of_urgency(client, officer, lab, now)
     listed = []
     for page_number in (1, 2):
         _, body = queries_for(client, page=page_number)
-        listed += re.findall(r'<span class="reference">[^<]*</span> Incident (\d+)</a>', body)
+        listed += re.findall(r'<span class="reference">[^<]*</span><span class="title">Incident (\d+)</span></a>', body)
     assert listed == [f"{k:03d}" for k in range(PAGE_SIZE + 5)]
     assert "Page 2 of 2" in body

@@ -25,7 +25,7 @@ def page(client, **params):
 
 def titles(body: str) -> list[str]:
     """The incident titles in the order the page lists them."""
-    return re.findall(r'<span class="reference">[^<]*</span> ([^<]*)</a>', body)
+    return re.findall(r'<span class="reference">[^<]*</span><span class="title">([^<]*)</span></a>', body)
 
 
 def clock_rows(body: str) -> list[dict]:
