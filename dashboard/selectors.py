@@ -14,10 +14,11 @@ The states are computed in Python by the pure ``dashboard.states.read_clock`` at
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Min, Q
+from django.db.models import DateTimeField, Min, Q, Value
+from django.db.models.functions import Coalesce
 
 from dashboard.states import ClockReading, ClockState, read_clock
 from incidents.choices import Status
@@ -27,6 +28,7 @@ from organisations.models import Organisation
 from organisations.tenancy import organisation_ids
 
 PAGE_SIZE = 25
+NOTHING_PENDING = datetime(9999, 12, 31, tzinfo=UTC)  # the sort key of an incident with no pending clock
 UNASSESSED = "unassessed"  # the risk filter's value for "no risk level recorded yet"
 
 
@@ -109,13 +111,15 @@ def by_urgency(incidents):
     Only the primary key is selected, so the aggregate groups by it alone: grouping by every column
     of the incident (SQLite does, for a full row) costs more than the rest of the page at 10,000.
     """
-    pending = Q(deadlines__is_active=True, deadlines__met_at__isnull=True)
+    nearest = Min("deadlines__due_at", filter=Q(deadlines__is_active=True, deadlines__met_at__isnull=True))
+    # Nothing pending sorts as the far future: NULLs come first on SQLite and last on PostgreSQL,
+    # and F("...").asc(nulls_last=True) is kept out of the code base (tests/test_no_history_bypass.py).
     return (
         incidents.order_by()
         .values("pk")
-        .annotate(next_due_at=Min("deadlines__due_at", filter=pending))
-        .order_by(F("next_due_at").asc(nulls_last=True), "-created_at", "-pk")
-        .values_list("pk", "next_due_at")
+        .annotate(sort_due=Coalesce(nearest, Value(NOTHING_PENDING, output_field=DateTimeField())))
+        .order_by("sort_due", "-created_at", "-pk")
+        .values_list("pk", "sort_due")
     )
 
 
@@ -160,7 +164,7 @@ def dashboard(user, filters: DashboardFilters, *, organisations=None, page_numbe
     start = (page.number - 1) * PAGE_SIZE
     keys = list(by_urgency(incidents)[start : start + PAGE_SIZE])
     loaded = Incident.objects.visible_to(user).select_related("organisation").in_bulk([pk for pk, _due in keys])
-    rows = [IncidentRow(loaded[pk], next_due_at) for pk, next_due_at in keys]
+    rows = [IncidentRow(loaded[pk], None if due == NOTHING_PENDING else due) for pk, due in keys]
     if rows:
         _attach_clocks(user, rows, now)
     page.object_list = rows

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from incidents import services
 from notifications.models import SweepHeartbeat
+from notifications.sweep import database_now
 from organisations import services as org_services
 from organisations.models import Role
 from tests.dashboard.conftest import file_initial, set_countdown
@@ -214,7 +215,7 @@ def test_times_are_shown_in_the_readers_zone(client, officer, make_incident, adm
 def test_the_sweep_health_banner_stays(client, officer, now):
     client.force_login(officer)
     assert "sweep-banner" in page(client)  # no sweep has ever run
-    SweepHeartbeat.objects.create(pk=1, last_sweep_at=now)
+    SweepHeartbeat.objects.create(pk=1, last_sweep_at=database_now())  # PostgreSQL's clock is not frozen
     assert "sweep-banner" not in page(client)
 
 
