@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "communications",
     "evidence",
     "access",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +126,7 @@ WSGI_APPLICATION = "breachtrack.wsgi.application"
 ASGI_APPLICATION = "breachtrack.asgi.application"
 AUTH_USER_MODEL = "organisations.User"
 LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "incidents:list"
+LOGIN_REDIRECT_URL = "dashboard:home"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
@@ -187,6 +188,8 @@ USE_I18N = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Per-language formats of our own (INSTANT_FORMAT), over Django's: breachtrack/formats/<lang>/.
+FORMAT_MODULE_PATH = ["breachtrack.formats"]
 
 # How far in the future a reported instant may lie before it is refused as
 # impossible (clock skew between the reporter's device and the server).

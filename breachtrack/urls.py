@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("notifications.urls")),
+    path("", include("dashboard.urls")),
     path("", include("incidents.urls")),
     path("", include("filings.urls")),
     path("", include("communications.urls")),

@@ -6,13 +6,19 @@ import zoneinfo
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
 INSTANT_FORMAT = "D j M Y, H:i"  # e.g. "Sat 9 Aug 2025, 15:00"; names are translated
+
+
+def instant_format() -> str:
+    """The active language's INSTANT_FORMAT (breachtrack/formats/<lang>/formats.py), else ours."""
+    found = get_format("INSTANT_FORMAT")
+    return INSTANT_FORMAT if found == "INSTANT_FORMAT" else found
 
 
 @register.simple_tag
@@ -26,14 +32,14 @@ def instant(value, entered_tz: str = ""):
         return format_html('<span class="missing">{}</span>', _("not recorded"))
     local = timezone.localtime(value)
     # The weekday matters to a reader: hour-based deadlines ignore weekends.
-    text = f"{date_format(local, INSTANT_FORMAT)} {local.tzname()}"
+    text = f"{date_format(local, instant_format())} {local.tzname()}"
     iso = value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     reader_zone = timezone.get_current_timezone_name()
     if entered_tz and entered_tz != reader_zone:
         try:
             entered = value.astimezone(zoneinfo.ZoneInfo(entered_tz))
             note = _("entered as %(time)s %(zone)s") % {
-                "time": date_format(entered, INSTANT_FORMAT),
+                "time": date_format(entered, instant_format()),
                 "zone": entered_tz,
             }
             return format_html('<time datetime="{}" title="{}">{}</time> <small>({})</small>', iso, iso, text, note)
