@@ -3,8 +3,8 @@ exist now.
 
 As with 0002, evidence's post_migrate handler installs them again (idempotently) after every
 migrate, on history tables added later too; this migration makes the guarantee hold as soon as the
-evidence app is migrated. Existing records are not checked here: the test suite's invariant and
-``verify_audit`` read them.
+evidence app is migrated. Existing records are not checked (the triggers act on INSERT); the test
+suite's invariant (tests/evidence/test_history_paths.py) reads every one.
 """
 
 from django.db import migrations

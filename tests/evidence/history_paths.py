@@ -39,6 +39,10 @@ def unattributed(records) -> list[str]:
 class Recorded(list):
     """The history records written inside ``recording_history()``, filled in when the block ends."""
 
+    def excluding_system_actors(self) -> list:
+        """Without the creation records of system actors made on first use (``system:...``)."""
+        return [r for r in self if not (r.instance_type._meta.label == "organisations.User" and r.username.startswith("system:"))]
+
     def by_model(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for record in self:

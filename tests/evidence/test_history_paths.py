@@ -42,8 +42,13 @@ unattributed record that reaches it anyway.
 
 from __future__ import annotations
 
+import json
+from io import StringIO
+
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
@@ -180,3 +185,335 @@ def test_an_admin_change_records_the_member_and_the_reason_they_typed(pair, clie
     assert [(r.history_user, r.history_change_reason) for r in mine] == [(user, values["change_reason"][0])]
     if model._meta.label not in FORM_CHANGES:
         assert getattr(mine[0], field.attname) == change[field.name]
+
+
+# --- Web views --------------------------------------------------------------------------------
+@pytest.fixture
+def wave(processor_and_controller, incident, officer):
+    from tests.communications.objects import communications_lab_objects
+
+    return communications_lab_objects(incident, processor_and_controller[1], officer)["communications.communicationwave"]
+
+
+def recipients_csv(count: int, start: int = 200_000_000) -> SimpleUploadedFile:
+    from tests.communications.conftest import valid_bsns
+
+    lines = ["kind,identifier", *(f"bsn,{bsn}" for bsn in valid_bsns(count, start=start))]
+    return SimpleUploadedFile("cohort-2018.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+
+
+def test_a_ledger_upload_in_the_web_records_the_officer_and_the_reason_they_typed(client, officer, wave):
+    client.force_login(officer)
+    url = reverse("communications:upload", args=[wave.pk])
+    with recording_history() as recorded:
+        response = client.post(url, {"kind": "recipients", "file": recipients_csv(3), "reason": "cohort 2018 from the programme"})
+    assert response.status_code == 302
+    assert recorded.by_model() == {"communications.ImportBatch": 2, "communications.CommunicationWave": 1}
+    assert unattributed(recorded) == []
+    assert {(r.history_user, r.history_change_reason) for r in recorded} == {(officer, "cohort 2018 from the programme")}
+
+
+def test_a_web_post_without_a_reason_writes_no_history(client, officer, wave):
+    client.force_login(officer)
+    with recording_history() as recorded:
+        response = client.post(reverse("communications:upload", args=[wave.pk]), {"kind": "recipients", "file": recipients_csv(3)})
+    assert response.status_code == 200 and "reason" in response.context["form"].errors
+    assert list(recorded) == []
+
+
+def test_a_web_request_gives_its_user_and_a_default_reason_to_a_write_that_names_neither(rf, officer, lab):
+    """The middleware stack's own context: a view that saved a historied row without actor=..."""
+    from django.http import HttpResponse
+
+    from organisations.middleware import HistoryReasonMiddleware
+    from organisations.models import Party
+
+    def view(request):
+        Party(owner=lab, name="Saved by a careless view").save()
+        return HttpResponse()
+
+    request = rf.post("/parties/new/")
+    request.user = officer
+    with recording_history() as recorded:
+        HistoryReasonMiddleware(view)(request)
+    assert [(r.history_user, r.history_change_reason) for r in recorded] == [(officer, "POST /parties/new/")]
+
+
+# --- Services called directly -----------------------------------------------------------------
+def test_a_service_records_its_actor_and_reason(lab, officer, now):
+    from incidents import services
+
+    with recording_history() as recorded:
+        services.create_incident(organisation=lab, title="Lost laptop", actor=officer, reason="reported by the helpdesk")
+    assert [(r.instance_type, r.history_user, r.history_change_reason) for r in recorded] == [
+        (recorded[0].instance_type, officer, "reported by the helpdesk")
+    ]
+    assert unattributed(recorded) == []
+
+
+@pytest.mark.parametrize(("actor_name", "reason"), [(None, "reported by the helpdesk"), ("officer", ""), ("officer", "   ")])
+def test_a_service_refuses_a_write_without_actor_or_reason_and_writes_nothing(lab, officer, now, actor_name, reason):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from incidents import services
+
+    with recording_history() as recorded, pytest.raises((PermissionDenied, ValidationError)):
+        services.create_incident(organisation=lab, title="Lost laptop", actor=officer if actor_name else None, reason=reason)
+    assert list(recorded) == []
+
+
+# --- Celery tasks -----------------------------------------------------------------------------
+# Tasks run through Celery's own machinery (``apply``): its task_prerun signal names the task's
+# system actor, as in a worker.
+DEMO_PASSWORD = "a demo password for the history paths"
+
+
+@pytest.fixture
+def demo(db):
+    from incidents.demo import load_demo
+
+    return load_demo(DEMO_PASSWORD)
+
+
+@pytest.fixture
+def programme_wave(demo):
+    from communications.models import CommunicationWave
+    from incidents.demo import PROGRAMME
+
+    return CommunicationWave.objects.select_related("incident__organisation").get(incident__organisation__name=PROGRAMME)
+
+
+def programme_officer() -> User:
+    return User.objects.get(username="programme@demo.example")
+
+
+def test_the_sweep_and_delivery_tasks_do_their_work_without_any_unattributed_history(demo, mailoutbox):
+    """They write derived state (deadlines, alerts, notifications, deliveries): no history today;
+    whatever they ever write must still be attributed (to ``system:task:<name>`` by default)."""
+    from notifications.models import AlertEvent, Delivery
+    from notifications.tasks import deliver, sweep_deadlines
+
+    with recording_history() as recorded:
+        swept = sweep_deadlines.apply()
+        delivered = [deliver.apply(args=(pk,)) for pk in Delivery.objects.filter(channel="email").values_list("pk", flat=True)]
+    assert swept.successful() and all(result.successful() for result in delivered)
+    assert swept.result > 0 and AlertEvent.objects.count() == swept.result, "the sweep found nothing to do"
+    assert delivered and len(mailoutbox) == len(delivered)
+    assert unattributed(recorded) == []
+    assert {r.history_user.username for r in recorded} <= {"system:task:notifications.sweep", "system:task:notifications.deliver"}
+
+
+def test_a_queued_ledger_import_is_recorded_in_the_uploaders_name_with_their_reason(programme_wave, settings):
+    from communications import jobs
+    from communications.models import ImportJob
+    from communications.tasks import run_import_job
+
+    officer = programme_officer()
+    job = jobs.queue_import(programme_wave, recipients_csv(5), actor=officer, reason="second mailing list from the lab")
+    with recording_history() as recorded:
+        result = run_import_job.apply(args=(job.pk,))
+    assert result.successful() and ImportJob.objects.get(pk=job.pk).state == ImportJob.State.DONE
+    assert recorded.by_model() == {"communications.ImportBatch": 2, "communications.CommunicationWave": 1}
+    assert unattributed(recorded) == []
+    assert {(r.history_user, r.history_change_reason) for r in recorded} == {(officer, "second mailing list from the lab")}
+
+
+def test_failing_a_stale_import_job_writes_no_unattributed_history(programme_wave, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from communications.models import ImportJob
+    from communications.tasks import fail_stale_import_jobs
+
+    spool = tmp_path / "upload.csv"
+    spool.write_text("kind,identifier\n")
+    job = ImportJob.objects.create(
+        wave=programme_wave, requested_by=programme_officer(), reason="big file", file_name="big.csv", spool_path=str(spool),
+        state=ImportJob.State.WRITING, heartbeat_at=timezone.now() - timedelta(days=1),
+    )
+    with recording_history() as recorded:
+        result = fail_stale_import_jobs.apply()
+    assert result.result == 1 and ImportJob.objects.get(pk=job.pk).state == ImportJob.State.FAILED
+    assert not spool.exists()
+    assert unattributed(recorded) == []
+
+
+# --- Management commands ----------------------------------------------------------------------
+def test_load_demo_records_tenants_as_the_demo_actor_and_the_register_as_the_tenants_officers(tmp_path, db):
+    password_file = tmp_path / "demo_password"
+    password_file.write_text(DEMO_PASSWORD)
+    with recording_history() as recorded:
+        call_command("load_demo", "--password-file", str(password_file), stdout=StringIO())
+    assert len(recorded) > 50
+    assert unattributed(recorded) == []
+    actors = {r.history_user.username for r in recorded}
+    assert actors == {"system:demo", "officer@demo.example", "programme@demo.example"}
+    by_demo = {r.instance_type._meta.label for r in recorded if r.history_user.username == "system:demo"}
+    assert by_demo <= {"organisations.Organisation", "organisations.Party", "organisations.User", "organisations.Membership"}
+
+
+def test_running_load_demo_again_records_the_password_reset_with_its_reason(tmp_path, demo):
+    password_file = tmp_path / "demo_password"
+    password_file.write_text("a new demo password for the history paths")
+    with recording_history() as recorded:
+        call_command("load_demo", "--password-file", str(password_file), stdout=StringIO())
+    assert recorded and unattributed(recorded) == []
+    assert {(r.history_user.username, r.history_change_reason) for r in recorded} == {
+        ("system:demo", "demo password reset from the password file")
+    }
+
+
+def test_the_sweep_command_writes_no_unattributed_history(demo):
+    out = StringIO()
+    with recording_history() as recorded:
+        call_command("sweep", stdout=out)
+    assert "Recorded" in out.getvalue() and not out.getvalue().startswith("Recorded 0 ")
+    assert unattributed(recorded) == []
+    assert {r.history_user.username for r in recorded} <= {"system:command:sweep"}
+
+
+def test_verify_audit_and_deadlines_only_read(demo):
+    with recording_history() as recorded:
+        call_command("verify_audit", stdout=StringIO())
+        call_command("deadlines", "--format", "json", stdout=StringIO())
+    assert list(recorded) == []
+
+
+def test_a_command_that_saves_without_naming_an_actor_is_attributed_to_the_command(db):
+    with recording_history() as recorded:
+        call_command("createsuperuser", "--noinput", username="root", email="root@breachtrack.example", verbosity=0)
+    assert unattributed(recorded) == []
+    assert [(r.history_user.username, r.history_change_reason) for r in recorded.excluding_system_actors()] == [
+        ("system:command:createsuperuser", "manage.py createsuperuser")
+    ]
+
+
+# --- loaddata: raw saves get their record too --------------------------------------------------
+def test_loaddata_of_a_historied_model_writes_its_history_in_the_commands_name(lab, tmp_path):
+    from organisations.models import Party
+
+    fixture = tmp_path / "parties.json"
+    fixture.write_text(json.dumps([
+        {"model": "organisations.party", "fields": {"owner": lab.pk, "name": "Loaded Processor", "country": "BE"}},
+    ]))
+    with recording_history() as recorded:
+        call_command("loaddata", str(fixture), verbosity=0)
+    party = Party.objects.get(owner=lab, name="Loaded Processor")
+    assert [(r.id, r.history_type, r.history_user.username, r.history_change_reason) for r in recorded.excluding_system_actors()] == [
+        (party.pk, "+", "system:command:loaddata", "manage.py loaddata")
+    ]
+    assert unattributed(recorded) == []
+
+
+def test_loaddata_over_an_existing_row_records_a_change(lab, tmp_path):
+    from organisations.models import Party
+
+    party = lab.parties.get(is_self=True)
+    fixture = tmp_path / "party.json"
+    fixture.write_text(json.dumps([
+        {"model": "organisations.party", "pk": party.pk,
+         "fields": {"owner": lab.pk, "name": party.name, "country": "NL", "contact_name": "Restored Contact", "is_self": True}},
+    ]))
+    call_command("loaddata", str(fixture), verbosity=0)
+    record = party.history.first()
+    assert (record.history_type, record.contact_name, record.history_user.username) == ("~", "Restored Contact", "system:command:loaddata")
+    assert Party.objects.get(pk=party.pk).contact_name == "Restored Contact"
+
+
+def test_deserialising_a_historied_row_outside_any_command_is_refused_and_writes_nothing(lab):
+    from django.core import serializers
+
+    from breachtrack.history import UnknownActorError
+    from organisations.models import Party
+
+    data = json.dumps([{"model": "organisations.party", "fields": {"owner": lab.pk, "name": "Sneaked in", "country": "NL"}}])
+    with recording_history() as recorded, pytest.raises(UnknownActorError):
+        for obj in serializers.deserialize("json", data):
+            obj.save()
+    assert list(recorded) == [] and not Party.objects.filter(name="Sneaked in").exists()
+
+
+# --- Migrations -------------------------------------------------------------------------------
+def test_the_authorities_seeded_by_migration_carry_the_migration_actor_and_reason(db):
+    from organisations.models import Authority
+
+    seeded = list(Authority.history.filter(history_type="+", history_user__username="system:migration"))
+    assert {r.code for r in seeded} == set(Authority.objects.values_list("code", flat=True)) and seeded
+    assert unattributed(seeded) == []
+    assert {r.history_change_reason for r in seeded} == {"seeded reference data (migration 0002)"}
+    actor = User.objects.get(username="system:migration")
+    assert (actor.is_system_actor, actor.is_active, actor.has_usable_password()) == (True, False, False)
+
+
+# --- The API (issue 6) ------------------------------------------------------------------------
+# When the API exists, each of its writing endpoints gets a test like the web ones above: a real
+# request as a member, wrapped in ``recording_history()``, asserting ``unattributed(...) == []``
+# and the member and reason on the records. List those tests here.
+API_PATH_TESTS: list = []
+
+
+def api_routes() -> list[str]:
+    from django.urls import get_resolver
+
+    return [str(pattern.pattern) for pattern in get_resolver().url_patterns if str(pattern.pattern).startswith("api/")]
+
+
+def test_an_api_has_history_path_tests_as_soon_as_it_exists():
+    """A tripwire: the API is one more path that writes history, so its tests join this map."""
+    assert bool(api_routes()) == bool(API_PATH_TESTS), (
+        f"API routes {api_routes()} exist but API_PATH_TESTS is empty: add the API's history-path tests"
+    )
+
+
+# --- The invariant: every record of every history table -----------------------------------------
+def test_after_the_demo_a_sweep_and_an_import_every_history_record_has_an_actor_and_a_reason(tmp_path, db, mailoutbox):
+    """Load the demo as scripts/run does, run a sweep and the deliveries as the worker does, import a
+    ledger CSV through the web, then read EVERY record of EVERY history table (found through the
+    evidence app, so a new historied model is covered without anyone listing it)."""
+    from notifications.models import Delivery
+    from notifications.tasks import deliver, sweep_deadlines
+
+    from .history_paths import all_history_records
+
+    password_file = tmp_path / "demo_password"
+    password_file.write_text(DEMO_PASSWORD)
+    call_command("load_demo", "--password-file", str(password_file), stdout=StringIO())
+    assert sweep_deadlines.apply().result > 0
+    for pk in Delivery.objects.values_list("pk", flat=True):
+        deliver.apply(args=(pk,))
+    from communications.models import CommunicationWave
+
+    wave = CommunicationWave.objects.get()
+    from django.test import Client
+
+    client = Client()
+    client.force_login(programme_officer())
+    response = client.post(
+        reverse("communications:upload", args=[wave.pk]), {"kind": "recipients", "file": recipients_csv(4), "reason": "cohort 2019"}
+    )
+    assert response.status_code == 302
+
+    records = list(all_history_records())
+    assert len(records) > 60
+    assert unattributed(records) == []
+    assert_every_row_has_history()
+
+
+def assert_every_row_has_history() -> None:
+    """Complete history: every live row of every historied model has a record of its creation or a change.
+
+    One named exception: ``system:migration``, the user migration 0002 creates (through the
+    historical models, which write no record for it) to sign the authorities it seeds.
+    """
+    from evidence.append_only import history_models
+
+    missing = []
+    for history_model in history_models():
+        model = history_model.instance_type
+        recorded = set(history_model._default_manager.exclude(history_type="-").values_list("id", flat=True).distinct())
+        for pk in model._base_manager.exclude(pk__in=recorded).values_list("pk", flat=True):
+            missing.append(f"{model._meta.label}#{pk}")
+    exempt = {f"organisations.User#{pk}" for pk in User.objects.filter(username="system:migration").values_list("pk", flat=True)}
+    assert set(missing) - exempt == set(), "rows without any history record"
+    assert exempt <= set(missing) or not exempt, "the migration actor now has a record: drop the exception"
