@@ -14,6 +14,13 @@ This module closes those holes:
   values are unresolved expressions such as ``F()``.
 * ``HistoriedQuerySet`` refuses ``update``/``bulk_create``/``bulk_update``
   unless called through the ``*_with_history`` helpers below.
+* A raw save (``loaddata``) gets the record simple-history skips, attributed
+  like any other write (``record_raw_save``).
+
+The database adds its own refusal: every history table's INSERT trigger
+(evidence.triggers.install_attribution) rejects a record without an actor or a
+reason, for writes that never pass through this module. The paths that write
+history, and what each records, are mapped in tests/evidence/test_history_paths.py.
 """
 
 from __future__ import annotations

@@ -404,6 +404,9 @@ def test_loaddata_of_a_historied_model_writes_its_history_in_the_commands_name(l
         (party.pk, "+", "system:command:loaddata", "manage.py loaddata")
     ]
     assert unattributed(recorded) == []
+    from evidence.verify import verify
+
+    assert verify().ok, "the loaded row's record is not chained"
 
 
 def test_loaddata_over_an_existing_row_records_a_change(lab, tmp_path):
