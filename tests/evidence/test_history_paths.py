@@ -183,6 +183,11 @@ def test_an_admin_change_records_the_member_and_the_reason_they_typed(pair, clie
     assert unattributed(recorded) == []
     mine = [record for record in recorded if record.instance_type is model and record.id == obj.pk]
     assert [(r.history_user, r.history_change_reason) for r in mine] == [(user, values["change_reason"][0])]
+    # The clock is frozen, so every record has the same history_date: the one before is the lower id.
+    before = type(mine[0])._default_manager.filter(id=obj.pk, pk__lt=mine[0].pk).order_by("-pk").first()
+    assert before is not None, "a change with no earlier record"
+    changed = [f.name for f in type(mine[0]).tracked_fields if getattr(mine[0], f.attname) != getattr(before, f.attname)]
+    assert set(changed) - {"updated_at"}, "a record of no change"
     if model._meta.label not in FORM_CHANGES:
         assert getattr(mine[0], field.attname) == change[field.name]
 
