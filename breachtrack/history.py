@@ -14,6 +14,13 @@ This module closes those holes:
   values are unresolved expressions such as ``F()``.
 * ``HistoriedQuerySet`` refuses ``update``/``bulk_create``/``bulk_update``
   unless called through the ``*_with_history`` helpers below.
+* A raw save (``loaddata``) gets the record simple-history skips, attributed
+  like any other write (``record_raw_save``).
+
+The database adds its own refusal: every history table's INSERT trigger
+(evidence.triggers.install_attribution) rejects a record without an actor or a
+reason, for writes that never pass through this module. The paths that write
+history, and what each records, are mapped in tests/evidence/test_history_paths.py.
 """
 
 from __future__ import annotations
@@ -145,8 +152,6 @@ def refuse_before_write(sender, instance, **kwargs):
     """
     if not _is_historied(sender) or getattr(instance, "skip_history_when_saving", False):
         return
-    if kwargs.get("raw"):  # loaddata of fixtures: history is written by the loader's actor
-        return
     has_actor = getattr(instance, "_history_user", None) is not None or _request_user() or _actor.get()
     if not has_actor:
         raise UnknownActorError(
@@ -163,8 +168,30 @@ def refuse_before_write(sender, instance, **kwargs):
         )
 
 
+def record_raw_save(sender, instance, raw=False, using=None, **kwargs):
+    """A raw save (``loaddata``, deserialisation) writes the row as given: simple-history then
+    writes no record at all. Write it here, attributed like any other write (a command runs as
+    ``system:command:loaddata``), so a fixture can never put a row in the register without history.
+
+    The record says "+" for a row new to this database and "~" for one that already had history
+    (a restore that brought its history along gains one record: the restore itself).
+    """
+    if not raw or not _is_historied(sender) or getattr(instance, "skip_history_when_saving", False):
+        return
+    actor = getattr(instance, "_history_user", None) or current_actor()
+    reason = getattr(instance, "_change_reason", None) or _reason.get()
+    _require(actor, reason)  # refuse_before_write already refused a write without them
+    history_manager = get_history_manager_for_model(sender)
+    update = history_manager.using(using).filter(**{sender._meta.pk.attname: instance.pk}).exists()
+    records = history_manager.bulk_history_create([instance], update=update, default_user=actor, default_change_reason=reason)
+    post_bulk_create_historical_records.send(
+        sender=history_manager.model, history_instances=records or [], using=using or history_manager.db
+    )
+
+
 models.signals.pre_save.connect(refuse_before_write, dispatch_uid="breachtrack.refuse_before_save")
 models.signals.pre_delete.connect(refuse_before_write, dispatch_uid="breachtrack.refuse_before_delete")
+models.signals.post_save.connect(record_raw_save, dispatch_uid="breachtrack.record_raw_save")
 
 
 @contextlib.contextmanager

@@ -55,6 +55,11 @@ def declared_models() -> list[type]:
     return sorted(found, key=lambda model: model._meta.label_lower)
 
 
+def history_tables() -> list[str]:
+    """The simple-history tables: append-only, and refusing a record without actor or reason."""
+    return sorted({model._meta.db_table for model in history_models()})
+
+
 def protected_tables() -> list[str]:
     """The database tables the triggers protect."""
     return sorted({model._meta.db_table for model in history_models() + declared_models()})

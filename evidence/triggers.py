@@ -4,6 +4,7 @@ Installed idempotently after every ``migrate`` (``post_migrate``) for every tabl
 ``evidence.append_only.protected_tables()`` names, so a history table added later by any app is
 covered without anyone remembering. The trigger bodies let a row change only while
 ``evidence.maintenance.maintenance()`` is on for the connection (the test runner's flush).
+History tables also refuse, on INSERT, a record without an actor or a reason (``install_attribution``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,57 @@ def install(tables, using: str = "default") -> list[str]:
     return covered
 
 
+# --- Attribution: no history record without an actor and a reason --------------------------
+# breachtrack.history refuses such a record in Python; these triggers refuse it in the database
+# too, so that a historical model written directly (a data migration, a script, raw SQL) cannot
+# store one either. They check INSERT only: the append-only triggers above already refuse UPDATE.
+ATTRIBUTION_FUNCTION = "evidence_refuse_unattributed"
+
+PG_ATTRIBUTION_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {ATTRIBUTION_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.history_user_id IS NULL OR btrim(coalesce(NEW.history_change_reason, '')) = '' THEN
+        RAISE EXCEPTION 'unattributed: a history record on % needs an actor and a reason', TG_TABLE_NAME
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+"""
+
+_UNATTRIBUTED = "NEW.history_user_id IS NULL OR trim(coalesce(NEW.history_change_reason, '')) = ''"
+
+
+def attribution_statements(vendor: str, table: str) -> list[str]:
+    name = _name("anon", table)
+    if vendor == "postgresql":
+        return [
+            f'CREATE OR REPLACE TRIGGER {name} BEFORE INSERT ON "{table}" '
+            f"FOR EACH ROW EXECUTE FUNCTION {ATTRIBUTION_FUNCTION}()"
+        ]
+    if vendor == "sqlite":
+        return [
+            f'CREATE TRIGGER IF NOT EXISTS {name} BEFORE INSERT ON "{table}" FOR EACH ROW WHEN {_UNATTRIBUTED} '
+            f"BEGIN SELECT RAISE(ABORT, 'unattributed: a history record on {table} needs an actor and a reason'); END"
+        ]
+    raise NotImplementedError(f"attribution triggers for {vendor}")
+
+
+def install_attribution(tables, using: str = "default") -> list[str]:
+    """Refuse history records without actor or reason on those of ``tables`` that exist (history
+    tables only: they alone have ``history_user_id`` and ``history_change_reason``)."""
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    covered = [table for table in tables if table in existing]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_ATTRIBUTION_FUNCTION_SQL)
+        for table in covered:
+            for sql in attribution_statements(connection.vendor, table):
+                cursor.execute(sql)
+    return covered
+
+
 def install_after_migrate(sender, using="default", **kwargs):
     """post_migrate: (re)install on every protected table; cheap and idempotent.
 
@@ -79,8 +131,9 @@ def install_after_migrate(sender, using="default", **kwargs):
     """
     if sender.name != "evidence":
         return
-    from evidence.append_only import protected_tables
+    from evidence.append_only import history_tables, protected_tables
     from evidence.chain import adopt_unchained_if_new
 
     install(protected_tables(), using=using)
+    install_attribution(history_tables(), using=using)
     adopt_unchained_if_new(using=using)
