@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+from django.db import connections
+
 from incidents.models import Incident
 from tests.api.conftest import REASON, detail_url, session_client, token_client
 
@@ -81,3 +86,29 @@ def test_put_replaces_every_editable_field_and_must_name_them_all(officer, incid
     )
     assert response.status_code == 200, response.json()
     assert Incident.objects.get().title == "Replaced"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clients_racing_with_the_same_etag_give_one_change_and_one_412(officer, lab, incident, make_token):
+    """Both pass If-Match before either writes, unless the comparison runs on the locked row."""
+    clients = [session_client(officer), token_client(make_token(officer, lab, "privacy_officer").secret)]
+    etag = clients[0].get(detail_url(incident))["ETag"]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def patch(client, cause):
+        try:
+            barrier.wait(timeout=10)
+            body = {"cause": cause, "reason": f"racing: {cause}"}
+            statuses.append(client.patch(detail_url(incident), body, format="json", HTTP_IF_MATCH=etag).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["ransomware", "phishing"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 412]
+    assert incident.history.count() == 2
