@@ -79,6 +79,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     # --- Writes ------------------------------------------------------------------------------
     def create(self, request, *args, **kwargs):
+        if not any(may_write_in(request, organisation) for organisation in member_organisation_ids(request)):
+            raise PermissionDenied(_("Your role does not allow this change."))  # before judging the input
         serializer = IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)

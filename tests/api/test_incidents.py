@@ -92,3 +92,9 @@ def test_the_parts_of_an_incident_are_read_only_lists(officer, incident, process
     assert client.get(detail_url(incident) + "estimates/").json()[0]["low"] == 485000
     deadlines = client.get(detail_url(incident) + "deadlines/").json()
     assert deadlines and all(row["state"] in {"pending", "overdue", "met_on_time", "met_late"} for row in deadlines)
+
+
+def test_a_viewer_is_refused_a_create_before_her_input_is_judged(viewer, now):
+    response = session_client(viewer).post("/api/incidents/", {"title": ""}, format="json")
+    assert response.status_code == 403
+    assert not Incident.objects.exists()
