@@ -104,6 +104,10 @@ INSTALLED_APPS = [
     "evidence",
     "access",
     "dashboard",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served from here: the docs page needs no CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -384,6 +388,40 @@ CELERY_BEAT_SCHEDULE["anchor-audit-chains"] = {
     "task": "evidence.anchor_audit",
     "schedule": BREACHTRACK_ANCHOR_INTERVAL_SECONDS,
 }
+
+# --- REST API (api app) --------------------------------------------------------
+# Integrations send an API token (Authorization: Bearer btk_...); the browser its session, with
+# CSRF enforced on every unsafe method. JSON only: no browsable HTML API beside the docs page.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # No OPTIONS metadata: the schema documents the API once, for those allowed to read it.
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BreachTrack API",
+    "DESCRIPTION": "The breach register over HTTP. Every change names a reason; updates need If-Match.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# The longest an API token may live: a credential nobody remembers must run out by itself.
+BREACHTRACK_API_TOKEN_MAX_DAYS = env_int("BREACHTRACK_API_TOKEN_MAX_DAYS", 365, minimum=1)
 
 # --- History ----------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

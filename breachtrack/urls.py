@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("dashboard.urls")),
     path("", include("incidents.urls")),

@@ -61,7 +61,7 @@ def text_field(model) -> models.Field:
 
 
 @pytest.fixture
-def every_historied_table_has_rows(processor_and_controller, officer, lawyer, dutch_ap):
+def every_historied_table_has_rows(processor_and_controller, officer, lawyer, dutch_ap, admin_actor):
     """One row or more in each historied table, made through the services."""
     processor, controller, relationship = processor_and_controller
     incident = processor.incident
@@ -104,6 +104,12 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     create_share_link(
         incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
         actor=officer, reason="AP asked",
+    )
+    from api.tokens import create_api_token
+
+    create_api_token(
+        organisation=incident.organisation, user=officer, role="viewer", name="SIEM",
+        expires_at=datetime(2025, 9, 1, tzinfo=UTC), actor=admin_actor, reason="integration",
     )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []

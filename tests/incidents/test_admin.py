@@ -149,8 +149,16 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
         actor=officer, reason="AP asked",
     ).link
+    from api.tokens import create_api_token
+    from breachtrack.history import system_actor
+
+    api_token = create_api_token(
+        organisation=lab, user=officer, role="viewer", name="SIEM", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=system_actor("tests"), reason="integration",
+    ).token
     return {
         **communications_lab_objects(incident, controller, officer),
+        "api.apitoken": api_token,
         "access.sharelink": share_link,
         "organisations.alertpolicy": policy,
         "filings.authorityfiling": filing,
@@ -186,6 +194,7 @@ def test_every_registered_model_is_covered_by_the_tenancy_tests():
         "notifications.webhookendpoint",
         "filings.authorityfiling", "filings.notificationdecisionrecord",
         "access.sharelink",
+        "api.apitoken",
     }
     from tests.communications.objects import COMMUNICATIONS_MODELS
 

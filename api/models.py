@@ -1,0 +1,64 @@
+"""API tokens: the credential an integration (ticketing, SIEM, a DPO's script) calls the API with."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from incidents.fields import entry_zone_field
+from organisations.models import Role
+from organisations.tenancy import tenant_manager
+
+
+class ApiToken(models.Model):
+    """Acts as ``user``, in ``organisation`` only, with ``role``, until it expires or is revoked.
+
+    Only the SHA-256 of the secret is stored: the secret is shown once, at creation
+    (``api.tokens.create_api_token``). Historied, like share links: who made a credential, for
+    whom, why, and who revoked it is evidence. ``last_used_at`` is bookkeeping, kept out of
+    history (like ``User.last_login``), and written at most once a minute.
+    """
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("acts as"),
+        help_text=_("The member the integration acts as: its changes are attributed to this user."),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    name = models.CharField(_("name"), max_length=200, help_text=_("What uses it, e.g. 'SIEM connector'."))
+    prefix = models.CharField(
+        _("prefix"), max_length=16, editable=False, help_text=_("The secret's first characters, to tell tokens apart.")
+    )
+    secret_sha256 = models.CharField(_("secret SHA-256"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    expires_tz = entry_zone_field(_("expires, zone"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+    objects = tenant_manager("organisation")
+
+    class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable_at(self, now) -> bool:
+        return self.revoked_at is None and now < self.expires_at

@@ -1,0 +1,158 @@
+"""The API's view of the register: raw values (no translated labels, so an ETag is the same in
+every language), instants in UTC with the zone they were entered in.
+
+Writes carry a ``reason`` (kept as evidence with the change) and may name only the fields the
+service accepts: any other field is refused by name, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone as dt_timezone
+
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from django_countries.serializers import CountryFieldMixin
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents import clocks
+from incidents.choices import DataCategory, DataSubjectCategory
+from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
+from incidents.services import EDITABLE_FIELDS
+from notifications.models import Deadline
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """An instant: written with its UTC offset (a wall-clock time alone is ambiguous), read in UTC."""
+
+    default_error_messages = {
+        "naive": _("Give the instant with its UTC offset, e.g. 2025-07-03T22:00:00+02:00."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs["default_timezone"] = dt_timezone.utc
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # out of range: DRF's own message below
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class RegisterSerializer(CountryFieldMixin, serializers.ModelSerializer):
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UtcDateTimeField}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ReasonField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            write_only=True, max_length=2000,
+            help_text=_("Why you are making this change, kept as evidence with it (e.g. 'processor's e-mail of 4 July, 09:12')."),
+            **kwargs,
+        )
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": DataCategory.values}})
+class DataCategoriesField(serializers.ListField):
+    child = serializers.ChoiceField(choices=DataCategory.choices)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": DataSubjectCategory.values}})
+class DataSubjectCategoriesField(serializers.ListField):
+    child = serializers.ChoiceField(choices=DataSubjectCategory.choices)
+
+
+class IncidentSerializer(RegisterSerializer):
+    reason = ReasonField()
+    data_categories = DataCategoriesField(required=False)
+    data_subject_categories = DataSubjectCategoriesField(required=False)
+
+    class Meta:
+        model = Incident
+        fields = ["id", "organisation", "reference", "status", *sorted(EDITABLE_FIELDS), "created_at", "updated_at", "reason"]
+        read_only_fields = ["organisation", "status"]
+        extra_kwargs = {"data_subject_countries": {"required": False}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance is not None and not self.partial:
+            # PUT replaces the whole editable state: every field must be named (null where empty).
+            for field in self.fields.values():
+                if not field.read_only:
+                    field.required = True
+
+
+class IncidentCreateSerializer(IncidentSerializer):
+    organisation = serializers.IntegerField(
+        required=False, help_text=_("Needed only when you are a member of several organisations.")
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        read_only_fields = ["status"]
+
+
+class PartySerializer(RegisterSerializer):
+    name = serializers.CharField(source="party.name", read_only=True)
+    country = serializers.CharField(source="party.country.code", read_only=True)
+    is_self = serializers.BooleanField(source="party.is_self", read_only=True)
+
+    class Meta:
+        model = IncidentParty
+        fields = ["id", "party", "name", "country", "is_self", "role", "notes"]
+        read_only_fields = fields
+
+
+class AwarenessSerializer(RegisterSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = AwarenessRecord
+        fields = [
+            "id", "party", "aware_at", "aware_tz", "source", "source_detail", "asserted_by", "evidence", "rationale",
+            "processor_notice", "is_withdrawn", "withdrawal_reason", "recorded_by", "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class EstimateSerializer(RegisterSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = AffectedEstimate
+        fields = [
+            "id", "measure", "low", "high", "is_approximate", "is_at_least", "party", "known_at", "known_tz", "source",
+            "note", "recorded_by", "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class DeadlineSerializer(RegisterSerializer):
+    state = serializers.SerializerMethodField(help_text=_("Where the deadline stands now."))
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "id", "kind", "party", "relationship", "extortion_threat", "started_at", "due_at", "met_at",
+            "is_legal_deadline", "is_active", "state",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=[state.value for state in clocks.DeadlineState]))
+    def get_state(self, deadline) -> str:
+        now = self.context.get("now") or timezone.now()
+        return clocks.evaluate(deadline.due_at, deadline.met_at, now).state.value

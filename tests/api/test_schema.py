@@ -1,0 +1,53 @@
+"""The OpenAPI 3 schema validates, and the docs page loads nothing from another host."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tests.api.conftest import session_client
+
+
+@pytest.mark.django_db
+def test_the_schema_validates_without_a_single_warning(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    text = target.read_text()
+    assert text.startswith("openapi: 3.")
+    for path in ("/api/incidents/", "/api/incidents/{id}/", "/api/incidents/{id}/awareness/", "/api/incidents/{id}/deadlines/"):
+        assert f"  {path}:" in text
+
+
+def test_the_schema_documents_the_token_the_reason_and_if_match(viewer):
+    schema = session_client(viewer).get("/api/schema/?format=json").json()
+    assert schema["components"]["securitySchemes"]["apiToken"] == {
+        "type": "http", "scheme": "bearer", "description": schema["components"]["securitySchemes"]["apiToken"]["description"],
+    }
+    patch = schema["paths"]["/api/incidents/{id}/"]["patch"]
+    assert {"name": "If-Match", "in": "header", "required": True} == {
+        key: value for key, value in next(p for p in patch["parameters"] if p["name"] == "If-Match").items()
+        if key in ("name", "in", "required")
+    }
+    assert {"412", "428"} <= set(patch["responses"])
+    assert "reason" in schema["components"]["schemas"]["PatchedIncidentRequest"]["properties"]
+
+
+def test_the_docs_page_is_served_from_our_own_static_files(viewer):
+    response = session_client(viewer).get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources, "no script or stylesheet found: the page changed shape"
+    assert all(source.startswith("/") and not source.startswith("//") for source in sources), sources
+    assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
+    # The start-up script is a file of its own (no inline script), so a strict CSP can serve this page.
+    assert "<script>" not in html
+    script = next(source for source in sources if "script" in source and "sidecar" not in source)
+    assert session_client(viewer).get(script).status_code == 200
+
+
+def test_the_schema_and_docs_are_for_authenticated_callers_only(client, db):
+    assert client.get("/api/schema/").status_code == 401
+    assert client.get("/api/docs/").status_code == 401
