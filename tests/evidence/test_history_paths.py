@@ -30,9 +30,9 @@ loaddata / fixtures     the command's actor (``system:command:          "manage.
 ledger CSV import       the uploader (sync, or through the task)        the upload's reason
 migrations              ``system:migration`` (0002 seeds the            "seeded reference data
                         authorities)                                    (migration 0002)"
-API (issue 6)           not built yet: its tests use                    —
-                        ``tests.evidence.history_paths`` and are
-                        listed in ``API_PATH_TESTS`` below
+API (issue 6)           the member, or the member a token acts for      the request's ``reason``
+                        (tests in tests/api/test_history_paths.py,      (required)
+                        listed in ``API_PATH_TESTS`` below)
 ======================  ==============================================  ================================
 
 Defence in depth: breachtrack.history refuses an unattributed write before it reaches the
@@ -86,6 +86,7 @@ def superuser(admin_actor):
 # Admin forms whose change is not a plain text field: the form values that make a real change.
 FORM_CHANGES = {
     "access.ShareLink": {"revoke": "on"},
+    "api.ApiToken": {"revoke": "on"},
     "incidents.Publication": {"reassessment_outcome": "Reassessed: the letters already cover this leak."},
     "organisations.AlertPolicy": {"thresholds_before_minutes": "240, 30"},
     "organisations.Membership": {"role": "legal"},
@@ -458,7 +459,11 @@ def test_the_authorities_seeded_by_migration_carry_the_migration_actor_and_reaso
 # When the API exists, each of its writing endpoints gets a test like the web ones above: a real
 # request as a member, wrapped in ``recording_history()``, asserting ``unattributed(...) == []``
 # and the member and reason on the records. List those tests here.
-API_PATH_TESTS: list = []
+API_PATH_TESTS: list = [
+    "tests/api/test_history_paths.py::test_an_api_create_by_session_records_the_member_and_the_requests_reason",
+    "tests/api/test_history_paths.py::test_an_api_change_by_token_records_the_tokens_member_and_the_requests_reason",
+    "tests/api/test_history_paths.py::test_an_api_write_refused_for_want_of_a_reason_records_nothing",
+]
 
 
 def api_routes() -> list[str]:
