@@ -6,11 +6,11 @@ submitted_at, sent_at, published_at, fired_at, ...), and ``recorded_at``, *when 
 reason) happened when it was recorded, so both instants are its ``history_date``. Entries are
 sorted by event time, then recorded time.
 
-Sources: the history tables (one query each, :mod:`evidence.history_rows`): the facts are the
-latest version of each object, the changes are each non-creation version diffed in memory against
-its predecessor (in memory, see ``history_rows.field_changes``); the alerts (``notifications.AlertEvent``, one query); the
-party and authority names (two queries). Nothing grows the number of queries but the number of
-tables.
+Sources: the history tables (one query each, read as plain rows by ``history_rows.load_rows``:
+no model instance per record); the facts are the latest version of each object, the changes are
+each non-creation version diffed in memory against its predecessor (``history_rows.field_changes``);
+the alerts (``notifications.AlertEvent``, one query); the party and authority names (two
+queries). Nothing grows the number of queries but the number of tables.
 
 Legally privileged notes: no model in BreachTrack has a privileged flag (checked when this
 module was written), so there is nothing to exclude from the exports; a field added for that
@@ -76,41 +76,53 @@ class Entry:
 def incident_timeline(incident) -> list[Entry]:
     """Every entry of the incident's timeline, sorted by event time then recorded time.
 
-    Steps: read the history (one query per table); name the parties and authorities (two
-    queries); derive the domain events from the latest version of each object; diff each
-    non-creation version against its predecessor; add the alerts (one query); sort.
+    Steps: read the history (one query per table, as plain rows: no model instance per record);
+    name the parties and authorities (two queries); derive the domain events from the latest
+    version of each object; diff each non-creation version against its predecessor; add the
+    alerts (one query); sort.
     """
-    rows = history_rows.load(incident.pk)
+    rows = history_rows.load_rows(incident.pk)
     grouped = {key: history_rows.versions_by_object(found) for key, found in rows.items()}
     names = _names(grouped)
     entries: list[Entry] = []
     # Translated once, not once per change: thousands of changes share two sentences.
     texts = {"deletion": _("%(model)s deleted"), "change": _("%(model)s changed: %(fields)s")}
     for key, objects in grouped.items():
+        events = EVENTS.get(key, _no_events)
         for versions in objects.values():
-            entries += _changes(versions, texts)
+            if len(versions) > 1:
+                entries += _changes(versions, texts)
             if versions[-1].history_type != "-":
-                entries += EVENTS.get(key, _no_events)(versions, names)
+                entries += events(versions, names)
     entries += _alerts(incident)
-    entries.sort(key=lambda e: (e.event_at, e.recorded_at, e.kind, e.object_id))
+    entries.sort(key=_order)
     return entries
+
+
+def _order(entry: Entry) -> tuple:
+    return entry.event_at, entry.recorded_at, entry.kind, entry.object_id
 
 
 # --- History changes ----------------------------------------------------------------------------
 
 def _changes(versions: list, texts: dict) -> list[Entry]:
+    """One entry per version after the first: a deletion, or the fields that changed (none: no entry)."""
     entries = []
+    label = versions[0].instance_type._meta.label_lower
+    if label not in texts:
+        texts[label] = str(versions[0].instance_type._meta.verbose_name)  # a lazy string: cast once per model
+    change, deletion, name = texts["change"], texts["deletion"], texts[label]
+    field_changes, actor_name = history_rows.field_changes, history_rows.actor_name
     for previous, row in zip(versions, versions[1:]):
-        kind = "deletion" if row.history_type == "-" else "change"
-        changes = [] if kind == "deletion" else history_rows.field_changes(row, previous)
-        if kind == "change" and not changes:
-            continue  # a save that changed nothing a reader needs (only updated_at)
-        model = row.instance_type._meta
-        if model.label_lower not in texts:
-            texts[model.label_lower] = str(model.verbose_name)  # a lazy string: cast once per model
-        summary = texts[kind] % {"model": texts[model.label_lower], "fields": ", ".join(name for name, _old, _new in changes)}
-        entries.append(Entry(row.history_date, row.history_date, kind, summary, history_rows.actor_name(row),
-                             row.history_change_reason or "", model.label_lower, row.id, changes))
+        if row.history_type == "-":
+            summary, changes, kind = deletion % {"model": name}, [], "deletion"
+        else:
+            changes = field_changes(row, previous)
+            if not changes:
+                continue  # a save that changed nothing a reader needs (only updated_at)
+            summary, kind = change % {"model": name, "fields": ", ".join([c[0] for c in changes])}, "change"
+        entries.append(Entry(row.history_date, row.history_date, kind, summary, actor_name(row),
+                             row.history_change_reason or "", label, row.id, changes))
     return entries
 
 
@@ -163,10 +175,16 @@ def _notice_events(versions, names) -> list[Entry]:
 
 
 def _estimate_events(versions, names) -> list[Entry]:
-    row = versions[-1].instance
-    summary = _("%(measure)s: %(value)s") % {"measure": row.get_measure_display(), "value": row.display_value}
+    """An incident can hold thousands of estimates: their texts and labels are translated once
+    per timeline (``names.estimates``) and the value is formatted from the row itself."""
+    from incidents.models import AffectedEstimate
+
+    row = versions[-1]
+    texts = names.estimate_texts()
+    measure = texts["measures"].get(row.measure, row.measure)
+    summary = texts["value"] % {"measure": measure, "value": AffectedEstimate.display_value.fget(row)}
     if row.party_id:
-        summary = _("%(summary)s (for %(party)s)") % {"summary": summary, "party": names.party(row.party_id)}
+        summary = texts["for_party"] % {"summary": summary, "party": names.party(row.party_id)}
     return _event(versions, "known_at", "estimate", summary)
 
 
@@ -266,12 +284,25 @@ class _Names:
     parties: dict  # incident party id -> name
     authorities: dict  # authority id -> name
     relationships: dict  # relationship id -> (processor id, controller id)
+    _estimate_texts: dict | None = None
 
     def party(self, party_id) -> str:
         return self.parties.get(party_id, _("unknown party"))
 
     def authority(self, authority_id) -> str:
         return self.authorities.get(authority_id, _("unknown authority"))
+
+    def estimate_texts(self) -> dict:
+        """The estimate sentences and measure labels, translated on first use (cached here)."""
+        if self._estimate_texts is None:
+            from incidents.models import AffectedEstimate
+
+            self._estimate_texts = {
+                "value": _("%(measure)s: %(value)s"),
+                "for_party": _("%(summary)s (for %(party)s)"),
+                "measures": {value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices},
+            }
+        return self._estimate_texts
 
 
 def _names(grouped: dict) -> _Names:
@@ -290,12 +321,17 @@ def _names(grouped: dict) -> _Names:
 # --- JSON ---------------------------------------------------------------------------------------
 
 def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+_AS_IS = frozenset({type(None), bool, int, float, str})
 
 
 def json_value(value):
     """A field value as JSON: instants in UTC ISO 8601, decimals as strings, lists as lists."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _AS_IS or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime):
         return _instant(value)
@@ -309,15 +345,19 @@ def json_value(value):
 
 
 def entry_json(entry: Entry) -> dict:
+    event_at = _instant(entry.event_at)
+    # A history change happened when it was recorded: one instant, formatted once.
+    recorded_at = event_at if entry.recorded_at is entry.event_at else _instant(entry.recorded_at)
+    value = json_value
     return {
-        "event_at": _instant(entry.event_at),
-        "recorded_at": _instant(entry.recorded_at),
+        "event_at": event_at,
+        "recorded_at": recorded_at,
         "kind": entry.kind,
         "summary": str(entry.summary),
         "actor": entry.actor,
         "reason": entry.reason,
         "object": {"model": entry.model, "id": entry.object_id},
-        "changes": [{"field": name, "old": json_value(old), "new": json_value(new)} for name, old, new in entry.changes],
+        "changes": [{"field": name, "old": value(old), "new": value(new)} for name, old, new in entry.changes],
     }
 
 

@@ -84,23 +84,43 @@ def populate(lab, officer, size: int):
 
 
 def measure(client: Client, url: str, repeat: int):
-    timings, queries, size = [], set(), 0
+    """Median and max wall-clock milliseconds, the median CPU milliseconds of this process (the
+    Django side only, and less disturbed by other load on a shared machine than wall-clock
+    time), the query counts seen and the body size."""
+    timings, cpu, queries, size = [], [], set(), 0
     for _ in range(repeat):
         connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
         assert response.status_code == 200, response.status_code
         queries.add(len(captured))
         size = len(response.content)
-    return statistics.median(timings), max(timings), sorted(queries), size
+    return statistics.median(timings), max(timings), statistics.median(cpu), sorted(queries), size
+
+
+def profile(client: Client, url: str, top: int) -> None:
+    """One request under cProfile, sorted by cumulative then by own time: where the time goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="history records per incident")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", type=int, metavar="N", default=0,
+                        help="after measuring, profile one request at the last size (cProfile) and print the top N functions")
     args = parser.parse_args()
 
     setup_test_environment()
@@ -116,10 +136,13 @@ def main():
             began = time.perf_counter()
             incident, total = populate(lab, officer, size)
             filled = time.perf_counter() - began
-            median, worst, queries, body = measure(client, reverse("evidence:timeline_json", args=[incident.pk]), args.repeat)
+            median, worst, cpu, queries, body = measure(client, reverse("evidence:timeline_json", args=[incident.pk]), args.repeat)
             counts.update(queries)
             print(f"{total:6d} history records (filled in {filled:5.1f} s): timeline.json median {median:7.1f} ms"
-                  f"   max {worst:7.1f} ms   queries {queries}   {body / 1e6:.1f} MB")
+                  f"   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}   {body / 1e6:.1f} MB"
+                  f"   (load average {os.getloadavg()[0]:.2f})")
+        if args.profile:
+            profile(client, reverse("evidence:timeline_json", args=[incident.pk]), args.profile)
         if len(counts) != 1:
             sys.exit(f"the query count grows with the history: {sorted(counts)}")
     finally:

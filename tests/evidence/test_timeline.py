@@ -184,3 +184,21 @@ def test_the_in_memory_diff_finds_what_diff_against_finds_and_the_non_editable_f
                 compared += 1
     assert compared >= 5
     assert "risk_reassessed_at" in extra
+
+
+def test_the_timelines_plain_rows_hold_exactly_the_values_of_the_history_instances(demo_incident):
+    """The timeline reads history as plain rows (no model instance per record, instants parsed
+    from the database's text): every attribute must equal what the history instance holds."""
+    from evidence import history_rows
+
+    instances, rows = history_rows.load(demo_incident.pk), history_rows.load_rows(demo_incident.pk)
+    compared = 0
+    for key, found in instances.items():
+        assert [r.history_id for r in rows[key]] == [i.history_id for i in found]
+        for instance, row in zip(found, rows[key]):
+            attnames = [field.attname for field in type(instance)._meta.concrete_fields]
+            assert {a: row.__dict__[a] for a in attnames} == {a: instance.__dict__[a] for a in attnames}
+            assert row.actor == instance.actor and row.instance_type is instance.instance_type
+            compared += 1
+    assert compared == sum(len(found) for found in rows.values()) > 0
+    assert any(row.history_date.microsecond for found in rows.values() for row in found)  # fractions parsed too
