@@ -105,6 +105,10 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
         actor=officer, reason="AP asked",
     )
+    from incidents.note_services import add_note
+
+    add_note(incident, body="Counsel advised on the notification wording.", is_legally_privileged=True, actor=lawyer,
+             reason="advice on file")
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 
