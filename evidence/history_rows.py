@@ -57,6 +57,11 @@ SOURCES: tuple[Source, ...] = (
 )
 SOURCES_BY_KEY = {source.key: source for source in SOURCES}
 
+# Notes annotate the register; they are not part of it. The timeline reads them (and filters the
+# privileged ones by audience); the as-of register and its diff do not, so a privileged note can
+# never reach those pages.
+NOTES = Source("notes", "incidents.IncidentNote")
+
 # Columns that change on every save and say nothing a reader needs in a diff.
 NOISE_FIELDS = ("updated_at",)
 

@@ -12,9 +12,15 @@ each non-creation version diffed in memory against its predecessor (``history_ro
 the alerts (``notifications.AlertEvent``, one query); the party and authority names (two
 queries). Nothing grows the number of queries but the number of tables.
 
-Legally privileged notes: no model in BreachTrack has a privileged flag (checked when this
-module was written), so there is nothing to exclude from the exports; a field added for that
-purpose must be filtered here, in :func:`incident_timeline`.
+Notes and legal privilege (issue 5 item 6): an incident's notes (``incidents.IncidentNote``) are
+entries of kind ``note`` (event time: when what it describes happened, else when it was written),
+and their edits are history changes like any other. Who reads the timeline is an explicit,
+required argument, :class:`Audience`: ``REGULATOR`` for everything that leaves the building (the
+JSON download, share links, any PDF/CSV export) and ``INTERNAL_UNPRIVILEGED`` for members who may
+not read privileged notes (viewers) leave out every note that is *currently* privileged together
+with *every* history record of it, so a note marked privileged after the fact does not leak
+through its earlier versions. ``INTERNAL`` (officers, legal) shows them, each entry flagged
+``is_privileged``; :func:`as_json` refuses such entries, so no export can carry one.
 
 JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
 
@@ -39,11 +45,18 @@ JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
 
 Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimals as strings,
 lists as lists, anything else as its string form.
+
+Notes (a new ``kind`` value, so still ``breachtrack.timeline/1``): an entry of kind ``note`` has
+``summary`` "Note: <its text>", ``event_at`` when what it describes happened (its creation when
+it does not say), ``object`` ``{"model": "incidents.incidentnote", ...}``; an edit of the note is
+a ``change`` entry of that object (``body``, ``occurred_at``, ``is_legally_privileged``). A note
+that is legally privileged *now* is absent from the export with all its ``change`` entries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import enum
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -56,8 +69,35 @@ SCHEMA = "breachtrack.timeline/1"
 KINDS = (
     "occurred", "occurred_until", "detected", "investigation_started", "contained", "awareness", "processor_notice",
     "estimate", "filing", "notification_decision", "assessment", "communication_wave", "extortion_threat",
-    "police_report", "payment_decision", "countdown", "leak", "alert", "change", "deletion",
+    "police_report", "payment_decision", "countdown", "leak", "note", "alert", "change", "deletion",
 )
+
+
+class Audience(enum.Enum):
+    """Who will read a timeline: it decides whether legally privileged notes are in it.
+
+    Required by :func:`incident_timeline` (no default), so no caller can forget to choose.
+    Every export is ``REGULATOR``; the logged-in page is ``for_reader(...)``.
+    """
+
+    INTERNAL = "internal"  # members who may read privileged notes: everything, privileged entries flagged
+    INTERNAL_UNPRIVILEGED = "internal_unprivileged"  # members who may not (viewers): as REGULATOR for notes
+    REGULATOR = "regulator"  # anything that leaves the building: no privileged note, none of its history
+
+    @property
+    def includes_privileged(self) -> bool:
+        return self is Audience.INTERNAL
+
+    @classmethod
+    def for_reader(cls, user, organisation) -> Audience:
+        """The audience of a logged-in member's timeline page."""
+        from incidents.note_services import may_read_privileged
+
+        return cls.INTERNAL if may_read_privileged(user, organisation) else cls.INTERNAL_UNPRIVILEGED
+
+
+class PrivilegedEntryInExport(ValueError):
+    """An entry flagged legally privileged reached an export: refused rather than written."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +111,22 @@ class Entry:
     model: str  # app_label.model of the object
     object_id: int
     changes: list[tuple[str, object, object]] = field(default_factory=list)
+    is_privileged: bool = False  # a legally privileged note or its history (Audience.INTERNAL only)
 
 
-def incident_timeline(incident) -> list[Entry]:
-    """Every entry of the incident's timeline, sorted by event time then recorded time.
+def incident_timeline(incident, *, audience: Audience) -> list[Entry]:
+    """Every entry of the incident's timeline for ``audience``, sorted by event time then recorded time.
 
     Steps: read the history (one query per table, as plain rows: no model instance per record);
-    name the parties and authorities (two queries); derive the domain events from the latest
-    version of each object; diff each non-creation version against its predecessor; add the
-    alerts (one query); sort.
+    leave out the notes ``audience`` may not read, with all their versions; name the parties and
+    authorities (two queries); derive the domain events from the latest version of each object;
+    diff each non-creation version against its predecessor; add the alerts (one query); sort.
     """
-    rows = history_rows.load_rows(incident.pk)
+    if not isinstance(audience, Audience):
+        raise TypeError(f"audience must be an evidence.timeline.Audience, not {audience!r}")
+    rows = history_rows.load_rows(incident.pk, (*history_rows.SOURCES, history_rows.NOTES))
     grouped = {key: history_rows.versions_by_object(found) for key, found in rows.items()}
+    grouped["notes"] = _notes_for(grouped["notes"], audience)
     names = _names(grouped)
     entries: list[Entry] = []
     # Translated once, not once per change: thousands of changes share two sentences.
@@ -90,13 +134,27 @@ def incident_timeline(incident) -> list[Entry]:
     for key, objects in grouped.items():
         events = EVENTS.get(key, _no_events)
         for versions in objects.values():
-            if len(versions) > 1:
-                entries += _changes(versions, texts)
+            found = _changes(versions, texts) if len(versions) > 1 else []
             if versions[-1].history_type != "-":
-                entries += events(versions, names)
+                found += events(versions, names)
+            if key == "notes" and versions[-1].is_legally_privileged:
+                found = [replace(entry, is_privileged=True) for entry in found]
+            entries += found
     entries += _alerts(incident)
     entries.sort(key=_order)
     return entries
+
+
+def _notes_for(notes: dict[int, list], audience: Audience) -> dict[int, list]:
+    """The notes ``audience`` may read, each with all its versions.
+
+    Decided on each note's *latest* version: a note privileged now is left out with every
+    earlier version (written before it was marked); a note whose privilege legal removed is
+    shown with its whole history.
+    """
+    if audience.includes_privileged:
+        return notes
+    return {pk: versions for pk, versions in notes.items() if not versions[-1].is_legally_privileged}
 
 
 def _order(entry: Entry) -> tuple:
@@ -243,6 +301,19 @@ def _countdown_events(versions, names) -> list[Entry]:
     return _event(versions, "announced_at", "countdown", summary)
 
 
+def _note_events(versions, names) -> list[Entry]:
+    """The note at the time it says things happened, else at the time it was written."""
+    row = versions[-1]
+    summary = _("Note: %(body)s") % {"body": row.body}
+    if row.is_legally_privileged:
+        summary = _("Legally privileged note (never exported): %(body)s") % {"body": row.body}
+    if row.occurred_at is not None:
+        return _event(versions, "occurred_at", "note", summary)
+    created = versions[0]
+    return [Entry(created.history_date, created.history_date, "note", summary, history_rows.actor_name(created),
+                  created.history_change_reason or "", row.instance_type._meta.label_lower, row.id)]
+
+
 def _publication_events(versions, names) -> list[Entry]:
     row = versions[-1]
     return _event(versions, "published_at", "leak", _("Data published: %(where)s") % {"where": row.location})
@@ -260,6 +331,7 @@ EVENTS = {
     "threats": _threat_events,
     "countdown_revisions": _countdown_events,
     "publications": _publication_events,
+    "notes": _note_events,
 }
 
 
@@ -362,8 +434,15 @@ def entry_json(entry: Entry) -> dict:
 
 
 def as_json(incident, entries: list[Entry], *, now: datetime) -> dict:
-    """The export: schema, generated_at, the organisation's chain head, the incident, the entries."""
+    """The export: schema, generated_at, the organisation's chain head, the incident, the entries.
+
+    Exports leave the building: build ``entries`` with ``Audience.REGULATOR``. An entry flagged
+    privileged (from an ``INTERNAL`` timeline) is refused, never written.
+    """
     from evidence.chain import export_stamp
+
+    if any(entry.is_privileged for entry in entries):
+        raise PrivilegedEntryInExport("a legally privileged entry cannot be exported: use Audience.REGULATOR")
 
     return {
         "schema": SCHEMA,

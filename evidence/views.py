@@ -2,6 +2,8 @@
 
 Read-only, for every member of the incident's organisation (officers, legal, viewers): the
 incident is fetched through ``visible_to(request.user)``, so another organisation's id is a 404.
+The timeline page shows legally privileged notes only to the roles that may read them
+(``timeline.Audience.for_reader``); the JSON export never carries them.
 A bad ``at`` (unparseable, a local time that does not exist or happens twice in the reader's
 zone, or an instant in the future) is a 400 that says what is wrong.
 """
@@ -68,8 +70,9 @@ def _incident(request, pk: int) -> Incident:
 def incident_timeline(request, pk: int):
     incident = _incident(request, pk)
     log_view(request, incident, AccessAction.TIMELINE_VIEW)
-    entries = timeline.incident_timeline(incident)
-    return render(request, "evidence/timeline.html", {"incident": incident, "entries": entries})
+    audience = timeline.Audience.for_reader(request.user, incident.organisation)
+    entries = timeline.incident_timeline(incident, audience=audience)
+    return render(request, "evidence/timeline.html", {"incident": incident, "entries": entries, "audience": audience})
 
 
 @require_GET
@@ -81,8 +84,13 @@ def incident_timeline_json(request, pk: int):
 
 
 def render_timeline_json(incident) -> JsonResponse:
-    """The timeline export, as the page's download and a regulator's share link both serve it."""
-    body = timeline.as_json(incident, timeline.incident_timeline(incident), now=timezone.now())
+    """The timeline export, as the page's download and a regulator's share link both serve it.
+
+    Regulator-facing whoever downloads it (legal included): no legally privileged note, none of
+    its history. Other exports of the timeline build from the same call.
+    """
+    entries = timeline.incident_timeline(incident, audience=timeline.Audience.REGULATOR)
+    body = timeline.as_json(incident, entries, now=timezone.now())
     # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evidence.chain import export_stamp
-from evidence.timeline import SCHEMA, incident_timeline
+from evidence.timeline import SCHEMA, Audience, incident_timeline
 from incidents import services
 from incidents.demo import load_demo
 from incidents.models import Incident
@@ -34,7 +34,7 @@ def demo_incident(db, settings):
 
 
 def test_the_demo_timeline_tells_the_case_in_order(demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.INTERNAL)
     events = [(e.kind, e.event_at) for e in entries]
 
     lab_aware = next(e for e in entries if e.kind == "awareness" and e.summary.startswith("Demo Diagnostics"))
@@ -53,7 +53,7 @@ def test_the_demo_timeline_tells_the_case_in_order(demo_incident):
 
 
 def test_each_entry_shows_when_it_happened_and_when_it_was_written_down(demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.INTERNAL)
     lab_aware = next(e for e in entries if e.kind == "awareness")
 
     assert lab_aware.event_at.year == 2025
@@ -63,7 +63,7 @@ def test_each_entry_shows_when_it_happened_and_when_it_was_written_down(demo_inc
 
 
 def test_history_changes_carry_old_and_new_values_actor_and_reason(demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.INTERNAL)
     containment = next(e for e in entries if e.kind == "change" and e.reason == "breach contained")
 
     assert ("is_ongoing", True, False) in containment.changes
@@ -78,7 +78,7 @@ def test_a_corrected_awareness_appears_as_a_change_and_the_event_moves(incident,
                                        actor=officer, reason="programme told us")
     services.correct_awareness(record, aware_at=first - timedelta(hours=12), actor=officer, reason="e-mail of the evening before")
 
-    entries = incident_timeline(incident)
+    entries = incident_timeline(incident, audience=Audience.INTERNAL)
     change = next(e for e in entries if e.kind == "change" and e.model == "incidents.awarenessrecord")
     assert ("aware_at", first, first - timedelta(hours=12)) in change.changes
     assert change.reason == "e-mail of the evening before"
@@ -94,7 +94,7 @@ def test_alerts_fired_by_the_sweep_are_on_the_timeline(incident, processor_and_c
     while handle_one_due_deadline(now=now):
         pass
 
-    alerts = [e for e in incident_timeline(incident) if e.kind == "alert"]
+    alerts = [e for e in incident_timeline(incident, audience=Audience.INTERNAL) if e.kind == "alert"]
     assert alerts and alerts[0].event_at == now
     assert "before:1h" in alerts[0].summary
 
