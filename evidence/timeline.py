@@ -6,15 +6,21 @@ submitted_at, sent_at, published_at, fired_at, ...), and ``recorded_at``, *when 
 reason) happened when it was recorded, so both instants are its ``history_date``. Entries are
 sorted by event time, then recorded time.
 
-Sources: the history tables (one query each, :mod:`evidence.history_rows`): the facts are the
-latest version of each object, the changes are each non-creation version diffed in memory against
-its predecessor (in memory, see ``history_rows.field_changes``); the alerts (``notifications.AlertEvent``, one query); the
-party and authority names (two queries). Nothing grows the number of queries but the number of
-tables.
+Sources: the history tables (one query each, read as plain rows by ``history_rows.load_rows``:
+no model instance per record); the facts are the latest version of each object, the changes are
+each non-creation version diffed in memory against its predecessor (``history_rows.field_changes``);
+the alerts (``notifications.AlertEvent``, one query); the party and authority names (two
+queries). Nothing grows the number of queries but the number of tables.
 
-Legally privileged notes: no model in BreachTrack has a privileged flag (checked when this
-module was written), so there is nothing to exclude from the exports; a field added for that
-purpose must be filtered here, in :func:`incident_timeline`.
+Notes and legal privilege (issue 5 item 6): an incident's notes (``incidents.IncidentNote``) are
+entries of kind ``note`` (event time: when what it describes happened, else when it was written),
+and their edits are history changes like any other. Who reads the timeline is an explicit,
+required argument, :class:`Audience`: ``REGULATOR`` for everything that leaves the building (the
+JSON download, share links, any PDF/CSV export) and ``INTERNAL_UNPRIVILEGED`` for members who may
+not read privileged notes (viewers) leave out every note that is *currently* privileged together
+with *every* history record of it, so a note marked privileged after the fact does not leak
+through its earlier versions. ``INTERNAL`` (officers, legal) shows them, each entry flagged
+``is_privileged``; :func:`as_json` refuses such entries, so no export can carry one.
 
 JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
 
@@ -41,6 +47,12 @@ JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
 Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimals as strings,
 lists as lists, anything else as its string form.
 
+Notes (a new ``kind`` value, so still ``breachtrack.timeline/1``): an entry of kind ``note`` has
+``summary`` "Note: <its text>", ``event_at`` when what it describes happened (its creation when
+it does not say), ``object`` ``{"model": "incidents.incidentnote", ...}``; an edit of the note is
+a ``change`` entry of that object (``body``, ``occurred_at``, ``is_legally_privileged``). A note
+that is legally privileged *now* is absent from the export with all its ``change`` entries.
+
 CSV export ``breachtrack.timeline-csv/1`` (:mod:`evidence.timeline_csv`, for spreadsheets): the
 same entries. UTF-8 with a byte-order mark, CRLF, RFC 4180 quoting, every record 12 fields::
 
@@ -64,7 +76,8 @@ times in the installation's display zone, the chain head in every page's footer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import enum
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -77,8 +90,35 @@ SCHEMA = "breachtrack.timeline/1"
 KINDS = (
     "occurred", "occurred_until", "detected", "investigation_started", "contained", "awareness", "processor_notice",
     "estimate", "filing", "notification_decision", "assessment", "communication_wave", "extortion_threat",
-    "police_report", "payment_decision", "countdown", "leak", "alert", "change", "deletion",
+    "police_report", "payment_decision", "countdown", "leak", "note", "alert", "change", "deletion",
 )
+
+
+class Audience(enum.Enum):
+    """Who will read a timeline: it decides whether legally privileged notes are in it.
+
+    Required by :func:`incident_timeline` (no default), so no caller can forget to choose.
+    Every export is ``REGULATOR``; the logged-in page is ``for_reader(...)``.
+    """
+
+    INTERNAL = "internal"  # members who may read privileged notes: everything, privileged entries flagged
+    INTERNAL_UNPRIVILEGED = "internal_unprivileged"  # members who may not (viewers): as REGULATOR for notes
+    REGULATOR = "regulator"  # anything that leaves the building: no privileged note, none of its history
+
+    @property
+    def includes_privileged(self) -> bool:
+        return self is Audience.INTERNAL
+
+    @classmethod
+    def for_reader(cls, user, organisation) -> Audience:
+        """The audience of a logged-in member's timeline page."""
+        from incidents.note_services import may_read_privileged
+
+        return cls.INTERNAL if may_read_privileged(user, organisation) else cls.INTERNAL_UNPRIVILEGED
+
+
+class PrivilegedEntryInExport(ValueError):
+    """An entry flagged legally privileged reached an export: refused rather than written."""
 
 
 @dataclass(frozen=True)
@@ -92,46 +132,76 @@ class Entry:
     model: str  # app_label.model of the object
     object_id: int
     changes: list[tuple[str, object, object]] = field(default_factory=list)
+    is_privileged: bool = False  # a legally privileged note or its history (Audience.INTERNAL only)
 
 
-def incident_timeline(incident) -> list[Entry]:
-    """Every entry of the incident's timeline, sorted by event time then recorded time.
+def incident_timeline(incident, *, audience: Audience) -> list[Entry]:
+    """Every entry of the incident's timeline for ``audience``, sorted by event time then recorded time.
 
-    Steps: read the history (one query per table); name the parties and authorities (two
-    queries); derive the domain events from the latest version of each object; diff each
-    non-creation version against its predecessor; add the alerts (one query); sort.
+    Steps: read the history (one query per table, as plain rows: no model instance per record);
+    leave out the notes ``audience`` may not read, with all their versions; name the parties and
+    authorities (two queries); derive the domain events from the latest version of each object;
+    diff each non-creation version against its predecessor; add the alerts (one query); sort.
     """
-    rows = history_rows.load(incident.pk)
+    if not isinstance(audience, Audience):
+        raise TypeError(f"audience must be an evidence.timeline.Audience, not {audience!r}")
+    rows = history_rows.load_rows(incident.pk, (*history_rows.SOURCES, history_rows.NOTES))
     grouped = {key: history_rows.versions_by_object(found) for key, found in rows.items()}
+    grouped["notes"] = _notes_for(grouped["notes"], audience)
     names = _names(grouped)
     entries: list[Entry] = []
     # Translated once, not once per change: thousands of changes share two sentences.
     texts = {"deletion": _("%(model)s deleted"), "change": _("%(model)s changed: %(fields)s")}
     for key, objects in grouped.items():
+        events = EVENTS.get(key, _no_events)
         for versions in objects.values():
-            entries += _changes(versions, texts)
+            found = _changes(versions, texts) if len(versions) > 1 else []
             if versions[-1].history_type != "-":
-                entries += EVENTS.get(key, _no_events)(versions, names)
+                found += events(versions, names)
+            if key == "notes" and versions[-1].is_legally_privileged:
+                found = [replace(entry, is_privileged=True) for entry in found]
+            entries += found
     entries += _alerts(incident)
-    entries.sort(key=lambda e: (e.event_at, e.recorded_at, e.kind, e.object_id))
+    entries.sort(key=_order)
     return entries
+
+
+def _notes_for(notes: dict[int, list], audience: Audience) -> dict[int, list]:
+    """The notes ``audience`` may read, each with all its versions.
+
+    Decided on each note's *latest* version: a note privileged now is left out with every
+    earlier version (written before it was marked); a note whose privilege legal removed is
+    shown with its whole history.
+    """
+    if audience.includes_privileged:
+        return notes
+    return {pk: versions for pk, versions in notes.items() if not versions[-1].is_legally_privileged}
+
+
+def _order(entry: Entry) -> tuple:
+    return entry.event_at, entry.recorded_at, entry.kind, entry.object_id
 
 
 # --- History changes ----------------------------------------------------------------------------
 
 def _changes(versions: list, texts: dict) -> list[Entry]:
+    """One entry per version after the first: a deletion, or the fields that changed (none: no entry)."""
     entries = []
+    label = versions[0].instance_type._meta.label_lower
+    if label not in texts:
+        texts[label] = str(versions[0].instance_type._meta.verbose_name)  # a lazy string: cast once per model
+    change, deletion, name = texts["change"], texts["deletion"], texts[label]
+    field_changes, actor_name = history_rows.field_changes, history_rows.actor_name
     for previous, row in zip(versions, versions[1:]):
-        kind = "deletion" if row.history_type == "-" else "change"
-        changes = [] if kind == "deletion" else history_rows.field_changes(row, previous)
-        if kind == "change" and not changes:
-            continue  # a save that changed nothing a reader needs (only updated_at)
-        model = row.instance_type._meta
-        if model.label_lower not in texts:
-            texts[model.label_lower] = str(model.verbose_name)  # a lazy string: cast once per model
-        summary = texts[kind] % {"model": texts[model.label_lower], "fields": ", ".join(name for name, _old, _new in changes)}
-        entries.append(Entry(row.history_date, row.history_date, kind, summary, history_rows.actor_name(row),
-                             row.history_change_reason or "", model.label_lower, row.id, changes))
+        if row.history_type == "-":
+            summary, changes, kind = deletion % {"model": name}, [], "deletion"
+        else:
+            changes = field_changes(row, previous)
+            if not changes:
+                continue  # a save that changed nothing a reader needs (only updated_at)
+            summary, kind = change % {"model": name, "fields": ", ".join([c[0] for c in changes])}, "change"
+        entries.append(Entry(row.history_date, row.history_date, kind, summary, actor_name(row),
+                             row.history_change_reason or "", label, row.id, changes))
     return entries
 
 
@@ -184,10 +254,16 @@ def _notice_events(versions, names) -> list[Entry]:
 
 
 def _estimate_events(versions, names) -> list[Entry]:
-    row = versions[-1].instance
-    summary = _("%(measure)s: %(value)s") % {"measure": row.get_measure_display(), "value": row.display_value}
+    """An incident can hold thousands of estimates: their texts and labels are translated once
+    per timeline (``names.estimates``) and the value is formatted from the row itself."""
+    from incidents.models import AffectedEstimate
+
+    row = versions[-1]
+    texts = names.estimate_texts()
+    measure = texts["measures"].get(row.measure, row.measure)
+    summary = texts["value"] % {"measure": measure, "value": AffectedEstimate.display_value.fget(row)}
     if row.party_id:
-        summary = _("%(summary)s (for %(party)s)") % {"summary": summary, "party": names.party(row.party_id)}
+        summary = texts["for_party"] % {"summary": summary, "party": names.party(row.party_id)}
     return _event(versions, "known_at", "estimate", summary)
 
 
@@ -246,6 +322,19 @@ def _countdown_events(versions, names) -> list[Entry]:
     return _event(versions, "announced_at", "countdown", summary)
 
 
+def _note_events(versions, names) -> list[Entry]:
+    """The note at the time it says things happened, else at the time it was written."""
+    row = versions[-1]
+    summary = _("Note: %(body)s") % {"body": row.body}
+    if row.is_legally_privileged:
+        summary = _("Legally privileged note (never exported): %(body)s") % {"body": row.body}
+    if row.occurred_at is not None:
+        return _event(versions, "occurred_at", "note", summary)
+    created = versions[0]
+    return [Entry(created.history_date, created.history_date, "note", summary, history_rows.actor_name(created),
+                  created.history_change_reason or "", row.instance_type._meta.label_lower, row.id)]
+
+
 def _publication_events(versions, names) -> list[Entry]:
     row = versions[-1]
     return _event(versions, "published_at", "leak", _("Data published: %(where)s") % {"where": row.location})
@@ -263,6 +352,7 @@ EVENTS = {
     "threats": _threat_events,
     "countdown_revisions": _countdown_events,
     "publications": _publication_events,
+    "notes": _note_events,
 }
 
 
@@ -287,12 +377,25 @@ class _Names:
     parties: dict  # incident party id -> name
     authorities: dict  # authority id -> name
     relationships: dict  # relationship id -> (processor id, controller id)
+    _estimate_texts: dict | None = None
 
     def party(self, party_id) -> str:
         return self.parties.get(party_id, _("unknown party"))
 
     def authority(self, authority_id) -> str:
         return self.authorities.get(authority_id, _("unknown authority"))
+
+    def estimate_texts(self) -> dict:
+        """The estimate sentences and measure labels, translated on first use (cached here)."""
+        if self._estimate_texts is None:
+            from incidents.models import AffectedEstimate
+
+            self._estimate_texts = {
+                "value": _("%(measure)s: %(value)s"),
+                "for_party": _("%(summary)s (for %(party)s)"),
+                "measures": {value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices},
+            }
+        return self._estimate_texts
 
 
 def _names(grouped: dict) -> _Names:
@@ -311,12 +414,17 @@ def _names(grouped: dict) -> _Names:
 # --- JSON ---------------------------------------------------------------------------------------
 
 def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+_AS_IS = frozenset({type(None), bool, int, float, str})
 
 
 def json_value(value):
     """A field value as JSON: instants in UTC ISO 8601, decimals as strings, lists as lists."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _AS_IS or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime):
         return _instant(value)
@@ -330,21 +438,32 @@ def json_value(value):
 
 
 def entry_json(entry: Entry) -> dict:
+    event_at = _instant(entry.event_at)
+    # A history change happened when it was recorded: one instant, formatted once.
+    recorded_at = event_at if entry.recorded_at is entry.event_at else _instant(entry.recorded_at)
+    value = json_value
     return {
-        "event_at": _instant(entry.event_at),
-        "recorded_at": _instant(entry.recorded_at),
+        "event_at": event_at,
+        "recorded_at": recorded_at,
         "kind": entry.kind,
         "summary": str(entry.summary),
         "actor": entry.actor,
         "reason": entry.reason,
         "object": {"model": entry.model, "id": entry.object_id},
-        "changes": [{"field": name, "old": json_value(old), "new": json_value(new)} for name, old, new in entry.changes],
+        "changes": [{"field": name, "old": value(old), "new": value(new)} for name, old, new in entry.changes],
     }
 
 
 def as_json(incident, entries: list[Entry], *, now: datetime) -> dict:
-    """The export: schema, generated_at, the organisation's chain head, the incident, the entries."""
+    """The export: schema, generated_at, the organisation's chain head, the incident, the entries.
+
+    Exports leave the building: build ``entries`` with ``Audience.REGULATOR``. An entry flagged
+    privileged (from an ``INTERNAL`` timeline) is refused, never written.
+    """
     from evidence.chain import export_stamp
+
+    if any(entry.is_privileged for entry in entries):
+        raise PrivilegedEntryInExport("a legally privileged entry cannot be exported: use Audience.REGULATOR")
 
     return {
         "schema": SCHEMA,

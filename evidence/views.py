@@ -2,6 +2,8 @@
 
 Read-only, for every member of the incident's organisation (officers, legal, viewers): the
 incident is fetched through ``visible_to(request.user)``, so another organisation's id is a 404.
+The timeline page shows legally privileged notes only to the roles that may read them
+(``timeline.Audience.for_reader``); the JSON export never carries them.
 A bad ``at`` (unparseable, a local time that does not exist or happens twice in the reader's
 zone, or an instant in the future) is a 400 that says what is wrong.
 """
@@ -69,8 +71,9 @@ def _incident(request, pk: int) -> Incident:
 def incident_timeline(request, pk: int):
     incident = _incident(request, pk)
     log_view(request, incident, AccessAction.TIMELINE_VIEW)
-    entries = timeline.incident_timeline(incident)
-    return render(request, "evidence/timeline.html", {"incident": incident, "entries": entries})
+    audience = timeline.Audience.for_reader(request.user, incident.organisation)
+    entries = timeline.incident_timeline(incident, audience=audience)
+    return render(request, "evidence/timeline.html", {"incident": incident, "entries": entries, "audience": audience})
 
 
 def _export_download(request, pk: int, kind: str):
@@ -101,8 +104,9 @@ def incident_timeline_csv(request, pk: int):
 
 def export_entries(incident) -> list[timeline.Entry]:
     """The entries every timeline export carries (JSON, PDF, CSV; page downloads and share links
-    alike). The one place to choose what a recipient may see (e.g. a regulator's audience)."""
-    return timeline.incident_timeline(incident)
+    alike): regulator-facing whoever downloads it (legal included), so no legally privileged note
+    and none of its history. The one place that chooses what an export may carry."""
+    return timeline.incident_timeline(incident, audience=timeline.Audience.REGULATOR)
 
 
 def render_timeline_json(incident) -> JsonResponse:

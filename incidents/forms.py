@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from incidents.models.notes import NOTE_MAX_LENGTH
 from incidents.timeinput import (
     AmbiguousLocalTime,
     Fold,
@@ -321,3 +322,51 @@ class ReasonFormMixin(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why you are making this change, e.g. 'processor's e-mail of 4 July, 09:12'."),
     )
+
+
+# --- Notes (issue 5, item 6) ------------------------------------------------------------------------
+
+class NoteForm(forms.Form):
+    """A note on an incident: its text, optionally when what it describes happened, and (on
+    adding) whether it is legally privileged. The reason is kept with the history record."""
+
+    body = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5}))
+    occurred_at = LocalInstantField(
+        label=_("Happened at"), required=False,
+        help_text=_("When what the note describes happened, if known: local time, in the zone it was read in."),
+    )
+    is_legally_privileged = forms.BooleanField(
+        label=_("Legally privileged"), required=False,
+        help_text=_("Legal advice or work product: never exported, never shown to viewers."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the change."))
+
+    def __init__(self, *args, user=None, with_privilege: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone_name = default_zone_name(user)
+        self.fields["occurred_at"] = LocalInstantField(
+            label=self.fields["occurred_at"].label, required=False, default_zone=zone_name,
+            help_text=self.fields["occurred_at"].help_text,
+        )
+        if not with_privilege:
+            del self.fields["is_legally_privileged"]
+
+    def service_fields(self) -> dict:
+        """The cleaned values as the note services take them."""
+        data = self.cleaned_data
+        instant = data.get("occurred_at")
+        fields = {"body": data["body"], "occurred_at": instant.at if instant else None, "occurred_tz": instant.zone if instant else ""}
+        if "is_legally_privileged" in self.fields:
+            fields["is_legally_privileged"] = data["is_legally_privileged"]
+        return fields
+
+
+class NotePrivilegeForm(forms.Form):
+    """Mark a note legally privileged, or remove the mark: a reason is required either way."""
+
+    is_legally_privileged = forms.TypedChoiceField(
+        label=_("Legal privilege"), coerce=lambda value: value == "1",
+        choices=[("1", _("Mark as legally privileged")), ("0", _("Remove the legal privilege"))],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the decision."))
+

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import note_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -8,5 +8,8 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_detail, name="detail"),
     path("incidents/<int:pk>/ap-answer-sheet/", views.ap_answer_sheet, name="ap_answer_sheet"),
     path("incidents/<int:pk>/ap-answer-sheet.json", views.ap_answer_sheet_json, name="ap_answer_sheet_json"),
+    path("incidents/<int:pk>/notes/", note_views.incident_notes, name="notes"),
+    path("incidents/<int:pk>/notes/<int:note_pk>/edit/", note_views.edit_note, name="note_edit"),
+    path("incidents/<int:pk>/notes/<int:note_pk>/privilege/", note_views.note_privilege, name="note_privilege"),
     path("healthz", views.healthz, name="healthz"),
 ]

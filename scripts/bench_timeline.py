@@ -114,11 +114,27 @@ def pages(body: bytes) -> str:
     return f"   {len(pypdf.PdfReader(io.BytesIO(body)).pages)} pages"
 
 
+def profile(client: Client, url: str, top: int) -> None:
+    """One request under cProfile, sorted by cumulative then by own time: where the time goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="history records per incident")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--exports", nargs="+", default=list(EXPORTS), choices=list(EXPORTS))
+    parser.add_argument("--profile", type=int, metavar="N", default=0,
+                        help="after measuring, profile one request at the last size (cProfile) and print the top N functions")
     args = parser.parse_args()
 
     setup_test_environment()
@@ -139,10 +155,13 @@ def main():
                 median, worst, cpu, queries, body = measure(client, reverse(EXPORTS[name], args=[incident.pk]), args.repeat)
                 counts[name].update(queries)
                 print(f"    timeline.{name:4s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}"
-                      f"   {len(body) / 1e6:.1f} MB{pages(body) if name == 'pdf' else ''}")
+                      f"   {len(body) / 1e6:.1f} MB{pages(body) if name == 'pdf' else ''}"
+                      f"   (load average {os.getloadavg()[0]:.2f})")
         for name, found in counts.items():
             if len(found) != 1:
                 sys.exit(f"the query count of timeline.{name} grows with the history: {sorted(found)}")
+        if args.profile:
+            profile(client, reverse("evidence:timeline_json", args=[incident.pk]), args.profile)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -111,6 +111,10 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         organisation=incident.organisation, user=officer, role="viewer", name="SIEM",
         expires_at=datetime(2025, 9, 1, tzinfo=UTC), actor=admin_actor, reason="integration",
     )
+    from incidents.note_services import add_note
+
+    add_note(incident, body="Counsel advised on the notification wording.", is_legally_privileged=True, actor=lawyer,
+             reason="advice on file")
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 

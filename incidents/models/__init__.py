@@ -3,6 +3,7 @@
 from incidents.models.extortion import ExtortionCountdown, ExtortionThreat, Publication
 from incidents.models.facts import AffectedEstimate, AwarenessRecord
 from incidents.models.incident import TIME_FACTS, Incident
+from incidents.models.notes import IncidentNote
 from incidents.models.parties import IncidentAuthority, IncidentParty, ProcessingRelationship, ProcessorNotice
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "ExtortionThreat",
     "Incident",
     "IncidentAuthority",
+    "IncidentNote",
     "IncidentParty",
     "ProcessingRelationship",
     "ProcessorNotice",

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evidence.chain import export_stamp
-from evidence.timeline import SCHEMA, incident_timeline
+from evidence.timeline import SCHEMA, Audience, incident_timeline
 from incidents import services
 from incidents.demo import load_demo
 from incidents.models import Incident
@@ -34,7 +34,7 @@ def demo_incident(db, settings):
 
 
 def test_the_demo_timeline_tells_the_case_in_order(demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.INTERNAL)
     events = [(e.kind, e.event_at) for e in entries]
 
     lab_aware = next(e for e in entries if e.kind == "awareness" and e.summary.startswith("Demo Diagnostics"))
@@ -53,7 +53,7 @@ def test_the_demo_timeline_tells_the_case_in_order(demo_incident):
 
 
 def test_each_entry_shows_when_it_happened_and_when_it_was_written_down(demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.INTERNAL)
     lab_aware = next(e for e in entries if e.kind == "awareness")
 
     assert lab_aware.event_at.year == 2025
@@ -63,7 +63,7 @@ def test_each_entry_shows_when_it_happened_and_when_it_was_written_down(demo_inc
 
 
 def test_history_changes_carry_old_and_new_values_actor_and_reason(demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.INTERNAL)
     containment = next(e for e in entries if e.kind == "change" and e.reason == "breach contained")
 
     assert ("is_ongoing", True, False) in containment.changes
@@ -78,7 +78,7 @@ def test_a_corrected_awareness_appears_as_a_change_and_the_event_moves(incident,
                                        actor=officer, reason="programme told us")
     services.correct_awareness(record, aware_at=first - timedelta(hours=12), actor=officer, reason="e-mail of the evening before")
 
-    entries = incident_timeline(incident)
+    entries = incident_timeline(incident, audience=Audience.INTERNAL)
     change = next(e for e in entries if e.kind == "change" and e.model == "incidents.awarenessrecord")
     assert ("aware_at", first, first - timedelta(hours=12)) in change.changes
     assert change.reason == "e-mail of the evening before"
@@ -94,7 +94,7 @@ def test_alerts_fired_by_the_sweep_are_on_the_timeline(incident, processor_and_c
     while handle_one_due_deadline(now=now):
         pass
 
-    alerts = [e for e in incident_timeline(incident) if e.kind == "alert"]
+    alerts = [e for e in incident_timeline(incident, audience=Audience.INTERNAL) if e.kind == "alert"]
     assert alerts and alerts[0].event_at == now
     assert "before:1h" in alerts[0].summary
 
@@ -184,3 +184,21 @@ def test_the_in_memory_diff_finds_what_diff_against_finds_and_the_non_editable_f
                 compared += 1
     assert compared >= 5
     assert "risk_reassessed_at" in extra
+
+
+def test_the_timelines_plain_rows_hold_exactly_the_values_of_the_history_instances(demo_incident):
+    """The timeline reads history as plain rows (no model instance per record, instants parsed
+    from the database's text): every attribute must equal what the history instance holds."""
+    from evidence import history_rows
+
+    instances, rows = history_rows.load(demo_incident.pk), history_rows.load_rows(demo_incident.pk)
+    compared = 0
+    for key, found in instances.items():
+        assert [r.history_id for r in rows[key]] == [i.history_id for i in found]
+        for instance, row in zip(found, rows[key]):
+            attnames = [field.attname for field in type(instance)._meta.concrete_fields]
+            assert {a: row.__dict__[a] for a in attnames} == {a: instance.__dict__[a] for a in attnames}
+            assert row.actor == instance.actor and row.instance_type is instance.instance_type
+            compared += 1
+    assert compared == sum(len(found) for found in rows.values()) > 0
+    assert any(row.history_date.microsecond for found in rows.values() for row in found)  # fractions parsed too

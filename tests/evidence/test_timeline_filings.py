@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from evidence.asof import register_as_of
-from evidence.timeline import incident_timeline
+from evidence.timeline import Audience, incident_timeline
 from incidents.clocks import DeadlineState
 from tests.filings.conftest import complete_register, controller, count, lead_ap, submit  # noqa: F401 (fixtures)
 
@@ -18,7 +18,7 @@ def test_a_filing_is_a_timeline_event_and_meets_the_clock_only_once_recorded(
     filing = submit(controller, submitted_at=now)
     time_machine.move_to(now + timedelta(hours=2), tick=False)
 
-    (entry,) = [e for e in incident_timeline(incident) if e.kind == "filing"]
+    (entry,) = [e for e in incident_timeline(incident, audience=Audience.INTERNAL) if e.kind == "filing"]
     assert entry.event_at == filing.submitted_at == now
     assert entry.recorded_at == now + timedelta(hours=1)
     assert entry.reason == "filed with the AP"

@@ -16,11 +16,13 @@ from django.core.exceptions import ValidationError
 
 from breachtrack.history import HistoryBypassError, acting_as, update_with_history
 from incidents import services
+from incidents.note_services import add_note
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,
     Incident,
     IncidentAuthority,
+    IncidentNote,
     IncidentParty,
     ProcessingRelationship,
     ProcessorNotice,
@@ -37,6 +39,7 @@ TENANT_MODELS = [
     ProcessorNotice,
     AwarenessRecord,
     AffectedEstimate,
+    IncidentNote,
 ]
 
 
@@ -65,6 +68,7 @@ def build_register(organisation: Organisation, officer, authority) -> dict[type,
         incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="processor",
         actor=officer, reason="first count",
     )
+    add_note(incident, body=f"Call with {client.name}", actor=officer, reason="call notes")
     return {
         model: set(model.objects.filter(**{model.objects.none().tenant_lookup: organisation}).values_list("pk", flat=True))
         for model in TENANT_MODELS
