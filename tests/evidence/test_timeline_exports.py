@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from access.models import AccessLog
 from evidence import timeline_csv, timeline_pdf
 from evidence.chain import export_stamp
-from evidence.timeline import Entry, incident_timeline
+from evidence.timeline import Audience, Entry, incident_timeline
 from incidents import services
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -69,7 +69,7 @@ def _download(client, name, incident, **extra):
 # --- PDF ----------------------------------------------------------------------------------------
 
 def test_the_demo_pdf_lists_every_entry_in_timeline_order_with_both_instants(legal_client, demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.REGULATOR)
     response = _download(legal_client, "evidence:timeline_pdf", demo_incident)
     assert response["Content-Type"] == "application/pdf"
     text = " ".join(pdf_pages(response.content))
@@ -118,7 +118,7 @@ def test_the_pdf_is_in_dutch_when_the_request_asks_for_dutch(client, legal_clien
     with translation.override("nl"):
         labels = [gettext(label) for label in ("Timeline", "Organisation", "Generated at", "Happened", "Written down", "Who and why")]
         page_one = gettext("Page %(n)s of %(total)s") % {"n": 1, "total": len(dutch)}
-        summaries = [flat(e.summary) for e in incident_timeline(demo_incident) if e.kind == "awareness"]
+        summaries = [flat(e.summary) for e in incident_timeline(demo_incident, audience=Audience.REGULATOR) if e.kind == "awareness"]
     assert "Tijdlijn" in labels  # the catalogue really has them: the test would pass on English otherwise
     assert all(label in dutch[0] for label in labels) and page_one in dutch[0]
     assert all(summary in " ".join(dutch) for summary in summaries)
@@ -143,7 +143,7 @@ def test_long_texts_wrap_and_a_row_taller_than_a_page_continues_on_the_next(inci
     words = [f"finding{k}" for k in range(1500)] + ["a-hash-without-spaces-" + "0123456789abcdef" * 12]
     services.update_incident(incident, description=" ".join(words), actor=officer, reason="forensic report received")
 
-    body = timeline_pdf.render(incident, incident_timeline(incident), stamp=export_stamp(incident.organisation),
+    body = timeline_pdf.render(incident, incident_timeline(incident, audience=Audience.REGULATOR), stamp=export_stamp(incident.organisation),
                                now=datetime.now(UTC), zone=AMSTERDAM)
 
     pages = pdf_pages(body)
@@ -185,7 +185,7 @@ def test_ten_thousand_entries_render(incident):
 # --- CSV ----------------------------------------------------------------------------------------
 
 def test_the_demo_csv_parses_back_to_the_timeline_in_order(legal_client, demo_incident):
-    entries = incident_timeline(demo_incident)
+    entries = incident_timeline(demo_incident, audience=Audience.REGULATOR)
     response = _download(legal_client, "evidence:timeline_csv", demo_incident)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
 
@@ -227,7 +227,7 @@ def test_the_csv_carries_organisation_incident_and_chain_head_in_its_first_recor
 
 def test_the_csv_is_rfc_4180_crlf_with_quotes_doubled(incident, officer):
     services.update_incident(incident, description='He said "pay", then: 1,100,000\nsecond line', actor=officer, reason="notes, quoted")
-    text = timeline_csv.render(incident, incident_timeline(incident), stamp=export_stamp(incident.organisation), now=datetime.now(UTC))
+    text = timeline_csv.render(incident, incident_timeline(incident, audience=Audience.REGULATOR), stamp=export_stamp(incident.organisation), now=datetime.now(UTC))
 
     assert text.count("\r\n") >= 6 and "\n" not in text.replace("\r\n", "").replace("\nsecond line", "")
     assert '"He said ""pay"", then: 1,100,000\nsecond line"' in text

@@ -187,3 +187,19 @@ def test_note_instants_in_the_export_are_utc(client, lawyer, incident, notes, no
 
     assert (now - timedelta(hours=3)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") in body
     assert datetime.fromisoformat(body.split('"generated_at":"')[1][:20].replace("Z", "+00:00")).tzinfo is not None
+
+
+@pytest.mark.parametrize("persona", ["officer", "lawyer"])
+def test_the_pdf_and_csv_downloads_carry_the_plain_note_and_never_the_privileged_one(client, request, incident, notes, persona):
+    import io
+
+    import pypdf
+
+    client.force_login(request.getfixturevalue(persona))
+    pdf = client.get(reverse("evidence:timeline_pdf", args=[incident.pk]))
+    csv_text = client.get(reverse("evidence:timeline_csv", args=[incident.pk])).content.decode("utf-8-sig")
+    # The PDF's streams are compressed: read its text back, as a regulator's viewer would.
+    pdf_text = " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+
+    assert PLAIN.split(" about")[0] in pdf_text and PLAIN in csv_text
+    assert "Counsel" not in pdf_text and "Counsel" not in csv_text
