@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from access.exports import is_available
 from access.log import token_hash
 from access.models import ShareLink
-from breachtrack.errors import field_error
+from breachtrack.errors import check_expiry, field_error
 from organisations.models import Role
 from organisations.services import authorise, require_reason, save_with_history
 
@@ -27,18 +27,6 @@ class CreatedLink:
 
     link: ShareLink
     token: str
-
-
-def _validate_expiry(expires_at: datetime, now: datetime) -> None:
-    if timezone.is_naive(expires_at):
-        raise field_error("expires_at", _("Give the expiry with its time zone."), "naive")
-    if expires_at <= now:
-        raise field_error("expires_at", _("The expiry must be in the future."), "in_past")
-    longest = timedelta(days=settings.BREACHTRACK_SHARE_LINK_MAX_DAYS)
-    if expires_at - now > longest:
-        raise field_error(
-            "expires_at", _("A share link may live at most %(days)d days.") % {"days": longest.days}, "too_long"
-        )
 
 
 @transaction.atomic
@@ -58,7 +46,10 @@ def create_share_link(
     if not recipient or not recipient.strip():
         raise field_error("recipient", _("Say who the link is for."), "required")
     now = timezone.now()
-    _validate_expiry(expires_at, now)
+    check_expiry(
+        expires_at, now, longest=timedelta(days=settings.BREACHTRACK_SHARE_LINK_MAX_DAYS),
+        too_long_message=_("A share link may live at most %(days)d days."),
+    )
     token = secrets.token_urlsafe(32)
     link = ShareLink(
         organisation=incident.organisation, incident=incident, export_kind=export_kind, recipient=recipient.strip(),

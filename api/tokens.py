@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiToken
-from breachtrack.errors import field_error
+from breachtrack.errors import check_expiry, field_error
 from organisations.models import Role
 from organisations.services import require_reason, save_with_history
 from organisations.tenancy import active_memberships
@@ -56,18 +56,6 @@ def _check_role(organisation, user, role: str) -> None:
         )
 
 
-def _check_expiry(expires_at: datetime, now: datetime) -> None:
-    if timezone.is_naive(expires_at):
-        raise field_error("expires_at", _("Give the expiry with its time zone."), "naive")
-    if expires_at <= now:
-        raise field_error("expires_at", _("The expiry must be in the future."), "in_past")
-    longest = timedelta(days=settings.BREACHTRACK_API_TOKEN_MAX_DAYS)
-    if expires_at - now > longest:
-        raise field_error(
-            "expires_at", _("An API token may live at most %(days)d days.") % {"days": longest.days}, "too_long"
-        )
-
-
 @transaction.atomic
 def create_api_token(
     *, organisation, user, role: str, name: str, expires_at: datetime, expires_tz: str = "UTC", actor, reason: str,
@@ -84,7 +72,10 @@ def create_api_token(
         raise field_error("name", _("Say what will use this token."), "required")
     _check_role(organisation, user, role)
     now = timezone.now()
-    _check_expiry(expires_at, now)
+    check_expiry(
+        expires_at, now, longest=timedelta(days=settings.BREACHTRACK_API_TOKEN_MAX_DAYS),
+        too_long_message=_("An API token may live at most %(days)d days."),
+    )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         organisation=organisation, user=user, role=role, name=name.strip(), prefix=secret[:PREFIX_LENGTH],
