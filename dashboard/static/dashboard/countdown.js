@@ -4,12 +4,17 @@
 (function () {
   "use strict";
   var messagesNode = document.getElementById("countdown-messages");
-  var board = document.querySelector("[data-server-now]");
-  if (!messagesNode || !board) return;
+  if (!messagesNode) return;
   var messages = JSON.parse(messagesNode.textContent);
   // Count from the server's "now", moved on by the time elapsed here: a device whose clock is
-  // off by minutes must not show a deadline as met or missed when it is not.
-  var skew = Date.parse(board.getAttribute("data-server-now")) - Date.now();
+  // off by minutes must not show a deadline as met or missed when it is not. Read again each
+  // time htmx brings a fresh list (it carries the server's time of that answer).
+  var skew = 0;
+  function readSkew() {
+    var board = document.querySelector("[data-server-now]");
+    if (board) skew = Date.parse(board.getAttribute("data-server-now")) - Date.now();
+  }
+  readSkew();
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -57,6 +62,13 @@
     // Wake just after the next whole second, so every countdown changes together.
     window.setTimeout(tick, 1000 - (now % 1000) + 5);
   }
+
+  document.body.addEventListener("htmx:afterSettle", function () {
+    readSkew();
+    var now = Date.now() + skew;
+    var rows = document.querySelectorAll("[data-clock][data-due]");
+    for (var i = 0; i < rows.length; i++) update(rows[i], now);
+  });
 
   tick();
 })();
