@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from evidence import tsp
 from evidence.canonical import UTC
-from evidence.models import AuditAnchor, AuditChainHead
+from evidence.models import AnchorRun, AuditAnchor, AuditChainHead
 
 logger = logging.getLogger("breachtrack.evidence.anchor")
 
@@ -108,7 +108,22 @@ def anchor_chains(*, now: datetime, using: str = "default", budget_seconds: floa
         outcomes.append(outcome)
         if outcome.is_tsa_unreachable:
             stop_reason = outcome.detail
+    record_run(outcomes, now=now, using=using)
     return outcomes
+
+
+def record_run(outcomes: list[Outcome], *, now: datetime, using: str = "default") -> None:
+    """Write how this run went to ``AnchorRun`` (row 1), for ``evidence.health`` and /healthz.
+
+    A run is clean when no chain was left waiting (failed, or not tried for lack of time).
+    """
+    left = [outcome for outcome in outcomes if outcome.status in (FAILED, NOT_TRIED)]
+    values = {"last_run_at": now, "failed_chains": len(left), "last_error": left[0].detail[:2000] if left else ""}
+    if not left:
+        values["last_clean_at"] = now
+    with transaction.atomic(using=using):
+        if not AnchorRun.objects.using(using).filter(pk=1).update(**values):  # not-historied: AnchorRun
+            AnchorRun.objects.using(using).update_or_create(pk=1, defaults=values)
 
 
 def anchor_chain(head: AuditChainHead, *, config: TsaConfig, now: datetime, using: str = "default") -> Outcome:

@@ -117,3 +117,23 @@ class AuditAnchor(models.Model):
 
     def __str__(self):
         return f"{self.chain} {self.day} #{self.seq} {self.head_hash[:12]}"
+
+
+class AnchorRun(models.Model):
+    """One row (id=1): how the last anchoring run went. Liveness for /healthz, not evidence
+    (the anchors are the evidence); ``evidence.anchor.record_run`` writes it after every run."""
+
+    last_run_at = models.DateTimeField(_("last run at"))
+    last_clean_at = models.DateTimeField(
+        _("last run with every chain anchored at"), null=True, blank=True,
+        help_text=_("The last run after which no chain that moved was left without its anchor."),
+    )
+    failed_chains = models.PositiveIntegerField(_("chains left unanchored by the last run"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("anchoring run")
+        verbose_name_plural = _("anchoring runs")
+
+    def __str__(self):
+        return f"anchoring run at {self.last_run_at.isoformat()}: {self.failed_chains} failed"

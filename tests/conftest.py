@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from breachtrack.history import system_actor
+from breachtrack.history import acting_as, system_actor
 from organisations import services as org_services
 from organisations.models import Authority, Role
 
@@ -53,6 +53,15 @@ def now(time_machine):
 @pytest.fixture
 def admin_actor(db):
     return system_actor("tests")
+
+
+@pytest.fixture
+def superuser(admin_actor):
+    """An installation administrator. Superusers come from createsuperuser, never from a service."""
+    from organisations.models import User
+
+    with acting_as(admin_actor, "test persona"):
+        return User.objects.create_superuser("root", "root@breachtrack.example", "correct horse battery staple")
 
 
 def _member(org, username, role, admin_actor):

@@ -9,15 +9,7 @@ from django.core.management import CommandError, call_command
 
 from api import tokens
 from api.models import ApiToken
-from breachtrack.history import acting_as
-from organisations.models import User
 from tests.incidents.test_admin import admin_url, form_errors
-
-
-@pytest.fixture
-def superuser(admin_actor):
-    with acting_as(admin_actor, "test persona"):  # superusers come from createsuperuser, never from a service
-        return User.objects.create_superuser("root", "root@breachtrack.example", "correct horse battery staple")
 
 
 def add_post(organisation, user, **overrides) -> dict:

@@ -53,7 +53,6 @@ from django.db import models
 from django.urls import reverse
 
 from breachtrack.admin_base import BreachTrackAdmin
-from breachtrack.history import acting_as
 from organisations.models import User
 
 from .history_paths import form_values, recording_history, unattributed
@@ -74,13 +73,6 @@ HISTORIED_ADMINS = sorted(
 
 def label(pair) -> str:
     return pair[0]._meta.label
-
-
-@pytest.fixture
-def superuser(admin_actor):
-    # Superusers come from createsuperuser, never from a service.
-    with acting_as(admin_actor, "test persona"):
-        return User.objects.create_superuser("root", "root@breachtrack.example", PASSWORD)
 
 
 # Admin forms whose change is not a plain text field: the form values that make a real change.

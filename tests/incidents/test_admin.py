@@ -26,12 +26,10 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
-from breachtrack.history import acting_as
 from notifications.services import create_webhook_endpoint
 from filings import services as filing_services
 from organisations import services as org_services
 from organisations.alert_policies import set_alert_policy
-from organisations.models import User
 
 REASON = "processor's e-mail of 4 July, 09:12"
 # Shared reference data: visible to every member, owned by no organisation.
@@ -88,13 +86,6 @@ def incident_add_data(organisation, **overrides) -> dict:
         data.update({f"{stem}_at_0": "", f"{stem}_at_1": "Europe/Amsterdam", f"{stem}_at_2": ""})
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def superuser(admin_actor):
-    # Superusers come from createsuperuser, never from a service.
-    with acting_as(admin_actor, "test persona"):
-        return User.objects.create_superuser("root", "root@breachtrack.example", "correct horse battery staple")
 
 
 @pytest.fixture

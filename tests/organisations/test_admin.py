@@ -31,13 +31,6 @@ def form_errors(response) -> str:
 
 
 @pytest.fixture
-def superuser(admin_actor):
-    # Superusers come from createsuperuser, never from a service.
-    with acting_as(admin_actor, "test persona"):
-        return User.objects.create_superuser("root", "root@breachtrack.example", PASSWORD)
-
-
-@pytest.fixture
 def stranger(admin_actor):
     """An active account with no membership anywhere."""
     return services.create_user(

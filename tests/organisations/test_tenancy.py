@@ -85,12 +85,6 @@ def other_rows(other_org, outsider, dutch_ap, now):
     return build_register(other_org, outsider, dutch_ap)
 
 
-@pytest.fixture
-def superuser(admin_actor):
-    with acting_as(admin_actor, "test persona"):
-        return User.objects.create_superuser("root", "root@breachtrack.example", "correct horse battery staple")
-
-
 def visible(user, **kwargs) -> dict[type, set[int]]:
     return {model: set(model.objects.visible_to(user, **kwargs).values_list("pk", flat=True)) for model in TENANT_MODELS}
 
