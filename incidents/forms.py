@@ -143,6 +143,11 @@ class LocalInstantWidget(forms.MultiWidget):
         ]
         super().__init__(widgets, attrs)
 
+    def id_for_label(self, id_):
+        # The field's label names the date-time input (Django's MultiWidget names none, leaving
+        # the input without a label for a screen reader); the two selects carry aria-labels.
+        return f"{id_}_0" if id_ else id_
+
     def decompress(self, value):
         """``(utc, zone)`` or an aware datetime → ``[local wall-clock time, zone, fold]``."""
         if not value:
