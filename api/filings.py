@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -55,7 +56,7 @@ class FilingSerializer(RegisterSerializer):
 
 
 class FilingDetailSerializer(FilingSerializer):
-    content = serializers.JSONField(read_only=True, help_text=_("The register as it stood at submission (frozen)."))
+    content = serializers.JSONField(read_only=True, help_text=gettext_lazy("The register as it stood at submission (frozen)."))
 
     class Meta(FilingSerializer.Meta):
         fields = [*FilingSerializer.Meta.fields, "content"]
@@ -77,10 +78,10 @@ class DecisionSerializer(RegisterSerializer):
 # --- Input -----------------------------------------------------------------------------------
 
 class FilingInput(StrictSerializer):
-    controller = serializers.IntegerField(help_text=_("The id of the incident's controller that files."))
-    authority = serializers.IntegerField(help_text=_("The id of a supervisory authority recorded on the incident."))
+    controller = serializers.IntegerField(help_text=gettext_lazy("The id of the incident's controller that files."))
+    authority = serializers.IntegerField(help_text=gettext_lazy("The id of a supervisory authority recorded on the incident."))
     filing_type = serializers.ChoiceField(choices=FilingType.choices)
-    submitted_at = instant_field(help_text=_("When it was actually submitted to the authority."))
+    submitted_at = instant_field(help_text=gettext_lazy("When it was actually submitted to the authority."))
     submitted_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
     submitted_by = serializers.CharField(required=False, allow_blank=True, max_length=200)
     channel = serializers.ChoiceField(choices=FilingChannel.choices)
@@ -97,7 +98,7 @@ class AuthorityReferenceInput(StrictSerializer):
 
 
 class DecisionInput(StrictSerializer):
-    controller = serializers.IntegerField(help_text=_("The id of the incident's controller that decided."))
+    controller = serializers.IntegerField(help_text=gettext_lazy("The id of the incident's controller that decided."))
     decided_at = instant_field()
     decided_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
     decided_by = serializers.CharField(required=False, allow_blank=True, max_length=200)

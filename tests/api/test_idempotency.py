@@ -163,3 +163,8 @@ def test_the_key_table_has_its_unique_constraint_in_the_database(db):
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, IdempotencyKey._meta.db_table)
     assert any(c["unique"] and c["columns"] == ["organisation_id", "caller", "key"] for c in constraints.values())
+
+
+def test_beat_purges_the_keys_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
+    assert entry["task"] == purge_idempotency_keys.name == "api.purge_idempotency_keys"
