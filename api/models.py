@@ -1,15 +1,16 @@
-"""API tokens: the credential an integration (ticketing, SIEM, a DPO's script) calls the API with."""
+"""API tokens (the credential an integration calls the API with) and idempotency keys."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from incidents.fields import entry_zone_field
 from organisations.models import Role
-from organisations.tenancy import tenant_manager
+from organisations.tenancy import scoped_manager, tenant_manager
 
 
 class ApiToken(models.Model):
@@ -62,3 +63,51 @@ class ApiToken(models.Model):
 
     def is_usable_at(self, now) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class IdempotencyKey(models.Model):
+    """A POST's ``Idempotency-Key``, claimed once per (organisation, caller, key), with its answer.
+
+    **Not historied, deliberately.** It is a cache of an answer already given, not a fact a
+    regulator asks about: the evidence of what the POST did is the historied row it created (a
+    filing, a wave) or its import job. Rows are claimed with an INSERT (the unique constraint
+    decides between two concurrent requests), completed or released by compare-and-set on
+    ``claim``, and deleted once expired (``api.idempotency``: lazily on reuse, and by the beat
+    task ``api.purge_idempotency_keys``).
+    """
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("In flight")
+        DONE = "done", _("Answered")
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    # "token:<id>" or "user:<id>": a token and a session of the same user are different callers.
+    caller = models.CharField(_("caller"), max_length=40)
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint (SHA-256)"), max_length=64)
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=500)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    # Changes on every (re)claim: only the holder of the current claim may complete or release it.
+    claim = models.CharField(_("claim"), max_length=32, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
+
+    objects = scoped_manager("organisation")
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "caller", "key"], name="idempotency_key_once_per_caller"),
+        ]
+        # Read only by api.idempotency.purge_expired (the beat task).
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_key_expiry")]
+
+    def __str__(self):
+        return f"{self.caller} {self.method} {self.path} ({self.key[:20]})"

@@ -14,3 +14,17 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
 ]
+
+# Filings, decisions not to notify, waves and recipient imports (issue 6): nested under an
+# incident, so the incident's scoping answers 404 for everything under another organisation's.
+from api.communications import ImportJobViewSet, LookupView, WaveViewSet  # noqa: E402
+from api.filings import DecisionViewSet, FilingViewSet  # noqa: E402
+
+nested = SimpleRouter()
+nested.register(r"incidents/(?P<incident_pk>[0-9]+)/filings", FilingViewSet, basename="incident-filing")
+nested.register(r"incidents/(?P<incident_pk>[0-9]+)/decisions-not-to-notify", DecisionViewSet, basename="incident-decision")
+nested.register(r"incidents/(?P<incident_pk>[0-9]+)/waves", WaveViewSet, basename="incident-wave")
+nested.register(
+    r"incidents/(?P<incident_pk>[0-9]+)/waves/(?P<wave_pk>[0-9]+)/imports", ImportJobViewSet, basename="incident-wave-import"
+)
+urlpatterns += [*nested.urls, path("lookup/", LookupView.as_view(), name="lookup")]

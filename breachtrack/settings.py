@@ -424,6 +424,17 @@ SPECTACULAR_SETTINGS = {
 }
 # The longest an API token may live: a credential nobody remembers must run out by itself.
 BREACHTRACK_API_TOKEN_MAX_DAYS = env_int("BREACHTRACK_API_TOKEN_MAX_DAYS", 365, minimum=1)
+# Idempotency-Key on the API's POSTs (api.idempotency): a key and its stored answer live this
+# long; a replay within it gets the stored answer. A key still "in flight" after the second
+# setting belongs to a request that died (its transaction rolled back): a retry may take it over.
+BREACHTRACK_API_IDEMPOTENCY_TTL_HOURS = env_int("BREACHTRACK_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int("BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {"task": "api.purge_idempotency_keys", "schedule": 3600}
+# Two "channel" choice sets in the schema (filings, waves): name each enum after its vocabulary.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "FilingChannelEnum": "filings.choices.FilingChannel",
+    "WaveChannelEnum": "communications.choices.WaveChannel",
+})
 
 # --- History ----------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

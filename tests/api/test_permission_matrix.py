@@ -8,14 +8,18 @@ then asserts the exact status, and that an outsider's response never contains th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.preconditions import etag_of
 from api.serializers import IncidentSerializer
 from incidents.models import Incident
-from tests.api.conftest import REASON, session_client, token_client
+from tests.api.conftest import REASON, recipients_csv, session_client, token_client, valid_bsns
 
 # What each method of a route does; a method not named is a 405 for every authenticated caller.
 READ_ANY = "read_any"  # any authenticated caller (the schema, the docs)
@@ -23,6 +27,9 @@ LIST = "list"  # any authenticated caller, scoped to what it may see
 CREATE = "create"  # a privacy officer (of its own organisation)
 READ = "read"  # any member of the incident's organisation
 WRITE = "write"  # a privacy officer of the incident's organisation
+CREATE_IN = "create_in"  # creates under the incident: a privacy officer of its organisation (201)
+ACCEPT_IN = "accept_in"  # queues work under the incident: a privacy officer of its organisation (202)
+LOOKUP = "lookup"  # any member, in its own organisation (the ledger lookup)
 
 ROUTES = {
     "api:schema": {"GET": READ_ANY, "HEAD": READ_ANY},
@@ -33,6 +40,17 @@ ROUTES = {
     "api:incident-parties": {"GET": READ, "HEAD": READ},
     "api:incident-awareness": {"GET": READ, "HEAD": READ},
     "api:incident-estimates": {"GET": READ, "HEAD": READ},
+    "api:incident-filing-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-filing-detail": {"GET": READ, "HEAD": READ},  # a submitted filing never changes
+    "api:incident-filing-authority-reference": {"POST": WRITE},
+    "api:incident-decision-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-wave-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-wave-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:incident-wave-sent": {"POST": WRITE},
+    "api:incident-wave-counts": {"POST": WRITE},
+    "api:incident-wave-imports": {"POST": ACCEPT_IN},
+    "api:incident-wave-import-detail": {"GET": READ, "HEAD": READ},
+    "api:lookup": {"POST": LOOKUP},
 }
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -47,7 +65,7 @@ def expected_status(kind: str | None, persona: str) -> int:
         return 401
     if kind is None:
         return 405
-    if kind in (READ_ANY, LIST):
+    if kind in (READ_ANY, LIST, LOOKUP):
         return 200
     if kind == CREATE:
         return 201 if persona in OWN_WRITERS | OUTSIDERS else 403  # an outsider creates in its own organisation
@@ -55,7 +73,8 @@ def expected_status(kind: str | None, persona: str) -> int:
         return 404  # another organisation's incident: indistinguishable from none
     if kind == READ:
         return 200
-    return 200 if persona in OWN_WRITERS else 403
+    success = {CREATE_IN: 201, ACCEPT_IN: 202}.get(kind, 200)
+    return success if persona in OWN_WRITERS else 403
 
 
 def _walk(patterns, prefix="", namespace=""):
@@ -78,12 +97,70 @@ def test_every_api_route_has_an_entry_in_the_matrix():
     assert set(found) == set(ROUTES)
 
 
-def _url(name: str, incident) -> str:
+def _pk_of(name: str, key: str, world) -> int:
+    """What a URL's keyword names: the incident, or the filing, wave or import job of the route."""
+    if key == "incident_pk" or (key == "pk" and name.startswith("api:incident-") and name.count("-") == 1):
+        return world.incident.pk
+    if key == "wave_pk" or name.startswith("api:incident-wave-") and not name.startswith("api:incident-wave-import-"):
+        return world.wave.pk
+    if name.startswith("api:incident-wave-import-"):
+        return world.job.pk
+    if name.startswith("api:incident-filing-"):
+        return world.filing.pk
+    return world.incident.pk
+
+
+def _url(name: str, world) -> str:
     pattern = api_routes()[name]
-    return reverse(name, kwargs={key: incident.pk for key in pattern.pattern.regex.groupindex})
+    return reverse(name, kwargs={key: _pk_of(name, key, world) for key in pattern.pattern.regex.groupindex})
 
 
-def _body(name: str, method: str, incident) -> dict:
+def _if_match(name: str, world) -> str:
+    if name.startswith("api:incident-wave-"):
+        from api.communications import WaveSerializer
+        from communications.models import CommunicationWave
+
+        return etag_of(WaveSerializer(CommunicationWave.objects.get(pk=world.wave.pk)).data)
+    return etag_of(IncidentSerializer(Incident.objects.get(pk=world.incident.pk)).data)
+
+
+MULTIPART = {"api:incident-wave-imports"}
+
+
+def _nested_body(name: str, world) -> dict | None:
+    """A realistic, valid body for each POST and PATCH under an incident (None: not such a route)."""
+    now = timezone.now()
+    return {
+        "api:incident-filing-list": {
+            "controller": world.controller.pk, "authority": world.authority.pk, "filing_type": "follow_up",
+            "submitted_at": (now - timedelta(minutes=5)).isoformat(), "channel": "ap_form", "reason": REASON,
+        },
+        "api:incident-filing-authority-reference": {"authority_reference": "AP-2025-0815", "reason": REASON},
+        "api:incident-decision-list": {
+            "controller": world.second_controller.pk, "decided_at": (now - timedelta(minutes=5)).isoformat(),
+            "risk_basis": "unlikely_risk", "reasoning": "Only pseudonymised lab numbers of this hospital.",
+            "reason": REASON,
+        },
+        "api:incident-wave-list": {
+            "controller": world.controller.pk, "content_version": world.content.pk, "cohort_label": "participants 2018",
+            "channel": "letter", "planned_at": now.isoformat(), "reason": REASON,
+        },
+        "api:incident-wave-detail": {"cohort_label": "participants 2017 (north)", "reason": REASON},
+        "api:incident-wave-sent": {"sent_at": (now - timedelta(minutes=1)).isoformat(), "reason": REASON},
+        "api:incident-wave-counts": {"planned_count": 1200, "reason": REASON},
+        "api:incident-wave-imports": {
+            "file": SimpleUploadedFile("participants.csv", recipients_csv(3, start=200_000_000), content_type="text/csv"),
+            "reason": REASON,
+        },
+        "api:lookup": {"kind": "bsn", "identifier": valid_bsns(1)[0]},
+    }.get(name)
+
+
+def _body(name: str, method: str, world) -> dict:
+    incident = world.incident
+    nested = _nested_body(name, world)
+    if nested is not None:
+        return nested
     if method == "POST":
         return {"title": "Made by the matrix", "reason": REASON}
     if method == "PUT":
@@ -112,16 +189,18 @@ def client_for(officer, lawyer, viewer, outsider, lab, other_org, make_token):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, incident):
+def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, world):
     client = client_for(persona)
-    url = _url(name, incident)
+    incident = world.incident
+    url = _url(name, world)
     wrong = []
     for method in METHODS:
         kind = ROUTES[name].get(method)
         fresh = Incident.objects.get(pk=incident.pk)
-        headers = {"HTTP_IF_MATCH": etag_of(IncidentSerializer(fresh).data)}
-        body = _body(name, method, incident) if method in ("POST", "PUT", "PATCH") else None
-        response = getattr(client, method.lower())(url, body, format="json", **headers) if body else (
+        headers = {"HTTP_IF_MATCH": _if_match(name, world)}
+        body = _body(name, method, world) if method in ("POST", "PUT", "PATCH") else None
+        body_format = "multipart" if name in MULTIPART else "json"
+        response = getattr(client, method.lower())(url, body, format=body_format, **headers) if body else (
             client.generic(method, url, **headers)
         )
         if response.status_code != expected_status(kind, persona):
