@@ -57,6 +57,10 @@ class FilingForm(forms.Form):
         lead = next((row.authority.pk for row in register.authorities if row.role == "lead"), None)
         self.initial.setdefault("controller", own)
         self.initial.setdefault("authority", lead)
+        # Once the own controller's notification stands, the next filing is most likely a follow-up.
+        last = next((f for f in reversed(register.filings) if f.controller_id == own and f.authority_id == lead), None)
+        if last is not None and not last.is_withdrawal:
+            self.initial.setdefault("filing_type", FilingType.FOLLOW_UP)
         zone_name = default_zone_name(user)
         self.fields["submitted_at"] = LocalInstantField(
             label=self.fields["submitted_at"].label, required=True, default_zone=zone_name,

@@ -72,5 +72,7 @@ def file_with_authority(request, pk: int):
     except ValidationError as error:
         form.add_service_errors(error)
         return render_page(request, incident, form=form, status=400)
-    messages.success(request, _("Filing recorded: %(filing)s. It is kept as submitted and never changes.") % {"filing": filing})
+    messages.success(request, _("Filing recorded: %(type)s to %(authority)s. It is kept as submitted and never changes.") % {
+        "type": filing.get_filing_type_display(), "authority": filing.authority,
+    })
     return redirect(reverse("incidents:detail", args=[incident.pk]) + "#filings")

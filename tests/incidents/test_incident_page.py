@@ -395,3 +395,16 @@ def test_the_form_needs_a_post_and_a_login(client, officer, incident):
     assert client.post(file_url(incident), {}).status_code == 302  # to the login page
     client.force_login(officer)
     assert client.get(file_url(incident)).status_code == 405
+
+
+def test_after_the_initial_the_form_offers_a_follow_up(client, officer, lab, dutch_ap, now):
+    from tests.dashboard.conftest import file_initial, open_incident
+
+    own = open_incident(lab, officer, title="Stolen laptop", aware_ago=5 * H, now=now)
+    client.force_login(officer)
+    before = client.get(page_url(own)).context["filing_form"]
+    file_initial(own, officer, dutch_ap, submitted_at=now - H)
+    after = client.get(page_url(own)).context["filing_form"]
+    own_party = own.parties.get(party__is_self=True)
+    assert (after.initial["controller"], after.initial["authority"]) == (own_party.pk, dutch_ap.pk)
+    assert before.initial.get("filing_type") is None and after.initial["filing_type"] == "follow_up"
