@@ -186,9 +186,22 @@ def test_the_extortion_panel_is_on_the_page(client, officer, incident, now):
     )
     client.force_login(officer)
     body = body_of(client, incident)
-    assert "Kraken Collective" in section(body, "extortion-h")
+    panel = section(body, "extortion-h")
+    assert "Kraken Collective" in panel and "1 countdown revision" in panel
+    # The panel's countdown ticks too (countdown.js), from the actor's current deadline.
+    assert f'data-due="{(now + 5 * H).isoformat()}"' in panel and "data-countdown" in panel
+    assert reverse("admin:incidents_extortioncountdown_add") in panel
     header = section(body.replace("</header>", "</section>"), "incident-h")
     assert "data-extortion" in header and "05:00:00 left" in header
+
+
+def test_a_viewer_gets_no_extortion_action(client, viewer, incident, officer, now):
+    extortion_services.record_threat(
+        incident, actor_name="Kraken Collective", first_contact_at=now - 20 * H, channel="leak_site", actor=officer, reason="listed",
+    )
+    client.force_login(viewer)
+    panel = section(body_of(client, incident), "extortion-h")
+    assert "Kraken Collective" in panel and reverse("admin:incidents_extortioncountdown_add") not in panel
 
 
 def test_no_inline_script_or_style_on_the_page(client, officer, incident, controller, count):
