@@ -57,13 +57,13 @@ def _fmt(value: float) -> str:
 
 
 def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 2.5, 5 × 10^k that is >= ``value`` (an axis that ends on a round number)."""
+    """The smallest of 1, 1.5, 2, 2.5, 5 × 10^k that is >= ``value`` (an axis that ends on a round number)."""
     if value <= 0:
         return 1
     magnitude = 1
     while magnitude * 10 <= value:
         magnitude *= 10
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 5, 10):
         if step * magnitude >= value:
             return int(step * magnitude)
     return 10 * magnitude  # pragma: no cover - the loop above always returns
