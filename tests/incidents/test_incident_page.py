@@ -421,3 +421,13 @@ def test_after_the_initial_the_form_offers_a_follow_up(client, officer, lab, dut
     own_party = own.parties.get(party__is_self=True)
     assert (after.initial["controller"], after.initial["authority"]) == (own_party.pk, dutch_ap.pk)
     assert before.initial.get("filing_type") is None and after.initial["filing_type"] == "follow_up"
+
+
+def test_the_form_offers_the_filers_zones_and_refuses_another(client, officer, incident, controller, complete_register, lead_ap, admin_actor):
+    officer.time_zone = "America/New_York"
+    org_services.save_with_history(officer, actor=admin_actor, reason="zone", update_fields=["time_zone"])
+    client.force_login(officer)
+    form = client.get(page_url(incident)).context["filing_form"]
+    offered = [value for value, _label in form.fields["submitted_at"].fields[1].choices]
+    assert offered[0] == "America/New_York" and "Europe/Amsterdam" in offered and "UTC" in offered
+    _refused(client, incident, _form(controller, lead_ap, submitted_at_1="Asia/Tokyo"), "submitted_at", "Select a valid choice.")
