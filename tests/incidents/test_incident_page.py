@@ -340,13 +340,14 @@ def _refused(client, incident, data, field: str, message: str):
         ({"submitted_at_0": ""}, "submitted_at", "This field is required."),
         ({"submitted_at_0": "2025-08-20T15:30"}, "submitted_at", "This instant lies in the future."),
         ({"submitted_at_0": "2025-03-30T02:30"}, "submitted_at", "does not exist in Europe/Amsterdam"),
+        ({"submitted_at_0": "2024-10-27T02:30"}, "submitted_at", "happens twice in Europe/Amsterdam"),
         ({"submitted_at_0": "2025-08-20T11:00"}, "submitted_at", "cannot come before the controller became aware"),
         ({"filing_type": "follow_up"}, "filing_type", "There is no standing notification to follow up or withdraw."),
         ({"filing_type": "withdrawal", "withdrawal_reason": "x"}, "filing_type", "There is no standing notification"),
         ({"reason": ""}, "reason", "This field is required."),
         ({"filing_type": "sideways"}, "filing_type", "Select a valid choice."),
     ],
-    ids=["no-time", "future", "dst-gap", "before-awareness", "follow-up-first", "withdrawal-first", "no-reason", "bad-type"],
+    ids=["no-time", "future", "dst-gap", "dst-twice", "before-awareness", "follow-up-first", "withdrawal-first", "no-reason", "bad-type"],
 )
 def test_a_refused_filing_is_a_400_on_its_field_and_writes_nothing(
     client, officer, incident, controller, complete_register, lead_ap, overrides, field, message
