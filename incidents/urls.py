@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import note_views, views
+from incidents import note_views, page_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/<int:note_pk>/edit/", note_views.edit_note, name="note_edit"),
     path("incidents/<int:pk>/notes/<int:note_pk>/privilege/", note_views.note_privilege, name="note_privilege"),
     path("healthz", views.healthz, name="healthz"),
+    path("incidents/<int:pk>/file/", page_views.file_with_authority, name="file_with_authority"),
 ]

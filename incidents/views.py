@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
+from incidents import page_views
 from incidents.answer_sheet import build_answer_sheet
 from incidents.models import Incident
 from incidents.selectors import register_view
@@ -31,12 +32,8 @@ def incident_list(request):
     return render(request, "incidents/incident_list.html", {"page": page})
 
 
-@require_GET
-@login_required
-def incident_detail(request, pk: int):
-    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
-    log_view(request, incident, AccessAction.INCIDENT_VIEW)
-    return render(request, "incidents/incident_detail.html", {"r": register_view(incident, now=timezone.now())})
+# The incident page and its filing form: incidents/page_views.py (issue 7).
+incident_detail = page_views.incident_detail
 
 
 @require_GET
