@@ -13,3 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/<int:note_pk>/privilege/", note_views.note_privilege, name="note_privilege"),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+from incidents import intake  # noqa: E402  (appended: the guided intake, issue 7)
+
+urlpatterns += [path("incidents/new/", intake.new_incident, name="new")]
