@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -330,3 +330,14 @@ class IntakeForm(forms.Form):
             reason=data["change_reason"].strip(),
         )
 
+    # --- For the template ---------------------------------------------------------------------
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(field name, message) for the box at the top; every message names its field once."""
+        summary = []
+        for name, errors in self.errors.items():
+            if name == NON_FIELD_ERRORS:
+                continue
+            label = str(self.fields[name].label)
+            for message in errors:
+                summary.append((name, message if message.startswith(label) else f"{label}: {message}"))
+        return summary
