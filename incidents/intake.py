@@ -32,6 +32,7 @@ SERVICE_FIELDS = {
     "occurred_until_at": "occurred_until",
     "aware_at": "aware_at",
     "source": "awareness_source",
+    "informed_at": "controllers_informed_at",
     "low": "affected_low",
     "high": "affected_high",
     "is_at_least": "affected_is_at_least",
@@ -62,24 +63,30 @@ def _directory_party(organisation, name: str, *, actor, reason: str) -> Party:
 
 
 def _add_parties(incident, facts: IntakeFacts, *, actor, reason: str):
-    """Our own party in our role, the other controllers and the processor; returns our party."""
+    """Our own party in our role, the other controllers and the processor, linked.
+
+    Returns our party and, when we are the processor, our relationship with each controller.
+    """
     organisation = facts.organisation
     own = Party.objects.get(owner=organisation, is_self=True)
     is_processor = facts.our_role == ROLE_PROCESSOR
     ours = services.add_party(
         incident, party=own, role=PartyRole.PROCESSOR if is_processor else PartyRole.CONTROLLER, actor=actor, reason=reason
     )
+    relationships = []
     for name in facts.other_controllers:
         party = _directory_party(organisation, name, actor=actor, reason=reason)
         role = PartyRole.CONTROLLER if is_processor else PartyRole.JOINT_CONTROLLER
         controller = services.add_party(incident, party=party, role=role, actor=actor, reason=reason)
         if is_processor:
-            services.link_processor(incident, processor=ours, controller=controller, actor=actor, reason=reason)
+            relationships.append(
+                services.link_processor(incident, processor=ours, controller=controller, actor=actor, reason=reason)
+            )
     if facts.processor_name and not is_processor:
         party = _directory_party(organisation, facts.processor_name, actor=actor, reason=reason)
         processor = services.add_party(incident, party=party, role=PartyRole.PROCESSOR, actor=actor, reason=reason)
         services.link_processor(incident, processor=processor, controller=ours, actor=actor, reason=reason)
-    return ours
+    return ours, relationships
 
 
 @transaction.atomic
@@ -88,7 +95,8 @@ def open_incident(facts: IntakeFacts, *, actor, now):
 
     1. the incident (nature, times, data and people);
     2. the parties: ours in our role, the other controllers, a processor, linked;
-    3. the lead authority; 4. our awareness (starts our 72-hour clock);
+    3. the lead authority; 4. our awareness (starts our 72-hour clock), and — when we are the
+       processor and told them already — our notice to each controller (starts theirs);
     5. the first estimate of people affected; 6. an extortion threat and its countdown.
     Every row goes through its service, with ``actor`` and the one reason, so each has history.
     """
@@ -96,10 +104,13 @@ def open_incident(facts: IntakeFacts, *, actor, now):
     incident = services.create_incident(
         organisation=facts.organisation, actor=actor, reason=reason, now=now, **facts.incident
     )
-    ours = _add_parties(incident, facts, actor=actor, reason=reason)
+    ours, relationships = _add_parties(incident, facts, actor=actor, reason=reason)
     if facts.authority is not None:
         services.add_authority(incident, authority=facts.authority, role="lead", actor=actor, reason=reason)
     services.record_awareness(incident, party=ours, actor=actor, reason=reason, **facts.awareness)
+    if facts.notice is not None:
+        for relationship in relationships:  # each controller is aware, and its clock runs, from here
+            services.record_processor_notice(relationship, actor=actor, reason=reason, **facts.notice)
     if facts.estimate is not None:
         services.record_estimate(incident, actor=actor, reason=reason, **facts.estimate)
     if facts.threat is not None:

@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from incidents.choices import AwarenessSource, Cause, DataCategory, DataSubjectCategory, DiscoveryMethod, ExtortionChannel
+from incidents.choices import AwarenessSource, Cause, Channel, DataCategory, DataSubjectCategory, DiscoveryMethod, ExtortionChannel
 from incidents.clocks import authority_due_at
 from incidents.forms import LocalDateTimeInput, NaiveDateTimeField, default_zone_name
 from incidents.models.incident import future_limit
@@ -70,6 +70,7 @@ class IntakeFacts:
     processor_name: str
     authority: object | None
     awareness: dict
+    notice: dict | None
     estimate: dict | None
     threat: dict | None
     countdown: dict | None
@@ -80,7 +81,9 @@ class IntakeForm(forms.Form):
     """Requires ``organisations`` (where the user is a privacy officer), ``user`` and ``now``."""
 
     # The instants on the page, in the order they are checked (stem → label for messages).
-    INSTANTS = ("occurred_from", "occurred_until", "aware_at", "extortion_first_contact_at", "extortion_deadline_at")
+    INSTANTS = (
+        "occurred_from", "occurred_until", "aware_at", "controllers_informed_at", "extortion_first_contact_at", "extortion_deadline_at",
+    )
 
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=None, empty_label=None,
@@ -126,6 +129,14 @@ class IntakeForm(forms.Form):
         help_text=_("One per line. As processor: the controllers we work for (each has its own 72-hour clock). "
                     "As controller: joint controllers, if any."),
     )
+    controllers_informed_at = _instant_field(
+        _("We informed these controllers at"),
+        _("Only if we are the processor and have told them already (Art. 33(2)): each controller's own 72 hours start then."),
+    )
+    controllers_informed_at_fold = _fold_field()
+    controllers_informed_channel = forms.ChoiceField(
+        label=_("How we informed them"), choices=[("", "—")] + Channel.choices, required=False
+    )
     processor_name = forms.CharField(
         label=_("Processor where it happened"), max_length=200, required=False,
         help_text=_("Only if we are the controller and the breach happened at a processor."),
@@ -168,6 +179,7 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.now = now
         self.zone = default_zone_name(user)
+        self.user_name = (user.get_full_name() or user.get_username())[:200]
         self.fields["organisation"].queryset = organisations
         self.instants: dict[str, datetime | None] = {}
         self.folds: dict = {}  # stem → its 'which one' radio, for each time that happens twice
@@ -179,7 +191,7 @@ class IntakeForm(forms.Form):
             self.fields["organisation"].initial = listed[0].pk
             self.fields["organisation"].widget = forms.HiddenInput()
         dutch_ap = next((a for a in self.fields["authority"].queryset if a.code == "nl-ap"), None)
-        if dutch_ap is not None:
+        if dutch_ap is not None and any(organisation.country == "NL" for organisation in listed):
             self.fields["authority"].initial = dutch_ap.pk
 
     # --- Instants -----------------------------------------------------------------------------
@@ -229,6 +241,8 @@ class IntakeForm(forms.Form):
                 ))
         start, end, aware = (self.instants.get(k) for k in ("occurred_from", "occurred_until", "aware_at"))
         pairs = [
+            ("controllers_informed_at", self.instants.get("controllers_informed_at"), aware,
+             _("%(field)s cannot come before %(other)s: a processor informs its controllers after it became aware.")),
             ("occurred_until", end, start, _("%(field)s cannot come before %(other)s.")),
             ("aware_at", aware, start, _("%(field)s cannot come before the breach started (%(other)s).")),
             ("extortion_deadline_at", self.instants.get("extortion_deadline_at"), self.instants.get("extortion_first_contact_at"),
@@ -236,7 +250,10 @@ class IntakeForm(forms.Form):
         ]
         for name, value, lower, message in pairs:
             if value is not None and lower is not None and value < lower and name not in self.errors:
-                other = {"occurred_until": "occurred_from", "aware_at": "occurred_from", "extortion_deadline_at": "extortion_first_contact_at"}[name]
+                other = {
+                    "occurred_until": "occurred_from", "aware_at": "occurred_from", "controllers_informed_at": "aware_at",
+                    "extortion_deadline_at": "extortion_first_contact_at",
+                }[name]
                 self.add_error(name, ValidationError(message, code="before", params={"field": self._label(name), "other": self._label(other)}))
 
     # --- The whole form -----------------------------------------------------------------------
@@ -273,21 +290,34 @@ class IntakeForm(forms.Form):
         names = _names(data.get("other_controllers", ""))
         if len(names) > MAX_OTHER_PARTIES:
             self.add_error("other_controllers", _("At most %(n)d controllers here; add more on the incident page.") % {"n": MAX_OTHER_PARTIES})
+        self._check_roles(data, names)
+        if data.get("has_extortion"):
+            self._require(data, "extortion_actor_name", _("%(field)s: give the name they use, or 'unknown'."))
+            self._require(data, "extortion_channel", _("%(field)s: say how they contacted us."))
+            self._require(data, "extortion_first_contact_at", _("%(field)s: say when they first made contact."))
+            currency = (data.get("extortion_demand_currency") or "").strip().upper()
+            if currency and not (len(currency) == 3 and currency.isalpha()):
+                self.add_error("extortion_demand_currency", _("Use a three-letter currency code such as EUR."))
+            data["extortion_demand_currency"] = currency
+        if not self.errors:
+            self.facts = self._facts(data, names)
+
+    def _check_roles(self, data, names) -> None:
         if data.get("our_role") == ROLE_PROCESSOR:
             if not names:
                 self._require(data, "other_controllers", _("%(field)s: as processor, name at least one controller we work for."))
             if data.get("processor_name"):
                 self.add_error("processor_name", _("We are the processor: leave this empty (a sub-processor can be added on the incident page)."))
-        if data.get("has_extortion"):
-            self._require(data, "extortion_actor_name", _("%(field)s: give the name they use, or 'unknown'."))
-            self._require(data, "extortion_channel", _("%(field)s: say how they contacted us."))
-            self._require(data, "extortion_first_contact_at", _("%(field)s: say when they first made contact."))
-        currency = (data.get("extortion_demand_currency") or "").strip().upper()
-        if currency and not (len(currency) == 3 and currency.isalpha()):
-            self.add_error("extortion_demand_currency", _("Use a three-letter currency code such as EUR."))
-        data["extortion_demand_currency"] = currency
-        if not self.errors:
-            self.facts = self._facts(data, names)
+            if data.get("controllers_informed_at") is not None:
+                self._require(data, "controllers_informed_channel", _("%(field)s: say how the controllers were informed."))
+        else:
+            if data.get("controllers_informed_at") is not None and "controllers_informed_at" not in self.errors:
+                self.add_error("controllers_informed_at", ValidationError(
+                    _("%(field)s: only a processor informs controllers. Clear it, or choose the processor role."),
+                    code="not_processor", params={"field": self._label("controllers_informed_at")}))
+            processor = " ".join((data.get("processor_name") or "").split()).casefold()
+            if processor and processor in {name.casefold() for name in names}:
+                self.add_error("processor_name", _("This party is already named as a controller: a party has one role per incident."))
 
     def _facts(self, data, names) -> IntakeFacts:
         at = self.instants
@@ -304,6 +334,12 @@ class IntakeForm(forms.Form):
             "aware_at": at["aware_at"], "aware_tz": self.zone, "source": data["awareness_source"],
             "asserted_by": data["awareness_asserted_by"].strip(), "rationale": data["awareness_rationale"].strip(),
         }
+        notice = None
+        if at.get("controllers_informed_at") is not None:
+            notice = {
+                "informed_at": at["controllers_informed_at"], "informed_tz": self.zone,
+                "channel": data["controllers_informed_channel"], "informed_by": self.user_name,
+            }
         estimate = None
         if data.get("affected_low") is not None:
             estimate = {
@@ -326,7 +362,7 @@ class IntakeForm(forms.Form):
         return IntakeFacts(
             organisation=data["organisation"], zone=self.zone, incident=incident, our_role=data["our_role"],
             other_controllers=names, processor_name=" ".join(data.get("processor_name", "").split()),
-            authority=data.get("authority"), awareness=awareness, estimate=estimate, threat=threat, countdown=countdown,
+            authority=data.get("authority"), awareness=awareness, notice=notice, estimate=estimate, threat=threat, countdown=countdown,
             reason=data["change_reason"].strip(),
         )
 

@@ -19,6 +19,7 @@ from incidents.models import (
     IncidentAuthority,
     IncidentParty,
     ProcessingRelationship,
+    ProcessorNotice,
 )
 from organisations import services as org_services
 from organisations.models import Party, Role
@@ -27,7 +28,7 @@ UTC = timezone.utc
 URL = "/incidents/new/"
 INTAKE_MODELS = (
     Incident, IncidentParty, IncidentAuthority, ProcessingRelationship, AwarenessRecord, AffectedEstimate,
-    ExtortionThreat, ExtortionCountdown,
+    ExtortionThreat, ExtortionCountdown, ProcessorNotice,
 )
 
 
@@ -90,7 +91,7 @@ def test_it_records_the_whole_incident_in_one_go_and_shows_its_clock(officer_cli
     after = counts()
     assert {name: after[name] - before[name] for name in after} == {
         "Incident": 1, "IncidentParty": 3, "IncidentAuthority": 1, "ProcessingRelationship": 2, "AwarenessRecord": 1,
-        "AffectedEstimate": 1, "ExtortionThreat": 1, "ExtortionCountdown": 1, "Party": 2,
+        "AffectedEstimate": 1, "ExtortionThreat": 1, "ExtortionCountdown": 1, "ProcessorNotice": 0, "Party": 2,
     }
     assert incident.organisation == lab and incident.reference == "2025-0001"
     assert incident.occurred_from_at == datetime(2025, 7, 3, 22, 0, tzinfo=UTC)  # 00:00 CEST
@@ -118,11 +119,33 @@ def test_every_row_has_history_by_the_officer_with_the_reason(officer_client, of
     officer_client.post(URL, form_data(lab, authority=str(dutch_ap.pk)))
 
     for model in INTAKE_MODELS:
+        if model is ProcessorNotice:
+            continue  # not informed yet in this intake: see the next test
         records = list(model.history.all())
         assert records, model.__name__
         assert {(r.history_user_id, r.history_change_reason) for r in records} == {
             (officer.pk, "Leak-site listing reported by the service desk")
         }, model.__name__
+
+
+def test_a_processor_that_told_its_controllers_starts_each_controllers_clock(officer_client, officer, lab, now):
+    data = form_data(lab, controllers_informed_at="2025-08-06T14:00", controllers_informed_channel="email", has_extortion=None)
+
+    response = officer_client.post(URL, data)
+
+    assert response.status_code == 302
+    notices = list(ProcessorNotice.objects.select_related("relationship__controller__party"))
+    assert sorted(n.relationship.controller.party.name for n in notices) == ["National Screening Programme", "Regional Hospital"]
+    assert {(n.informed_at, n.informed_tz, n.channel, n.informed_by) for n in notices} == {
+        (datetime(2025, 8, 6, 12, 0, tzinfo=UTC), "Europe/Amsterdam", "email", "officer@lab.example")
+    }
+    derived = AwarenessRecord.objects.filter(processor_notice__isnull=False)
+    assert derived.count() == 2 and {a.aware_at for a in derived} == {datetime(2025, 8, 6, 12, 0, tzinfo=UTC)}
+    assert {(r.history_user_id, r.history_change_reason) for r in ProcessorNotice.history.all()} == {
+        (officer.pk, "Leak-site listing reported by the service desk")
+    }
+    page = officer_client.get(response["Location"]).content.decode()
+    assert 'datetime="2025-08-09T12:00:00Z"' in page  # each controller's 72 hours from the notice
 
 
 def test_a_controller_records_a_processor_and_its_own_clock(officer_client, lab, now):
@@ -169,6 +192,12 @@ REFUSALS = [
     ({"extortion_deadline_at": "2025-07-06T08:00"}, "Their deadline must come after First contact at."),
     ({"extortion_demand_currency": "EU1"}, "Use a three-letter currency code such as EUR."),
     ({"our_role": "owner"}, "Select a valid choice."),
+    ({"controllers_informed_at": "2025-07-06T09:00", "controllers_informed_channel": "email"},
+     "We informed these controllers at cannot come before We became aware at"),
+    ({"controllers_informed_at": "2025-07-06T12:00"}, "How we informed them: say how the controllers were informed."),
+    ({"our_role": "controller", "controllers_informed_at": "2025-07-06T12:00", "controllers_informed_channel": "email"},
+     "We informed these controllers at: only a processor informs controllers."),
+    ({"our_role": "controller", "processor_name": "regional hospital"}, "This party is already named as a controller"),
     ({"change_reason": "  "}, "This field is required."),
 ]
 

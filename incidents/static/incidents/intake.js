@@ -27,6 +27,10 @@
     return Array.from(found);
   }
 
+  function hasError(element) {
+    return element !== null && element.querySelector(".has-error") !== null;
+  }
+
   function showWhen(target, condition) {
     if (target) target.hidden = !condition;
   }
@@ -35,15 +39,18 @@
     const extortion = document.getElementById("id_has_extortion");
     const fields = document.getElementById("extortion-fields");
     if (extortion && fields) {
-      const update = () => showWhen(fields, extortion.checked);
+      // Shown as well when something in them needs correcting, ticked or not.
+      const update = () => showWhen(fields, extortion.checked || hasError(fields));
       extortion.addEventListener("change", update);
       update();
     }
     const processor = document.getElementById("field-processor_name");
+    const notice = document.getElementById("processor-notice-fields");
     const roles = document.querySelectorAll("input[name='our_role']");
     const updateRole = () => {
       const chosen = document.querySelector("input[name='our_role']:checked");
-      showWhen(processor, !chosen || chosen.value === "controller");
+      showWhen(processor, !chosen || chosen.value === "controller" || hasError(processor));
+      showWhen(notice, (chosen !== null && chosen.value === "processor") || hasError(notice));
     };
     roles.forEach((radio) => radio.addEventListener("change", updateRole));
     updateRole();
