@@ -85,6 +85,8 @@ class IntakeForm(forms.Form):
         "occurred_from", "occurred_until", "aware_at", "controllers_informed_at", "extortion_first_contact_at", "extortion_deadline_at",
     )
 
+    MAY_BE_AHEAD = frozenset({"extortion_deadline_at"})
+
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=None, empty_label=None,
         error_messages={"invalid_choice": _("You are not a privacy officer of this organisation, or it does not exist.")},
@@ -234,7 +236,8 @@ class IntakeForm(forms.Form):
     def _check_order(self) -> None:
         limit = future_limit(self.now)
         for name, value in self.instants.items():
-            if value is not None and value > limit:
+            # Facts lie in the past; the threat actor's deadline is a threat, usually still ahead.
+            if value is not None and value > limit and name not in self.MAY_BE_AHEAD:
                 self.add_error(name, ValidationError(
                     _("%(field)s lies in the future: it is now %(now)s in %(zone)s."), code="future",
                     params={"field": self._label(name), "now": date_format(self.now.astimezone(zone(self.zone)), "Y-m-d H:i"), "zone": self.zone},

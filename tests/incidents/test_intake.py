@@ -163,6 +163,15 @@ def test_a_controller_records_a_processor_and_its_own_clock(officer_client, lab,
     assert 'datetime="2025-07-09T08:00:00Z"' in page  # aware 10:00 CEST on 6 July + 72 h
 
 
+def test_the_threat_actors_deadline_may_lie_ahead_and_other_times_may_not(officer_client, lab, now):
+    refused = officer_client.post(URL, form_data(lab, extortion_first_contact_at="2025-08-21T09:00"))
+    response = officer_client.post(URL, form_data(lab, extortion_deadline_at="2025-08-25T12:00"))
+
+    assert refused.status_code == 400 and "First contact at lies in the future" in refused.content.decode()
+    assert response.status_code == 302
+    assert ExtortionCountdown.objects.get().deadline_at == datetime(2025, 8, 25, 10, 0, tzinfo=UTC)
+
+
 def test_a_known_party_is_reused_not_duplicated(officer_client, officer, lab, now):
     org_services.create_party(lab, name="National Screening Programme", actor=officer, reason="directory")
     parties = Party.objects.count()
