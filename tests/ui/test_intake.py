@@ -99,9 +99,12 @@ def test_an_hour_that_happened_twice_is_asked_about_and_answered(page, live_serv
     page.shots.take("asked", full_page=True)
 
     second.check()
+    # Answered: now the end of the 72 hours is known, 72 real hours after 02:30 CET.
+    expected = repeated.replace(tzinfo=AMSTERDAM, fold=1).astimezone(UTC) + timedelta(hours=72)
+    assert page.locator("#authority-deadline").inner_text().startswith("The 72 hours to the supervisory authority end at")
+    assert expected.astimezone(AMSTERDAM).strftime("%H:%M") in page.locator("#authority-deadline").inner_text()
     page.get_by_role("button", name="Record the incident").click()
 
     page.wait_for_url(re.compile(r"/incidents/\d+/$"))
-    expected = repeated.replace(tzinfo=AMSTERDAM, fold=1).astimezone(UTC) + timedelta(hours=72)
     assert page.locator(f'time[datetime="{expected:%Y-%m-%dT%H:%M:%S}Z"]').count() >= 1
     page.shots.take("incident", full_page=True)

@@ -67,15 +67,22 @@
       timeZone: zone, weekday: "short", year: "numeric", month: "short", day: "numeric",
       hour: "2-digit", minute: "2-digit", timeZoneName: "short",
     });
+    const chosenFold = () => {
+      const checked = document.querySelector("input[name='aware_at_fold']:checked");
+      return checked ? checked.value : "";
+    };
     const update = () => {
-      const found = instants(input.value, zone);
-      // Skipped or repeated: the server explains; no guess here either.
-      output.textContent = found.length === 1
-        ? output.dataset.label + " " + format.format(new Date(found[0] + hours * 3600e3))
-        : original;
+      const found = instants(input.value, zone).sort((a, b) => a - b);
+      let instant = found.length === 1 ? found[0] : null;
+      if (found.length === 2 && chosenFold()) instant = chosenFold() === "earlier" ? found[0] : found[1];
+      // Skipped, or repeated and not answered yet: the server explains; no guess here either.
+      output.textContent = instant === null
+        ? original
+        : output.dataset.label + " " + format.format(new Date(instant + hours * 3600e3));
     };
     input.addEventListener("input", update);
     input.addEventListener("change", update);
+    document.querySelectorAll("input[name='aware_at_fold']").forEach((radio) => radio.addEventListener("change", update));
     if (input.value) update();
   }
 
