@@ -21,6 +21,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.fields import BaseTemporalField
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -105,7 +106,7 @@ class NaiveDateTimeField(forms.DateTimeField):
             except ValueError:
                 raise ValidationError(self.error_messages["invalid"], code="invalid") from None
             if result is None:
-                result = forms.BaseTemporalField.to_python(self, value)
+                result = BaseTemporalField.to_python(self, value)
         if timezone.is_aware(result):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return result

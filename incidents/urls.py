@@ -14,3 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("incidents/<int:pk>/file/", page_views.file_with_authority, name="file_with_authority"),
 ]
+
+from incidents import intake  # noqa: E402  (appended: the guided intake, issue 7)
+
+urlpatterns += [path("incidents/new/", intake.new_incident, name="new")]
