@@ -27,12 +27,12 @@ class TimelineFilterForm(forms.Form):
     q = forms.CharField(label=_("Text contains"), required=False, max_length=200)
 
     def __init__(self, data, *, parties, actors, zone_name: str):
-        """``parties``: ``[(incident party id, name)]``; ``actors``: the usernames on the timeline."""
+        """``parties``: ``[(incident party id, name, label)]``; ``actors``: the usernames on the timeline."""
         super().__init__(data)
         self.zone_name = zone_name
-        self.party_names = dict(parties)
+        self.party_names = {pk: name for pk, name, _label in parties}
         self.fields["kind"].choices = [("", _("Any kind"))] + list(KIND_LABELS.items())
-        self.fields["party"].choices = [("", _("Any party"))] + list(parties)
+        self.fields["party"].choices = [("", _("Any party"))] + [(pk, label) for pk, _name, label in parties]
         self.fields["actor"].choices = [("", _("Anyone"))] + [(actor, actor) for actor in actors]
 
     def clean(self):

@@ -106,10 +106,10 @@ def incident_timeline(request, pk: int):
     return render(request, "evidence/timeline.html", context, status=status)
 
 
-def _party_choices(incident) -> list[tuple[int, str]]:
-    """The incident's parties by their directory names (one query)."""
+def _party_choices(incident) -> list[tuple[int, str, str]]:
+    """The incident's parties: id, directory name, and the label with the role (one query)."""
     rows = incident.parties.select_related("party").order_by("role", "pk")
-    return [(row.pk, f"{row.party.name} ({row.get_role_display()})") for row in rows]
+    return [(row.pk, str(row.party.name), f"{row.party.name} ({row.get_role_display()})") for row in rows]
 
 
 def export_panel(incident) -> list[dict]:
