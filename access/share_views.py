@@ -2,8 +2,9 @@
 
 Members of the incident's organisation read the list; privacy officers and legal create and
 revoke (``access.services`` checks the role again on the server: a viewer's POST is a 403).
-Another organisation's incident or link is a 404. The secret URL exists once, in the answer to
-the POST that made the link (never stored, never cached, never redirected through a session).
+Another organisation's incident or link is a 404. The secret URL is shown once: the POST that
+made the link redirects, and the next GET takes the URL out of the session as it shows it
+(never cached: every answer of this page is ``no-store``). Only the token's hash is stored.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ from access.views import _incident
 from organisations.tenancy import organisation_ids
 
 LINKS_PAGE_SIZE = 50
+CREATED_KEY = "access.share_link_created"
+
+
+def _pop_created(request, incident) -> dict | None:
+    """The link just made and its secret URL, once: removed from the session as it is read."""
+    created = request.session.pop(CREATED_KEY, None)
+    if not created:
+        return None
+    link = ShareLink.objects.filter(incident=incident, pk=created["link"]).first()
+    return {"link": link, "url": created["url"]} if link is not None else None
 
 
 def _may_share(request, incident) -> bool:
@@ -88,7 +99,7 @@ def _add_errors(form, error: ValidationError) -> None:
 def share_links(request, pk: int):
     incident = _incident(request, pk)
     if request.method == "GET":
-        return _page(request, incident)
+        return _page(request, incident, created=_pop_created(request, incident))
     form = ShareLinkForm(request.POST, zone_name=timezone.get_current_timezone_name())
     if not _may_share(request, incident):
         raise PermissionDenied(_("Your role does not allow making share links."))
@@ -104,7 +115,10 @@ def share_links(request, pk: int):
         _add_errors(form, error)
         return _page(request, incident, form=form, status=400)
     url = request.build_absolute_uri(reverse("access:share", args=[made.token]))
-    return _page(request, incident, created={"link": made.link, "url": url}, status=201)
+    # Post/redirect/get, so a reload makes no second link; the URL waits in the session for
+    # the one GET that shows it, and is gone from there as soon as it is shown.
+    request.session[CREATED_KEY] = {"link": made.link.pk, "url": url}
+    return redirect("access:share_links", pk=incident.pk)
 
 
 @require_POST
