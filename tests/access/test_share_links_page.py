@@ -189,3 +189,19 @@ def test_the_page_reads_a_fixed_number_of_queries_at_two_sizes(client, lawyer, i
         client.logout()
         client.get(path)
     assert count() == small
+
+
+def test_making_and_revoking_on_the_page_write_history_with_the_member_and_the_reason(client, lawyer, incident, now):
+    from tests.evidence.history_paths import recording_history, unattributed
+
+    with recording_history() as made:
+        create(client, lawyer, incident, reason="AP asked for the timeline")
+    link = ShareLink.objects.get()
+    with recording_history() as revoked:
+        client.post(reverse("access:share_link_revoke", args=[incident.pk, link.pk]), {"reason": "the AP has its copy"})
+
+    for records, reason in ((made, "AP asked for the timeline"), (revoked, "the AP has its copy")):
+        records = records.excluding_system_actors()
+        assert [r.instance_type._meta.label for r in records] == ["access.ShareLink"]
+        assert unattributed(records) == []
+        assert (records[0].history_user, records[0].history_change_reason) == (lawyer, reason)
