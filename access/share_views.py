@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -83,8 +84,10 @@ def _page(request, incident, *, form=None, created=None, revoke_errors=(), statu
 
 
 def _default_expiry(zone: str):
-    """Fourteen days from now, on the minute, as a wall-clock time in the reader's zone."""
-    return (timezone.now() + timedelta(days=14)).astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
+    """Fourteen days from now (or the longest a link may live, if shorter), on the minute, as a
+    wall-clock time in the reader's zone."""
+    days = min(14, settings.BREACHTRACK_SHARE_LINK_MAX_DAYS)
+    return (timezone.now() + timedelta(days=days)).astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
 
 
 def _add_errors(form, error: ValidationError) -> None:
