@@ -114,6 +114,13 @@ def test_legal_reads_filters_looks_back_exports_and_shares_the_timeline(page, li
     assert secret not in page.content()
     assert page.locator("table.share-links tbody tr").count() == 1  # and made no second link
 
+    row.get_by_label("Why revoke it").fill("the AP has its copy")
+    row.get_by_role("button", name="Revoke").click()
+    page.wait_for_load_state()
+    assert row.locator("td.state").inner_text().startswith("revoked")
+    assert "the AP has its copy" in row.inner_text()
+    page.shots.take("revoked", full_page=True)
+
 
 def test_a_repeated_or_skipped_local_time_is_answered_on_the_page(page, live_server, case):
     log_in(page, live_server, "legal@demo.example")
