@@ -9,3 +9,10 @@ urlpatterns = [
     path("share/<str:token>/", views.share, name="share"),
     path("share/<str:token>/<str:kind>", views.share, name="share_kind"),
 ]
+
+from access import share_views  # noqa: E402  (issue 7: the share-links page)
+
+urlpatterns += [
+    path("incidents/<int:pk>/share-links/", share_views.share_links, name="share_links"),
+    path("incidents/<int:pk>/share-links/<int:link_pk>/revoke/", share_views.revoke_share_link, name="share_link_revoke"),
+]

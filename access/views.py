@@ -19,6 +19,7 @@ from access.choices import AccessAction, ExportKind, RefusalReason
 from access.client import client_ip
 from access.log import log_share_access, log_unknown_token, log_view, token_hash
 from access.models import AccessLog, ShareLink
+from access.review_forms import AccessLogFilterForm
 from access.services import SHARE_ROLES
 from incidents.models import Incident
 from organisations.services import authorise
@@ -47,17 +48,38 @@ def access_log(request, pk: int):
     For privacy officers and legal. A viewer of the same organisation gets 403, not 404: they
     can already see the incident, so a 404 would hide nothing, and 403 tells them truthfully
     that their role is the reason. Another organisation's incident stays a 404 (``_incident``).
-    Looking at the log is itself logged. Queries: the incident, the role check, the log insert,
-    the count and one page (users and links joined).
+    Looking at the log is itself logged. Filters (who, what, local date range) are GET
+    parameters; a value not on offer is a 400. Queries: the incident, the role check, the log
+    insert, the organisation's members, the count and one page (users and links joined).
     """
     incident = _incident(request, pk)
     authorise(request.user, incident.organisation, SHARE_ROLES)
     log_view(request, incident, AccessAction.ACCESS_LOG_VIEW)
+    form = AccessLogFilterForm(
+        request.GET, members=_members(incident), zone_name=timezone.get_current_timezone_name()
+    )
     entries = AccessLog.objects.filter(incident=incident).select_related("user", "share_link").order_by(
         "-accessed_at", "-pk"
     )
+    status = 200
+    if form.is_valid():
+        entries = entries.filter(**form.lookups())
+    else:
+        entries, status = entries.none(), 400
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "access/access_log.html", {"incident": incident, "page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"incident": incident, "page": page, "form": form, "filter_query": query.urlencode()}
+    return render(request, "access/access_log.html", context, status=status)
+
+
+def _members(incident) -> list[tuple[int, str]]:
+    """Everyone who ever was a member of the incident's organisation (one query): a former
+    member's views stay in the log and must stay findable."""
+    from organisations.models import Membership
+
+    rows = Membership.objects.filter(organisation=incident.organisation).select_related("user").order_by("user__username")
+    return list(dict.fromkeys((row.user_id, row.user.get_username()) for row in rows))
 
 
 def _refuse(request, refusal: str, status: int):
