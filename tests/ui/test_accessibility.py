@@ -43,11 +43,14 @@ def demo(live_server, dutch_ap):
             reverse("incidents:ap_answer_sheet", args=[pk]),
             reverse("communications:incident", args=[pk]),
             reverse("notifications:inbox"),
+            reverse("incidents:new"),
         ],
         "legal": [
             reverse("evidence:timeline", args=[pk]),
             reverse("incidents:notes", args=[pk]),
             reverse("access:access_log", args=[pk]),
+            reverse("access:share_links", args=[pk]),
+            reverse("evidence:as_of", args=[pk]),
         ],
     }
 
