@@ -14,7 +14,9 @@ from rest_framework.response import Response
 from access.choices import AccessAction
 from access.log import log_view
 from api import preconditions
-from api.permissions import RegisterPermission
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+
+from api.permissions import RegisterPermission, may_write_in
 from api.scoping import request_token, visible
 from incidents.models import Incident
 
@@ -55,10 +57,17 @@ class IncidentPartsViewSet(viewsets.GenericViewSet):
         return visible(Incident.objects.all(), self.request).select_related("organisation")
 
 
+class RecordPermission(IsAuthenticated):
+    """RegisterPermission for a record of an incident: the incident's organisation decides."""
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in SAFE_METHODS or may_write_in(request, obj.incident.organisation_id)
+
+
 class ScopedRecordViewSet(viewsets.GenericViewSet):
     """``/api/<records>/{id}/``: one record of an incident, found through its tenant manager."""
 
-    permission_classes = [RegisterPermission]
+    permission_classes = [RecordPermission]
     lookup_value_regex = "[0-9]+"
     model = None  # set by each subclass
     related = ("incident",)

@@ -23,6 +23,9 @@ LIST = "list"  # any authenticated caller, scoped to what it may see
 CREATE = "create"  # a privacy officer (of its own organisation)
 READ = "read"  # any member of the incident's organisation
 WRITE = "write"  # a privacy officer of the incident's organisation
+CREATE_PART = "create_part"  # a privacy officer of the incident's organisation adds a record: 201
+SHARE_CREATE = "share_create"  # a privacy officer *or legal* of the incident's organisation: 201
+SHARE = "share"  # a privacy officer or legal of the incident's organisation: 200
 
 ROUTES = {
     "api:schema": {"GET": READ_ANY, "HEAD": READ_ANY},
@@ -30,9 +33,25 @@ ROUTES = {
     "api:incident-list": {"GET": LIST, "HEAD": LIST, "POST": CREATE},
     "api:incident-detail": {"GET": READ, "HEAD": READ, "PUT": WRITE, "PATCH": WRITE},
     "api:incident-deadlines": {"GET": READ, "HEAD": READ},
-    "api:incident-parties": {"GET": READ, "HEAD": READ},
-    "api:incident-awareness": {"GET": READ, "HEAD": READ},
-    "api:incident-estimates": {"GET": READ, "HEAD": READ},
+    "api:incident-parties": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:incident-awareness": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:incident-estimates": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+}
+ROUTES |= {
+    "api:incident-register-status": {"POST": WRITE},
+    "api:awareness-record-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:awareness-record-withdraw": {"POST": WRITE},
+    "api:incident-evidence-timeline": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-timeline-json": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-timeline-pdf": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-timeline-csv": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-deadlines-ics": {"GET": READ, "HEAD": READ},
+    "api:incident-communication-assessments": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:incident-communication-content-versions": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:content-version-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:incident-sharing-share-links": {"GET": READ, "HEAD": READ, "POST": SHARE_CREATE},
+    "api:share-link-detail": {"GET": READ, "HEAD": READ},
+    "api:share-link-revoke": {"POST": SHARE},
 }
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -55,6 +74,10 @@ def expected_status(kind: str | None, persona: str) -> int:
         return 404  # another organisation's incident: indistinguishable from none
     if kind == READ:
         return 200
+    if kind == CREATE_PART:
+        return 201 if persona in OWN_WRITERS else 403
+    if kind in (SHARE_CREATE, SHARE):
+        return (201 if kind == SHARE_CREATE else 200) if persona in OWN_WRITERS | {"legal"} else 403
     return 200 if persona in OWN_WRITERS else 403
 
 
@@ -78,12 +101,63 @@ def test_every_api_route_has_an_entry_in_the_matrix():
     assert set(found) == set(ROUTES)
 
 
-def _url(name: str, incident) -> str:
+def _url(name: str, incident, parts=None) -> str:
     pattern = api_routes()[name]
-    return reverse(name, kwargs={key: incident.pk for key in pattern.pattern.regex.groupindex})
+    target = TARGETS[name](parts) if name in TARGETS else incident
+    return reverse(name, kwargs={key: target.pk for key in pattern.pattern.regex.groupindex})
 
 
-def _body(name: str, method: str, incident) -> dict:
+# Routes on a record of the incident, not the incident itself: which record, and its ETag.
+TARGETS = {
+    "api:awareness-record-detail": lambda parts: parts.awareness,
+    "api:awareness-record-withdraw": lambda parts: parts.awareness,
+    "api:content-version-detail": lambda parts: parts.content,
+    "api:share-link-detail": lambda parts: parts.link,
+    "api:share-link-revoke": lambda parts: parts.link,
+}
+
+
+def _etag(name: str, incident, parts) -> str:
+    from api.communications import ContentVersionSerializer
+    from api.serializers import AwarenessSerializer
+
+    if name.startswith("api:awareness-record-"):
+        return etag_of(AwarenessSerializer(type(parts.awareness).objects.get(pk=parts.awareness.pk)).data)
+    if name.startswith("api:content-version-"):
+        return etag_of(ContentVersionSerializer(type(parts.content).objects.get(pk=parts.content.pk)).data)
+    return etag_of(IncidentSerializer(Incident.objects.get(pk=incident.pk)).data)
+
+
+WHEN = "2025-08-19T08:00:00Z"  # a day before the frozen now, weeks after the breach started
+
+
+def _part_body(name: str, parts) -> dict | None:
+    bodies = {
+        "api:incident-parties": lambda: {"party": parts.directory_party.pk, "role": "controller"},
+        "api:incident-awareness": lambda: {"party": parts.controller.pk, "aware_at": WHEN, "source": "own_detection"},
+        "api:incident-estimates": lambda: {
+            "measure": "data_subjects", "low": 485000, "is_approximate": True, "known_at": WHEN, "source": "forensic report",
+        },
+        "api:incident-register-status": lambda: {"status": "contained"},
+        "api:awareness-record-detail": lambda: {"evidence": "mail of 19 August, 10:02"},
+        "api:awareness-record-withdraw": lambda: {"withdrawal_reason": "the mail was about another incident"},
+        "api:incident-communication-assessments": lambda: {
+            "controller": parts.controller.pk, "is_high_risk": True, "reasoning": "health data of 485,000 people",
+            "decided_by_name": "A. de Vries", "decided_by_role": "DPO", "decided_at": WHEN,
+        },
+        "api:incident-communication-content-versions": lambda: {"language": "nl", "title": "Datalek", "text": "Beste deelnemer, ..."},
+        "api:content-version-detail": lambda: {"title": "Corrected title"},
+        "api:incident-sharing-share-links": lambda: {
+            "export_kind": "timeline_pdf", "recipient": "AP case handler", "expires_at": "2025-08-27T12:00:00Z",
+        },
+        "api:share-link-revoke": lambda: {},
+    }
+    return {**bodies[name](), "reason": REASON} if name in bodies else None
+
+
+def _body(name: str, method: str, incident, parts=None) -> dict:
+    if parts is not None and (body := _part_body(name, parts)) is not None:
+        return body
     if method == "POST":
         return {"title": "Made by the matrix", "reason": REASON}
     if method == "PUT":
@@ -91,6 +165,39 @@ def _body(name: str, method: str, incident) -> dict:
         writable = {key: value for key, value in data.items() if not IncidentSerializer().fields[key].read_only}
         return {**writable, "title": "Replaced by the matrix", "reason": REASON}
     return {"title": f"Changed by the matrix ({method})", "reason": REASON}
+
+
+@pytest.fixture
+def parts(incident, lab, officer, now):
+    """One record of each kind the routes act on, made through the services."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from access import services as access_services
+    from communications import services as communication_services
+    from incidents import services
+    from organisations import services as org_services
+
+    reason = "matrix set-up"
+    services.update_incident(incident, contained_at=now - timedelta(days=1), actor=officer, reason=reason)
+    controller = services.add_party(
+        incident, party=org_services.create_party(lab, name="Screening Programme", country="NL", actor=officer, reason=reason),
+        role="controller", actor=officer, reason=reason,
+    )
+    return SimpleNamespace(
+        controller=controller,
+        directory_party=org_services.create_party(lab, name="Regional Hospital", country="NL", actor=officer, reason=reason),
+        awareness=services.record_awareness(
+            incident, party=controller, aware_at=now - timedelta(days=2), source="own_detection", actor=officer, reason=reason,
+        ),
+        content=communication_services.create_content_version(
+            incident, language="en", title="Data breach", text="Dear participant, ...", actor=officer, reason=reason,
+        ),
+        link=access_services.create_share_link(
+            incident, export_kind="timeline_json", recipient="AP", expires_at=now + timedelta(days=7), actor=officer,
+            reason=reason,
+        ).link,
+    )
 
 
 @pytest.fixture
@@ -112,15 +219,15 @@ def client_for(officer, lawyer, viewer, outsider, lab, other_org, make_token):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, incident):
+def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, incident, parts):
     client = client_for(persona)
-    url = _url(name, incident)
+    url = _url(name, incident, parts)
     wrong = []
     for method in METHODS:
         kind = ROUTES[name].get(method)
         fresh = Incident.objects.get(pk=incident.pk)
-        headers = {"HTTP_IF_MATCH": etag_of(IncidentSerializer(fresh).data)}
-        body = _body(name, method, incident) if method in ("POST", "PUT", "PATCH") else None
+        headers = {"HTTP_IF_MATCH": _etag(name, incident, parts)}
+        body = _body(name, method, incident, parts) if method in ("POST", "PUT", "PATCH") else None
         response = getattr(client, method.lower())(url, body, format="json", **headers) if body else (
             client.generic(method, url, **headers)
         )
