@@ -5,19 +5,28 @@ froze them; then a correction is a new version). Writes go through ``communicati
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.parts import ETAG, IF_MATCH, PRECONDITION_RESPONSES, REFUSED, IncidentPartsViewSet, ScopedRecordViewSet, change_if_match, etagged, log_read
-from api.register import IncidentScopedSerializer, _create
+from api.parts import (
+    ETAG,
+    IF_MATCH,
+    PRECONDITION_RESPONSES,
+    REFUSED,
+    IncidentPartsViewSet,
+    ScopedRecordViewSet,
+    change_if_match,
+    etagged,
+    log_read,
+)
+from api.register import IncidentScopedSerializer, create_part
 from api.serializers import RegisterSerializer
 from communications import services
 from communications.models import CommunicationAssessment, ContentVersion
 from incidents.models import IncidentParty
-
-from django.utils.translation import gettext_lazy as _
 
 
 class AssessmentSerializer(RegisterSerializer):
@@ -73,8 +82,9 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
                    parameters=[ETAG], description="Record a controller's Art. 34 decision; it supersedes the previous one.")
     @action(detail=True, methods=["get", "post"])
     def assessments(self, request, pk=None):
+        """Every Art. 34 assessment of the incident; the latest per controller is current."""
         if request.method == "POST":
-            return _create(self, request, AssessmentWriteSerializer, services.record_assessment, AssessmentSerializer)
+            return create_part(self, request, AssessmentWriteSerializer, services.record_assessment, AssessmentSerializer)
         incident = self.get_object()
         log_read(request, incident, "assessments")
         rows = list(incident.communication_assessments.select_related("recorded_by").order_by("controller_id", "-pk"))
@@ -88,8 +98,9 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
                    parameters=[ETAG], description="Add a version of the text; it gets the next number for its language.")
     @action(detail=True, methods=["get", "post"], url_path="content-versions", url_name="content-versions")
     def content_versions(self, request, pk=None):
+        """The numbered versions of the text for data subjects, per language, newest first."""
         if request.method == "POST":
-            return _create(self, request, ContentVersionWriteSerializer, services.create_content_version, ContentVersionSerializer)
+            return create_part(self, request, ContentVersionWriteSerializer, services.create_content_version, ContentVersionSerializer)
         incident = self.get_object()
         log_read(request, incident, "content versions")
         rows = incident.content_versions.select_related("recorded_by").order_by("language", "-version")
@@ -103,6 +114,7 @@ class ContentVersionViewSet(ScopedRecordViewSet):
 
     @extend_schema(parameters=[ETAG], responses={200: ContentVersionSerializer})
     def retrieve(self, request, pk=None):
+        """One content version, with its ETag."""
         content = self.get_object()
         log_read(request, content.incident, f"content version {content.pk}")
         return etagged(ContentVersionSerializer(content).data)

@@ -106,6 +106,7 @@ class IncidentEvidenceViewSet(IncidentPartsViewSet):
     @extend_schema(responses={200: TimelineSerializer, **NOT_FOUND})
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
+        """The incident's timeline; legally privileged notes only for officers and legal (flagged)."""
         incident = self.get_object()
         log_read(request, incident, "timeline", AccessAction.TIMELINE_VIEW)
         audience = audience_for(request, incident)

@@ -52,6 +52,7 @@ class IncidentScopedSerializer(RegisterSerializer):
 
     def __init__(self, *args, incident: Incident | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.incident = incident
         if incident is None:
             return  # the schema generator's instance: it only reads the fields
         for field in self.fields.values():
@@ -74,6 +75,12 @@ class PartyCreateSerializer(IncidentScopedSerializer):
     class Meta:
         model = IncidentParty
         fields = ["party", "role", "notes", "reason"]
+
+    def validate_party(self, party):
+        # Named on its field; the unique constraint still decides when two requests race.
+        if IncidentParty.objects.filter(incident_id=self.incident.pk, party=party).exists():
+            raise serializers.ValidationError(_("This party is already a party to the incident."))
+        return party
 
 
 class AwarenessWriteSerializer(IncidentScopedSerializer):
@@ -114,7 +121,7 @@ class StatusChangeSerializer(serializers.Serializer):
     reason = ReasonField()
 
 
-def _create(view, request, serializer_class, write, representation):
+def create_part(view, request, serializer_class, write, representation):
     """POST on a part of an incident: find it (404) and check the role (403) before the input."""
     incident = view.get_object()
     serializer = serializer_class(data=request.data, incident=incident)
@@ -125,15 +132,15 @@ def _create(view, request, serializer_class, write, representation):
 
 
 def add_party(view, request):
-    return _create(view, request, PartyCreateSerializer, services.add_party, PartySerializer)
+    return create_part(view, request, PartyCreateSerializer, services.add_party, PartySerializer)
 
 
 def record_awareness(view, request):
-    return _create(view, request, AwarenessWriteSerializer, services.record_awareness, AwarenessSerializer)
+    return create_part(view, request, AwarenessWriteSerializer, services.record_awareness, AwarenessSerializer)
 
 
 def record_estimate(view, request):
-    return _create(view, request, EstimateCreateSerializer, services.record_estimate, EstimateSerializer)
+    return create_part(view, request, EstimateCreateSerializer, services.record_estimate, EstimateSerializer)
 
 
 # What the POST half of IncidentViewSet's parts actions documents.
@@ -180,6 +187,7 @@ class AwarenessRecordViewSet(ScopedRecordViewSet):
 
     @extend_schema(parameters=[ETAG], responses={200: AwarenessSerializer})
     def retrieve(self, request, pk=None):
+        """One awareness record, with its ETag."""
         record = self.get_object()
         log_read(request, record.incident, f"awareness record {record.pk}")
         return etagged(AwarenessSerializer(record).data)

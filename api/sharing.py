@@ -77,6 +77,7 @@ class IncidentShareLinksViewSet(IncidentPartsViewSet):
     )
     @action(detail=True, methods=["get", "post"], url_path="share-links", url_name="share-links")
     def share_links(self, request, pk=None):
+        """The incident's share links (never their secrets); officers and legal create one."""
         incident = self.get_object()
         if request.method == "POST":
             return self._create(request, incident)
@@ -104,6 +105,7 @@ class ShareLinkViewSet(ScopedRecordViewSet):
 
     @extend_schema(responses={200: ShareLinkSerializer, 404: OpenApiResponse(description="No such link in your organisation.")})
     def retrieve(self, request, pk=None):
+        """One share link, without its secret."""
         link = self.get_object()
         log_read(request, link.incident, f"share link {link.pk}")
         return Response(ShareLinkSerializer(link).data)

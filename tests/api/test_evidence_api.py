@@ -145,4 +145,4 @@ def test_list_endpoints_do_a_fixed_number_of_queries_whatever_the_size(incident,
             assert client.get(f"/api/incidents/{incident.pk}/{path}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 30
+    assert counts[1] <= (30 if path == "timeline/" else 6)  # measured: 24 and 5

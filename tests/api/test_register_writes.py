@@ -182,7 +182,7 @@ class TestStatus:
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
         response = client.post(self.url(incident), {"status": "closed", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
         assert response.status_code == 400
-        assert response.json()  # the register gaps, each on its field
+        assert {"description", "cause", "awareness", "estimates"} <= set(response.json())  # each gap on its field
         assert Incident.objects.get(pk=incident.pk).status == "open"
 
     def test_containing_it_after_recording_when_answers_the_incident_with_its_new_etag(self, incident, officer, now):
@@ -201,3 +201,11 @@ class TestStatus:
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
         response = client.post(self.url(incident), {"status": "gone", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
         assert response.status_code == 400 and "status" in response.json()
+
+
+def test_a_party_already_on_the_incident_is_refused_and_not_added_twice(incident, controller, officer):
+    body = {"party": controller.party_id, "role": "controller", "reason": REASON}
+    response = session_client(officer).post(f"/api/incidents/{incident.pk}/parties/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"party": ["This party is already a party to the incident."]}
+    assert IncidentParty.objects.filter(incident=incident).count() == 1
