@@ -209,3 +209,18 @@ def test_a_party_already_on_the_incident_is_refused_and_not_added_twice(incident
     assert response.status_code == 400, response.content
     assert response.json() == {"party": ["This party is already a party to the incident."]}
     assert IncidentParty.objects.filter(incident=incident).count() == 1
+
+
+def test_an_awareness_derived_from_a_processor_notice_changes_only_with_its_notice(processor_and_controller, officer, now):
+    _processor, controller, relationship = processor_and_controller
+    services.record_processor_notice(
+        relationship, informed_at=now - timedelta(days=3), channel="email", informed_by="lab DPO", actor=officer, reason="mail"
+    )
+    derived = AwarenessRecord.objects.get(party=controller)
+    client = session_client(officer)
+    url = f"/api/awareness-records/{derived.pk}/"
+    response = client.patch(
+        url, {"aware_at": "2025-08-18T08:00:00Z", "reason": REASON}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"]
+    )
+    assert response.status_code == 400 and "notice" in response.content.decode()
+    assert AwarenessRecord.objects.get(pk=derived.pk).aware_at == derived.aware_at
