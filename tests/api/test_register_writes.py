@@ -3,9 +3,11 @@ the reason kept, refused whole on bad input, and guarded by If-Match where a rec
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 
 from api.preconditions import etag_of
 from api.serializers import AwarenessSerializer
@@ -224,3 +226,30 @@ def test_an_awareness_derived_from_a_processor_notice_changes_only_with_its_noti
     )
     assert response.status_code == 400 and "notice" in response.content.decode()
     assert AwarenessRecord.objects.get(pk=derived.pk).aware_at == derived.aware_at
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_corrections_racing_with_the_same_etag_give_one_change_and_one_412(awareness, officer, lab, make_token):
+    """Both pass If-Match before either writes, unless the comparison runs on the locked rows."""
+    clients = [session_client(officer), token_client(make_token(officer, lab, "privacy_officer").secret)]
+    url = f"/api/awareness-records/{awareness.pk}/"
+    etag = clients[0].get(url)["ETag"]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def patch(client, evidence):
+        try:
+            barrier.wait(timeout=10)
+            body = {"evidence": evidence, "reason": f"racing: {evidence}"}
+            statuses.append(client.patch(url, body, format="json", HTTP_IF_MATCH=etag).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["mail 1", "mail 2"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 412]
+    assert awareness.history.count() == 2
