@@ -253,3 +253,20 @@ def test_two_corrections_racing_with_the_same_etag_give_one_change_and_one_412(a
         thread.join(timeout=60)
     assert sorted(statuses) == [200, 412]
     assert awareness.history.count() == 2
+
+
+def test_the_schema_documents_if_match_and_the_refusals_on_every_guarded_change(viewer):
+    schema = session_client(viewer).get("/api/schema/?format=json").json()
+    guarded = [
+        schema["paths"]["/api/incidents/{id}/status/"]["post"],
+        schema["paths"]["/api/awareness-records/{id}/"]["patch"],
+        schema["paths"]["/api/awareness-records/{id}/withdraw/"]["post"],
+        schema["paths"]["/api/content-versions/{id}/"]["patch"],
+    ]
+    for operation in guarded:
+        if_match = next(p for p in operation["parameters"] if p["name"] == "If-Match")
+        assert (if_match["in"], if_match["required"]) == ("header", True)
+        assert {"400", "403", "404", "412", "428"} <= set(operation["responses"])
+    created = schema["paths"]["/api/incidents/{id}/awareness/"]["post"]
+    assert "201" in created["responses"]
+    assert "reason" in schema["components"]["schemas"]["AwarenessWriteRequest"]["required"]
