@@ -28,3 +28,20 @@ nested.register(
     r"incidents/(?P<incident_pk>[0-9]+)/waves/(?P<wave_pk>[0-9]+)/imports", ImportJobViewSet, basename="incident-wave-import"
 )
 urlpatterns += [*nested.urls, path("lookup/", LookupView.as_view(), name="lookup")]
+
+# Writes, evidence, Art. 34 and share links (issue 6): more detail actions under incidents/{id}/
+# (each module its own viewset and basename) and the records that are changed by their own id.
+from api.art34 import ContentVersionViewSet, IncidentCommunicationViewSet  # noqa: E402
+from api.evidence import IncidentEvidenceViewSet  # noqa: E402
+from api.register import AwarenessRecordViewSet, IncidentStatusViewSet  # noqa: E402
+from api.sharing import IncidentShareLinksViewSet, ShareLinkViewSet  # noqa: E402
+
+parts_router = SimpleRouter()
+parts_router.register("incidents", IncidentStatusViewSet, basename="incident-register")
+parts_router.register("incidents", IncidentEvidenceViewSet, basename="incident-evidence")
+parts_router.register("incidents", IncidentCommunicationViewSet, basename="incident-communication")
+parts_router.register("incidents", IncidentShareLinksViewSet, basename="incident-sharing")
+parts_router.register("awareness-records", AwarenessRecordViewSet, basename="awareness-record")
+parts_router.register("content-versions", ContentVersionViewSet, basename="content-version")
+parts_router.register("share-links", ShareLinkViewSet, basename="share-link")
+urlpatterns += parts_router.urls

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from access.choices import AccessAction
 from access.log import log_view
-from api import preconditions
+from api import preconditions, register
 from api.permissions import RegisterPermission, may_write_in
 from api.scoping import member_organisation_ids, request_token, visible
 from api.serializers import (
@@ -142,20 +142,29 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         rows = Deadline.objects.filter(incident=self._read_part("deadlines")).order_by("due_at", "pk")
         return Response(DeadlineSerializer(rows, many=True, context={"now": timezone.now()}).data)
 
-    @extend_schema(responses=PartySerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=PartySerializer)
+    @extend_schema(methods=["GET"], responses=PartySerializer(many=True))
+    @register.PARTY_CREATE_SCHEMA
+    @action(detail=True, methods=["get", "post"], serializer_class=PartySerializer)
     def parties(self, request, pk=None):
+        if request.method == "POST":
+            return register.add_party(self, request)
         rows = self._read_part("parties").parties.select_related("party").order_by("pk")
         return Response(PartySerializer(rows, many=True).data)
 
-    @extend_schema(responses=AwarenessSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=AwarenessSerializer)
+    @extend_schema(methods=["GET"], responses=AwarenessSerializer(many=True))
+    @register.AWARENESS_CREATE_SCHEMA
+    @action(detail=True, methods=["get", "post"], serializer_class=AwarenessSerializer)
     def awareness(self, request, pk=None):
+        if request.method == "POST":
+            return register.record_awareness(self, request)
         rows = self._read_part("awareness").awareness_records.select_related("recorded_by").order_by("aware_at", "pk")
         return Response(AwarenessSerializer(rows, many=True).data)
 
-    @extend_schema(responses=EstimateSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=EstimateSerializer)
+    @extend_schema(methods=["GET"], responses=EstimateSerializer(many=True))
+    @register.ESTIMATE_CREATE_SCHEMA
+    @action(detail=True, methods=["get", "post"], serializer_class=EstimateSerializer)
     def estimates(self, request, pk=None):
+        if request.method == "POST":
+            return register.record_estimate(self, request)
         rows = self._read_part("estimates").estimates.select_related("recorded_by").order_by("known_at", "pk")
         return Response(EstimateSerializer(rows, many=True).data)

@@ -30,6 +30,9 @@ WRITE = "write"  # a privacy officer of the incident's organisation
 CREATE_IN = "create_in"  # creates under the incident: a privacy officer of its organisation (201)
 ACCEPT_IN = "accept_in"  # queues work under the incident: a privacy officer of its organisation (202)
 LOOKUP = "lookup"  # any member, in its own organisation (the ledger lookup)
+CREATE_PART = "create_part"  # a privacy officer of the incident's organisation adds a record: 201
+SHARE_CREATE = "share_create"  # a privacy officer *or legal* of the incident's organisation: 201
+SHARE = "share"  # a privacy officer or legal of the incident's organisation: 200
 
 ROUTES = {
     "api:schema": {"GET": READ_ANY, "HEAD": READ_ANY},
@@ -37,9 +40,9 @@ ROUTES = {
     "api:incident-list": {"GET": LIST, "HEAD": LIST, "POST": CREATE},
     "api:incident-detail": {"GET": READ, "HEAD": READ, "PUT": WRITE, "PATCH": WRITE},
     "api:incident-deadlines": {"GET": READ, "HEAD": READ},
-    "api:incident-parties": {"GET": READ, "HEAD": READ},
-    "api:incident-awareness": {"GET": READ, "HEAD": READ},
-    "api:incident-estimates": {"GET": READ, "HEAD": READ},
+    "api:incident-parties": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:incident-awareness": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:incident-estimates": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
     "api:incident-filing-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
     "api:incident-filing-detail": {"GET": READ, "HEAD": READ},  # a submitted filing never changes
     "api:incident-filing-authority-reference": {"POST": WRITE},
@@ -51,6 +54,22 @@ ROUTES = {
     "api:incident-wave-imports": {"POST": ACCEPT_IN},
     "api:incident-wave-import-detail": {"GET": READ, "HEAD": READ},
     "api:lookup": {"POST": LOOKUP},
+}
+ROUTES |= {
+    "api:incident-register-status": {"POST": WRITE},
+    "api:awareness-record-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:awareness-record-withdraw": {"POST": WRITE},
+    "api:incident-evidence-timeline": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-timeline-json": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-timeline-pdf": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-timeline-csv": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-deadlines-ics": {"GET": READ, "HEAD": READ},
+    "api:incident-communication-assessments": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:incident-communication-content-versions": {"GET": READ, "HEAD": READ, "POST": CREATE_PART},
+    "api:content-version-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:incident-sharing-share-links": {"GET": READ, "HEAD": READ, "POST": SHARE_CREATE},
+    "api:share-link-detail": {"GET": READ, "HEAD": READ},
+    "api:share-link-revoke": {"POST": SHARE},
 }
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -73,7 +92,9 @@ def expected_status(kind: str | None, persona: str) -> int:
         return 404  # another organisation's incident: indistinguishable from none
     if kind == READ:
         return 200
-    success = {CREATE_IN: 201, ACCEPT_IN: 202}.get(kind, 200)
+    if kind in (SHARE_CREATE, SHARE):
+        return (201 if kind == SHARE_CREATE else 200) if persona in OWN_WRITERS | {"legal"} else 403
+    success = {CREATE_IN: 201, ACCEPT_IN: 202, CREATE_PART: 201}.get(kind, 200)
     return success if persona in OWN_WRITERS else 403
 
 
@@ -97,6 +118,43 @@ def test_every_api_route_has_an_entry_in_the_matrix():
     assert set(found) == set(ROUTES)
 
 
+# Routes on a record of the incident, not the incident itself: which record, and its ETag.
+TARGETS = {
+    "api:awareness-record-detail": lambda parts: parts.awareness,
+    "api:awareness-record-withdraw": lambda parts: parts.awareness,
+    "api:content-version-detail": lambda parts: parts.content,
+    "api:share-link-detail": lambda parts: parts.link,
+    "api:share-link-revoke": lambda parts: parts.link,
+}
+
+
+WHEN = "2025-08-19T08:00:00Z"  # a day before the frozen now, weeks after the breach started
+
+
+def _part_body(name: str, parts) -> dict | None:
+    bodies = {
+        "api:incident-parties": lambda: {"party": parts.directory_party.pk, "role": "controller"},
+        "api:incident-awareness": lambda: {"party": parts.controller.pk, "aware_at": WHEN, "source": "own_detection"},
+        "api:incident-estimates": lambda: {
+            "measure": "data_subjects", "low": 485000, "is_approximate": True, "known_at": WHEN, "source": "forensic report",
+        },
+        "api:incident-register-status": lambda: {"status": "contained"},
+        "api:awareness-record-detail": lambda: {"evidence": "mail of 19 August, 10:02"},
+        "api:awareness-record-withdraw": lambda: {"withdrawal_reason": "the mail was about another incident"},
+        "api:incident-communication-assessments": lambda: {
+            "controller": parts.controller.pk, "is_high_risk": True, "reasoning": "health data of 485,000 people",
+            "decided_by_name": "A. de Vries", "decided_by_role": "DPO", "decided_at": WHEN,
+        },
+        "api:incident-communication-content-versions": lambda: {"language": "nl", "title": "Datalek", "text": "Beste deelnemer, ..."},
+        "api:content-version-detail": lambda: {"title": "Corrected title"},
+        "api:incident-sharing-share-links": lambda: {
+            "export_kind": "timeline_pdf", "recipient": "AP case handler", "expires_at": "2025-08-27T12:00:00Z",
+        },
+        "api:share-link-revoke": lambda: {},
+    }
+    return {**bodies[name](), "reason": REASON} if name in bodies else None
+
+
 def _pk_of(name: str, key: str, world) -> int:
     """What a URL's keyword names: the incident, or the filing, wave or import job of the route."""
     if key == "incident_pk" or (key == "pk" and name.startswith("api:incident-") and name.count("-") == 1):
@@ -110,12 +168,21 @@ def _pk_of(name: str, key: str, world) -> int:
     return world.incident.pk
 
 
-def _url(name: str, world) -> str:
+def _url(name: str, world, parts) -> str:
     pattern = api_routes()[name]
+    if name in TARGETS:  # a route on a record of its own (its id), not on the incident
+        return reverse(name, kwargs={key: TARGETS[name](parts).pk for key in pattern.pattern.regex.groupindex})
     return reverse(name, kwargs={key: _pk_of(name, key, world) for key in pattern.pattern.regex.groupindex})
 
 
-def _if_match(name: str, world) -> str:
+def _if_match(name: str, world, parts) -> str:
+    from api.art34 import ContentVersionSerializer
+    from api.serializers import AwarenessSerializer
+
+    if name.startswith("api:awareness-record-"):
+        return etag_of(AwarenessSerializer(type(parts.awareness).objects.get(pk=parts.awareness.pk)).data)
+    if name.startswith("api:content-version-"):
+        return etag_of(ContentVersionSerializer(type(parts.content).objects.get(pk=parts.content.pk)).data)
     if name.startswith("api:incident-wave-"):
         from api.communications import WaveSerializer
         from communications.models import CommunicationWave
@@ -156,11 +223,13 @@ def _nested_body(name: str, world) -> dict | None:
     }.get(name)
 
 
-def _body(name: str, method: str, world) -> dict:
+def _body(name: str, method: str, world, parts) -> dict:
     incident = world.incident
     nested = _nested_body(name, world)
     if nested is not None:
         return nested
+    if (body := _part_body(name, parts)) is not None:
+        return body
     if method == "POST":
         return {"title": "Made by the matrix", "reason": REASON}
     if method == "PUT":
@@ -168,6 +237,39 @@ def _body(name: str, method: str, world) -> dict:
         writable = {key: value for key, value in data.items() if not IncidentSerializer().fields[key].read_only}
         return {**writable, "title": "Replaced by the matrix", "reason": REASON}
     return {"title": f"Changed by the matrix ({method})", "reason": REASON}
+
+
+@pytest.fixture
+def matrix_parts(incident, lab, officer, now):
+    """One record of each kind the routes act on, made through the services."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from access import services as access_services
+    from communications import services as communication_services
+    from incidents import services
+    from organisations import services as org_services
+
+    reason = "matrix set-up"
+    services.update_incident(incident, contained_at=now - timedelta(days=1), actor=officer, reason=reason)
+    controller = services.add_party(
+        incident, party=org_services.create_party(lab, name="Matrix Programme", country="NL", actor=officer, reason=reason),
+        role="controller", actor=officer, reason=reason,
+    )
+    return SimpleNamespace(
+        controller=controller,
+        directory_party=org_services.create_party(lab, name="Matrix Hospital", country="NL", actor=officer, reason=reason),
+        awareness=services.record_awareness(
+            incident, party=controller, aware_at=now - timedelta(days=2), source="own_detection", actor=officer, reason=reason,
+        ),
+        content=communication_services.create_content_version(
+            incident, language="en", title="Data breach", text="Dear participant, ...", actor=officer, reason=reason,
+        ),
+        link=access_services.create_share_link(
+            incident, export_kind="timeline_json", recipient="AP", expires_at=now + timedelta(days=7), actor=officer,
+            reason=reason,
+        ).link,
+    )
 
 
 @pytest.fixture
@@ -189,16 +291,17 @@ def client_for(officer, lawyer, viewer, outsider, lab, other_org, make_token):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, world):
+def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, world, matrix_parts):
+    parts = matrix_parts
     client = client_for(persona)
     incident = world.incident
-    url = _url(name, world)
+    url = _url(name, world, parts)
     wrong = []
     for method in METHODS:
         kind = ROUTES[name].get(method)
         fresh = Incident.objects.get(pk=incident.pk)
-        headers = {"HTTP_IF_MATCH": _if_match(name, world)}
-        body = _body(name, method, world) if method in ("POST", "PUT", "PATCH") else None
+        headers = {"HTTP_IF_MATCH": _if_match(name, world, parts)}
+        body = _body(name, method, world, parts) if method in ("POST", "PUT", "PATCH") else None
         body_format = "multipart" if name in MULTIPART else "json"
         response = getattr(client, method.lower())(url, body, format=body_format, **headers) if body else (
             client.generic(method, url, **headers)

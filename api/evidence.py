@@ -1,0 +1,146 @@
+"""The timeline and the exports over the API.
+
+``/timeline/`` is the timeline page as JSON, for the reader it is: legally privileged notes are
+in it (flagged) only when the *request's* role may read them. That is the token's role for a
+token, so an officer's read-only (viewer) token never sees a privileged note, whatever its
+user could see in the browser.
+
+The downloads (timeline JSON, PDF, CSV; deadlines iCalendar) are the very files the web page and
+a regulator's share link serve (``access.exports.render``, whose timeline renderers all take
+their entries from ``evidence.views.export_entries``: regulator audience, no privileged note for
+anyone). Every read and download is logged in the access log before it is served.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from access import exports
+from access.choices import AccessAction, ExportKind
+from api.parts import IncidentPartsViewSet, log_read
+from api.scoping import role_in
+from evidence import timeline
+from incidents.note_services import PRIVILEGE_READ_ROLES, may_read_privileged
+
+NOT_FOUND = {404: OpenApiResponse(description="No such incident in your organisation.")}
+
+
+def audience_for(request, incident) -> timeline.Audience:
+    """INTERNAL only when both the request's role and the user may read privileged notes."""
+    if role_in(request, incident.organisation_id) in PRIVILEGE_READ_ROLES and may_read_privileged(
+        request.user, incident.organisation
+    ):
+        return timeline.Audience.INTERNAL
+    return timeline.Audience.INTERNAL_UNPRIVILEGED
+
+
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class ObjectSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    id = serializers.IntegerField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """Documents ``evidence.timeline.entry_json`` (plus the privileged flag); never used to render."""
+
+    event_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    summary = serializers.CharField()
+    actor = serializers.CharField()
+    reason = serializers.CharField()
+    object = ObjectSerializer()
+    changes = ChangeSerializer(many=True)
+    is_privileged = serializers.BooleanField(help_text="A legally privileged note or its history (officers and legal only).")
+
+
+class TimelineSerializer(serializers.Serializer):
+    incident = serializers.IntegerField()
+    audience = serializers.ChoiceField(choices=[a.value for a in (timeline.Audience.INTERNAL, timeline.Audience.INTERNAL_UNPRIVILEGED)])
+    entries = TimelineEntrySerializer(many=True)
+
+
+def _file_renderer(media_type: str, name: str, file_format: str):
+    """Lets a client ask for the file's type in Accept (instead of a 406); the file itself is a
+    Django response and bypasses it."""
+    return type(name, (BaseRenderer,), {"media_type": media_type, "format": file_format, "render": lambda self, data, *a, **k: data})
+
+
+PdfRenderer = _file_renderer("application/pdf", "PdfRenderer", "pdf")
+CsvRenderer = _file_renderer("text/csv", "CsvRenderer", "csv")
+CalendarRenderer = _file_renderer("text/calendar", "CalendarRenderer", "ics")
+
+DOWNLOADS = {
+    ExportKind.TIMELINE_JSON: ("application/json", OpenApiTypes.OBJECT),
+    ExportKind.TIMELINE_PDF: ("application/pdf", OpenApiTypes.BINARY),
+    ExportKind.TIMELINE_CSV: ("text/csv", OpenApiTypes.STR),
+    ExportKind.DEADLINES_ICS: ("text/calendar", OpenApiTypes.STR),
+}
+
+
+def _download_schema(kind: str, description: str):
+    media_type, body = DOWNLOADS[kind]
+    return extend_schema(
+        description=description,
+        responses={(200, media_type): OpenApiResponse(response=body, description=description), **NOT_FOUND},
+    )
+
+
+class IncidentEvidenceViewSet(IncidentPartsViewSet):
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are always JSON, even when the client accepted only the file's type.
+        if isinstance(response, Response):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    @extend_schema(responses={200: TimelineSerializer, **NOT_FOUND})
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """The incident's timeline; legally privileged notes only for officers and legal (flagged)."""
+        incident = self.get_object()
+        log_read(request, incident, "timeline", AccessAction.TIMELINE_VIEW)
+        audience = audience_for(request, incident)
+        entries = timeline.incident_timeline(incident, audience=audience)
+        return Response({
+            "incident": incident.pk,
+            "audience": audience.value,
+            "entries": [{**timeline.entry_json(entry), "is_privileged": entry.is_privileged} for entry in entries],
+        })
+
+    def _download(self, request, kind: str):
+        incident = self.get_object()
+        log_read(request, incident, f"download {kind}", AccessAction.EXPORT_DOWNLOAD, export_kind=kind)
+        return exports.render(kind, incident)
+
+    @_download_schema(ExportKind.TIMELINE_JSON, "The timeline export (breachtrack.timeline/1), as a share link serves it.")
+    @action(detail=True, methods=["get"], url_path="exports/timeline-json", url_name="timeline-json")
+    def timeline_json(self, request, pk=None):
+        return self._download(request, ExportKind.TIMELINE_JSON)
+
+    @_download_schema(ExportKind.TIMELINE_PDF, "The timeline as printable A4 PDF.")
+    @action(detail=True, methods=["get"], url_path="exports/timeline-pdf", url_name="timeline-pdf",
+            renderer_classes=[JSONRenderer, PdfRenderer])
+    def timeline_pdf(self, request, pk=None):
+        return self._download(request, ExportKind.TIMELINE_PDF)
+
+    @_download_schema(ExportKind.TIMELINE_CSV, "The timeline as CSV (breachtrack.timeline-csv/1).")
+    @action(detail=True, methods=["get"], url_path="exports/timeline-csv", url_name="timeline-csv",
+            renderer_classes=[JSONRenderer, CsvRenderer])
+    def timeline_csv(self, request, pk=None):
+        return self._download(request, ExportKind.TIMELINE_CSV)
+
+    @_download_schema(ExportKind.DEADLINES_ICS, "The incident's deadlines as an iCalendar file.")
+    @action(detail=True, methods=["get"], url_path="exports/deadlines-ics", url_name="deadlines-ics",
+            renderer_classes=[JSONRenderer, CalendarRenderer])
+    def deadlines_ics(self, request, pk=None):
+        return self._download(request, ExportKind.DEADLINES_ICS)
