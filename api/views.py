@@ -38,8 +38,8 @@ from notifications.models import Deadline
 from organisations.models import Organisation
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="The ETag of the version you read (from GET). Without it: 428; when stale: 412.",
+    "If-Match", {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN}, OpenApiParameter.HEADER, required=True,
+    description="The ETag of the version you read (from GET). Without it (or with no entity tag): 428; when stale: 412.",
 )
 ETAG = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],
@@ -137,25 +137,25 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return incident
 
     @extend_schema(responses=DeadlineSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=DeadlineSerializer)
+    @action(detail=True, methods=["get"], serializer_class=DeadlineSerializer, pagination_class=None)
     def deadlines(self, request, pk=None):
         rows = Deadline.objects.filter(incident=self._read_part("deadlines")).order_by("due_at", "pk")
         return Response(DeadlineSerializer(rows, many=True, context={"now": timezone.now()}).data)
 
     @extend_schema(responses=PartySerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=PartySerializer)
+    @action(detail=True, methods=["get"], serializer_class=PartySerializer, pagination_class=None)
     def parties(self, request, pk=None):
         rows = self._read_part("parties").parties.select_related("party").order_by("pk")
         return Response(PartySerializer(rows, many=True).data)
 
     @extend_schema(responses=AwarenessSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=AwarenessSerializer)
+    @action(detail=True, methods=["get"], serializer_class=AwarenessSerializer, pagination_class=None)
     def awareness(self, request, pk=None):
         rows = self._read_part("awareness").awareness_records.select_related("recorded_by").order_by("aware_at", "pk")
         return Response(AwarenessSerializer(rows, many=True).data)
 
     @extend_schema(responses=EstimateSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=EstimateSerializer)
+    @action(detail=True, methods=["get"], serializer_class=EstimateSerializer, pagination_class=None)
     def estimates(self, request, pk=None):
         rows = self._read_part("estimates").estimates.select_related("recorded_by").order_by("known_at", "pk")
         return Response(EstimateSerializer(rows, many=True).data)
