@@ -29,7 +29,6 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
@@ -94,9 +93,11 @@ def _only_server_errors_in_the_log():
 
 
 @pytest.fixture
-def seeded(db, lab, officer, viewer, admin_actor):
-    """An incident with parties, an awareness record and an estimate, and one token per persona."""
-    now = timezone.now()
+def seeded(db, lab, officer, viewer, admin_actor, now):
+    """An incident with parties, an awareness record and an estimate, and one token per persona.
+
+    Time stands still (``now``), so every run sends the same requests about the same data.
+    """
     incident = services.create_incident(
         organisation=lab, title="Ransomware at the laboratory", occurred_from_at=now - timedelta(days=3),
         actor=officer, reason="first report",
