@@ -1,7 +1,7 @@
 """Schemathesis fuzzes every operation of the API schema, as a privacy officer and as a viewer.
 
 Each operation of the served schema is one test per persona (``test_the_api_keeps_its_schema
-[officer-PATCH /api/incidents/{id}/]``), so a new endpoint is fuzzed by being routed. Requests go
+[PATCH /api/incidents/{id}/][officer]``), so a new endpoint is fuzzed by being routed. Requests go
 through Django's WSGI application in this process (no network), with a real API token, against a
 test database holding a seeded incident with parties, an awareness record and an estimate.
 
@@ -43,8 +43,6 @@ from tests.api.conftest import session_client
 EXAMPLES = int(os.environ.get("BREACHTRACK_FUZZ_EXAMPLES", "12"))
 PERSONAS = {"officer": Role.PRIVACY_OFFICER, "viewer": Role.VIEWER}
 
-# The document /api/schema/ serves (test_the_fuzzed_schema_is_the_served_one), made here at
-# collection time so each operation becomes a test of its own.
 CONFIG = SchemathesisConfig.from_dict({
     "generation": {"max-examples": EXAMPLES, "deterministic": True},
     "checks": {
@@ -53,15 +51,17 @@ CONFIG = SchemathesisConfig.from_dict({
         # naming no field. Those are 400s with the field named (tests/api/test_validation.py);
         # a 415, 428 or any other refusal of valid data still fails the check.
         "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "412"]},
-        # Without If-Match a change is a 428 (RFC 6585, 3: "Precondition Required"), after the
-        # object was found (404) and the role checked (403).
         # A change is judged against the version it names before its content is read (RFC 9110,
         # 13.2.1: preconditions come before processing the content), so a stale If-Match with an
         # invalid body is a 412.
         "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429"]},
+        # Without If-Match a change is a 428 (RFC 6585, 3: "Precondition Required"), after the
+        # object was found (404) and the role checked (403).
         "missing_required_header": {"expected-statuses": ["400", "401", "403", "404", "406", "415", "422", "428"]},
     },
 })
+# The document /api/schema/ serves (test_the_fuzzed_schema_is_the_served_one), made here at
+# collection time so each operation becomes a test of its own.
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True), config=CONFIG)
 
 
