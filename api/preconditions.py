@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -21,15 +22,23 @@ def etag_of(representation) -> str:
     return '"%s"' % hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# An If-Match that names versions: a comma-separated list of entity tags, weak or strong
+# (RFC 9110, 8.8.3). The API schema documents the same pattern for the header (views.IF_MATCH).
+ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
+IF_MATCH_PATTERN = rf"^{ENTITY_TAG}(?: *, *{ENTITY_TAG})*$"
+_ENTITY_TAG_LIST = re.compile(IF_MATCH_PATTERN)
+
+
 def require_if_match(request) -> list[str]:
     """The entity tags the client says it read; 428 without any.
 
-    ``If-Match: *`` ("whatever is there") names no version, so it is refused like a missing header.
+    ``If-Match: *`` ("whatever is there") names no version, so it is refused like a missing
+    header; so is a value that is not a list of entity tags (an unquoted word, an empty value).
     """
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
+    header = request.headers.get("If-Match", "").strip(" \t")
+    if not _ENTITY_TAG_LIST.fullmatch(header):
         raise PreconditionRequired()
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
+    return re.findall(ENTITY_TAG, header)
 
 
 def check_if_match(tags: list[str], current: str) -> None:

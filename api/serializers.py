@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -46,8 +47,50 @@ class UtcDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+class TextField(serializers.CharField):
+    """Text, and only text: DRF's CharField turns a number into its digits (``0`` → ``"0"``), so
+    a client that sent the wrong field or the wrong type would have it stored without a word."""
+
+    default_error_messages = {"invalid": _("Give text (a JSON string).")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """true or false (or null where allowed), not DRF's "yes", "on", 1 or "True"."""
+
+    default_error_messages = {"invalid": _("Give true or false.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class JsonIntegerField(serializers.IntegerField):
+    """A JSON number without a fraction, not DRF's "12" or 12.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RegisterSerializer(CountryFieldMixin, serializers.ModelSerializer):
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UtcDateTimeField}
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+        models.CharField: TextField,
+        models.TextField: TextField,
+        models.BooleanField: JsonBooleanField,
+        models.IntegerField: JsonIntegerField,
+        models.PositiveIntegerField: JsonIntegerField,
+        models.PositiveBigIntegerField: JsonIntegerField,
+        models.BigIntegerField: JsonIntegerField,
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -58,7 +101,7 @@ class RegisterSerializer(CountryFieldMixin, serializers.ModelSerializer):
         return super().to_internal_value(data)
 
 
-class ReasonField(serializers.CharField):
+class ReasonField(TextField):
     def __init__(self, **kwargs):
         super().__init__(
             write_only=True, max_length=2000,
@@ -77,16 +120,27 @@ class DataSubjectCategoriesField(serializers.ListField):
     child = serializers.ChoiceField(choices=DataSubjectCategory.choices)
 
 
+COUNTRY_CODES = [code for code, _name in countries]
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": COUNTRY_CODES}})
+class CountryCodesField(serializers.ListField):
+    """ISO 3166-1 alpha-2 codes, and nothing else: django-countries' own field also takes names,
+    alpha-3 and numeric codes, an object with a code (``{}`` became an empty country) and ""."""
+
+    child = serializers.ChoiceField(choices=COUNTRY_CODES)
+
+
 class IncidentSerializer(RegisterSerializer):
     reason = ReasonField()
     data_categories = DataCategoriesField(required=False)
     data_subject_categories = DataSubjectCategoriesField(required=False)
+    data_subject_countries = CountryCodesField(required=False)
 
     class Meta:
         model = Incident
         fields = ["id", "organisation", "reference", "status", *sorted(EDITABLE_FIELDS), "created_at", "updated_at", "reason"]
         read_only_fields = ["organisation", "status"]
-        extra_kwargs = {"data_subject_countries": {"required": False}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +152,7 @@ class IncidentSerializer(RegisterSerializer):
 
 
 class IncidentCreateSerializer(IncidentSerializer):
-    organisation = serializers.IntegerField(
+    organisation = JsonIntegerField(
         required=False, help_text=_("Needed only when you are a member of several organisations.")
     )
 

@@ -38,8 +38,8 @@ from notifications.models import Deadline
 from organisations.models import Organisation
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="The ETag of the version you read (from GET). Without it: 428; when stale: 412.",
+    "If-Match", {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN}, OpenApiParameter.HEADER, required=True,
+    description="The ETag of the version you read (from GET). Without it (or with no entity tag): 428; when stale: 412.",
 )
 ETAG = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],
@@ -137,14 +137,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return incident
 
     @extend_schema(responses=DeadlineSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=DeadlineSerializer)
+    @action(detail=True, methods=["get"], serializer_class=DeadlineSerializer, pagination_class=None)
     def deadlines(self, request, pk=None):
         rows = Deadline.objects.filter(incident=self._read_part("deadlines")).order_by("due_at", "pk")
         return Response(DeadlineSerializer(rows, many=True, context={"now": timezone.now()}).data)
 
     @extend_schema(methods=["GET"], responses=PartySerializer(many=True))
     @register.PARTY_CREATE_SCHEMA
-    @action(detail=True, methods=["get", "post"], serializer_class=PartySerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, serializer_class=PartySerializer)
     def parties(self, request, pk=None):
         if request.method == "POST":
             return register.add_party(self, request)
@@ -153,7 +153,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(methods=["GET"], responses=AwarenessSerializer(many=True))
     @register.AWARENESS_CREATE_SCHEMA
-    @action(detail=True, methods=["get", "post"], serializer_class=AwarenessSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, serializer_class=AwarenessSerializer)
     def awareness(self, request, pk=None):
         if request.method == "POST":
             return register.record_awareness(self, request)
@@ -162,7 +162,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(methods=["GET"], responses=EstimateSerializer(many=True))
     @register.ESTIMATE_CREATE_SCHEMA
-    @action(detail=True, methods=["get", "post"], serializer_class=EstimateSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, serializer_class=EstimateSerializer)
     def estimates(self, request, pk=None):
         if request.method == "POST":
             return register.record_estimate(self, request)

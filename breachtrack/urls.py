@@ -13,3 +13,6 @@ urlpatterns = [
     path("", include("evidence.urls")),
     path("", include("access.urls")),
 ]
+
+# Under /api/ a URL that matches no route answers in the API's own JSON error body (api.errors).
+handler404 = "api.errors.not_found"

@@ -42,5 +42,5 @@ def test_an_api_write_refused_for_want_of_a_reason_records_nothing(officer, lab,
     etag = client.get(detail_url(incident))["ETag"]
     with recording_history() as recorded:
         response = client.patch(detail_url(incident), {"title": "No reason given"}, format="json", HTTP_IF_MATCH=etag)
-    assert response.status_code == 400 and "reason" in response.json()
+    assert response.status_code == 400 and "reason" in response.json()["fields"]
     assert list(recorded) == []

@@ -59,7 +59,7 @@ def test_a_member_of_two_organisations_must_name_the_organisation(officer, lab, 
     client = session_client(officer)
     response = client.post("/api/incidents/", {"title": "Which one?", "reason": REASON}, format="json")
     assert response.status_code == 400
-    assert "organisation" in response.json()
+    assert "organisation" in response.json()["fields"]
     response = client.post("/api/incidents/", {"title": "This one", "organisation": other_org.pk, "reason": REASON}, format="json")
     assert response.status_code == 201
     assert Incident.objects.get().organisation == other_org
@@ -69,7 +69,7 @@ def test_naming_another_organisation_is_refused_like_a_missing_one(officer, othe
     client = session_client(officer)
     for organisation in (other_org.pk, 987654):
         response = client.post("/api/incidents/", {"title": "X", "organisation": organisation, "reason": REASON}, format="json")
-        assert (response.status_code, response.json()) == (400, {"organisation": ["Unknown organisation."]})
+        assert (response.status_code, response.json()["fields"]) == (400, {"organisation": ["Unknown organisation."]})
     assert not Incident.objects.exists()
 
 

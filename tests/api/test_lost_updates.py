@@ -80,7 +80,7 @@ def test_put_replaces_every_editable_field_and_must_name_them_all(officer, incid
     partial = {"title": "Only a title", "reason": REASON}
     response = client.put(detail_url(incident), partial, format="json", HTTP_IF_MATCH=etag)
     assert response.status_code == 400
-    assert response.json()["description"] == ["This field is required."]
+    assert response.json()["fields"]["description"] == ["This field is required."]
     response = client.put(
         detail_url(incident), {**writable, "title": "Replaced", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
     )

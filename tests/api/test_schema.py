@@ -51,3 +51,28 @@ def test_the_docs_page_is_served_from_our_own_static_files(viewer):
 def test_the_schema_and_docs_are_for_authenticated_callers_only(client, db):
     assert client.get("/api/schema/").status_code == 401
     assert client.get("/api/docs/").status_code == 401
+
+
+def test_every_operation_documents_its_errors_with_a_json_body(viewer):
+    """Added by api.schema for every routed view: a new endpoint needs no declaration of its own."""
+    schema = session_client(viewer).get("/api/schema/?format=json").json()
+    error = {"$ref": "#/components/schemas/Error"}
+    operations = [(method, path, operation) for path, item in schema["paths"].items() for method, operation in item.items()]
+    assert len(operations) >= 9
+    for method, path, operation in operations:
+        responses = operation["responses"]
+        assert {"401", "403"} <= set(responses), (method, path)
+        for code, response in responses.items():
+            if code.startswith("4"):
+                body = response["content"]["application/json"]["schema"]
+                assert body == ({"$ref": "#/components/schemas/ValidationError"} if code == "400" else error), (method, path, code)
+                assert response["description"], (method, path, code)
+        if "{id}" in path:
+            assert "404" in responses, (method, path)
+        if "requestBody" in operation:
+            assert {"400", "415"} <= set(responses), (method, path)
+        if any(parameter["name"] == "If-Match" for parameter in operation.get("parameters", [])):
+            assert {"412", "428"} <= set(responses), (method, path)
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "code"]
+    patch = schema["paths"]["/api/incidents/{id}/"]["patch"]
+    assert set(patch["responses"]) == {"200", "400", "401", "403", "404", "412", "415", "428"}
