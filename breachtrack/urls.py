@@ -13,3 +13,6 @@ urlpatterns = [
     path("", include("evidence.urls")),
     path("", include("access.urls")),
 ]
+
+# Our own login, logout and two-factor pages (organisations.account_views).
+urlpatterns.append(path("accounts/", include("organisations.account_urls")))

@@ -40,6 +40,7 @@ class OrganisationAdmin(BreachTrackAdmin):
     fieldsets = [
         (None, {"fields": ["name", "country", "registration_number", "address", "sector"]}),
         (_("Data protection officer or contact point"), {"fields": ["dpo_name", "dpo_email", "dpo_phone"]}),
+        (_("Security"), {"fields": ["requires_two_factor"]}),
         (_("Recorded"), {"fields": ["created_at"]}),
     ]
     add_fieldsets = fieldsets[:2]
