@@ -281,7 +281,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, 
 
 # The recipient CSV (communications: upload_ledger) streams to disk, so its own limit
 # (BREACHTRACK_LEDGER_MAX_BYTES, above) is far above these, which bound what Django holds in
-# memory for one request body or one uploaded file.
+# memory for one request body or one uploaded file. BREACHTRACK_UPLOAD_MAX_BYTES is the largest
+# request body that may carry a file at all (default: the ledger's limit and 64 KiB for the
+# form around it); breachtrack.uploads refuses a larger one before any of its file is stored.
+BREACHTRACK_UPLOAD_MAX_BYTES = env_int(
+    "BREACHTRACK_UPLOAD_MAX_BYTES", BREACHTRACK_LEDGER_MAX_BYTES + 64 * 1024, minimum=1024
+)
+FILE_UPLOAD_HANDLERS = [
+    "breachtrack.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
