@@ -27,6 +27,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
+from drf_spectacular.authentication import SessionScheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -143,3 +144,9 @@ def enrol_device(user, key_hex: str, code: str, *, actor, reason: str) -> TOTPDe
     device = TOTPDevice.objects.create(user=user, key=key_hex, name=_("Authenticator app"), confirmed=True)
     log.info("two-factor device %s set up for user %s by %s: %s", device.pk, user.pk, actor.pk, reason)
     return device
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The API schema describes the session authentication as drf-spectacular's cookie scheme."""
+
+    target_class = "organisations.two_factor.VerifiedSessionAuthentication"
