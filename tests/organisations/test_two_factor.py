@@ -138,3 +138,12 @@ def test_the_middleware_costs_no_query_of_its_own(client, officer, requiring_lab
     # session + the annotated user (which carries needs_two_factor): nothing more before the redirect.
     with django_assert_max_num_queries(2):
         assert client.get("/").status_code == 302
+
+
+def test_the_admins_own_login_does_not_get_around_the_second_factor(client, officer, requiring_lab, now):
+    response = client.post(reverse("admin:login"), {"username": officer.username, "password": PASSWORD, "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    refused = client.get("/admin/incidents/incident/")
+    assert refused.status_code == 302 and refused["Location"].startswith(reverse("accounts:two_factor_enrol"))
+    enrol(client, officer)
+    assert client.get("/admin/").status_code == 200
