@@ -112,9 +112,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files served from here: the docs page needs no CDN
     "api",
     "axes",  # login throttling (the "Authentication" section below)
-    "django_otp",
-    "django_otp.plugins.otp_totp",
 ]
+# Before organisations: its admin module then unregisters their admin (organisations/admin.py).
+INSTALLED_APPS[INSTALLED_APPS.index("organisations"):0] = ["django_otp", "django_otp.plugins.otp_totp"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -215,6 +215,9 @@ AXES_LOCKOUT_CALLABLE = "organisations.account_views.locked_out"  # 429, the loc
 # The same client address as the access log: X-Forwarded-For only behind our own proxy.
 AXES_CLIENT_IP_CALLABLE = "access.client.client_ip"
 AXES_VERBOSE = False
+# Login attempts name usernames and addresses of every organisation: not for the member-based
+# admin. Superusers use manage.py axes_list_attempts / axes_reset_username.
+AXES_ENABLE_ADMIN = False
 # Two-factor (django-otp, TOTP): the issuer shown in the authenticator app.
 OTP_TOTP_ISSUER = "BreachTrack"
 
