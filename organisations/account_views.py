@@ -99,7 +99,7 @@ def two_factor_enrol(request):
                 reason=_("Set up an authenticator app for two-factor login"),
             )
         except ValidationError as error:
-            for message in error.message_dict.get("code", error.messages):
+            for message in error.message_dict.get("code", error.messages) if hasattr(error, "error_dict") else error.messages:
                 form.add_error("code", message)
         else:
             del request.session[ENROL_SESSION_KEY]
