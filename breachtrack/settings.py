@@ -19,7 +19,10 @@ import secrets
 import time
 from pathlib import Path
 
+from datetime import timedelta
+
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from breachtrack.env import (
@@ -109,7 +112,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files served from here: the docs page needs no CDN
     "api",
+    "axes",  # login throttling (the "Authentication" section below)
 ]
+# Before organisations: its admin module then unregisters their admin (organisations/admin.py).
+INSTALLED_APPS[INSTALLED_APPS.index("organisations"):0] = ["django_otp", "django_otp.plugins.otp_totp"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -119,19 +125,25 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # After OTPMiddleware: a user who owes a second factor reaches only the login pages.
+    "organisations.two_factor.TwoFactorRequiredMiddleware",
     "organisations.middleware.UserTimezoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "organisations.middleware.HistoryReasonMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "breachtrack.urls"
 WSGI_APPLICATION = "breachtrack.wsgi.application"
 ASGI_APPLICATION = "breachtrack.asgi.application"
 AUTH_USER_MODEL = "organisations.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,6 +196,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The first backend throttles (django-axes: refuses a locked-out username + address before any
+# password is checked); the second authenticates and, per request, tells the two-factor
+# middleware whether the user owes a second factor (organisations.auth_backends).
+AUTHENTICATION_BACKENDS = [
+    "organisations.auth_backends.ThrottledLoginBackend",
+    "organisations.auth_backends.MemberBackend",
+]
+# Failed logins are counted in the database (AxesDatabaseHandler), so the count holds across
+# every gunicorn worker and host. A username is locked out from one address after
+# BREACHTRACK_LOGIN_FAILURE_LIMIT failures, for BREACHTRACK_LOGIN_LOCKOUT_MINUTES; by username
+# *and* address, so that nobody can lock an officer out from elsewhere by mistyping on purpose.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("BREACHTRACK_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("BREACHTRACK_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "organisations.account_views.locked_out"  # 429, the lockout page
+# The same client address as the access log: X-Forwarded-For only behind our own proxy.
+AXES_CLIENT_IP_CALLABLE = "access.client.client_ip"
+AXES_VERBOSE = False
+# Login attempts name usernames and addresses of every organisation: not for the member-based
+# admin. Superusers use manage.py axes_list_attempts / axes_reset_username.
+AXES_ENABLE_ADMIN = False
+# Two-factor (django-otp, TOTP): the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = "BreachTrack"
 
 # --- Time and language ------------------------------------------------------
 # Storage is UTC (USE_TZ); TIME_ZONE is only the default *display* zone, which
@@ -245,6 +283,20 @@ STORAGES = {
 # --- Uploads ----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+
+# The recipient CSV (communications: upload_ledger) streams to disk, so its own limit
+# (BREACHTRACK_LEDGER_MAX_BYTES, above) is far above these, which bound what Django holds in
+# memory for one request body or one uploaded file. BREACHTRACK_UPLOAD_MAX_BYTES is the largest
+# request body that may carry a file at all (default: the ledger's limit and 64 KiB for the
+# form around it); breachtrack.uploads refuses a larger one before any of its file is stored.
+BREACHTRACK_UPLOAD_MAX_BYTES = env_int(
+    "BREACHTRACK_UPLOAD_MAX_BYTES", BREACHTRACK_LEDGER_MAX_BYTES + 64 * 1024, minimum=1024
+)
+FILE_UPLOAD_HANDLERS = [
+    "breachtrack.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -346,6 +398,12 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# A session lasts a working day (SESSION_COOKIE_AGE, seconds), not Django's two weeks: an
+# unattended browser with the breach register open is the risk. It ends with the browser too.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 9 * 3600, minimum=300)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -355,6 +413,25 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Scripts and
+# styles are static files of our own; a template that needs an inline script must use the
+# request's nonce ({{ request.csp_nonce }}), which only script-src accepts. tests/test_csp.py
+# walks the pages and refuses inline scripts, <style> blocks and style= attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # base.html's empty favicon (data:,) keeps browsers from asking
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Regulator share links (access app) ---------------------------------------
 # The longest a share link may live: a regulator's question is answered in weeks, and a link
@@ -397,7 +474,7 @@ CELERY_BEAT_SCHEDULE["anchor-audit-chains"] = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "organisations.two_factor.VerifiedSessionAuthentication",  # 403 until a required second factor is given
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

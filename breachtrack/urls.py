@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("access.urls")),
 ]
 
+# Our own login, logout and two-factor pages (organisations.account_views).
+urlpatterns.append(path("accounts/", include("organisations.account_urls")))
 # Under /api/ a URL that matches no route answers in the API's own JSON error body (api.errors).
 handler404 = "api.errors.not_found"

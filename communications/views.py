@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from django.conf import settings
 
+from breachtrack.uploads import refuse_oversized_upload, too_large_message
 from communications import jobs, ledger
 from communications.choices import ImportKind
 from communications.forms import LedgerUploadForm, LookupForm
@@ -46,8 +47,14 @@ def incident_communications(request, pk: int):
 def upload_ledger(request, wave_pk: int):
     wave = get_object_or_404(CommunicationWave.objects.visible_to(request.user).select_related("incident"), pk=wave_pk)
     form = LedgerUploadForm(request.POST or None, request.FILES or None)
+    refused = refuse_oversized_upload(request, "communications/upload.html", {"wave": wave}, form)
+    if refused is not None:
+        return refused
     if request.method == "POST" and form.is_valid():
         upload, is_bounces = form.cleaned_data["file"], form.cleaned_data["kind"] == ImportKind.BOUNCES
+        if upload.size > settings.BREACHTRACK_LEDGER_MAX_BYTES:
+            form.add_error("file", too_large_message(upload.size, settings.BREACHTRACK_LEDGER_MAX_BYTES))
+            return render(request, "communications/upload.html", {"wave": wave, "form": form}, status=413)
         if not is_bounces and upload.size > settings.BREACHTRACK_LEDGER_SYNC_MAX_BYTES:
             return _queue(request, wave, form)
         try:

@@ -18,6 +18,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from breachtrack.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
 from incidents.forms import zone_choices
@@ -29,6 +30,9 @@ from organisations.tenancy import organisation_ids
 # admin that django.contrib.auth registers would be an unscoped, unhistoried side door.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+# Authenticator secrets are each user's own (organisations.two_factor): never shown in the admin.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 @admin.register(Organisation)
@@ -40,6 +44,7 @@ class OrganisationAdmin(BreachTrackAdmin):
     fieldsets = [
         (None, {"fields": ["name", "country", "registration_number", "address", "sector"]}),
         (_("Data protection officer or contact point"), {"fields": ["dpo_name", "dpo_email", "dpo_phone"]}),
+        (_("Security"), {"fields": ["requires_two_factor"]}),
         (_("Recorded"), {"fields": ["created_at"]}),
     ]
     add_fieldsets = fieldsets[:2]

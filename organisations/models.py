@@ -84,6 +84,15 @@ class Organisation(models.Model):
     dpo_name = models.CharField(_("DPO or contact point"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)
     dpo_phone = models.CharField(_("DPO phone"), max_length=40, blank=True)
+    # Read on every request by organisations.auth_backends.MemberBackend (one annotated query).
+    requires_two_factor = models.BooleanField(
+        _("require two-factor for privacy officers and legal"),
+        default=False,
+        help_text=_(
+            "Privacy officers and legal of this organisation must confirm each login with a code from an "
+            "authenticator app; until they have set one up they can reach nothing else."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()

@@ -146,7 +146,7 @@ def update_party(party: Party, *, actor, reason: str, **changes) -> Party:
 
 
 ORGANISATION_FIELDS = frozenset(
-    {"name", "country", "registration_number", "address", "sector", "dpo_name", "dpo_email", "dpo_phone"}
+    {"name", "country", "registration_number", "address", "sector", "dpo_name", "dpo_email", "dpo_phone", "requires_two_factor"}
 )
 MEMBERSHIP_FIELDS = frozenset({"role", "is_active"})
 AUTHORITY_FIELDS = frozenset({"code", "name", "country", "notification_url"})

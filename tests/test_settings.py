@@ -160,6 +160,51 @@ def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
     assert "WARNING" not in result.stdout + result.stderr
 
 
+def _production_env(tmp_path, **extra) -> dict[str, str]:
+    return {
+        "BREACHTRACK_MODE": "production",
+        "BREACHTRACK_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "ALLOWED_HOSTS": "breachtrack.example",
+        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
+        "BREACHTRACK_BASE_URL": "https://breachtrack.example",
+        **extra,
+    }
+
+
+def test_production_behind_a_tls_proxy_with_every_hardening_variable_set_passes_the_deploy_checks(tmp_path):
+    env = _production_env(
+        tmp_path, BEHIND_TLS_PROXY="true", SESSION_COOKIE_AGE="3600", BREACHTRACK_LOGIN_FAILURE_LIMIT="3",
+        BREACHTRACK_LOGIN_LOCKOUT_MINUTES="60", BREACHTRACK_UPLOAD_MAX_BYTES="1048576",
+    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)" in result.stdout
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE); "
+        "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_AGE, s.SESSION_EXPIRE_AT_BROWSER_CLOSE); "
+        "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.AXES_HANDLER, s.BREACHTRACK_UPLOAD_MAX_BYTES); "
+        "print(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['frame-ancestors'])"
+    )
+    shown = manage("shell", "--no-imports", "-c", script, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split("\n")[:4] == [
+        "('HTTP_X_FORWARDED_PROTO', 'https') True True True",
+        "31536000 3600 True",
+        "3 1:00:00 axes.handlers.database.AxesDatabaseHandler 1048576",
+        "[\"'none'\"]",
+    ]
+
+
+def test_a_login_failure_limit_of_zero_is_refused(tmp_path):
+    result = manage("check", env=_production_env(tmp_path, BREACHTRACK_LOGIN_FAILURE_LIMIT="0"))
+    assert result.returncode != 0
+    assert "BREACHTRACK_LOGIN_FAILURE_LIMIT" in result.stderr and "ConfigurationError" in result.stderr
+
+
 @pytest.mark.parametrize(("base_url", "message"), [(None, "BREACHTRACK_BASE_URL is required"), ("http://breachtrack.example", "https://")])
 def test_production_needs_an_https_base_url_for_the_links_in_alerts(tmp_path, base_url, message):
     env = {

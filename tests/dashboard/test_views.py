@@ -38,7 +38,7 @@ def clock_rows(body: str) -> list[dict]:
 
 def test_logging_in_lands_on_the_dashboard(client, officer):
     response = client.post(
-        reverse("admin:login") + "?next=/", {"username": officer.username, "password": "correct horse battery staple"}
+        reverse("accounts:login") + "?next=/", {"username": officer.username, "password": "correct horse battery staple"}
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard:home")
@@ -47,7 +47,7 @@ def test_logging_in_lands_on_the_dashboard(client, officer):
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(reverse("dashboard:home"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_incidents_are_listed_by_their_nearest_pending_deadline(client, officer, make_incident, now):

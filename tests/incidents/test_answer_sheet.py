@@ -348,7 +348,7 @@ def test_another_organisations_sheet_is_a_404(client, outsider, incident, name):
 def test_anonymous_readers_are_sent_to_log_in_for_the_sheet(client, incident, name):
     response = client.get(reverse(name, args=[incident.pk]))
     assert response.status_code == 302
-    assert reverse("admin:login") in response["Location"]
+    assert reverse("accounts:login") in response["Location"]
 
 
 def test_a_party_of_another_incident_is_a_404(client, officer, lab, incident, processor_and_controller, now):

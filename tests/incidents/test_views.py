@@ -77,7 +77,7 @@ def test_a_missing_incident_and_a_foreign_one_answer_alike(client, outsider, inc
 def test_anonymous_readers_are_sent_to_log_in(client, incident):
     response = client.get(reverse("incidents:detail", args=[incident.pk]))
     assert response.status_code == 302
-    assert reverse("admin:login") in response["Location"]
+    assert reverse("accounts:login") in response["Location"]
 
 
 @pytest.mark.parametrize("persona", ["officer", "lawyer", "viewer"])

@@ -152,7 +152,7 @@ def demo_board(demo_officer):
 def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:
     """Through the login form, as a person does: the dashboard sends an anonymous visitor there."""
     page.goto(live_server.url + "/")
-    assert "/admin/login/" in page.url
+    assert "/accounts/login/" in page.url
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
