@@ -92,3 +92,31 @@ def test_the_pages_of_an_incident_have_no_serious_accessibility_violations(page,
             page.wait_for_load_state()
         found += check_pages(page, live_server, urls)
     assert not found, "axe found serious accessibility violations:\n" + "\n".join(found)
+
+
+# The innermost elements that reach past the screen's right edge (what a failure names).
+WIDEST = """() => Array.from(document.querySelectorAll('main *'))
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !Array.from(e.children).some(
+    c => c.getBoundingClientRect().right > window.innerWidth + 1))
+  .slice(0, 5).map(e => [e, e.parentElement, e.parentElement.parentElement].map(
+    n => n.tagName.toLowerCase() + (n.id ? '#' + n.id : '') + (n.className ? '.' + String(n.className).split(' ').join('.') : '')
+  ).reverse().join(' > '))"""
+
+
+def test_the_pages_fit_a_phone_screen_without_scrolling_sideways(page, live_server, demo):
+    """Responsive: at a phone's width (390 px CSS) no page is wider than the screen; wide tables
+    scroll inside their own box instead of pushing the whole page sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    too_wide = []
+    for person, urls in (("officer@demo.example", demo["officer"]), ("legal@demo.example", demo["legal"])):
+        page.context.clear_cookies()
+        log_in(page, live_server, person)
+        for url in urls:
+            page.goto(live_server.url + url)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                widest = page.evaluate(WIDEST)
+                too_wide.append(f"{url}: {width} px wide; widest elements: {widest}")
+            page.shots.take("phone-" + (url.strip("/").replace("/", "-") or "home"), full_page=True)
+    assert not too_wide, "pages wider than a phone's screen:\n" + "\n".join(too_wide)
