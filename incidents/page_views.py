@@ -1,4 +1,4 @@
-"""The incident page (GET) and its form to record a filing with the authority (POST).
+"""The incident page (GET) and its forms: a filing with the authority, a new estimate (POST).
 
 Scoped like every register page: another organisation's incident is a 404 before any role is
 considered. The filing form is for privacy officers: anyone else gets a 403 from the server,
@@ -21,10 +21,12 @@ from access.choices import AccessAction
 from access.log import log_view
 from dashboard.templatetags.dashboard_tags import countdown_messages
 from filings.services import submit_filing
+from incidents.estimate_form import EstimateForm
 from incidents.filing_form import FilingForm
 from incidents.models import Incident
 from incidents.page import incident_page
 from incidents.selectors import register_view
+from incidents.services import record_estimate
 from organisations.services import authorise
 
 
@@ -32,14 +34,17 @@ def _incident(request, pk: int) -> Incident:
     return get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
 
 
-def render_page(request, incident, *, form=None, status=200):
+def render_page(request, incident, *, form=None, estimate_form=None, status=200):
     page = incident_page(incident, user=request.user, now=timezone.now())
     if form is None and page.may_write:
         form = FilingForm(register=page.register, user=request.user)
+    if estimate_form is None and page.may_write:
+        estimate_form = EstimateForm(register=page.register, user=request.user)
     context = {
         "page": page,
         "r": page.register,  # the name the page's older parts (_extortion.html) read
         "filing_form": form if page.may_write else None,
+        "estimate_form": estimate_form if page.may_write else None,
         "countdown_messages": countdown_messages(),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
@@ -76,3 +81,27 @@ def file_with_authority(request, pk: int):
         "type": filing.get_filing_type_display(), "authority": filing.authority,
     })
     return redirect(reverse("incidents:detail", args=[incident.pk]) + "#filings")
+
+
+@require_POST
+@login_required
+def record_affected_estimate(request, pk: int):
+    """Record a new estimate of the number affected, through ``incidents.services.record_estimate``.
+
+    The same steps as a filing: the incident (404), the role (403, before the input is read), the
+    form, the service (its refusals land on the fields: 400, nothing written), back to the chart.
+    """
+    incident = _incident(request, pk)
+    authorise(request.user, incident.organisation)
+    form = EstimateForm(request.POST, register=register_view(incident, now=timezone.now()), user=request.user)
+    if not form.is_valid():
+        return render_page(request, incident, estimate_form=form, status=400)
+    try:
+        estimate = record_estimate(incident, actor=request.user, **form.service_arguments())
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return render_page(request, incident, estimate_form=form, status=400)
+    messages.success(request, _("Estimate recorded: %(value)s (%(measure)s).") % {
+        "value": estimate.display_value, "measure": estimate.get_measure_display(),
+    })
+    return redirect(reverse("incidents:detail", args=[incident.pk]) + "#affected")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/<int:note_pk>/privilege/", note_views.note_privilege, name="note_privilege"),
     path("healthz", views.healthz, name="healthz"),
     path("incidents/<int:pk>/file/", page_views.file_with_authority, name="file_with_authority"),
+    path("incidents/<int:pk>/estimates/", page_views.record_affected_estimate, name="record_estimate"),
 ]
 
 from incidents import intake  # noqa: E402  (appended: the guided intake, issue 7)
