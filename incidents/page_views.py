@@ -58,50 +58,47 @@ def incident_detail(request, pk: int):
     return render_page(request, incident)
 
 
-@require_POST
-@login_required
-def file_with_authority(request, pk: int):
-    """Record a filing to the authority as submitted, through ``filings.services.submit_filing``.
+def _post_form(request, pk: int, *, form_class, form_key: str, service, done, anchor: str):
+    """One form of the incident page, posted: the same steps for each.
 
-    Steps: the incident (scoped: 404); the role (403 unless a privacy officer: decided before the
-    input is read, so a refused role learns nothing from a 400); the form; the service, whose
-    refusals land on the form's fields (400, nothing written); then back to the page.
+    The incident (scoped: 404); the role (403 unless a privacy officer: decided before the input
+    is read, so a refused role learns nothing from a 400); the form; the service, whose refusals
+    land on the form's fields (400, nothing written); then back to the page at ``anchor``, with
+    ``done(record)`` as the message.
     """
     incident = _incident(request, pk)
     authorise(request.user, incident.organisation)
-    form = FilingForm(request.POST, register=register_view(incident, now=timezone.now()), user=request.user)
-    if not form.is_valid():
-        return render_page(request, incident, form=form, status=400)
-    try:
-        filing = submit_filing(incident, actor=request.user, **form.service_arguments())
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return render_page(request, incident, form=form, status=400)
-    messages.success(request, _("Filing recorded: %(type)s to %(authority)s. It is kept as submitted and never changes.") % {
-        "type": filing.get_filing_type_display(), "authority": filing.authority,
-    })
-    return redirect(reverse("incidents:detail", args=[incident.pk]) + "#filings")
+    form = form_class(request.POST, register=register_view(incident, now=timezone.now()), user=request.user)
+    if form.is_valid():
+        try:
+            record = service(incident, actor=request.user, **form.service_arguments())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, done(record))
+            return redirect(reverse("incidents:detail", args=[incident.pk]) + anchor)
+    return render_page(request, incident, status=400, **{form_key: form})
+
+
+@require_POST
+@login_required
+def file_with_authority(request, pk: int):
+    """Record a filing to the authority as submitted, through ``filings.services.submit_filing``."""
+    return _post_form(
+        request, pk, form_class=FilingForm, form_key="form", service=submit_filing, anchor="#filings",
+        done=lambda filing: _("Filing recorded: %(type)s to %(authority)s. It is kept as submitted and never changes.") % {
+            "type": filing.get_filing_type_display(), "authority": filing.authority,
+        },
+    )
 
 
 @require_POST
 @login_required
 def record_affected_estimate(request, pk: int):
-    """Record a new estimate of the number affected, through ``incidents.services.record_estimate``.
-
-    The same steps as a filing: the incident (404), the role (403, before the input is read), the
-    form, the service (its refusals land on the fields: 400, nothing written), back to the chart.
-    """
-    incident = _incident(request, pk)
-    authorise(request.user, incident.organisation)
-    form = EstimateForm(request.POST, register=register_view(incident, now=timezone.now()), user=request.user)
-    if not form.is_valid():
-        return render_page(request, incident, estimate_form=form, status=400)
-    try:
-        estimate = record_estimate(incident, actor=request.user, **form.service_arguments())
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return render_page(request, incident, estimate_form=form, status=400)
-    messages.success(request, _("Estimate recorded: %(value)s (%(measure)s).") % {
-        "value": estimate.display_value, "measure": estimate.get_measure_display(),
-    })
-    return redirect(reverse("incidents:detail", args=[incident.pk]) + "#affected")
+    """Record a new estimate of the number affected, through ``incidents.services.record_estimate``."""
+    return _post_form(
+        request, pk, form_class=EstimateForm, form_key="estimate_form", service=record_estimate, anchor="#affected",
+        done=lambda estimate: _("Estimate recorded: %(value)s (%(measure)s).") % {
+            "value": estimate.display_value, "measure": estimate.get_measure_display(),
+        },
+    )

@@ -8,7 +8,6 @@ settings are read once per process; there are few of these, each costs ~1 s.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from breachtrack.env import (
     env_str,
     env_url,
 )
+from tests.production_env import production_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,16 +143,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
-    env = {
-        "BREACHTRACK_MODE": "production",
-        "BREACHTRACK_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": secrets.token_urlsafe(48),  # 64 random characters
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "ALLOWED_HOSTS": "breachtrack.example",
-        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
-        "BREACHTRACK_BASE_URL": "https://breachtrack.example",
-    }
+    env = production_env(tmp_path)
     assert len(env["SECRET_KEY"]) == 64
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -160,22 +151,8 @@ def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
     assert "WARNING" not in result.stdout + result.stderr
 
 
-def _production_env(tmp_path, **extra) -> dict[str, str]:
-    return {
-        "BREACHTRACK_MODE": "production",
-        "BREACHTRACK_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "ALLOWED_HOSTS": "breachtrack.example",
-        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
-        "BREACHTRACK_BASE_URL": "https://breachtrack.example",
-        **extra,
-    }
-
-
 def test_production_behind_a_tls_proxy_with_every_hardening_variable_set_passes_the_deploy_checks(tmp_path):
-    env = _production_env(
+    env = production_env(
         tmp_path, BEHIND_TLS_PROXY="true", SESSION_COOKIE_AGE="3600", BREACHTRACK_LOGIN_FAILURE_LIMIT="3",
         BREACHTRACK_LOGIN_LOCKOUT_MINUTES="60", BREACHTRACK_UPLOAD_MAX_BYTES="1048576",
     )
@@ -200,22 +177,15 @@ def test_production_behind_a_tls_proxy_with_every_hardening_variable_set_passes_
 
 
 def test_a_login_failure_limit_of_zero_is_refused(tmp_path):
-    result = manage("check", env=_production_env(tmp_path, BREACHTRACK_LOGIN_FAILURE_LIMIT="0"))
+    result = manage("check", env=production_env(tmp_path, BREACHTRACK_LOGIN_FAILURE_LIMIT="0"))
     assert result.returncode != 0
     assert "BREACHTRACK_LOGIN_FAILURE_LIMIT" in result.stderr and "ConfigurationError" in result.stderr
 
 
 @pytest.mark.parametrize(("base_url", "message"), [(None, "BREACHTRACK_BASE_URL is required"), ("http://breachtrack.example", "https://")])
 def test_production_needs_an_https_base_url_for_the_links_in_alerts(tmp_path, base_url, message):
-    env = {
-        "BREACHTRACK_MODE": "production",
-        "BREACHTRACK_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "ALLOWED_HOSTS": "breachtrack.example",
-        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
-    }
+    env = production_env(tmp_path)
+    del env["BREACHTRACK_BASE_URL"]
     if base_url:
         env["BREACHTRACK_BASE_URL"] = base_url
     result = manage("check", env=env)

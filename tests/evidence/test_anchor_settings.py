@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
+from tests.production_env import production_env as production
 from tests.test_settings import manage
 
 from .tsa import make_certificate, pem
-
-
-def production(tmp_path, **extra) -> dict[str, str]:
-    return {
-        "BREACHTRACK_MODE": "production",
-        "BREACHTRACK_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "ALLOWED_HOSTS": "breachtrack.example",
-        "BREACHTRACK_LEDGER_KEY": secrets.token_urlsafe(32),
-        "BREACHTRACK_BASE_URL": "https://breachtrack.example",
-        **extra,
-    }
 
 
 def test_production_with_a_tsa_and_its_certificate_passes_the_deploy_checks(tmp_path):
