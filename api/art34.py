@@ -80,7 +80,7 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
     @extend_schema(methods=["GET"], responses={200: AssessmentSerializer(many=True)})
     @extend_schema(methods=["POST"], request=AssessmentWriteSerializer, responses={201: AssessmentSerializer, **REFUSED},
                    parameters=[ETAG], description="Record a controller's Art. 34 decision; it supersedes the previous one.")
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def assessments(self, request, pk=None):
         """Every Art. 34 assessment of the incident; the latest per controller is current."""
         if request.method == "POST":
@@ -96,7 +96,7 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
     @extend_schema(methods=["GET"], responses={200: ContentVersionSerializer(many=True)})
     @extend_schema(methods=["POST"], request=ContentVersionWriteSerializer, responses={201: ContentVersionSerializer, **REFUSED},
                    parameters=[ETAG], description="Add a version of the text; it gets the next number for its language.")
-    @action(detail=True, methods=["get", "post"], url_path="content-versions", url_name="content-versions")
+    @action(detail=True, methods=["get", "post"], url_path="content-versions", url_name="content-versions", pagination_class=None)
     def content_versions(self, request, pk=None):
         """The numbered versions of the text for data subjects, per language, newest first."""
         if request.method == "POST":

@@ -33,7 +33,7 @@ from api import idempotency, preconditions
 from api.filings import CREATED_RESPONSES, INCIDENT_PK, LOCATION
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.scoping import member_organisation_ids, role_in
-from api.serializers import RegisterSerializer
+from api.serializers import JsonIntegerField, RegisterSerializer, TextField
 from api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES
 from communications import jobs, ledger, services
 from communications.choices import IdentifierKind, WaveChannel
@@ -87,33 +87,33 @@ class ImportJobSerializer(serializers.ModelSerializer):
 # --- Input -----------------------------------------------------------------------------------
 
 def _count_field():
-    return serializers.IntegerField(required=False, min_value=0)
+    return JsonIntegerField(required=False, min_value=0)
 
 
 class WaveInput(StrictSerializer):
-    controller = serializers.IntegerField(help_text=gettext_lazy("The id of the controller whose data subjects this wave reaches."))
-    content_version = serializers.IntegerField(help_text=gettext_lazy("The id of the content version sent."))
-    cohort_label = serializers.CharField(max_length=200)
+    controller = JsonIntegerField(help_text=gettext_lazy("The id of the controller whose data subjects this wave reaches."))
+    content_version = JsonIntegerField(help_text=gettext_lazy("The id of the content version sent."))
+    cohort_label = TextField(max_length=200)
     channel = serializers.ChoiceField(choices=WaveChannel.choices)
     planned_at = instant_field()
-    planned_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    planned_tz = TextField(required=False, allow_blank=True, max_length=64)
     planned_count = _count_field()
     reason = reason_field()
 
 
 class WaveChangeInput(StrictSerializer):
-    content_version = serializers.IntegerField(required=False)
-    cohort_label = serializers.CharField(required=False, max_length=200)
+    content_version = JsonIntegerField(required=False)
+    cohort_label = TextField(required=False, max_length=200)
     channel = serializers.ChoiceField(required=False, choices=WaveChannel.choices)
     planned_at = instant_field(required=False)
-    planned_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    planned_tz = TextField(required=False, allow_blank=True, max_length=64)
     planned_count = _count_field()
     reason = reason_field()
 
 
 class SentInput(StrictSerializer):
     sent_at = instant_field()
-    sent_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    sent_tz = TextField(required=False, allow_blank=True, max_length=64)
     reason = reason_field()
 
 
@@ -130,11 +130,11 @@ class ImportInput(StrictSerializer):
 
 
 class LookupInput(StrictSerializer):
-    organisation = serializers.IntegerField(
+    organisation = JsonIntegerField(
         required=False, help_text=gettext_lazy("Needed only when you are a member of several organisations.")
     )
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
-    identifier = serializers.CharField(max_length=254, write_only=True)
+    identifier = TextField(max_length=254, write_only=True)
 
 
 class ContactSerializer(serializers.Serializer):

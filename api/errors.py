@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
+from django.views.defaults import server_error as django_server_error
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -122,3 +123,16 @@ def not_found(request, exception=None):
         return page_not_found(request, exception)
     body = error_body(exceptions.NotFound())
     return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+
+
+class ServerError(exceptions.APIException):
+    default_code = "server_error"
+
+
+def server_error(request):
+    """Django's 500 page (handler500), as an API error body under /api/: a client that asked for
+    JSON never has to parse the site's HTML, even when the server failed (the failure is logged)."""
+    if not request.path.startswith("/api/"):
+        return django_server_error(request)
+    body = error_body(ServerError(_("The server failed on this request; it was logged. Try again later.")))
+    return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -16,7 +16,9 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from django.http import Http404
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -96,7 +98,23 @@ def _download_schema(kind: str, description: str):
     )
 
 
+class StrictFormatNegotiation(DefaultContentNegotiation):
+    """``?format=`` names a format or is left out: an empty one is refused like an unknown one (404).
+
+    DRF ignores an empty ``format`` and answers by the Accept header; the schema documents the
+    parameter as one of the formats (an enum), so an empty value is invalid input, not "any".
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        param = self.settings.URL_FORMAT_OVERRIDE
+        if not format_suffix and param and param in request.query_params and not request.query_params[param]:
+            raise Http404
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 class IncidentEvidenceViewSet(IncidentPartsViewSet):
+    content_negotiation_class = StrictFormatNegotiation
+
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors are always JSON, even when the client accepted only the file's type.
         if isinstance(response, Response):

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from access.choices import AccessAction
 from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
-from api.serializers import RegisterSerializer
+from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
 from filings import services
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
@@ -78,32 +78,32 @@ class DecisionSerializer(RegisterSerializer):
 # --- Input -----------------------------------------------------------------------------------
 
 class FilingInput(StrictSerializer):
-    controller = serializers.IntegerField(help_text=gettext_lazy("The id of the incident's controller that files."))
-    authority = serializers.IntegerField(help_text=gettext_lazy("The id of a supervisory authority recorded on the incident."))
+    controller = JsonIntegerField(help_text=gettext_lazy("The id of the incident's controller that files."))
+    authority = JsonIntegerField(help_text=gettext_lazy("The id of a supervisory authority recorded on the incident."))
     filing_type = serializers.ChoiceField(choices=FilingType.choices)
     submitted_at = instant_field(help_text=gettext_lazy("When it was actually submitted to the authority."))
-    submitted_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    submitted_by = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    submitted_tz = TextField(required=False, allow_blank=True, max_length=64)
+    submitted_by = TextField(required=False, allow_blank=True, max_length=200)
     channel = serializers.ChoiceField(choices=FilingChannel.choices)
-    authority_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    is_phased = serializers.BooleanField(required=False, default=False)
-    delay_reasons = serializers.CharField(required=False, allow_blank=True)
-    withdrawal_reason = serializers.CharField(required=False, allow_blank=True)
+    authority_reference = TextField(required=False, allow_blank=True, max_length=100)
+    is_phased = JsonBooleanField(required=False, default=False)
+    delay_reasons = TextField(required=False, allow_blank=True)
+    withdrawal_reason = TextField(required=False, allow_blank=True)
     reason = reason_field()
 
 
 class AuthorityReferenceInput(StrictSerializer):
-    authority_reference = serializers.CharField(max_length=100)
+    authority_reference = TextField(max_length=100)
     reason = reason_field()
 
 
 class DecisionInput(StrictSerializer):
-    controller = serializers.IntegerField(help_text=gettext_lazy("The id of the incident's controller that decided."))
+    controller = JsonIntegerField(help_text=gettext_lazy("The id of the incident's controller that decided."))
     decided_at = instant_field()
-    decided_tz = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    decided_by = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    decided_tz = TextField(required=False, allow_blank=True, max_length=64)
+    decided_by = TextField(required=False, allow_blank=True, max_length=200)
     risk_basis = serializers.ChoiceField(choices=NotNotifiedBasis.choices)
-    reasoning = serializers.CharField()
+    reasoning = TextField()
     reason = reason_field()
 
 

@@ -18,7 +18,7 @@ from access.choices import AccessAction
 from access.log import log_view
 from api.permissions import may_write_in
 from api.scoping import request_token, visible
-from api.serializers import UtcDateTimeField
+from api.serializers import TextField, UtcDateTimeField
 from incidents.models import Incident
 
 
@@ -34,7 +34,7 @@ class StrictSerializer(serializers.Serializer):
 
 
 def reason_field():
-    return serializers.CharField(
+    return TextField(
         max_length=2000, help_text=gettext_lazy("Why you are making this change, kept as evidence with it."),
     )
 

@@ -20,9 +20,11 @@ from api.permissions import RegisterPermission, may_write_in
 from api.scoping import request_token, visible
 from incidents.models import Incident
 
+# The same header as the incident's (api.views.IF_MATCH, which imports this module): documented
+# with the pattern require_if_match enforces, so an empty or unquoted value is invalid input (428).
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="The ETag of the version you read (from GET). Without it: 428; when stale: 412.",
+    "If-Match", {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN}, OpenApiParameter.HEADER, required=True,
+    description="The ETag of the version you read (from GET). Without it (or with no entity tag): 428; when stale: 412.",
 )
 ETAG = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],

@@ -37,6 +37,7 @@ from api.serializers import (
     PartySerializer,
     ReasonField,
     RegisterSerializer,
+    TextField,
 )
 from incidents import services
 from incidents.choices import Status
@@ -64,6 +65,9 @@ class IncidentScopedSerializer(RegisterSerializer):
 
     def write_arguments(self) -> tuple[dict, str]:
         fields = dict(self.validated_data)
+        if "reason" not in fields:  # a partial change (PATCH) skips missing fields, but never the reason
+            field = self.fields["reason"]
+            raise serializers.ValidationError({"reason": [field.error_messages["required"]]}, code="required")
         return fields, fields.pop("reason")
 
 
@@ -100,7 +104,7 @@ class AwarenessCorrectionSerializer(AwarenessWriteSerializer):
 
 
 class AwarenessWithdrawalSerializer(serializers.Serializer):
-    withdrawal_reason = serializers.CharField(max_length=2000, help_text=_("Why the record turned out wrong."))
+    withdrawal_reason = TextField(max_length=2000, help_text=_("Why the record turned out wrong."))
     reason = ReasonField()
 
 

@@ -21,7 +21,7 @@ from access.choices import ExportKind
 from access.models import ShareLink
 from api.parts import REFUSED, IncidentPartsViewSet, ScopedRecordViewSet, log_read
 from api.scoping import role_in
-from api.serializers import ReasonField, RegisterSerializer, UtcDateTimeField
+from api.serializers import ReasonField, RegisterSerializer, TextField, UtcDateTimeField
 
 
 class SharePermission(IsAuthenticated):
@@ -48,9 +48,9 @@ class ShareLinkSerializer(RegisterSerializer):
 
 class ShareLinkCreateSerializer(serializers.Serializer):
     export_kind = serializers.ChoiceField(choices=ExportKind.choices)
-    recipient = serializers.CharField(max_length=200, help_text=_("Who the link is for, e.g. the authority's case handler."))
+    recipient = TextField(max_length=200, help_text=_("Who the link is for, e.g. the authority's case handler."))
     expires_at = UtcDateTimeField()
-    expires_tz = serializers.CharField(max_length=64, required=False, help_text=_("The zone you think in (display only)."))
+    expires_tz = TextField(max_length=64, required=False, help_text=_("The zone you think in (display only)."))
     reason = ReasonField()
 
 
@@ -75,7 +75,7 @@ class IncidentShareLinksViewSet(IncidentPartsViewSet):
         methods=["POST"], request=ShareLinkCreateSerializer, responses={201: CreatedShareLinkSerializer, **REFUSED},
         description="Privacy officers and legal. The token is in this response only: send the url now.",
     )
-    @action(detail=True, methods=["get", "post"], url_path="share-links", url_name="share-links")
+    @action(detail=True, methods=["get", "post"], url_path="share-links", url_name="share-links", pagination_class=None)
     def share_links(self, request, pk=None):
         """The incident's share links (never their secrets); officers and legal create one."""
         incident = self.get_object()

@@ -18,3 +18,5 @@ urlpatterns = [
 urlpatterns.append(path("accounts/", include("organisations.account_urls")))
 # Under /api/ a URL that matches no route answers in the API's own JSON error body (api.errors).
 handler404 = "api.errors.not_found"
+# … and so does a server error: never the site's HTML page to an API client.
+handler500 = "api.errors.server_error"

@@ -40,7 +40,7 @@ def test_an_impossible_decision_time_is_refused_on_its_field(incident, controlle
     response = session_client(officer).post(
         f"/api/incidents/{incident.pk}/assessments/", _assessment(controller, decided_at=decided_at), format="json"
     )
-    assert response.status_code == 400 and message in " ".join(response.json()["decided_at"])
+    assert response.status_code == 400 and message in " ".join(response.json()["fields"]["decided_at"])
     assert not CommunicationAssessment.objects.exists()
 
 
@@ -64,7 +64,7 @@ def test_an_empty_text_is_refused_and_nothing_is_numbered(incident, officer):
     response = session_client(officer).post(
         f"/api/incidents/{incident.pk}/content-versions/", {"language": "nl", "title": "x", "text": "  ", "reason": REASON}, format="json"
     )
-    assert response.status_code == 400 and "text" in response.json()
+    assert response.status_code == 400 and "text" in response.json()["fields"]
     assert not ContentVersion.objects.exists()
 
 
@@ -87,7 +87,7 @@ class TestCorrectingContent:
         client = session_client(officer)
         url = f"/api/content-versions/{content.pk}/"
         response = client.patch(url, {"language": "nl", "reason": REASON}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
-        assert response.status_code == 400 and "language" in response.json()
+        assert response.status_code == 400 and "language" in response.json()["fields"]
 
     def test_a_frozen_version_is_refused(self, content, incident, controller, officer, now):
         complete = dict(describes_nature=True, names_contact_point=True, describes_consequences=True, describes_measures=True)

@@ -108,3 +108,17 @@ def test_country_codes_are_still_written_and_read_as_codes(officer, incident, no
     response = _patch(client, incident, {"data_subject_countries": ["NL", "BE"], "reason": REASON}, HTTP_IF_MATCH=_current_etag(client, incident))
     assert response.status_code == 200, response.json()
     assert sorted(response.json()["data_subject_countries"]) == ["BE", "NL"]
+
+
+def test_a_server_error_under_the_api_is_json_in_the_error_shape(officer, monkeypatch):
+    from api.views import IncidentViewSet
+
+    def broken(self, request, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(IncidentViewSet, "list", broken)
+    client = session_client(officer)
+    client.raise_request_exception = False
+    response = client.get("/api/incidents/")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error" and "boom" not in response.content.decode()

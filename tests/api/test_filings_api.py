@@ -73,7 +73,7 @@ def test_the_authority_reference_is_added_once(world, officer):
     first = client.post(target, {"authority_reference": "AP-2025-0815", "reason": REASON}, format="json")
     assert first.status_code == 200 and first.json()["authority_reference"] == "AP-2025-0815"
     second = client.post(target, {"authority_reference": "AP-9999", "reason": REASON}, format="json")
-    assert second.status_code == 400 and "authority_reference" in second.json()
+    assert second.status_code == 400 and "authority_reference" in second.json()["fields"]
     world.filing.refresh_from_db()
     assert world.filing.authority_reference == "AP-2025-0815" and world.filing.history.count() == 2
 
@@ -94,7 +94,7 @@ def test_the_authority_reference_is_added_once(world, officer):
 def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(world, officer, now, change, field):
     before = state()
     response = session_client(officer).post(url(world), follow_up(world, now, **change), format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
+    assert response.status_code == 400 and field in response.json()["fields"], response.json()
     assert state() == before
 
 
@@ -102,7 +102,7 @@ def test_an_incomplete_filing_is_refused_unless_phased(world, officer, now, othe
     services.update_incident(world.incident, likely_consequences="", actor=officer, reason="unknown after all")
     client = session_client(officer)
     refused = client.post(url(world), follow_up(world, now), format="json")
-    assert refused.status_code == 400 and "is_phased" in refused.json()
+    assert refused.status_code == 400 and "is_phased" in refused.json()["fields"]
     assert client.post(url(world), follow_up(world, now, is_phased=True), format="json").status_code == 201
 
 
@@ -140,7 +140,7 @@ def test_a_decision_not_to_notify_is_recorded_for_a_controller_without_a_filing(
     replay = client.post(target, body, format="json", HTTP_IDEMPOTENCY_KEY="decision-1")
     assert replay["Idempotent-Replayed"] == "true" and NotificationDecisionRecord.objects.count() == 1
     refused = client.post(target, {**body, "controller": world.controller.pk}, format="json")
-    assert refused.status_code == 400 and refused.json()["controller"] == ["This controller already notified the authority."]
+    assert refused.status_code == 400 and refused.json()["fields"]["controller"] == ["This controller already notified the authority."]
     listed = client.get(target).json()["results"]
     assert [row["id"] for row in listed] == [created.json()["id"]]
 

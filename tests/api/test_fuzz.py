@@ -3,7 +3,7 @@
 Each operation of the served schema is one test per persona (``test_the_api_keeps_its_schema
 [PATCH /api/incidents/{id}/][officer]``), so a new endpoint is fuzzed by being routed. Requests go
 through Django's WSGI application in this process (no network), with a real API token, against a
-test database holding a seeded incident with parties, an awareness record and an estimate.
+test database holding one seeded object of each kind (``seeded``: an incident with parties, filings, waves, …).
 
 The checks: Schemathesis' defaults, so no 5xx; every status code, content type, header and body
 the API answers is one the schema documents; invalid input is refused with a 4xx.
@@ -34,9 +34,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from werkzeug.test import Client
 
+from access import services as access_services
 from api import tokens
 from incidents import services
-from organisations import services as org_services
 from organisations.models import Role
 from tests.api.conftest import session_client
 
@@ -93,26 +93,30 @@ def _only_server_errors_in_the_log():
 
 
 @pytest.fixture
-def seeded(db, lab, officer, viewer, admin_actor, now):
-    """An incident with parties, an awareness record and an estimate, and one token per persona.
+def seeded(world, lab, officer, viewer, admin_actor, now):
+    """The API's objects, one of each, made through the services, and one token per persona.
+
+    ``world`` (tests/api/conftest.py) gives an incident with parties, awareness, estimates, an
+    authority, a filing, a content version, a planned wave and a queued import; an awareness
+    record of the processor and a share link are added here. Returned: the pk of each, by the
+    collection its URLs name (``{"incidents": 1, "waves": 1, …}``), so the fuzz reaches real
+    objects on nested routes instead of only 404s.
 
     Time stands still (``now``), so every run sends the same requests about the same data.
     """
-    incident = services.create_incident(
-        organisation=lab, title="Ransomware at the laboratory", occurred_from_at=now - timedelta(days=3),
-        actor=officer, reason="first report",
-    )
-    programme = org_services.create_party(lab, name="National Screening Programme", country="NL", actor=officer, reason="directory")
-    processor = services.add_party(incident, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="parties")
-    controller = services.add_party(incident, party=programme, role="controller", actor=officer, reason="parties")
-    services.link_processor(incident, processor=processor, controller=controller, actor=officer, reason="dpa")
-    services.record_awareness(
+    incident = world.incident
+    processor = incident.parties.get(role="processor")
+    awareness = services.record_awareness(
         incident, party=processor, aware_at=now - timedelta(days=2), source="own_detection", actor=officer, reason="SOC call",
     )
-    services.record_estimate(
-        incident, measure="data_subjects", low=485000, known_at=now - timedelta(days=1), source="lab count",
-        actor=officer, reason="count",
-    )
+    link = access_services.create_share_link(
+        incident, export_kind="timeline_json", recipient="AP", expires_at=now + timedelta(days=7), actor=officer,
+        reason="AP",
+    ).link
+    objects = {
+        "incidents": incident.pk, "filings": world.filing.pk, "waves": world.wave.pk, "imports": world.job.pk,
+        "awareness-records": awareness.pk, "content-versions": world.content.pk, "share-links": link.pk,
+    }
     secrets = {
         name: tokens.create_api_token(
             organisation=lab, user=officer if name == "officer" else viewer, role=role, name=f"fuzz {name}",
@@ -120,16 +124,17 @@ def seeded(db, lab, officer, viewer, admin_actor, now):
         ).secret
         for name, role in PERSONAS.items()
     }
-    return incident, secrets
+    return objects, secrets
 
 
-# Path parameters that name the seeded incident. An endpoint about something else (a filing, a
-# wave) is fuzzed too, mostly into 404s, until its object is seeded here and its name added.
-INCIDENT_PARAMETERS = {"id", "pk", "incident_pk", "incident_id"}
+# Path parameters that name a seeded object: each is aimed at the object of the collection its
+# URL segment names (``/incidents/{incident_pk}/waves/{id}/``: the incident, then the wave). A new
+# nested route gets its object seeded above and, if it names it otherwise, its parameter here.
+OBJECT_PARAMETERS = {"id", "pk", "incident_pk", "incident_id", "wave_pk", "filing_pk"}
 
 
-def _aim(case, incident, auth: dict) -> None:
-    """Point most requests at the seeded incident and its current version.
+def _aim(case, objects: dict, auth: dict) -> None:
+    """Point most requests at the seeded objects and their current versions.
 
     Derived from the generated values (not drawn at random), so a failing example shrinks and
     replays: an id ending in 7 stays as generated (mostly a 404); an If-Match of odd length
@@ -137,16 +142,24 @@ def _aim(case, incident, auth: dict) -> None:
     (negative examples, which must be refused) are left alone.
     """
     path_parameters = case.path_parameters or {}
-    for name in INCIDENT_PARAMETERS & set(path_parameters):
+    for name in OBJECT_PARAMETERS & set(path_parameters):
         generated = str(path_parameters[name])
-        if re.fullmatch("[0-9]+", generated) and not generated.endswith("7"):
-            path_parameters[name] = incident.pk
+        collection = _collection_of(case.path, name)
+        if re.fullmatch("[0-9]+", generated) and not generated.endswith("7") and collection in objects:
+            path_parameters[name] = objects[collection]
     headers = case.headers or {}
     if_match = next((name for name in headers if name.lower() == "if-match"), None)
     if if_match is not None and len(str(headers[if_match])) % 2 == 1:
         etag = _current_etag(case.formatted_path, auth)
         if etag is not None:
             headers[if_match] = etag
+
+
+def _collection_of(path_template: str, parameter: str) -> str | None:
+    """The URL segment before ``{parameter}``: ``waves`` for ``{id}`` in ``/incidents/{incident_pk}/waves/{id}/``."""
+    segments = path_template.strip("/").split("/")
+    position = segments.index("{" + parameter + "}") if "{" + parameter + "}" in segments else 0
+    return segments[position - 1] if position > 0 else None
 
 
 def _current_etag(path: str, auth: dict) -> str | None:
@@ -168,9 +181,9 @@ def _current_etag(path: str, auth: dict) -> str | None:
 def test_the_api_keeps_its_schema(case, persona, seeded):
     # function_scoped_fixture: the seeded incident is made once per operation and persona, on
     # purpose; the examples share it (and what earlier examples changed), like real clients do.
-    incident, secrets = seeded
+    objects, secrets = seeded
     auth = {"Authorization": f"Bearer {secrets[persona]}"}
-    _aim(case, incident, auth)
+    _aim(case, objects, auth)
     case.call_and_validate(headers=auth)
 
 

@@ -59,7 +59,8 @@ def test_a_file_over_the_limit_is_a_413_and_nothing_is_queued(world, officer, se
     settings.BREACHTRACK_LEDGER_MAX_BYTES = 100
     before = spooled()
     response = session_client(officer).post(url(world), upload(recipients_csv(10)), format="multipart")
-    assert response.status_code == 413 and response.json()["file"][0].startswith("The file is ")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert response.json()["detail"].startswith("The file is ")
     assert spooled() == before and ImportJob.objects.count() == 1
 
 
@@ -75,9 +76,9 @@ def test_a_body_declared_far_over_the_limit_is_refused_before_it_is_read(world, 
 def test_bad_uploads_are_a_400_naming_the_field(world, officer):
     client = session_client(officer)
     no_file = client.post(url(world), {"reason": REASON}, format="multipart")
-    assert no_file.status_code == 400 and "file" in no_file.json()
+    assert no_file.status_code == 400 and "file" in no_file.json()["fields"]
     no_reason = client.post(url(world), {"file": SimpleUploadedFile("a.csv", recipients_csv(1))}, format="multipart")
-    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["fields"]
     as_json = client.post(url(world), {"reason": REASON}, format="json")
     assert as_json.status_code == 415
     assert ImportJob.objects.count() == 1
@@ -123,11 +124,11 @@ def test_a_lookup_is_scoped_to_the_callers_organisation(world, outsider, other_o
     found = client.post("/api/lookup/", {"kind": "bsn", "identifier": valid_bsns(1)[0]}, format="json")
     assert found.status_code == 200 and found.json() == {"contacts": []}
     named = client.post("/api/lookup/", {"organisation": lab.pk, "kind": "bsn", "identifier": valid_bsns(1)[0]}, format="json")
-    assert named.status_code == 400 and named.json()["organisation"] == ["Unknown organisation."]
+    assert named.status_code == 400 and named.json()["fields"]["organisation"] == ["Unknown organisation."]
     assert LedgerLookup.objects.filter(organisation=lab).count() == 0
 
 
 def test_an_invalid_identifier_is_a_400_on_the_identifier(world, officer):
     response = session_client(officer).post("/api/lookup/", {"kind": "bsn", "identifier": "123456789"}, format="json")
-    assert response.status_code == 400 and "identifier" in response.json()
+    assert response.status_code == 400 and "identifier" in response.json()["fields"]
     assert "123456789" not in response.content.decode()

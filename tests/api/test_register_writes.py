@@ -54,7 +54,7 @@ def test_an_impossible_awareness_is_refused_on_its_field_and_nothing_is_written(
     before = AwarenessRecord.objects.count(), incident.history.count()
     response = session_client(officer).post(f"/api/incidents/{incident.pk}/awareness/", _aware(controller, aware_at), format="json")
     assert response.status_code == 400
-    assert message in " ".join(response.json()["aware_at"])
+    assert message in " ".join(response.json()["fields"]["aware_at"])
     assert (AwarenessRecord.objects.count(), incident.history.count()) == before
 
 
@@ -62,7 +62,7 @@ def test_a_wall_clock_time_without_offset_is_refused(incident, controller, offic
     response = session_client(officer).post(
         f"/api/incidents/{incident.pk}/awareness/", _aware(controller, "2025-07-04T09:12:00"), format="json"
     )
-    assert response.status_code == 400 and "aware_at" in response.json()
+    assert response.status_code == 400 and "aware_at" in response.json()["fields"]
     assert not AwarenessRecord.objects.exists()
 
 
@@ -71,7 +71,7 @@ def test_a_party_of_another_incident_reads_as_unknown(incident, controller, offi
     response = session_client(officer).post(
         f"/api/incidents/{other.pk}/awareness/", _aware(controller, "2025-08-19T08:00:00Z"), format="json"
     )
-    assert response.status_code == 400 and "party" in response.json()
+    assert response.status_code == 400 and "party" in response.json()["fields"]
     assert not AwarenessRecord.objects.exists()
 
 
@@ -80,7 +80,7 @@ def test_a_directory_party_of_another_organisation_cannot_be_added(incident, off
     response = session_client(officer).post(
         f"/api/incidents/{incident.pk}/parties/", {"party": foreign.pk, "role": "processor", "reason": REASON}, format="json"
     )
-    assert response.status_code == 400 and "party" in response.json()
+    assert response.status_code == 400 and "party" in response.json()["fields"]
     assert not IncidentParty.objects.filter(incident=incident).exists()
 
 
@@ -105,7 +105,7 @@ def test_estimates_are_added_never_overwritten_so_the_register_shows_what_was_kn
 def test_an_estimate_with_its_bounds_reversed_is_refused_whole(incident, officer):
     body = {"measure": "records", "low": 900, "high": 100, "known_at": "2025-08-01T10:00:00Z", "source": "x", "reason": REASON}
     response = session_client(officer).post(f"/api/incidents/{incident.pk}/estimates/", body, format="json")
-    assert response.status_code == 400 and "high" in response.json()
+    assert response.status_code == 400 and "high" in response.json()["fields"]
     assert not AffectedEstimate.objects.exists()
 
 
@@ -142,14 +142,14 @@ class TestCorrectingAwareness:
         response = client.patch(
             self.url(awareness), {"aware_at": "2026-01-01T10:00:00Z", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
         )
-        assert response.status_code == 400 and "aware_at" in response.json()
+        assert response.status_code == 400 and "aware_at" in response.json()["fields"]
         assert AwarenessRecord.objects.get(pk=awareness.pk).aware_at == awareness.aware_at
 
     def test_the_party_is_not_correctable(self, awareness, officer):
         client = session_client(officer)
         etag = client.get(self.url(awareness))["ETag"]
         response = client.patch(self.url(awareness), {"party": 1, "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
-        assert response.status_code == 400 and "party" in response.json()
+        assert response.status_code == 400 and "party" in response.json()["fields"]
 
     def test_withdrawing_keeps_the_record_marked(self, awareness, officer):
         client = session_client(officer)
@@ -184,7 +184,7 @@ class TestStatus:
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
         response = client.post(self.url(incident), {"status": "closed", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
         assert response.status_code == 400
-        assert {"description", "cause", "awareness", "estimates"} <= set(response.json())  # each gap on its field
+        assert {"description", "cause", "awareness", "estimates"} <= set(response.json()["fields"])  # each gap on its field
         assert Incident.objects.get(pk=incident.pk).status == "open"
 
     def test_containing_it_after_recording_when_answers_the_incident_with_its_new_etag(self, incident, officer, now):
@@ -202,14 +202,14 @@ class TestStatus:
         client = session_client(officer)
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
         response = client.post(self.url(incident), {"status": "gone", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
-        assert response.status_code == 400 and "status" in response.json()
+        assert response.status_code == 400 and "status" in response.json()["fields"]
 
 
 def test_a_party_already_on_the_incident_is_refused_and_not_added_twice(incident, controller, officer):
     body = {"party": controller.party_id, "role": "controller", "reason": REASON}
     response = session_client(officer).post(f"/api/incidents/{incident.pk}/parties/", body, format="json")
     assert response.status_code == 400, response.content
-    assert response.json() == {"party": ["This party is already a party to the incident."]}
+    assert response.json()["fields"] == {"party": ["This party is already a party to the incident."]}
     assert IncidentParty.objects.filter(incident=incident).count() == 1
 
 

@@ -88,7 +88,7 @@ def test_bad_changes_are_a_400_and_change_nothing(world, officer, change, field)
     response = client.patch(
         url(world, f"{world.wave.pk}/"), {"cohort_label": "x", "reason": REASON, **change}, format="json", HTTP_IF_MATCH=etag
     )
-    assert response.status_code == 400 and field in response.json(), response.json()
+    assert response.status_code == 400 and field in response.json()["fields"], response.json()
     world.wave.refresh_from_db()
     assert counts() == before and world.wave.cohort_label == "participants 2017"
 
@@ -102,7 +102,7 @@ def test_bad_plans_are_a_400_and_write_nothing(world, officer, now, other_org, o
         ({"has_ledger": True}, "has_ledger"),
     ):
         response = client.post(url(world), plan_body(world, now, **change), format="json")
-        assert response.status_code == 400 and field in response.json()
+        assert response.status_code == 400 and field in response.json()["fields"]
     assert counts() == before
 
 
@@ -120,7 +120,7 @@ def test_marking_sent_freezes_the_content_and_a_second_time_is_refused(world, of
     assert sent.status_code == 200 and sent.json()["sent_at"] is not None
     assert ContentVersion.objects.get(pk=world.content.pk).is_frozen
     again = client.post(target, {"sent_at": now.isoformat(), "reason": REASON}, format="json")
-    assert again.status_code == 400 and again.json()["sent_at"] == ["This wave was already marked as sent."]
+    assert again.status_code == 400 and again.json()["fields"]["sent_at"] == ["This wave was already marked as sent."]
     future = client.post(url(world, f"{world.wave.pk}/sent/"), {"sent_at": "2099-01-01T00:00:00Z", "reason": REASON}, format="json")
     assert future.status_code == 400
 
@@ -131,7 +131,7 @@ def test_counts_need_if_match_and_are_validated(world, officer):
     assert client.post(target, {"planned_count": 10, "reason": REASON}, format="json").status_code == 428
     etag = _read(client, world)["ETag"]
     refused = client.post(target, {"planned_count": 10, "sent_count": 11, "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
-    assert refused.status_code == 400 and "sent_count" in refused.json()
+    assert refused.status_code == 400 and "sent_count" in refused.json()["fields"]
     done = client.post(target, {"planned_count": 10, "sent_count": 9, "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
     assert done.status_code == 200 and (done.json()["planned_count"], done.json()["sent_count"]) == (10, 9)
     assert client.post(target, {"reason": REASON}, format="json", HTTP_IF_MATCH=done["ETag"]).status_code == 400
