@@ -18,7 +18,7 @@ from api.parts import (
     REFUSED,
     IncidentPartsViewSet,
     ScopedRecordViewSet,
-    change_if_match,
+    correct_if_match,
     etagged,
     log_read,
 )
@@ -125,12 +125,6 @@ class ContentVersionViewSet(ScopedRecordViewSet):
     def partial_update(self, request, pk=None):
         content = self.get_object()
 
-        def write(locked):
-            serializer = ContentVersionChangeSerializer(data=request.data, partial=True, incident=locked.incident)
-            serializer.is_valid(raise_exception=True)
-            changes, reason = serializer.write_arguments()
-            if not changes:
-                raise serializers.ValidationError({"non_field_errors": [_("Name at least one field to change.")]})
-            return services.update_content_version(locked, actor=request.user, reason=reason, **changes)
-
-        return change_if_match(request, content, lambda row: ContentVersionSerializer(row).data, write)
+        return correct_if_match(
+            request, content, change_serializer=ContentVersionChangeSerializer, representation=ContentVersionSerializer, service=services.update_content_version,
+        )

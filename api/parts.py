@@ -6,9 +6,10 @@ client read its current version (If-Match, checked on the locked rows).
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from access.choices import AccessAction
@@ -98,3 +99,21 @@ def change_if_match(request, record, representation, write) -> Response:
         preconditions.check_if_match(tags, preconditions.etag_of(representation(locked)))
         updated = write(locked)
     return etagged(representation(updated))
+
+
+def correct_if_match(request, record, *, change_serializer, representation, service) -> Response:
+    """A PATCH that corrects ``record`` through ``service``, under If-Match (``change_if_match``).
+
+    ``change_serializer`` validates the body against the locked record's incident and gives
+    ``(changes, reason)``; a body that names no field to change is a 400.
+    """
+
+    def write(locked):
+        serializer = change_serializer(data=request.data, partial=True, incident=locked.incident)
+        serializer.is_valid(raise_exception=True)
+        changes, reason = serializer.write_arguments()
+        if not changes:
+            raise serializers.ValidationError({"non_field_errors": [_("Name at least one field to change.")]})
+        return service(locked, actor=request.user, reason=reason, **changes)
+
+    return change_if_match(request, record, lambda row: representation(row).data, write)

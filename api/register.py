@@ -27,6 +27,7 @@ from api.parts import (
     IncidentPartsViewSet,
     ScopedRecordViewSet,
     change_if_match,
+    correct_if_match,
     etagged,
     log_read,
 )
@@ -205,15 +206,9 @@ class AwarenessRecordViewSet(ScopedRecordViewSet):
     def partial_update(self, request, pk=None):
         record = self.get_object()
 
-        def write(locked):
-            serializer = AwarenessCorrectionSerializer(data=request.data, partial=True, incident=locked.incident)
-            serializer.is_valid(raise_exception=True)
-            changes, reason = serializer.write_arguments()
-            if not changes:
-                raise serializers.ValidationError({"non_field_errors": [_("Name at least one field to change.")]})
-            return services.correct_awareness(locked, actor=request.user, reason=reason, **changes)
-
-        return change_if_match(request, record, lambda row: AwarenessSerializer(row).data, write)
+        return correct_if_match(
+            request, record, change_serializer=AwarenessCorrectionSerializer, representation=AwarenessSerializer, service=services.correct_awareness,
+        )
 
     @extend_schema(
         request=AwarenessWithdrawalSerializer, parameters=[IF_MATCH, ETAG],
