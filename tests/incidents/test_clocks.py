@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from incidents.clocks import (
@@ -377,11 +377,18 @@ def test_thresholds_are_strictly_ascending_unique_and_inside_the_clock(rule, due
 
 
 @given(rules, aware_datetimes, st.integers(min_value=0, max_value=200).map(lambda h: h * H))
+@example(  # found in CI: the repeated 01:00 of a DST change, the later one
+    ClockRule("generated", timedelta(seconds=60), (), None, False, "test"),
+    datetime(1999, 10, 31, 1, 0, fold=1, tzinfo=ZoneInfo("America/Atka")),
+    timedelta(0),
+)
 @settings(deadline=None)
 def test_walking_next_alert_from_the_start_visits_each_threshold_once_in_order(
     rule, due, overdue_window
 ):
-    until = due + overdue_window
+    # Elapsed time, in UTC: adding to a local time with fold=1 (the second 01:00 of a DST change)
+    # gives fold=0, an hour *earlier*, which put ``until`` before the due moment itself.
+    until = due.astimezone(UTC) + overdue_window
     expected = alert_thresholds(rule, due, until)
     visited = []
     cursor = due.astimezone(UTC) - rule.duration  # the clock's start, in elapsed time
