@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ExportKind(models.TextChoices):
     """What a share link (and the access log) can name. A new export adds a value here and a
-    renderer in ``access.exports.RENDERERS``; a kind without a renderer cannot be shared yet."""
+    renderer in ``readers.exports.RENDERERS``; a kind without a renderer cannot be shared yet."""
 
     DEADLINES_ICS = "deadlines_ics", _("Deadlines (iCalendar)")
     AP_ANSWER_SHEET_JSON = "ap_answer_sheet_json", _("AP notification answer sheet (JSON)")

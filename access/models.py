@@ -21,7 +21,7 @@ class ShareLink(models.Model):
 
     Only the SHA-256 of the token is stored: the token is shown once, at creation. Historied
     (who created it, why, who revoked it and why is evidence); changed only by
-    ``access.services``.
+    ``actions.sharing``.
     """
 
     organisation = models.ForeignKey(
@@ -114,7 +114,7 @@ class AccessLog(models.Model):
         verbose_name_plural = _("access log")
         ordering = ["-accessed_at", "-pk"]
         indexes = [
-            # Only reader: access.views.access_log (one incident's entries, newest first).
+            # Only reader: web.access.views.access_log (one incident's entries, newest first).
             models.Index(fields=["incident", "-accessed_at", "-id"], name="accesslog_incident_newest"),
             # Only reader: access.throttle.guesses_from (one address's recent refused guesses).
             # refusal_reason sits before the time, so a flood of logged 429s (not counted) is

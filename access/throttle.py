@@ -1,6 +1,6 @@
 """Throttling the public share-link URL by counting recent rows of the access log.
 
-Two sliding-window limits, both read from the rows ``access.views.share`` writes anyway:
+Two sliding-window limits, both read from the rows ``web.access.views.share`` writes anyway:
 
 * **per client address**: at most ``BREACHTRACK_SHARE_MAX_REFUSALS_PER_ADDRESS`` refused
   attempts with an unknown, expired or revoked token within

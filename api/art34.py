@@ -1,6 +1,6 @@
 """Art. 34 over the API: assessments (append-only, the latest per controller is current) and the
 numbered content versions of the text sent to data subjects (correctable until a sent wave
-froze them; then a correction is a new version). Writes go through ``communications.services``.
+froze them; then a correction is a new version). Writes go through ``actions.communications``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from api.parts import (
 )
 from api.register import IncidentScopedSerializer, create_part
 from api.serializers import RegisterSerializer
-from communications import services
+from actions import communications as services
 from communications.models import CommunicationAssessment, ContentVersion
 from incidents.models import IncidentParty
 

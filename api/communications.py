@@ -5,7 +5,7 @@
 ``…/waves/{pk}/sent/``: ``mark_wave_sent``; ``…/waves/{pk}/counts/``: ``record_wave_counts``
 (If-Match); ``…/waves/{pk}/imports/``: upload a recipient CSV (multipart, idempotent), answered
 202 with the queued import job and its ``Location``; ``…/waves/{wave_pk}/imports/{pk}/``: the
-job's progress. ``/api/lookup/``: was this person informed? (``communications.ledger.lookup``,
+job's progress. ``/api/lookup/``: was this person informed? (``actions.ledger.lookup``,
 which logs every lookup; the identifier travels in the body, never in a URL, and is never
 echoed.)
 
@@ -35,7 +35,7 @@ from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant
 from api.scoping import member_organisation_ids, role_in
 from api.serializers import JsonIntegerField, RegisterSerializer, TextField
 from api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES
-from communications import jobs, ledger, services
+from actions import communications as services, ledger, recipient_imports as jobs
 from communications.choices import IdentifierKind, WaveChannel
 from communications.models import CommunicationWave, ContentVersion, ImportJob
 from incidents.models import IncidentParty

@@ -6,8 +6,8 @@ token, so an officer's read-only (viewer) token never sees a privileged note, wh
 user could see in the browser.
 
 The downloads (timeline JSON, PDF, CSV; deadlines iCalendar) are the very files the web page and
-a regulator's share link serve (``access.exports.render``, whose timeline renderers all take
-their entries from ``evidence.views.export_entries``: regulator audience, no privileged note for
+a regulator's share link serve (``readers.exports.render``, whose timeline renderers all take
+their entries from ``web.evidence.views.export_entries``: regulator audience, no privileged note for
 anyone). Every read and download is logged in the access log before it is served.
 """
 
@@ -22,12 +22,12 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from access import exports
+from readers import exports
 from access.choices import AccessAction, ExportKind
 from api.parts import IncidentPartsViewSet, log_read
 from api.scoping import role_in
-from evidence import timeline
-from incidents.note_services import PRIVILEGE_READ_ROLES, may_read_privileged
+from readers import timeline
+from readers.notes import PRIVILEGE_READ_ROLES, may_read_privileged
 
 NOT_FOUND = {404: OpenApiResponse(description="No such incident in your organisation.")}
 
@@ -53,7 +53,7 @@ class ObjectSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    """Documents ``evidence.timeline.entry_json`` (plus the privileged flag); never used to render."""
+    """Documents ``readers.timeline.entry_json`` (plus the privileged flag); never used to render."""
 
     event_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()

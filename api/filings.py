@@ -1,4 +1,4 @@
-"""Filings to the authority and decisions not to notify, over HTTP (``filings.services``).
+"""Filings to the authority and decisions not to notify, over HTTP (``actions.filings``).
 
 ``/api/incidents/{incident_pk}/filings/``: list and submit (initial, follow-up, withdrawal);
 ``…/filings/{pk}/``: one filing as submitted, with its frozen content; it never changes, so
@@ -24,7 +24,7 @@ from access.choices import AccessAction
 from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
-from filings import services
+from actions import filings as services
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty

@@ -1,7 +1,7 @@
 """Writes on the register's parts: adding a party, recording and correcting awareness,
 recording estimates, and changing an incident's status.
 
-Every write calls the service the web and the admin use (``incidents.services``) with the
+Every write calls the service the web and the admin use (``actions.incidents``) with the
 request's user as actor and the body's ``reason``; the services validate the whole row (an
 awareness before the breach started or in the future is refused on ``aware_at``) inside one
 transaction, so a refused write leaves nothing behind. Records that the services let change
@@ -40,7 +40,7 @@ from api.serializers import (
     RegisterSerializer,
     TextField,
 )
-from incidents import services
+from actions import incidents as services
 from incidents.choices import Status
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from organisations.models import Party

@@ -18,10 +18,10 @@ from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents import clocks
+from rules import clocks
 from incidents.choices import DataCategory, DataSubjectCategory
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
-from incidents.services import EDITABLE_FIELDS
+from actions.incidents import EDITABLE_FIELDS
 from notifications.models import Deadline
 
 

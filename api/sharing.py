@@ -1,7 +1,7 @@
 """Share links over the API: list an incident's links, create one, revoke one.
 
-Who may: as on the admin (``access.admin``), privacy officers *and legal* create and revoke
-(``access.services.SHARE_ROLES``); every member reads the list. A token acts with its own role,
+Who may: as on the admin (``web.admin.access``), privacy officers *and legal* create and revoke
+(``actions.sharing.SHARE_ROLES``); every member reads the list. A token acts with its own role,
 so a legal user's viewer token cannot share. The link's secret is in the creation response and
 nowhere else: only its SHA-256 is stored.
 """
@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
-from access import services
+from actions import sharing as services
 from access.choices import ExportKind
 from access.models import ShareLink
 from api.parts import REFUSED, IncidentPartsViewSet, ScopedRecordViewSet, log_read

@@ -2,7 +2,7 @@
 deadlines, parties, awareness records and estimates.
 
 Every read goes through ``scoping.visible``; every write through the same service function the
-web and the admin use (``incidents.services``), with the request's user as actor and the
+web and the admin use (``actions.incidents``), with the request's user as actor and the
 ``reason`` from the request body. Reading an incident (or part of it) is logged in the access
 log, as the web page is.
 """
@@ -32,7 +32,7 @@ from api.serializers import (
     IncidentSerializer,
     PartySerializer,
 )
-from incidents import services
+from actions import incidents as services
 from incidents.models import Incident
 from notifications.models import Deadline
 from organisations.models import Organisation

@@ -106,7 +106,9 @@ INSTALLED_APPS = [
     "communications",
     "evidence",
     "access",
-    "dashboard",
+    # The interfaces: pages, the admin, template tags (web); Celery tasks and manage.py commands (ops).
+    "web",
+    "ops",
     "django_htmx",  # htmx.js as a static file (see base.html), and request.htmx
     "rest_framework",
     "drf_spectacular",
@@ -114,7 +116,7 @@ INSTALLED_APPS = [
     "api",
     "axes",  # login throttling (the "Authentication" section below)
 ]
-# Before organisations: its admin module then unregisters their admin (organisations/admin.py).
+# Before organisations: its admin module then unregisters their admin (web/admin/organisations.py).
 INSTALLED_APPS[INSTALLED_APPS.index("organisations"):0] = ["django_otp", "django_otp.plugins.otp_totp"]
 
 MIDDLEWARE = [
@@ -127,19 +129,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # After OTPMiddleware: a user who owes a second factor reaches only the login pages.
-    "organisations.two_factor.TwoFactorRequiredMiddleware",
-    "organisations.middleware.UserTimezoneMiddleware",
+    "web.two_factor.TwoFactorRequiredMiddleware",
+    "web.middleware.UserTimezoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "organisations.middleware.HistoryReasonMiddleware",
+    "web.middleware.HistoryReasonMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a locked-out login attempt into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "breachtrack.urls"
+ROOT_URLCONF = "web.urls"
 WSGI_APPLICATION = "breachtrack.wsgi.application"
 ASGI_APPLICATION = "breachtrack.asgi.application"
 AUTH_USER_MODEL = "organisations.User"
@@ -159,8 +161,8 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "notifications.context_processors.sweep_health",
-                "notifications.context_processors.unread_notifications",
+                "web.context_processors.sweep_health",
+                "web.context_processors.unread_notifications",
             ],
         },
     },
@@ -213,7 +215,7 @@ AXES_FAILURE_LIMIT = env_int("BREACHTRACK_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("BREACHTRACK_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "organisations.account_views.locked_out"  # 429, the lockout page
+AXES_LOCKOUT_CALLABLE = "web.accounts.views.locked_out"  # 429, the lockout page
 # The same client address as the access log: X-Forwarded-For only behind our own proxy.
 AXES_CLIENT_IP_CALLABLE = "access.client.client_ip"
 AXES_VERBOSE = False
@@ -371,17 +373,17 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
-# The deadline sweep (notifications.tasks): each run records the alerts whose thresholds passed.
+# The deadline sweep (ops.tasks.notifications): each run records the alerts whose thresholds passed.
 # /healthz and the "alerts are not being checked" banner (notifications.health) call the sweep
 # stale once its heartbeat is older than 3 intervals.
 BREACHTRACK_SWEEP_INTERVAL_SECONDS = env_int("BREACHTRACK_SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
-        "task": "notifications.sweep",
+        "task": "actions.sweep",
         "schedule": BREACHTRACK_SWEEP_INTERVAL_SECONDS,
     },
     # A ledger import whose worker died stays "checking" until this marks it failed
-    # (communications.jobs.fail_stale_jobs; stale after BREACHTRACK_LEDGER_JOB_STALE_SECONDS, default 600).
+    # (actions.recipient_imports.fail_stale_jobs; stale after BREACHTRACK_LEDGER_JOB_STALE_SECONDS, default 600).
     "fail-stale-ledger-imports": {
         "task": "communications.fail_stale_import_jobs",
         "schedule": 60,
@@ -474,7 +476,7 @@ CELERY_BEAT_SCHEDULE["anchor-audit-chains"] = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiTokenAuthentication",
-        "organisations.two_factor.VerifiedSessionAuthentication",  # 403 until a required second factor is given
+        "web.two_factor.VerifiedSessionAuthentication",  # 403 until a required second factor is given
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

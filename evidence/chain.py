@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Subquery
 
 from evidence.canonical import GENESIS, UTC, content_sha256, link_hash, record_fields
 from evidence.models import GLOBAL_CHAIN, AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
+from evidence.append_only import history_models
 
 # The lookup from a *tracked* model to its owning organisation, when the default does not find it.
 # "self": the model is the organisation; None: global records (users, authorities).
@@ -180,7 +181,6 @@ def adopt_unchained_if_new(using: str = "default") -> int:
     """
     if AuditChainLink.objects.using(using).exists():
         return 0
-    from evidence.append_only import history_models
 
     adopted = 0
     for model in history_models():

@@ -10,6 +10,8 @@ History tables also refuse, on INSERT, a record without an actor or a reason (``
 from __future__ import annotations
 
 from django.db import connections
+from evidence.append_only import history_tables, protected_tables
+from evidence.chain import adopt_unchained_if_new
 
 FUNCTION = "evidence_refuse_change"
 
@@ -131,8 +133,6 @@ def install_after_migrate(sender, using="default", **kwargs):
     """
     if sender.name != "evidence":
         return
-    from evidence.append_only import history_tables, protected_tables
-    from evidence.chain import adopt_unchained_if_new
 
     install(protected_tables(), using=using)
     install_attribution(history_tables(), using=using)

@@ -25,7 +25,7 @@ from django.db import transaction
 from notifications.fanout import enqueue_on_commit, lease, requeue_after
 from notifications.messages import alert_email
 from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
-from notifications.sweep import database_now
+from breachtrack.dbclock import database_now
 from notifications.webhooks import DeliveryError, post_webhook
 
 logger = logging.getLogger(__name__)

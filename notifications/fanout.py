@@ -1,6 +1,6 @@
 """Fan-out: who is told about a new alert event, written in the sweep's transaction.
 
-Called by ``notifications.sweep._record`` only when the event is *new*, so a repeated sweep (or
+Called by ``actions.sweep._record`` only when the event is *new*, so a repeated sweep (or
 a retried task) creates nothing. The deliveries are written as already queued (``queued_at``
 set, ``next_attempt_at`` one re-queue interval ahead): the ``notifications.deliver`` tasks are
 enqueued after commit, and if that task is lost (a crash between commit and publish, or a broker
@@ -8,6 +8,8 @@ that restarted empty) the dispatcher enqueues it again after ``BREACHTRACK_DELIV
 """
 
 from __future__ import annotations
+
+from breachtrack.queue import enqueue
 
 from datetime import datetime, timedelta
 
@@ -106,6 +108,4 @@ def enqueue_on_commit(delivery_id: int) -> None:
 
     ``robust``: one failed publish must not drop the others; the dispatcher recovers it.
     """
-    from notifications.tasks import deliver
-
-    transaction.on_commit(lambda: deliver.delay(delivery_id), robust=True)
+    transaction.on_commit(lambda: enqueue("notifications.deliver", delivery_id), robust=True)

@@ -3,7 +3,7 @@
 Every sweep writes ``SweepHeartbeat`` (row 1) when it finishes. A heartbeat older than
 ``STALE_AFTER_INTERVALS`` sweep intervals means nobody is recording alerts: deadlines are still
 computed and shown, but no threshold becomes an ``AlertEvent``. ``/healthz`` then answers 503
-and every page shows a banner (``notifications.context_processors``).
+and every page shows a banner (``web.context_processors``).
 
 A fresh install has no heartbeat until the worker's first sweep: that counts as failing ("never"),
 on purpose, because an installation whose worker never started must not look healthy.

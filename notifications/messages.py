@@ -25,7 +25,7 @@ _SPAN = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)(?P<unit>[hms])$")
 
 
 def _span_text(span: str) -> str:
-    """'24h' → '24 hours', '90m' → '90 minutes', '45s' → '45 seconds' (labels from incidents.clocks)."""
+    """'24h' → '24 hours', '90m' → '90 minutes', '45s' → '45 seconds' (labels from rules.clocks)."""
     match = _SPAN.match(span)
     if match is None:
         return span

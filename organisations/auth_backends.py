@@ -7,7 +7,7 @@
 * ``MemberBackend`` is Django's model backend whose ``get_user`` (run once per request by the
   session middleware) annotates the user with ``needs_two_factor`` and
   ``has_two_factor_device`` in the same query, so the two-factor middleware
-  (organisations.two_factor) costs no query of its own.
+  (web.two_factor) costs no query of its own.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -190,24 +191,22 @@ class Authority(models.Model):
 
 
 def deadline_kinds():
-    """The clock kinds a policy can be about (notifications.DeadlineKind), read when needed.
+    """The clock kinds a policy can be about (the choices of ``notifications.Deadline.kind``).
 
-    A callable, so organisations.models does not import the notifications app at load time and
-    a new clock kind needs no migration here.
+    A callable that asks Django's app registry, so this app, which every other app builds on,
+    imports nothing from the notifications app, and a new clock kind needs no migration here.
     """
-    from notifications.models import DeadlineKind
-
-    return DeadlineKind.choices
+    return apps.get_model("notifications", "Deadline")._meta.get_field("kind").choices
 
 
 class AlertPolicy(models.Model):
     """When one organisation wants to be alerted about one kind of clock, and its target.
 
-    Without a policy the defaults of ``incidents.clocks.DEFAULT_RULES`` apply (48, 24, 12, 6 and
+    Without a policy the defaults of ``rules.clocks.DEFAULT_RULES`` apply (48, 24, 12, 6 and
     1 hours before, at due, then every 12 hours overdue). Written only through
-    ``organisations.alert_policies``; historied because "why did nobody get a reminder?" is a
+    ``rules.policies``; historied because "why did nobody get a reminder?" is a
     question a regulator or lawyer can ask. Resolution into a clock rule:
-    ``organisations.alert_policies.clock_rule``.
+    ``rules.policies.clock_rule``.
     """
 
     organisation = models.ForeignKey(

@@ -7,14 +7,16 @@ one way views, the admin and services fetch rows on a person's behalf.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
 
 from breachtrack.history import HistoriedQuerySet
 
 
 def active_memberships(user):
-    from organisations.models import Membership
-
+    """The user's active memberships. The model comes from Django's app registry, since the models
+    module imports this one (its querysets are scoped here)."""
+    Membership = apps.get_model("organisations", "Membership")  # noqa: N806 (a model class)
     return Membership.objects.filter(user=user, is_active=True, user__is_active=True)
 
 

@@ -135,7 +135,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
-    from dashboard.selectors import PAGE_SIZE
+    from readers.dashboard import PAGE_SIZE
 
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]

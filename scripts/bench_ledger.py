@@ -10,10 +10,10 @@ Targets (issue 4, on a 2-core machine): 1,000,000 recipients imported on Postgre
 (Django's test-database machinery, so real data is never touched). Steps:
   1. write a CSV of ``--recipients`` valid BSNs to a temporary file (streamed);
   2. an organisation, an officer, an incident, a controller, a content version and a wave;
-  3. import the file through ``communications.ledger.import_recipients`` (the service the
+  3. import the file through ``actions.ledger.import_recipients`` (the service the
      upload page calls), timed; peak memory is the process's maximum resident set size
      (``resource.getrusage``), which includes Django itself;
-  4. ``--lookups`` lookups of random recipients through ``communications.ledger.lookup``
+  4. ``--lookups`` lookups of random recipients through ``actions.ledger.lookup``
      (hash, query, log row), timed one by one: median, p99, max; then each part by itself
      (see ``part_timings``), and the load average, since the machine is shared.
 ``--check`` exits non-zero when a target is missed (only meaningful at full size).
@@ -74,8 +74,8 @@ def write_csv(path: Path, count: int) -> list[str]:
 
 def populate():
     from breachtrack.history import system_actor
-    from communications import services as comms
-    from incidents import services
+    from actions import communications as comms
+    from actions import incidents as services
     from organisations import services as org_services
     from organisations.models import Role
 
@@ -118,7 +118,7 @@ def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
     """
     from django.db import transaction
 
-    from communications import ledger
+    from actions import ledger
     from communications.models import LedgerLookup
     from organisations.services import READ_ROLES, authorise
 
@@ -169,7 +169,7 @@ def part_timings(lab, officer, sample, count) -> dict[str, list[float]]:
 
 
 def explain(lab, officer, sample) -> None:
-    from communications import ledger
+    from actions import ledger
     from organisations.services import READ_ROLES
 
     digest = ledger.identifier_hash(ledger.organisation_key(lab), "bsn", sample[0])
@@ -192,7 +192,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print the ledger query's plan")
     args = parser.parse_args()
 
-    from communications import ledger
+    from actions import ledger
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)

@@ -43,7 +43,7 @@ UTC = timezone.utc
 
 def populate(n_incidents: int, n_facts: int):
     from breachtrack.history import bulk_create_with_history, system_actor
-    from incidents import services
+    from actions import incidents as services
     from incidents.models import Incident
     from organisations import services as org_services
     from organisations.models import Role

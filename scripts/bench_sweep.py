@@ -42,7 +42,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from notifications.models import Deadline  # noqa: E402
-from notifications.sweep import database_now, sweep  # noqa: E402
+from actions.sweep import database_now, sweep  # noqa: E402
 
 IDLE_TARGET_MS = 10
 BUSY_TARGET_S = 2.0

@@ -61,8 +61,8 @@ def setup():
 def populate(lab, officer, size: int):
     """One incident whose history holds ``size`` records (the estimates' versions make up the rest)."""
     from breachtrack.history import bulk_create_with_history, bulk_update_with_history
-    from evidence import history_rows
-    from incidents import services
+    from readers import history_rows
+    from actions import incidents as services
     from incidents.models import AffectedEstimate
 
     start = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)

@@ -124,7 +124,7 @@ def dutch_ap(db):
 
 @pytest.fixture
 def incident(lab, officer, now):
-    from incidents import services
+    from actions import incidents as services
 
     return services.create_incident(
         organisation=lab,
@@ -138,7 +138,7 @@ def incident(lab, officer, now):
 @pytest.fixture
 def processor_and_controller(incident, lab, officer):
     """The lab as processor, a screening programme as controller, linked."""
-    from incidents import services
+    from actions import incidents as services
 
     programme_party = org_services.create_party(
         lab, name="National Screening Programme", country="NL", actor=officer, reason="directory"

@@ -27,12 +27,12 @@ from breachtrack.history import (
     update_with_history,
     with_system_actor,
 )
-from filings.services import record_decision_not_to_notify, submit_filing
-from incidents import extortion_services, services
+from actions.filings import record_decision_not_to_notify, submit_filing
+from actions import extortion as extortion_services, incidents as services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
-from organisations.alert_policies import set_alert_policy
+from actions.alert_policies import set_alert_policy
 from organisations.models import Authority, Party, User
-from notifications.services import create_webhook_endpoint
+from actions.notifications import create_webhook_endpoint
 from organisations.services import create_party
 
 UTC = timezone.utc
@@ -99,7 +99,7 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     from tests.communications.objects import communications_lab_objects
 
     communications_lab_objects(incident, controller, officer)
-    from access.services import create_share_link
+    from actions.sharing import create_share_link
 
     create_share_link(
         incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
@@ -111,7 +111,7 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
         organisation=incident.organisation, user=officer, role="viewer", name="SIEM",
         expires_at=datetime(2025, 9, 1, tzinfo=UTC), actor=admin_actor, reason="integration",
     )
-    from incidents.note_services import add_note
+    from actions.notes import add_note
 
     add_note(incident, body="Counsel advised on the notification wording.", is_legally_privileged=True, actor=lawyer,
              reason="advice on file")

@@ -1,7 +1,7 @@
 """The recipient ledger: who was sent which wave, stored only as keyed hashes.
 
 Scale decides the shape: the real case sent letters to 941,000 people. A person is kept as
-``HMAC-SHA256(organisation key, kind:normalised identifier)`` (see ``communications.ledger``),
+``HMAC-SHA256(organisation key, kind:normalised identifier)`` (see ``actions.ledger``),
 never as the identifier itself, so a database dump alone cannot be reversed by hashing all
 10^9 nine-digit numbers: the key is derived from a server secret that is not in the database.
 """
@@ -98,7 +98,7 @@ class Recipient(models.Model):
     class Meta:
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
-        # Hash first: also the index communications.ledger.lookup (the call centre) reads.
+        # Hash first: also the index actions.ledger.lookup (the call centre) reads.
         constraints = [models.UniqueConstraint(fields=["identifier_hash", "wave"], name="recipient_once_per_wave")]
 
 
@@ -157,10 +157,10 @@ class ImportJob(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
     rows_checked = models.PositiveBigIntegerField(_("rows checked"), default=0)
     # Written through a second connection while the import's own transaction is open (see
-    # communications.jobs.ProgressChannel); the rows only become part of the ledger at its commit.
+    # actions.recipient_imports.ProgressChannel); the rows only become part of the ledger at its commit.
     rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
     # The lease: renewed by each progress report; a running job whose heartbeat is older than
-    # BREACHTRACK_LEDGER_JOB_STALE_SECONDS is taken for crashed (communications.jobs.fail_stale_jobs).
+    # BREACHTRACK_LEDGER_JOB_STALE_SECONDS is taken for crashed (actions.recipient_imports.fail_stale_jobs).
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     messages = models.JSONField(_("messages"), default=list, blank=True)
     batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("import"))

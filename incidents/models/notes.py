@@ -20,9 +20,9 @@ class IncidentNote(RecordedFact):
     """A person's note on an incident: what was said on a call, advice, a decision's background.
 
     A note can be marked **legally privileged** (legal advice, work product). A privileged note
-    is read only by the roles in ``incidents.notes.PRIVILEGE_READ_ROLES`` and never leaves the
+    is read only by the roles in ``readers.notes.PRIVILEGE_READ_ROLES`` and never leaves the
     building: every export is regulator-facing and leaves out the note *and every history record
-    of it* (``evidence.timeline.Audience``). ``occurred_at`` is when what the note describes
+    of it* (``readers.timeline.Audience``). ``occurred_at`` is when what the note describes
     happened, if it says; ``recorded_at``/``recorded_by`` when and by whom it was written.
     """
 

@@ -8,13 +8,16 @@ claim these rows.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from incidents.models import Incident
+from organisations.models import AlertPolicy
 from organisations.tenancy import ScopedQuerySet
 
 
 class DeadlineKind(models.TextChoices):
-    # Values are the keys of incidents.clocks.DEFAULT_RULES (a test keeps the two in step).
+    # Values are the keys of rules.clocks.DEFAULT_RULES (a test keeps the two in step).
     AUTHORITY_NOTIFICATION = "authority_notification", _("Notify the supervisory authority (GDPR Art. 33(1))")
     PROCESSOR_NOTICE = "processor_notice", _("Processor informs the controller (GDPR Art. 33(2))")
     DATA_SUBJECT_COMMUNICATION = "data_subject_communication", _("Communicate to data subjects (GDPR Art. 34(1))")
@@ -34,16 +37,29 @@ class DeadlineQuerySet(ScopedQuerySet):
         Annotated with the organisation's alert policy for the row's kind (subqueries in the same
         query), so ``deadlines.rule_for`` costs the sweep no query per row.
         """
-        from organisations.alert_policies import with_alert_policy
+        return self.filter(next_alert_at__lte=now).with_alert_policy().order_by("next_alert_at", "pk")
 
-        return with_alert_policy(self.filter(next_alert_at__lte=now)).order_by("next_alert_at", "pk")
+    def with_alert_policy(self):
+        """Each row annotated with its organisation's alert policy for its kind (one query in all).
+
+        Subqueries, not a join: the sweep locks the rows it picks (``FOR UPDATE``), and a join would
+        lock the incident too, making the sweep skip rows whose incident a service is editing.
+        """
+        # order_by(): the models' default orderings would add a join and a sort to every subquery.
+        organisation_id = Incident.objects.filter(pk=OuterRef(OuterRef("incident_id"))).order_by().values("organisation_id")
+        policy = AlertPolicy.objects.filter(organisation_id=Subquery(organisation_id[:1]), kind=OuterRef("kind")).order_by()
+        return self.annotate(
+            alert_policy_id=Subquery(policy.values("pk")[:1]),
+            alert_policy_thresholds=Subquery(policy.values("thresholds_before_minutes")[:1], output_field=models.JSONField()),
+            alert_policy_overdue=Subquery(policy.values("overdue_repeat_minutes")[:1]),
+        )
 
 
 class Deadline(models.Model):
     """One clock of one incident (per controller, per processing relationship).
 
     **Derived state, deliberately not historied.** Every column is recomputed by
-    ``notifications.deadlines.recompute_deadlines`` from historied facts (awareness records,
+    ``rules.deadlines.recompute_deadlines`` from historied facts (awareness records,
     processing relationships, processor notices), so the evidence is the history of those facts;
     the sweep rewrites ``next_alert_at`` with a compare-and-set ``update()`` several times a
     day per row, which would only add noise to an audit trail. What the sweep detected is kept
@@ -100,7 +116,7 @@ class Deadline(models.Model):
             ),
         ]
         indexes = [
-            # Only reader: notifications.sweep.handle_one_due_deadline (next_alert_at <= now,
+            # Only reader: actions.sweep.handle_one_due_deadline (next_alert_at <= now,
             # ordered by next_alert_at). Rows with nothing pending stay out of the index.
             models.Index(
                 fields=["next_alert_at"], condition=models.Q(next_alert_at__isnull=False), name="deadline_due_alert",

@@ -108,7 +108,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["user", "alert_event"], name="notification_once_per_user")]
         indexes = [
-            # Readers: the inbox page (newest first) and the unread badge (notifications.context_processors).
+            # Readers: the inbox page (newest first) and the unread badge (web.context_processors).
             models.Index(fields=["user", "-created_at"], name="notification_inbox"),
             models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread"),
         ]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from access import services
+from actions import sharing as services
 from access.choices import ExportKind
 
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from access.models import AccessLog
-from access.services import create_share_link
+from actions.sharing import create_share_link
 
 
 def _view(client, user, incident, name="incidents:detail"):

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from access.ics import uid_of
+from readers.ics import uid_of
 from evidence.chain import export_stamp
-from incidents import services
-from incidents.demo import LAB, load_demo
+from actions import incidents as services
+from ops.demo import LAB, load_demo
 from incidents.models import Incident
 from notifications.models import Deadline
 from organisations.models import Membership, Role

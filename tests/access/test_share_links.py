@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from access import services
+from actions import sharing as services
 from access.choices import AccessOutcome, ExportKind, RefusalReason
 from access.log import token_hash
 from access.models import AccessLog, ShareLink
@@ -87,7 +87,7 @@ def test_a_link_serves_nothing_but_its_own_export(client, make_link, incident):
 
 
 def test_a_link_to_the_answer_sheet_serves_that_incidents_sheet_only(client, make_link, incident, officer):
-    from incidents import services as incident_services
+    from actions import incidents as incident_services
 
     second = incident_services.create_incident(
         organisation=incident.organisation, title="Another incident", occurred_from_at=incident.occurred_from_at,
@@ -114,7 +114,7 @@ def test_a_link_to_the_timeline_serves_that_incidents_timeline_with_the_chain_he
 
 
 def test_a_kind_without_a_renderer_cannot_be_shared_yet(make_link, monkeypatch):
-    from access import exports
+    from readers import exports
 
     monkeypatch.delitem(exports.RENDERERS, ExportKind.TIMELINE_JSON)
     with pytest.raises(ValidationError) as caught:

@@ -164,7 +164,7 @@ def test_another_organisations_incident_is_a_404(client, outsider, lawyer, incid
 
 
 def test_a_link_of_another_incident_cannot_be_revoked_through_this_one(client, lawyer, incident, officer, now):
-    from incidents import services
+    from actions import incidents as services
 
     other = services.create_incident(organisation=incident.organisation, title="Stolen laptop", actor=officer, reason="report")
     create(client, lawyer, other)

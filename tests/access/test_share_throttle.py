@@ -16,7 +16,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from access import services, throttle
+from actions import sharing as services
+from access import throttle
 from access.choices import AccessOutcome, ExportKind, RefusalReason
 from access.log import token_hash
 from access.models import AccessLog

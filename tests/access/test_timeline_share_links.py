@@ -9,7 +9,7 @@ import pypdf
 import pytest
 from django.urls import reverse
 
-from access import services
+from actions import sharing as services
 from access.choices import ExportKind
 from access.models import AccessLog
 from evidence.chain import export_stamp

@@ -47,7 +47,7 @@ COMPLETE_CONTENT = {
 
 
 def valid_bsns(count: int, start: int = 100_000_000) -> list[str]:
-    from communications.ledger import is_valid_bsn
+    from actions.ledger import is_valid_bsn
 
     found, number = [], start
     while len(found) < count:
@@ -71,10 +71,10 @@ def world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controlle
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from communications import jobs
-    from communications import services as communication_services
-    from filings import services as filing_services
-    from incidents import services
+    from actions import recipient_imports as jobs
+    from actions import communications as communication_services
+    from actions import filings as filing_services
+    from actions import incidents as services
     from organisations import services as org_services
 
     _processor, controller, _relationship = processor_and_controller

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from communications import services as communication_services
+from actions import communications as communication_services
 from communications.models import CommunicationAssessment, ContentVersion
-from incidents import services
+from actions import incidents as services
 from organisations import services as org_services
 from tests.api.conftest import REASON, session_client
 

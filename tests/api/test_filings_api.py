@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from access.models import AccessLog
-from filings import services as filing_services
+from actions import filings as filing_services
 from filings.models import AuthorityFiling, NotificationDecisionRecord
-from incidents import services
+from actions import incidents as services
 from tests.api.conftest import REASON, session_client, token_client
 
 
@@ -115,7 +115,7 @@ def test_legal_and_viewers_read_but_cannot_file(world, lawyer, viewer, now):
 
 
 def test_another_organisations_ids_are_404_even_under_its_own_incident(world, outsider, other_org, now):
-    from incidents.services import create_incident
+    from actions.incidents import create_incident
 
     own = create_incident(organisation=other_org, title="Their own", actor=outsider, reason="theirs")
     client = session_client(outsider)

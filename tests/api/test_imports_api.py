@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from communications import jobs
+from actions import recipient_imports as jobs
 from communications.models import ImportBatch, ImportJob, LedgerLookup, Recipient
 from tests.api.conftest import REASON, recipients_csv, session_client, token_client, valid_bsns
 

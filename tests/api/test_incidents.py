@@ -8,7 +8,7 @@ from tests.api.conftest import REASON, detail_url, session_client, token_client
 
 
 def test_an_officer_lists_only_her_organisations_incidents(officer, outsider, incident, other_org):
-    from incidents import services
+    from actions import incidents as services
 
     services.create_incident(organisation=other_org, title="Elsewhere's own", actor=outsider, reason="theirs")
     body = session_client(officer).get("/api/incidents/").json()
@@ -74,7 +74,7 @@ def test_naming_another_organisation_is_refused_like_a_missing_one(officer, othe
 
 
 def test_the_parts_of_an_incident_are_read_only_lists(officer, incident, processor_and_controller, now):
-    from incidents import services
+    from actions import incidents as services
 
     processor, _controller, _relationship = processor_and_controller
     services.record_awareness(

@@ -56,7 +56,7 @@ def test_of_two_clients_that_read_the_same_version_only_the_first_update_lands(o
 
 
 def test_a_change_made_elsewhere_makes_the_etag_stale(officer, incident):
-    from incidents import services
+    from actions import incidents as services
 
     client = session_client(officer)
     _data, etag = _read(client, incident)

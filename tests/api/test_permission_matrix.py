@@ -245,9 +245,9 @@ def matrix_parts(incident, lab, officer, now):
     from datetime import timedelta
     from types import SimpleNamespace
 
-    from access import services as access_services
-    from communications import services as communication_services
-    from incidents import services
+    from actions import sharing as access_services
+    from actions import communications as communication_services
+    from actions import incidents as services
     from organisations import services as org_services
 
     reason = "matrix set-up"

@@ -11,7 +11,7 @@ from django.db import connections
 
 from api.preconditions import etag_of
 from api.serializers import AwarenessSerializer
-from incidents import services
+from actions import incidents as services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from organisations import services as org_services
 from tests.api.conftest import REASON, session_client, token_client

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from access import services
+from actions import sharing as services
 from access.models import ShareLink
 from tests.api.conftest import REASON, session_client, token_client
 

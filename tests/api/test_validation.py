@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from incidents import services
+from actions import incidents as services
 from incidents.models import Incident
 from tests.api.conftest import REASON, detail_url, session_client
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from access.models import AccessLog
-from communications import services
+from actions import communications as services
 from communications.models import CommunicationWave, ContentVersion
 from tests.api.conftest import REASON, session_client
 

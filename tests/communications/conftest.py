@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from communications import services
+from actions import communications as services
 
 COMPLETE = {
     "describes_nature": True, "names_contact_point": True, "describes_consequences": True, "describes_measures": True,
@@ -51,7 +51,7 @@ def plan(incident, controller, officer, content, now):
 
 # Valid BSNs (eleven test): generated once, deterministic.
 def valid_bsns(count: int, start: int = 100_000_000):
-    from communications.ledger import is_valid_bsn
+    from actions.ledger import is_valid_bsn
 
     found = []
     number = start

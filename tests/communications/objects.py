@@ -13,7 +13,7 @@ COMMUNICATIONS_MODELS = {
 
 
 def communications_lab_objects(incident, controller, officer) -> dict:
-    from communications import ledger, services
+    from actions import communications as services, ledger
 
     at = datetime(2025, 8, 12, 9, 0, tzinfo=UTC)
     assessment = services.record_assessment(

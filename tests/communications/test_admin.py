@@ -51,7 +51,7 @@ def test_marking_a_wave_sent_in_the_admin_meets_the_clock(client, officer, asses
 
 
 def test_a_refused_sending_is_shown_on_the_form_and_writes_nothing(client, officer, incident, plan):
-    from communications import services
+    from actions import communications as services
 
     draft = services.create_content_version(incident, language="en", title="Draft", text="x", actor=officer, reason="draft")
     wave = plan(content_version=draft)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from communications import services
+from actions import communications as services
 from communications.models import CommunicationAssessment
 from notifications.models import Deadline, DeadlineKind
 

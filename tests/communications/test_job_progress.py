@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from communications import jobs, ledger
+from actions import ledger, recipient_imports as jobs
 from communications.models import ImportJob, Recipient
 from tests.communications.conftest import valid_bsns
 

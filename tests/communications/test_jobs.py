@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from communications import jobs
+from actions import recipient_imports as jobs
 from communications.models import ImportJob, Recipient
 from tests.communications.conftest import valid_bsns
 

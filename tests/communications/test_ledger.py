@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from communications import ledger, services
+from actions import communications as services, ledger
 from communications.models import ImportBatch, LedgerLookup, Recipient
 from tests.communications.conftest import csv_file, valid_bsns
 

@@ -9,9 +9,9 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from communications import jobs
+from actions import recipient_imports as jobs
 from communications.models import ImportJob, Recipient
-from communications.tasks import fail_stale_import_jobs
+from ops.tasks.communications import fail_stale_import_jobs
 from tests.communications.conftest import valid_bsns
 
 STALE = timedelta(minutes=10)
@@ -114,4 +114,4 @@ def test_a_worker_that_finishes_after_being_taken_for_stale_records_done(
 def test_beat_runs_the_stale_check_every_minute_beside_the_unchanged_sweep():
     schedule = django_settings.CELERY_BEAT_SCHEDULE
     assert schedule["fail-stale-ledger-imports"] == {"task": "communications.fail_stale_import_jobs", "schedule": 60}
-    assert schedule["sweep-deadlines"]["task"] == "notifications.sweep"
+    assert schedule["sweep-deadlines"]["task"] == "actions.sweep"

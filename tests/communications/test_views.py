@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from communications import services
+from actions import communications as services
 from communications.models import LedgerLookup, Recipient
 from tests.communications.conftest import valid_bsns
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from communications import services
+from actions import communications as services
 from communications.models import CommunicationWave, ContentVersion
 
 
@@ -70,7 +70,7 @@ def test_counts_are_recorded_for_a_wave_without_a_ledger(officer, plan):
 
 
 def test_a_wave_with_another_incidents_content_is_refused(incident, lab, officer, controller, now):
-    from incidents import services as incident_services
+    from actions import incidents as incident_services
 
     other_incident = incident_services.create_incident(organisation=lab, title="Another", actor=officer, reason="r")
     foreign = services.create_content_version(other_incident, language="nl", title="x", text="y", actor=officer, reason="r")

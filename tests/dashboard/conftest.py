@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from filings import services as filing_services
-from incidents import extortion_services, services
+from actions import filings as filing_services
+from actions import extortion as extortion_services, incidents as services
 
 
 def open_incident(organisation, officer, *, title: str, aware_ago: timedelta | None, now, **fields):

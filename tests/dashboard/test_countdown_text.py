@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import translation
 
-from dashboard.states import UNDER_6H, UNDER_24H
-from dashboard.templatetags.dashboard_tags import countdown_messages, span_text
+from readers.clock_states import UNDER_6H, UNDER_24H
+from web.templatetags.dashboard_tags import countdown_messages, span_text
 
 
 def test_spans_read_as_days_then_a_clock_floored_to_the_second():

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from dashboard.views import REFRESH_SECONDS
+from web.dashboard.views import REFRESH_SECONDS
 
 H = timedelta(hours=1)
 URL = "/"

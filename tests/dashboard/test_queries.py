@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dashboard.selectors import PAGE_SIZE
+from readers.dashboard import PAGE_SIZE
 from tests.dashboard.conftest import open_incident, set_countdown
 
 BUDGET = 15  # issue 7: at most 15 queries for a page of the dashboard

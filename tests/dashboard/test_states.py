@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.states import ClockState, band, read_clock
+from readers.clock_states import ClockState, band, read_clock
 
 DUE = datetime(2025, 8, 23, 10, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from incidents import services
+from actions import incidents as services
 from notifications.models import SweepHeartbeat
-from notifications.sweep import database_now
+from actions.sweep import database_now
 from organisations import services as org_services
 from organisations.models import Role
 from tests.dashboard.conftest import file_initial, set_countdown

@@ -25,7 +25,7 @@ def incident_with_clocks_due_in(leads: list[float], *, tag: str) -> list[dict]:
     and its 'due' alert falls ``lead`` seconds ahead. Returns ``[{deadline, due_at}]``.
     """
     from breachtrack.history import system_actor
-    from incidents import services
+    from actions import incidents as services
     from notifications.models import Deadline
     from organisations import services as org_services
     from organisations.models import Role

@@ -37,7 +37,7 @@ def execute(sql: str, params=()):
 @pytest.fixture
 def demo_incident(db, settings):
     """The laboratory's entry of the demo case (loaded in real time: its instants lie in 2025)."""
-    from incidents.demo import load_demo
+    from ops.demo import load_demo
     from incidents.models import Incident
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

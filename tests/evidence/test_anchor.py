@@ -19,9 +19,9 @@ from evidence import tsp
 from evidence.anchor import ALREADY, ANCHORED, FAILED, NOT_TRIED, OFF_MESSAGE, UNCHANGED, anchor_chains
 from evidence.chain import export_stamp, head
 from evidence.models import AuditAnchor
-from evidence.tasks import anchor_audit
+from ops.tasks.evidence import anchor_audit
 from evidence.verify import verify
-from incidents import services
+from actions import incidents as services
 
 from .conftest import execute
 from .tsa import LocalTsa
@@ -188,7 +188,7 @@ def test_exports_name_the_latest_anchor(anchoring, incident, lab, now):
         "at": anchor.gen_time.isoformat(), "tsa": anchoring.url, "seq": anchor.seq,
         "sha256": anchor.head_hash, "serial": anchor.serial,
     }
-    from access.exports import render_deadlines_ics
+    from readers.exports import render_deadlines_ics
 
     body = render_deadlines_ics(incident).content.decode()
     assert f"X-BREACHTRACK-ANCHOR-TSA:{anchoring.url}" in body

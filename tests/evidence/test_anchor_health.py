@@ -14,8 +14,8 @@ from django.urls import reverse
 from evidence.anchor import anchor_chains
 from evidence.health import STALE_AFTER_INTERVALS, anchor_health, max_clean_age
 from evidence.models import AnchorRun
-from incidents import services
-from notifications.sweep import database_now, sweep
+from actions import incidents as services
+from actions.sweep import database_now, sweep
 
 INTERVAL = timedelta(hours=1)
 

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 from django.urls import reverse
 
-from evidence.asof import diff_as_of, register_as_of
-from incidents import services
-from incidents.clocks import DeadlineState, authority_due_at
+from readers.asof import diff_as_of, register_as_of
+from actions import incidents as services
+from rules.clocks import DeadlineState, authority_due_at
 
 AWARE = datetime(2025, 8, 18, 9, 0, tzinfo=UTC)
 CORRECTED = datetime(2025, 8, 17, 21, 0, tzinfo=UTC)
@@ -104,9 +104,9 @@ def test_a_party_renamed_later_shows_under_the_name_it_had_then(incident, histor
 def test_the_art_34_clock_as_of_t_runs_on_the_alert_policy_of_t(
     client, lawyer, incident, processor_and_controller, officer, now, time_machine
 ):
-    from communications import services as communications
+    from actions import communications
     from notifications.models import DeadlineKind
-    from organisations.alert_policies import set_alert_policy
+    from actions.alert_policies import set_alert_policy
 
     _processor, controller, _relationship = processor_and_controller
     decided = now - timedelta(hours=1)

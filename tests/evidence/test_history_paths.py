@@ -52,7 +52,7 @@ from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
-from breachtrack.admin_base import BreachTrackAdmin
+from web.admin_base import BreachTrackAdmin
 from organisations.models import User
 
 from .history_paths import form_values, recording_history, unattributed
@@ -249,7 +249,7 @@ def test_a_web_request_gives_its_user_and_a_default_reason_to_a_write_that_names
     """The middleware stack's own context: a view that saved a historied row without actor=..."""
     from django.http import HttpResponse
 
-    from organisations.middleware import HistoryReasonMiddleware
+    from web.middleware import HistoryReasonMiddleware
     from organisations.models import Party
 
     def view(request):
@@ -265,7 +265,7 @@ def test_a_web_request_gives_its_user_and_a_default_reason_to_a_write_that_names
 
 # --- Services called directly -----------------------------------------------------------------
 def test_a_service_records_its_actor_and_reason(lab, officer, now):
-    from incidents import services
+    from actions import incidents as services
 
     with recording_history() as recorded:
         services.create_incident(organisation=lab, title="Lost laptop", actor=officer, reason="reported by the helpdesk")
@@ -279,7 +279,7 @@ def test_a_service_records_its_actor_and_reason(lab, officer, now):
 def test_a_service_refuses_a_write_without_actor_or_reason_and_writes_nothing(lab, officer, now, actor_name, reason):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    from incidents import services
+    from actions import incidents as services
 
     with recording_history() as recorded, pytest.raises((PermissionDenied, ValidationError)):
         services.create_incident(organisation=lab, title="Lost laptop", actor=officer if actor_name else None, reason=reason)
@@ -294,7 +294,7 @@ DEMO_PASSWORD = "a demo password for the history paths"
 
 @pytest.fixture
 def demo(db):
-    from incidents.demo import load_demo
+    from ops.demo import load_demo
 
     return load_demo(DEMO_PASSWORD)
 
@@ -302,7 +302,7 @@ def demo(db):
 @pytest.fixture
 def programme_wave(demo):
     from communications.models import CommunicationWave
-    from incidents.demo import PROGRAMME
+    from ops.demo import PROGRAMME
 
     return CommunicationWave.objects.select_related("incident__organisation").get(incident__organisation__name=PROGRAMME)
 
@@ -315,7 +315,7 @@ def test_the_sweep_and_delivery_tasks_do_their_work_without_any_unattributed_his
     """They write derived state (deadlines, alerts, notifications, deliveries): no history today;
     whatever they ever write must still be attributed (to ``system:task:<name>`` by default)."""
     from notifications.models import AlertEvent, Delivery
-    from notifications.tasks import deliver, sweep_deadlines
+    from ops.tasks.notifications import deliver, sweep_deadlines
 
     with recording_history() as recorded:
         swept = sweep_deadlines.apply()
@@ -324,13 +324,13 @@ def test_the_sweep_and_delivery_tasks_do_their_work_without_any_unattributed_his
     assert swept.result > 0 and AlertEvent.objects.count() == swept.result, "the sweep found nothing to do"
     assert delivered and len(mailoutbox) == len(delivered)
     assert unattributed(recorded) == []
-    assert {r.history_user.username for r in recorded} <= {"system:task:notifications.sweep", "system:task:notifications.deliver"}
+    assert {r.history_user.username for r in recorded} <= {"system:task:actions.sweep", "system:task:notifications.deliver"}
 
 
 def test_a_queued_ledger_import_is_recorded_in_the_uploaders_name_with_their_reason(programme_wave, settings):
-    from communications import jobs
+    from actions import recipient_imports as jobs
     from communications.models import ImportJob
-    from communications.tasks import run_import_job
+    from ops.tasks.communications import run_import_job
 
     officer = programme_officer()
     job = jobs.queue_import(programme_wave, recipients_csv(5), actor=officer, reason="second mailing list from the lab")
@@ -348,7 +348,7 @@ def test_failing_a_stale_import_job_writes_no_unattributed_history(programme_wav
     from django.utils import timezone
 
     from communications.models import ImportJob
-    from communications.tasks import fail_stale_import_jobs
+    from ops.tasks.communications import fail_stale_import_jobs
 
     spool = tmp_path / "upload.csv"
     spool.write_text("kind,identifier\n")
@@ -503,7 +503,7 @@ def test_after_the_demo_a_sweep_and_an_import_every_history_record_has_an_actor_
     ledger CSV through the web, then read EVERY record of EVERY history table (found through the
     evidence app, so a new historied model is covered without anyone listing it)."""
     from notifications.models import Delivery
-    from notifications.tasks import deliver, sweep_deadlines
+    from ops.tasks.notifications import deliver, sweep_deadlines
 
     from .history_paths import all_history_records
 

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evidence.chain import export_stamp
-from evidence.timeline import SCHEMA, Audience, incident_timeline
-from incidents import services
-from incidents.demo import load_demo
+from readers.timeline import SCHEMA, Audience, incident_timeline
+from actions import incidents as services
+from ops.demo import load_demo
 from incidents.models import Incident
-from notifications.sweep import handle_one_due_deadline
+from actions.sweep import handle_one_due_deadline
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -167,7 +167,7 @@ def test_the_in_memory_diff_finds_what_diff_against_finds_and_the_non_editable_f
     """simple-history's diff_against goes through model_to_dict, which skips fields with
     editable=False (a publication's risk reassessment, a filing's frozen content): the timeline
     must show those changes too."""
-    from evidence import history_rows
+    from readers import history_rows
 
     compared, extra = 0, set()
     for found in history_rows.load(demo_incident.pk).values():
@@ -189,7 +189,7 @@ def test_the_in_memory_diff_finds_what_diff_against_finds_and_the_non_editable_f
 def test_the_timelines_plain_rows_hold_exactly_the_values_of_the_history_instances(demo_incident):
     """The timeline reads history as plain rows (no model instance per record, instants parsed
     from the database's text): every attribute must equal what the history instance holds."""
-    from evidence import history_rows
+    from readers import history_rows
 
     instances, rows = history_rows.load(demo_incident.pk), history_rows.load_rows(demo_incident.pk)
     compared = 0

@@ -17,10 +17,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from access.models import AccessLog
-from evidence import timeline_csv, timeline_pdf
+from readers import timeline_csv, timeline_pdf
 from evidence.chain import export_stamp
-from evidence.timeline import Audience, Entry, incident_timeline
-from incidents import services
+from readers.timeline import Audience, Entry, incident_timeline
+from actions import incidents as services
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EXPORTS = ["evidence:timeline_pdf", "evidence:timeline_csv"]

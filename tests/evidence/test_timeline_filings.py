@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from evidence.asof import register_as_of
-from evidence.timeline import Audience, incident_timeline
-from incidents.clocks import DeadlineState
+from readers.asof import register_as_of
+from readers.timeline import Audience, incident_timeline
+from rules.clocks import DeadlineState
 from tests.filings.conftest import complete_register, controller, count, lead_ap, submit  # noqa: F401 (fixtures)
 
 

@@ -14,10 +14,10 @@ from django.utils.html import escape
 from django.utils import timezone
 
 from access.choices import ExportKind
-from access.services import create_share_link
-from evidence import timeline
-from evidence.timeline import Audience, PrivilegedEntryInExport, incident_timeline
-from incidents import note_services
+from actions.sharing import create_share_link
+from readers import timeline
+from readers.timeline import Audience, PrivilegedEntryInExport, incident_timeline
+from actions import notes as note_services
 
 SECRET = "Counsel's view: the lab's delay is indefensible"  # what must never leave the building
 SECRET_EDIT = "Counsel's view, revised: the delay is hard to defend"

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from filings import services as filing_services
-from incidents import services
+from actions import filings as filing_services
+from actions import incidents as services
 from organisations import services as org_services
 
 UTC = timezone.utc

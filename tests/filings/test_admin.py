@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from filings import services as filing_services
+from actions import filings as filing_services
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from tests.incidents.test_admin import admin_url, form_errors
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from filings.chains import follow_up_cycle, material_change, standing_initials
+from rules.filing_chains import follow_up_cycle, material_change, standing_initials
 
 UTC = timezone.utc
 T0 = datetime(2025, 8, 11, 12, 0, tzinfo=UTC)

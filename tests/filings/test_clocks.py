@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from filings import services as filing_services
+from actions import filings as filing_services
 from notifications.models import Deadline, DeadlineKind
 
 UTC = timezone.utc

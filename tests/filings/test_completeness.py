@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from filings.completeness import is_complete, missing_items
+from rules.completeness import is_complete, missing_items
 
 COMPLETE = {
     "nature.breach_types": ["confidentiality"],

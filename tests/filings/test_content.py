@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from filings.content import content_sha256, diff, display_value, latest_estimates, rows, snapshot
+from readers.filing_content import content_sha256, diff, display_value, latest_estimates, rows, snapshot
 
 UTC = timezone.utc
 

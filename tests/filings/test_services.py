@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from filings import services as filing_services
-from filings.content import content_sha256
+from actions import filings as filing_services
+from readers.filing_content import content_sha256
 from filings.models import AuthorityFiling, FrozenFilingError, NotificationDecisionRecord
-from incidents import services
+from actions import incidents as services
 from incidents.models import Incident
 from organisations import services as org_services
 

@@ -42,7 +42,7 @@ def test_another_organisations_filing_is_a_404(client, outsider, two_filings):
 
 
 def test_a_filing_under_another_incident_id_is_a_404(client, officer, two_filings, lab):
-    from incidents import services
+    from actions import incidents as services
 
     first, _second = two_filings
     other = services.create_incident(organisation=lab, title="Other", actor=officer, reason="report")
@@ -73,7 +73,7 @@ def test_the_register_page_shows_a_clock_met_by_a_filing(client, officer, submit
 
 
 def test_the_register_page_shows_a_clock_closed_by_a_decision_not_to_notify(client, officer, incident, controller, now):
-    from filings import services as filing_services
+    from actions import filings as filing_services
 
     filing_services.record_decision_not_to_notify(
         incident, controller=controller, decided_at=now, risk_basis="unlikely_risk", reasoning="Two business e-mails.",

@@ -14,8 +14,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from incidents import extortion_services, services
-from incidents.forms import LocalInstant, LocalInstantField
+from actions import extortion as extortion_services, incidents as services
+from web.forms import LocalInstant, LocalInstantField
 from incidents.models import (
     TIME_FACTS,
     AffectedEstimate,
@@ -26,10 +26,10 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
-from notifications.services import create_webhook_endpoint
-from filings import services as filing_services
+from actions.notifications import create_webhook_endpoint
+from actions import filings as filing_services
 from organisations import services as org_services
-from organisations.alert_policies import set_alert_policy
+from actions.alert_policies import set_alert_policy
 
 REASON = "processor's e-mail of 4 July, 09:12"
 # Shared reference data: visible to every member, owned by no organisation.
@@ -134,7 +134,7 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
     )
     from tests.communications.objects import communications_lab_objects
 
-    from access.services import create_share_link
+    from actions.sharing import create_share_link
 
     share_link = create_share_link(
         incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
@@ -271,7 +271,7 @@ def test_readers_see_the_register_but_cannot_change_it(client, request, persona,
     client.force_login(request.getfixturevalue(persona))
     for label, obj in lab_objects.items():
         if persona == "lawyer" and label == "access.sharelink":
-            continue  # legal may revoke share links (access.services.SHARE_ROLES; tests/access/test_admin.py)
+            continue  # legal may revoke share links (actions.sharing.SHARE_ROLES; tests/access/test_admin.py)
         change_url = admin_url(type(obj), "change", obj.pk)
         page = client.get(change_url)
         assert page.status_code == 200, change_url

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from incidents import services
-from incidents.answer_sheet import QUESTIONS, SCHEMA, State, build_answer_sheet, count
-from incidents.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, load_demo
+from actions import incidents as services
+from readers.answer_sheet import QUESTIONS, SCHEMA, State, build_answer_sheet, count
+from ops.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, load_demo
 from incidents.models import AffectedEstimate, Incident
-from incidents.selectors import register_view
+from readers.register import register_view
 from organisations import services as org_services
 
 # The demo as known on Saturday 30 August 2025: the count is "at least 850,000" (29 Aug),
@@ -542,7 +542,7 @@ def test_a_withdrawn_awareness_record_does_not_start_the_clock(officer, lab, inc
 @pytest.fixture
 def filed(officer, incident, processor_and_controller, dutch_ap):
     """The controller aware on 6 August, a phased initial filing five days later, with reasons."""
-    from filings import services as filing_services
+    from actions import filings as filing_services
 
     _processor, controller, _relationship = processor_and_controller
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")

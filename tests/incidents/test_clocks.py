@@ -1,4 +1,4 @@
-"""Tests for incidents.clocks: pinned DST examples, the real NMDL case, and properties.
+"""Tests for rules.clocks: pinned DST examples, the real NMDL case, and properties.
 
 Pure values only: no database, no frozen clock (every function takes ``now`` explicitly).
 """
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from incidents.clocks import (
+from rules.clocks import (
     DEFAULT_RULES,
     ClockRule,
     DeadlineState,

@@ -1,4 +1,4 @@
-"""The demo scenario (incidents.demo) and its command: the 2025 laboratory case, with invented names.
+"""The demo scenario (ops.demo) and its command: the 2025 laboratory case, with invented names.
 
 Runs in real time (no frozen clock): every demo instant lies in 2025, so the model's
 "not in the future" checks pass exactly as they would for a real installation.
@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from simple_history.models import registered_models
 
-from incidents.clocks import authority_due_at, processor_lag
-from incidents.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, USERNAMES, load_demo
+from rules.clocks import authority_due_at, processor_lag
+from ops.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, USERNAMES, load_demo
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from incidents.estimate_chart import HEIGHT, LEFT, RIGHT, WIDTH, build_chart, nice_ceiling
+from readers.estimate_chart import HEIGHT, LEFT, RIGHT, WIDTH, build_chart, nice_ceiling
 
 UTC = timezone.utc
 T0 = datetime(2025, 8, 11, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Extortion facts: the threat, its countdown revisions, publications (incidents.extortion_services)."""
+"""Extortion facts: the threat, its countdown revisions, publications (actions.extortion)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from incidents import extortion_services as extortion
-from incidents import services
+from actions import extortion
+from actions import incidents as services
 from incidents.models import ExtortionCountdown, ExtortionThreat, Publication
-from incidents.selectors import register_view
+from readers.register import register_view
 from notifications.models import Deadline, DeadlineKind
 from organisations.services import save_with_history
 
@@ -440,7 +440,7 @@ def test_the_register_page_query_count_does_not_grow_with_extortion_facts(client
     assert len(large) == len(small)
     # session, user, incident, the register's fixed set, banner, badge, and the access log's one
     # INSERT (access.log.log_view; +1, added with the access app); the incident page (issue 7,
-    # incidents/page.py) adds four: the reader's role, the open deadlines, Art. 34 assessments, waves.
+    # readers/incident_page.py) adds four: the reader's role, the open deadlines, Art. 34 assessments, waves.
     assert len(large) <= 20
 
 

@@ -1,4 +1,4 @@
-"""The extortion admins: every save through incidents.extortion_services, refusals shown, nothing half-written."""
+"""The extortion admins: every save through actions.extortion, refusals shown, nothing half-written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from incidents import extortion_services as extortion
+from actions import extortion
 from incidents.models import ExtortionCountdown, ExtortionThreat, Publication
 from notifications.models import Deadline, DeadlineKind
 

@@ -1,5 +1,5 @@
 """The incident page (issue 7): its panels, what each role may do there, its query bound, and the
-form that records a filing to the authority through filings.services.submit_filing."""
+form that records a filing to the authority through actions.filings.submit_filing."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from filings import services as filing_services
+from actions import filings as filing_services
 from filings.models import AuthorityFiling
-from incidents import extortion_services, services
+from actions import extortion as extortion_services, incidents as services
 from notifications.models import Deadline
 from organisations import services as org_services
 from tests.filings.conftest import complete_register, controller, count, lead_ap, submit  # noqa: F401 (fixtures)
@@ -142,7 +142,7 @@ def test_the_filings_panel_lists_each_filing_frozen_with_its_answer_sheet(client
 
 
 def test_the_art34_panel_shows_the_current_assessment_and_the_waves(client, officer, incident, controller, now):
-    from communications import services as comms
+    from actions import communications as comms
 
     comms.record_assessment(
         incident, controller=controller, is_high_risk=False, reasoning="First view.", decided_by_name="J. de Vries",

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import services
+from actions import incidents as services
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,
@@ -226,7 +226,7 @@ def test_a_refusal_by_a_service_late_in_the_transaction_rolls_everything_back(of
     """The threat is written last: its refusal must take the incident, parties and awareness with it."""
     from django.core.exceptions import ValidationError
 
-    from incidents import extortion_services
+    from actions import extortion as extortion_services
 
     def refuse(*args, **kwargs):
         raise ValidationError({"demand_amount": ValidationError("Refused by the service.", code="test")})

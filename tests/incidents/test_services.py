@@ -1,6 +1,6 @@
 """The breach-register services: references, partial updates, status rules, derived awareness, roles, reasons.
 
-Every write goes through incidents.services (and the party directory through
+Every write goes through actions.incidents (and the party directory through
 organisations.services); "writes nothing" is checked against every row of
 every table, historical tables included.
 """
@@ -15,7 +15,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from incidents import services
+from actions import incidents as services
 from incidents.choices import AwarenessSource, Status
 from incidents.models import AwarenessRecord, Incident, ProcessorNotice
 from organisations import services as org_services

@@ -1,4 +1,4 @@
-"""Tests for incidents.timeinput: typed wall-clock times around DST changes, and a round-trip property.
+"""Tests for rules.timeinput: typed wall-clock times around DST changes, and a round-trip property.
 
 Pure values only: no database, no frozen clock.
 """
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from incidents.timeinput import (
+from rules.timeinput import (
     AmbiguousLocalTime,
     Fold,
     LocalTimeError,

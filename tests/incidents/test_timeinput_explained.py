@@ -1,4 +1,4 @@
-"""incidents.timeinput explains a clock change: the skipped hour, and the two readings of a repeated one."""
+"""rules.timeinput explains a clock change: the skipped hour, and the two readings of a repeated one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents.timeinput import Fold, LocalTimeError, format_offset, gap_around, is_nonexistent, local_to_utc, readings, zone
+from rules.timeinput import Fold, LocalTimeError, format_offset, gap_around, is_nonexistent, local_to_utc, readings, zone
 
 UTC = timezone.utc
 

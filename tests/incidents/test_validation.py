@@ -14,7 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from incidents import services
+from actions import incidents as services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations import services as org_services
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import services
+from actions import incidents as services
 from organisations import services as org_services
 
 UTC = timezone.utc
@@ -105,7 +105,7 @@ def test_the_register_page_does_a_constant_number_of_queries(client, officer, in
     assert len(large) == len(small)
     # session, user, incident, the register's fixed set, banner, badge, and the access log's one
     # INSERT (access.log.log_view; +1, added with the access app); the incident page (issue 7,
-    # incidents/page.py) adds four: the reader's role, the open deadlines, Art. 34 assessments, waves.
+    # readers/incident_page.py) adds four: the reader's role, the open deadlines, Art. 34 assessments, waves.
     assert len(large) <= 20
 
 
@@ -132,7 +132,7 @@ def test_the_page_speaks_dutch_when_asked(client, officer, incident):
 
 
 def test_healthz_answers_when_the_database_does(client, db):
-    from notifications.sweep import sweep
+    from actions.sweep import sweep
 
     sweep()  # the sweep's part of /healthz: tests/notifications/test_health.py
     response = client.get(reverse("incidents:healthz"))

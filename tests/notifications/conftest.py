@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from incidents import services
+from actions import incidents as services
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def sweep_at(time_machine):
     """Run the real sweep with the clock at ``moment``; the alerts it recorded."""
     from django.utils import timezone
 
-    from notifications.sweep import sweep
+    from actions.sweep import sweep
 
     def run(moment):
         time_machine.move_to(moment, tick=False)

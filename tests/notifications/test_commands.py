@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from notifications.deadlines import current_alert, rule_for
+from rules.deadlines import current_alert, rule_for
 from notifications.models import AlertEvent
 
 

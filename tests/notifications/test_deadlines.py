@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from incidents import clocks, services
+from rules import clocks
+from actions import incidents as services
 from notifications.models import AlertEvent, Deadline, DeadlineKind
 
 
@@ -155,7 +156,7 @@ def test_deadlines_are_visible_to_their_organisation_only(aware_controller, offi
 
 
 def test_a_closed_incident_raises_no_alerts_and_reopening_restores_its_clock(aware_controller, incident, now):
-    from notifications.deadlines import recompute_deadlines
+    from rules.deadlines import recompute_deadlines
     from notifications.models import Deadline
 
     incident.status = "closed"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from notifications.delivery import Outcome, _claim, deliver_one, dispatch_due_deliveries
 from notifications.models import AlertEvent, Channel, Deadline, Delivery, Notification
-from notifications.services import create_webhook_endpoint, deactivate_webhook_endpoint
+from actions.notifications import create_webhook_endpoint, deactivate_webhook_endpoint
 from organisations import services as org_services
 from organisations.models import Role
 
@@ -94,12 +94,12 @@ def test_an_ended_membership_is_not_told(aware_controller, officer, lawyer, admi
 
 
 def test_a_failing_fan_out_rolls_the_event_back_with_it(aware_controller, officer, sweep_at, monkeypatch):
-    import notifications.sweep
+    import actions.sweep
 
     def broken(events, now):
         raise RuntimeError("fan-out failed")
 
-    monkeypatch.setattr(notifications.sweep, "fan_out_batch", broken)
+    monkeypatch.setattr(actions.sweep, "fan_out_batch", broken)
     deadline = Deadline.objects.get(party=aware_controller)
     with pytest.raises(RuntimeError):
         sweep_at(deadline.due_at - timedelta(hours=24))
@@ -222,7 +222,7 @@ def test_a_sending_row_with_an_expired_lease_is_re_dispatched_and_delivered(
 
 
 def test_the_sweep_task_records_alerts_then_dispatches(alert, officer, time_machine, django_capture_on_commit_callbacks):
-    from notifications.tasks import sweep_deadlines
+    from ops.tasks.notifications import sweep_deadlines
 
     originals = set(Delivery.objects.values_list("pk", flat=True))
     time_machine.move_to(alert.fired_at + REQUEUE, tick=False)  # the fan-out's task may have been lost
@@ -294,7 +294,7 @@ def test_two_workers_racing_for_one_delivery_send_it_once(alert, officer, smtp_s
 
 
 def test_the_deliver_task_is_late_acknowledged_and_delivers_when_called(alert, officer, smtp_server):
-    from notifications.tasks import deliver as deliver_task
+    from ops.tasks.notifications import deliver as deliver_task
 
     assert (deliver_task.name, deliver_task.acks_late, deliver_task.reject_on_worker_lost) == ("notifications.deliver", True, True)
     assert deliver_task(email_delivery(alert, officer).pk) == "sent"

@@ -15,11 +15,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from incidents import clocks
-from incidents import extortion_services as extortion
-from notifications.deadlines import rule_for
+from rules import clocks
+from actions import extortion
+from rules.deadlines import rule_for
 from notifications.models import AlertEvent, Deadline, DeadlineKind
-from notifications.sweep import sweep
+from actions.sweep import sweep
 
 H = timedelta(hours=1)
 

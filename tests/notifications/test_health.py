@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.health import SweepHealth, max_heartbeat_age, sweep_health
-from notifications.sweep import database_now, sweep
+from actions.sweep import database_now, sweep
 
 BANNER = "Deadline alerts are not being checked"
 NOW_ISH = database_now  # the clock the sweep writes with and health reads with

@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import services
-from notifications.deadlines import rule_for
+from actions import incidents as services
+from rules.deadlines import rule_for
 from notifications.models import Deadline
-from notifications.sweep import sweep
+from actions.sweep import sweep
 from organisations import services as org_services
-from organisations.alert_policies import reset_alert_policy, set_alert_policy
+from actions.alert_policies import reset_alert_policy, set_alert_policy
 
 KIND = "authority_notification"
 

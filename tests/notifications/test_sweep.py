@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
-from incidents import services
+from actions import incidents as services
 from notifications.models import AlertEvent, Deadline, SweepHeartbeat
-from notifications.sweep import database_now, handle_one_due_deadline, sweep
+from actions.sweep import database_now, handle_one_due_deadline, sweep
 from organisations import services as org_services
 
 
@@ -228,9 +228,9 @@ def test_the_database_clock_is_an_aware_utc_instant(db):
 
 
 def test_the_beat_schedule_runs_the_sweep_task(db):
-    from notifications.tasks import sweep_deadlines
+    from ops.tasks.notifications import sweep_deadlines
 
-    assert settings.CELERY_BEAT_SCHEDULE["sweep-deadlines"]["task"] == sweep_deadlines.name == "notifications.sweep"
+    assert settings.CELERY_BEAT_SCHEDULE["sweep-deadlines"]["task"] == sweep_deadlines.name == "actions.sweep"
     assert settings.CELERY_BEAT_SCHEDULE["sweep-deadlines"]["schedule"] == 15
     assert sweep_deadlines.acks_late
     assert sweep_deadlines() == 0

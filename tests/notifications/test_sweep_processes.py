@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count
 
 from notifications.models import AlertEvent, Deadline
-from notifications.sweep import database_now
+from actions.sweep import database_now
 from tests.e2e.stack import CLEARED_ENV, REPO, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

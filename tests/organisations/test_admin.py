@@ -11,7 +11,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from breachtrack.admin_site import BreachTrackAdminSite
+from web.admin_site import BreachTrackAdminSite
 from breachtrack.history import acting_as
 from organisations import services
 from organisations.models import Authority, Membership, Organisation, Party, Role, User

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from incidents import clocks
-from organisations.alert_policies import clock_rule, organisation_rules, reset_alert_policy, set_alert_policy
+from rules import clocks
+from actions.alert_policies import reset_alert_policy, set_alert_policy
+from rules.policies import clock_rule, organisation_rules
 from organisations.models import AlertPolicy
 
 H = timedelta(hours=1)
@@ -155,7 +156,7 @@ def test_policies_are_per_organisation(lab, other_org, officer, outsider):
 
 
 def test_the_organisations_target_is_the_default_for_a_new_processing_agreement(lab, officer, incident):
-    from incidents import services
+    from actions import incidents as services
 
     from organisations import services as org_services
 

@@ -15,8 +15,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from breachtrack.history import HistoryBypassError, acting_as, update_with_history
-from incidents import services
-from incidents.note_services import add_note
+from actions import incidents as services
+from actions.notes import add_note
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,

@@ -109,7 +109,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def demo_officer(live_server):
-    """Like the demo (incidents/demo.py): the laboratory's privacy officer, with a password.
+    """Like the demo (ops/demo.py): the laboratory's privacy officer, with a password.
 
     Requesting ``live_server`` first makes the test transactional before anything is written.
     """

@@ -26,7 +26,7 @@ def demo(live_server, dutch_ap):
     """The demo (the lab's incident and the programme's), and the URLs of the lab's incident's pages."""
     from django.urls import reverse
 
-    from incidents.demo import LAB, load_demo
+    from ops.demo import LAB, load_demo
     from incidents.models import Incident
     from notifications.models import SweepHeartbeat
     from django.utils import timezone

@@ -35,7 +35,7 @@ def test_a_filter_change_swaps_the_list_without_reloading_the_page(page, live_se
 
 
 def test_the_list_fetches_itself_again_and_keeps_ticking(page, live_server, demo_officer, demo_board, monkeypatch):
-    monkeypatch.setattr("dashboard.views.REFRESH_SECONDS", 1)
+    monkeypatch.setattr("web.dashboard.views.REFRESH_SECONDS", 1)
     log_in(page, live_server, "officer@demo.example")
     page.evaluate("document.getElementById('board').dataset.before = 'refresh'")
     page.evaluate("window.breachtrackMarker = 'still here'")

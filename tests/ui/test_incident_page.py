@@ -18,7 +18,7 @@ def ransomware(demo_officer, dutch_ap):
     from django.utils import timezone
 
     from breachtrack.history import system_actor
-    from incidents import services
+    from actions import incidents as services
     from notifications.models import SweepHeartbeat
     from organisations import services as org_services
     from tests.dashboard.conftest import open_incident

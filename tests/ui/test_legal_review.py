@@ -26,7 +26,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 def case(demo_officer):
     """The lab's incident: 485,000 data subjects three hours ago, 715,000 one hour ago; a legal member."""
     from breachtrack.history import system_actor
-    from incidents import services
+    from actions import incidents as services
     from organisations import services as org_services
     from organisations.models import Role
 

@@ -1,0 +1,175 @@
+"""Every change to Art. 34 assessments, content versions and waves goes through here.
+
+Same rules as ``actions.incidents``: keyword-only ``actor`` and ``reason``, the role
+checked on the server, validation before any write, one transaction, and the Art. 34
+deadline rows recomputed inside it.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from breachtrack.errors import field_error
+from communications.models import CommunicationAssessment, CommunicationWave, ContentVersion
+from incidents.models.incident import check_not_future
+from actions.incidents import apply_changes, lock_open_incident
+from rules.deadlines import recompute_deadlines
+from organisations.services import authorise, save_with_history
+
+ASSESSMENT_FIELDS = frozenset(
+    {
+        "is_high_risk", "reasoning", "exemption", "exemption_reasoning", "authority_decision",
+        "authority_decided_at", "authority_decided_tz", "authority_reference",
+        "decided_by_name", "decided_by_role", "decided_at", "decided_tz",
+    }
+)
+CONTENT_FIELDS = frozenset(
+    {"language", "title", "text", "describes_nature", "names_contact_point", "describes_consequences", "describes_measures"}
+)
+WAVE_FIELDS = frozenset({"cohort_label", "channel", "content_version", "planned_at", "planned_tz", "planned_count"})
+COUNT_FIELDS = ("planned_count", "sent_count", "bounced_count")
+
+
+def _refuse_future(obj, fields, now) -> None:
+    errors: dict[str, list] = {}
+    for name in fields:
+        check_not_future(errors, name, getattr(obj, name), now)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _refuse_before_start(obj, fields, incident) -> None:
+    """A decision about a breach cannot predate the breach."""
+    start = incident.occurred_from_at
+    errors = {
+        name: [ValidationError(_("This cannot come before the breach started."), code="before_start")]
+        for name in fields
+        if start is not None and getattr(obj, name) is not None and getattr(obj, name) < start
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def record_assessment(incident, *, controller, actor, reason: str, now=None, **facts) -> CommunicationAssessment:
+    """Record the Art. 34 decision for one controller; it supersedes the previous one.
+
+    Steps: check the role; lock the (open) incident; build and validate the entry (a decision
+    *not* to communicate needs its reasoning like any other); save it with history; recompute
+    the incident's deadlines (the Art. 34 clock starts, moves or closes).
+    """
+    authorise(actor, incident.organisation)
+    now = now or timezone.now()
+    incident = lock_open_incident(incident)
+    assessment = CommunicationAssessment(incident=incident, controller=controller, recorded_by=actor)
+    apply_changes(assessment, facts, ASSESSMENT_FIELDS, actor)
+    _refuse_future(assessment, ("decided_at", "authority_decided_at"), now)
+    _refuse_before_start(assessment, ("decided_at", "authority_decided_at"), incident)
+    save_with_history(assessment, actor=actor, reason=reason)
+    recompute_deadlines(incident, now=now)
+    return assessment
+
+
+def current_assessment(controller) -> CommunicationAssessment | None:
+    """The latest recorded assessment for ``controller`` (the current one), or None."""
+    return controller.communication_assessments.order_by("-pk").first()
+
+
+@transaction.atomic
+def create_content_version(incident, *, actor, reason: str, **fields) -> ContentVersion:
+    """Add a version of the text; it gets the next number for its incident and language."""
+    authorise(actor, incident.organisation)
+    incident = lock_open_incident(incident)
+    content = ContentVersion(incident=incident, recorded_by=actor)
+    apply_changes(content, fields, CONTENT_FIELDS, actor)
+    latest = ContentVersion.objects.filter(incident=incident, language=content.language).order_by("-version").first()
+    content.version = (latest.version if latest else 0) + 1
+    return save_with_history(content, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def update_content_version(content: ContentVersion, *, actor, reason: str, **changes) -> ContentVersion:
+    """Correct a version not yet used by a sent wave; a frozen one needs a new version."""
+    authorise(actor, content.incident.organisation)
+    lock_open_incident(content.incident)
+    content = ContentVersion.objects.select_for_update().get(pk=content.pk)
+    if content.is_frozen:
+        raise ValidationError(
+            _("This version was sent to data subjects and is frozen: create a new version instead."), code="frozen"
+        )
+    fields = apply_changes(content, changes, CONTENT_FIELDS - {"language"}, actor)
+    return save_with_history(content, actor=actor, reason=reason, update_fields=fields)
+
+
+@transaction.atomic
+def plan_wave(incident, *, controller, actor, reason: str, **fields) -> CommunicationWave:
+    """Plan a wave: a cohort of one controller's data subjects, a channel and a content version."""
+    authorise(actor, incident.organisation)
+    incident = lock_open_incident(incident)
+    wave = CommunicationWave(incident=incident, controller=controller, recorded_by=actor)
+    apply_changes(wave, fields, WAVE_FIELDS, actor)
+    return save_with_history(wave, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def update_wave(wave: CommunicationWave, *, actor, reason: str, **changes) -> CommunicationWave:
+    """Change a wave that has not been sent yet."""
+    authorise(actor, wave.incident.organisation)
+    lock_open_incident(wave.incident)
+    wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
+    if wave.is_sent:
+        raise ValidationError(_("This wave was sent: record its counts instead."), code="sent")
+    fields = apply_changes(wave, changes, WAVE_FIELDS - {"planned_count"} if wave.has_ledger else WAVE_FIELDS, actor)
+    return save_with_history(wave, actor=actor, reason=reason, update_fields=fields)
+
+
+@transaction.atomic
+def mark_wave_sent(wave: CommunicationWave, *, sent_at, actor, reason: str, sent_tz: str | None = None, now=None) -> CommunicationWave:
+    """Record that a wave went out; this can meet the controller's Art. 34 clock.
+
+    Steps: check the role; lock the incident and the wave; refuse a content version whose
+    Art. 34(2) checklist is incomplete, an impossible time, a second sending; freeze the
+    content version; save; roll up ledger counts; recompute the deadlines.
+    """
+    authorise(actor, wave.incident.organisation)
+    now = now or timezone.now()
+    incident = lock_open_incident(wave.incident)
+    wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
+    if wave.is_sent:
+        raise field_error("sent_at", _("This wave was already marked as sent."), "already_sent")
+    content = ContentVersion.objects.select_for_update().get(pk=wave.content_version_id)
+    missing = content.missing_elements
+    if missing:
+        raise field_error(
+            "content_version",
+            _("The content lacks what Art. 34(2) requires: %(missing)s.") % {"missing": "; ".join(label for _f, label in missing)},
+            "incomplete_content",
+        )
+    fields = apply_changes(wave, {"sent_at": sent_at, **({"sent_tz": sent_tz} if sent_tz else {})}, {"sent_at", "sent_tz"}, actor)
+    _refuse_future(wave, ("sent_at",), now)
+    if incident.occurred_from_at and wave.sent_at < incident.occurred_from_at:
+        raise field_error("sent_at", _("A wave cannot be sent before the breach started."), "before_start")
+    if wave.has_ledger:
+        wave.sent_count = wave.planned_count
+        fields.append("sent_count")
+    save_with_history(wave, actor=actor, reason=reason, update_fields=fields)
+    if not content.is_frozen:
+        content.is_frozen = True
+        save_with_history(content, actor=actor, reason=reason, update_fields=["is_frozen"], validate=False)
+    recompute_deadlines(incident, now=now)
+    return wave
+
+
+@transaction.atomic
+def record_wave_counts(wave: CommunicationWave, *, actor, reason: str, **counts) -> CommunicationWave:
+    """Record planned/sent/bounced counts for a wave without a ledger (its ledger counts them otherwise)."""
+    authorise(actor, wave.incident.organisation)
+    lock_open_incident(wave.incident)
+    wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
+    if wave.has_ledger:
+        raise ValidationError(_("This wave's counts come from its recipient ledger."), code="ledger_counts")
+    fields = apply_changes(wave, counts, set(COUNT_FIELDS), actor)
+    return save_with_history(wave, actor=actor, reason=reason, update_fields=fields)

@@ -1,8 +1,0 @@
-from django.urls import path
-
-from filings import views
-
-app_name = "filings"
-urlpatterns = [
-    path("incidents/<int:incident_pk>/filings/<int:pk>/", views.filing_detail, name="detail"),
-]

@@ -1,0 +1,29 @@
+"""Celery tasks: thin wrappers around actions.sweep and notifications.delivery (habit 3)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications.delivery import deliver_one, dispatch_due_deliveries
+from actions.sweep import database_now, sweep
+
+# Shorter than the beat interval's usual value, so runs do not pile up behind each other.
+SWEEP_BUDGET_SECONDS = 10
+
+
+@shared_task(name="actions.sweep", acks_late=True, ignore_result=True)
+def sweep_deadlines() -> int:
+    """Record the alerts of every passed threshold, then re-enqueue deliveries nobody works on."""
+    recorded = sweep(budget_seconds=SWEEP_BUDGET_SECONDS)
+    dispatch_due_deliveries(database_now())
+    return recorded
+
+
+@shared_task(name="notifications.deliver", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver(delivery_id: int) -> str:
+    """Deliver one alert (e-mail or webhook) once; safe to run twice (see notifications.delivery).
+
+    acks_late + reject_on_worker_lost: a worker killed mid-send gives the message back to the
+    broker; the claim and the lease decide whether the redelivered task may send again.
+    """
+    return deliver_one(delivery_id).value

@@ -1,0 +1,248 @@
+"""What a filing says: the register frozen at submission, and what changed since the last one.
+
+``snapshot`` reads the register (the only function here that touches the ORM)
+and returns a flat JSON-ready dict of the Art. 33(3)(a)-(d) facts, keyed as in
+``ITEMS``. Everything else is pure: hashing, display values and the
+field-by-field diff of two snapshots, so a filing's "what changed" is computed
+from the two frozen contents and never from the live register.
+"""
+
+from __future__ import annotations
+
+from rules.filing_chains import latest_estimates, representative_count
+
+import hashlib
+import json
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from incidents.choices import (
+    Cause,
+    DataCategory,
+    DataSubjectCategory,
+    DiscoveryMethod,
+    EstimateMeasure,
+    PartyRole,
+    RiskLevel,
+    Severity,
+)
+
+SCHEMA_VERSION = 1
+TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
+
+# (key, label, choices used to display the stored value). The order is the order shown.
+ITEMS: tuple[tuple[str, object, object], ...] = (
+    ("nature.breach_types", _("Type of breach (Art. 33(3)(a))"), None),
+    ("nature.cause", _("Cause (Art. 33(3)(a))"), Cause),
+    ("nature.cause_detail", _("Cause, details (Art. 33(3)(a))"), None),
+    ("nature.discovery_method", _("How it was discovered (Art. 33(3)(a))"), DiscoveryMethod),
+    ("nature.discovery_detail", _("Discovery, details (Art. 33(3)(a))"), None),
+    ("nature.description", _("What happened (Art. 33(3)(a))"), None),
+    ("nature.data_categories", _("Categories of personal data (Art. 33(3)(a))"), DataCategory),
+    ("nature.data_subject_categories", _("Categories of data subjects (Art. 33(3)(a))"), DataSubjectCategory),
+    ("nature.data_subject_countries", _("Countries of data subjects"), None),
+    ("nature.is_data_encrypted", _("Data was encrypted"), None),
+    ("nature.is_key_compromised", _("Encryption key compromised"), None),
+    ("numbers.data_subjects", _("Approximate number of data subjects (Art. 33(3)(a))"), None),
+    ("numbers.records", _("Approximate number of personal-data records (Art. 33(3)(a))"), None),
+    ("contact.name", _("DPO or other contact point (Art. 33(3)(b))"), None),
+    ("contact.email", _("Contact point e-mail (Art. 33(3)(b))"), None),
+    ("contact.phone", _("Contact point phone (Art. 33(3)(b))"), None),
+    ("consequences.likely", _("Likely consequences (Art. 33(3)(c))"), None),
+    ("consequences.severity", _("Severity (AP scale) (Art. 33(3)(c))"), Severity),
+    ("consequences.risk_level", _("Risk level (Art. 33(3)(c))"), RiskLevel),
+    ("consequences.risk_reasoning", _("Reasoning for the risk level (Art. 33(3)(c))"), None),
+    ("measures.before", _("Measures in place before (Art. 33(3)(d))"), None),
+    ("measures.containment", _("Containment measures (Art. 33(3)(d))"), None),
+    ("measures.mitigation", _("Mitigation for data subjects (Art. 33(3)(d))"), None),
+    ("measures.planned", _("Planned measures (Art. 33(3)(d))"), None),
+    ("times.occurred_from", _("Occurred from"), None),
+    ("times.occurred_until", _("Occurred until"), None),
+    ("times.is_ongoing", _("Still ongoing"), None),
+    ("times.detected", _("Detected"), None),
+    ("times.investigation_started", _("Investigation started"), None),
+    ("times.contained", _("Contained"), None),
+    ("times.controller_aware", _("Controller aware (starts the 72 hours)"), None),
+    ("parties", _("Parties involved"), None),
+)
+LABELS = {key: label for key, label, _choices in ITEMS}
+BREACH_TYPE_LABELS = {
+    "confidentiality": _("confidentiality"), "integrity": _("integrity"), "availability": _("availability"),
+}
+
+
+# --- Reading the register ----------------------------------------------------------
+
+
+def _instant(value: datetime | None, zone: str) -> dict | None:
+    if value is None:
+        return None
+    return {"at": value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat(), "tz": zone or "UTC"}
+
+
+def _estimate(estimate) -> dict | None:
+    if estimate is None:
+        return None
+    return {
+        "low": estimate.low,
+        "high": estimate.high,
+        "is_approximate": estimate.is_approximate,
+        "is_at_least": estimate.is_at_least,
+        "display": estimate.display_value,
+        "known_at": _instant(estimate.known_at, estimate.known_tz),
+        "source": estimate.source,
+    }
+
+
+
+
+def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = "") -> dict:
+    """The register as it stands, for ``controller``: what a filing freezes as its content.
+
+    ``controller`` may be None for a preview (the whole incident's counts only).
+    """
+    organisation = incident.organisation
+    estimates = list(incident.estimates.all())
+    numbers = latest_estimates(estimates, controller.pk if controller else None)
+    parties = sorted(
+        ({"name": p.party.name, "role": p.role} for p in incident.parties.select_related("party")),
+        key=lambda p: (p["role"], p["name"]),
+    )
+    content = {
+        "schema": SCHEMA_VERSION,
+        "incident.reference": incident.reference,
+        "incident.title": incident.title,
+        "controller.name": controller.party.name if controller else "",
+        "controller.role": controller.role if controller else "",
+        "nature.breach_types": [
+            name for name in ("confidentiality", "integrity", "availability") if getattr(incident, f"is_{name}_breach")
+        ],
+        "nature.cause": incident.cause,
+        "nature.cause_detail": incident.cause_detail,
+        "nature.discovery_method": incident.discovery_method,
+        "nature.discovery_detail": incident.discovery_detail,
+        "nature.description": incident.description,
+        "nature.data_categories": sorted(incident.data_categories or []),
+        "nature.data_subject_categories": sorted(incident.data_subject_categories or []),
+        "nature.data_subject_countries": sorted(str(c) for c in incident.data_subject_countries or []),
+        "nature.is_data_encrypted": incident.is_data_encrypted,
+        "nature.is_key_compromised": incident.is_key_compromised,
+        "numbers.data_subjects": _estimate(numbers.get(EstimateMeasure.DATA_SUBJECTS)),
+        "numbers.records": _estimate(numbers.get(EstimateMeasure.RECORDS)),
+        "contact.name": organisation.dpo_name,
+        "contact.email": organisation.dpo_email,
+        "contact.phone": organisation.dpo_phone,
+        "consequences.likely": incident.likely_consequences,
+        "consequences.severity": incident.severity,
+        "consequences.risk_level": incident.risk_level,
+        "consequences.risk_reasoning": incident.risk_reasoning,
+        "measures.before": incident.measures_before,
+        "measures.containment": incident.measures_containment,
+        "measures.mitigation": incident.measures_mitigation,
+        "measures.planned": incident.measures_planned,
+        "times.is_ongoing": incident.is_ongoing,
+        "times.controller_aware": _instant(aware_at, aware_tz),
+        "parties": parties,
+        # Not shown: which estimates existed, so "a count recorded after this filing" is exact
+        # even when several rows share a timestamp.
+        "register.last_estimate_id": max((e.pk for e in estimates), default=0),
+    }
+    for stem in TIME_STEMS:
+        content[f"times.{stem}"] = _instant(getattr(incident, f"{stem}_at"), getattr(incident, f"{stem}_tz"))
+    return content
+
+
+# --- Pure: hashing, display, diff ----------------------------------------------------------
+
+
+def canonical_json(content: dict) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_sha256(content: dict) -> str:
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _display_instant(value: dict) -> str:
+    at = datetime.fromisoformat(value["at"])
+    try:
+        local = at.astimezone(zoneinfo.ZoneInfo(value.get("tz") or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local = at
+    return f"{formats.date_format(local, 'D j M Y, H:i')} {local.tzname()}"
+
+
+def display_value(key: str, value) -> str:
+    """A stored content value as a person reads it (choice labels, ≈/≥/ranges, local times)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if key == "nature.breach_types":
+        return ", ".join(str(BREACH_TYPE_LABELS.get(v, v)) for v in value)
+    if key == "parties":
+        roles = dict(PartyRole.choices)
+        return "; ".join(f"{p['name']} ({roles.get(p['role'], p['role'])})" for p in value)
+    if key.startswith("numbers."):
+        return value["display"]
+    if isinstance(value, dict) and "at" in value:
+        return _display_instant(value)
+    choices = next((c for k, _l, c in ITEMS if k == key), None)
+    if choices is not None:
+        labels = dict(choices.choices)
+        if isinstance(value, list):
+            return "; ".join(str(labels.get(v, v)) for v in value)
+        return str(labels.get(value, value))
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    label: str
+    before: str
+    after: str
+
+
+def rows(content: dict) -> list[Row]:
+    """Every labelled item of a content, for display."""
+    return [Row(key, str(label), display_value(key, content.get(key))) for key, label, _c in ITEMS]
+
+
+def _comparable(key: str, value):
+    if value == "" or value == []:
+        return None  # "not recorded" however it was stored
+    if key.startswith("numbers.") and value is not None:
+        # A number changes when its value changes, not when only its source note does.
+        return {name: value.get(name) for name in ("low", "high", "is_approximate", "is_at_least")}
+    return value
+
+
+def diff(previous: dict | None, current: dict) -> list[Change]:
+    """What changed between two frozen contents, item by item, with human-readable labels.
+
+    Without a previous filing every item that has a value counts as new.
+    """
+    previous = previous or {}
+    changes = []
+    for key, label, _c in ITEMS:
+        before, after = previous.get(key), current.get(key)
+        if _comparable(key, before) != _comparable(key, after):
+            changes.append(Change(key, str(label), display_value(key, before), display_value(key, after)))
+    return changes
+
+

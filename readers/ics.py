@@ -1,0 +1,97 @@
+"""An incident's deadlines as an iCalendar file (RFC 5545), for officers' calendars.
+
+One VEVENT per active deadline row. Built with the ``icalendar`` package: folding, escaping
+and the VALARM/TRIGGER syntax are easy to get subtly wrong by hand, and calendar clients are
+strict about them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from rules import clocks
+from rules.deadlines import rule_for
+from notifications.models import Deadline
+
+PRODID = "-//BreachTrack//Incident deadlines//EN"
+
+
+def deadlines_of(incident):
+    """The incident's active deadlines with what the events name (one query, policies included)."""
+    rows = Deadline.objects.filter(incident=incident, is_active=True).select_related(
+        "party__party", "relationship__processor__party", "relationship__controller__party", "extortion_threat"
+    )
+    return list(rows.with_alert_policy().order_by("due_at", "pk"))
+
+
+def party_of(deadline: Deadline) -> str:
+    if deadline.relationship_id:
+        return str(deadline.relationship)
+    if deadline.extortion_threat_id:
+        return deadline.extortion_threat.actor_name
+    if deadline.party_id:
+        return deadline.party.party.name
+    return ""
+
+
+def uid_of(deadline: Deadline) -> str:
+    """Stable per deadline row: recomputing a clock updates the row, so the calendar entry moves."""
+    return f"deadline-{deadline.pk}@breachtrack"
+
+
+def _description(deadline: Deadline, rule: clocks.ClockRule) -> str:
+    nature = _("Legal deadline (set by law).") if deadline.is_legal_deadline else _("Target, not a legal deadline.")
+    lines = [rule.legal_basis, nature]
+    if deadline.met_at:
+        lines.append(_("Met at %(at)s UTC.") % {"at": deadline.met_at.strftime("%Y-%m-%d %H:%M")})
+    return "\n".join(lines)
+
+
+def event_for(incident, deadline: Deadline, stamp_at: datetime) -> Event:
+    """One deadline as a VEVENT: due moment, what and whose, basis, an alarm at the first threshold.
+
+    VEVENT has no COMPLETED status (that is VTODO's): a met deadline keeps STATUS:CONFIRMED, says
+    so in its summary and description, and carries no alarm.
+    """
+    rule = rule_for(deadline)
+    event = Event()
+    event.add("uid", uid_of(deadline))
+    event.add("dtstamp", stamp_at)
+    event.add("dtstart", deadline.due_at)
+    party = party_of(deadline)
+    summary = f"{incident.reference}: {deadline.get_kind_display()}" + (f" ({party})" if party else "")
+    event.add("summary", (_("[met] ") + summary) if deadline.met_at else summary)
+    event.add("description", _description(deadline, rule))
+    event.add("status", "CONFIRMED")
+    event.add("categories", [deadline.kind])
+    if not deadline.met_at:
+        thresholds = clocks.alert_thresholds(rule, deadline.due_at, until=deadline.due_at)
+        label, moment = thresholds[0]
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", summary)
+        alarm.add("trigger", moment - deadline.due_at)  # relative to DTSTART: negative, before it
+        event.add_component(alarm)
+    return event
+
+
+def calendar_for(incident, deadlines, *, stamp: dict, now: datetime) -> bytes:
+    """The whole calendar; ``stamp`` is evidence.chain.export_stamp (the chain head it covers)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", _("%(reference)s deadlines") % {"reference": incident.reference})
+    calendar.add("x-breachtrack-chain", stamp["chain"])
+    calendar.add("x-breachtrack-chain-seq", str(stamp["seq"]))
+    calendar.add("x-breachtrack-chain-sha256", stamp["sha256"])
+    if stamp.get("anchor"):  # the chain's latest RFC 3161 time-stamp
+        calendar.add("x-breachtrack-anchor-at", stamp["anchor"]["at"])
+        calendar.add("x-breachtrack-anchor-tsa", stamp["anchor"]["tsa"])
+        calendar.add("x-breachtrack-anchor-seq", str(stamp["anchor"]["seq"]))
+    for deadline in deadlines:
+        calendar.add_component(event_for(incident, deadline, now))
+    return calendar.to_ical()

@@ -1,0 +1,224 @@
+"""The incident page's read model: what a privacy officer needs during a breach, in a fixed number
+of queries whatever the number of parties, estimates, filings, waves or countdown revisions.
+
+Queries, on top of ``selectors.register_view``'s fixed set:
+  1. the reader's role in the incident's organisation (what actions the page offers; the server
+     checks again on every write);
+  2. the incident's active deadline rows (the header's live countdowns, read at ``now`` with the
+     dashboard's ``states.read_clock``);
+  3. the Art. 34 assessments (the current one per controller is the latest);
+  4. the Art. 34 waves.
+The timeline excerpt is made from rows already loaded (no history tables read here): the full
+timeline, with every change, is evidence:timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from communications.models import CommunicationAssessment, CommunicationWave
+from readers.dashboard import ClockRow, deadline_subject
+from readers.clock_states import read_clock
+from incidents.choices import EstimateMeasure
+from readers.estimate_chart import EstimateChart, build_chart
+from readers.register import ControllerClock, ProcessorLagRow, RegisterView, register_view
+from notifications.models import Deadline
+from organisations.models import Role
+from organisations.tenancy import active_memberships
+
+TIMELINE_EXCERPT = 8  # the latest events shown; the rest is one click away
+
+
+@dataclass(frozen=True)
+class ControllerRow:
+    clock: ControllerClock
+    lags: list[ProcessorLagRow]  # the processors that serve this controller, with their lag
+
+    @property
+    def party(self):
+        return self.clock.party
+
+    @property
+    def has_lag_over_target(self) -> bool:
+        return any(row.lag is not None and row.lag.is_over_target for row in self.lags)
+
+
+@dataclass(frozen=True)
+class ProcessorRow:
+    party: object  # IncidentParty
+    awareness: object | None  # its earliest AwarenessRecord
+    serves: list[ProcessorLagRow]
+
+
+@dataclass(frozen=True)
+class CommunicationRow:
+    controller: object  # IncidentParty
+    assessment: CommunicationAssessment | None
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    at: datetime
+    entered_tz: str
+    kind: str  # a CSS class and a test hook
+    text: str
+
+
+@dataclass
+class IncidentPage:
+    register: RegisterView
+    role: str | None
+    now: datetime
+    clocks: list[ClockRow] = field(default_factory=list)  # open legal clocks and targets, nearest first
+    countdowns: list[ClockRow] = field(default_factory=list)  # the threat actor's (operational)
+    controllers: list[ControllerRow] = field(default_factory=list)
+    processors: list[ProcessorRow] = field(default_factory=list)
+    chart: EstimateChart | None = None
+    subject_estimates: list = field(default_factory=list)
+    other_estimates: list = field(default_factory=list)
+    communications: list[CommunicationRow] = field(default_factory=list)
+    waves: list[CommunicationWave] = field(default_factory=list)
+    events: list[PageEvent] = field(default_factory=list)
+    event_count: int = 0
+
+    @property
+    def incident(self):
+        return self.register.incident
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label) if self.role else ""
+
+    @property
+    def may_write(self) -> bool:
+        """For showing the officer's actions only: the services check the role again."""
+        return self.role == Role.PRIVACY_OFFICER
+
+    @property
+    def may_use_legal_tools(self) -> bool:
+        return self.role in (Role.PRIVACY_OFFICER, Role.LEGAL)
+
+    @property
+    def has_overdue(self) -> bool:
+        return any(row.reading.state.value == "overdue" for row in self.clocks)
+
+
+def reader_role(user, incident) -> str | None:
+    """The reader's role in the incident's organisation; an administrator acts as an officer
+    (as in the admin and the API, api.scoping.role_in)."""
+    role = active_memberships(user).filter(organisation_id=incident.organisation_id).values_list("role", flat=True).first()
+    if role is None and user.is_superuser:
+        return Role.PRIVACY_OFFICER
+    return role
+
+
+def _clock_rows(incident, now) -> tuple[list[ClockRow], list[ClockRow]]:
+    deadlines = (
+        Deadline.objects.filter(incident=incident, is_active=True, met_at__isnull=True)
+        .select_related("party__party", "relationship__processor__party", "relationship__controller__party", "extortion_threat")
+        .order_by("due_at", "pk")
+    )
+    legal, countdowns = [], []
+    for deadline in deadlines:
+        row = ClockRow(deadline, read_clock(deadline.due_at, deadline.met_at, now), deadline_subject(deadline))
+        (countdowns if row.is_extortion else legal).append(row)
+    return legal, countdowns
+
+
+def _parties(register: RegisterView) -> tuple[list[ControllerRow], list[ProcessorRow]]:
+    earliest = {}
+    for record in register.awareness:
+        held = earliest.get(record.party_id)
+        if not record.is_withdrawn and (held is None or record.aware_at < held.aware_at):
+            earliest[record.party_id] = record
+    controllers = [
+        ControllerRow(clock, [row for row in register.processor_lags if row.relationship.controller_id == clock.party.pk])
+        for clock in register.controller_clocks
+    ]
+    processors = [
+        ProcessorRow(party, earliest.get(party.pk), [row for row in register.processor_lags if row.relationship.processor_id == party.pk])
+        for party in register.parties
+        if party.is_processor
+    ]
+    return controllers, processors
+
+
+def _communications(incident, register) -> tuple[list[CommunicationRow], list[CommunicationWave]]:
+    latest = {}
+    for assessment in CommunicationAssessment.objects.filter(incident=incident).order_by("pk"):
+        latest[assessment.controller_id] = assessment
+    rows = [CommunicationRow(party, latest.get(party.pk)) for party in register.parties if party.is_controller]
+    waves = list(
+        CommunicationWave.objects.filter(incident=incident)
+        .select_related("controller__party")
+        .order_by("planned_at", "pk")
+    )
+    return rows, waves
+
+
+def _events(register: RegisterView, waves, assessments) -> list[PageEvent]:
+    """The domain events the page has loaded anyway, newest first."""
+    events = []
+    for record in register.awareness:
+        if not record.is_withdrawn:
+            events.append(PageEvent(record.aware_at, record.aware_tz, "awareness",
+                                    _("%(party)s became aware") % {"party": record.party.party}))
+    for row in register.processor_lags:
+        for notice in row.relationship.notices.all():
+            events.append(PageEvent(notice.informed_at, notice.informed_tz, "processor_notice",
+                                    _("%(processor)s informed %(controller)s") % {
+                                        "processor": row.relationship.processor.party,
+                                        "controller": row.relationship.controller.party}))
+    for rows in register.estimates.values():
+        for estimate in rows:
+            events.append(PageEvent(estimate.known_at, estimate.known_tz, "estimate",
+                                    _("Estimate: %(measure)s %(value)s") % {
+                                        "measure": estimate.get_measure_display(), "value": estimate.display_value}))
+    for filing in register.filings:
+        events.append(PageEvent(filing.submitted_at, filing.submitted_tz, "filing",
+                                _("%(type)s filed with %(authority)s") % {
+                                    "type": filing.get_filing_type_display(), "authority": filing.authority}))
+    for decision in register.decisions:
+        events.append(PageEvent(decision.decided_at, decision.decided_tz, "decision",
+                                _("%(controller)s decided not to notify") % {"controller": decision.controller.party}))
+    for threat in register.extortion.threats:
+        for revision in threat.revisions:
+            events.append(PageEvent(revision.announced_at, revision.announced_tz, "countdown",
+                                    _("%(actor)s: %(kind)s") % {"actor": threat.threat.actor_name,
+                                                                 "kind": revision.get_kind_display()}))
+    for publication in register.extortion.publications:
+        events.append(PageEvent(publication.published_at, publication.published_tz, "publication",
+                                _("Data published: %(where)s") % {"where": publication.location}))
+    for assessment in assessments:
+        events.append(PageEvent(assessment.decided_at, assessment.decided_tz, "assessment",
+                                _("Art. 34 assessment: %(risk)s") % {
+                                    "risk": _("high risk") if assessment.is_high_risk else _("no high risk")}))
+    for wave in waves:
+        if wave.sent_at is not None:
+            events.append(PageEvent(wave.sent_at, wave.sent_tz, "wave",
+                                    _("Letters sent: %(cohort)s") % {"cohort": wave.cohort_label}))
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events
+
+
+def incident_page(incident, *, user, now: datetime) -> IncidentPage:
+    """Everything the incident page shows, read at ``now``, in a fixed number of queries."""
+    register = register_view(incident, now=now)
+    page = IncidentPage(register=register, role=reader_role(user, incident), now=now)
+    page.clocks, page.countdowns = _clock_rows(incident, now)
+    page.controllers, page.processors = _parties(register)
+    subjects = register.estimates.get(EstimateMeasure.DATA_SUBJECTS, [])
+    whole = [e for e in subjects if e.party_id is None]
+    page.subject_estimates = subjects
+    page.other_estimates = [e for measure, rows in register.estimates.items() if measure != EstimateMeasure.DATA_SUBJECTS for e in rows]
+    # The line is the whole incident's count; per-controller counts stay in the table only.
+    page.chart = build_chart(whole or subjects, now=now)
+    page.communications, page.waves = _communications(incident, register)
+    assessments = [row.assessment for row in page.communications if row.assessment is not None]
+    events = _events(register, page.waves, assessments)
+    page.event_count = len(events)
+    page.events = events[:TIMELINE_EXCERPT]
+    return page

@@ -1,0 +1,199 @@
+"""Read models for the register pages: a fixed number of queries per incident.
+
+Everything here reads; the arithmetic is delegated to the pure clock module
+with ``now`` passed in.
+"""
+
+from __future__ import annotations
+
+from rules.awareness import earliest_awareness
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import models
+
+from rules.filing_chains import standing_initials
+from rules import clocks
+from incidents.choices import EstimateMeasure
+from incidents.models import (
+    AwarenessRecord,
+    ExtortionCountdown,
+    ExtortionThreat,
+    Incident,
+    IncidentParty,
+    ProcessingRelationship,
+    Publication,
+)
+from filings.models import AuthorityFiling, NotificationDecisionRecord
+
+
+@dataclass(frozen=True)
+class ControllerClock:
+    """One controller's Art. 33(1) clock, from its own earliest awareness."""
+
+    party: IncidentParty
+    awareness: AwarenessRecord | None
+    due_at: datetime | None
+    outer_bound_at: datetime | None  # Regulation 1182/71 reading, informational
+    status: clocks.DeadlineStatus | None
+    is_decided_not_to_notify: bool = False  # closed by a decision not to notify, not met
+
+
+@dataclass(frozen=True)
+class ProcessorLagRow:
+    relationship: ProcessingRelationship
+    processor_aware_at: datetime | None
+    informed_at: datetime | None
+    target: timedelta
+    lag: clocks.ProcessorLag | None
+
+
+@dataclass(frozen=True)
+class ThreatRow:
+    """One threat actor's countdown as it stands: the chain, the current revision, time left.
+
+    Operational only (REFERENCE §3): ``status`` is the actor's deadline, never a legal one.
+    """
+
+    threat: ExtortionThreat
+    revisions: list[ExtortionCountdown]
+    current: ExtortionCountdown | None  # the latest revision
+    status: clocks.DeadlineStatus | None  # None when no countdown runs (none, or withdrawn)
+    publications: list[Publication]
+
+
+@dataclass(frozen=True)
+class ExtortionView:
+    threats: list[ThreatRow]
+    publications: list[Publication]
+    publications_to_reassess: list[Publication]  # each raises the Art. 34 risk: reassess it
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    incident: Incident
+    parties: list[IncidentParty]
+    authorities: list
+    awareness: list[AwarenessRecord]
+    controller_clocks: list[ControllerClock]
+    processor_lags: list[ProcessorLagRow]
+    estimates: dict[str, list]
+    current_estimates: dict[str, object]
+    gaps: list[tuple[str, str]]
+    extortion: ExtortionView
+    filings: list  # filings.AuthorityFiling of this incident, in submission order
+    decisions: list  # filings.NotificationDecisionRecord: decisions not to notify, oldest first
+
+
+
+
+def controller_clocks(parties, earliest, now, met=None, decided=frozenset()) -> list[ControllerClock]:
+    """``met``: controller id → its standing initial filing's time; ``decided``: ids that decided not to notify."""
+    met = met or {}
+    rows = []
+    for party in parties:
+        if not party.is_controller:
+            continue
+        record = earliest.get(party.pk)
+        if record is None:
+            rows.append(ControllerClock(party, None, None, None, None))
+            continue
+        due = clocks.authority_due_at(record.aware_at)
+        rows.append(
+            ControllerClock(
+                party=party,
+                awareness=record,
+                due_at=due,
+                outer_bound_at=clocks.regulation_1182_71_bound(record.aware_at),
+                # Met by the earliest initial filing that stands (rules.filing_chains.standing_initials).
+                status=clocks.evaluate(due, met.get(party.pk), now),
+                is_decided_not_to_notify=party.pk not in met and party.pk in decided,
+            )
+        )
+    return rows
+
+
+def _processor_lags(relationships, earliest, now) -> list[ProcessorLagRow]:
+    rows = []
+    for relationship in relationships:
+        notices = sorted(relationship.notices.all(), key=lambda notice: notice.informed_at)
+        informed_at = notices[0].informed_at if notices else None
+        aware = earliest.get(relationship.processor_id)
+        target = timedelta(hours=relationship.notice_target_hours)
+        lag = None
+        if aware is not None and (informed_at is None or informed_at >= aware.aware_at):
+            lag = clocks.processor_lag(aware.aware_at, informed_at, target, now)
+        rows.append(ProcessorLagRow(relationship, aware.aware_at if aware else None, informed_at, target, lag))
+    return rows
+
+
+def extortion_view(incident: Incident, *, now: datetime) -> ExtortionView:
+    """Threats with their countdown revisions, and publications: three queries whatever the size."""
+    threats = list(
+        incident.extortion_threats.prefetch_related(
+            models.Prefetch("countdown_revisions", ExtortionCountdown.objects.select_related("recorded_by"))
+        )
+    )
+    publications = list(incident.publications.select_related("threat", "recorded_by", "risk_reassessed_by"))
+    rows = []
+    for threat in threats:
+        revisions = list(threat.countdown_revisions.all())
+        current = revisions[-1] if revisions else None
+        status = None
+        if current is not None and current.deadline_at is not None:
+            status = clocks.evaluate(current.deadline_at, None, now)
+        own = [publication for publication in publications if publication.threat_id == threat.pk]
+        rows.append(ThreatRow(threat, revisions, current, status, own))
+    flagged = [publication for publication in publications if publication.needs_risk_reassessment]
+    return ExtortionView(rows, publications, flagged)
+
+
+def register_view(incident: Incident, *, now: datetime) -> RegisterView:
+    """Everything the register page shows, in a fixed number of queries whatever the size."""
+    parties = list(incident.parties.select_related("party"))
+    authorities = list(incident.authorities.select_related("authority"))
+    awareness = list(
+        incident.awareness_records.select_related("party__party", "recorded_by", "processor_notice").order_by("aware_at")
+    )
+    relationships = list(
+        incident.processing_relationships.select_related("processor__party", "controller__party").prefetch_related("notices")
+    )
+    estimates_list = list(incident.estimates.select_related("party__party", "recorded_by").order_by("known_at", "pk"))
+    earliest = earliest_awareness(awareness)
+    filings, decisions = _filings_and_decisions(incident)
+    met = standing_initials(filings)
+    decided = {decision.controller_id for decision in decisions}
+    estimates = {measure: [e for e in estimates_list if e.measure == measure] for measure in EstimateMeasure.values}
+    current = {measure: rows[-1] for measure, rows in estimates.items() if rows}
+    return RegisterView(
+        incident=incident,
+        parties=parties,
+        authorities=authorities,
+        awareness=awareness,
+        controller_clocks=controller_clocks(parties, earliest, now, met, decided),
+        processor_lags=_processor_lags(relationships, earliest, now),
+        estimates=estimates,
+        current_estimates=current,
+        gaps=_gaps_from(incident, awareness, estimates_list),
+        extortion=extortion_view(incident, now=now),
+        filings=filings,
+        decisions=decisions,
+    )
+
+
+def _filings_and_decisions(incident) -> tuple[list, list]:
+    """The filings (submission order) and decisions not to notify: the clocks, the page's filings
+    section and the AP answer sheet all read these two lists (two queries)."""
+
+    filings = AuthorityFiling.objects.filter(incident=incident).select_related("controller__party", "authority")
+    decisions = NotificationDecisionRecord.objects.filter(incident=incident).select_related("controller__party")
+    return list(filings.order_by("submitted_at", "pk")), list(decisions.order_by("decided_at", "pk"))
+
+
+def _gaps_from(incident, awareness, estimates_list):
+    # The rows are loaded already: pass what register_gaps() would query for.
+    return incident.register_gaps(
+        has_awareness=any(not record.is_withdrawn for record in awareness),
+        has_subject_estimate=any(e.measure == EstimateMeasure.DATA_SUBJECTS for e in estimates_list),
+    )

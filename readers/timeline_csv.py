@@ -1,0 +1,100 @@
+"""The timeline as CSV, for regulators who open it in a spreadsheet (issue 5 item 6).
+
+Format ``breachtrack.timeline-csv/1`` (documented with the JSON schema in :mod:`readers.timeline`):
+UTF-8 with a byte-order mark (without it, Excel reads the file as Windows-1252 and garbles é, ë
+and €), CRLF line ends and RFC 4180 quoting (``csv.writer``, minimal quoting; a cell with a comma,
+quote or line break is quoted, quotes doubled). Every record has the same number of fields, so
+the whole file is one rectangular RFC 4180 table:
+
+1. record 1: the names of the file's metadata (``METADATA_COLUMNS``), padded with empty fields;
+2. record 2: their values: the schema, when the file was generated, the organisation, the
+   incident and the chain head (:func:`evidence.chain.export_stamp`);
+3. record 3: empty;
+4. record 4: the names of the entry columns (``COLUMNS``);
+5. then one record per entry, in timeline order (event time, then recorded time). A history change
+   that changed several fields has one record per field, each repeating the entry's columns and
+   its ``entry`` number, so every cell holds one value and a spreadsheet can filter by field.
+
+Instants are UTC ISO 8601 (``2025-07-06T08:00:00Z``); ``summary`` is in the request's language,
+the column names and ``kind`` are fixed. ``old`` and ``new`` are JSON values written as text: an
+instant in UTC ISO 8601, ``true``/``false``, a list as a JSON array, nothing as an empty cell.
+
+**Formula injection.** A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@``
+(and some start a formula after a leading tab or carriage return) as a formula. Any cell starting
+with one of those characters is written with a leading apostrophe (``'=1+1``), as OWASP
+recommends: spreadsheets show the text, and a reader of the raw file sees that it was escaped.
+Every cell is treated so, the organisation's name and the incident's title included.
+
+Pure: the entries, the incident, the chain stamp and ``now`` come in; text goes out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from readers.timeline import json_value
+
+SCHEMA = "breachtrack.timeline-csv/1"
+METADATA_COLUMNS = (
+    "schema", "generated_at", "organisation", "incident_id", "incident_reference", "incident_title",
+    "chain", "chain_seq", "chain_sha256",
+)
+COLUMNS = (
+    "entry", "event_at", "recorded_at", "kind", "summary", "actor", "reason", "model", "object_id",
+    "field", "old", "new",
+)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def neutralise(cell) -> str:
+    """A cell a spreadsheet cannot read as a formula."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def value_text(value) -> str:
+    """A changed field's value, as JSON would carry it, written as text."""
+    value = json_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _padded(cells) -> list[str]:
+    cells = [neutralise(cell) for cell in cells]
+    return cells + [""] * (len(COLUMNS) - len(cells))
+
+
+def rows(entries):
+    """The entry records, one per entry, or one per changed field of a history change."""
+    for number, entry in enumerate(entries, start=1):
+        common = [
+            number, json_value(entry.event_at), json_value(entry.recorded_at), entry.kind, str(entry.summary),
+            entry.actor, entry.reason, entry.model, entry.object_id,
+        ]
+        if not entry.changes:
+            yield _padded(common)
+        for name, old, new in entry.changes:
+            yield _padded([*common, name, value_text(old), value_text(new)])
+
+
+def render(incident, entries, *, stamp: dict, now: datetime) -> str:
+    """The CSV text of ``entries`` (already in timeline order), byte-order mark first."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_padded(METADATA_COLUMNS))
+    writer.writerow(_padded([
+        SCHEMA, json_value(now), str(incident.organisation), incident.pk, incident.reference, incident.title,
+        stamp["chain"], stamp["seq"], stamp["sha256"],
+    ]))
+    writer.writerow(_padded([]))
+    writer.writerow(list(COLUMNS))
+    writer.writerows(rows(entries))
+    return buffer.getvalue()

@@ -1,0 +1,111 @@
+"""Alert policies resolved into clock rules (their writes: ``actions.alert_policies``).
+
+* **Resolution** (``clock_rule``, ``organisation_rules``, ``Deadline.objects.with_alert_policy()``) turns
+  (organisation, kind) into an ``rules.clocks.ClockRule``; without a policy the defaults of
+  ``clocks.DEFAULT_RULES`` apply. ``rules.clocks`` stays pure: this module reads the rows
+  and hands it plain values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rules import clocks
+from notifications.models import DeadlineKind
+from organisations.models import AlertPolicy
+
+# --- Resolution -----------------------------------------------------------------------------------
+
+
+# Installation-wide targets for the kinds whose duration is a target, not law; an organisation's
+# policy (target_hours) overrides them, and clocks.DEFAULT_RULES is the fallback of both.
+INSTALLATION_TARGET_SETTINGS = {
+    "follow_up": "BREACHTRACK_FOLLOW_UP_TARGET_HOURS",
+    "data_subject_communication": "BREACHTRACK_DATA_SUBJECT_TARGET_HOURS",
+}
+
+
+def installation_rule(kind: str) -> clocks.ClockRule:
+    """The rule of ``kind`` before any organisation's policy: the code's, with the settings' target."""
+    base = clocks.DEFAULT_RULES[kind]
+    hours = getattr(settings, INSTALLATION_TARGET_SETTINGS.get(kind, ""), None)
+    return clocks.rule_with_duration(base, timedelta(hours=hours)) if hours else base
+
+
+def clock_rule(kind: str, policy: AlertPolicy | None) -> clocks.ClockRule:
+    """The rule of ``kind`` for an organisation with ``policy`` (None: the installation's defaults)."""
+    base = installation_rule(kind)
+    if policy is None:
+        return base
+    duration = base.duration
+    if policy.target_hours is not None and not base.is_legal_deadline:
+        duration = timedelta(hours=policy.target_hours)
+    repeat = policy.overdue_repeat_minutes
+    return dataclasses.replace(
+        base,
+        duration=duration,
+        thresholds_before=tuple(timedelta(minutes=m) for m in policy.thresholds_before_minutes),
+        overdue_repeat=timedelta(minutes=repeat) if repeat is not None else None,
+    )
+
+
+class OrganisationRules:
+    """The rule of every kind for one organisation, read with one query."""
+
+    def __init__(self, organisation_id: int):
+        self.policies = {policy.kind: policy for policy in AlertPolicy.objects.filter(organisation_id=organisation_id)}
+
+    def __getitem__(self, kind: str) -> clocks.ClockRule:
+        return clock_rule(kind, self.policies.get(kind))
+
+
+def organisation_rules(organisation_id: int) -> OrganisationRules:
+    return OrganisationRules(organisation_id)
+
+
+class OrganisationRulesAsOf(OrganisationRules):
+    """The same, with the policies as they stood at ``at`` (read from their history: one query).
+
+    The installation's defaults (settings) are today's: settings have no history.
+    """
+
+    def __init__(self, organisation_id: int, at):
+        self.policies = {}
+        versions = AlertPolicy.history.filter(organisation_id=organisation_id, history_date__lte=at).order_by(
+            "kind", "-history_date", "-history_id"
+        )
+        seen = set()
+        for version in versions:
+            if version.kind in seen:
+                continue
+            seen.add(version.kind)
+            if version.history_type != "-":
+                self.policies[version.kind] = version.instance
+
+
+def default_notice_target_hours(organisation_id: int) -> int:
+    """The Art. 33(2) target for a new processing relationship that names none of its own."""
+    return organisation_rules(organisation_id)[DeadlineKind.PROCESSOR_NOTICE].duration // timedelta(hours=1)
+
+
+def policy_of_deadline(deadline) -> AlertPolicy | None:
+    """The policy that governs a deadline row, from ``DeadlineQuerySet.with_alert_policy``'s annotations if present.
+
+    Only the ladder is taken from it: the row's own ``due_at - started_at`` is its duration.
+    """
+    if hasattr(deadline, "alert_policy_id"):
+        if deadline.alert_policy_id is None:
+            return None
+        return AlertPolicy(
+            pk=deadline.alert_policy_id,
+            kind=deadline.kind,
+            thresholds_before_minutes=deadline.alert_policy_thresholds,
+            overdue_repeat_minutes=deadline.alert_policy_overdue,
+        )
+    return AlertPolicy.objects.filter(organisation__incidents=deadline.incident_id, kind=deadline.kind).first()

@@ -1,0 +1,189 @@
+"""Turning a wall-clock time typed by a person into a UTC instant, honestly.
+
+Around daylight-saving changes a local time can be *non-existent* (Amsterdam,
+2026-03-29 02:30: the clocks jump from 02:00 to 03:00) or *ambiguous*
+(2026-10-25 02:30 happens twice). Python's zoneinfo silently picks an answer in
+both cases; for evidence that is not good enough, so we refuse the first and
+make the person choose for the second. Pure functions: no ORM, no clock.
+"""
+
+from __future__ import annotations
+
+import enum
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Fold(str, enum.Enum):
+    """Which of the two instants an ambiguous local time means."""
+
+    EARLIER = "earlier"  # the first pass, still on summer time
+    LATER = "later"  # the second pass, already on standard time
+
+
+class LocalTimeError(ValueError):
+    code = "invalid"
+
+
+class NonExistentLocalTime(LocalTimeError):
+    code = "nonexistent"
+
+
+class AmbiguousLocalTime(LocalTimeError):
+    code = "ambiguous"
+
+
+class UnknownTimeZone(LocalTimeError):
+    code = "unknown_zone"
+
+
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UnknownTimeZone(f"{name!r} is not a known time zone") from None
+
+
+def is_ambiguous(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    naive = local.replace(tzinfo=None)
+    return naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset()
+
+
+def is_nonexistent(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    naive = local.replace(tzinfo=None)
+    # A time in the gap does not survive a round trip through UTC.
+    round_trip = naive.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+    return round_trip.replace(tzinfo=None) != naive
+
+
+def local_to_utc(local: datetime, zone_name: str, fold: Fold | str | None = None) -> datetime:
+    """Interpret a naive wall-clock time in ``zone_name``; return it in UTC.
+
+    Raises ``NonExistentLocalTime`` for a time skipped by a DST change, and
+    ``AmbiguousLocalTime`` for a repeated time when ``fold`` is not given.
+    """
+    if local.tzinfo is not None:
+        raise LocalTimeError("expected a wall-clock time without a zone")
+    tz = zone(zone_name)
+    if is_nonexistent(local, tz):
+        raise NonExistentLocalTime(f"{local:%Y-%m-%d %H:%M} does not exist in {zone_name} (clocks moved forward)")
+    if is_ambiguous(local, tz):
+        if fold is None or fold == "":
+            raise AmbiguousLocalTime(
+                f"{local:%Y-%m-%d %H:%M} happens twice in {zone_name} (clocks moved back): choose earlier or later"
+            )
+        fold_bit = 0 if Fold(fold) is Fold.EARLIER else 1
+        return local.replace(tzinfo=tz, fold=fold_bit).astimezone(timezone.utc)
+    return local.replace(tzinfo=tz).astimezone(timezone.utc)
+
+
+def utc_to_local(instant: datetime, zone_name: str) -> datetime:
+    if instant.tzinfo is None:
+        raise LocalTimeError("expected an aware instant")
+    return instant.astimezone(zone(zone_name))
+
+
+# --- Explaining a clock change to the person who typed the time (the guided intake) -------------
+#
+# The intake page does not only refuse a skipped time or ask about a repeated one: it says which
+# hour was skipped and offers the two readings by name ("02:30 CEST (UTC+2), the first"). Both
+# descriptions are computed from the zone database, never from a table of known dates.
+
+
+def format_offset(offset) -> str:
+    """``UTC+2``, ``UTC-3``, ``UTC+5:30``, ``UTC`` — as a person reads an offset."""
+    total = int(offset.total_seconds()) // 60
+    if total == 0:
+        return "UTC"
+    sign = "+" if total > 0 else "-"
+    hours, minutes = divmod(abs(total), 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One meaning of a local time that happens twice."""
+
+    fold: Fold
+    at: datetime  # UTC
+    abbreviation: str  # e.g. "CEST"
+    offset: str  # e.g. "UTC+2"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The wall-clock hour skipped when the clocks moved forward: [starts, ends) in local time."""
+
+    starts: datetime  # naive local, e.g. 02:00
+    ends: datetime  # naive local, e.g. 03:00
+    before: str  # the abbreviation before the change, e.g. "CET"
+    after: str  # and after it, e.g. "CEST"
+    at: datetime  # the instant of the change, UTC
+
+
+def readings(local: datetime, zone_name: str) -> tuple[Reading, Reading]:
+    """The two instants an ambiguous wall-clock time can mean, the earlier first.
+
+    Raises ``LocalTimeError`` when ``local`` is not ambiguous in ``zone_name``.
+    """
+    tz = zone(zone_name)
+    naive = local.replace(tzinfo=None, fold=0)
+    if not is_ambiguous(naive, tz):
+        raise LocalTimeError(f"{naive:%Y-%m-%d %H:%M} happens only once in {zone_name}")
+    found = []
+    for fold in (Fold.EARLIER, Fold.LATER):
+        aware = naive.replace(tzinfo=tz, fold=0 if fold is Fold.EARLIER else 1)
+        found.append(Reading(fold, aware.astimezone(timezone.utc), aware.tzname() or "", format_offset(aware.utcoffset())))
+    return found[0], found[1]
+
+
+def gap_around(local: datetime, zone_name: str) -> Gap:
+    """The skipped span that contains ``local`` (a time that does not exist in ``zone_name``).
+
+    The change happened at an instant T with ``local - offset_after < T <= local - offset_before``;
+    a bisection to the second over that window finds it, whatever the zone's rules.
+    """
+    tz = zone(zone_name)
+    naive = local.replace(tzinfo=None, fold=0)
+    if not is_nonexistent(naive, tz):
+        raise LocalTimeError(f"{naive:%Y-%m-%d %H:%M} exists in {zone_name}")
+    before = naive.replace(tzinfo=tz, fold=0).utcoffset()
+    after = naive.replace(tzinfo=tz, fold=1).utcoffset()
+    if before > after:  # zoneinfo gives the offsets the other way round for some zones
+        before, after = after, before
+    low = (naive - after).replace(tzinfo=timezone.utc)  # still on the old offset
+    high = (naive - before).replace(tzinfo=timezone.utc)  # already on the new one
+    old_offset = low.astimezone(tz).utcoffset()
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).utcoffset() == old_offset:
+            low = middle
+        else:
+            high = middle
+    change = high.replace(microsecond=0)
+    old, new = (change - timedelta(seconds=1)).astimezone(tz), change.astimezone(tz)
+    return Gap(
+        starts=(change + old.utcoffset()).replace(tzinfo=None),
+        ends=(change + new.utcoffset()).replace(tzinfo=None),
+        before=old.tzname() or "",
+        after=new.tzname() or "",
+        at=change,
+    )
+
+
+# What a person is told when a wall-clock time cannot be one instant in its zone: the same words
+# in every interface (forms, services, the API).
+LOCAL_TIME_MESSAGES = {
+    "nonexistent": _(
+        "%(time)s does not exist in %(zone)s: the clocks moved forward at that moment. "
+        "Check the time you were given."
+    ),
+    "ambiguous": _(
+        "%(time)s happens twice in %(zone)s: the clocks moved back at that moment. "
+        "Choose earlier (summer time) or later (winter time)."
+    ),
+    "unknown_zone": _("%(zone)s is not a known time zone."),
+}

@@ -1,0 +1,246 @@
+"""Timeline, as-of and diff pages, and the timeline exports: JSON, PDF, CSV (issue 5 items 4-6).
+
+Read-only, for every member of the incident's organisation (officers, legal, viewers): the
+incident is fetched through ``visible_to(request.user)``, so another organisation's id is a 404.
+The timeline page shows legally privileged notes only to the roles that may read them
+(``timeline.Audience.for_reader``); the JSON export never carries them.
+A bad ``at`` (unparseable, a local time that does not exist in the reader's zone, one that
+happens twice there without saying which, or an instant in the future) is a 400: the picker
+again, with a message naming the field (and, for a time that happens twice, the choice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from access.choices import AccessAction, ExportKind
+from access.log import log_view
+from readers import asof, review, timeline, timeline_csv, timeline_pdf
+from evidence.chain import export_stamp
+from web.evidence.forms import TimelineFilterForm
+from rules import timeinput
+from incidents.models import Incident
+from incidents.models.incident import future_limit
+
+DEFAULT_ZONE = "Europe/Amsterdam"  # the zone a datetime-local value without offset is read in
+TIMELINE_PAGE_SIZE = 100  # entries a timeline page renders; the filters run over all of them
+
+
+class BadInstant(ValueError):
+    def __init__(self, message, *, code: str = "invalid"):
+        super().__init__(message)
+        self.code = code  # "ambiguous": the page asks which of the two instants is meant
+
+
+def parse_instant(
+    value: str | None, *, name: str, now: datetime, zone_name: str = DEFAULT_ZONE, fold: str | None = None
+) -> datetime:
+    """An ``at`` parameter as a UTC instant: ISO 8601 with an offset, or a datetime-local value
+    read in ``zone_name`` (refused when it does not exist there, or when it happens twice and
+    ``fold`` -- "earlier" or "later" -- does not say which); never in the future."""
+    if not value:
+        raise BadInstant(_("Give %(name)s as a date and time.") % {"name": name}, code="required")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInstant(_("%(name)s: %(value)s is not a date and time.") % {"name": name, "value": value}) from None
+    if parsed.tzinfo is None:
+        if fold not in (None, "", "earlier", "later"):
+            raise BadInstant(_("%(name)s: say earlier or later.") % {"name": name})
+        try:
+            parsed = timeinput.local_to_utc(parsed, zone_name, fold or None)
+        except timeinput.NonExistentLocalTime:
+            raise BadInstant(_("%(name)s: %(value)s does not exist in %(zone)s (the clocks moved forward).")
+                             % {"name": name, "value": value, "zone": zone_name}, code="nonexistent") from None
+        except timeinput.AmbiguousLocalTime:
+            raise BadInstant(_("%(name)s: %(value)s happens twice in %(zone)s (the clocks moved back): "
+                               "choose the earlier (summer time) or the later (winter time).")
+                             % {"name": name, "value": value, "zone": zone_name}, code="ambiguous") from None
+    if parsed > future_limit(now):
+        raise BadInstant(_("%(name)s lies in the future.") % {"name": name}, code="future")
+    return parsed
+
+
+def _incident(request, pk: int) -> Incident:
+    return get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+
+
+@require_GET
+@login_required
+def incident_timeline(request, pk: int):
+    """The timeline, filtered server-side by the GET parameters, 100 entries a page.
+
+    Queries: the incident, the audience check, the log insert, the timeline's fixed set and the
+    incident's parties (one): the filters and the paging run in memory over the built list.
+    """
+    incident = _incident(request, pk)
+    log_view(request, incident, AccessAction.TIMELINE_VIEW)
+    audience = timeline.Audience.for_reader(request.user, incident.organisation)
+    entries = timeline.incident_timeline(incident, audience=audience)
+    form = TimelineFilterForm(
+        request.GET, parties=_party_choices(incident), actors=review.actors_of(entries),
+        zone_name=timezone.get_current_timezone_name(),
+    )
+    status = 200
+    if form.is_valid():
+        entries = review.filter_entries(entries, form.filters())
+    else:
+        entries, status = [], 400
+    page = Paginator(entries, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "incident": incident, "page": page, "entries": page.object_list, "audience": audience, "form": form,
+        "filter_query": query.urlencode(), "is_filtered": form.is_valid() and form.filters().is_active,
+        "kind_labels": review.KIND_LABELS, "exports": export_panel(incident),
+        "zone": timezone.get_current_timezone_name(),
+    }
+    return render(request, "evidence/timeline.html", context, status=status)
+
+
+def _party_choices(incident) -> list[tuple[int, str, str]]:
+    """The incident's parties: id, directory name, and the label with the role (one query)."""
+    rows = incident.parties.select_related("party").order_by("role", "pk")
+    return [(row.pk, str(row.party.name), f"{row.party.name} ({row.get_role_display()})") for row in rows]
+
+
+def export_panel(incident) -> list[dict]:
+    """The exports of an incident, each with its URL and what it carries (for the exports panel)."""
+    from django.urls import reverse
+
+    return [
+        {"name": _("PDF"), "url": reverse("evidence:timeline_pdf", args=[incident.pk]), "kind": "pdf",
+         "contains": _("The whole timeline on A4 pages for reading and printing: both instants of every entry, "
+                       "who recorded it and why, each change as old → new, the evidence-chain head in every footer.")},
+        {"name": _("CSV"), "url": reverse("evidence:timeline_csv", args=[incident.pk]), "kind": "csv",
+         "contains": _("The same entries for a spreadsheet (UTF-8, one row per changed field), headed by the "
+                       "organisation, the incident and the evidence-chain head.")},
+        {"name": _("JSON"), "url": reverse("evidence:timeline_json", args=[incident.pk]), "kind": "json",
+         "contains": _("The same entries for software (schema breachtrack.timeline/1), instants in UTC, "
+                       "with the evidence-chain head and its latest time-stamp anchor.")},
+        {"name": _("iCalendar"), "url": reverse("access:deadlines_ics", args=[incident.pk]), "kind": "ics",
+         "contains": _("The incident's legal deadlines (Art. 33 and 34) as calendar events, for a calendar program.")},
+    ]
+
+
+def _export_download(request, pk: int, kind: str):
+    """Every member may download a timeline export, as they may read the page; each download is
+    logged (fail closed, see access.log) before the renderer runs."""
+    incident = _incident(request, pk)
+    log_view(request, incident, AccessAction.EXPORT_DOWNLOAD, export_kind=kind)
+    return incident
+
+
+@require_GET
+@login_required
+def incident_timeline_json(request, pk: int):
+    return render_timeline_json(_export_download(request, pk, ExportKind.TIMELINE_JSON))
+
+
+@require_GET
+@login_required
+def incident_timeline_pdf(request, pk: int):
+    return render_timeline_pdf(_export_download(request, pk, ExportKind.TIMELINE_PDF))
+
+
+@require_GET
+@login_required
+def incident_timeline_csv(request, pk: int):
+    return render_timeline_csv(_export_download(request, pk, ExportKind.TIMELINE_CSV))
+
+
+def export_entries(incident) -> list[timeline.Entry]:
+    """The entries every timeline export carries (JSON, PDF, CSV; page downloads and share links
+    alike): regulator-facing whoever downloads it (legal included), so no legally privileged note
+    and none of its history. The one place that chooses what an export may carry."""
+    return timeline.incident_timeline(incident, audience=timeline.Audience.REGULATOR)
+
+
+def render_timeline_json(incident) -> JsonResponse:
+    """The timeline export, as the page's download and a regulator's share link both serve it."""
+    body = timeline.as_json(incident, export_entries(incident), now=timezone.now())
+    # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{incident.reference}-timeline.{extension}"'
+    # The chain head the file carries, for a reader of the response who does not open the file.
+    response["X-BreachTrack-Chain"] = f"{stamp['chain']}; seq={stamp['seq']}; sha256={stamp['sha256']}"
+    return response
+
+
+def render_timeline_pdf(incident) -> HttpResponse:
+    """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
+    stamp = export_stamp(incident.organisation_id)
+    body = timeline_pdf.render(
+        incident, export_entries(incident), stamp=stamp, now=timezone.now(), zone=timezone.get_default_timezone()
+    )
+    return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
+
+
+def render_timeline_csv(incident) -> HttpResponse:
+    """The timeline as CSV (format breachtrack.timeline-csv/1, see readers.timeline_csv)."""
+    stamp = export_stamp(incident.organisation_id)
+    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=timezone.now())
+    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    return _attachment(response, incident, "csv", stamp)
+
+
+def _instant_param(request, name: str, *, now: datetime) -> datetime:
+    return parse_instant(
+        request.GET.get(name), name=name, now=now, zone_name=timezone.get_current_timezone_name(),
+        fold=request.GET.get(f"{name}_fold"),
+    )
+
+
+def _picker_error(request, incident, template: str, error: BadInstant, field: str, context: dict):
+    """The picker again, with the message (escaped by the template) and, for a time that happens
+    twice, the choice between the two: 400, nothing else shown."""
+    context.update({"incident": incident, "error": str(error), "error_field": field,
+                    "ask_fold": error.code == "ambiguous", "zone": timezone.get_current_timezone_name(),
+                    "values": request.GET})
+    return render(request, template, context, status=400)
+
+
+@require_GET
+@login_required
+def register_as_of(request, pk: int):
+    """The register as it stood at ``at`` (a local time in the reader's zone, or ISO 8601 with an offset)."""
+    incident = _incident(request, pk)
+    try:
+        at = _instant_param(request, "at", now=timezone.now())
+    except BadInstant as error:
+        return _picker_error(request, incident, "evidence/as_of.html", error, "at", {"r": None})
+    log_view(request, incident, AccessAction.TIMELINE_VIEW, detail=f"as of {at.isoformat()}")
+    register = asof.register_as_of(incident, at)
+    context = {"incident": incident, "r": register, "zone": timezone.get_current_timezone_name(), "values": request.GET}
+    return render(request, "evidence/as_of.html", context)
+
+
+@require_GET
+@login_required
+def register_diff(request, pk: int):
+    """What changed between ``from`` and ``to``: one row per field, with who, when and why."""
+    incident = _incident(request, pk)
+    now = timezone.now()
+    field = "from"
+    try:
+        t1 = _instant_param(request, "from", now=now)
+        field = "to"
+        t2 = _instant_param(request, "to", now=now)
+    except BadInstant as error:
+        return _picker_error(request, incident, "evidence/diff.html", error, field, {"rows": None})
+    log_view(request, incident, AccessAction.TIMELINE_VIEW, detail=f"diff {t1.isoformat()} .. {t2.isoformat()}")
+    rows = review.diff_rows(asof.diff_as_of(incident, t1, t2))
+    context = {"incident": incident, "rows": rows, "t1": min(t1, t2), "t2": max(t1, t2),
+               "zone": timezone.get_current_timezone_name(), "values": request.GET}
+    return render(request, "evidence/diff.html", context)

@@ -1,0 +1,92 @@
+"""The incident page's form to record a filing to the supervisory authority (privacy officers).
+
+The form only shapes the input: ``actions.filings.submit_filing`` decides (the role, the
+sequence of the chain, the instant, the completeness of the register, the reasons for a late
+filing) and writes nothing when it refuses. Its refusals are put back on the form's fields.
+The choices come from the register the page has loaded already (no extra query).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from filings.choices import FilingChannel, FilingType
+from web.forms import LocalInstantField, default_zone_name, zone_choices
+
+
+class FilingForm(forms.Form):
+    controller = forms.TypedChoiceField(label=_("Controller that files"), coerce=int)
+    authority = forms.TypedChoiceField(label=_("Supervisory authority"), coerce=int)
+    filing_type = forms.ChoiceField(label=_("Type of filing"), choices=FilingType.choices, initial=FilingType.INITIAL)
+    submitted_at = LocalInstantField(label=_("Submitted at"), required=True)
+    channel = forms.ChoiceField(label=_("Channel"), choices=FilingChannel.choices, initial=FilingChannel.AP_FORM)
+    authority_reference = forms.CharField(
+        label=_("Authority's report number"), max_length=100, required=False,
+        help_text=_("If the authority gave one; it can be added once later."),
+    )
+    submitted_by = forms.CharField(
+        label=_("Submitted by"), max_length=200, required=False, help_text=_("The filer named on the form; you, if empty."),
+    )
+    is_phased = forms.BooleanField(
+        label=_("Phased: more information follows (Art. 33(4))"), required=False,
+        help_text=_("Allowed when the register is still incomplete."),
+    )
+    delay_reasons = forms.CharField(
+        label=_("Reasons for the delay (Art. 33(1))"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for an initial notification made after the 72 hours."),
+    )
+    withdrawal_reason = forms.CharField(
+        label=_("Why the notification is withdrawn"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=2000)
+
+    SERVICE_FIELDS = (
+        "filing_type", "channel", "authority_reference", "submitted_by", "is_phased", "delay_reasons", "withdrawal_reason",
+    )
+
+    def __init__(self, *args, register, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register = register
+        self.controllers = {party.pk: party for party in register.parties if party.is_controller}
+        self.authorities = {row.authority.pk: row.authority for row in register.authorities}
+        self.fields["controller"].choices = [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        self.fields["authority"].choices = [(row.authority.pk, str(row.authority)) for row in register.authorities]
+        own = next((pk for pk, party in self.controllers.items() if party.party.is_self), None)
+        lead = next((row.authority.pk for row in register.authorities if row.role == "lead"), None)
+        self.initial.setdefault("controller", own)
+        self.initial.setdefault("authority", lead)
+        # Once the own controller's notification stands, the next filing is most likely a follow-up.
+        last = next((f for f in reversed(register.filings) if f.controller_id == own and f.authority_id == lead), None)
+        if last is not None and not last.is_withdrawal:
+            self.initial.setdefault("filing_type", FilingType.FOLLOW_UP)
+        zone_name = default_zone_name(user)
+        field = LocalInstantField(label=self.fields["submitted_at"].label, required=True, default_zone=zone_name)
+        # Only the zones a filer most likely reads the clock in (theirs, the site's, UTC): the full
+        # list of ~600 zones doubled the page's rendering time, and the page is rendered all day.
+        frequent = zone_choices(zone_name)[0][1]
+        field.fields[1].choices = frequent
+        field.widget.widgets[1].choices = frequent
+        self.fields["submitted_at"] = field
+
+    def service_arguments(self) -> dict:
+        """The cleaned values as ``submit_filing`` takes them."""
+        data = self.cleaned_data
+        instant = data["submitted_at"]
+        arguments = {name: data[name] for name in self.SERVICE_FIELDS}
+        arguments.update(
+            controller=self.controllers[data["controller"]],
+            authority=self.authorities[data["authority"]],
+            submitted_at=instant.at,
+            submitted_tz=instant.zone,
+            reason=data["reason"],
+        )
+        return arguments
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """A refusal of the service onto the form: on its field when the form has one, else at the top
+        (a missing register item names the part of Art. 33(3) it belongs to)."""
+        for name, messages in getattr(error, "message_dict", {"__all__": error.messages}).items():
+            target = "submitted_at" if name == "submitted_tz" else name
+            self.add_error(target if target in self.fields else None, messages)

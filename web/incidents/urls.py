@@ -1,0 +1,21 @@
+from django.urls import path
+
+from web.incidents import note_views, page_views, views
+
+app_name = "incidents"
+urlpatterns = [
+    path("incidents/", views.incident_list, name="list"),
+    path("incidents/<int:pk>/", views.incident_detail, name="detail"),
+    path("incidents/<int:pk>/ap-answer-sheet/", views.ap_answer_sheet, name="ap_answer_sheet"),
+    path("incidents/<int:pk>/ap-answer-sheet.json", views.ap_answer_sheet_json, name="ap_answer_sheet_json"),
+    path("incidents/<int:pk>/notes/", note_views.incident_notes, name="notes"),
+    path("incidents/<int:pk>/notes/<int:note_pk>/edit/", note_views.edit_note, name="note_edit"),
+    path("incidents/<int:pk>/notes/<int:note_pk>/privilege/", note_views.note_privilege, name="note_privilege"),
+    path("healthz", views.healthz, name="healthz"),
+    path("incidents/<int:pk>/file/", page_views.file_with_authority, name="file_with_authority"),
+    path("incidents/<int:pk>/estimates/", page_views.record_affected_estimate, name="record_estimate"),
+]
+
+from web.incidents import intake  # noqa: E402  (appended: the guided intake, issue 7)
+
+urlpatterns += [path("incidents/new/", intake.new_incident, name="new")]

@@ -1,0 +1,202 @@
+"""The register pages: read-only views for privacy officers, legal and viewers.
+
+Every query goes through ``visible_to(request.user)``: another organisation's
+incident is a 404, indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from access.choices import AccessAction, ExportKind
+from access.log import log_view
+from web.incidents import page_views
+from readers.answer_sheet import build_answer_sheet
+from incidents.models import Incident
+from readers.register import register_view
+from evidence.health import anchor_health
+from notifications.health import sweep_health
+
+
+@require_GET
+@login_required
+def incident_list(request):
+    incidents = Incident.objects.visible_to(request.user).select_related("organisation").order_by("-created_at", "-pk")
+    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    return render(request, "incidents/incident_list.html", {"page": page})
+
+
+# The incident page and its filing form: web/incidents/page_views.py (issue 7).
+incident_detail = page_views.incident_detail
+
+
+@require_GET
+def healthz(request):
+    """Health for load balancers and monitoring: the database responds and the sweep runs.
+
+    503 when the database does not answer, or when the deadline sweep's heartbeat is older than
+    three sweep intervals or missing (a fresh install until its first sweep: see
+    notifications.health). The body names the problem; 200 carries the last sweep and its age.
+    With anchoring on, a trail not anchored for three intervals is a *warning* (status
+    "degraded", still 200: see evidence.health).
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        health = sweep_health()
+        anchoring = anchor_health(now=timezone.now())  # the clock the anchoring runs write with
+    except DatabaseError:
+        return JsonResponse({"status": "failing", "problems": ["database"], "database": "unreachable"}, status=503)
+    body = {"status": "ok", "problems": [], "warnings": [], "database": "ok", "sweep": health.as_json(),
+            "anchor": anchoring.as_json()}
+    if anchoring.is_warning:
+        # Pages are served fine without the TSA: a warning for monitoring, not a 503.
+        body.update(status="degraded", warnings=[f"anchor_{anchoring.state}"])
+    if health.is_failing:
+        body.update(status="failing", problems=[f"sweep_{health.state}"])
+        return JsonResponse(body, status=503)
+    return JsonResponse(body)
+
+
+# --- The AP notification form, answered from the register (issue 4, item 3) -------------------
+
+SHEET_LANGUAGES = {"nl": ("nl",), "en": ("en",), "both": ("nl", "en")}
+
+
+def _answer_sheet(request, pk: int):
+    """The incident (scoped: another organisation's id is a 404) and its sheet for one party.
+
+    ``?party=<id>`` picks the controller whose filing it is, among this incident's parties;
+    without it the sheet is for the organisation's own party. By default the sheet prepares the
+    party's *next* filing (a follow-up once one was filed, quoting the AP's report number);
+    ``?filing=<id>`` shows it as it stood for a filing already recorded, judged at its
+    submission. A bounded number of queries: the incident, then the register's fixed set
+    (``register_view``, which also reads the filings).
+    """
+    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+    now = timezone.now()
+    register = register_view(incident, now=now)
+    party = None
+    if request.GET.get("party"):
+        party = next((p for p in register.parties if str(p.pk) == request.GET["party"]), None)
+        if party is None:
+            raise Http404("unknown party")
+    answers = _filing_answers(request, register, party)
+    return register, build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers)
+
+
+def _filing_answers(request, register, party) -> dict:
+    return _filing_answers_for(register, party, filing_pk=request.GET.get("filing"))
+
+
+def _filing_answers_for(register, party, *, filing_pk) -> dict:
+    """What the filings say for questions 2.1 (follow-up, and of which report) and 4.6 (why late)."""
+    if filing_pk:
+        filing = next((f for f in register.filings if str(f.pk) == filing_pk), None)
+        if filing is None or (party is not None and filing.controller_id != party.pk):
+            raise Http404("unknown filing")
+        earlier = [f for f in register.filings if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at]
+        return {
+            "now": filing.submitted_at,
+            "delay_reasons": filing.delay_reasons or _initial_delay_reasons(earlier),
+            "is_follow_up": filing.filing_type != "initial",
+            "previous_reference": next((f.authority_reference for f in reversed(earlier) if f.authority_reference), ""),
+        }
+    own = _sheet_party_filings(register, party)
+    if not own:
+        return {"is_follow_up": False}
+    return {
+        "delay_reasons": _initial_delay_reasons(own),
+        "is_follow_up": True,
+        "previous_reference": next((f.authority_reference for f in reversed(own) if f.authority_reference), ""),
+    }
+
+
+def _sheet_party_filings(register, party) -> list:
+    if party is None:
+        party = next((p for p in register.parties if p.party.is_self), None)
+    return [f for f in register.filings if party is not None and f.controller_id == party.pk]
+
+
+def _initial_delay_reasons(filings) -> str | None:
+    """The reasons for lateness given with the initial filing: a follow-up form repeats them."""
+    return next((f.delay_reasons for f in filings if f.filing_type == "initial" and f.delay_reasons), None)
+
+
+@require_GET
+@login_required
+def ap_answer_sheet(request, pk: int):
+    register, sheet = _answer_sheet(request, pk)
+    log_view(request, register.incident, AccessAction.ANSWER_SHEET_VIEW, detail=request.GET.urlencode())
+    language = request.GET.get("lang", "both")
+    if language not in SHEET_LANGUAGES:
+        language = "both"
+    languages = SHEET_LANGUAGES[language]
+    context = {
+        "sheet": sheet,
+        "incident": register.incident,
+        "language": language,
+        "sheet_languages": languages,  # not "languages": base.html sets that one for its menu
+        "chapters": sheet_rows(sheet, languages),
+        "parties": register.parties,
+        "lead_authority": next((a.authority for a in register.authorities if a.role == "lead"), None),
+    }
+    return render(request, "incidents/answer_sheet.html", context)
+
+
+@require_GET
+@login_required
+def ap_answer_sheet_json(request, pk: int):
+    register, sheet = _answer_sheet(request, pk)
+    log_view(
+        request, register.incident, AccessAction.EXPORT_DOWNLOAD, export_kind=ExportKind.AP_ANSWER_SHEET_JSON,
+        detail=request.GET.urlencode(),
+    )
+    return _sheet_json(sheet)
+
+
+def _sheet_json(sheet) -> JsonResponse:
+    return JsonResponse(sheet.as_json(), json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+def render_answer_sheet_json(incident) -> JsonResponse:
+    """The sheet as a share link serves it: the organisation's own party, its next filing.
+
+    No query parameters: a share link names one export, not a choice of parties or filings.
+    """
+    now = timezone.now()
+    register = register_view(incident, now=now)
+    answers = _filing_answers_for(register, None, filing_pk=None)
+    return _sheet_json(build_answer_sheet(register, now=answers.pop("now", now), party=None, **answers))
+
+
+def sheet_rows(sheet, languages):
+    """The sheet shaped for the template: per chapter, per question, one cell per language."""
+    return [
+        {
+            "number": chapter.number,
+            "titles": [chapter.title.get(language) for language in languages],
+            "rows": [
+                {
+                    "answer": answer,
+                    "cells": [
+                        {
+                            "language": language,
+                            "question": answer.question.text.get(language),
+                            "answer": answer.answer.get(language) if answer.answer else "",
+                            "detail": answer.detail.get(language) if answer.detail else "",
+                        }
+                        for language in languages
+                    ],
+                }
+                for answer in chapter.answers
+            ],
+        }
+        for chapter in sheet.chapters
+    ]
