@@ -329,7 +329,7 @@ def _record_lab_estimates(incident: Incident, parties: dict, officer: User) -> N
         )
 
 
-# --- The threat actor's countdown (docs/domain.md#extortion, #demo-case) -------------------------
+# --- The threat actor's countdown (docs/domain.md#extortion and docs/domain.md#demo-case) --------
 THREAT_ACTOR = "Nightfall Syndicate"  # invented
 FIRST_CONTACT = (2025, 7, 6, 9, 0)  # the leak-site listing with a sample and a deadline
 FIRST_DEADLINE = (2025, 7, 13, 12, 0)  # invented: the press did not report the first deadline
