@@ -1,4 +1,4 @@
-"""Every change to the extortion facts of an incident (REFERENCE §3) goes through here.
+"""Every change to the extortion facts of an incident (docs/domain.md#extortion) goes through here.
 
 Same contract as ``actions.incidents``: keyword-only ``actor`` and ``reason``, the role checked
 on the server, the whole change validated before anything is written, one transaction, and the
@@ -132,7 +132,7 @@ def record_payment_decision(
     """Record whether the organisation pays, when, and why.
 
     Paying neither reduces the risk to the people affected nor delays any notification
-    (REFERENCE §3): no clock is recomputed here, and a renewed countdown after a payment is
+    (docs/domain.md#extortion): no clock is recomputed here, and a renewed countdown after a payment is
     recorded as its own revision.
     """
     authorise(actor, threat.incident.organisation)

@@ -1,4 +1,4 @@
-"""Notes on an incident and their legal privilege (issue 5, item 6): who may do what, and the writes.
+"""Notes on an incident and their legal privilege: who may do what, and the writes.
 
 Same contract as ``actions.incidents``: keyword-only ``actor`` and ``reason``, the role checked
 on the server, the row validated before anything is written, one transaction, the incident row

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
-    """The REST API (issue 6): tokens for integrations, endpoints over the register, the schema."""
+    """The REST API (README.md, "API"): tokens for integrations, endpoints over the register, the schema."""
 
     name = "api"
     verbose_name = _("API")

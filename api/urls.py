@@ -15,7 +15,7 @@ urlpatterns = [
     *router.urls,
 ]
 
-# Filings, decisions not to notify, waves and recipient imports (issue 6): nested under an
+# Filings, decisions not to notify, waves and recipient imports: nested under an
 # incident, so the incident's scoping answers 404 for everything under another organisation's.
 from api.communications import ImportJobViewSet, LookupView, WaveViewSet  # noqa: E402
 from api.filings import DecisionViewSet, FilingViewSet  # noqa: E402
@@ -29,7 +29,7 @@ nested.register(
 )
 urlpatterns += [*nested.urls, path("lookup/", LookupView.as_view(), name="lookup")]
 
-# Writes, evidence, Art. 34 and share links (issue 6): more detail actions under incidents/{id}/
+# Writes, evidence, Art. 34 and share links: more detail actions under incidents/{id}/
 # (each module its own viewset and basename) and the records that are changed by their own id.
 from api.art34 import ContentVersionViewSet, IncidentCommunicationViewSet  # noqa: E402
 from api.evidence import IncidentEvidenceViewSet  # noqa: E402

@@ -1,4 +1,4 @@
-"""The daily anchor: an RFC 3161 time-stamp over each chain's head (issue 5, item 3).
+"""The daily anchor: an RFC 3161 time-stamp over each chain's head, so a history rewritten later is caught.
 
 ``anchor_chains(now=...)`` is what the beat task (``evidence.anchor_audit``) and
 ``manage.py anchor_audit`` run. For each chain (every organisation's, and the global one), in

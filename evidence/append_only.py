@@ -1,6 +1,6 @@
 """Which tables are append-only: every simple-history table, plus the models listed here.
 
-**The rule for new models** (the lead and every app follow it):
+**The rule for new models** (every app follows it):
 
 * a model with ``history = HistoricalRecords()`` needs nothing: its history table is found by
   introspection after every ``migrate`` and gets the triggers and the hash chain;

@@ -142,7 +142,7 @@ class EstimateMeasure(models.TextChoices):
     RECORDS = "records", _("Personal-data records (Art. 33(3)(a))")
 
 
-# --- Extortion (REFERENCE §3): operational facts, never a legal deadline ---------------------
+# --- Extortion (docs/domain.md#extortion): operational facts, never a legal deadline ---------
 
 
 class ExtortionChannel(models.TextChoices):

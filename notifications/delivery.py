@@ -1,6 +1,6 @@
 """Delivering one alert to one recipient, and taking back the deliveries nobody is working on.
 
-Claim, then act (STYLE.md habit 4): ``deliver_one`` claims the row by compare-and-set (only the
+Claim, then act (never read, send, then mark): ``deliver_one`` claims the row by compare-and-set (only the
 caller that changed exactly one row proceeds), writes and commits a ``DeliveryAttempt`` *before*
 it sends, and records the outcome after. A sent or failed delivery is never sent again by this
 code; a crash after the send but before the outcome is recorded can still send twice, which is

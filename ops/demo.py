@@ -1,4 +1,4 @@
-"""A demo register modelled on the 2025 Dutch laboratory case (REFERENCE §6), with invented names.
+"""A demo register modelled on the 2025 Dutch laboratory case (docs/domain.md#demo-case), with invented names.
 
 A laboratory (a processor) is hit by ransomware in early July 2025 and knows on
 Sunday 6 July, when the attackers list it on their leak site. It tells the
@@ -331,7 +331,7 @@ def _record_lab_estimates(incident: Incident, parties: dict, officer: User) -> N
         )
 
 
-# --- The threat actor's countdown (REFERENCE §3, §6) ---------------------------------------------
+# --- The threat actor's countdown (docs/domain.md#extortion and docs/domain.md#demo-case) --------
 THREAT_ACTOR = "Nightfall Syndicate"  # invented
 FIRST_CONTACT = (2025, 7, 6, 9, 0)  # the leak-site listing with a sample and a deadline
 FIRST_DEADLINE = (2025, 7, 13, 12, 0)  # invented: the press did not report the first deadline

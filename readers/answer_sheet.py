@@ -1,6 +1,6 @@
-"""The Dutch AP's notification questionnaire, answered from the register (issue 4, item 3).
+"""The Dutch AP's notification questionnaire, answered from the register (docs/domain.md#ap-form).
 
-The AP takes notifications only through its online form (REFERENCE §2). This module turns what
+The AP takes notifications only through its online form. This module turns what
 the register already holds into the answers to that form's ten chapters, so an officer can fill
 it in within minutes, and shows plainly which questions the register cannot answer yet.
 
@@ -15,7 +15,7 @@ Why it looks the way it does:
   form's, which is the form's text, not a translation of ours. Labels of register choices (cause,
   data categories, …) come from the translation catalogue, rendered once per language.
 * **One controller's filing.** Each controller has its own clock and files its own notification
-  (REFERENCE §1). The sheet is built for one party: its awareness, its 72 hours, its estimates
+  (docs/domain.md#awareness). The sheet is built for one party: its awareness, its 72 hours, its estimates
   where it has its own, and the other parties as "other organisations involved".
 * **Local times, as the form asks them.** Every instant is given in Europe/Amsterdam wall-clock
   time with its UTC offset, and in UTC beside it.
@@ -139,7 +139,7 @@ class AnswerSheet:
         }
 
 
-# --- The questionnaire: chapters and questions (REFERENCE §2, AP form of August 2022) --------
+# --- The questionnaire: chapters and questions (AP form of August 2022, docs/domain.md#ap-form) --
 
 CHAPTERS = {
     1: Text("Verzamelmelding en wetgeving", "Bulk notification and legal regime"),

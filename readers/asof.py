@@ -1,4 +1,4 @@
-"""As of T: what an incident's register said at an instant, and what changed between two (issue 5 item 4).
+"""As of T: what an incident's register said at an instant, and what changed between two.
 
 The register as known at T is rebuilt from the history tables only (the rows recorded at or before
 T, the latest version per object, deleted objects dropped): the incident's fields, parties,

@@ -1,7 +1,7 @@
 """The "affected people over time" chart of the incident page: pure geometry, no ORM, ``now`` passed in.
 
 Counts in a breach grow as the investigation goes on (485,000 → 715,000 → 941,000 in the real
-case, REFERENCE §6). The chart is a step line: an estimate holds from the moment it became known
+case, docs/domain.md#demo-case). The chart is a step line: an estimate holds from the moment it became known
 (``known_at``) until the next one, and the latest holds until ``now``. A range (``low``–``high``)
 is drawn as a vertical bar, an "at least" number as an open marker with an arrow up.
 

@@ -38,7 +38,8 @@ class Source:
         return {"incident_id": incident_id}
 
 
-# Every historied model that belongs to one incident's register (REFERENCE §1, issue 5 item 4).
+# Every historied model that belongs to one incident's register (docs/domain.md#register): what the
+# as-of view rebuilds and the timeline merges.
 SOURCES: tuple[Source, ...] = (
     Source("incident", "incidents.Incident"),
     Source("parties", "incidents.IncidentParty"),

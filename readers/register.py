@@ -53,7 +53,7 @@ class ProcessorLagRow:
 class ThreatRow:
     """One threat actor's countdown as it stands: the chain, the current revision, time left.
 
-    Operational only (REFERENCE §3): ``status`` is the actor's deadline, never a legal one.
+    Operational only (docs/domain.md#extortion): ``status`` is the actor's deadline, never a legal one.
     """
 
     threat: ExtortionThreat

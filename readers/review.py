@@ -1,4 +1,4 @@
-"""The legal-review pages' logic: timeline filters, local-time pickers, readable diffs (issue 7).
+"""The legal-review pages' logic: timeline filters, local-time pickers, readable diffs.
 
 Pure functions over the in-memory timeline (``readers.timeline.Entry``) and the as-of diff
 (``readers.asof.ObjectDiff``): no query here, so a filtered page costs what the unfiltered

@@ -1,4 +1,4 @@
-"""One timeline of an incident: domain events and history changes, merged (issue 5 item 5).
+"""One timeline of an incident: domain events and history changes, merged.
 
 Each entry has two instants: ``event_at``, *when it happened* (aware_at, informed_at,
 submitted_at, sent_at, published_at, fired_at, ...), and ``recorded_at``, *when we wrote it down*
@@ -12,7 +12,7 @@ each non-creation version diffed in memory against its predecessor (``history_ro
 the alerts (``notifications.AlertEvent``, one query); the party and authority names (two
 queries). Nothing grows the number of queries but the number of tables.
 
-Notes and legal privilege (issue 5 item 6): an incident's notes (``incidents.IncidentNote``) are
+Notes and legal privilege: an incident's notes (``incidents.IncidentNote``) are
 entries of kind ``note`` (event time: when what it describes happened, else when it was written),
 and their edits are history changes like any other. Who reads the timeline is an explicit,
 required argument, :class:`Audience`: ``REGULATOR`` for everything that leaves the building (the

@@ -1,4 +1,4 @@
-"""The timeline as CSV, for regulators who open it in a spreadsheet (issue 5 item 6).
+"""The timeline as CSV, for regulators who open it in a spreadsheet.
 
 Format ``breachtrack.timeline-csv/1`` (documented with the JSON schema in :mod:`readers.timeline`):
 UTF-8 with a byte-order mark (without it, Excel reads the file as Windows-1252 and garbles é, ë

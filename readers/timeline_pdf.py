@@ -1,4 +1,4 @@
-"""The timeline as a printable A4 PDF, for regulators (issue 5 item 6).
+"""The timeline as a printable A4 PDF, for regulators.
 
 Every page has a header (organisation, incident reference and title, "Timeline", when the file
 was generated, the display zone, the column headings) and a footer ("Page N of M" and the chain

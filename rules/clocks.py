@@ -1,6 +1,6 @@
 """Deadline arithmetic for the GDPR clocks, as pure functions.
 
-Why this module looks the way it does (see REFERENCE.md section 1, STYLE.md habit 1):
+Why this module looks the way it does (the rules are in docs/domain.md#counting-hours):
 
 * **Elapsed time, computed in UTC.** "72 hours" in Art. 33(1) is 72 real hours from the moment
   the controller became aware. Every input is converted to UTC before any arithmetic: adding 72
@@ -11,7 +11,7 @@ Why this module looks the way it does (see REFERENCE.md section 1, STYLE.md habi
   *not* expressed in hours; an hour-based period ends when its hours run out, on a Saturday too.
 * **The 1182/71 bound is information only.** Where 1182/71 applies (Art. 3(1), 3(2)(a)) the hour
   of the event is not counted, so the period ends at ``floor_to_hour(aware_at) + 73h``. Whether it
-  governs GDPR periods is [open]; the product alerts on the earlier ``aware_at + 72h`` and may show
+  governs GDPR periods is an open question; the product alerts on the earlier ``aware_at + 72h`` and may show
   the later bound beside it. Should the reading change, only :func:`regulation_1182_71_bound` or
   the rule data need to follow.
 * **Rules are data.** Only Art. 33(1) has a number in the law; the other periods ("without undue
@@ -104,7 +104,7 @@ def _standard_rule(kind: str, hours: int, *, is_legal: bool, basis: str) -> Cloc
     )
 
 
-# A threat actor's countdown (REFERENCE §3) is operational, never legal: it moves no GDPR deadline.
+# A threat actor's countdown is operational, never legal: it moves no GDPR deadline (docs/domain.md#extortion).
 # Its duration comes from each row (announced -> deadline, see rules.deadlines.rule_for);
 # the one here is a placeholder that no stored row runs on. Alerts at 24h (a working day to
 # prepare statements, the Art. 34 reassessment and watching the leak site), 6h and 1h before,
@@ -173,7 +173,7 @@ def authority_due_at(aware_at: datetime) -> datetime:
 
 
 def regulation_1182_71_bound(aware_at: datetime) -> datetime:
-    """The later bound if Regulation 1182/71 governs the 72 hours ([open]; information only).
+    """The later bound if Regulation 1182/71 governs the 72 hours (an open question; information only).
 
     Art. 3(1) leaves out the hour in which awareness happened; Art. 3(2)(a) starts the period at
     the beginning of the next hour. Hence floor + 1h + 72h, always in (72h, 73h] after awareness.
@@ -264,7 +264,7 @@ def next_alert_at(
 ) -> tuple[str, datetime] | None:
     """The first alert strictly after ``after``; ``None`` once met or when nothing is left.
 
-    This is what a row stores as its ``next_alert_at`` column (STYLE.md habit 2). Overdue
+    This is what a row stores as its ``next_alert_at`` column, which the sweep's index reads. Overdue
     repeats are computed directly, so a clock months overdue costs no more than a fresh one.
     """
     due = _to_utc(due_at, "due_at")

@@ -1,4 +1,4 @@
-"""Deadline rows derived from an incident's facts (STYLE.md habit 2).
+"""Deadline rows derived from an incident's facts, each with the ``next_alert_at`` the sweep reads.
 
 Called by every incident service that changes a clock's inputs, inside that service's
 transaction (the incident row is locked), so the rows never lag behind the facts.
@@ -106,7 +106,7 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
 
 
 def extortion_clocks(incident, rules: dict[str, clocks.ClockRule]) -> dict[tuple, Clock]:
-    """One operational clock per threat whose latest countdown revision still runs (REFERENCE §3).
+    """One operational clock per threat whose latest countdown revision still runs (docs/domain.md#extortion).
 
     The clock starts when the actor announced that revision and is due at its deadline, so
     ``rule_for`` recovers a positive duration from the row (the model refuses a deadline that is

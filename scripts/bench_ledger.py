@@ -5,7 +5,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bt_comms_bench \\
         .venv/bin/python scripts/bench_ledger.py --recipients 1000000             # full size
 
-Targets (issue 4, on a 2-core machine): 1,000,000 recipients imported on PostgreSQL in
+Targets (the ledger's budget, on a 2-core machine): 1,000,000 recipients imported on PostgreSQL in
 ≤ 60 s with peak memory ≤ 300 MB; lookup p99 ≤ 5 ms. It uses a throw-away test database
 (Django's test-database machinery, so real data is never touched). Steps:
   1. write a CSV of ``--recipients`` valid BSNs to a temporary file (streamed);

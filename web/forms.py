@@ -321,7 +321,7 @@ class ReasonFormMixin(forms.Form):
     )
 
 
-# --- Notes (issue 5, item 6) ------------------------------------------------------------------------
+# --- Notes (some legally privileged: never in a regulator export) ----------------------------------
 
 class NoteForm(forms.Form):
     """A note on an incident: its text, optionally when what it describes happened, and (on

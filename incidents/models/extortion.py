@@ -1,4 +1,6 @@
-"""Extortion: the threat, its countdown revisions and what was published (REFERENCE §3, §5).
+"""Extortion: the threat, its countdown revisions and what was published (docs/domain.md#extortion).
+
+What the register keeps of it: docs/domain.md#register.
 
 A threat actor's countdown ("pay by T or we publish") is a hard *operational* deadline and never a
 legal one: it does not delay or extend the 72 hours of Art. 33(1), nor the Art. 34 communication.

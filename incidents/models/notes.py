@@ -1,4 +1,4 @@
-"""Notes on an incident, some of them legally privileged (issue 5, item 6)."""
+"""Notes on an incident, some of them legally privileged (never in a regulator export)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Who is involved in one incident, and in which role.
 
 One breach at a processor can start a separate 72-hour clock for each
-controller it serves (REFERENCE §1, §6): the parties, the processing
+controller it serves (docs/domain.md#awareness): the parties, the processing
 relationships between them and each processor→controller notice are rows of
 their own so every controller's clock can be derived and checked.
 """

@@ -1,6 +1,6 @@
 """Deadlines derived from the register, and the alerts their thresholds raise.
 
-Detection only (STYLE.md habit 4): a passed threshold becomes an ``AlertEvent`` row guarded by a
+Detection only, kept apart from delivery: a passed threshold becomes an ``AlertEvent`` row guarded by a
 unique constraint; delivering it (e-mail, webhooks, an in-app list) is a later step that will
 claim these rows.
 """

@@ -1,6 +1,6 @@
 """Delivering alerts: who is told, through which channel, and what happened when we tried.
 
-Detection (``AlertEvent``) and delivery are separate (STYLE.md habit 4). For each new alert event
+Detection (``AlertEvent``) and delivery are separate; a failed send loses no alert. For each new alert event
 the sweep writes, in its own transaction, one ``Notification`` per privacy officer and legal
 member (the in-app list) and one ``Delivery`` per channel and recipient; the ``notifications.deliver``
 task then claims a delivery, writes a ``DeliveryAttempt`` *before* it sends and the outcome after.

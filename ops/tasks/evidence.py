@@ -1,4 +1,4 @@
-"""Celery tasks of the evidence app: a thin wrapper around evidence.anchor (habit 3)."""
+"""Celery tasks of the evidence app: a thin wrapper around evidence.anchor, where the work (and its tests) live."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers around actions.sweep and notifications.delivery (habit 3)."""
+"""Celery tasks: thin wrappers around actions.sweep and notifications.delivery, where the work (and its tests) live."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The access-log page's filters (issue 7): who, what, a local date range; paging keeps them."""
+"""The access-log page's filters: who, what, a local date range; paging keeps them."""
 
 from __future__ import annotations
 

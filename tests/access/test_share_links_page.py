@@ -1,4 +1,4 @@
-"""The share-links page (issue 7): list with state, maker and uses; create with the secret URL
+"""The share-links page: list with state, maker and uses; create with the secret URL
 shown once; revoke with a reason; roles on the server; another organisation's incident a 404."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The API as a history path (issue 5 item 1): every write through it records the member (or the
+"""The API as a history path: every write through it records the member (or the
 member a token acts for) and the reason the request gave, on every record it causes."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Tools for the history-path tests: catch the history records a block of code writes, check them.
 
-``tests/evidence/test_history_paths.py`` uses these for every path that writes history; the API
-(issue 6) will use the same two: wrap a real API write in ``recording_history()`` and pass what it
+``tests/evidence/test_history_paths.py`` uses these for every path that writes history; the API's
+(``tests/api/test_history_paths.py``) use the same two: wrap a real API write in ``recording_history()`` and pass what it
 caught to ``unattributed()``.
 """
 

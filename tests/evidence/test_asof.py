@@ -188,7 +188,7 @@ def test_an_iso_instant_with_an_offset_is_read_as_that_instant(client, lawyer, i
 
 
 def test_a_bad_instant_is_shown_escaped_in_the_picker_never_as_markup(client, lawyer, incident):
-    # The 400 is the picker page again (issue 7); the typed value is quoted in its message, escaped.
+    # The 400 is the picker page again; the typed value is quoted in its message, escaped.
     response = _get(client, lawyer, "evidence:as_of", incident, at="<script>alert(1)</script>")
 
     assert response.status_code == 400

@@ -1,6 +1,6 @@
-"""Complete history: every path that writes history names an actor and a reason (issue 5, item 1).
+"""Complete history: every path that writes history names an actor and a reason.
 
-The paths, and what each record carries (the map; README "History" says the same in short):
+The paths, and what each record carries (the map; README.md, "Working on it", says the same in short):
 
 ======================  ==============================================  ================================
 path                    actor                                           reason
@@ -30,7 +30,7 @@ loaddata / fixtures     the command's actor (``system:command:          "manage.
 ledger CSV import       the uploader (sync, or through the task)        the upload's reason
 migrations              ``system:migration`` (0002 seeds the            "seeded reference data
                         authorities)                                    (migration 0002)"
-API (issue 6)           the member, or the member a token acts for      the request's ``reason``
+API                     the member, or the member a token acts for      the request's ``reason``
                         (tests in tests/api/test_history_paths.py,      (required)
                         listed in ``API_PATH_TESTS`` below)
 ======================  ==============================================  ================================
@@ -473,8 +473,8 @@ def test_the_authorities_seeded_by_migration_carry_the_migration_actor_and_reaso
     assert (actor.is_system_actor, actor.is_active, actor.has_usable_password()) == (True, False, False)
 
 
-# --- The API (issue 6) ------------------------------------------------------------------------
-# When the API exists, each of its writing endpoints gets a test like the web ones above: a real
+# --- The API --------------------------------------------------------------------------------
+# Each of the API's writing endpoints gets a test like the web ones above: a real
 # request as a member, wrapped in ``recording_history()``, asserting ``unattributed(...) == []``
 # and the member and reason on the records. List those tests here.
 API_PATH_TESTS: list = [

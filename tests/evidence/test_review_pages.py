@@ -1,4 +1,4 @@
-"""The legal-review pages (issue 7): the timeline's filters, paging and exports panel, the as-of
+"""The legal-review pages: the timeline's filters, paging and exports panel, the as-of
 picker in the reader's zone (DST gaps refused, repeated times asked about) and the readable diff."""
 
 from __future__ import annotations

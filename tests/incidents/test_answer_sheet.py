@@ -225,7 +225,7 @@ def test_an_estimate_recorded_after_the_sheets_moment_is_not_used(officer, incid
     assert en(sheet_for(incident, now), "7.2").startswith("about 2,000 ")
 
 
-# --- The real case (REFERENCE §6), from the demo --------------------------------------------------
+# --- The real case (docs/domain.md#demo-case), from the demo ----------------------------------------
 
 
 def test_the_demo_lab_sheet_at_the_end_of_august(demo):

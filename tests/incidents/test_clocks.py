@@ -66,7 +66,7 @@ rules = st.builds(
 )
 
 
-# --- Pinned daylight-saving examples (REFERENCE.md section 1, "Counting 72 hours") ---------------
+# --- Pinned daylight-saving examples (docs/domain.md#counting-hours) ------------------------------
 
 
 def test_due_time_crosses_spring_forward_2026_as_73_wall_clock_hours():
@@ -124,7 +124,7 @@ def test_due_at_is_returned_in_utc():
     assert due == datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
 
 
-# --- The real case: Clinical Diagnostics NMDL, 2025 (REFERENCE.md section 6) ----------------------
+# --- The real case: Clinical Diagnostics NMDL, 2025 (docs/domain.md#demo-case) --------------------
 
 
 def test_controller_aware_on_wednesday_is_due_on_saturday_without_weekend_shift():

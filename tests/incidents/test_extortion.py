@@ -439,8 +439,8 @@ def test_the_register_page_query_count_does_not_grow_with_extortion_facts(client
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
     # session, user, incident, the register's fixed set, banner, badge, and the access log's one
-    # INSERT (access.log.log_view; +1, added with the access app); the incident page (issue 7,
-    # readers/incident_page.py) adds four: the reader's role, the open deadlines, Art. 34 assessments, waves.
+    # INSERT (access.log.log_view; +1, added with the access app); the incident page
+    # (readers/incident_page.py) adds four: the reader's role, the open deadlines, Art. 34 assessments, waves.
     assert len(large) <= 20
 
 

@@ -1,4 +1,4 @@
-"""The incident page (issue 7): its panels, what each role may do there, its query bound, and the
+"""The incident page: its panels, what each role may do there, its query bound, and the
 form that records a filing to the authority through actions.filings.submit_filing."""
 
 from __future__ import annotations

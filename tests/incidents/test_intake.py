@@ -1,4 +1,4 @@
-"""The guided intake (issue 7): one page, one transaction, times typed in the person's own zone."""
+"""The guided intake: one page, one transaction, times typed in the person's own zone."""
 
 from __future__ import annotations
 

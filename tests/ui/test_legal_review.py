@@ -1,4 +1,4 @@
-"""Legal reviews the audit trail in a real browser (issue 7): the timeline and its filters, the
+"""Legal reviews the audit trail in a real browser: the timeline and its filters, the
 register as it stood at a chosen local time, the CSV export, a share link, and the same pages in Dutch.
 
 Data first (history written at chosen moments in the past with time-machine, then the clock is

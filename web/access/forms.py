@@ -1,4 +1,4 @@
-"""Forms of the access-log filters and the share-link page (issue 7).
+"""Forms of the access-log filters and the share-link page.
 
 The access-log filter is a GET form (a filtered log is a link); an unknown value is a 400 with
 the field's message. The share-link forms turn a local expiry (the reader's zone) into UTC,

@@ -1,4 +1,4 @@
-"""The share-links page of an incident: list, create, revoke (issue 7).
+"""The share-links page of an incident: list, create, revoke.
 
 Members of the incident's organisation read the list; privacy officers and legal create and
 revoke (``actions.sharing`` checks the role again on the server: a viewer's POST is a 403).

@@ -1,4 +1,4 @@
-"""Timeline, as-of and diff pages, and the timeline exports: JSON, PDF, CSV (issue 5 items 4-6).
+"""Timeline, as-of and diff pages, and the timeline exports: JSON, PDF, CSV.
 
 Read-only, for every member of the incident's organisation (officers, legal, viewers): the
 incident is fetched through ``visible_to(request.user)``, so another organisation's id is a 404.

@@ -1,4 +1,4 @@
-"""The guided intake: open a whole register entry from one browser page (issue 7).
+"""The guided intake: open a whole register entry from one browser page.
 
 ``new_incident`` is the page (``incidents:new``); ``open_incident`` writes what the form cleaned
 to, through the services only, in one transaction: any refusal — the form's, a service's or the

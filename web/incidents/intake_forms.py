@@ -1,4 +1,4 @@
-"""The guided intake form: one page that opens a whole register entry (issue 7).
+"""The guided intake form: one page that opens a whole register entry.
 
 Every time on the page is typed as a wall-clock time in the person's own zone (their profile's,
 else Europe/Amsterdam), shown next to the field. ``clean()`` turns each one into UTC through

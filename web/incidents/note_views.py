@@ -1,4 +1,4 @@
-"""The notes page of an incident: read, add, edit, mark or unmark legal privilege (issue 5, item 6).
+"""The notes page of an incident: read, add, edit, mark or unmark legal privilege.
 
 Scoped like every register page: another organisation's incident or note is a 404, and so is a
 privileged note for someone who may not read it (its existence is not confirmed). Roles are

@@ -32,7 +32,7 @@ def incident_list(request):
     return render(request, "incidents/incident_list.html", {"page": page})
 
 
-# The incident page and its filing form: web/incidents/page_views.py (issue 7).
+# The incident page and its filing form: web/incidents/page_views.py.
 incident_detail = page_views.incident_detail
 
 
@@ -64,7 +64,7 @@ def healthz(request):
     return JsonResponse(body)
 
 
-# --- The AP notification form, answered from the register (issue 4, item 3) -------------------
+# --- The AP notification form, answered from the register (docs/domain.md#ap-form) -----------
 
 SHEET_LANGUAGES = {"nl": ("nl",), "en": ("en",), "both": ("nl", "en")}
 
