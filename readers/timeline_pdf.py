@@ -11,7 +11,7 @@ Why not Platypus ``Paragraph``/``Table`` for the rows: they parse markup and mea
 fragment, which costs tens of seconds on a 10,000-entry timeline. A row here is plain text wrapped
 once by word widths (cached) and drawn line by line; Platypus still does the page flow.
 
-Font: Source Sans Pro (SIL OFL), shipped by the pinned ``font-source-sans-pro`` wheel and embedded
+Font: Source Sans Pro (SIL OFL), shipped in ``evidence/fonts/`` with its licence and embedded
 (subset) in the file. The PDF standard fonts cover Latin-1 only; this one covers Dutch (ĳ, ë, é),
 the rest of Latin Extended-A, €, ≈, ≥ and →. It is the same file on every machine, so an export
 looks the same wherever it is made. A character outside it (CJK, emoji) shows as an empty box.
@@ -48,16 +48,14 @@ COLUMNS = (0.15, 0.15, 0.45, 0.25)
 GUTTER = 5
 SPLIT_ABOVE = 0.3  # a row taller than this share of the frame is split rather than moved on
 MUTED = (0.35, 0.35, 0.35)
+FONTS = Path(__file__).resolve().parent / "fonts"  # next to this module, wherever it is installed
 
 
 @functools.cache
 def register_fonts() -> None:
     """Register the embedded TrueType faces once per process (parsing them takes ~50 ms)."""
-    import font_source_sans_pro
-
-    files = Path(font_source_sans_pro.font_directory)
-    pdfmetrics.registerFont(TTFont(REGULAR, str(files / "SourceSansPro-Regular.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(files / "SourceSansPro-Semibold.ttf")))
+    pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "SourceSansPro-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "SourceSansPro-Semibold.ttf")))
 
 
 # --- Text ---------------------------------------------------------------------------------------
