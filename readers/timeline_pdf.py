@@ -11,7 +11,7 @@ Why not Platypus ``Paragraph``/``Table`` for the rows: they parse markup and mea
 fragment, which costs tens of seconds on a 10,000-entry timeline. A row here is plain text wrapped
 once by word widths (cached) and drawn line by line; Platypus still does the page flow.
 
-Font: Source Sans Pro (SIL OFL), shipped in ``evidence/fonts/`` with its licence and embedded
+Font: Source Sans Pro (SIL OFL), shipped in ``readers/fonts/`` with its licence and embedded
 (subset) in the file. The PDF standard fonts cover Latin-1 only; this one covers Dutch (ĳ, ë, é),
 the rest of Latin Extended-A, €, ≈, ≥ and →. It is the same file on every machine, so an export
 looks the same wherever it is made. A character outside it (CJK, emoji) shows as an empty box.
