@@ -77,11 +77,11 @@ def tsa_config() -> TsaConfig | None:
 def trusted_certificates() -> tuple | None:
     """The certificates of BREACHTRACK_TSA_CA_FILE (None when unset)."""
     path = settings.BREACHTRACK_TSA_CA_FILE
-    return _load_trusted(path) if path else None
+    return load_trusted_file(path) if path else None
 
 
 @lru_cache(maxsize=4)
-def _load_trusted(path: str) -> tuple:
+def load_trusted_file(path: str) -> tuple:
     return tuple(tsp.load_trusted(Path(path).read_bytes()))
 
 

@@ -7,6 +7,8 @@ issue.
 
 from django.conf import settings
 from django.core.checks import Error, register
+from evidence.anchor import load_trusted_file
+from evidence.tsp import TimestampError
 
 
 @register("evidence")
@@ -14,11 +16,9 @@ def tsa_certificate_file(app_configs, **kwargs):
     path = settings.BREACHTRACK_TSA_CA_FILE
     if not path:
         return []
-    from evidence.anchor import _load_trusted
-    from evidence.tsp import TimestampError
 
     try:
-        _load_trusted(path)
+        load_trusted_file(path)
     except (TimestampError, OSError) as error:
         return [Error(f"BREACHTRACK_TSA_CA_FILE={path!r}: {error}", id="evidence.E001")]
     return []

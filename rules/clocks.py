@@ -118,7 +118,7 @@ EXTORTION_COUNTDOWN_RULE = ClockRule(
     overdue_repeat=None,
     is_legal_deadline=False,
     legal_basis="Not a legal deadline: the threat actor's countdown is operational only and never "
-    "delays or extends Art. 33(1) or Art. 34 (REFERENCE §3)",
+    "delays or extends Art. 33(1) or Art. 34",
 )
 
 

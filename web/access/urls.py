@@ -1,6 +1,7 @@
 from django.urls import path
 
 from web.access import views
+from web.access import share_views
 
 app_name = "access"
 urlpatterns = [
@@ -10,7 +11,6 @@ urlpatterns = [
     path("share/<str:token>/<str:kind>", views.share, name="share_kind"),
 ]
 
-from web.access import share_views  # noqa: E402  (issue 7: the share-links page)
 
 urlpatterns += [
     path("incidents/<int:pk>/share-links/", share_views.share_links, name="share_links"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from web.incidents import note_views, page_views, views
+from web.incidents import intake
 
 app_name = "incidents"
 urlpatterns = [
@@ -16,6 +17,5 @@ urlpatterns = [
     path("incidents/<int:pk>/estimates/", page_views.record_affected_estimate, name="record_estimate"),
 ]
 
-from web.incidents import intake  # noqa: E402  (appended: the guided intake, issue 7)
 
 urlpatterns += [path("incidents/new/", intake.new_incident, name="new")]
