@@ -124,3 +124,6 @@ class AccessLog(models.Model):
             # first for the same reason (refused attempts on the link are not downloads).
             models.Index(fields=["share_link", "outcome", "-accessed_at"], name="accesslog_link_newest"),
         ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.pk}"

@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.incidents import apply_changes, lock_open_incident
 from breachtrack.errors import field_error
 from communications.models import CommunicationAssessment, CommunicationWave, ContentVersion
 from incidents.models.incident import check_not_future
-from actions.incidents import apply_changes, lock_open_incident
-from rules.deadlines import recompute_deadlines
 from organisations.services import authorise, save_with_history
+from rules.deadlines import recompute_deadlines
 
 ASSESSMENT_FIELDS = frozenset(
     {

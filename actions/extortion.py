@@ -30,12 +30,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.incidents import lock_open_incident, recompute_deadlines_now
 from breachtrack.errors import field_error, field_errors
 from incidents.choices import CountdownRevisionKind as Kind
 from incidents.models import ExtortionCountdown, ExtortionThreat, Incident, Publication
-from actions.incidents import lock_open_incident, recompute_deadlines_now
-from rules.timeinput import LOCAL_TIME_MESSAGES, LocalTimeError, local_to_utc
 from organisations.services import authorise, require_reason, save_with_history
+from rules.timeinput import LOCAL_TIME_MESSAGES, LocalTimeError, local_to_utc
 
 THREAT_FIELDS = frozenset(
     {

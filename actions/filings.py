@@ -13,17 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rules import completeness
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
-from readers.filing_content import content_sha256, snapshot
 from filings.models import AuthorityFiling, NotificationDecisionRecord
-from rules import clocks
 from incidents.choices import CONTROLLER_ROLES, NotificationDecision, RiskLevel, Status
 from incidents.models import Incident
 from incidents.models.incident import check_not_future
+from organisations.services import authorise, require_reason, save_with_history
+from readers.filing_content import content_sha256, snapshot
+from rules import clocks, completeness
 from rules.awareness import earliest_awareness
 from rules.deadlines import recompute_deadlines
-from organisations.services import authorise, require_reason, save_with_history
 
 
 def _add(errors: dict, field: str, message, code: str) -> None:

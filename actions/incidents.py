@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from breachtrack.errors import field_error, field_errors
 from incidents.choices import AwarenessSource, Status
 from incidents.models import (
     TIME_FACTS,
@@ -24,10 +25,9 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
-from breachtrack.errors import field_error, field_errors
+from organisations.services import authorise, save_with_history
 from rules.deadlines import recompute_deadlines
 from rules.policies import default_notice_target_hours
-from organisations.services import authorise, require_reason, save_with_history
 
 # Fields a person may change through update_incident; everything else has its
 # own service (status) or never changes (organisation, reference).

@@ -35,13 +35,13 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
+from actions.incidents import lock_open_incident
 from breachtrack.errors import field_error
 from communications.choices import IdentifierKind, ImportKind, RecipientStatus
 from communications.models import CommunicationWave, ImportBatch, LedgerLookup, LedgerSalt, Recipient
-from actions.incidents import lock_open_incident
-from organisations.services import READ_ROLES, authorise, require_reason, save_with_history
 from incidents.models import Incident
 from organisations.models import Membership
+from organisations.services import READ_ROLES, authorise, require_reason, save_with_history
 
 HEADER = ("kind", "identifier")
 MAX_REPORTED_ERRORS = 100  # enough to fix a file; a file with a million bad rows needs one message
@@ -55,7 +55,7 @@ def is_valid_bsn(digits: str) -> bool:
     """The 'elfproef': 9 digits d1..d9 with 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11."""
     if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1))) - int(digits[8])
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=False)) - int(digits[8])
     return total % 11 == 0 and digits != "000000000"
 
 
@@ -363,7 +363,7 @@ def _insert(wave_id: int, batch_id: int, digests, written: Callable[[int], None]
                     for digest in chunk:
                         copy.write_row((digest,))
                 cursor.execute(
-                    f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) "
+                    f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) "  # noqa: S608 (identifiers from our models' metadata, values as parameters)
                     "SELECT %s, %s, identifier_hash FROM ledger_import "
                     "ON CONFLICT (identifier_hash, wave_id) DO NOTHING",
                     [wave_id, batch_id],
@@ -380,7 +380,7 @@ def _insert(wave_id: int, batch_id: int, digests, written: Callable[[int], None]
             cursor.execute(f"ANALYZE {table}")
             return added
         sql = (
-            f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) VALUES (%s, %s, %s) "
+            f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) VALUES (%s, %s, %s) "  # noqa: S608 (identifiers from our models' metadata, values as parameters)
             "ON CONFLICT (identifier_hash, wave_id) DO NOTHING"
         )
         for chunk in _chunks(digests, INSERT_CHUNK):
@@ -489,7 +489,7 @@ def _lookup_sql() -> str:
     selected += [f"w.{column(CommunicationWave, name)}" for name in _LOOKUP_COLUMNS[CommunicationWave]]
     roles = ", ".join(["%s"] * len(READ_ROLES))
     return (
-        f"SELECT {', '.join(selected)}, i.{column(Incident, 'id')}, i.{column(Incident, 'reference')} "
+        f"SELECT {', '.join(selected)}, i.{column(Incident, 'id')}, i.{column(Incident, 'reference')} "  # noqa: S608 (identifiers from our models' metadata, values as parameters)
         f"FROM {table(Recipient)} r "
         f"JOIN {table(CommunicationWave)} w ON w.{column(CommunicationWave, 'id')} = r.{column(Recipient, 'wave')} "
         f"JOIN {table(Incident)} i ON i.{column(Incident, 'id')} = w.{column(CommunicationWave, 'incident')} "

@@ -34,8 +34,8 @@ from django.utils.translation import gettext as _
 from breachtrack.errors import field_error, field_errors
 from incidents.models import Incident, IncidentNote
 from organisations.models import Role
-from readers.notes import may_read_privileged
 from organisations.services import authorise, save_with_history
+from readers.notes import may_read_privileged
 
 NOTE_WRITE_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})
 PRIVILEGE_MARK_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})

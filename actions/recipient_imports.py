@@ -19,8 +19,6 @@ count written through the import's own connection would only appear at its commi
 
 from __future__ import annotations
 
-from breachtrack.queue import enqueue
-
 import os
 import shutil
 import uuid
@@ -34,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions import ledger
+from breachtrack.queue import enqueue
 from communications.models import ImportJob
 from organisations.services import authorise, require_reason
 
@@ -111,7 +110,7 @@ class ProgressChannel:
             self._side = connection.copy()  # same settings, its own session, autocommit
         with self._side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {ImportJob._meta.db_table} SET rows_written = %s, heartbeat_at = %s WHERE id = %s",
+                f"UPDATE {ImportJob._meta.db_table} SET rows_written = %s, heartbeat_at = %s WHERE id = %s",  # noqa: S608 (identifiers from our models' metadata, values as parameters)
                 [rows, now, self.job.pk],
             )
 

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from readers.exports import is_available
 from access.log import token_hash
 from access.models import ShareLink
 from breachtrack.errors import check_expiry, field_error
 from organisations.models import Role
 from organisations.services import authorise, require_reason, save_with_history
+from readers.exports import is_available
 
 SHARE_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})
 

@@ -10,8 +10,6 @@ told; ``notifications.delivery`` does the telling.
 
 from __future__ import annotations
 
-from breachtrack.dbclock import database_now
-
 import enum
 import logging
 import time
@@ -20,13 +18,13 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 
-from rules import clocks
-from rules.deadlines import current_alert, rule_for
+from breachtrack.dbclock import database_now
+from incidents.models import Incident
 from notifications.fanout import fan_out_batch
 from notifications.models import AlertEvent, Deadline, SweepHeartbeat
-from incidents.models import Incident
+from rules import clocks
+from rules.deadlines import current_alert, rule_for
 
 logger = logging.getLogger(__name__)
 

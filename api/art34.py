@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from actions import communications as services
 from api.parts import (
     ETAG,
     IF_MATCH,
@@ -24,7 +25,6 @@ from api.parts import (
 )
 from api.register import IncidentScopedSerializer, create_part
 from api.serializers import RegisterSerializer
-from actions import communications as services
 from communications.models import CommunicationAssessment, ContentVersion
 from incidents.models import IncidentParty
 

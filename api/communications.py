@@ -29,19 +29,20 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from actions import communications as services
+from actions import ledger
+from actions import recipient_imports as jobs
 from api import idempotency, preconditions
 from api.filings import CREATED_RESPONSES, INCIDENT_PK, LOCATION
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.scoping import member_organisation_ids, role_in
 from api.serializers import JsonIntegerField, RegisterSerializer, TextField
 from api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES
-from actions import communications as services, ledger, recipient_imports as jobs
 from communications.choices import IdentifierKind, WaveChannel
 from communications.models import CommunicationWave, ContentVersion, ImportJob
 from incidents.models import IncidentParty
 from organisations.models import Organisation
 from organisations.services import READ_ROLES
-
 
 # --- Representations -----------------------------------------------------------------------
 

@@ -13,20 +13,19 @@ anyone). Every read and download is logged in the access log before it is served
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from django.http import Http404
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from readers import exports
 from access.choices import AccessAction, ExportKind
 from api.parts import IncidentPartsViewSet, log_read
 from api.scoping import role_in
-from readers import timeline
+from readers import exports, timeline
 from readers.notes import PRIVILEGE_READ_ROLES, may_read_privileged
 
 NOT_FOUND = {404: OpenApiResponse(description="No such incident in your organisation.")}

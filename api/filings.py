@@ -21,10 +21,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from access.choices import AccessAction
+from actions import filings as services
 from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
-from actions import filings as services
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty

@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
 from access.choices import AccessAction
 from access.log import log_view
 from api import preconditions
-from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
-
 from api.permissions import RegisterPermission, may_write_in
 from api.scoping import request_token, visible
 from incidents.models import Incident

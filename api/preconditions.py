@@ -19,7 +19,7 @@ from api.errors import PreconditionFailed, PreconditionRequired
 
 def etag_of(representation) -> str:
     canonical = json.dumps(representation, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
-    return '"%s"' % hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return f'"{hashlib.sha256(canonical.encode("utf-8")).hexdigest()}"'
 
 
 # An If-Match that names versions: a comma-separated list of entity tags, weak or strong

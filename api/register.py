@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 
+from actions import incidents as services
 from api.parts import (
     ETAG,
     IF_MATCH,
@@ -40,7 +41,6 @@ from api.serializers import (
     RegisterSerializer,
     TextField,
 )
-from actions import incidents as services
 from incidents.choices import Status
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from organisations.models import Party

@@ -7,7 +7,7 @@ service accepts: any other field is refused by name, never silently ignored.
 
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.db import models
 from django.utils import timezone
@@ -18,11 +18,11 @@ from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from rules import clocks
+from actions.incidents import EDITABLE_FIELDS
 from incidents.choices import DataCategory, DataSubjectCategory
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
-from actions.incidents import EDITABLE_FIELDS
 from notifications.models import Deadline
+from rules import clocks
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -33,7 +33,7 @@ class UtcDateTimeField(serializers.DateTimeField):
     }
 
     def __init__(self, *args, **kwargs):
-        kwargs["default_timezone"] = dt_timezone.utc
+        kwargs["default_timezone"] = UTC
         super().__init__(*args, **kwargs)
 
     def to_internal_value(self, value):

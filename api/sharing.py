@@ -16,9 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
-from actions import sharing as services
 from access.choices import ExportKind
 from access.models import ShareLink
+from actions import sharing as services
 from api.parts import REFUSED, IncidentPartsViewSet, ScopedRecordViewSet, log_read
 from api.scoping import role_in
 from api.serializers import ReasonField, RegisterSerializer, TextField, UtcDateTimeField

@@ -19,7 +19,7 @@ from organisations.models import Role
 from organisations.services import require_reason, save_with_history
 from organisations.tenancy import active_memberships
 
-SECRET_PREFIX = "btk_"  # recognisable, so secret scanners and people can tell what leaked
+SECRET_PREFIX = "btk_"  # recognisable, so secret scanners and people can tell what leaked  # noqa: S105 (a public prefix, not a secret)
 PREFIX_LENGTH = 12
 # last_used_at is written at most this often per token: a busy integration must not turn
 # every read into a write.

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from access.choices import AccessAction
 from access.log import log_view
+from actions import incidents as services
 from api import preconditions, register
 from api.permissions import RegisterPermission, may_write_in
 from api.scoping import member_organisation_ids, request_token, visible
@@ -32,7 +33,6 @@ from api.serializers import (
     IncidentSerializer,
     PartySerializer,
 )
-from actions import incidents as services
 from incidents.models import Incident
 from notifications.models import Deadline
 from organisations.models import Organisation

@@ -24,7 +24,7 @@ from kombu.utils.json import dumps
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         """Put ``payload`` onto ``queue``: write it aside, then rename it into the queue's folder."""
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         partial = os.path.join(self.data_folder_out, f"incoming-{uuid.uuid4()}.partial")
         try:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF

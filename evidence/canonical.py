@@ -16,7 +16,7 @@ import uuid
 from decimal import Decimal
 
 GENESIS = "0" * 64
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def normalise(value):
@@ -44,7 +44,7 @@ def record_fields(history_model) -> tuple[str, ...]:
 
 
 def content_sha256(label: str, names, values) -> str:
-    document = {"model": label, "fields": {name: normalise(value) for name, value in zip(names, values)}}
+    document = {"model": label, "fields": {name: normalise(value) for name, value in zip(names, values, strict=False)}}
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

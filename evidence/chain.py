@@ -12,9 +12,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from evidence.append_only import history_models
 from evidence.canonical import GENESIS, UTC, content_sha256, link_hash, record_fields
 from evidence.models import GLOBAL_CHAIN, AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
-from evidence.append_only import history_models
 
 # The lookup from a *tracked* model to its owning organisation, when the default does not find it.
 # "self": the model is the organisation; None: global records (users, authorities).
@@ -99,7 +99,7 @@ def append_records(history_model, history_ids, using: str = "default") -> list[A
         rows = history_model._default_manager.using(using).filter(pk__in=list(history_ids)).values_list(*fields)
         by_chain: dict[str, tuple] = {}
         for values in rows:
-            row = dict(zip(fields, values))
+            row = dict(zip(fields, values, strict=False))
             org = organisation_id_of(history_model, row, path, using)
             by_chain.setdefault(chain_key(org), (org, []))[1].append((row[pk], values))
         links = []

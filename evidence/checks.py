@@ -7,6 +7,7 @@ issue.
 
 from django.conf import settings
 from django.core.checks import Error, register
+
 from evidence.anchor import load_trusted_file
 from evidence.tsp import TimestampError
 

@@ -10,6 +10,7 @@ History tables also refuse, on INSERT, a record without an actor or a reason (``
 from __future__ import annotations
 
 from django.db import connections
+
 from evidence.append_only import history_tables, protected_tables
 from evidence.chain import adopt_unchained_if_new
 

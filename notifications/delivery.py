@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from breachtrack.dbclock import database_now
 from notifications.fanout import enqueue_on_commit, lease, requeue_after
 from notifications.messages import alert_email
 from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
-from breachtrack.dbclock import database_now
 from notifications.webhooks import DeliveryError, post_webhook
 
 logger = logging.getLogger(__name__)

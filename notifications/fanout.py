@@ -9,13 +9,12 @@ that restarted empty) the dispatcher enqueues it again after ``BREACHTRACK_DELIV
 
 from __future__ import annotations
 
-from breachtrack.queue import enqueue
-
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 
+from breachtrack.queue import enqueue
 from notifications.models import AlertEvent, Channel, Delivery, DeliveryStatus, Notification, WebhookEndpoint
 from organisations.models import Role, User
 

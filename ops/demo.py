@@ -25,8 +25,11 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import password_validation
 from django.db import transaction
 
+from actions import communications as comms
+from actions import extortion as extortion_services
+from actions import filings as filing_services
+from actions import incidents as services
 from breachtrack.history import system_actor
-from actions import extortion as extortion_services, incidents as services
 from incidents.choices import (
     AuthorityRole,
     AwarenessSource,
@@ -47,8 +50,6 @@ from incidents.choices import (
 from incidents.models import Incident
 from organisations import services as org_services
 from organisations.models import Authority, Organisation, Role, User
-from actions import communications as comms
-from actions import filings as filing_services
 
 AMSTERDAM = "Europe/Amsterdam"
 _AMSTERDAM = ZoneInfo(AMSTERDAM)

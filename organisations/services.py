@@ -7,13 +7,12 @@ runs in one transaction and leaves one historical record per row it changes.
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from breachtrack.errors import field_error, field_errors
 from breachtrack.history import save_attributed
-
 from organisations.models import Authority, Membership, Organisation, Party, Role, User
 
 EDIT_ROLES = frozenset({Role.PRIVACY_OFFICER})

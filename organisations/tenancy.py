@@ -16,7 +16,7 @@ from breachtrack.history import HistoriedQuerySet
 def active_memberships(user):
     """The user's active memberships. The model comes from Django's app registry, since the models
     module imports this one (its querysets are scoped here)."""
-    Membership = apps.get_model("organisations", "Membership")  # noqa: N806 (a model class)
+    Membership = apps.get_model("organisations", "Membership")
     return Membership.objects.filter(user=user, is_active=True, user__is_active=True)
 
 

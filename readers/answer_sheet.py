@@ -33,8 +33,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
-from rules import clocks
 from incidents.choices import SPECIAL_CATEGORIES, Cause, DataCategory, DataSubjectCategory, EstimateMeasure, RiskLevel
+from rules import clocks
 from rules.awareness import earliest_awareness
 
 SCHEMA = "breachtrack.ap-answer-sheet/1"

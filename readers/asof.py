@@ -27,15 +27,15 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
-from readers import history_rows
-from rules.filing_chains import standing_initials
-from rules import clocks
 from incidents.choices import EstimateMeasure
-from readers.register import ControllerClock, ProcessorLagRow, ThreatRow, controller_clocks
-from rules.awareness import earliest_awareness
 from notifications.models import DeadlineKind
 from organisations.models import Authority, Party
+from readers import history_rows
+from readers.register import ControllerClock, ProcessorLagRow, ThreatRow, controller_clocks
+from rules import clocks
+from rules.awareness import earliest_awareness
 from rules.deadlines import communication_clocks_from, follow_up_clocks_from
+from rules.filing_chains import standing_initials
 from rules.policies import OrganisationRulesAsOf
 
 

@@ -20,12 +20,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import DateTimeField, Min, Q, Value
 from django.db.models.functions import Coalesce
 
-from readers.clock_states import ClockReading, ClockState, read_clock
 from incidents.choices import Status
 from incidents.models import Incident
 from notifications.models import Deadline, DeadlineKind
 from organisations.models import Organisation
 from organisations.tenancy import organisation_ids
+from readers.clock_states import ClockReading, ClockState, read_clock
 
 PAGE_SIZE = 25
 NOTHING_PENDING = datetime(9999, 12, 31, tzinfo=UTC)  # the sort key of an incident with no pending clock

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from access.choices import ExportKind
-from readers.ics import calendar_for, deadlines_of
 from evidence.chain import export_stamp
+from readers.ics import calendar_for, deadlines_of
 
 
 def render_deadlines_ics(incident) -> HttpResponse:

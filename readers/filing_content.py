@@ -9,8 +9,6 @@ from the two frozen contents and never from the live register.
 
 from __future__ import annotations
 
-from rules.filing_chains import latest_estimates, representative_count
-
 import hashlib
 import json
 import zoneinfo
@@ -31,6 +29,7 @@ from incidents.choices import (
     RiskLevel,
     Severity,
 )
+from rules.filing_chains import latest_estimates
 
 SCHEMA_VERSION = 1
 TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")

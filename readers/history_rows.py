@@ -242,7 +242,7 @@ def field_changes(new, old) -> list[tuple[str, object, object]]:
     before, after = values(old.__dict__), values(new.__dict__)
     if before == after:
         return []
-    return [(name, b, a) for name, b, a in zip(names, before, after) if b != a]
+    return [(name, b, a) for name, b, a in zip(names, before, after, strict=False) if b != a]
 
 
 _TRACKED: dict[type, tuple[tuple[str, ...], object]] = {}

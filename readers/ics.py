@@ -12,9 +12,9 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
+from notifications.models import Deadline
 from rules import clocks
 from rules.deadlines import rule_for
-from notifications.models import Deadline
 
 PRODID = "-//BreachTrack//Incident deadlines//EN"
 
@@ -69,7 +69,7 @@ def event_for(incident, deadline: Deadline, stamp_at: datetime) -> Event:
     event.add("categories", [deadline.kind])
     if not deadline.met_at:
         thresholds = clocks.alert_thresholds(rule, deadline.due_at, until=deadline.due_at)
-        label, moment = thresholds[0]
+        _label, moment = thresholds[0]
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", summary)

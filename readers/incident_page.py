@@ -20,14 +20,14 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from communications.models import CommunicationAssessment, CommunicationWave
-from readers.dashboard import ClockRow, deadline_subject
-from readers.clock_states import read_clock
 from incidents.choices import EstimateMeasure
-from readers.estimate_chart import EstimateChart, build_chart
-from readers.register import ControllerClock, ProcessorLagRow, RegisterView, register_view
 from notifications.models import Deadline
 from organisations.models import Role
 from organisations.tenancy import active_memberships
+from readers.clock_states import read_clock
+from readers.dashboard import ClockRow, deadline_subject
+from readers.estimate_chart import EstimateChart, build_chart
+from readers.register import ControllerClock, ProcessorLagRow, RegisterView, register_view
 
 TIMELINE_EXCERPT = 8  # the latest events shown; the rest is one click away
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from incidents.models import Incident, IncidentNote
 from organisations.models import Membership, Role
 
-
 PRIVILEGE_READ_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})
 
 

@@ -6,15 +6,12 @@ with ``now`` passed in.
 
 from __future__ import annotations
 
-from rules.awareness import earliest_awareness
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models
 
-from rules.filing_chains import standing_initials
-from rules import clocks
+from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import EstimateMeasure
 from incidents.models import (
     AwarenessRecord,
@@ -25,7 +22,9 @@ from incidents.models import (
     ProcessingRelationship,
     Publication,
 )
-from filings.models import AuthorityFiling, NotificationDecisionRecord
+from rules import clocks
+from rules.awareness import earliest_awareness
+from rules.filing_chains import standing_initials
 
 
 @dataclass(frozen=True)

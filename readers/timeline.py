@@ -76,20 +76,20 @@ times in the installation's display zone, the chain head in every page's footer.
 
 from __future__ import annotations
 
-from readers.notes import may_read_privileged
-
 import enum
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from readers import history_rows
 from evidence.chain import export_stamp
 from incidents.models import AffectedEstimate
 from notifications.models import AlertEvent
 from organisations.models import Authority, Party
+from readers import history_rows
+from readers.notes import may_read_privileged
 
 SCHEMA = "breachtrack.timeline/1"
 
@@ -196,7 +196,7 @@ def _changes(versions: list, texts: dict) -> list[Entry]:
         texts[label] = str(versions[0].instance_type._meta.verbose_name)  # a lazy string: cast once per model
     change, deletion, name = texts["change"], texts["deletion"], texts[label]
     field_changes, actor_name = history_rows.field_changes, history_rows.actor_name
-    for previous, row in zip(versions, versions[1:]):
+    for previous, row in itertools.pairwise(versions):
         if row.history_type == "-":
             summary, changes, kind = deletion % {"model": name}, [], "deletion"
         else:

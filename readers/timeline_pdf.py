@@ -179,7 +179,7 @@ class EntryRow(Flowable):
         text = canvas.beginText()
         text.setLeading(LEADING)
         x = 0.0
-        for cell, fraction in zip(self.cells, COLUMNS):
+        for cell, fraction in zip(self.cells, COLUMNS, strict=False):
             text.setTextOrigin(x, self.height - PAD - SIZE)
             for block in cell:
                 text.setFont(block.font, SIZE, LEADING)
@@ -252,7 +252,7 @@ def draw_header(canvas, masthead: Masthead) -> None:
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 25, right)
     canvas.setFont(BOLD, SIZE)
     x, y = MARGIN, PAGE_HEIGHT - MARGIN - HEADER_HEIGHT + 6
-    for label, fraction in zip((_("Happened"), _("Written down"), _("What"), _("Who and why")), COLUMNS):
+    for label, fraction in zip((_("Happened"), _("Written down"), _("What"), _("Who and why")), COLUMNS, strict=False):
         canvas.drawString(x, y, label)
         x += fraction * CONTENT_WIDTH
     canvas.setLineWidth(0.8)

@@ -13,15 +13,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from rules.filing_chains import follow_up_cycle, standing_initials
-from filings.models import AuthorityFiling, NotificationDecisionRecord
-from rules import clocks
-from incidents.choices import Status
-from rules.awareness import earliest_awareness
-from notifications.models import AlertEvent, Deadline, DeadlineKind
-from rules import policies as alert_policies
 from communications.choices import PUBLIC_CHANNELS
+from filings.models import AuthorityFiling, NotificationDecisionRecord
+from incidents.choices import Status
 from incidents.models import Incident
+from notifications.models import AlertEvent, Deadline, DeadlineKind
+from rules import clocks
+from rules import policies as alert_policies
+from rules.awareness import earliest_awareness
+from rules.filing_chains import follow_up_cycle, standing_initials
 
 # The kinds this module derives (all of them).
 DERIVED_KINDS = (

@@ -12,13 +12,10 @@ import dataclasses
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from rules import clocks
 from notifications.models import DeadlineKind
 from organisations.models import AlertPolicy
+from rules import clocks
 
 # --- Resolution -----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +55,7 @@ def is_ambiguous(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
 def is_nonexistent(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
     naive = local.replace(tzinfo=None)
     # A time in the gap does not survive a round trip through UTC.
-    round_trip = naive.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+    round_trip = naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
     return round_trip.replace(tzinfo=None) != naive
 
 
@@ -76,8 +76,8 @@ def local_to_utc(local: datetime, zone_name: str, fold: Fold | str | None = None
                 f"{local:%Y-%m-%d %H:%M} happens twice in {zone_name} (clocks moved back): choose earlier or later"
             )
         fold_bit = 0 if Fold(fold) is Fold.EARLIER else 1
-        return local.replace(tzinfo=tz, fold=fold_bit).astimezone(timezone.utc)
-    return local.replace(tzinfo=tz).astimezone(timezone.utc)
+        return local.replace(tzinfo=tz, fold=fold_bit).astimezone(UTC)
+    return local.replace(tzinfo=tz).astimezone(UTC)
 
 
 def utc_to_local(instant: datetime, zone_name: str) -> datetime:
@@ -136,7 +136,7 @@ def readings(local: datetime, zone_name: str) -> tuple[Reading, Reading]:
     found = []
     for fold in (Fold.EARLIER, Fold.LATER):
         aware = naive.replace(tzinfo=tz, fold=0 if fold is Fold.EARLIER else 1)
-        found.append(Reading(fold, aware.astimezone(timezone.utc), aware.tzname() or "", format_offset(aware.utcoffset())))
+        found.append(Reading(fold, aware.astimezone(UTC), aware.tzname() or "", format_offset(aware.utcoffset())))
     return found[0], found[1]
 
 
@@ -154,8 +154,8 @@ def gap_around(local: datetime, zone_name: str) -> Gap:
     after = naive.replace(tzinfo=tz, fold=1).utcoffset()
     if before > after:  # zoneinfo gives the offsets the other way round for some zones
         before, after = after, before
-    low = (naive - after).replace(tzinfo=timezone.utc)  # still on the old offset
-    high = (naive - before).replace(tzinfo=timezone.utc)  # already on the new one
+    low = (naive - after).replace(tzinfo=UTC)  # still on the old offset
+    high = (naive - before).replace(tzinfo=UTC)  # already on the new one
     old_offset = low.astimezone(tz).utcoffset()
     while high - low > timedelta(seconds=1):
         middle = low + (high - low) / 2

@@ -24,21 +24,21 @@ import itertools
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breachtrack.settings")
 os.environ.setdefault("BREACHTRACK_VAR_DIR", "/tmp/breachtrack-bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
 from django.db import connection  # noqa: E402
 
 from breachtrack.history import system_actor  # noqa: E402
-from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields  # noqa: E402
+from evidence.canonical import content_sha256, link_hash, record_fields  # noqa: E402
 from evidence.chain import chain_key, field_set_id  # noqa: E402
 from evidence.models import AuditChainHead, AuditChainLink  # noqa: E402
 from evidence.verify import CONTENT_CHANGED, verify  # noqa: E402
@@ -52,7 +52,7 @@ BATCH = 20_000
 def write_records(count: int, organisations: list[int], actor_id: int) -> None:
     """Step 2: ``count`` party history records, round-robin over the organisations."""
     start = (HISTORY.objects.order_by("-history_id").values_list("history_id", flat=True).first() or 0) + 1
-    moment = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
     columns = ["id", "name", "country", "registration_number", "contact_name", "contact_email", "contact_phone",
                "is_self", "owner_id", "history_id", "history_date", "history_change_reason", "history_type",
                "history_user_id"]

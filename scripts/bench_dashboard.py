@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breachtrack.settings")
 os.environ.setdefault("BREACHTRACK_VAR_DIR", "/tmp/breachtrack-bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

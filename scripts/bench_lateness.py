@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.stack import PostgresDatabase, Processes, RedisServer, Stack, wait_until  # noqa: E402
+from tests.e2e.stack import PostgresDatabase, Processes, RedisServer, Stack, wait_until
 
 SLACK_TARGET = 5  # seconds beyond the interval
 

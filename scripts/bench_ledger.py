@@ -29,27 +29,27 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breachtrack.settings")
 os.environ.setdefault("BREACHTRACK_VAR_DIR", "/tmp/breachtrack-bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def bsn_from(number: int) -> str | None:
     """The valid BSN whose first eight digits are ``number``, or None (check digit would be 10)."""
     head = f"{number:08d}"
-    check = sum(int(d) * w for d, w in zip(head, range(9, 1, -1))) % 11
+    check = sum(int(d) * w for d, w in zip(head, range(9, 1, -1), strict=False)) % 11
     return None if check == 10 else head + str(check)
 
 
@@ -73,9 +73,9 @@ def write_csv(path: Path, count: int) -> list[str]:
 
 
 def populate():
-    from breachtrack.history import system_actor
     from actions import communications as comms
     from actions import incidents as services
+    from breachtrack.history import system_actor
     from organisations import services as org_services
     from organisations.models import Role
 

@@ -21,14 +21,14 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breachtrack.settings")
 os.environ.setdefault("BREACHTRACK_VAR_DIR", "/tmp/breachtrack-bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -38,12 +38,12 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def populate(n_incidents: int, n_facts: int):
-    from breachtrack.history import bulk_create_with_history, system_actor
     from actions import incidents as services
+    from breachtrack.history import bulk_create_with_history, system_actor
     from incidents.models import Incident
     from organisations import services as org_services
     from organisations.models import Role

@@ -24,14 +24,14 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breachtrack.settings")
 os.environ.setdefault("BREACHTRACK_VAR_DIR", "/tmp/breachtrack-bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -41,7 +41,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 VERSIONS = 10  # each estimate is created once and changed nine times
 EXPORTS = {"json": "evidence:timeline_json", "pdf": "evidence:timeline_pdf", "csv": "evidence:timeline_csv"}
 
@@ -60,10 +60,10 @@ def setup():
 
 def populate(lab, officer, size: int):
     """One incident whose history holds ``size`` records (the estimates' versions make up the rest)."""
-    from breachtrack.history import bulk_create_with_history, bulk_update_with_history
-    from readers import history_rows
     from actions import incidents as services
+    from breachtrack.history import bulk_create_with_history, bulk_update_with_history
     from incidents.models import AffectedEstimate
+    from readers import history_rows
 
     start = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)
     incident = services.create_incident(organisation=lab, title=f"History of {size}", occurred_from_at=start, actor=officer, reason="benchmark")

@@ -7,7 +7,7 @@ themselves exercise the history guard.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -16,7 +16,7 @@ from breachtrack.history import acting_as, system_actor
 from organisations import services as org_services
 from organisations.models import Authority, Role
 
-UTC = timezone.utc
+UTC = UTC
 
 # CI runs the property tests with a fixed seed: a red build must be reproducible from its log,
 # and a gate must not turn red on an example no developer has seen. Locally they explore freely

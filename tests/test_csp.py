@@ -87,8 +87,12 @@ def pages(incident, processor_and_controller, plan, officer):
     ]
 
 
-from tests.communications.conftest import plan, content, assess  # noqa: E402,F401 (fixtures)
-from tests.communications.conftest import controller  # noqa: E402,F401
+from tests.communications.conftest import (  # noqa: E402,F401 (fixtures)
+    assess,
+    content,
+    controller,
+    plan,
+)
 
 
 def test_every_page_sends_the_policy_and_has_nothing_inline(client, officer, pages):

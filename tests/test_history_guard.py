@@ -8,7 +8,7 @@ requests, commands and Celery tasks all have a named actor.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from celery import shared_task
@@ -18,6 +18,11 @@ from django.db import models
 from django.db.models import F
 from simple_history.models import registered_models
 
+from actions import extortion as extortion_services
+from actions import incidents as services
+from actions.alert_policies import set_alert_policy
+from actions.filings import record_decision_not_to_notify, submit_filing
+from actions.notifications import create_webhook_endpoint
 from breachtrack.history import (
     HistoryBypassError,
     UnknownActorError,
@@ -27,15 +32,11 @@ from breachtrack.history import (
     update_with_history,
     with_system_actor,
 )
-from actions.filings import record_decision_not_to_notify, submit_filing
-from actions import extortion as extortion_services, incidents as services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
-from actions.alert_policies import set_alert_policy
 from organisations.models import Authority, Party, User
-from actions.notifications import create_webhook_endpoint
 from organisations.services import create_party
 
-UTC = timezone.utc
+UTC = UTC
 
 HISTORIED_MODELS = sorted(
     (model for model in apps.get_models() if hasattr(model, "history")), key=lambda model: model._meta.label

@@ -31,9 +31,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from web.forms import InstantFieldsMixin, ReasonFormMixin
 from organisations.services import EDIT_ROLES
 from organisations.tenancy import active_memberships, organisation_ids
+from web.forms import InstantFieldsMixin, ReasonFormMixin
 
 # Set on the request when a service refused a change: the second rendering of
 # the same POST shows it as form errors.
@@ -121,7 +121,7 @@ class AdminServiceForm(InstantFieldsMixin, ReasonFormMixin, forms.ModelForm):
             if target is None and name != NON_FIELD_ERRORS:
                 label = self._label_for(name)
                 messages = [
-                    ValidationError("%s: %s" % (label, "; ".join(message.messages)) if label else message)
+                    ValidationError(f"{label}: {'; '.join(message.messages)}" if label else message)
                     for message in messages
                 ]
             mapped.setdefault(target or NON_FIELD_ERRORS, []).extend(messages)

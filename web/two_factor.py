@@ -27,8 +27,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
-from drf_spectacular.authentication import SessionScheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 

@@ -35,6 +35,9 @@ class LedgerSalt(models.Model):
         verbose_name = _("ledger salt")
         verbose_name_plural = _("ledger salts")
 
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.pk}"
+
 
 class ImportBatch(RecordedFact):
     """One accepted CSV file of recipients for one wave: the evidence for its ledger rows.
@@ -101,6 +104,9 @@ class Recipient(models.Model):
         # Hash first: also the index actions.ledger.lookup (the call centre) reads.
         constraints = [models.UniqueConstraint(fields=["identifier_hash", "wave"], name="recipient_once_per_wave")]
 
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.pk}"
+
 
 class LedgerLookup(models.Model):
     """Who looked a person up in the ledger, when, and whether anything was found.
@@ -124,6 +130,9 @@ class LedgerLookup(models.Model):
         verbose_name = _("ledger lookup")
         verbose_name_plural = _("ledger lookups")
         ordering = ["-looked_up_at"]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class ImportJob(models.Model):
@@ -173,6 +182,9 @@ class ImportJob(models.Model):
         verbose_name_plural = _("recipient import jobs")
 
     RUNNING = (State.QUEUED, State.CHECKING, State.WRITING)
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.pk}"
 
     @property
     def is_running(self) -> bool:

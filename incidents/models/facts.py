@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from incidents.choices import AwarenessSource, EstimateMeasure
-from incidents.models.base import RecordedFact
 from incidents.fields import entry_zone_field
+from incidents.models.base import RecordedFact
 from incidents.models.incident import check_not_future
 from organisations.tenancy import tenant_manager
 

@@ -16,8 +16,8 @@ from simple_history.models import HistoricalRecords
 
 from breachtrack.errors import field_error
 from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, Channel, PartyRole
-from incidents.models.base import RecordedFact
 from incidents.fields import entry_zone_field
+from incidents.models.base import RecordedFact
 from incidents.models.incident import check_not_future
 from organisations.tenancy import tenant_manager
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.delivery import deliver_one, dispatch_due_deliveries
 from actions.sweep import database_now, sweep
+from notifications.delivery import deliver_one, dispatch_due_deliveries
 
 # Shorter than the beat interval's usual value, so runs do not pile up behind each other.
 SWEEP_BUDGET_SECONDS = 10

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from actions import sharing as services
 from access.choices import ExportKind
+from actions import sharing as services
 
 
 @pytest.fixture

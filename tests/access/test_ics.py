@@ -8,13 +8,13 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from readers.ics import uid_of
-from evidence.chain import export_stamp
 from actions import incidents as services
-from ops.demo import LAB, load_demo
+from evidence.chain import export_stamp
 from incidents.models import Incident
 from notifications.models import Deadline
+from ops.demo import LAB, load_demo
 from organisations.models import Membership, Role
+from readers.ics import uid_of
 
 
 def fetch(client, user, incident):

@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from actions import sharing as services
 from access.choices import AccessOutcome, ExportKind, RefusalReason
 from access.log import token_hash
 from access.models import AccessLog, ShareLink
+from actions import sharing as services
 
 
 def share_url(token, kind=None):

@@ -9,23 +9,23 @@ on SQLite and PostgreSQL alike; the arithmetic itself is tested as a pure functi
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actions import sharing as services
 from access import throttle
 from access.choices import AccessOutcome, ExportKind, RefusalReason
 from access.log import token_hash
 from access.models import AccessLog
+from actions import sharing as services
 from tests.test_settings import manage
 
 GUESSER = "203.0.113.66"
 REGULATOR = "198.51.100.7"
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def share_url(token):

@@ -9,9 +9,9 @@ import pypdf
 import pytest
 from django.urls import reverse
 
-from actions import sharing as services
 from access.choices import ExportKind
 from access.models import AccessLog
+from actions import sharing as services
 from evidence.chain import export_stamp
 
 
@@ -41,7 +41,7 @@ def test_a_link_to_the_timeline_csv_serves_that_incidents_csv_with_the_chain_hea
 
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     records = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-    metadata = dict(zip(records[0], records[1]))
+    metadata = dict(zip(records[0], records[1], strict=False))
     assert metadata["incident_reference"] == incident.reference
     assert metadata["chain_sha256"] == export_stamp(incident.organisation)["sha256"]
     assert [record[3] for record in records[4:]][:1] == ["occurred"]

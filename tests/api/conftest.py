@@ -71,10 +71,10 @@ def world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controlle
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from actions import recipient_imports as jobs
     from actions import communications as communication_services
     from actions import filings as filing_services
     from actions import incidents as services
+    from actions import recipient_imports as jobs
     from organisations import services as org_services
 
     _processor, controller, _relationship = processor_and_controller

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from actions import communications as communication_services
-from communications.models import CommunicationAssessment, ContentVersion
 from actions import incidents as services
+from communications.models import CommunicationAssessment, ContentVersion
 from organisations import services as org_services
 from tests.api.conftest import REASON, session_client
 

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from access.models import AccessLog
-from actions import incidents as services, notes as note_services
+from actions import incidents as services
+from actions import notes as note_services
 from tests.api.conftest import session_client, token_client
 
 SECRET = "Counsel advises not to admit liability"
@@ -106,8 +107,8 @@ def test_the_schema_documents_each_download_content_type(viewer):
 def _grow(incident, officer, lab, rounds, start):
     """Add ``rounds`` of every row a list shows: parties, awareness, estimates, notes,
     assessments, content versions, share links."""
-    from actions import sharing as access_services
     from actions import communications as communication_services
+    from actions import sharing as access_services
     from organisations import services as org_services
 
     for i in range(start, start + rounds):

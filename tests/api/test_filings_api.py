@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from access.models import AccessLog
 from actions import filings as filing_services
-from filings.models import AuthorityFiling, NotificationDecisionRecord
 from actions import incidents as services
+from filings.models import AuthorityFiling, NotificationDecisionRecord
 from tests.api.conftest import REASON, session_client, token_client
 
 

@@ -34,9 +34,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from werkzeug.test import Client
 
+from actions import incidents as services
 from actions import sharing as access_services
 from api import tokens
-from actions import incidents as services
 from organisations.models import Role
 from tests.api.conftest import session_client
 

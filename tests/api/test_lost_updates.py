@@ -105,7 +105,7 @@ def test_two_clients_racing_with_the_same_etag_give_one_change_and_one_412(offic
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["ransomware", "phishing"])]
+    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["ransomware", "phishing"], strict=False)]
     for thread in threads:
         thread.start()
     for thread in threads:

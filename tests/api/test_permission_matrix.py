@@ -159,7 +159,7 @@ def _pk_of(name: str, key: str, world) -> int:
     """What a URL's keyword names: the incident, or the filing, wave or import job of the route."""
     if key == "incident_pk" or (key == "pk" and name.startswith("api:incident-") and name.count("-") == 1):
         return world.incident.pk
-    if key == "wave_pk" or name.startswith("api:incident-wave-") and not name.startswith("api:incident-wave-import-"):
+    if key == "wave_pk" or (name.startswith("api:incident-wave-") and not name.startswith("api:incident-wave-import-")):
         return world.wave.pk
     if name.startswith("api:incident-wave-import-"):
         return world.job.pk
@@ -245,9 +245,9 @@ def matrix_parts(incident, lab, officer, now):
     from datetime import timedelta
     from types import SimpleNamespace
 
-    from actions import sharing as access_services
     from actions import communications as communication_services
     from actions import incidents as services
+    from actions import sharing as access_services
     from organisations import services as org_services
 
     reason = "matrix set-up"

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.db import connections
 
+from actions import incidents as services
 from api.preconditions import etag_of
 from api.serializers import AwarenessSerializer
-from actions import incidents as services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from organisations import services as org_services
 from tests.api.conftest import REASON, session_client, token_client
@@ -246,7 +246,7 @@ def test_two_corrections_racing_with_the_same_etag_give_one_change_and_one_412(a
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["mail 1", "mail 2"])]
+    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["mail 1", "mail 2"], strict=False)]
     for thread in threads:
         thread.start()
     for thread in threads:

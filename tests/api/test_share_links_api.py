@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from actions import sharing as services
 from access.models import ShareLink
+from actions import sharing as services
 from tests.api.conftest import REASON, session_client, token_client
 
 

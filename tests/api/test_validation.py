@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -79,7 +79,7 @@ def test_a_change_naming_no_field_is_refused(patch, incident, now):
 def test_a_start_after_a_partys_awareness_is_refused_on_the_start(patch, officer, incident, processor_and_controller, now):
     processor, _controller, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 4, 8, 0, tzinfo=timezone.utc), source="own_detection",
+        incident, party=processor, aware_at=datetime(2025, 7, 4, 8, 0, tzinfo=UTC), source="own_detection",
         actor=officer, reason="SOC call",
     )
     response = patch({"occurred_from_at": "2025-07-05T00:00:00+02:00", "reason": REASON})

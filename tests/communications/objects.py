@@ -13,7 +13,8 @@ COMMUNICATIONS_MODELS = {
 
 
 def communications_lab_objects(incident, controller, officer) -> dict:
-    from actions import communications as services, ledger
+    from actions import communications as services
+    from actions import ledger
 
     at = datetime(2025, 8, 12, 9, 0, tzinfo=UTC)
     assessment = services.record_assessment(

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from actions import ledger, recipient_imports as jobs
+from actions import ledger
+from actions import recipient_imports as jobs
 from communications.models import ImportJob, Recipient
 from tests.communications.conftest import valid_bsns
 
@@ -46,7 +47,7 @@ def test_the_job_page_counts_rows_written_during_the_write_and_the_side_channel_
 
     assert len(pages) == 4  # before the transaction, then after 2, 4 and 5 rows
     assert all("Writing to the ledger" in page and 'http-equiv="refresh"' in page for page in pages)
-    for page, written in zip(pages, (0, 2, 4, 5)):
+    for page, written in zip(pages, (0, 2, 4, 5), strict=False):
         assert f"{written} of 5 rows written" in page
     job.refresh_from_db()
     assert job.state == "done" and job.rows_written == 5 and Recipient.objects.count() == 5

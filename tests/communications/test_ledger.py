@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from actions import communications as services, ledger
+from actions import communications as services
+from actions import ledger
 from communications.models import ImportBatch, LedgerLookup, Recipient
 from tests.communications.conftest import csv_file, valid_bsns
 

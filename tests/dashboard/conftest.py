@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from actions import extortion as extortion_services
 from actions import filings as filing_services
-from actions import extortion as extortion_services, incidents as services
+from actions import incidents as services
 
 
 def open_incident(organisation, officer, *, title: str, aware_ago: timedelta | None, now, **fields):

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from actions import incidents as services
-from notifications.models import SweepHeartbeat
 from actions.sweep import database_now
+from notifications.models import SweepHeartbeat
 from organisations import services as org_services
 from organisations.models import Role
 from tests.dashboard.conftest import file_initial, set_countdown

@@ -43,7 +43,7 @@ class Mailbox:
         """Arrival times per Message-ID: a repeat of the same delivery shows as two entries."""
         with self._lock:
             arrivals: dict[str, list[datetime]] = {}
-            for message, at in zip(self.messages, self.arrived_at):
+            for message, at in zip(self.messages, self.arrived_at, strict=False):
                 arrivals.setdefault(message["Message-ID"], []).append(at)
             return arrivals
 

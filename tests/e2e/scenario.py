@@ -24,8 +24,8 @@ def incident_with_clocks_due_in(leads: list[float], *, tag: str) -> list[dict]:
     Each clock has passed its 'before:1h' threshold already, so its first alert is due at once
     and its 'due' alert falls ``lead`` seconds ahead. Returns ``[{deadline, due_at}]``.
     """
-    from breachtrack.history import system_actor
     from actions import incidents as services
+    from breachtrack.history import system_actor
     from notifications.models import Deadline
     from organisations import services as org_services
     from organisations.models import Role

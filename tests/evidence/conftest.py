@@ -37,8 +37,8 @@ def execute(sql: str, params=()):
 @pytest.fixture
 def demo_incident(db, settings):
     """The laboratory's entry of the demo case (loaded in real time: its instants lie in 2025)."""
-    from ops.demo import load_demo
     from incidents.models import Incident
+    from ops.demo import load_demo
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load_demo("a demo password for tests")

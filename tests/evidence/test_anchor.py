@@ -15,13 +15,13 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 
+from actions import incidents as services
 from evidence import tsp
 from evidence.anchor import ALREADY, ANCHORED, FAILED, NOT_TRIED, OFF_MESSAGE, UNCHANGED, anchor_chains
 from evidence.chain import export_stamp, head
 from evidence.models import AuditAnchor
-from ops.tasks.evidence import anchor_audit
 from evidence.verify import verify
-from actions import incidents as services
+from ops.tasks.evidence import anchor_audit
 
 from .conftest import execute
 from .tsa import LocalTsa

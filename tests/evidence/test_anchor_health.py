@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from actions import incidents as services
+from actions.sweep import database_now, sweep
 from evidence.anchor import anchor_chains
 from evidence.health import STALE_AFTER_INTERVALS, anchor_health, max_clean_age
 from evidence.models import AnchorRun
-from actions import incidents as services
-from actions.sweep import database_now, sweep
 
 INTERVAL = timedelta(hours=1)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from readers.asof import diff_as_of, register_as_of
 from actions import incidents as services
+from readers.asof import diff_as_of, register_as_of
 from rules.clocks import DeadlineState, authority_due_at
 
 AWARE = datetime(2025, 8, 18, 9, 0, tzinfo=UTC)
@@ -105,8 +105,8 @@ def test_the_art_34_clock_as_of_t_runs_on_the_alert_policy_of_t(
     client, lawyer, incident, processor_and_controller, officer, now, time_machine
 ):
     from actions import communications
-    from notifications.models import DeadlineKind
     from actions.alert_policies import set_alert_policy
+    from notifications.models import DeadlineKind
 
     _processor, controller, _relationship = processor_and_controller
     decided = now - timedelta(hours=1)

@@ -52,8 +52,8 @@ from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
-from web.admin_base import BreachTrackAdmin
 from organisations.models import User
+from web.admin_base import BreachTrackAdmin
 
 from .history_paths import form_values, recording_history, unattributed
 
@@ -249,8 +249,8 @@ def test_a_web_request_gives_its_user_and_a_default_reason_to_a_write_that_names
     """The middleware stack's own context: a view that saved a historied row without actor=..."""
     from django.http import HttpResponse
 
-    from web.middleware import HistoryReasonMiddleware
     from organisations.models import Party
+    from web.middleware import HistoryReasonMiddleware
 
     def view(request):
         Party(owner=lab, name="Saved by a careless view").save()

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actions import incidents as services, notes as note_services
+from actions import incidents as services
+from actions import notes as note_services
 from organisations import services as org_services
 
 AWARE = datetime(2025, 8, 18, 9, 0, tzinfo=UTC)

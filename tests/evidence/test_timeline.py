@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,12 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evidence.chain import export_stamp
-from readers.timeline import SCHEMA, Audience, incident_timeline
 from actions import incidents as services
-from ops.demo import load_demo
-from incidents.models import Incident
 from actions.sweep import handle_one_due_deadline
+from evidence.chain import export_stamp
+from incidents.models import Incident
+from ops.demo import load_demo
+from readers.timeline import SCHEMA, Audience, incident_timeline
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -172,7 +173,7 @@ def test_the_in_memory_diff_finds_what_diff_against_finds_and_the_non_editable_f
     compared, extra = 0, set()
     for found in history_rows.load(demo_incident.pk).values():
         for versions in history_rows.versions_by_object(found).values():
-            for old, new in zip(versions, versions[1:]):
+            for old, new in itertools.pairwise(versions):
                 ours = history_rows.field_changes(new, old)
                 noise = ["updated_at"] if new.instance_type.__name__ == "Incident" else []
                 theirs = [(c.field, c.old, c.new) for c in new.diff_against(old, excluded_fields=noise).changes]
@@ -195,7 +196,7 @@ def test_the_timelines_plain_rows_hold_exactly_the_values_of_the_history_instanc
     compared = 0
     for key, found in instances.items():
         assert [r.history_id for r in rows[key]] == [i.history_id for i in found]
-        for instance, row in zip(found, rows[key]):
+        for instance, row in zip(found, rows[key], strict=False):
             attnames = [field.attname for field in type(instance)._meta.concrete_fields]
             assert {a: row.__dict__[a] for a in attnames} == {a: instance.__dict__[a] for a in attnames}
             assert row.actor == instance.actor and row.instance_type is instance.instance_type

@@ -17,10 +17,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from access.models import AccessLog
-from readers import timeline_csv, timeline_pdf
-from evidence.chain import export_stamp
-from readers.timeline import Audience, Entry, incident_timeline
 from actions import incidents as services
+from evidence.chain import export_stamp
+from readers import timeline_csv, timeline_pdf
+from readers.timeline import Audience, Entry, incident_timeline
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EXPORTS = ["evidence:timeline_pdf", "evidence:timeline_csv"]
@@ -191,12 +191,12 @@ def test_the_demo_csv_parses_back_to_the_timeline_in_order(legal_client, demo_in
 
     records = csv_records(response.content)
     assert records[3] == list(timeline_csv.COLUMNS)
-    rows = [dict(zip(records[3], record)) for record in records[4:]]
+    rows = [dict(zip(records[3], record, strict=False)) for record in records[4:]]
     by_entry: dict[int, list[dict]] = {}
     for row in rows:
         by_entry.setdefault(int(row["entry"]), []).append(row)
     assert list(by_entry) == list(range(1, len(entries) + 1))
-    for entry, found in zip(entries, by_entry.values()):
+    for entry, found in zip(entries, by_entry.values(), strict=False):
         first = found[0]
         assert first["event_at"] == entry.event_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
         assert (first["kind"], first["summary"], first["actor"], first["reason"]) == (entry.kind, entry.summary, entry.actor, entry.reason)
@@ -212,7 +212,7 @@ def test_the_csv_carries_organisation_incident_and_chain_head_in_its_first_recor
     response = _download(legal_client, "evidence:timeline_csv", demo_incident)
 
     records = csv_records(response.content)
-    metadata = dict(zip(records[0], records[1]))
+    metadata = dict(zip(records[0], records[1], strict=False))
     assert metadata["schema"] == "breachtrack.timeline-csv/1"
     assert metadata["generated_at"].endswith("Z")
     assert (metadata["organisation"], metadata["incident_reference"], metadata["incident_title"]) == (

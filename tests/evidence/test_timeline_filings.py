@@ -12,7 +12,7 @@ from tests.filings.conftest import complete_register, controller, count, lead_ap
 
 
 def test_a_filing_is_a_timeline_event_and_meets_the_clock_only_once_recorded(
-    incident, controller, complete_register, submit, now, time_machine  # noqa: F811
+    incident, controller, complete_register, submit, now, time_machine
 ):
     time_machine.move_to(now + timedelta(hours=1), tick=False)
     filing = submit(controller, submitted_at=now)

@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from access.choices import ExportKind
+from actions import notes as note_services
 from actions.sharing import create_share_link
 from readers import timeline
 from readers.timeline import Audience, PrivilegedEntryInExport, incident_timeline
-from actions import notes as note_services
 
 SECRET = "Counsel's view: the lab's delay is indefensible"  # what must never leave the building
 SECRET_EDIT = "Counsel's view, revised: the delay is hard to defend"

@@ -82,7 +82,7 @@ class LocalTsa:
         tsa = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status, reply = tsa.answer(body)
                 self.send_response(status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from actions import filings as filing_services
 from actions import incidents as services
 from organisations import services as org_services
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from actions import filings as filing_services
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from tests.incidents.test_admin import admin_url, form_errors
 
-UTC = timezone.utc
+UTC = UTC
 REASON = "filed through the AP form, confirmation e-mail kept"
 
 

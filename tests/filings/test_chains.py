@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from rules.filing_chains import follow_up_cycle, material_change, standing_initials
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2025, 8, 11, 12, 0, tzinfo=UTC)
 
 

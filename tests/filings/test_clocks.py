@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, timedelta
 
 from actions import filings as filing_services
 from notifications.models import Deadline, DeadlineKind
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def authority_deadline(controller):

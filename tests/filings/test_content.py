@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from readers.filing_content import content_sha256, diff, display_value, latest_estimates, rows, snapshot
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def number(low, high=None, *, approx=True, at_least=False, display):

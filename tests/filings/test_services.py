@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from actions import filings as filing_services
-from readers.filing_content import content_sha256
-from filings.models import AuthorityFiling, FrozenFilingError, NotificationDecisionRecord
 from actions import incidents as services
+from filings.models import AuthorityFiling, FrozenFilingError, NotificationDecisionRecord
 from incidents.models import Incident
 from organisations import services as org_services
+from readers.filing_content import content_sha256
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def codes(error: ValidationError) -> dict[str, list[str]]:

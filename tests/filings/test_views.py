@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

@@ -14,8 +14,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from actions import extortion as extortion_services, incidents as services
-from web.forms import LocalInstant, LocalInstantField
+from actions import extortion as extortion_services
+from actions import filings as filing_services
+from actions import incidents as services
+from actions.alert_policies import set_alert_policy
+from actions.notifications import create_webhook_endpoint
 from incidents.models import (
     TIME_FACTS,
     AffectedEstimate,
@@ -26,10 +29,8 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
-from actions.notifications import create_webhook_endpoint
-from actions import filings as filing_services
 from organisations import services as org_services
-from actions.alert_policies import set_alert_policy
+from web.forms import LocalInstant, LocalInstantField
 
 REASON = "processor's e-mail of 4 July, 09:12"
 # Shared reference data: visible to every member, owned by no organisation.
@@ -132,9 +133,8 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
         submitted_at=datetime(2025, 8, 11, 10, 0, tzinfo=UTC), channel="ap_form", delay_reasons="Told late by the lab.",
         actor=officer, reason=REASON,
     )
-    from tests.communications.objects import communications_lab_objects
-
     from actions.sharing import create_share_link
+    from tests.communications.objects import communications_lab_objects
 
     share_link = create_share_link(
         incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from actions import incidents as services
-from readers.answer_sheet import QUESTIONS, SCHEMA, State, build_answer_sheet, count
-from ops.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, load_demo
 from incidents.models import AffectedEstimate, Incident
-from readers.register import register_view
+from ops.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, load_demo
 from organisations import services as org_services
+from readers.answer_sheet import QUESTIONS, SCHEMA, State, build_answer_sheet, count
+from readers.register import register_view
 
 # The demo as known on Saturday 30 August 2025: the count is "at least 850,000" (29 Aug),
 # the records estimate (5 Sep) and the mailing-list count (3 Sep) are not known yet.

@@ -3,6 +3,7 @@
 Pure values only: no database, no frozen clock (every function takes ``now`` explicitly).
 """
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -367,7 +368,7 @@ def test_thresholds_are_strictly_ascending_unique_and_inside_the_clock(rule, due
     until = due + overdue_window
     alerts = alert_thresholds(rule, due, until)
     moments = [at for _, at in alerts]
-    assert all(a < b for a, b in zip(moments, moments[1:]))
+    assert all(a < b for a, b in itertools.pairwise(moments))
     assert len({label for label, _ in alerts}) == len(alerts)
     start = due.astimezone(UTC) - rule.duration
     assert all(at > start for at in moments)

@@ -16,8 +16,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from simple_history.models import registered_models
 
-from rules.clocks import authority_due_at, processor_lag
-from ops.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, USERNAMES, load_demo
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,
@@ -28,7 +26,9 @@ from incidents.models import (
     Publication,
 )
 from notifications.models import Deadline, DeadlineKind
+from ops.demo import GP_PRACTICE, HOSPITAL, LAB, PROGRAMME, USERNAMES, load_demo
 from organisations.models import Organisation, User
+from rules.clocks import authority_due_at, processor_lag
 
 PASSWORD = "a demo password for tests"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from readers.estimate_chart import HEIGHT, LEFT, RIGHT, WIDTH, build_chart, nice_ceiling
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2025, 8, 11, 9, 0, tzinfo=UTC)
 
 

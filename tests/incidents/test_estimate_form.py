@@ -6,7 +6,7 @@ became known and its source; a refusal is a 400 on its field with nothing writte
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.urls import reverse
 from incidents.models import AffectedEstimate
 from tests.filings.conftest import controller  # noqa: F401 (fixture)
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def url(incident):

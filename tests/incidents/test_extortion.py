@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from actions import extortion
 from actions import incidents as services
 from incidents.models import ExtortionCountdown, ExtortionThreat, Publication
-from readers.register import register_view
 from notifications.models import Deadline, DeadlineKind
 from organisations.services import save_with_history
+from readers.register import register_view
 
 H = timedelta(hours=1)
 

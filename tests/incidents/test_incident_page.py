@@ -4,21 +4,22 @@ form that records a filing to the authority through actions.filings.submit_filin
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from actions import extortion as extortion_services
 from actions import filings as filing_services
+from actions import incidents as services
 from filings.models import AuthorityFiling
-from actions import extortion as extortion_services, incidents as services
 from notifications.models import Deadline
 from organisations import services as org_services
 from tests.filings.conftest import complete_register, controller, count, lead_ap, submit  # noqa: F401 (fixtures)
 
-UTC = timezone.utc
+UTC = UTC
 H = timedelta(hours=1)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -24,7 +24,7 @@ from incidents.models import (
 from organisations import services as org_services
 from organisations.models import Party, Role
 
-UTC = timezone.utc
+UTC = UTC
 URL = "/incidents/new/"
 INTAKE_MODELS = (
     Incident, IncidentParty, IncidentAuthority, ProcessingRelationship, AwarenessRecord, AffectedEstimate,

@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from actions import incidents as services, notes as note_services
+from actions import incidents as services
+from actions import notes as note_services
 from incidents.models import IncidentNote
 from tests.test_history_guard import database_state
 

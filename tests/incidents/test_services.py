@@ -8,7 +8,7 @@ every table, historical tables included.
 from __future__ import annotations
 
 import inspect
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -21,7 +21,7 @@ from incidents.models import AwarenessRecord, Incident, ProcessorNotice
 from organisations import services as org_services
 from organisations.models import Authority
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args: int) -> datetime:

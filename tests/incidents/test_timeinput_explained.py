@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.timeinput import Fold, LocalTimeError, format_offset, gap_around, is_nonexistent, local_to_utc, readings, zone
+from rules.timeinput import (
+    Fold,
+    LocalTimeError,
+    format_offset,
+    gap_around,
+    is_nonexistent,
+    local_to_utc,
+    readings,
+    zone,
+)
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_the_amsterdam_spring_gap_is_named_with_its_hour_and_abbreviations():

@@ -7,7 +7,7 @@ their historical rows are counted (and compared) before and after.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
@@ -18,7 +18,7 @@ from actions import incidents as services
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident
 from organisations import services as org_services
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)  # the incident fixture's occurred_from_at
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -12,7 +12,7 @@ from django.urls import reverse
 from actions import incidents as services
 from organisations import services as org_services
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _grow(incident, officer, controller, relationship, n):

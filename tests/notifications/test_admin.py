@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from notifications.models import WebhookEndpoint
 from actions.notifications import create_webhook_endpoint
+from notifications.models import WebhookEndpoint
 
 
 def test_an_officer_adds_an_endpoint_and_sees_its_secret_only_on_creation(client, lab, officer):

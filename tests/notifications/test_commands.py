@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from rules.deadlines import current_alert, rule_for
 from notifications.models import AlertEvent
+from rules.deadlines import current_alert, rule_for
 
 
 def _run(*args) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rules import clocks
 from actions import incidents as services
 from notifications.models import AlertEvent, Deadline, DeadlineKind
+from rules import clocks
 
 
 def test_the_deadline_kinds_are_the_clock_rules():
@@ -156,8 +156,8 @@ def test_deadlines_are_visible_to_their_organisation_only(aware_controller, offi
 
 
 def test_a_closed_incident_raises_no_alerts_and_reopening_restores_its_clock(aware_controller, incident, now):
-    from rules.deadlines import recompute_deadlines
     from notifications.models import Deadline
+    from rules.deadlines import recompute_deadlines
 
     incident.status = "closed"
     recompute_deadlines(incident, now=now)

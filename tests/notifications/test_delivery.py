@@ -9,9 +9,9 @@ from email.header import decode_header, make_header
 import pytest
 from django.utils import timezone
 
+from actions.notifications import create_webhook_endpoint, deactivate_webhook_endpoint
 from notifications.delivery import Outcome, _claim, deliver_one, dispatch_due_deliveries
 from notifications.models import AlertEvent, Channel, Deadline, Delivery, Notification
-from actions.notifications import create_webhook_endpoint, deactivate_webhook_endpoint
 from organisations import services as org_services
 from organisations.models import Role
 

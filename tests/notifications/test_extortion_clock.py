@@ -15,11 +15,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from rules import clocks
 from actions import extortion
-from rules.deadlines import rule_for
-from notifications.models import AlertEvent, Deadline, DeadlineKind
 from actions.sweep import sweep
+from notifications.models import AlertEvent, Deadline, DeadlineKind
+from rules import clocks
+from rules.deadlines import rule_for
 
 H = timedelta(hours=1)
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from notifications.health import SweepHealth, max_heartbeat_age, sweep_health
 from actions.sweep import database_now, sweep
+from notifications.health import SweepHealth, max_heartbeat_age, sweep_health
 
 BANNER = "Deadline alerts are not being checked"
 NOW_ISH = database_now  # the clock the sweep writes with and health reads with

@@ -10,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from actions import incidents as services
-from rules.deadlines import rule_for
-from notifications.models import Deadline
-from actions.sweep import sweep
-from organisations import services as org_services
 from actions.alert_policies import reset_alert_policy, set_alert_policy
+from actions.sweep import sweep
+from notifications.models import Deadline
+from organisations import services as org_services
+from rules.deadlines import rule_for
 
 KIND = "authority_notification"
 
@@ -53,7 +53,7 @@ def test_a_custom_ladder_fires_exactly_its_alerts_through_the_sweep(aware_contro
     # The default rungs (48, 24, 12, 6 and 1 h before) pass without an alert.
     for hours in (48, 24, 12, 6):
         assert _sweep_at(time_machine, due - timedelta(hours=hours)) == 0
-    for index, (label, moment) in enumerate(ladder):
+    for index, (_label, moment) in enumerate(ladder):
         assert _sweep_at(time_machine, moment - timedelta(seconds=1)) == 0
         assert _sweep_at(time_machine, moment) == 1
         assert _labels(deadline) == [name for name, _at in ladder[: index + 1]]

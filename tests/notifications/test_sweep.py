@@ -12,8 +12,8 @@ from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from actions import incidents as services
-from notifications.models import AlertEvent, Deadline, SweepHeartbeat
 from actions.sweep import database_now, handle_one_due_deadline, sweep
+from notifications.models import AlertEvent, Deadline, SweepHeartbeat
 from organisations import services as org_services
 
 
@@ -40,7 +40,7 @@ def test_thresholds_fire_in_order_exactly_once_each_as_time_advances(aware_contr
         ("overdue:24h", due + timedelta(hours=24)),
     ]
     assert _sweep_at(time_machine, now) == 0
-    for index, (label, moment) in enumerate(ladder):
+    for index, (_label, moment) in enumerate(ladder):
         assert _sweep_at(time_machine, moment - timedelta(seconds=1)) == 0
         assert _sweep_at(time_machine, moment) == 1
         assert _sweep_at(time_machine, moment + timedelta(minutes=5)) == 0

@@ -18,8 +18,8 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 
-from notifications.models import AlertEvent, Deadline
 from actions.sweep import database_now
+from notifications.models import AlertEvent, Deadline
 from tests.e2e.stack import CLEARED_ENV, REPO, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -13,9 +13,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from actions.notifications import create_webhook_endpoint, deactivate_webhook_endpoint, update_webhook_endpoint
 from notifications.delivery import Outcome, deliver_one, dispatch_due_deliveries
 from notifications.models import Channel, Delivery, WebhookEndpoint
-from actions.notifications import create_webhook_endpoint, deactivate_webhook_endpoint, update_webhook_endpoint
 
 BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6)]
 

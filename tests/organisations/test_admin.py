@@ -11,10 +11,10 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from web.admin_site import BreachTrackAdminSite
 from breachtrack.history import acting_as
 from organisations import services
 from organisations.models import Authority, Membership, Organisation, Party, Role, User
+from web.admin_site import BreachTrackAdminSite
 
 PASSWORD = "correct horse battery staple"
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from rules import clocks
 from actions.alert_policies import reset_alert_policy, set_alert_policy
-from rules.policies import clock_rule, organisation_rules
 from organisations.models import AlertPolicy
+from rules import clocks
+from rules.policies import clock_rule, organisation_rules
 
 H = timedelta(hours=1)
 LADDER = {"thresholds_before_minutes": [30, 240], "overdue_repeat_minutes": 120}
@@ -157,7 +157,6 @@ def test_policies_are_per_organisation(lab, other_org, officer, outsider):
 
 def test_the_organisations_target_is_the_default_for_a_new_processing_agreement(lab, officer, incident):
     from actions import incidents as services
-
     from organisations import services as org_services
 
     _set(lab, officer, kind="processor_notice", target_hours=36)

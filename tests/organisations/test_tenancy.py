@@ -8,15 +8,15 @@ model's tenant lookup shows as the other organisation's rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
-from breachtrack.history import HistoryBypassError, acting_as, update_with_history
 from actions import incidents as services
 from actions.notes import add_note
+from breachtrack.history import HistoryBypassError, acting_as, update_with_history
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,
@@ -30,7 +30,7 @@ from incidents.models import (
 from organisations import services as org_services
 from organisations.models import Membership, Organisation, Role, User
 
-UTC = timezone.utc
+UTC = UTC
 TENANT_MODELS = [
     Incident,
     IncidentParty,

@@ -24,13 +24,14 @@ BLOCKING = {"serious", "critical"}
 @pytest.fixture
 def demo(live_server, dutch_ap):
     """The demo (the lab's incident and the programme's), and the URLs of the lab's incident's pages."""
-    from django.urls import reverse
+    from datetime import timedelta
 
-    from ops.demo import LAB, load_demo
+    from django.urls import reverse
+    from django.utils import timezone
+
     from incidents.models import Incident
     from notifications.models import SweepHeartbeat
-    from django.utils import timezone
-    from datetime import timedelta
+    from ops.demo import LAB, load_demo
 
     load_demo(PASSWORD)
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=timezone.now() + timedelta(minutes=10))

@@ -26,8 +26,8 @@ def test_the_api_docs_work_under_the_content_security_policy(page, live_server, 
 
 
 def test_an_officer_whose_organisation_requires_two_factor_sets_it_up_on_first_login(page, live_server, demo_officer):
-    from organisations import services as org_services
     from breachtrack.history import system_actor
+    from organisations import services as org_services
 
     lab = demo_officer.memberships.get().organisation
     org_services.update_organisation(lab, requires_two_factor=True, actor=system_actor("browser tests"), reason="policy")

@@ -17,8 +17,8 @@ def ransomware(demo_officer, dutch_ap):
     authority, and a register complete enough for a non-phased initial notification."""
     from django.utils import timezone
 
-    from breachtrack.history import system_actor
     from actions import incidents as services
+    from breachtrack.history import system_actor
     from notifications.models import SweepHeartbeat
     from organisations import services as org_services
     from tests.dashboard.conftest import open_incident

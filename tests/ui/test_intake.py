@@ -7,13 +7,13 @@ Europe/Amsterdam, before the browser opens; no ORM call is made while it is open
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.ui.conftest import log_in
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-UTC = timezone.utc
+UTC = UTC
 
 
 def typed(instant: datetime) -> str:

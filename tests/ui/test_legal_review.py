@@ -25,8 +25,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 @pytest.fixture
 def case(demo_officer):
     """The lab's incident: 485,000 data subjects three hours ago, 715,000 one hour ago; a legal member."""
-    from breachtrack.history import system_actor
     from actions import incidents as services
+    from breachtrack.history import system_actor
     from organisations import services as org_services
     from organisations.models import Role
 

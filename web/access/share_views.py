@@ -25,12 +25,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from actions import sharing as services
 from access.choices import AccessOutcome, RefusalReason
 from access.models import ShareLink
+from actions import sharing as services
+from organisations.tenancy import organisation_ids
 from web.access.forms import RevokeForm, ShareLinkForm
 from web.access.views import scoped_incident
-from organisations.tenancy import organisation_ids
 
 LINKS_PAGE_SIZE = 50
 CREATED_KEY = "access.share_link_created"

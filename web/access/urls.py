@@ -1,7 +1,6 @@
 from django.urls import path
 
-from web.access import views
-from web.access import share_views
+from web.access import share_views, views
 
 app_name = "access"
 urlpatterns = [

@@ -6,7 +6,6 @@ import math
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -14,17 +13,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from readers import exports
 from access import throttle
 from access.choices import AccessAction, ExportKind, RefusalReason
 from access.client import client_ip
 from access.log import log_share_access, log_unknown_token, log_view, token_hash
 from access.models import AccessLog, ShareLink
-from web.access.forms import AccessLogFilterForm
 from actions.sharing import SHARE_ROLES
 from incidents.models import Incident
-from organisations.services import authorise
 from organisations.models import Membership
+from organisations.services import authorise
+from readers import exports
+from web.access.forms import AccessLogFilterForm
 
 PAGE_SIZE = 50
 

@@ -4,6 +4,6 @@ Django's admin autodiscovery imports ``web.admin``; importing the modules here r
 model admins.
 """
 
-from web.admin import api_tokens, access, communications, extortion, filings, incidents, notifications, organisations
+from web.admin import access, api_tokens, communications, extortion, filings, incidents, notifications, organisations
 
-__all__ = ["api_tokens", "access", "communications", "extortion", "filings", "incidents", "notifications", "organisations"]
+__all__ = ["access", "api_tokens", "communications", "extortion", "filings", "incidents", "notifications", "organisations"]

@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from actions import sharing as services
 from access.models import ShareLink
-from web.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
+from actions import sharing as services
 from incidents.models import Incident
 from organisations.tenancy import active_memberships
+from web.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
 
 
 class ShareLinkForm(AdminServiceForm):

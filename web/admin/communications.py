@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from actions import communications as services
 from communications.models import CommunicationAssessment, CommunicationWave, ContentVersion, ImportBatch
-from web.admin.incidents import RegisterAdmin
 from incidents.choices import CONTROLLER_ROLES
+from web.admin.incidents import RegisterAdmin
 
 
 class CommunicationsAdmin(RegisterAdmin):

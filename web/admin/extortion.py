@@ -12,11 +12,11 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.admin_base import AdminServiceForm
 from actions import extortion
-from web.admin.incidents import RegisterAdmin, local_time_text
 from incidents.choices import CountdownRevisionKind
 from incidents.models import ExtortionCountdown, ExtortionThreat, Publication
+from web.admin.incidents import RegisterAdmin, local_time_text
+from web.admin_base import AdminServiceForm
 
 THREAT_FACTS = [
     "incident", "actor_name", "actor_aliases", "first_contact_at", "channel", "channel_detail",

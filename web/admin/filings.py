@@ -14,13 +14,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.admin_base import rendering_request
 from actions import filings as services
-from rules.completeness import missing_items
-from readers.filing_content import diff, snapshot
 from filings.models import AuthorityFiling, NotificationDecisionRecord
-from web.admin.incidents import RegisterAdmin
 from incidents.models import Incident
+from readers.filing_content import diff, snapshot
+from rules.completeness import missing_items
+from web.admin.incidents import RegisterAdmin
+from web.admin_base import rendering_request
 
 
 def _int(value) -> int | None:

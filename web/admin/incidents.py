@@ -16,7 +16,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.admin_base import BreachTrackAdmin, rendering_request
 from actions import incidents as services
 from incidents.choices import DataCategory, DataSubjectCategory
 from incidents.models import (
@@ -29,6 +28,7 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
+from web.admin_base import BreachTrackAdmin, rendering_request
 
 
 def local_time_text(instant) -> str:

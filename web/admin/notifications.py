@@ -12,9 +12,9 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.admin_base import BreachTrackAdmin
 from actions import notifications as services
 from notifications.models import WebhookEndpoint
+from web.admin_base import BreachTrackAdmin
 
 
 @admin.register(WebhookEndpoint)

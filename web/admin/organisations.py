@@ -20,12 +20,12 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from web.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
-from web.forms import zone_choices
 from actions import alert_policies
 from organisations import services
 from organisations.models import AlertPolicy, Authority, Membership, Organisation, Party, User
 from organisations.tenancy import organisation_ids
+from web.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
+from web.forms import zone_choices
 
 # Roles live in memberships, not in Django groups and permissions: the group
 # admin that django.contrib.auth registers would be an unscoped, unhistoried side door.
@@ -260,7 +260,9 @@ class MinutesListField(forms.CharField):
         try:
             return [int(part) for part in parts]
         except ValueError:
-            raise forms.ValidationError(_("Give whole numbers of minutes separated by commas, e.g. 240, 30."), code="invalid")
+            raise forms.ValidationError(
+                _("Give whole numbers of minutes separated by commas, e.g. 240, 30."), code="invalid"
+            ) from None
 
 
 class AlertPolicyForm(AdminServiceForm):

@@ -6,6 +6,7 @@ wave is a 404. Writes go through ``actions.ledger`` (role-checked there as well)
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,18 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from django.conf import settings
-
-from breachtrack.uploads import refuse_oversized_upload, too_large_message
-from actions import ledger, recipient_imports as jobs
-from communications.choices import ImportKind
-from web.communications.forms import LedgerUploadForm, LookupForm
-from communications.models import CommunicationWave, ImportJob
+from actions import ledger
+from actions import recipient_imports as jobs
 from actions.communications import current_assessment
+from breachtrack.uploads import refuse_oversized_upload, too_large_message
+from communications.choices import ImportKind
+from communications.models import CommunicationWave, ImportJob
 from incidents.models import Incident
 from organisations.models import Organisation
 from organisations.services import EDIT_ROLES, READ_ROLES
 from organisations.tenancy import organisation_ids
+from web.communications.forms import LedgerUploadForm, LookupForm
 
 
 @require_GET

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from readers.dashboard import UNASSESSED, DashboardFilters
 from incidents.choices import RiskLevel, Status
+from readers.dashboard import UNASSESSED, DashboardFilters
 
 STATUS_CHOICES = [
     ("", _("Open or contained")),

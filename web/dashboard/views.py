@@ -17,8 +17,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
-from web.dashboard.forms import RISK_BADGES, STATUS_BADGES, DashboardFilterForm
 from readers.dashboard import dashboard, member_organisations
+from web.dashboard.forms import RISK_BADGES, STATUS_BADGES, DashboardFilterForm
 
 REFRESH_SECONDS = 60  # how often an open dashboard fetches its list again
 

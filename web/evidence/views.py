@@ -23,12 +23,12 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
-from readers import asof, review, timeline, timeline_csv, timeline_pdf
 from evidence.chain import export_stamp
-from web.evidence.forms import TimelineFilterForm
-from rules import timeinput
 from incidents.models import Incident
 from incidents.models.incident import future_limit
+from readers import asof, review, timeline, timeline_csv, timeline_pdf
+from rules import timeinput
+from web.evidence.forms import TimelineFilterForm
 
 DEFAULT_ZONE = "Europe/Amsterdam"  # the zone a datetime-local value without offset is read in
 TIMELINE_PAGE_SIZE = 100  # entries a timeline page renders; the filters run over all of them

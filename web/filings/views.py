@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction
 from access.log import log_view
-from rules.completeness import missing_items
-from readers.filing_content import diff, rows
 from filings.models import AuthorityFiling
+from readers.filing_content import diff, rows
+from rules.completeness import missing_items
 
 
 @require_GET

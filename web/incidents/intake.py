@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from actions import extortion as extortion_services, incidents as services
+from actions import extortion as extortion_services
+from actions import incidents as services
 from incidents.choices import CountdownRevisionKind, PartyRole
-from web.incidents.intake_forms import ROLE_PROCESSOR, IntakeFacts, IntakeForm
 from organisations import services as org_services
 from organisations.models import Organisation, Party, Role
 from organisations.tenancy import organisation_ids
+from web.incidents.intake_forms import ROLE_PROCESSOR, IntakeFacts, IntakeForm
 
 # A service refuses with its own field names; the person sees the intake form's.
 SERVICE_FIELDS = {

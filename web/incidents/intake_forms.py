@@ -18,12 +18,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from incidents.choices import AwarenessSource, Cause, Channel, DataCategory, DataSubjectCategory, DiscoveryMethod, ExtortionChannel
-from rules.clocks import authority_due_at
-from web.forms import LocalDateTimeInput, NaiveDateTimeField, default_zone_name
+from incidents.choices import (
+    AwarenessSource,
+    Cause,
+    Channel,
+    DataCategory,
+    DataSubjectCategory,
+    DiscoveryMethod,
+    ExtortionChannel,
+)
 from incidents.models.incident import future_limit
-from rules.timeinput import AmbiguousLocalTime, Fold, NonExistentLocalTime, gap_around, local_to_utc, readings, zone
 from organisations.models import Authority
+from rules.clocks import authority_due_at
+from rules.timeinput import AmbiguousLocalTime, Fold, NonExistentLocalTime, gap_around, local_to_utc, readings, zone
+from web.forms import LocalDateTimeInput, NaiveDateTimeField, default_zone_name
 
 MAX_OTHER_PARTIES = 10  # keeps one submission's writes (and queries) bounded
 

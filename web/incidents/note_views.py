@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.choices import AccessAction
 from access.log import log_view
 from actions import notes as note_services
-from readers import notes as note_reads
-from web.forms import NoteForm, NotePrivilegeForm
 from incidents.models import Incident, IncidentNote
 from organisations.tenancy import organisation_ids
+from readers import notes as note_reads
+from web.forms import NoteForm, NotePrivilegeForm
 
 
 def _incident(request, pk: int) -> Incident:

@@ -19,15 +19,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from access.choices import AccessAction
 from access.log import log_view
-from web.templatetags.dashboard_tags import countdown_messages
 from actions.filings import submit_filing
-from web.incidents.estimate_form import EstimateForm
-from web.incidents.filing_form import FilingForm
+from actions.incidents import record_estimate
 from incidents.models import Incident
+from organisations.services import authorise
 from readers.incident_page import incident_page
 from readers.register import register_view
-from actions.incidents import record_estimate
-from organisations.services import authorise
+from web.incidents.estimate_form import EstimateForm
+from web.incidents.filing_form import FilingForm
+from web.templatetags.dashboard_tags import countdown_messages
 
 
 def _incident(request, pk: int) -> Incident:

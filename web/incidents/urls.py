@@ -1,7 +1,6 @@
 from django.urls import path
 
-from web.incidents import note_views, page_views, views
-from web.incidents import intake
+from web.incidents import intake, note_views, page_views, views
 
 app_name = "incidents"
 urlpatterns = [

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
-from web.incidents import page_views
-from readers.answer_sheet import build_answer_sheet
-from incidents.models import Incident
-from readers.register import register_view
 from evidence.health import anchor_health
+from incidents.models import Incident
 from notifications.health import sweep_health
+from readers.answer_sheet import build_answer_sheet
+from readers.register import register_view
+from web.incidents import page_views
 
 
 @require_GET

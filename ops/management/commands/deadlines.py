@@ -8,9 +8,9 @@ from datetime import UTC
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from rules import clocks
 from incidents.models import Incident
 from notifications.models import Deadline
+from rules import clocks
 
 
 def iso_utc(value) -> str | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from notifications.delivery import dispatch_due_deliveries
 from actions.sweep import database_now, sweep
+from notifications.delivery import dispatch_due_deliveries
 
 
 class Command(BaseCommand):
