@@ -1,5 +1,6 @@
 from django.urls import path
 
+from web import health
 from web.incidents import intake, note_views, page_views, views
 
 app_name = "incidents"
@@ -11,7 +12,7 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/", note_views.incident_notes, name="notes"),
     path("incidents/<int:pk>/notes/<int:note_pk>/edit/", note_views.edit_note, name="note_edit"),
     path("incidents/<int:pk>/notes/<int:note_pk>/privilege/", note_views.note_privilege, name="note_privilege"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("incidents/<int:pk>/file/", page_views.file_with_authority, name="file_with_authority"),
     path("incidents/<int:pk>/estimates/", page_views.record_affected_estimate, name="record_estimate"),
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -16,9 +15,7 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
-from evidence.health import anchor_health
 from incidents.models import Incident
-from notifications.health import sweep_health
 from readers.answer_sheet import build_answer_sheet
 from readers.register import register_view
 from web.incidents import page_views
@@ -36,32 +33,6 @@ def incident_list(request):
 incident_detail = page_views.incident_detail
 
 
-@require_GET
-def healthz(request):
-    """Health for load balancers and monitoring: the database responds and the sweep runs.
-
-    503 when the database does not answer, or when the deadline sweep's heartbeat is older than
-    three sweep intervals or missing (a fresh install until its first sweep: see
-    notifications.health). The body names the problem; 200 carries the last sweep and its age.
-    With anchoring on, a trail not anchored for three intervals is a *warning* (status
-    "degraded", still 200: see evidence.health).
-    """
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        health = sweep_health()
-        anchoring = anchor_health(now=timezone.now())  # the clock the anchoring runs write with
-    except DatabaseError:
-        return JsonResponse({"status": "failing", "problems": ["database"], "database": "unreachable"}, status=503)
-    body = {"status": "ok", "problems": [], "warnings": [], "database": "ok", "sweep": health.as_json(),
-            "anchor": anchoring.as_json()}
-    if anchoring.is_warning:
-        # Pages are served fine without the TSA: a warning for monitoring, not a 503.
-        body.update(status="degraded", warnings=[f"anchor_{anchoring.state}"])
-    if health.is_failing:
-        body.update(status="failing", problems=[f"sweep_{health.state}"])
-        return JsonResponse(body, status=503)
-    return JsonResponse(body)
 
 
 # --- The AP notification form, answered from the register (docs/domain.md#ap-form) -----------
