@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextvars
 
 from django import forms
-from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
@@ -229,10 +228,10 @@ class BreachTrackAdmin(SimpleHistoryAdmin):
         return queryset, may_have_duplicates
 
     def _visible_object_or_404(self, request, object_id):
-        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
-        if to_field and not self.to_field_allowed(request, to_field):
-            to_field = None  # the view itself refuses it below
-        obj = self.get_object(request, unquote(object_id), to_field)
+        # By primary key: every foreign key here points at one, so that is the
+        # only field the admin lets a popup name instead (and the view itself
+        # refuses any other).
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:
             # Another organisation's object and a missing one look the same.
             raise Http404(_("Not found."))
