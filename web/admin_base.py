@@ -14,19 +14,27 @@ rules as the others:
   Nobody deletes anything: history is evidence.
 * **Services.** Every add/change form carries a required reason, and
   ``save_model`` hands the cleaned values to the service with
-  ``actor=request.user`` and that reason. If the service refuses
-  (``ValidationError``/``PermissionDenied``) the whole request is rolled back
-  and the same POST is shown again with the refusal as form errors.
+  ``actor=request.user`` and that reason. A refusal must reach the form while
+  it is still being validated, so the form's ``clean()`` first runs the same
+  service call in a transaction that is always rolled back: a refusal
+  (``ValidationError``/``PermissionDenied``) becomes form errors and nothing is
+  saved; otherwise ``save_model`` makes the call for real.
+
+Only documented hooks of Django's admin and forms are used (``get_form``,
+``save_model``, ``change_view``, ``clean()``, ``add_error()``…), so that a Django
+upgrade does not silently change how a change is validated or saved;
+``tests/test_admin_public_api.py`` keeps it so.
 """
 
 from __future__ import annotations
 
 import contextvars
+import copy
 
 from django import forms
-from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db import router, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -35,9 +43,6 @@ from organisations.services import EDIT_ROLES
 from organisations.tenancy import active_memberships, organisation_ids
 from web.forms import InstantFieldsMixin, ReasonFormMixin
 
-# Set on the request when a service refused a change: the second rendering of
-# the same POST shows it as form errors.
-REFUSAL_ATTR = "_breachtrack_service_refusal"
 # Set on the request while a historical version is shown: everything read-only.
 HISTORICAL_VERSION_ATTR = "_breachtrack_historical_version"
 # The request a change form is being rendered for: read-only display methods
@@ -47,14 +52,6 @@ _rendering_request = contextvars.ContextVar("admin_rendering_request", default=N
 
 def rendering_request():
     return _rendering_request.get()
-
-
-class ServiceRefused(Exception):
-    """A service refused the change; carries its error to the re-rendered form."""
-
-    def __init__(self, error):
-        super().__init__(error)
-        self.error = error
 
 
 def scope(queryset, user, lookup: str | None, roles=None):
@@ -85,36 +82,73 @@ def is_officer_somewhere(user) -> bool:
 class AdminServiceForm(InstantFieldsMixin, ReasonFormMixin, forms.ModelForm):
     """The base of every admin form: instants, a change reason, and refusals shown as errors.
 
-    The admin sets ``user``, ``instant_fields`` and ``refusal`` on a subclass
-    per request (``BreachTrackAdmin.get_form``).
+    The admin sets ``user``, ``instant_fields`` and ``service_check`` on a
+    subclass per request (``BreachTrackAdmin.get_form``). ``service_check(form,
+    obj)`` makes the service call that ``save_model`` will make; ``clean()``
+    runs it in a transaction that is rolled back, to learn whether the service
+    would refuse.
     """
 
-    refusal = None
+    service_check = None
 
-    def _post_clean(self):
-        super()._post_clean()
-        if self.refusal is not None:
-            self.add_refusal(self.refusal)
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.service_check is not None and not self.errors:
+            self.check_with_service()
+        return cleaned_data
+
+    def check_with_service(self):
+        """Run the service call on a copy of the instance and undo it; a refusal becomes form errors."""
+        # The copy carries the entered values, as the instance will when
+        # save_model receives it; the instance itself is left to the ModelForm.
+        target = copy.copy(self.instance)
+        for name, value in self.all_values().items():
+            setattr(target, name, value)
+        using = router.db_for_write(self._meta.model)
+        try:
+            with transaction.atomic(using=using):
+                self.service_check(self, target)
+                transaction.set_rollback(True, using=using)
+        except (ValidationError, PermissionDenied) as refusal:
+            self.add_refusal(refusal)
 
     def add_refusal(self, error):
         if isinstance(error, PermissionDenied):
             self.add_error(None, str(error) or _("Your role does not allow this change."))
             return
-        self._add_mapped_errors(error if isinstance(error, ValidationError) else ValidationError(str(error)))
+        self.add_error(None, error if isinstance(error, ValidationError) else ValidationError(str(error)))
         if not self.errors:  # a refusal must never let the form through
             self.add_error(None, _("The change was refused."))
 
-    def _update_errors(self, errors):
-        # Model.clean() may name a field this form does not show (read-only,
-        # or a zone stored next to an instant): put it where a person sees it.
-        super()._update_errors(self._map_error_fields(errors))
+    def add_error(self, field, error):
+        # Model.clean() and the services may name a field this form does not
+        # show (read-only, or a zone stored next to an instant): put it where a
+        # person sees it. The same message twice on one field is shown once
+        # (the service and the model validation may both find it).
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        if field is not None:
+            if hasattr(error, "error_dict"):
+                return super().add_error(field, error)  # Django's TypeError
+            error = ValidationError({field: error.error_list})
+        error = self._without_repeats(self._map_error_fields(error))
+        if error is not None:
+            super().add_error(None, error)
 
-    def _add_mapped_errors(self, error):
-        self.add_error(None, self._map_error_fields(error))
+    def _without_repeats(self, error: ValidationError) -> ValidationError | None:
+        fresh: dict[str, list] = {}
+        for name, messages in error.error_dict.items():
+            shown = list(self.errors.get(name, []))
+            for message in messages:
+                text = "; ".join(message.messages)
+                if text not in shown:
+                    shown.append(text)
+                    fresh.setdefault(name, []).append(message)
+        return ValidationError(fresh) if fresh else None
 
     def _map_error_fields(self, error: ValidationError) -> ValidationError:
         if not hasattr(error, "error_dict"):
-            return error
+            return ValidationError({NON_FIELD_ERRORS: error.error_list})
         mapped: dict[str, list] = {}
         for name, messages in error.error_dict.items():
             target = self._form_field_for(name)
@@ -229,10 +263,10 @@ class BreachTrackAdmin(SimpleHistoryAdmin):
         return queryset, may_have_duplicates
 
     def _visible_object_or_404(self, request, object_id):
-        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
-        if to_field and not self.to_field_allowed(request, to_field):
-            to_field = None  # the view itself refuses it below
-        obj = self.get_object(request, unquote(object_id), to_field)
+        # By primary key: every foreign key here points at one, so that is the
+        # only field the admin lets a popup name instead (and the view itself
+        # refuses any other).
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:
             # Another organisation's object and a missing one look the same.
             raise Http404(_("Not found."))
@@ -280,16 +314,9 @@ class BreachTrackAdmin(SimpleHistoryAdmin):
         return self.has_add_permission(request) if obj is None else self.has_change_permission(request, obj)
 
     # --- Views: 404 before anything else ---------------------------------------
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if object_id is not None:
-            self._visible_object_or_404(request, object_id)
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            # super() ran in one transaction, now rolled back: nothing of the
-            # refused change was written. Show the same POST with the refusal.
-            setattr(request, REFUSAL_ATTR, refused.error)
-            return super().changeform_view(request, object_id, form_url, extra_context)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         response = super().render_change_form(request, context, add, change, form_url, obj)
@@ -357,26 +384,37 @@ class BreachTrackAdmin(SimpleHistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        def service_check(form, target):
+            self.save_through_service(request, target, form, change)
+
         attrs = {
             "user": request.user,
             "instant_fields": self.instant_fields,
-            "refusal": getattr(request, REFUSAL_ATTR, None),
+            "service_check": staticmethod(service_check),
         }
         return type(form_class.__name__, (form_class,), attrs)
 
     # --- Saving through services -------------------------------------------
     def save_model(self, request, obj, form, change):
-        try:
-            saved = self.save_through_service(request, obj, form, change)
-        except (ValidationError, PermissionDenied) as error:
-            raise ServiceRefused(error) from error
+        # The form's clean() made this same call and the service accepted it;
+        # should it refuse now all the same, the error ends the request and
+        # the view's transaction leaves nothing of the change behind.
+        saved = self.save_through_service(request, obj, form, change)
         if saved is not None and saved is not obj:
             obj.pk = saved.pk
             obj.refresh_from_db()
         obj._state.adding = False
 
     def save_through_service(self, request, obj, form, change):
-        """Call the service for this add or change and return the saved object."""
+        """Call the service for this add or change and return the saved object.
+
+        Called twice per save: from the form's ``clean()``, on a copy of ``obj``
+        in a transaction that is rolled back (a refusal becomes form errors),
+        then from ``save_model`` for real. So it acts only through services
+        and on ``obj``; anything shown to the person afterwards (a message)
+        belongs in ``response_add``/``response_change``.
+        """
         raise NotImplementedError(f"{type(self).__name__} must save through a service")
 
     def save_related(self, request, form, formsets, change):

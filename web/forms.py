@@ -249,9 +249,10 @@ class InstantFieldsMixin:
     ``instant_fields`` lists the stems. The model's two form fields are replaced
     by one ``LocalInstantField`` named ``<stem>_at`` (so model errors on
     ``<stem>_at`` land on it), whose initial value is the stored instant in
-    its stored zone. Cleaning writes ``<stem>_at`` (UTC) and ``<stem>_tz`` both
+    its stored zone. ``clean()`` writes ``<stem>_at`` (UTC) and ``<stem>_tz`` both
     into ``cleaned_data`` and onto the instance *before* model validation, so
-    ``Model.clean()`` sees the zone the person chose.
+    ``Model.clean()`` sees the zone the person chose (a subclass's ``clean()``
+    calls ``super().clean()`` first).
 
     The default zone is that of ``user`` (a keyword argument, or a ``user``
     class attribute set by the admin), else ``settings.TIME_ZONE``.
@@ -285,29 +286,32 @@ class InstantFieldsMixin:
             else:
                 self.initial.pop(at, None)
 
-    def _post_clean(self):
+    def clean(self):
+        cleaned_data = super().clean()
         for stem in self.instant_fields:
             at, tz = f"{stem}_at", f"{stem}_tz"
-            if at not in self.fields or at not in self.cleaned_data:
+            if at not in self.fields or at not in cleaned_data:
                 continue  # absent, or invalid: the instance keeps its value
-            value = self.cleaned_data[at]
+            value = cleaned_data[at]
             instant, zone_name = value if value else (None, "")
-            self.cleaned_data[at] = instant
-            self.cleaned_data[tz] = zone_name
+            cleaned_data[at] = instant
+            cleaned_data[tz] = zone_name
+            # The zone is no form field, so the ModelForm would not copy it onto
+            # the instance: set both here, before the model validation runs.
             setattr(self.instance, at, instant)
             setattr(self.instance, tz, zone_name)
-        super()._post_clean()
+        return cleaned_data
 
-    def _update_errors(self, errors):
+    def add_error(self, field, error):
         """Show a model error on ``<stem>_tz`` on the ``<stem>_at`` field the person sees."""
-        if hasattr(errors, "error_dict"):
+        if field is None and hasattr(error, "error_dict"):
             remapped: dict[str, list] = {}
-            for name, messages in errors.error_dict.items():
+            for name, messages in error.error_dict.items():
                 if name.endswith("_tz") and name[:-3] in self.instant_fields and f"{name[:-3]}_at" in self.fields:
                     name = f"{name[:-3]}_at"
                 remapped.setdefault(name, []).extend(messages)
-            errors = ValidationError(remapped)
-        super()._update_errors(errors)
+            error = ValidationError(remapped)
+        super().add_error(field, error)
 
 
 class ReasonFormMixin(forms.Form):

@@ -648,6 +648,29 @@ def test_an_officer_cannot_add_another_organisations_party(client, officer, outs
     assert not incident.parties.exists()
 
 
+def test_errors_on_fields_the_form_does_not_show_land_where_a_person_sees_them(rf, officer, incident):
+    request = rf.post("/")
+    request.user = officer
+    form_class = admin.site.get_model_admin(Incident).get_form(
+        request, incident, change=True, fields=["title", "detected_at"]
+    )
+    form = form_class(
+        data={"title": "Ransomware", "detected_at_0": "", "detected_at_1": "UTC", "detected_at_2": "", "change_reason": ""},
+        instance=incident,
+    )
+    assert not form.is_valid()  # no reason: the service is not asked
+
+    form.add_error(None, ValidationError({
+        "detected_tz": "Unknown zone.", "reference": "Taken.", "reason": "Say why.", "title": "Too short.",
+    }))
+    form.add_error("title", "Too short.")  # the model validation may find it again
+
+    assert form.errors["detected_at"] == ["Unknown zone."]
+    assert "reference: Taken." in form.non_field_errors()
+    assert form.errors["change_reason"] == ["This field is required.", "Say why."]
+    assert form.errors["title"] == ["Too short."]
+
+
 # --- The local-time field on its own ---------------------------------------
 
 

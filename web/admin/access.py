@@ -85,11 +85,15 @@ class ShareLinkAdmin(BreachTrackAdmin):
                 expires_at=data["expires_at"], expires_tz=data.get("expires_tz") or "UTC",
                 actor=request.user, reason=form.reason,
             )
-            url = request.build_absolute_uri(reverse("access:share", args=[created.token]))
-            self.message_user(
-                request, _("Send this link now; it is shown only once: %(url)s") % {"url": url}, messages.WARNING
-            )
+            obj.token_shown_once = created.token  # for response_add: only its hash is stored
             return created.link
         if data.get("revoke"):
             return services.revoke_share_link(obj, actor=request.user, reason=form.reason)
         return obj
+
+    def response_add(self, request, obj, post_url_continue=None):
+        url = request.build_absolute_uri(reverse("access:share", args=[obj.token_shown_once]))
+        self.message_user(
+            request, _("Send this link now; it is shown only once: %(url)s") % {"url": url}, messages.WARNING
+        )
+        return super().response_add(request, obj, post_url_continue)

@@ -60,11 +60,15 @@ class ApiTokenAdmin(BreachTrackAdmin):
                 expires_at=data["expires_at"], expires_tz=data.get("expires_tz") or "UTC",
                 actor=request.user, reason=form.reason,
             )
-            self.message_user(
-                request, _("Give this secret to the integration now; it is shown only once: %(secret)s")
-                % {"secret": created.secret}, messages.WARNING,
-            )
+            obj.secret_shown_once = created.secret  # for response_add: only its SHA-256 is stored
             return created.token
         if data.get("revoke"):
             return tokens.revoke_api_token(obj, actor=request.user, reason=form.reason)
         return obj
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(
+            request, _("Give this secret to the integration now; it is shown only once: %(secret)s")
+            % {"secret": obj.secret_shown_once}, messages.WARNING,
+        )
+        return super().response_add(request, obj, post_url_continue)

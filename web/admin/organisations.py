@@ -8,6 +8,8 @@ alert policies.
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import password_validation
@@ -106,16 +108,24 @@ class UserAdminForm(AdminServiceForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def _post_clean(self):
-        super()._post_clean()  # the instance now carries the new name and e-mail
+    def clean(self):
+        self.check_passwords()  # first: the service is asked only about an acceptable password
+        return super().clean()
+
+    def check_passwords(self):
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
         if not (first or second):
             return
         if first != second:
             self.add_error("password2", _("The two passwords differ."))
             return
+        # Compared with the name and e-mail as entered, not as stored.
+        user = copy.copy(self.instance)
+        for name in ("username", "email", "first_name", "last_name"):
+            if name in self.cleaned_data:
+                setattr(user, name, self.cleaned_data[name])
         try:
-            password_validation.validate_password(first, self.instance)
+            password_validation.validate_password(first, user)
         except forms.ValidationError as error:
             self.add_error("password1", error)
 
