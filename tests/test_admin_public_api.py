@@ -3,7 +3,7 @@
 A private name (one starting with ``_``) of Django, or of simple_history, may
 change or vanish in any release; code that overrides or calls one breaks on an
 upgrade without a deprecation warning. This test walks the admin modules (every
-``admin.py``, ``admin_*.py`` and ``*_admin.py`` of the project, and the form
+module of ``web/admin/``, ``admin.py``, ``admin_*.py`` and ``*_admin.py``, and the form
 mixins the admin forms are built on) with ``ast`` and reports, as file:line:
 
 * an import of a private name from ``django`` or ``simple_history`` (or from a
@@ -34,7 +34,7 @@ DOCUMENTED = frozenset({"_meta", "_state", "_default_manager", "_base_manager"})
 FRAMEWORKS = ("django", "simple_history")
 SKIPPED_DIRECTORIES = {"migrations", "tests", "__pycache__"}
 # The admin forms are built on these project modules, which are not named after the admin.
-ADMIN_FORM_MODULES = (Path("incidents/forms.py"),)
+ADMIN_FORM_MODULES = (Path("web/forms.py"),)
 
 
 def _private(name: str) -> bool:
@@ -56,7 +56,9 @@ def django_private_names() -> frozenset[str]:
     from django.contrib.auth.models import Group
     from django.core.exceptions import ValidationError
     from django.db import models
-    from django.forms import fields, forms as forms_module, models as form_models, widgets
+    from django.forms import fields, widgets
+    from django.forms import forms as forms_module
+    from django.forms import models as form_models
     from django.http import HttpRequest, QueryDict
     from simple_history import admin as history_admin
     from simple_history.admin import SimpleHistoryAdmin
@@ -81,7 +83,7 @@ def project_files() -> list[Path]:
 
     packages = {Path(config.path).name for config in apps.get_app_configs() if Path(config.path).parent == REPO_ROOT}
     found = []
-    for package in sorted(packages | {"breachtrack"}):
+    for package in sorted(packages | {"breachtrack", "rules", "readers", "actions"}):
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
             if not SKIPPED_DIRECTORIES & set(path.relative_to(REPO_ROOT).parts):
                 found.append(path.relative_to(REPO_ROOT))
@@ -90,7 +92,8 @@ def project_files() -> list[Path]:
 
 def admin_modules(files) -> list[Path]:
     def is_admin(path: Path) -> bool:
-        return path.stem == "admin" or path.stem.startswith("admin_") or path.stem.endswith("_admin")
+        in_admin_package = path.parts[:2] == ("web", "admin")
+        return in_admin_package or path.stem == "admin" or path.stem.startswith("admin_") or path.stem.endswith("_admin")
 
     return sorted({path for path in files if is_admin(path)} | set(ADMIN_FORM_MODULES))
 
@@ -182,8 +185,8 @@ def test_the_admin_uses_no_private_django_name():
     project_names -= django_private  # defining one does not make it the project's own
 
     scanned = admin_modules(files)
-    assert Path("breachtrack/admin_base.py") in scanned and Path("incidents/admin.py") in scanned
-    assert Path("incidents/extortion_admin.py") in scanned
+    assert Path("web/admin_base.py") in scanned and Path("web/admin/incidents.py") in scanned
+    assert Path("web/admin/extortion.py") in scanned
     problems = []
     for path in scanned:
         problems += findings((REPO_ROOT / path).read_text(), str(path), project_names, django_private, parameters)
