@@ -9,6 +9,9 @@ becomes a clock rule: ``rules.policies``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, TypeGuard
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +20,7 @@ from django.utils.translation import gettext as _
 from breachtrack.errors import field_error
 from breachtrack.history import acting_as
 from notifications.models import DeadlineKind
-from organisations.models import AlertPolicy, Organisation
+from organisations.models import AlertPolicy, Organisation, User
 from organisations.services import authorise, require_reason, save_with_history
 from rules import clocks
 from rules.deadlines import realign_alerts
@@ -33,11 +36,11 @@ MAX_TARGET_HOURS = 30 * 24  # the same bound as a processing agreement's notice 
 # --- Validation -----------------------------------------------------------------------------------
 
 
-def _is_whole_number(value) -> bool:
+def _is_whole_number(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_thresholds(value) -> list[int]:
+def _check_thresholds(value: object) -> list[int]:
     field = "thresholds_before_minutes"
     if not isinstance(value, (list, tuple)) or not all(_is_whole_number(item) for item in value):
         raise field_error(field, _("Give a list of whole numbers of minutes, e.g. [240, 30]."), "invalid")
@@ -55,7 +58,7 @@ def _check_thresholds(value) -> list[int]:
     return sorted(value, reverse=True)
 
 
-def _check_minutes_or_hours(field: str, value, minimum: int, maximum: int, unit: str):
+def _check_minutes_or_hours(field: str, value: object, minimum: int, maximum: int, unit: str) -> int | None:
     if value is None:
         return None
     if not _is_whole_number(value):
@@ -74,7 +77,7 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _check_target(kind: str, target_hours):
+def _check_target(kind: str, target_hours: object) -> int | None:
     target_hours = _check_minutes_or_hours("target_hours", target_hours, 1, MAX_TARGET_HOURS, _("hours"))
     if target_hours is not None and clocks.DEFAULT_RULES[kind].is_legal_deadline:
         raise field_error(
@@ -86,9 +89,10 @@ def _check_target(kind: str, target_hours):
     return target_hours
 
 
-def _all_checked(*checks) -> list:
+def _all_checked(*checks: Callable[[], Any]) -> list[Any]:
     """Run every check; their values, or one error naming every field that failed."""
-    values, errors = [], {}
+    values: list[Any] = []
+    errors: dict[str, list[ValidationError]] = {}
     for check in checks:
         try:
             values.append(check())
@@ -108,8 +112,8 @@ def _lock_policy(organisation: Organisation, kind: str) -> AlertPolicy | None:
 
 @transaction.atomic
 def set_alert_policy(
-    organisation: Organisation, kind: str, *, thresholds_before_minutes, overdue_repeat_minutes=None,
-    target_hours=None, actor, reason: str,
+    organisation: Organisation, kind: str, *, thresholds_before_minutes: Sequence[int],
+    overdue_repeat_minutes: int | None = None, target_hours: int | None = None, actor: User, reason: str,
 ) -> AlertPolicy:
     """Create or replace the policy of ``kind`` for ``organisation``.
 
@@ -140,7 +144,7 @@ def set_alert_policy(
 
 
 @transaction.atomic
-def reset_alert_policy(organisation: Organisation, kind: str, *, actor, reason: str) -> None:
+def reset_alert_policy(organisation: Organisation, kind: str, *, actor: User, reason: str) -> None:
     """Remove the policy of ``kind``: the defaults apply again. Its history keeps what it was."""
     authorise(actor, organisation)
     reason = require_reason(reason)
@@ -153,7 +157,7 @@ def reset_alert_policy(organisation: Organisation, kind: str, *, actor, reason: 
     _realign(organisation, kind, actor=actor, reason=reason)
 
 
-def _realign(organisation: Organisation, kind: str, *, actor, reason: str) -> None:
+def _realign(organisation: Organisation, kind: str, *, actor: User, reason: str) -> None:
     # Recomputing an incident's deadlines writes no history today; acting_as keeps it attributed
     # should a derived write ever become historied.
     with acting_as(actor, reason):

@@ -7,6 +7,10 @@ deadline rows recomputed inside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TypedDict, Unpack
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,33 +19,81 @@ from django.utils.translation import gettext as _
 from actions.incidents import apply_changes, lock_open_incident
 from breachtrack.errors import field_error
 from communications.models import CommunicationAssessment, CommunicationWave, ContentVersion
+from incidents.models import Incident, IncidentParty
 from incidents.models.incident import check_not_future
+from organisations.models import User
 from organisations.services import authorise, save_with_history
 from rules.deadlines import recompute_deadlines
 
-ASSESSMENT_FIELDS = frozenset(
-    {
-        "is_high_risk", "reasoning", "exemption", "exemption_reasoning", "authority_decision",
-        "authority_decided_at", "authority_decided_tz", "authority_reference",
-        "decided_by_name", "decided_by_role", "decided_at", "decided_tz",
-    }
-)
-CONTENT_FIELDS = frozenset(
-    {"language", "title", "text", "describes_nature", "names_contact_point", "describes_consequences", "describes_measures"}
-)
-WAVE_FIELDS = frozenset({"cohort_label", "channel", "content_version", "planned_at", "planned_tz", "planned_count"})
-COUNT_FIELDS = ("planned_count", "sent_count", "bounced_count")
+
+class AssessmentFacts(TypedDict, total=False):
+    """The Art. 34 decision for one controller (``record_assessment``)."""
+
+    is_high_risk: bool
+    reasoning: str
+    exemption: str
+    exemption_reasoning: str
+    authority_decision: str
+    authority_decided_at: datetime | None
+    authority_decided_tz: str
+    authority_reference: str
+    decided_by_name: str
+    decided_by_role: str
+    decided_at: datetime
+    decided_tz: str
 
 
-def _refuse_future(obj, fields, now) -> None:
-    errors: dict[str, list] = {}
+class ContentChanges(TypedDict, total=False):
+    """What ``update_content_version`` corrects: everything but the language."""
+
+    title: str
+    text: str
+    describes_nature: bool
+    names_contact_point: bool
+    describes_consequences: bool
+    describes_measures: bool
+
+
+class ContentFields(ContentChanges, total=False):
+    """What ``create_content_version`` sets."""
+
+    language: str
+
+
+class WaveFields(TypedDict, total=False):
+    """What ``plan_wave`` sets and ``update_wave`` changes (a wave with a ledger counts its own recipients)."""
+
+    cohort_label: str
+    channel: str
+    content_version: ContentVersion
+    planned_at: datetime
+    planned_tz: str
+    planned_count: int
+
+
+class WaveCounts(TypedDict, total=False):
+    """What ``record_wave_counts`` records for a wave without a ledger."""
+
+    planned_count: int
+    sent_count: int
+    bounced_count: int
+
+
+ASSESSMENT_FIELDS = frozenset(AssessmentFacts.__annotations__)
+CONTENT_FIELDS = frozenset(ContentFields.__annotations__)
+WAVE_FIELDS = frozenset(WaveFields.__annotations__)
+COUNT_FIELDS = tuple(WaveCounts.__annotations__)
+
+
+def _refuse_future(obj: object, fields: Iterable[str], now: datetime) -> None:
+    errors: dict[str, list[ValidationError]] = {}
     for name in fields:
         check_not_future(errors, name, getattr(obj, name), now)
     if errors:
         raise ValidationError(errors)
 
 
-def _refuse_before_start(obj, fields, incident) -> None:
+def _refuse_before_start(obj: object, fields: Iterable[str], incident: Incident) -> None:
     """A decision about a breach cannot predate the breach."""
     start = incident.occurred_from_at
     errors = {
@@ -54,7 +106,10 @@ def _refuse_before_start(obj, fields, incident) -> None:
 
 
 @transaction.atomic
-def record_assessment(incident, *, controller, actor, reason: str, now=None, **facts) -> CommunicationAssessment:
+def record_assessment(
+    incident: Incident, *, controller: IncidentParty, actor: User, reason: str, now: datetime | None = None,
+    **facts: Unpack[AssessmentFacts],
+) -> CommunicationAssessment:
     """Record the Art. 34 decision for one controller; it supersedes the previous one.
 
     Steps: check the role; lock the (open) incident; build and validate the entry (a decision
@@ -73,13 +128,13 @@ def record_assessment(incident, *, controller, actor, reason: str, now=None, **f
     return assessment
 
 
-def current_assessment(controller) -> CommunicationAssessment | None:
+def current_assessment(controller: IncidentParty) -> CommunicationAssessment | None:
     """The latest recorded assessment for ``controller`` (the current one), or None."""
     return controller.communication_assessments.order_by("-pk").first()
 
 
 @transaction.atomic
-def create_content_version(incident, *, actor, reason: str, **fields) -> ContentVersion:
+def create_content_version(incident: Incident, *, actor: User, reason: str, **fields: Unpack[ContentFields]) -> ContentVersion:
     """Add a version of the text; it gets the next number for its incident and language."""
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
@@ -91,7 +146,9 @@ def create_content_version(incident, *, actor, reason: str, **fields) -> Content
 
 
 @transaction.atomic
-def update_content_version(content: ContentVersion, *, actor, reason: str, **changes) -> ContentVersion:
+def update_content_version(
+    content: ContentVersion, *, actor: User, reason: str, **changes: Unpack[ContentChanges]
+) -> ContentVersion:
     """Correct a version not yet used by a sent wave; a frozen one needs a new version."""
     authorise(actor, content.incident.organisation)
     lock_open_incident(content.incident)
@@ -105,7 +162,9 @@ def update_content_version(content: ContentVersion, *, actor, reason: str, **cha
 
 
 @transaction.atomic
-def plan_wave(incident, *, controller, actor, reason: str, **fields) -> CommunicationWave:
+def plan_wave(
+    incident: Incident, *, controller: IncidentParty, actor: User, reason: str, **fields: Unpack[WaveFields]
+) -> CommunicationWave:
     """Plan a wave: a cohort of one controller's data subjects, a channel and a content version."""
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
@@ -115,7 +174,7 @@ def plan_wave(incident, *, controller, actor, reason: str, **fields) -> Communic
 
 
 @transaction.atomic
-def update_wave(wave: CommunicationWave, *, actor, reason: str, **changes) -> CommunicationWave:
+def update_wave(wave: CommunicationWave, *, actor: User, reason: str, **changes: Unpack[WaveFields]) -> CommunicationWave:
     """Change a wave that has not been sent yet."""
     authorise(actor, wave.incident.organisation)
     lock_open_incident(wave.incident)
@@ -127,7 +186,10 @@ def update_wave(wave: CommunicationWave, *, actor, reason: str, **changes) -> Co
 
 
 @transaction.atomic
-def mark_wave_sent(wave: CommunicationWave, *, sent_at, actor, reason: str, sent_tz: str | None = None, now=None) -> CommunicationWave:
+def mark_wave_sent(
+    wave: CommunicationWave, *, sent_at: datetime, actor: User, reason: str, sent_tz: str | None = None,
+    now: datetime | None = None,
+) -> CommunicationWave:
     """Record that a wave went out; this can meet the controller's Art. 34 clock.
 
     Steps: check the role; lock the incident and the wave; refuse a content version whose
@@ -150,7 +212,7 @@ def mark_wave_sent(wave: CommunicationWave, *, sent_at, actor, reason: str, sent
         )
     fields = apply_changes(wave, {"sent_at": sent_at, **({"sent_tz": sent_tz} if sent_tz else {})}, {"sent_at", "sent_tz"}, actor)
     _refuse_future(wave, ("sent_at",), now)
-    if incident.occurred_from_at and wave.sent_at < incident.occurred_from_at:
+    if incident.occurred_from_at and sent_at < incident.occurred_from_at:  # the wave's sent_at, just set
         raise field_error("sent_at", _("A wave cannot be sent before the breach started."), "before_start")
     if wave.has_ledger:
         wave.sent_count = wave.planned_count
@@ -164,7 +226,7 @@ def mark_wave_sent(wave: CommunicationWave, *, sent_at, actor, reason: str, sent
 
 
 @transaction.atomic
-def record_wave_counts(wave: CommunicationWave, *, actor, reason: str, **counts) -> CommunicationWave:
+def record_wave_counts(wave: CommunicationWave, *, actor: User, reason: str, **counts: Unpack[WaveCounts]) -> CommunicationWave:
     """Record planned/sent/bounced counts for a wave without a ledger (its ledger counts them otherwise)."""
     authorise(actor, wave.incident.organisation)
     lock_open_incident(wave.incident)

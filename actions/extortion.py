@@ -24,7 +24,10 @@ The rules of a countdown revision (written down once, here and in the model):
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,29 +37,86 @@ from actions.incidents import lock_open_incident, recompute_deadlines_now
 from breachtrack.errors import field_error, field_errors
 from incidents.choices import CountdownRevisionKind as Kind
 from incidents.models import ExtortionCountdown, ExtortionThreat, Incident, Publication
+from organisations.models import User
 from organisations.services import authorise, require_reason, save_with_history
-from rules.timeinput import LOCAL_TIME_MESSAGES, LocalTimeError, local_to_utc
+from rules.timeinput import LOCAL_TIME_MESSAGES, Fold, LocalTimeError, local_to_utc
 
-THREAT_FIELDS = frozenset(
-    {
-        "actor_name", "actor_aliases", "first_contact_at", "first_contact_tz", "channel", "channel_detail",
-        "demand_amount", "demand_currency", "demand_payment_method",
-    }
-)
-PAYMENT_FIELDS = frozenset({"payment_decision", "payment_decided_at", "payment_decided_tz", "payment_reasoning"})
-POLICE_FIELDS = frozenset({"police_reported_at", "police_reported_tz", "police_reference", "other_agencies_told"})
-REVISION_FIELDS = frozenset({"announced_at", "announced_tz", "deadline_at", "deadline_tz", "source", "evidence", "note"})
-PUBLICATION_FIELDS = frozenset(
-    {"published_at", "published_tz", "location", "records_count", "files_count", "size_bytes", "note"}
-)
+# What each service accepts. An instant is an aware datetime, or a wall-clock time with its
+# ``<name>_tz`` (and ``<name>_fold`` for the hour that happens twice); the fold only says how to
+# read the time, so it is not a field of the row and not in the allow-lists below.
+
+
+class ThreatFacts(TypedDict, total=False):
+    actor_name: str
+    actor_aliases: str
+    first_contact_at: datetime
+    first_contact_tz: str
+    first_contact_fold: Fold | str | None
+    channel: str
+    channel_detail: str
+    demand_amount: Decimal | None
+    demand_currency: str
+    demand_payment_method: str
+
+
+class PaymentFacts(TypedDict, total=False):
+    """Besides ``payment_decision``, which ``record_payment_decision`` takes by name."""
+
+    payment_decided_at: datetime | None
+    payment_decided_tz: str
+    payment_decided_fold: Fold | str | None
+    payment_reasoning: str
+
+
+class PoliceFacts(TypedDict, total=False):
+    police_reported_at: datetime | None
+    police_reported_tz: str
+    police_reported_fold: Fold | str | None
+    police_reference: str
+    other_agencies_told: str
+
+
+class RevisionFacts(TypedDict, total=False):
+    announced_at: datetime
+    announced_tz: str
+    announced_fold: Fold | str | None
+    deadline_at: datetime | None
+    deadline_tz: str
+    deadline_fold: Fold | str | None
+    source: str
+    evidence: str
+    note: str
+
+
+class PublicationFacts(TypedDict, total=False):
+    published_at: datetime
+    published_tz: str
+    published_fold: Fold | str | None
+    location: str
+    records_count: int | None
+    files_count: int | None
+    size_bytes: int | None
+    note: str
+
+
+def _field_names(facts: type) -> frozenset[str]:
+    """The fields of the row that ``facts`` (a TypedDict) names: every key but the folds."""
+    return frozenset(name for name in facts.__annotations__ if not name.endswith("_fold"))
+
+
+THREAT_FIELDS = _field_names(ThreatFacts)
+PAYMENT_FIELDS = _field_names(PaymentFacts) | {"payment_decision"}
+POLICE_FIELDS = _field_names(PoliceFacts)
+REVISION_FIELDS = _field_names(RevisionFacts)
+PUBLICATION_FIELDS = _field_names(PublicationFacts)
 
 
 # --- Helpers -------------------------------------------------------------------------------------
-def _actor_zone(actor) -> str:
+def _actor_zone(actor: User) -> str:
     return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
-def _instant(field: str, value, zone_name: str, fold) -> datetime | None:
+def _instant(field: str, value: datetime | None, zone_name: str, fold: Fold | str | None) -> datetime | None:
     """``value`` as a UTC instant; a naive value is a wall-clock time in ``zone_name``."""
     if value is None or timezone.is_aware(value):
         return value
@@ -69,7 +129,7 @@ def _instant(field: str, value, zone_name: str, fold) -> datetime | None:
         raise field_error(field, message % params, error.code) from None
 
 
-def _apply(obj, facts: dict, allowed, actor) -> list[str]:
+def _apply(obj: object, facts: Mapping[str, Any], allowed: Collection[str], actor: User) -> list[str]:
     """Set ``facts`` on ``obj``: each instant in UTC with the zone it was entered in.
 
     Refuses unknown fields; returns the names of the fields set.
@@ -101,7 +161,7 @@ def _lock_threat(threat: ExtortionThreat) -> tuple[Incident, ExtortionThreat]:
 
 # --- The threat ------------------------------------------------------------------------------------
 @transaction.atomic
-def record_threat(incident: Incident, *, actor, reason: str, **facts) -> ExtortionThreat:
+def record_threat(incident: Incident, *, actor: User, reason: str, **facts: Unpack[ThreatFacts]) -> ExtortionThreat:
     """Record a threat actor's demand: who, first contact, channel, amount and currency."""
     authorise(actor, incident.organisation)
     require_reason(reason)
@@ -112,7 +172,7 @@ def record_threat(incident: Incident, *, actor, reason: str, **facts) -> Extorti
 
 
 @transaction.atomic
-def update_threat(threat: ExtortionThreat, *, actor, reason: str, **changes) -> ExtortionThreat:
+def update_threat(threat: ExtortionThreat, *, actor: User, reason: str, **changes: Unpack[ThreatFacts]) -> ExtortionThreat:
     """Correct what is known of the threat; the old values stay in its history."""
     authorise(actor, threat.incident.organisation)
     require_reason(reason)
@@ -127,7 +187,7 @@ def update_threat(threat: ExtortionThreat, *, actor, reason: str, **changes) -> 
 
 @transaction.atomic
 def record_payment_decision(
-    threat: ExtortionThreat, *, payment_decision: str, actor, reason: str, **facts
+    threat: ExtortionThreat, *, payment_decision: str, actor: User, reason: str, **facts: Unpack[PaymentFacts]
 ) -> ExtortionThreat:
     """Record whether the organisation pays, when, and why.
 
@@ -143,7 +203,7 @@ def record_payment_decision(
 
 
 @transaction.atomic
-def record_police_report(threat: ExtortionThreat, *, actor, reason: str, **facts) -> ExtortionThreat:
+def record_police_report(threat: ExtortionThreat, *, actor: User, reason: str, **facts: Unpack[PoliceFacts]) -> ExtortionThreat:
     """Record the report to the police (when, reference) and which other agencies were told."""
     authorise(actor, threat.incident.organisation)
     require_reason(reason)
@@ -167,6 +227,8 @@ def _check_chain(revision: ExtortionCountdown, chain: list[ExtortionCountdown]) 
         raise field_error("kind", _("No countdown is running."), "nothing_running")
     if kind == Kind.RENEWED_AFTER_PAYMENT and latest is None:
         raise field_error("kind", _("There was no countdown to renew: record it as set."), "nothing_to_renew")
+    if latest is None or latest.deadline_at is None or revision.deadline_at is None:
+        return  # only a withdrawal lacks a deadline (the model's clean), and none is running here
     if kind == Kind.EXTENDED and revision.deadline_at <= latest.deadline_at:
         raise field_error("deadline_at", _("An extension must move the deadline later than %(at)s.")
                           % {"at": latest.deadline_at.isoformat()}, "not_later")
@@ -175,7 +237,9 @@ def _check_chain(revision: ExtortionCountdown, chain: list[ExtortionCountdown]) 
                           % {"at": latest.deadline_at.isoformat()}, "not_earlier")
 
 
-def _add_revision(threat: ExtortionThreat, kind: str, facts: dict, *, actor, reason: str) -> ExtortionCountdown:
+def _add_revision(
+    threat: ExtortionThreat, kind: str, facts: Mapping[str, object], *, actor: User, reason: str
+) -> ExtortionCountdown:
     """Validate the revision alone, then against the chain; write it; recompute the clocks."""
     authorise(actor, threat.incident.organisation)
     require_reason(reason)
@@ -192,7 +256,9 @@ def _add_revision(threat: ExtortionThreat, kind: str, facts: dict, *, actor, rea
 
 
 @transaction.atomic
-def revise_countdown(threat: ExtortionThreat, *, kind: str, actor, reason: str, **facts) -> ExtortionCountdown:
+def revise_countdown(
+    threat: ExtortionThreat, *, kind: str, actor: User, reason: str, **facts: Unpack[RevisionFacts]
+) -> ExtortionCountdown:
     """Record the countdown being set, extended, shortened or renewed after a payment.
 
     The new deadline moves the operational clock (its alerts follow the new moment; those already
@@ -204,7 +270,7 @@ def revise_countdown(threat: ExtortionThreat, *, kind: str, actor, reason: str, 
 
 
 @transaction.atomic
-def withdraw_countdown(threat: ExtortionThreat, *, actor, reason: str, **facts) -> ExtortionCountdown:
+def withdraw_countdown(threat: ExtortionThreat, *, actor: User, reason: str, **facts: Unpack[RevisionFacts]) -> ExtortionCountdown:
     """Record that the threat actor dropped the countdown: its clock stops alerting (kept inactive)."""
     if facts.get("deadline_at") is not None:
         raise field_error("deadline_at", _("A withdrawal has no deadline: clear it."), "withdrawn_with_deadline")
@@ -214,7 +280,10 @@ def withdraw_countdown(threat: ExtortionThreat, *, actor, reason: str, **facts) 
 
 # --- Publications ----------------------------------------------------------------------------------
 @transaction.atomic
-def record_publication(incident: Incident, *, actor, reason: str, threat: ExtortionThreat | None = None, **facts) -> Publication:
+def record_publication(
+    incident: Incident, *, actor: User, reason: str, threat: ExtortionThreat | None = None,
+    **facts: Unpack[PublicationFacts],
+) -> Publication:
     """Record a leak: when, where, how much. It raises the Art. 34 reassessment flag.
 
     ``threat`` must belong to this incident: another incident's (or organisation's) threat is
@@ -229,7 +298,9 @@ def record_publication(incident: Incident, *, actor, reason: str, threat: Extort
 
 
 @transaction.atomic
-def record_risk_reassessment(publication: Publication, *, outcome: str, actor, reason: str, now=None) -> Publication:
+def record_risk_reassessment(
+    publication: Publication, *, outcome: str, actor: User, reason: str, now: datetime | None = None
+) -> Publication:
     """Record that the Art. 34 risk was reassessed after this publication (clears its flag).
 
     The assessment itself lives with the incident's risk (and the Art. 34 module); this records

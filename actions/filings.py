@@ -8,28 +8,36 @@ filing writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import TypedDict, Unpack
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import CONTROLLER_ROLES, NotificationDecision, RiskLevel, Status
-from incidents.models import Incident
+from incidents.models import AwarenessRecord, Incident, IncidentParty
 from incidents.models.incident import check_not_future
+from organisations.models import Authority, User
 from organisations.services import authorise, require_reason, save_with_history
 from readers.filing_content import content_sha256, snapshot
 from rules import clocks, completeness
 from rules.awareness import earliest_awareness
 from rules.deadlines import recompute_deadlines
 
+Errors = dict[str, list[ValidationError]]
 
-def _add(errors: dict, field: str, message, code: str) -> None:
+
+def _add(errors: Errors, field: str, message: str, code: str) -> None:
     errors.setdefault(field, []).append(ValidationError(message, code=code))
 
 
-def _raise(errors: dict) -> None:
+def _raise(errors: Errors) -> None:
     if errors:
         raise ValidationError(errors)
 
@@ -42,27 +50,27 @@ def _lock_open(incident: Incident) -> Incident:
     return locked
 
 
-def _actor_zone(actor) -> str:
+def _actor_zone(actor: User) -> str:
     return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
-def _actor_name(actor) -> str:
+def _actor_name(actor: User | None) -> str:
     return (actor.get_full_name() or actor.get_username()) if actor is not None else ""
 
 
-def controller_awareness(incident: Incident, controller):
+def controller_awareness(incident: Incident, controller: IncidentParty) -> AwarenessRecord | None:
     """The awareness record that starts this controller's 72 hours, or None."""
     return earliest_awareness(incident.awareness_records.filter(party=controller)).get(controller.pk)
 
 
-def chain(incident: Incident, controller, authority):
+def chain(incident: Incident, controller: IncidentParty | None, authority: Authority | None) -> QuerySet[AuthorityFiling]:
     """The filings of one controller to one authority, in submission order."""
     return AuthorityFiling.objects.filter(incident=incident, controller=controller, authority=authority).order_by(
         "submitted_at", "pk"
     )
 
 
-def _check_controller(errors, incident, controller) -> None:
+def _check_controller(errors: Errors, incident: Incident, controller: IncidentParty | None) -> None:
     if controller is None:
         _add(errors, "controller", _("Choose the controller that files."), "required")
     elif controller.incident_id != incident.pk:
@@ -71,7 +79,10 @@ def _check_controller(errors, incident, controller) -> None:
         _add(errors, "controller", _("Only a controller notifies the authority (Art. 33(1))."), "not_controller")
 
 
-def _check_instant(errors, field, value, *, incident, aware, now, after=None) -> None:
+def _check_instant(
+    errors: Errors, field: str, value: datetime | None, *, incident: Incident, aware: AwarenessRecord | None,
+    now: datetime, after: AuthorityFiling | None = None,
+) -> None:
     """Not in the future, not before the breach, the controller's awareness or ``after``."""
     if value is None:
         _add(errors, field, _("Give the moment."), "required")
@@ -90,7 +101,7 @@ def _check_instant(errors, field, value, *, incident, aware, now, after=None) ->
              "before_previous")
 
 
-def _check_sequence(errors, filing_type, last) -> None:
+def _check_sequence(errors: Errors, filing_type: str, last: AuthorityFiling | None) -> None:
     """Initial first (or again after a withdrawal); follow-ups and a withdrawal only after it."""
     standing = last is not None and not last.is_withdrawal
     if filing_type == FilingType.INITIAL and standing:
@@ -100,7 +111,7 @@ def _check_sequence(errors, filing_type, last) -> None:
         _add(errors, "filing_type", _("There is no standing notification to follow up or withdraw."), "no_initial")
 
 
-def _check_reasons(errors, filing, aware) -> None:
+def _check_reasons(errors: Errors, filing: AuthorityFiling, aware: AwarenessRecord | None) -> None:
     if filing.filing_type == FilingType.WITHDRAWAL:
         if not filing.withdrawal_reason:
             _add(errors, "withdrawal_reason", _("Say why the notification is withdrawn."), "required")
@@ -118,7 +129,7 @@ def _check_reasons(errors, filing, aware) -> None:
              "required")
 
 
-def _check_complete(errors, filing) -> None:
+def _check_complete(errors: Errors, filing: AuthorityFiling) -> None:
     """An incomplete filing is allowed only as a phased one (Art. 33(4))."""
     if filing.filing_type == FilingType.WITHDRAWAL:
         return
@@ -131,13 +142,24 @@ def _check_complete(errors, filing) -> None:
          _("The filing is incomplete: complete the register, or file in phases (Art. 33(4))."), "incomplete")
 
 
-FILING_FIELDS = frozenset(
-    {"filing_type", "submitted_at", "submitted_tz", "submitted_by", "channel", "authority_reference", "is_phased",
-     "delay_reasons", "withdrawal_reason"}
-)
+class FilingFacts(TypedDict, total=False):
+    """What ``submit_filing`` records besides the controller and the authority; the content is frozen from the register."""
+
+    filing_type: str
+    submitted_at: datetime
+    submitted_tz: str
+    submitted_by: str
+    channel: str
+    authority_reference: str
+    is_phased: bool
+    delay_reasons: str
+    withdrawal_reason: str
 
 
-def _refuse_unknown(facts: dict, allowed) -> None:
+FILING_FIELDS = frozenset(FilingFacts.__annotations__)
+
+
+def _refuse_unknown(facts: Mapping[str, object], allowed: Collection[str]) -> None:
     """A field a caller may not set here is refused before anything is checked or written."""
     unknown = set(facts) - set(allowed)
     if unknown:
@@ -145,7 +167,10 @@ def _refuse_unknown(facts: dict, allowed) -> None:
 
 
 @transaction.atomic
-def submit_filing(incident: Incident, *, controller, authority, actor, reason: str, now=None, **facts) -> AuthorityFiling:
+def submit_filing(
+    incident: Incident, *, controller: IncidentParty | None, authority: Authority | None, actor: User, reason: str,
+    now: datetime | None = None, **facts: Unpack[FilingFacts],
+) -> AuthorityFiling:
     """Record a filing to the authority as submitted, its content frozen from the register.
 
     Steps:
@@ -161,11 +186,13 @@ def submit_filing(incident: Incident, *, controller, authority, actor, reason: s
     now = now or timezone.now()
     incident = _lock_open(incident)
     _refuse_unknown(facts, FILING_FIELDS)
-    errors: dict[str, list] = {}
+    errors: Errors = {}
     _check_controller(errors, incident, controller)
     if authority is None or not incident.authorities.filter(authority=authority).exists():
         _add(errors, "authority", _("File with an authority recorded on this incident."), "not_on_incident")
     _raise(errors)
+    if controller is None:  # refused just above; this tells the type checker
+        raise AssertionError("unreachable")
 
     filing = AuthorityFiling(incident=incident, controller=controller, authority=authority, recorded_by=actor, **facts)
     for name in ("delay_reasons", "withdrawal_reason", "submitted_by", "authority_reference"):
@@ -196,7 +223,7 @@ def submit_filing(incident: Incident, *, controller, authority, actor, reason: s
 
 
 @transaction.atomic
-def add_authority_reference(filing: AuthorityFiling, *, authority_reference: str, actor, reason: str) -> AuthorityFiling:
+def add_authority_reference(filing: AuthorityFiling, *, authority_reference: str, actor: User, reason: str) -> AuthorityFiling:
     """Add the authority's report number to a filing submitted without it: once, with a reason."""
     authorise(actor, filing.incident.organisation)
     reason = require_reason(reason)
@@ -214,7 +241,9 @@ def add_authority_reference(filing: AuthorityFiling, *, authority_reference: str
     return save_with_history(locked, actor=actor, reason=reason, update_fields=["authority_reference"])
 
 
-def _check_decision(errors, incident, decision, aware) -> None:
+def _check_decision(
+    errors: Errors, incident: Incident, decision: NotificationDecisionRecord, aware: AwarenessRecord | None
+) -> None:
     if decision.risk_basis not in NotNotifiedBasis.values:
         _add(errors, "risk_basis", _("Choose the basis of the decision."), "invalid_choice")
     if incident.risk_level in (RiskLevel.RISK, RiskLevel.HIGH):
@@ -226,12 +255,23 @@ def _check_decision(errors, incident, decision, aware) -> None:
              "required")
 
 
-DECISION_FIELDS = frozenset({"decided_at", "decided_tz", "decided_by", "risk_basis", "reasoning"})
+class DecisionFacts(TypedDict, total=False):
+    """What ``record_decision_not_to_notify`` records besides the controller."""
+
+    decided_at: datetime
+    decided_tz: str
+    decided_by: str
+    risk_basis: str
+    reasoning: str
+
+
+DECISION_FIELDS = frozenset(DecisionFacts.__annotations__)
 
 
 @transaction.atomic
 def record_decision_not_to_notify(
-    incident: Incident, *, controller, actor, reason: str, now=None, **facts
+    incident: Incident, *, controller: IncidentParty | None, actor: User, reason: str, now: datetime | None = None,
+    **facts: Unpack[DecisionFacts],
 ) -> NotificationDecisionRecord:
     """Record that ``controller`` does not notify the authority, who decided, when and why.
 
@@ -246,9 +286,11 @@ def record_decision_not_to_notify(
     now = now or timezone.now()
     incident = _lock_open(incident)
     _refuse_unknown(facts, DECISION_FIELDS)
-    errors: dict[str, list] = {}
+    errors: Errors = {}
     _check_controller(errors, incident, controller)
     _raise(errors)
+    if controller is None:  # refused just above; this tells the type checker
+        raise AssertionError("unreachable")
     decision = NotificationDecisionRecord(incident=incident, controller=controller, recorded_by=actor, **facts)
     decision.reasoning = (decision.reasoning or "").strip()
     decision.decided_by = (decision.decided_by or "").strip() or _actor_name(actor)
@@ -271,7 +313,7 @@ def record_decision_not_to_notify(
     return decision
 
 
-def _has_standing_filing(incident, controller) -> bool:
+def _has_standing_filing(incident: Incident, controller: IncidentParty | None) -> bool:
     """True when some chain of this controller ends in a filing that was not withdrawn."""
     last_by_authority = {}
     for filing in AuthorityFiling.objects.filter(incident=incident, controller=controller).order_by("submitted_at", "pk"):

@@ -8,6 +8,10 @@ database exactly as it was.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, TypedDict, Unpack
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +20,6 @@ from django.utils.translation import gettext as _
 from breachtrack.errors import field_error, field_errors
 from incidents.choices import AwarenessSource, Status
 from incidents.models import (
-    TIME_FACTS,
     AffectedEstimate,
     AwarenessRecord,
     Incident,
@@ -25,50 +28,70 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
+from organisations.models import Authority, Organisation, Party, User
 from organisations.services import authorise, save_with_history
 from rules.deadlines import recompute_deadlines
 from rules.policies import default_notice_target_hours
 
-# Fields a person may change through update_incident; everything else has its
-# own service (status) or never changes (organisation, reference).
-EDITABLE_FIELDS = frozenset(
-    {
-        "title",
-        "is_confidentiality_breach",
-        "is_integrity_breach",
-        "is_availability_breach",
-        "cause",
-        "cause_detail",
-        "discovery_method",
-        "discovery_detail",
-        "description",
-        "is_ongoing",
-        "data_categories",
-        "data_subject_categories",
-        "data_subject_countries",
-        "is_data_encrypted",
-        "is_key_compromised",
-        "likely_consequences",
-        "severity",
-        "risk_level",
-        "risk_reasoning",
-        "measures_before",
-        "measures_containment",
-        "measures_mitigation",
-        "measures_planned",
-        "notification_decision",
-        "notification_reasoning",
-    }
-    | {f"{name}_at" for name in TIME_FACTS}
-    | {f"{name}_tz" for name in TIME_FACTS}
-)
+
+class IncidentFacts(TypedDict, total=False):
+    """What ``create_incident`` sets besides the title (which it takes by name).
+
+    Everything else has its own service (status) or never changes (organisation, reference).
+    Each ``<fact>_at`` of ``TIME_FACTS`` has its ``<fact>_tz``: the zone it was entered in.
+    """
+
+    is_confidentiality_breach: bool
+    is_integrity_breach: bool
+    is_availability_breach: bool
+    cause: str
+    cause_detail: str
+    discovery_method: str
+    discovery_detail: str
+    description: str
+    occurred_from_at: datetime | None
+    occurred_from_tz: str
+    occurred_until_at: datetime | None
+    occurred_until_tz: str
+    is_ongoing: bool
+    detected_at: datetime | None
+    detected_tz: str
+    investigation_started_at: datetime | None
+    investigation_started_tz: str
+    contained_at: datetime | None
+    contained_tz: str
+    data_categories: list[str]
+    data_subject_categories: list[str]
+    data_subject_countries: list[str]
+    is_data_encrypted: bool | None
+    is_key_compromised: bool | None
+    likely_consequences: str
+    severity: str
+    risk_level: str
+    risk_reasoning: str
+    measures_before: str
+    measures_containment: str
+    measures_mitigation: str
+    measures_planned: str
+    notification_decision: str
+    notification_reasoning: str
 
 
-def _actor_zone(actor) -> str:
+class IncidentChanges(IncidentFacts, total=False):
+    """The fields a person may change through ``update_incident``."""
+
+    title: str
+
+
+# The run-time allow-list: the same names as the type, so the two cannot drift apart.
+EDITABLE_FIELDS = frozenset(IncidentChanges.__annotations__)
+
+
+def _actor_zone(actor: User) -> str:
     return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
-def apply_changes(obj, changes: dict, allowed, actor) -> list[str]:
+def apply_changes(obj: object, changes: Mapping[str, Any], allowed: Collection[str], actor: User) -> list[str]:
     """Set ``changes`` on ``obj``; give each new instant the zone it was entered in."""
     unknown = set(changes) - set(allowed)
     if unknown:
@@ -84,14 +107,17 @@ def apply_changes(obj, changes: dict, allowed, actor) -> list[str]:
     return fields
 
 
-def _next_reference(organisation, now) -> str:
+def _next_reference(organisation: Organisation, now: datetime) -> str:
     year = now.year
     count = Incident.objects.filter(organisation=organisation, reference__startswith=f"{year}-").count()
     return f"{year}-{count + 1:04d}"
 
 
 @transaction.atomic
-def create_incident(*, organisation, title: str, actor, reason: str, now=None, **fields) -> Incident:
+def create_incident(
+    *, organisation: Organisation, title: str, actor: User, reason: str, now: datetime | None = None,
+    **fields: Unpack[IncidentFacts],
+) -> Incident:
     """Open a register entry. Only a title is needed: the rest can follow."""
     authorise(actor, organisation)
     now = now or timezone.now()
@@ -128,7 +154,7 @@ def lock_open_incident(incident: Incident) -> Incident:
 
 
 @transaction.atomic
-def update_incident(incident: Incident, *, actor, reason: str, **changes) -> Incident:
+def update_incident(incident: Incident, *, actor: User, reason: str, **changes: Unpack[IncidentChanges]) -> Incident:
     authorise(actor, incident.organisation)
     locked = lock_open_incident(incident)
     fields = apply_changes(locked, changes, EDITABLE_FIELDS, actor)
@@ -139,7 +165,7 @@ def update_incident(incident: Incident, *, actor, reason: str, **changes) -> Inc
 
 
 @transaction.atomic
-def change_status(incident: Incident, status: str, *, actor, reason: str) -> Incident:
+def change_status(incident: Incident, status: str, *, actor: User, reason: str) -> Incident:
     """Move an incident through open → contained → closed (or reopen it).
 
     Closing requires a register entry complete enough for Art. 33(5); the
@@ -165,16 +191,18 @@ def change_status(incident: Incident, status: str, *, actor, reason: str) -> Inc
 
 
 @transaction.atomic
-def add_party(incident: Incident, *, party, role: str, actor, reason: str, notes: str = "") -> IncidentParty:
+def add_party(incident: Incident, *, party: Party, role: str, actor: User, reason: str, notes: str = "") -> IncidentParty:
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
-    party = save_with_history(IncidentParty(incident=incident, party=party, role=role, notes=notes), actor=actor, reason=reason)
+    incident_party = save_with_history(
+        IncidentParty(incident=incident, party=party, role=role, notes=notes), actor=actor, reason=reason
+    )
     recompute_deadlines_now(incident)
-    return party
+    return incident_party
 
 
 @transaction.atomic
-def add_authority(incident: Incident, *, authority, role: str, actor, reason: str) -> IncidentAuthority:
+def add_authority(incident: Incident, *, authority: Authority, role: str, actor: User, reason: str) -> IncidentAuthority:
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
     return save_with_history(IncidentAuthority(incident=incident, authority=authority, role=role), actor=actor, reason=reason)
@@ -182,7 +210,7 @@ def add_authority(incident: Incident, *, authority, role: str, actor, reason: st
 
 @transaction.atomic
 def link_processor(
-    incident: Incident, *, processor: IncidentParty, controller: IncidentParty, actor, reason: str,
+    incident: Incident, *, processor: IncidentParty, controller: IncidentParty, actor: User, reason: str,
     notice_target_hours: int | None = None, agreement_reference: str = "",
 ) -> ProcessingRelationship:
     """Link a processor to a controller; without an agreed target, the organisation's default."""
@@ -202,13 +230,25 @@ def link_processor(
     return relationship
 
 
-AWARENESS_FIELDS = frozenset(
-    {"aware_at", "aware_tz", "source", "source_detail", "asserted_by", "evidence", "rationale"}
-)
+class AwarenessFacts(TypedDict, total=False):
+    """What ``record_awareness`` records and ``correct_awareness`` corrects."""
+
+    aware_at: datetime
+    aware_tz: str
+    source: str
+    source_detail: str
+    asserted_by: str
+    evidence: str
+    rationale: str
+
+
+AWARENESS_FIELDS = frozenset(AwarenessFacts.__annotations__)
 
 
 @transaction.atomic
-def record_awareness(incident: Incident, *, party: IncidentParty, actor, reason: str, **facts) -> AwarenessRecord:
+def record_awareness(
+    incident: Incident, *, party: IncidentParty, actor: User, reason: str, **facts: Unpack[AwarenessFacts]
+) -> AwarenessRecord:
     """Record that ``party`` became aware of the breach (starts that party's clock)."""
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
@@ -228,7 +268,7 @@ def _refuse_derived(record: AwarenessRecord) -> None:
 
 
 @transaction.atomic
-def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes) -> AwarenessRecord:
+def correct_awareness(record: AwarenessRecord, *, actor: User, reason: str, **changes: Unpack[AwarenessFacts]) -> AwarenessRecord:
     """Correct an awareness record; the old value stays in its history."""
     authorise(actor, record.incident.organisation)
     lock_open_incident(record.incident)
@@ -241,7 +281,7 @@ def correct_awareness(record: AwarenessRecord, *, actor, reason: str, **changes)
 
 
 @transaction.atomic
-def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor, reason: str) -> AwarenessRecord:
+def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor: User, reason: str) -> AwarenessRecord:
     """Withdraw a record that turned out wrong. It is kept, marked, never deleted."""
     authorise(actor, record.incident.organisation)
     lock_open_incident(record.incident)
@@ -254,9 +294,19 @@ def withdraw_awareness(record: AwarenessRecord, *, withdrawal_reason: str, actor
     return record
 
 
-NOTICE_FIELDS = frozenset(
-    {"informed_at", "informed_tz", "channel", "informed_by", "received_by", "summary", "evidence"}
-)
+class NoticeFacts(TypedDict, total=False):
+    """What ``record_processor_notice`` records and ``correct_processor_notice`` corrects."""
+
+    informed_at: datetime
+    informed_tz: str
+    channel: str
+    informed_by: str
+    received_by: str
+    summary: str
+    evidence: str
+
+
+NOTICE_FIELDS = frozenset(NoticeFacts.__annotations__)
 
 
 def _check_notice_time(notice: ProcessorNotice, relationship: ProcessingRelationship, incident: Incident) -> None:
@@ -282,7 +332,9 @@ def _check_notice_time(notice: ProcessorNotice, relationship: ProcessingRelation
 
 
 @transaction.atomic
-def record_processor_notice(relationship: ProcessingRelationship, *, actor, reason: str, **facts) -> ProcessorNotice:
+def record_processor_notice(
+    relationship: ProcessingRelationship, *, actor: User, reason: str, **facts: Unpack[NoticeFacts]
+) -> ProcessorNotice:
     """Record the processor informing a controller (Art. 33(2)).
 
     The controller is, in principle, aware when its processor tells it (EDPB
@@ -316,7 +368,9 @@ def record_processor_notice(relationship: ProcessingRelationship, *, actor, reas
 
 
 @transaction.atomic
-def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **changes) -> ProcessorNotice:
+def correct_processor_notice(
+    notice: ProcessorNotice, *, actor: User, reason: str, **changes: Unpack[NoticeFacts]
+) -> ProcessorNotice:
     """Correct a notice; the controller awareness derived from it follows."""
     incident = notice.relationship.incident
     authorise(actor, incident.organisation)
@@ -333,13 +387,26 @@ def correct_processor_notice(notice: ProcessorNotice, *, actor, reason: str, **c
     return notice
 
 
-ESTIMATE_FIELDS = frozenset(
-    {"measure", "low", "high", "is_approximate", "is_at_least", "party", "known_at", "known_tz", "source", "note"}
-)
+class EstimateFacts(TypedDict, total=False):
+    """What ``record_estimate`` records: a count (or range) of people or records, when known, from where."""
+
+    measure: str
+    low: int
+    high: int | None
+    is_approximate: bool
+    is_at_least: bool
+    party: IncidentParty | None
+    known_at: datetime
+    known_tz: str
+    source: str
+    note: str
+
+
+ESTIMATE_FIELDS = frozenset(EstimateFacts.__annotations__)
 
 
 @transaction.atomic
-def record_estimate(incident: Incident, *, actor, reason: str, **facts) -> AffectedEstimate:
+def record_estimate(incident: Incident, *, actor: User, reason: str, **facts: Unpack[EstimateFacts]) -> AffectedEstimate:
     """Add what is now known about the number of people or records affected."""
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)

@@ -24,13 +24,14 @@ import hashlib
 import hmac
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import IO, Any, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -40,7 +41,7 @@ from breachtrack.errors import field_error
 from communications.choices import IdentifierKind, ImportKind, RecipientStatus
 from communications.models import CommunicationWave, ImportBatch, LedgerLookup, LedgerSalt, Recipient
 from incidents.models import Incident
-from organisations.models import Membership
+from organisations.models import Membership, Organisation, User
 from organisations.services import READ_ROLES, authorise, require_reason, save_with_history
 
 HEADER = ("kind", "identifier")
@@ -80,24 +81,36 @@ def normalise(kind: str, raw: str) -> str:
 _KEYS: dict[tuple[str, int], bytes] = {}
 
 
-def organisation_key(organisation) -> bytes:
+T = TypeVar("T")
+
+
+def _server_key() -> str:
+    """The server secret the organisations' keys derive from (the settings always set one)."""
+    secret = settings.BREACHTRACK_LEDGER_KEY
+    if not secret:
+        raise ImproperlyConfigured("BREACHTRACK_LEDGER_KEY is empty")
+    return secret
+
+
+def organisation_key(organisation: Organisation) -> bytes:
     """The organisation's ledger key: server secret + organisation id + its stored salt.
 
     Cached per process (a salt never changes) but only outside a transaction: a salt made in
     a transaction that is later rolled back must not outlive it in the cache.
     """
-    cache_key = (settings.BREACHTRACK_LEDGER_KEY, organisation.pk)
+    server_key = _server_key()
+    cache_key = (server_key, organisation.pk)
     if cache_key in _KEYS:
         return _KEYS[cache_key]
     salt = _salt(organisation)
     message = f"breachtrack-ledger:{organisation.pk}:{salt}".encode()
-    key = hmac.new(settings.BREACHTRACK_LEDGER_KEY.encode(), message, hashlib.sha256).digest()
+    key = hmac.new(server_key.encode(), message, hashlib.sha256).digest()
     if not connection.in_atomic_block:
         _KEYS[cache_key] = key
     return key
 
 
-def _salt(organisation) -> str:
+def _salt(organisation: Organisation) -> str:
     found = LedgerSalt.objects.filter(organisation=organisation).values_list("salt", flat=True).first()
     if found:
         return found
@@ -121,10 +134,10 @@ class ImportReport:
     is_repeat: bool  # the same file was imported before: nothing was written
 
 
-def _rows(handle) -> Iterator[tuple[int, list[str]]]:
+def _rows(handle: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for each data row; the header checked first. Streams."""
     handle.seek(0)
-    text = codecs.getreader("utf-8-sig")(handle, errors="strict")
+    text = codecs.getreader("utf-8-sig")(handle, "strict")
     reader = csv.reader(text)
     try:
         header = next(reader, None)
@@ -154,7 +167,7 @@ def _rows(handle) -> Iterator[tuple[int, list[str]]]:
             yield reader.line_num, row
 
 
-def _hashes(handle, key: bytes, errors: list[str] | None) -> Iterator[tuple[int, bytes]]:
+def _hashes(handle: IO[bytes], key: bytes, errors: list[str] | None) -> Iterator[tuple[int, bytes]]:
     """(line, hash) of each valid row; each rejected row appended to ``errors`` with its line."""
     for line, row in _rows(handle):
         if len(row) != len(HEADER):
@@ -171,7 +184,7 @@ def _hashes(handle, key: bytes, errors: list[str] | None) -> Iterator[tuple[int,
         yield line, identifier_hash(key, kind, value)
 
 
-def _validate(handle, key: bytes, spool, progress: Callable[[int], None] | None) -> int:
+def _validate(handle: IO[bytes], key: bytes, spool: IO[bytes], progress: Callable[[int], None] | None) -> int:
     """First pass: every row valid and unique in the file, or a ValidationError listing them.
 
     Each hash is appended to ``spool`` (a temporary file, 32 bytes a row) so the writing pass
@@ -200,7 +213,7 @@ def _validate(handle, key: bytes, spool, progress: Callable[[int], None] | None)
     return len(seen)
 
 
-def _spooled(spool) -> Iterator[bytes]:
+def _spooled(spool: IO[bytes]) -> Iterator[bytes]:
     spool.seek(0)
     while True:
         block = spool.read(32 * 4096)
@@ -210,7 +223,7 @@ def _spooled(spool) -> Iterator[bytes]:
             yield block[start:start + 32]
 
 
-def _file_digest(handle) -> str:
+def _file_digest(handle: IO[bytes]) -> str:
     handle.seek(0)
     digest = hashlib.sha256()
     for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -218,7 +231,7 @@ def _file_digest(handle) -> str:
     return digest.hexdigest()
 
 
-def _size(handle) -> int:
+def _size(handle: IO[bytes]) -> int:
     handle.seek(0, 2)
     size = handle.tell()
     handle.seek(0)
@@ -239,7 +252,7 @@ def check_size(size: int) -> None:
 
 
 def import_recipients(
-    wave: CommunicationWave, handle, *, file_name: str, actor, reason: str,
+    wave: CommunicationWave, handle: IO[bytes], *, file_name: str, actor: User, reason: str,
     progress: Callable[[int], None] | None = None, written: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Add the recipients in a CSV file (a binary, seekable file) to a wave's ledger.
@@ -274,7 +287,10 @@ def import_recipients(
 
 
 @transaction.atomic
-def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason, bounced_at=None, written=None) -> ImportReport:
+def _write(
+    wave: CommunicationWave, spool: IO[bytes], rows: int, *, file_name: str, sha256: str, size: int, actor: User,
+    reason: str, bounced_at: datetime | None = None, written: Callable[[int], None] | None = None,
+) -> ImportReport:
     lock_open_incident(wave.incident)
     wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
     existing = ImportBatch.objects.filter(wave=wave, file_sha256=sha256).first()
@@ -299,7 +315,7 @@ def _write(wave, spool, rows: int, *, file_name, sha256, size, actor, reason, bo
     return ImportReport(batch, is_repeat=False)
 
 
-def _mark_bounced(wave, digests, bounced_at) -> int:
+def _mark_bounced(wave: CommunicationWave, digests: Iterable[bytes], bounced_at: datetime) -> int:
     """Mark the wave's recipients in ``digests`` as bounced (once); the number newly marked."""
     marked = 0
     for chunk in _chunks(digests, 1000):
@@ -308,7 +324,9 @@ def _mark_bounced(wave, digests, bounced_at) -> int:
     return marked
 
 
-def import_bounces(wave: CommunicationWave, handle, *, file_name: str, bounced_at, actor, reason: str) -> ImportReport:
+def import_bounces(
+    wave: CommunicationWave, handle: IO[bytes], *, file_name: str, bounced_at: datetime, actor: User, reason: str
+) -> ImportReport:
     """Record returned or undeliverable letters/e-mails of a sent wave from a CSV (same format).
 
     Validated like a recipient file (nothing written on a rejected row); people not in the
@@ -320,7 +338,7 @@ def import_bounces(wave: CommunicationWave, handle, *, file_name: str, bounced_a
     wave = CommunicationWave.objects.select_related("incident__organisation").get(pk=wave.pk)  # sent since loaded?
     if not wave.is_sent:
         raise field_error("file", _("Only a sent wave can have bounces."), "not_sent")
-    if bounced_at < wave.sent_at:
+    if wave.sent_at is not None and bounced_at < wave.sent_at:  # a sent wave has its sent_at
         raise field_error("bounced_at", _("A letter cannot bounce before it was sent."), "before_sent")
     size = _size(handle)
     check_size(size)
@@ -334,8 +352,8 @@ def import_bounces(wave: CommunicationWave, handle, *, file_name: str, bounced_a
         return _write(wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason, bounced_at=bounced_at)
 
 
-def _chunks(iterable, size):
-    chunk = []
+def _chunks(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for item in iterable:
         chunk.append(item)
         if len(chunk) == size:
@@ -345,7 +363,7 @@ def _chunks(iterable, size):
         yield chunk
 
 
-def _insert(wave_id: int, batch_id: int, digests, written: Callable[[int], None] | None = None) -> int:
+def _insert(wave_id: int, batch_id: int, digests: Iterable[bytes], written: Callable[[int], None] | None = None) -> int:
     """Insert rows not yet in the wave's ledger: set-based, with raw SQL for speed.
 
     Recipient is insert-only and not historied (see its docstring), so no history is bypassed.
@@ -392,7 +410,7 @@ def _insert(wave_id: int, batch_id: int, digests, written: Callable[[int], None]
         return added
 
 
-def _add_to_counts(wave: CommunicationWave, added: int, *, actor, reason: str) -> CommunicationWave:
+def _add_to_counts(wave: CommunicationWave, added: int, *, actor: User, reason: str) -> CommunicationWave:
     """Roll the new ledger rows up into the wave's counts (inside the import's transaction).
 
     Incremental rather than a COUNT(*): the ledger has no per-wave index (see Recipient), and
@@ -415,7 +433,9 @@ class Contact:
     sent_at: datetime | None
 
 
-def lookup(organisation, *, kind: str, identifier: str, actor, now=None) -> list[Contact]:
+def lookup(
+    organisation: Organisation, *, kind: str, identifier: str, actor: User, now: datetime | None = None
+) -> list[Contact]:
     """Was this person informed, when and how? Scoped to ``organisation``; the lookup is logged.
 
     The identifier is normalised and hashed with the organisation's key, never stored or
@@ -437,7 +457,7 @@ def lookup(organisation, *, kind: str, identifier: str, actor, now=None) -> list
     return contacts
 
 
-def ledger_rows(organisation, digest: bytes, actor) -> list[Recipient]:
+def ledger_rows(organisation: Organisation, digest: bytes, actor: User) -> list[Recipient]:
     """The ledger rows of one hash in ``organisation``, if ``actor`` may read them: one query.
 
     Steps: scope the query with the tenancy rule for the read roles (the role check of
@@ -478,11 +498,11 @@ def _lookup_sql() -> str:
     (identifier_hash, wave) for the hash, then primary keys.
     """
 
-    def table(model) -> str:
+    def table(model: type[models.Model]) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
-    def column(model, name: str) -> str:
-        return connection.ops.quote_name(model._meta.get_field(name).column)
+    def column(model: type[models.Model], name: str) -> str:
+        return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[union-attr, arg-type]  # concrete fields: a column each
 
     user_model = Membership._meta.get_field("user").related_model
     selected = [f"r.{column(Recipient, name)}" for name in _LOOKUP_COLUMNS[Recipient]]
@@ -504,14 +524,14 @@ def _lookup_sql() -> str:
     )
 
 
-def _aware(value):
+def _aware(value: Any) -> Any:
     """A raw cursor skips the ORM's converters: SQLite hands back naive datetimes (stored UTC)."""
     if isinstance(value, datetime) and timezone.is_naive(value):
         return timezone.make_aware(value, UTC)
     return value
 
 
-def _recipient_from_row(row) -> Recipient:
+def _recipient_from_row(row: Sequence[Any]) -> Recipient:
     db = connection.alias
     recipient_count = len(_LOOKUP_COLUMNS[Recipient])
     wave_count = len(_LOOKUP_COLUMNS[CommunicationWave])

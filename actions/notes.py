@@ -26,6 +26,10 @@ is told a privileged note does not exist (a 404 in the views), as for another or
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TypedDict, Unpack
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from breachtrack.errors import field_error, field_errors
 from incidents.models import Incident, IncidentNote
-from organisations.models import Role
+from organisations.models import Role, User
 from organisations.services import authorise, save_with_history
 from readers.notes import may_read_privileged
 
@@ -41,7 +45,21 @@ NOTE_WRITE_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})
 PRIVILEGE_MARK_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})
 PRIVILEGE_OWNER_ROLES = frozenset({Role.LEGAL})  # edit privileged notes, remove the privilege
 
-NOTE_FIELDS = frozenset({"body", "occurred_at", "occurred_tz"})
+
+class NoteTime(TypedDict, total=False):
+    """When what a note describes happened, if known (``add_note`` takes the body by name)."""
+
+    occurred_at: datetime | None
+    occurred_tz: str
+
+
+class NoteChanges(NoteTime, total=False):
+    """What ``edit_note`` changes."""
+
+    body: str
+
+
+NOTE_FIELDS = frozenset(NoteChanges.__annotations__)
 
 
 # --- Reading ---------------------------------------------------------------------------------------
@@ -52,11 +70,11 @@ NOTE_FIELDS = frozenset({"body", "occurred_at", "occurred_tz"})
 
 # --- Writing ---------------------------------------------------------------------------------------
 
-def _actor_zone(actor) -> str:
+def _actor_zone(actor: User) -> str:
     return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
-def _set_fields(note: IncidentNote, changes: dict, actor) -> list[str]:
+def _set_fields(note: IncidentNote, changes: Mapping[str, object], actor: User) -> list[str]:
     unknown = set(changes) - NOTE_FIELDS
     if unknown:
         raise field_errors(sorted(unknown), _("This field cannot be changed here."), "not_editable")
@@ -78,7 +96,10 @@ def _locked_note(note: IncidentNote) -> IncidentNote:
 
 
 @transaction.atomic
-def add_note(incident: Incident, *, body: str, actor, reason: str, is_legally_privileged: bool = False, **fields) -> IncidentNote:
+def add_note(
+    incident: Incident, *, body: str, actor: User, reason: str, is_legally_privileged: bool = False,
+    **fields: Unpack[NoteTime],
+) -> IncidentNote:
     """Add a note (``occurred_at``/``occurred_tz`` optional); it may be privileged from the start."""
     authorise(actor, incident.organisation, NOTE_WRITE_ROLES)
     if is_legally_privileged:
@@ -90,7 +111,7 @@ def add_note(incident: Incident, *, body: str, actor, reason: str, is_legally_pr
 
 
 @transaction.atomic
-def edit_note(note: IncidentNote, *, actor, reason: str, **changes) -> IncidentNote:
+def edit_note(note: IncidentNote, *, actor: User, reason: str, **changes: Unpack[NoteChanges]) -> IncidentNote:
     """Change a note's text or event time; the earlier text stays in its history.
 
     A privileged note is edited by legal only (checked on the locked row, not a stale copy).
@@ -108,7 +129,7 @@ def edit_note(note: IncidentNote, *, actor, reason: str, **changes) -> IncidentN
 
 
 @transaction.atomic
-def set_note_privilege(note: IncidentNote, *, is_legally_privileged: bool, actor, reason: str) -> IncidentNote:
+def set_note_privilege(note: IncidentNote, *, is_legally_privileged: bool, actor: User, reason: str) -> IncidentNote:
     """Mark a note legally privileged, or remove the mark (legal only). The reason is required
     (as for every change) and kept with the history record: it is the record of the decision.
 
@@ -127,7 +148,7 @@ def set_note_privilege(note: IncidentNote, *, is_legally_privileged: bool, actor
     return save_with_history(note, actor=actor, reason=reason, update_fields=["is_legally_privileged"])
 
 
-def check_may_read(note: IncidentNote, user) -> None:
+def check_may_read(note: IncidentNote, user: User) -> None:
     """Refuse a privileged note to someone who may not read it (the views turn this into a 404)."""
     if note.is_legally_privileged and not may_read_privileged(user, note.incident.organisation):
         raise PermissionDenied(_("This note is legally privileged."))

@@ -8,6 +8,7 @@ an endpoint that should no longer receive alerts is deactivated.
 from __future__ import annotations
 
 import secrets
+from typing import TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +16,19 @@ from django.utils.translation import gettext as _
 
 from breachtrack.errors import field_errors
 from notifications.models import Notification, WebhookEndpoint
+from organisations.models import Organisation, User
 from organisations.services import EDIT_ROLES, authorise, save_with_history
 
-ENDPOINT_FIELDS = frozenset({"url", "description", "is_active"})
+
+class EndpointChanges(TypedDict, total=False):
+    """What ``update_webhook_endpoint`` changes; the organisation and the secret are fixed."""
+
+    url: str
+    description: str
+    is_active: bool
+
+
+ENDPOINT_FIELDS = frozenset(EndpointChanges.__annotations__)
 
 
 def new_secret() -> str:
@@ -26,7 +37,9 @@ def new_secret() -> str:
 
 
 @transaction.atomic
-def create_webhook_endpoint(organisation, *, url: str, description: str = "", actor, reason: str) -> WebhookEndpoint:
+def create_webhook_endpoint(
+    organisation: Organisation, *, url: str, description: str = "", actor: User, reason: str
+) -> WebhookEndpoint:
     """Register an address that receives this organisation's alerts; the secret is generated."""
     authorise(actor, organisation, EDIT_ROLES)
     endpoint = WebhookEndpoint(organisation=organisation, url=url, description=description, secret=new_secret())
@@ -34,7 +47,9 @@ def create_webhook_endpoint(organisation, *, url: str, description: str = "", ac
 
 
 @transaction.atomic
-def update_webhook_endpoint(endpoint: WebhookEndpoint, *, actor, reason: str, **changes) -> WebhookEndpoint:
+def update_webhook_endpoint(
+    endpoint: WebhookEndpoint, *, actor: User, reason: str, **changes: Unpack[EndpointChanges]
+) -> WebhookEndpoint:
     """Change the address, description or active flag (the organisation and secret are fixed)."""
     authorise(actor, endpoint.organisation, EDIT_ROLES)
     unknown = set(changes) - ENDPOINT_FIELDS
@@ -45,7 +60,7 @@ def update_webhook_endpoint(endpoint: WebhookEndpoint, *, actor, reason: str, **
     return save_with_history(endpoint, actor=actor, reason=reason, update_fields=list(changes) or None)
 
 
-def deactivate_webhook_endpoint(endpoint: WebhookEndpoint, *, actor, reason: str) -> WebhookEndpoint:
+def deactivate_webhook_endpoint(endpoint: WebhookEndpoint, *, actor: User, reason: str) -> WebhookEndpoint:
     """Stop sending alerts to this endpoint; pending deliveries to it then fail, visibly."""
     return update_webhook_endpoint(endpoint, actor=actor, reason=reason, is_active=False)
 
@@ -53,7 +68,7 @@ def deactivate_webhook_endpoint(endpoint: WebhookEndpoint, *, actor, reason: str
 # --- A person's own notifications (not evidence: see notifications.models.delivery) -----------
 
 
-def mark_notification_read(user, notification_id: int) -> bool:
+def mark_notification_read(user: User, notification_id: int) -> bool:
     """Mark one of ``user``'s notifications read; False if it is not theirs or was already read.
 
     The first reading is kept: ``read_at`` is only set while empty.
@@ -64,6 +79,6 @@ def mark_notification_read(user, notification_id: int) -> bool:
     return changed == 1
 
 
-def mark_all_notifications_read(user) -> int:
+def mark_all_notifications_read(user: User) -> int:
     """Mark every unread notification of ``user`` read; how many changed."""
     return Notification.objects.for_user(user).unread().update(read_at=timezone.now())  # not-historied: Notification

@@ -24,16 +24,19 @@ import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions import ledger
 from breachtrack.queue import enqueue
-from communications.models import ImportJob
+from communications.models import CommunicationWave, ImportJob
+from organisations.models import User
 from organisations.services import authorise, require_reason
 
 PROGRESS_EVERY = 50_000
@@ -49,7 +52,18 @@ def _spool_dir() -> Path:
     return path
 
 
-def queue_import(wave, upload, *, actor, reason: str) -> ImportJob:
+class Upload(Protocol):
+    """What an import reads of an uploaded file (a Django ``UploadedFile`` once its size is known)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    def seek(self, offset: int, /) -> object: ...
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def queue_import(wave: CommunicationWave, upload: Upload, *, actor: User, reason: str) -> ImportJob:
     """Keep the uploaded file on the server (0600) and queue its import after commit.
 
     The size limit and the role are checked here already, so a refused upload queues nothing.
@@ -70,7 +84,7 @@ def queue_import(wave, upload, *, actor, reason: str) -> ImportJob:
     return job
 
 
-def _set(job_id: int, **values) -> int:
+def _set(job_id: int, **values: Any) -> int:
     return ImportJob.objects.filter(pk=job_id).update(**values)  # not-historied: ImportJob
 
 
@@ -88,7 +102,7 @@ class ProgressChannel:
 
     def __init__(self, job: ImportJob):
         self.job = job
-        self._side = None
+        self._side: BaseDatabaseWrapper | None = None
 
     def checked(self, rows: int) -> None:
         _set(self.job.pk, rows_checked=rows, heartbeat_at=timezone.now())
@@ -188,6 +202,8 @@ def fail_stale_jobs(*, now: datetime) -> int:
         if _side_file_renewed_since(job, cutoff):
             continue  # SQLite: the writing transaction reports through the side file
         still = ImportJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at)
+        if job.heartbeat_at is None:
+            continue  # never: the query above takes only jobs with a heartbeat
         since = job.heartbeat_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         if still.update(  # not-historied: ImportJob
             state=ImportJob.State.FAILED, messages=[message % {"since": since}], finished_at=now

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from access.log import token_hash
 from access.models import ShareLink
 from breachtrack.errors import check_expiry, field_error
-from organisations.models import Role
+from incidents.models import Incident
+from organisations.models import Role, User
 from organisations.services import authorise, require_reason, save_with_history
 from readers.exports import is_available
 
@@ -31,7 +32,8 @@ class CreatedLink:
 
 @transaction.atomic
 def create_share_link(
-    incident, *, export_kind: str, recipient: str, expires_at: datetime, expires_tz: str = "UTC", actor, reason: str,
+    incident: Incident, *, export_kind: str, recipient: str, expires_at: datetime, expires_tz: str = "UTC", actor: User,
+    reason: str,
 ) -> CreatedLink:
     """Make a link to one export of one incident.
 
@@ -61,7 +63,7 @@ def create_share_link(
 
 
 @transaction.atomic
-def revoke_share_link(link: ShareLink, *, actor, reason: str) -> ShareLink:
+def revoke_share_link(link: ShareLink, *, actor: User, reason: str) -> ShareLink:
     """Revoke at once; a revoked link is never revived (make a new one)."""
     authorise(actor, link.organisation, SHARE_ROLES)
     reason = require_reason(reason)

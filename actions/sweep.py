@@ -55,7 +55,7 @@ def _due(now: datetime, limit: int) -> list[Deadline]:
     return list(due[:limit])
 
 
-def _claim(deadline: Deadline, now: datetime) -> tuple[str, datetime] | None:
+def _claim(deadline: Deadline, now: datetime) -> tuple[str, datetime | None] | None:
     """Move the row past ``now``; the alert it claimed, or None if another writer got there first.
 
     The alert recorded is the clock's state at ``now`` (the latest passed threshold); it equals

@@ -6,9 +6,12 @@ runs in one transaction and leaves one historical record per row it changes.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, TypedDict, TypeVar, Unpack
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from breachtrack.errors import field_error, field_errors
@@ -18,6 +21,8 @@ from organisations.models import Authority, Membership, Organisation, Party, Rol
 EDIT_ROLES = frozenset({Role.PRIVACY_OFFICER})
 READ_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL, Role.VIEWER})
 
+M = TypeVar("M", bound=models.Model)
+
 
 def require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
@@ -25,7 +30,7 @@ def require_reason(reason: str | None) -> str:
     return reason.strip()
 
 
-def authorise(actor, organisation, roles=EDIT_ROLES) -> None:
+def authorise(actor: User | None, organisation: Organisation, roles: Collection[str] = EDIT_ROLES) -> None:
     """Refuse unless ``actor`` holds one of ``roles`` in ``organisation``.
 
     System actors (tasks, commands) and superusers may act everywhere; every
@@ -42,7 +47,9 @@ def authorise(actor, organisation, roles=EDIT_ROLES) -> None:
         raise PermissionDenied(_("Your role does not allow this change."))
 
 
-def save_with_history(obj, *, actor, reason: str, update_fields=None, validate: bool = True):
+def save_with_history(
+    obj: M, *, actor: User, reason: str, update_fields: Iterable[str] | None = None, validate: bool = True
+) -> M:
     """Validate, then save ``obj`` with its historical record attributed to ``actor``."""
     reason = require_reason(reason)
     if validate:
@@ -51,8 +58,29 @@ def save_with_history(obj, *, actor, reason: str, update_fields=None, validate: 
     return obj
 
 
+class OrganisationFacts(TypedDict, total=False):
+    """What ``create_organisation`` sets besides the name and country (which it takes by name)."""
+
+    registration_number: str
+    address: str
+    sector: str
+    dpo_name: str
+    dpo_email: str
+    dpo_phone: str
+    requires_two_factor: bool
+
+
+class OrganisationChanges(OrganisationFacts, total=False):
+    """What ``update_organisation`` changes."""
+
+    name: str
+    country: str
+
+
 @transaction.atomic
-def create_organisation(*, name: str, country: str, actor, reason: str, **fields) -> Organisation:
+def create_organisation(
+    *, name: str, country: str, actor: User, reason: str, **fields: Unpack[OrganisationFacts]
+) -> Organisation:
     """Create a tenant and its own entry in its party directory."""
     _require_administrator(actor)
     organisation = save_with_history(Organisation(name=name, country=country, **fields), actor=actor, reason=reason)
@@ -73,16 +101,26 @@ def create_organisation(*, name: str, country: str, actor, reason: str, **fields
     return organisation
 
 
-USER_FIELDS = frozenset({"first_name", "last_name", "time_zone"})
+class UserFacts(TypedDict, total=False):
+    """What ``create_user`` sets besides the username, e-mail and password; never a privilege."""
+
+    first_name: str
+    last_name: str
+    time_zone: str
 
 
-def _require_administrator(actor) -> None:
+USER_FIELDS = frozenset(UserFacts.__annotations__)
+
+
+def _require_administrator(actor: User | None) -> None:
     if actor is None or not (actor.is_superuser or getattr(actor, "is_system_actor", False)):
         raise PermissionDenied(_("Only an administrator can manage users and organisations."))
 
 
 @transaction.atomic
-def create_user(*, username: str, email: str, password: str | None, actor, reason: str, **fields) -> User:
+def create_user(
+    *, username: str, email: str, password: str | None, actor: User, reason: str, **fields: Unpack[UserFacts]
+) -> User:
     """Create a person's account. Privileges (superuser, system actor) are never set here."""
     _require_administrator(actor)
     unknown = set(fields) - USER_FIELDS
@@ -98,7 +136,7 @@ def create_user(*, username: str, email: str, password: str | None, actor, reaso
 
 
 @transaction.atomic
-def set_user_password(user: User, password: str, *, actor, reason: str) -> User:
+def set_user_password(user: User, password: str, *, actor: User, reason: str) -> User:
     """Set a password (validated). The hash is not history; the change and its reason are."""
     if actor is None or (actor.pk != user.pk and not (actor.is_superuser or getattr(actor, "is_system_actor", False))):
         raise PermissionDenied(_("Only the user or an administrator can set this password."))
@@ -109,7 +147,7 @@ def set_user_password(user: User, password: str, *, actor, reason: str) -> User:
 
 
 @transaction.atomic
-def add_member(organisation: Organisation, user: User, *, role: str, actor, reason: str) -> Membership:
+def add_member(organisation: Organisation, user: User, *, role: str, actor: User, reason: str) -> Membership:
     _require_administrator(actor)
     membership = Membership.objects.filter(organisation=organisation, user=user).first()
     if membership is None:
@@ -120,21 +158,37 @@ def add_member(organisation: Organisation, user: User, *, role: str, actor, reas
 
 
 @transaction.atomic
-def deactivate_user(user: User, *, actor, reason: str) -> User:
+def deactivate_user(user: User, *, actor: User, reason: str) -> User:
     """Users are deactivated, never deleted: their past changes stay attributable."""
     _require_administrator(actor)
     user.is_active = False
     return save_with_history(user, actor=actor, reason=reason, update_fields=["is_active"])
 
 
+class PartyFacts(TypedDict, total=False):
+    """What ``create_party`` sets besides the name (which it takes by name)."""
+
+    country: str
+    registration_number: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+
+
+class PartyChanges(PartyFacts, total=False):
+    """What ``update_party`` changes; the owner and the self mark are refused (code ``not_editable``)."""
+
+    name: str
+
+
 @transaction.atomic
-def create_party(organisation: Organisation, *, name: str, actor, reason: str, **fields) -> Party:
+def create_party(organisation: Organisation, *, name: str, actor: User, reason: str, **fields: Unpack[PartyFacts]) -> Party:
     authorise(actor, organisation)
     return save_with_history(Party(owner=organisation, name=name, **fields), actor=actor, reason=reason)
 
 
 @transaction.atomic
-def update_party(party: Party, *, actor, reason: str, **changes) -> Party:
+def update_party(party: Party, *, actor: User, reason: str, **changes: Unpack[PartyChanges]) -> Party:
     authorise(actor, party.owner)
     forbidden = set(changes) & {"owner", "owner_id", "is_self"}
     if forbidden:
@@ -144,17 +198,42 @@ def update_party(party: Party, *, actor, reason: str, **changes) -> Party:
     return save_with_history(party, actor=actor, reason=reason, update_fields=list(changes) or None)
 
 
-ORGANISATION_FIELDS = frozenset(
-    {"name", "country", "registration_number", "address", "sector", "dpo_name", "dpo_email", "dpo_phone", "requires_two_factor"}
-)
-MEMBERSHIP_FIELDS = frozenset({"role", "is_active"})
-AUTHORITY_FIELDS = frozenset({"code", "name", "country", "notification_url"})
-# A person may keep their own profile; privileges are never set through here.
-OWN_PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "time_zone"})
-ACCOUNT_FIELDS = OWN_PROFILE_FIELDS | {"username", "is_active"}
+class MembershipChanges(TypedDict, total=False):
+    role: str
+    is_active: bool
 
 
-def _update(obj, changes: dict, allowed, *, actor, reason: str):
+class AuthorityFields(TypedDict, total=False):
+    code: str
+    name: str
+    country: str
+    notification_url: str
+
+
+class OwnProfileChanges(TypedDict, total=False):
+    """What a person may change in their own profile; privileges are never set through here."""
+
+    first_name: str
+    last_name: str
+    email: str
+    time_zone: str
+
+
+class AccountChanges(OwnProfileChanges, total=False):
+    """What an administrator changes in an account."""
+
+    username: str
+    is_active: bool
+
+
+ORGANISATION_FIELDS = frozenset(OrganisationChanges.__annotations__)
+MEMBERSHIP_FIELDS = frozenset(MembershipChanges.__annotations__)
+AUTHORITY_FIELDS = frozenset(AuthorityFields.__annotations__)
+OWN_PROFILE_FIELDS = frozenset(OwnProfileChanges.__annotations__)
+ACCOUNT_FIELDS = frozenset(AccountChanges.__annotations__)
+
+
+def _update(obj: M, changes: Mapping[str, Any], allowed: Collection[str], *, actor: User, reason: str) -> M:
     unknown = set(changes) - set(allowed)
     if unknown:
         raise field_errors(sorted(unknown), _("This field cannot be changed here."), "not_editable")
@@ -165,20 +244,24 @@ def _update(obj, changes: dict, allowed, *, actor, reason: str):
 
 
 @transaction.atomic
-def update_organisation(organisation: Organisation, *, actor, reason: str, **changes) -> Organisation:
+def update_organisation(
+    organisation: Organisation, *, actor: User, reason: str, **changes: Unpack[OrganisationChanges]
+) -> Organisation:
     _require_administrator(actor)
     return _update(organisation, changes, ORGANISATION_FIELDS, actor=actor, reason=reason)
 
 
 @transaction.atomic
-def update_membership(membership: Membership, *, actor, reason: str, **changes) -> Membership:
+def update_membership(
+    membership: Membership, *, actor: User, reason: str, **changes: Unpack[MembershipChanges]
+) -> Membership:
     """Change a role, or end (is_active=False) or restore a membership; never delete it."""
     _require_administrator(actor)
     return _update(membership, changes, MEMBERSHIP_FIELDS, actor=actor, reason=reason)
 
 
 @transaction.atomic
-def update_user(user: User, *, actor, reason: str, **changes) -> User:
+def update_user(user: User, *, actor: User, reason: str, **changes: Unpack[AccountChanges]) -> User:
     """Administrators change accounts; a person may change their own profile fields."""
     if actor is not None and actor.pk == user.pk and set(changes) <= OWN_PROFILE_FIELDS:
         return _update(user, changes, OWN_PROFILE_FIELDS, actor=actor, reason=reason)
@@ -187,7 +270,7 @@ def update_user(user: User, *, actor, reason: str, **changes) -> User:
 
 
 @transaction.atomic
-def save_authority(authority: Authority | None, *, actor, reason: str, **fields) -> Authority:
+def save_authority(authority: Authority | None, *, actor: User, reason: str, **fields: Unpack[AuthorityFields]) -> Authority:
     """Create or correct a supervisory authority (shared reference data)."""
     _require_administrator(actor)
     return _update(authority or Authority(), fields, AUTHORITY_FIELDS, actor=actor, reason=reason)

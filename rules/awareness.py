@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from incidents.models import AwarenessRecord
 
 
-def earliest_awareness(records) -> dict[int, AwarenessRecord]:
+def earliest_awareness(records: Iterable[AwarenessRecord]) -> dict[int, AwarenessRecord]:
     """The clock-starting record of each party: its earliest one not withdrawn."""
     earliest: dict[int, AwarenessRecord] = {}
     for record in records:

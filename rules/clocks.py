@@ -234,8 +234,8 @@ def _alerts_up_to_due(rule: ClockRule, due: datetime) -> list[tuple[str, datetim
     return alerts
 
 
-def _overdue_alert(rule: ClockRule, due: datetime, n: int) -> tuple[str, datetime]:
-    span = rule.overdue_repeat * n
+def _overdue_alert(repeat: timedelta, due: datetime, n: int) -> tuple[str, datetime]:
+    span = repeat * n
     return (f"overdue:{_format_span(span)}", due + span)
 
 
@@ -254,7 +254,7 @@ def alert_thresholds(
         return alerts
     n = 1
     while due + rule.overdue_repeat * n <= limit:
-        alerts.append(_overdue_alert(rule, due, n))
+        alerts.append(_overdue_alert(rule.overdue_repeat, due, n))
         n += 1
     return alerts
 
@@ -279,7 +279,7 @@ def next_alert_at(
         return None
     # Smallest n >= 1 with due + n*repeat > moment; timedelta // timedelta is exact integer maths.
     n = (moment - due) // rule.overdue_repeat + 1
-    return _overdue_alert(rule, due, n)
+    return _overdue_alert(rule.overdue_repeat, due, n)
 
 
 @dataclass(frozen=True)

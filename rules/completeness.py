@@ -20,7 +20,7 @@ class MissingItem:
     field: str  # the register field (on the incident unless prefixed) that fills it
 
 
-def _has(value) -> bool:
+def _has(value: object) -> bool:
     return value not in (None, "", [], {})
 
 

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from communications.choices import PUBLIC_CHANNELS
+from communications.models import CommunicationAssessment, CommunicationWave
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import Status
-from incidents.models import Incident
+from incidents.models import AffectedEstimate, Incident
 from notifications.models import AlertEvent, Deadline, DeadlineKind
 from rules import clocks
 from rules import policies as alert_policies
@@ -74,7 +75,7 @@ def current_alert(rule: clocks.ClockRule, due_at: datetime, now: datetime) -> tu
     return passed[-1] if passed else None
 
 
-def _facts_to_clocks(incident) -> dict[tuple, Clock]:
+def _facts_to_clocks(incident: Incident) -> dict[tuple, Clock]:
     awareness = list(incident.awareness_records.all())
     earliest = earliest_awareness(awareness)
     wanted: dict[tuple, Clock] = {}
@@ -84,7 +85,7 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
         record = earliest.get(party.pk)
         if party.is_controller and record is not None:
             # met_at comes from the filings (_apply_authority_filings below).
-            key = (DeadlineKind.AUTHORITY_NOTIFICATION, party.pk, None)
+            key: tuple[str, int, int | None] = (DeadlineKind.AUTHORITY_NOTIFICATION, party.pk, None)
             wanted[key] = Clock(
                 *key, record.aware_at, clocks.authority_due_at(record.aware_at), None, authority_rule
             )
@@ -105,7 +106,7 @@ def _facts_to_clocks(incident) -> dict[tuple, Clock]:
     return wanted
 
 
-def extortion_clocks(incident, rules: dict[str, clocks.ClockRule]) -> dict[tuple, Clock]:
+def extortion_clocks(incident: Incident, rules: alert_policies.RuleBook) -> dict[tuple, Clock]:
     """One operational clock per threat whose latest countdown revision still runs (docs/domain.md#extortion).
 
     The clock starts when the actor announced that revision and is due at its deadline, so
@@ -119,7 +120,7 @@ def extortion_clocks(incident, rules: dict[str, clocks.ClockRule]) -> dict[tuple
     for threat in incident.extortion_threats.prefetch_related("countdown_revisions"):
         revisions = list(threat.countdown_revisions.all())  # ordered by announced_at, pk
         current = revisions[-1] if revisions else None
-        if current is None or not current.starts_clock:
+        if current is None or not current.starts_clock or current.deadline_at is None:  # starts_clock: has one
             continue
         clock = Clock(
             DeadlineKind.EXTORTION_COUNTDOWN, None, None, current.announced_at, current.deadline_at, None,
@@ -129,11 +130,11 @@ def extortion_clocks(incident, rules: dict[str, clocks.ClockRule]) -> dict[tuple
     return wanted
 
 
-def _incident_filings(incident) -> list:
+def _incident_filings(incident: Incident) -> list[AuthorityFiling]:
     return list(AuthorityFiling.objects.filter(incident=incident).order_by("submitted_at", "pk"))
 
 
-def _apply_authority_filings(incident, wanted: dict[tuple, Clock]) -> None:
+def _apply_authority_filings(incident: Incident, wanted: dict[tuple, Clock]) -> None:
     """Art. 33(1) clocks: met by the earliest initial filing not withdrawn; closed by a decision not to notify.
 
     A controller that decided not to notify (and filed nothing that stands) keeps no active clock:
@@ -150,7 +151,7 @@ def _apply_authority_filings(incident, wanted: dict[tuple, Clock]) -> None:
             del wanted[key]
 
 
-def _follow_up_clocks(incident, rules) -> dict[tuple, Clock]:
+def _follow_up_clocks(incident: Incident, rules: alert_policies.RuleBook) -> dict[tuple, Clock]:
     """Art. 33(4) clocks, one per controller owing further information (a target, not law).
 
     Started by a phased filing or a materially changed count recorded after the latest filing
@@ -162,17 +163,19 @@ def _follow_up_clocks(incident, rules) -> dict[tuple, Clock]:
     return follow_up_clocks_from(filings, list(incident.estimates.all()), rules[DeadlineKind.FOLLOW_UP])
 
 
-def follow_up_clocks_from(filings: list, estimates: list, rule: clocks.ClockRule) -> dict[tuple, Clock]:
+def follow_up_clocks_from(
+    filings: list[AuthorityFiling], estimates: list[AffectedEstimate], rule: clocks.ClockRule
+) -> dict[tuple, Clock]:
     """The Art. 33(4) clocks of these filings (ordered by submission) and estimates: no queries.
 
     ``rule``: the organisation's follow-up rule (its policy's target, else
     BREACHTRACK_FOLLOW_UP_TARGET_HOURS). Also used by the as-of view with the facts of an instant.
     """
     percent = settings.BREACHTRACK_FOLLOW_UP_MATERIAL_CHANGE_PERCENT
-    by_controller: dict[int, list] = {}
+    by_controller: dict[int, list[AuthorityFiling]] = {}
     for filing in filings:
         by_controller.setdefault(filing.controller_id, []).append(filing)
-    wanted = {}
+    wanted: dict[tuple, Clock] = {}
     for controller_id, filings in by_controller.items():
         cycle = follow_up_cycle(filings, estimates, percent)
         if cycle is not None:
@@ -181,7 +184,7 @@ def follow_up_clocks_from(filings: list, estimates: list, rule: clocks.ClockRule
     return wanted
 
 
-def data_subject_communication_clocks(incident, rules) -> dict[tuple, Clock]:
+def data_subject_communication_clocks(incident: Incident, rules: alert_policies.RuleBook) -> dict[tuple, Clock]:
     """One Art. 34 clock per controller whose current assessment says something is owed.
 
     Starts at the latest assessment's ``decided_at`` when it finds a high risk and no closing
@@ -199,16 +202,18 @@ def data_subject_communication_clocks(incident, rules) -> dict[tuple, Clock]:
     )
 
 
-def communication_clocks_from(assessments: list, waves: list, rule: clocks.ClockRule) -> dict[tuple, Clock]:
+def communication_clocks_from(
+    assessments: list[CommunicationAssessment], waves: list[CommunicationWave], rule: clocks.ClockRule
+) -> dict[tuple, Clock]:
     """The Art. 34 clocks of these assessments (ordered by id) and waves: no queries.
 
     Also used by the as-of view with the facts recorded by an instant.
     """
 
-    latest: dict[int, object] = {}
+    latest: dict[int, CommunicationAssessment] = {}
     for assessment in assessments:
         latest[assessment.controller_id] = assessment
-    sent: dict[int, list] = {}
+    sent: dict[int, list[CommunicationWave]] = {}
     for wave in waves:
         if wave.sent_at is not None:
             sent.setdefault(wave.controller_id, []).append(wave)
@@ -217,7 +222,10 @@ def communication_clocks_from(assessments: list, waves: list, rule: clocks.Clock
         if not assessment.requires_communication:
             continue
         public_only = assessment.requires_public_communication
-        met = [w.sent_at for w in sent.get(controller_id, []) if not public_only or w.channel in PUBLIC_CHANNELS]
+        met = [
+            w.sent_at for w in sent.get(controller_id, [])
+            if w.sent_at is not None and (not public_only or w.channel in PUBLIC_CHANNELS)  # sent: always set
+        ]
         started = assessment.clock_started_at
         key = (DeadlineKind.DATA_SUBJECT_COMMUNICATION, controller_id, None)
         wanted[key] = Clock(*key, started, clocks.due_at(rule, started), min(met, default=None), rule)
@@ -265,7 +273,7 @@ def _apply(deadline: Deadline, clock: Clock, now: datetime) -> list[str]:
     return changed
 
 
-def recompute_deadlines(incident, *, now: datetime) -> list[Deadline]:
+def recompute_deadlines(incident: Incident, *, now: datetime) -> list[Deadline]:
     """Bring the incident's deadline rows in line with its facts.
 
     Steps:

@@ -12,19 +12,57 @@ filing's frozen content saw, so rows sharing a timestamp are still ordered.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
 from filings.choices import FilingType
 from incidents.choices import EstimateMeasure
 
 
-def standing_initials(filings) -> dict[int, datetime]:
+class Filing(Protocol):
+    """What these rules read of a filing: a ``filings.AuthorityFiling`` or its historical record."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def controller_id(self) -> int: ...
+    @property
+    def authority_id(self) -> int: ...
+    @property
+    def filing_type(self) -> str: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+    @property
+    def is_phased(self) -> bool: ...
+    @property
+    def content(self) -> Any: ...
+
+
+class Estimate(Protocol):
+    """What these rules read of a count: an ``incidents.AffectedEstimate`` or its historical record."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def measure(self) -> str: ...
+    @property
+    def low(self) -> int: ...
+    @property
+    def high(self) -> int | None: ...
+    @property
+    def known_at(self) -> datetime: ...
+    @property
+    def party_id(self) -> int | None: ...
+
+
+def standing_initials(filings: Iterable[Filing]) -> dict[int, datetime]:
     """Per controller id, the submission time of its earliest initial filing not withdrawn since.
 
     ``filings`` in submission order; chains are per controller and authority.
     """
-    current: dict[tuple[int, int], object] = {}
-    standing: list = []
+    current: dict[tuple[int, int], Filing] = {}
+    standing: list[Filing] = []
     for filing in filings:
         chain = (filing.controller_id, filing.authority_id)
         if filing.filing_type == FilingType.INITIAL:
@@ -49,11 +87,11 @@ def material_change(before: int | None, after: int | None, percent: int) -> bool
     return abs(after - before) * 100 >= before * percent
 
 
-def _seen(filing) -> int:
+def _seen(filing: Filing) -> int:
     return int(filing.content.get("register.last_estimate_id") or 0)
 
 
-def count_trigger(filing, estimates, until_id: int | None, percent: int) -> datetime | None:
+def count_trigger(filing: Filing, estimates: Iterable[Estimate], until_id: int | None, percent: int) -> datetime | None:
     """When a count recorded after ``filing`` (up to estimate ``until_id``) first differed materially.
 
     Only an estimate that becomes the controller's current figure counts (an
@@ -75,7 +113,9 @@ def count_trigger(filing, estimates, until_id: int | None, percent: int) -> date
     return None
 
 
-def follow_up_cycle(filings, estimates, percent: int) -> tuple[datetime, datetime | None] | None:
+def follow_up_cycle(
+    filings: Sequence[Filing], estimates: Collection[Estimate], percent: int
+) -> tuple[datetime, datetime | None] | None:
     """The latest follow-up obligation of one controller: ``(started_at, met_at)``, or None.
 
     Steps, for each filing that is not a withdrawal, in submission order:
@@ -85,7 +125,7 @@ def follow_up_cycle(filings, estimates, percent: int) -> tuple[datetime, datetim
        first ends it (nothing more is owed on a withdrawn notification).
     The last obligation found is the one the deadline row shows.
     """
-    cycle = None
+    cycle: tuple[datetime, datetime | None] | None = None
     for index, filing in enumerate(filings):
         if filing.filing_type == FilingType.WITHDRAWAL:
             cycle = None
@@ -105,23 +145,23 @@ def follow_up_cycle(filings, estimates, percent: int) -> tuple[datetime, datetim
     return cycle
 
 
-def latest_estimates(estimates, controller_id: int) -> dict[str, object]:
+def latest_estimates(estimates: Collection[Estimate], controller_id: int | None) -> dict[str, Estimate]:
     """Per measure, the latest estimate for this controller, else the latest for the whole incident.
 
     "Latest" is by ``known_at`` then id, as on the register page.
     """
-    chosen: dict[str, object] = {}
+    chosen: dict[str, Estimate] = {}
     for measure in EstimateMeasure.values:
         rows = sorted((e for e in estimates if e.measure == measure), key=lambda e: (e.known_at, e.pk))
         own = [e for e in rows if e.party_id == controller_id]
         whole = [e for e in rows if e.party_id is None]
-        pick = (own or whole or [None])[-1]
-        if pick is not None:
-            chosen[measure] = pick
+        candidates = own or whole
+        if candidates:
+            chosen[measure] = candidates[-1]
     return chosen
 
 
-def representative_count(number: dict | None) -> int | None:
+def representative_count(number: Mapping[str, Any] | None) -> int | None:
     """One figure for a stored count: the upper bound of a range, else the number."""
     if number is None:
         return None

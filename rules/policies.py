@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
 
-from notifications.models import DeadlineKind
+from notifications.models import Deadline, DeadlineKind
 from organisations.models import AlertPolicy
 from rules import clocks
 
@@ -62,6 +63,12 @@ class OrganisationRules:
         return clock_rule(kind, self.policies.get(kind))
 
 
+class RuleBook(Protocol):
+    """The rule of each kind: an ``OrganisationRules``, or a plain mapping of kind to rule."""
+
+    def __getitem__(self, kind: str, /) -> clocks.ClockRule: ...
+
+
 def organisation_rules(organisation_id: int) -> OrganisationRules:
     return OrganisationRules(organisation_id)
 
@@ -72,7 +79,7 @@ class OrganisationRulesAsOf(OrganisationRules):
     The installation's defaults (settings) are today's: settings have no history.
     """
 
-    def __init__(self, organisation_id: int, at):
+    def __init__(self, organisation_id: int, at: datetime):
         self.policies = {}
         versions = AlertPolicy.history.filter(organisation_id=organisation_id, history_date__lte=at).order_by(
             "kind", "-history_date", "-history_id"
@@ -91,7 +98,7 @@ def default_notice_target_hours(organisation_id: int) -> int:
     return organisation_rules(organisation_id)[DeadlineKind.PROCESSOR_NOTICE].duration // timedelta(hours=1)
 
 
-def policy_of_deadline(deadline) -> AlertPolicy | None:
+def policy_of_deadline(deadline: Deadline) -> AlertPolicy | None:
     """The policy that governs a deadline row, from ``DeadlineQuerySet.with_alert_policy``'s annotations if present.
 
     Only the ladder is taken from it: the row's own ``due_at - started_at`` is its duration.
@@ -102,7 +109,7 @@ def policy_of_deadline(deadline) -> AlertPolicy | None:
         return AlertPolicy(
             pk=deadline.alert_policy_id,
             kind=deadline.kind,
-            thresholds_before_minutes=deadline.alert_policy_thresholds,
-            overdue_repeat_minutes=deadline.alert_policy_overdue,
+            thresholds_before_minutes=deadline.alert_policy_thresholds,  # type: ignore[attr-defined]  # with_alert_policy's annotation
+            overdue_repeat_minutes=deadline.alert_policy_overdue,  # type: ignore[attr-defined]  # with_alert_policy's annotation
         )
     return AlertPolicy.objects.filter(organisation__incidents=deadline.incident_id, kind=deadline.kind).first()

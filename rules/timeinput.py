@@ -93,7 +93,7 @@ def utc_to_local(instant: datetime, zone_name: str) -> datetime:
 # descriptions are computed from the zone database, never from a table of known dates.
 
 
-def format_offset(offset) -> str:
+def format_offset(offset: timedelta) -> str:
     """``UTC+2``, ``UTC-3``, ``UTC+5:30``, ``UTC`` — as a person reads an offset."""
     total = int(offset.total_seconds()) // 60
     if total == 0:
@@ -136,8 +136,16 @@ def readings(local: datetime, zone_name: str) -> tuple[Reading, Reading]:
     found = []
     for fold in (Fold.EARLIER, Fold.LATER):
         aware = naive.replace(tzinfo=tz, fold=0 if fold is Fold.EARLIER else 1)
-        found.append(Reading(fold, aware.astimezone(UTC), aware.tzname() or "", format_offset(aware.utcoffset())))
+        found.append(Reading(fold, aware.astimezone(UTC), aware.tzname() or "", format_offset(_utc_offset(aware))))
     return found[0], found[1]
+
+
+def _utc_offset(aware: datetime) -> timedelta:
+    """The UTC offset of an aware datetime (one in a zone always has one)."""
+    value = aware.utcoffset()
+    if value is None:
+        raise LocalTimeError(f"{aware:%Y-%m-%d %H:%M} has no zone")
+    return value
 
 
 def gap_around(local: datetime, zone_name: str) -> Gap:
@@ -150,8 +158,8 @@ def gap_around(local: datetime, zone_name: str) -> Gap:
     naive = local.replace(tzinfo=None, fold=0)
     if not is_nonexistent(naive, tz):
         raise LocalTimeError(f"{naive:%Y-%m-%d %H:%M} exists in {zone_name}")
-    before = naive.replace(tzinfo=tz, fold=0).utcoffset()
-    after = naive.replace(tzinfo=tz, fold=1).utcoffset()
+    before = _utc_offset(naive.replace(tzinfo=tz, fold=0))
+    after = _utc_offset(naive.replace(tzinfo=tz, fold=1))
     if before > after:  # zoneinfo gives the offsets the other way round for some zones
         before, after = after, before
     low = (naive - after).replace(tzinfo=UTC)  # still on the old offset
@@ -166,8 +174,8 @@ def gap_around(local: datetime, zone_name: str) -> Gap:
     change = high.replace(microsecond=0)
     old, new = (change - timedelta(seconds=1)).astimezone(tz), change.astimezone(tz)
     return Gap(
-        starts=(change + old.utcoffset()).replace(tzinfo=None),
-        ends=(change + new.utcoffset()).replace(tzinfo=None),
+        starts=(change + _utc_offset(old)).replace(tzinfo=None),
+        ends=(change + _utc_offset(new)).replace(tzinfo=None),
         before=old.tzname() or "",
         after=new.tzname() or "",
         at=change,

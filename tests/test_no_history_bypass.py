@@ -34,13 +34,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _project_packages() -> tuple[str, ...]:
-    """The settings package and every installed app that lives in this repository, so a new app
-    is scanned without anyone remembering to list it."""
-    from django.apps import apps
-
-    # A top-level folder of the repository (.venv lives in the repository too: its apps are not ours).
-    local = {Path(config.path).name for config in apps.get_app_configs() if Path(config.path).parent == REPO_ROOT}
-    return tuple(sorted(local | {"breachtrack"}))
+    """Every top-level Python package of this repository (apps and layers alike), so a new one is
+    scanned without anyone remembering to list it. Tests and the virtualenv are not ours to scan."""
+    return tuple(
+        sorted(
+            path.parent.name
+            for path in REPO_ROOT.glob("*/__init__.py")
+            if path.parent.name not in {"tests", ".venv"}
+        )
+    )
 
 
 SCANNED_PACKAGES = _project_packages()
