@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from actions.incidents import apply_changes, lock_open_incident
+from actions.changes import apply_changes
+from actions.incidents import lock_open_incident
 from breachtrack.errors import field_error
 from communications.models import CommunicationAssessment, CommunicationWave, ContentVersion
 from incidents.models import Incident, IncidentParty

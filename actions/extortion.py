@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.changes import actor_zone
 from actions.incidents import lock_open_incident, recompute_deadlines_now
 from breachtrack.errors import field_error, field_errors
 from incidents.choices import CountdownRevisionKind as Kind
@@ -112,8 +113,6 @@ PUBLICATION_FIELDS = _field_names(PublicationFacts)
 
 
 # --- Helpers -------------------------------------------------------------------------------------
-def _actor_zone(actor: User) -> str:
-    return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
 def _instant(field: str, value: datetime | None, zone_name: str, fold: Fold | str | None) -> datetime | None:
@@ -143,7 +142,7 @@ def _apply(obj: object, facts: Mapping[str, Any], allowed: Collection[str], acto
     for name, value in facts.items():
         if name.endswith("_at") and f"{name[:-3]}_tz" in allowed:
             stem = name[:-3]
-            zone_name = facts.get(f"{stem}_tz") or _actor_zone(actor)
+            zone_name = facts.get(f"{stem}_tz") or actor_zone(actor)
             value = _instant(name, value, zone_name, folds.get(f"{stem}_fold"))
             setattr(obj, f"{stem}_tz", zone_name if value is not None else "")
             fields.append(f"{stem}_tz")

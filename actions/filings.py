@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.changes import actor_zone
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import CONTROLLER_ROLES, NotificationDecision, RiskLevel, Status
@@ -50,8 +51,6 @@ def _lock_open(incident: Incident) -> Incident:
     return locked
 
 
-def _actor_zone(actor: User) -> str:
-    return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
 def _actor_name(actor: User | None) -> str:
@@ -199,7 +198,7 @@ def submit_filing(
         setattr(filing, name, (getattr(filing, name) or "").strip())
     filing.submitted_by = filing.submitted_by or _actor_name(actor)
     if filing.submitted_at is not None and not filing.submitted_tz:
-        filing.submitted_tz = _actor_zone(actor)
+        filing.submitted_tz = actor_zone(actor)
     if filing.filing_type not in FilingType.values:
         _add(errors, "filing_type", _("Unknown type of filing."), "invalid_choice")
     if filing.channel not in FilingChannel.values:
@@ -295,7 +294,7 @@ def record_decision_not_to_notify(
     decision.reasoning = (decision.reasoning or "").strip()
     decision.decided_by = (decision.decided_by or "").strip() or _actor_name(actor)
     if decision.decided_at is not None and not decision.decided_tz:
-        decision.decided_tz = _actor_zone(actor)
+        decision.decided_tz = actor_zone(actor)
     aware = controller_awareness(incident, controller)
     _check_instant(errors, "decided_at", decision.decided_at, incident=incident, aware=aware, now=now)
     if _has_standing_filing(incident, controller):

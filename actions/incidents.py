@@ -8,16 +8,16 @@ database exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from breachtrack.errors import field_error, field_errors
+from actions.changes import apply_changes
+from breachtrack.errors import field_error
 from incidents.choices import AwarenessSource, Status
 from incidents.models import (
     AffectedEstimate,
@@ -87,24 +87,8 @@ class IncidentChanges(IncidentFacts, total=False):
 EDITABLE_FIELDS = frozenset(IncidentChanges.__annotations__)
 
 
-def _actor_zone(actor: User) -> str:
-    return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
-def apply_changes(obj: object, changes: Mapping[str, Any], allowed: Collection[str], actor: User) -> list[str]:
-    """Set ``changes`` on ``obj``; give each new instant the zone it was entered in."""
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise field_errors(sorted(unknown), _("This field cannot be changed here."), "not_editable")
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    fields = list(changes)
-    for name in list(changes):
-        if name.endswith("_at") and f"{name[:-3]}_tz" in allowed and f"{name[:-3]}_tz" not in changes:
-            tz_field = f"{name[:-3]}_tz"
-            setattr(obj, tz_field, _actor_zone(actor) if changes[name] is not None else "")
-            fields.append(tz_field)
-    return fields
 
 
 def _next_reference(organisation: Organisation, now: datetime) -> str:

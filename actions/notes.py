@@ -32,9 +32,9 @@ from typing import TypedDict, Unpack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.changes import actor_zone
 from breachtrack.errors import field_error, field_errors
 from incidents.models import Incident, IncidentNote
 from organisations.models import Role, User
@@ -70,8 +70,6 @@ NOTE_FIELDS = frozenset(NoteChanges.__annotations__)
 
 # --- Writing ---------------------------------------------------------------------------------------
 
-def _actor_zone(actor: User) -> str:
-    return getattr(actor, "time_zone", "") or timezone.get_default_timezone_name()
 
 
 def _set_fields(note: IncidentNote, changes: Mapping[str, object], actor: User) -> list[str]:
@@ -82,7 +80,7 @@ def _set_fields(note: IncidentNote, changes: Mapping[str, object], actor: User) 
         setattr(note, name, value)
     fields = list(changes)
     if "occurred_at" in changes and "occurred_tz" not in changes:
-        note.occurred_tz = _actor_zone(actor) if changes["occurred_at"] is not None else ""
+        note.occurred_tz = actor_zone(actor) if changes["occurred_at"] is not None else ""
         fields.append("occurred_tz")
     return fields
 
