@@ -31,17 +31,27 @@ def _request_fields(request) -> dict:
 def log_view(request, incident, action: str, *, export_kind: str = "", detail: str = "") -> AccessLog:
     """A logged-in person saw ``incident`` (its page, a filing, an export): allowed."""
     return AccessLog.objects.create(
-        organisation_id=incident.organisation_id, incident=incident, user=request.user, action=action,
-        export_kind=export_kind, detail=detail[:200], outcome=AccessOutcome.ALLOWED, **_request_fields(request),
+        organisation_id=incident.organisation_id,
+        incident=incident,
+        user=request.user,
+        action=action,
+        export_kind=export_kind,
+        detail=detail[:200],
+        outcome=AccessOutcome.ALLOWED,
+        **_request_fields(request),
     )
 
 
 def log_share_access(request, link, *, refusal: str = "") -> AccessLog:
     """A share link was used: served, or refused with ``refusal`` (a RefusalReason)."""
     return AccessLog.objects.create(
-        organisation_id=link.organisation_id, incident_id=link.incident_id, share_link=link,
-        action=AccessAction.SHARE_LINK_ACCESS, export_kind=link.export_kind,
-        outcome=AccessOutcome.REFUSED if refusal else AccessOutcome.ALLOWED, refusal_reason=refusal,
+        organisation_id=link.organisation_id,
+        incident_id=link.incident_id,
+        share_link=link,
+        action=AccessAction.SHARE_LINK_ACCESS,
+        export_kind=link.export_kind,
+        outcome=AccessOutcome.REFUSED if refusal else AccessOutcome.ALLOWED,
+        refusal_reason=refusal,
         **_request_fields(request),
     )
 
@@ -49,6 +59,9 @@ def log_share_access(request, link, *, refusal: str = "") -> AccessLog:
 def log_unknown_token(request, token: str, refusal: str) -> AccessLog:
     """A token that names no link: no organisation, only a prefix of its hash (never the token)."""
     return AccessLog.objects.create(
-        token_hash_prefix=token_hash(token)[:12], action=AccessAction.SHARE_LINK_ACCESS,
-        outcome=AccessOutcome.REFUSED, refusal_reason=refusal, **_request_fields(request),
+        token_hash_prefix=token_hash(token)[:12],
+        action=AccessAction.SHARE_LINK_ACCESS,
+        outcome=AccessOutcome.REFUSED,
+        refusal_reason=refusal,
+        **_request_fields(request),
     )

@@ -32,7 +32,9 @@ class ShareLink(models.Model):
     )
     export_kind = models.CharField(_("export"), max_length=32, choices=ExportKind.choices)
     recipient = models.CharField(
-        _("recipient"), max_length=200, help_text=_("Who the link is for, e.g. the supervisory authority's case handler.")
+        _("recipient"),
+        max_length=200,
+        help_text=_("Who the link is for, e.g. the supervisory authority's case handler."),
     )
     purpose = models.TextField(_("purpose"), help_text=_("Why the link was made (e.g. the AP's request of ...)."))
     token_sha256 = models.CharField(_("token SHA-256"), max_length=64, unique=True, editable=False)
@@ -44,7 +46,11 @@ class ShareLink(models.Model):
     expires_tz = entry_zone_field(_("expires, zone"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("revoked by"),
     )
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
@@ -82,19 +88,36 @@ class AccessLog(models.Model):
     append_only = True
 
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("organisation"), help_text=_("Empty only for an unknown share-link token."),
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+        help_text=_("Empty only for an unknown share-link token."),
     )
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("incident"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("user"),
     )
     share_link = models.ForeignKey(
-        ShareLink, on_delete=models.PROTECT, null=True, blank=True, related_name="accesses",
+        ShareLink,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accesses",
         verbose_name=_("share link"),
     )
     token_hash_prefix = models.CharField(_("token hash prefix"), max_length=12, blank=True)

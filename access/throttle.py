@@ -100,13 +100,15 @@ def downloads_of(link) -> QuerySet:
 
 def address_verdict(ip_address: str | None) -> Verdict:
     return _check(
-        guesses_from(ip_address), limit=settings.BREACHTRACK_SHARE_MAX_REFUSALS_PER_ADDRESS,
+        guesses_from(ip_address),
+        limit=settings.BREACHTRACK_SHARE_MAX_REFUSALS_PER_ADDRESS,
         seconds=settings.BREACHTRACK_SHARE_REFUSAL_WINDOW_SECONDS,
     )
 
 
 def link_verdict(link) -> Verdict:
     return _check(
-        downloads_of(link), limit=settings.BREACHTRACK_SHARE_MAX_DOWNLOADS_PER_LINK,
+        downloads_of(link),
+        limit=settings.BREACHTRACK_SHARE_MAX_DOWNLOADS_PER_LINK,
         seconds=settings.BREACHTRACK_SHARE_DOWNLOAD_WINDOW_SECONDS,
     )

@@ -47,10 +47,14 @@ def _check_thresholds(value: object) -> list[int]:
     if len(value) > MAX_THRESHOLDS:
         raise field_error(field, _("At most %(max)d alerts before a deadline.") % {"max": MAX_THRESHOLDS}, "max_length")
     if any(item <= 0 for item in value):
-        raise field_error(field, _("Each alert must come a positive number of minutes before the deadline."), "min_value")
+        raise field_error(
+            field, _("Each alert must come a positive number of minutes before the deadline."), "min_value"
+        )
     if any(item > MAX_BEFORE_MINUTES for item in value):
         raise field_error(
-            field, _("An alert more than %(days)d days before a deadline is not a reminder.") % {"days": MAX_BEFORE_MINUTES // 1440},
+            field,
+            _("An alert more than %(days)d days before a deadline is not a reminder.")
+            % {"days": MAX_BEFORE_MINUTES // 1440},
             "max_value",
         )
     if len(set(value)) != len(value):
@@ -65,7 +69,8 @@ def _check_minutes_or_hours(field: str, value: object, minimum: int, maximum: in
         raise field_error(field, _("Give a whole number of %(unit)s, or nothing.") % {"unit": unit}, "invalid")
     if not minimum <= value <= maximum:
         raise field_error(
-            field, _("Give between %(min)d and %(max)d %(unit)s.") % {"min": minimum, "max": maximum, "unit": unit},
+            field,
+            _("Give between %(min)d and %(max)d %(unit)s.") % {"min": minimum, "max": maximum, "unit": unit},
             "min_value" if value < minimum else "max_value",
         )
     return value
@@ -82,8 +87,10 @@ def _check_target(kind: str, target_hours: object) -> int | None:
     if target_hours is not None and clocks.DEFAULT_RULES[kind].is_legal_deadline:
         raise field_error(
             "target_hours",
-            _("The law fixes this deadline (GDPR Art. 33(1): 72 hours after awareness); it cannot be changed. "
-              "Leave the target empty and set only when to be alerted."),
+            _(
+                "The law fixes this deadline (GDPR Art. 33(1): 72 hours after awareness); it cannot be changed. "
+                "Leave the target empty and set only when to be alerted."
+            ),
             "fixed_by_law",
         )
     return target_hours
@@ -112,8 +119,14 @@ def _lock_policy(organisation: Organisation, kind: str) -> AlertPolicy | None:
 
 @transaction.atomic
 def set_alert_policy(
-    organisation: Organisation, kind: str, *, thresholds_before_minutes: Sequence[int],
-    overdue_repeat_minutes: int | None = None, target_hours: int | None = None, actor: User, reason: str,
+    organisation: Organisation,
+    kind: str,
+    *,
+    thresholds_before_minutes: Sequence[int],
+    overdue_repeat_minutes: int | None = None,
+    target_hours: int | None = None,
+    actor: User,
+    reason: str,
 ) -> AlertPolicy:
     """Create or replace the policy of ``kind`` for ``organisation``.
 
@@ -129,7 +142,10 @@ def set_alert_policy(
     thresholds, repeat, target = _all_checked(
         lambda: _check_thresholds(thresholds_before_minutes),
         lambda: _check_minutes_or_hours(
-            "overdue_repeat_minutes", overdue_repeat_minutes, MIN_OVERDUE_REPEAT_MINUTES, MAX_OVERDUE_REPEAT_MINUTES,
+            "overdue_repeat_minutes",
+            overdue_repeat_minutes,
+            MIN_OVERDUE_REPEAT_MINUTES,
+            MAX_OVERDUE_REPEAT_MINUTES,
             _("minutes"),
         ),
         lambda: _check_target(kind, target_hours),

@@ -108,7 +108,12 @@ def _refuse_before_start(obj: object, fields: Iterable[str], incident: Incident)
 
 @transaction.atomic
 def record_assessment(
-    incident: Incident, *, controller: IncidentParty, actor: User, reason: str, now: datetime | None = None,
+    incident: Incident,
+    *,
+    controller: IncidentParty,
+    actor: User,
+    reason: str,
+    now: datetime | None = None,
     **facts: Unpack[AssessmentFacts],
 ) -> CommunicationAssessment:
     """Record the Art. 34 decision for one controller; it supersedes the previous one.
@@ -135,7 +140,9 @@ def current_assessment(controller: IncidentParty) -> CommunicationAssessment | N
 
 
 @transaction.atomic
-def create_content_version(incident: Incident, *, actor: User, reason: str, **fields: Unpack[ContentFields]) -> ContentVersion:
+def create_content_version(
+    incident: Incident, *, actor: User, reason: str, **fields: Unpack[ContentFields]
+) -> ContentVersion:
     """Add a version of the text; it gets the next number for its incident and language."""
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
@@ -175,7 +182,9 @@ def plan_wave(
 
 
 @transaction.atomic
-def update_wave(wave: CommunicationWave, *, actor: User, reason: str, **changes: Unpack[WaveFields]) -> CommunicationWave:
+def update_wave(
+    wave: CommunicationWave, *, actor: User, reason: str, **changes: Unpack[WaveFields]
+) -> CommunicationWave:
     """Change a wave that has not been sent yet."""
     authorise(actor, wave.incident.organisation)
     lock_open_incident(wave.incident)
@@ -188,7 +197,12 @@ def update_wave(wave: CommunicationWave, *, actor: User, reason: str, **changes:
 
 @transaction.atomic
 def mark_wave_sent(
-    wave: CommunicationWave, *, sent_at: datetime, actor: User, reason: str, sent_tz: str | None = None,
+    wave: CommunicationWave,
+    *,
+    sent_at: datetime,
+    actor: User,
+    reason: str,
+    sent_tz: str | None = None,
     now: datetime | None = None,
 ) -> CommunicationWave:
     """Record that a wave went out; this can meet the controller's Art. 34 clock.
@@ -208,10 +222,13 @@ def mark_wave_sent(
     if missing:
         raise field_error(
             "content_version",
-            _("The content lacks what Art. 34(2) requires: %(missing)s.") % {"missing": "; ".join(label for _f, label in missing)},
+            _("The content lacks what Art. 34(2) requires: %(missing)s.")
+            % {"missing": "; ".join(label for _f, label in missing)},
             "incomplete_content",
         )
-    fields = apply_changes(wave, {"sent_at": sent_at, **({"sent_tz": sent_tz} if sent_tz else {})}, {"sent_at", "sent_tz"}, actor)
+    fields = apply_changes(
+        wave, {"sent_at": sent_at, **({"sent_tz": sent_tz} if sent_tz else {})}, {"sent_at", "sent_tz"}, actor
+    )
     _refuse_future(wave, ("sent_at",), now)
     if incident.occurred_from_at and sent_at < incident.occurred_from_at:  # the wave's sent_at, just set
         raise field_error("sent_at", _("A wave cannot be sent before the breach started."), "before_start")
@@ -227,7 +244,9 @@ def mark_wave_sent(
 
 
 @transaction.atomic
-def record_wave_counts(wave: CommunicationWave, *, actor: User, reason: str, **counts: Unpack[WaveCounts]) -> CommunicationWave:
+def record_wave_counts(
+    wave: CommunicationWave, *, actor: User, reason: str, **counts: Unpack[WaveCounts]
+) -> CommunicationWave:
     """Record planned/sent/bounced counts for a wave without a ledger (its ledger counts them otherwise)."""
     authorise(actor, wave.incident.organisation)
     lock_open_incident(wave.incident)

@@ -171,7 +171,9 @@ def record_threat(incident: Incident, *, actor: User, reason: str, **facts: Unpa
 
 
 @transaction.atomic
-def update_threat(threat: ExtortionThreat, *, actor: User, reason: str, **changes: Unpack[ThreatFacts]) -> ExtortionThreat:
+def update_threat(
+    threat: ExtortionThreat, *, actor: User, reason: str, **changes: Unpack[ThreatFacts]
+) -> ExtortionThreat:
     """Correct what is known of the threat; the old values stay in its history."""
     authorise(actor, threat.incident.organisation)
     require_reason(reason)
@@ -202,7 +204,9 @@ def record_payment_decision(
 
 
 @transaction.atomic
-def record_police_report(threat: ExtortionThreat, *, actor: User, reason: str, **facts: Unpack[PoliceFacts]) -> ExtortionThreat:
+def record_police_report(
+    threat: ExtortionThreat, *, actor: User, reason: str, **facts: Unpack[PoliceFacts]
+) -> ExtortionThreat:
     """Record the report to the police (when, reference) and which other agencies were told."""
     authorise(actor, threat.incident.organisation)
     require_reason(reason)
@@ -216,12 +220,18 @@ def _check_chain(revision: ExtortionCountdown, chain: list[ExtortionCountdown]) 
     """The rules against the revisions already recorded (see the module docstring)."""
     latest = chain[-1] if chain else None
     if latest is not None and revision.announced_at < latest.announced_at:
-        raise field_error("announced_at", _("The latest revision was announced at %(at)s: record revisions in the order they were made.")
-                          % {"at": latest.announced_at.isoformat()}, "before_previous")
+        raise field_error(
+            "announced_at",
+            _("The latest revision was announced at %(at)s: record revisions in the order they were made.")
+            % {"at": latest.announced_at.isoformat()},
+            "before_previous",
+        )
     running = latest is not None and not latest.is_withdrawal
     kind = revision.kind
     if kind == Kind.SET and running:
-        raise field_error("kind", _("A countdown is running: record it as extended, shortened or renewed."), "already_running")
+        raise field_error(
+            "kind", _("A countdown is running: record it as extended, shortened or renewed."), "already_running"
+        )
     if kind in (Kind.EXTENDED, Kind.SHORTENED, Kind.WITHDRAWN) and not running:
         raise field_error("kind", _("No countdown is running."), "nothing_running")
     if kind == Kind.RENEWED_AFTER_PAYMENT and latest is None:
@@ -229,11 +239,17 @@ def _check_chain(revision: ExtortionCountdown, chain: list[ExtortionCountdown]) 
     if latest is None or latest.deadline_at is None or revision.deadline_at is None:
         return  # only a withdrawal lacks a deadline (the model's clean), and none is running here
     if kind == Kind.EXTENDED and revision.deadline_at <= latest.deadline_at:
-        raise field_error("deadline_at", _("An extension must move the deadline later than %(at)s.")
-                          % {"at": latest.deadline_at.isoformat()}, "not_later")
+        raise field_error(
+            "deadline_at",
+            _("An extension must move the deadline later than %(at)s.") % {"at": latest.deadline_at.isoformat()},
+            "not_later",
+        )
     if kind == Kind.SHORTENED and revision.deadline_at >= latest.deadline_at:
-        raise field_error("deadline_at", _("A shortened countdown must end before %(at)s.")
-                          % {"at": latest.deadline_at.isoformat()}, "not_earlier")
+        raise field_error(
+            "deadline_at",
+            _("A shortened countdown must end before %(at)s.") % {"at": latest.deadline_at.isoformat()},
+            "not_earlier",
+        )
 
 
 def _add_revision(
@@ -269,7 +285,9 @@ def revise_countdown(
 
 
 @transaction.atomic
-def withdraw_countdown(threat: ExtortionThreat, *, actor: User, reason: str, **facts: Unpack[RevisionFacts]) -> ExtortionCountdown:
+def withdraw_countdown(
+    threat: ExtortionThreat, *, actor: User, reason: str, **facts: Unpack[RevisionFacts]
+) -> ExtortionCountdown:
     """Record that the threat actor dropped the countdown: its clock stops alerting (kept inactive)."""
     if facts.get("deadline_at") is not None:
         raise field_error("deadline_at", _("A withdrawal has no deadline: clear it."), "withdrawn_with_deadline")
@@ -280,7 +298,11 @@ def withdraw_countdown(threat: ExtortionThreat, *, actor: User, reason: str, **f
 # --- Publications ----------------------------------------------------------------------------------
 @transaction.atomic
 def record_publication(
-    incident: Incident, *, actor: User, reason: str, threat: ExtortionThreat | None = None,
+    incident: Incident,
+    *,
+    actor: User,
+    reason: str,
+    threat: ExtortionThreat | None = None,
     **facts: Unpack[PublicationFacts],
 ) -> Publication:
     """Record a leak: when, where, how much. It raises the Art. 34 reassessment flag.

@@ -47,10 +47,10 @@ def _lock_open(incident: Incident) -> Incident:
     """The incident row, locked until commit; a closed entry takes no new filings."""
     locked = Incident.objects.select_related("organisation").select_for_update(of=("self",)).get(pk=incident.pk)
     if locked.status == Status.CLOSED:
-        raise ValidationError(_("This incident is closed: reopen it (with a reason) before changing it."), code="closed")
+        raise ValidationError(
+            _("This incident is closed: reopen it (with a reason) before changing it."), code="closed"
+        )
     return locked
-
-
 
 
 def _actor_name(actor: User | None) -> str:
@@ -62,7 +62,9 @@ def controller_awareness(incident: Incident, controller: IncidentParty) -> Aware
     return earliest_awareness(incident.awareness_records.filter(party=controller)).get(controller.pk)
 
 
-def chain(incident: Incident, controller: IncidentParty | None, authority: Authority | None) -> QuerySet[AuthorityFiling]:
+def chain(
+    incident: Incident, controller: IncidentParty | None, authority: Authority | None
+) -> QuerySet[AuthorityFiling]:
     """The filings of one controller to one authority, in submission order."""
     return AuthorityFiling.objects.filter(incident=incident, controller=controller, authority=authority).order_by(
         "submitted_at", "pk"
@@ -79,8 +81,14 @@ def _check_controller(errors: Errors, incident: Incident, controller: IncidentPa
 
 
 def _check_instant(
-    errors: Errors, field: str, value: datetime | None, *, incident: Incident, aware: AwarenessRecord | None,
-    now: datetime, after: AuthorityFiling | None = None,
+    errors: Errors,
+    field: str,
+    value: datetime | None,
+    *,
+    incident: Incident,
+    aware: AwarenessRecord | None,
+    now: datetime,
+    after: AuthorityFiling | None = None,
 ) -> None:
     """Not in the future, not before the breach, the controller's awareness or ``after``."""
     if value is None:
@@ -91,21 +99,31 @@ def _check_instant(
         _add(errors, field, _("This cannot come before the breach started."), "before_start")
     if aware is not None and value < aware.aware_at:
         _add(
-            errors, field,
-            _("This cannot come before the controller became aware (%(aware)s).") % {"aware": aware.aware_at.isoformat()},
+            errors,
+            field,
+            _("This cannot come before the controller became aware (%(aware)s).")
+            % {"aware": aware.aware_at.isoformat()},
             "before_awareness",
         )
     if after is not None and value < after.submitted_at:
-        _add(errors, field, _("This cannot come before the previous filing (%(at)s).") % {"at": after.submitted_at.isoformat()},
-             "before_previous")
+        _add(
+            errors,
+            field,
+            _("This cannot come before the previous filing (%(at)s).") % {"at": after.submitted_at.isoformat()},
+            "before_previous",
+        )
 
 
 def _check_sequence(errors: Errors, filing_type: str, last: AuthorityFiling | None) -> None:
     """Initial first (or again after a withdrawal); follow-ups and a withdrawal only after it."""
     standing = last is not None and not last.is_withdrawal
     if filing_type == FilingType.INITIAL and standing:
-        _add(errors, "filing_type", _("This controller already notified this authority: file a follow-up."),
-             "already_notified")
+        _add(
+            errors,
+            "filing_type",
+            _("This controller already notified this authority: file a follow-up."),
+            "already_notified",
+        )
     elif filing_type in (FilingType.FOLLOW_UP, FilingType.WITHDRAWAL) and not standing:
         _add(errors, "filing_type", _("There is no standing notification to follow up or withdraw."), "no_initial")
 
@@ -119,13 +137,18 @@ def _check_reasons(errors: Errors, filing: AuthorityFiling, aware: AwarenessReco
     elif filing.withdrawal_reason:
         _add(errors, "withdrawal_reason", _("Only a withdrawal has a withdrawal reason."), "not_allowed")
     late = (
-        filing.filing_type == FilingType.INITIAL and aware is not None and filing.submitted_at is not None
+        filing.filing_type == FilingType.INITIAL
+        and aware is not None
+        and filing.submitted_at is not None
         and filing.submitted_at > clocks.authority_due_at(aware.aware_at)
     )
     if late and not filing.delay_reasons:
-        _add(errors, "delay_reasons",
-             _("Submitted after the 72 hours of Art. 33(1): the notification must give the reasons for the delay."),
-             "required")
+        _add(
+            errors,
+            "delay_reasons",
+            _("Submitted after the 72 hours of Art. 33(1): the notification must give the reasons for the delay."),
+            "required",
+        )
 
 
 def _check_complete(errors: Errors, filing: AuthorityFiling) -> None:
@@ -137,8 +160,12 @@ def _check_complete(errors: Errors, filing: AuthorityFiling) -> None:
         return
     for item in missing:
         _add(errors, item.field, _("Missing (Art. 33(3)): %(item)s") % {"item": item.label}, "incomplete")
-    _add(errors, "is_phased",
-         _("The filing is incomplete: complete the register, or file in phases (Art. 33(4))."), "incomplete")
+    _add(
+        errors,
+        "is_phased",
+        _("The filing is incomplete: complete the register, or file in phases (Art. 33(4))."),
+        "incomplete",
+    )
 
 
 class FilingFacts(TypedDict, total=False):
@@ -162,13 +189,21 @@ def _refuse_unknown(facts: Mapping[str, object], allowed: Collection[str]) -> No
     """A field a caller may not set here is refused before anything is checked or written."""
     unknown = set(facts) - set(allowed)
     if unknown:
-        raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="not_editable") for name in unknown})
+        raise ValidationError(
+            {name: ValidationError(_("This field cannot be set here."), code="not_editable") for name in unknown}
+        )
 
 
 @transaction.atomic
 def submit_filing(
-    incident: Incident, *, controller: IncidentParty | None, authority: Authority | None, actor: User, reason: str,
-    now: datetime | None = None, **facts: Unpack[FilingFacts],
+    incident: Incident,
+    *,
+    controller: IncidentParty | None,
+    authority: Authority | None,
+    actor: User,
+    reason: str,
+    now: datetime | None = None,
+    **facts: Unpack[FilingFacts],
 ) -> AuthorityFiling:
     """Record a filing to the authority as submitted, its content frozen from the register.
 
@@ -208,8 +243,12 @@ def submit_filing(
     _check_sequence(errors, filing.filing_type, last)
     aware = controller_awareness(incident, controller)
     if aware is None:
-        _add(errors, "controller", _("Record when this controller became aware first: the 72 hours run from it."),
-             "no_awareness")
+        _add(
+            errors,
+            "controller",
+            _("Record when this controller became aware first: the 72 hours run from it."),
+            "no_awareness",
+        )
     _check_instant(errors, "submitted_at", filing.submitted_at, incident=incident, aware=aware, now=now, after=last)
     filing.content = snapshot(incident, controller, aware.aware_at if aware else None, aware.aware_tz if aware else "")
     filing.content_sha256 = content_sha256(filing.content)
@@ -222,7 +261,9 @@ def submit_filing(
 
 
 @transaction.atomic
-def add_authority_reference(filing: AuthorityFiling, *, authority_reference: str, actor: User, reason: str) -> AuthorityFiling:
+def add_authority_reference(
+    filing: AuthorityFiling, *, authority_reference: str, actor: User, reason: str
+) -> AuthorityFiling:
     """Add the authority's report number to a filing submitted without it: once, with a reason."""
     authorise(actor, filing.incident.organisation)
     reason = require_reason(reason)
@@ -231,8 +272,11 @@ def add_authority_reference(filing: AuthorityFiling, *, authority_reference: str
     value = (authority_reference or "").strip()
     if locked.authority_reference:
         raise ValidationError(
-            {"authority_reference": ValidationError(
-                _("The authority's report number was already recorded and does not change."), code="frozen")}
+            {
+                "authority_reference": ValidationError(
+                    _("The authority's report number was already recorded and does not change."), code="frozen"
+                )
+            }
         )
     if not value:
         raise ValidationError({"authority_reference": ValidationError(_("Give the report number."), code="required")})
@@ -246,12 +290,20 @@ def _check_decision(
     if decision.risk_basis not in NotNotifiedBasis.values:
         _add(errors, "risk_basis", _("Choose the basis of the decision."), "invalid_choice")
     if incident.risk_level in (RiskLevel.RISK, RiskLevel.HIGH):
-        _add(errors, "risk_basis",
-             _("The register assesses a risk (%(level)s): a breach with a risk is notified (Art. 33(1)).")
-             % {"level": incident.get_risk_level_display()}, "contradicts_risk_level")
+        _add(
+            errors,
+            "risk_basis",
+            _("The register assesses a risk (%(level)s): a breach with a risk is notified (Art. 33(1)).")
+            % {"level": incident.get_risk_level_display()},
+            "contradicts_risk_level",
+        )
     if not decision.reasoning:
-        _add(errors, "reasoning", _("Give the reasoning: the register must let the authority verify it (Art. 33(5))."),
-             "required")
+        _add(
+            errors,
+            "reasoning",
+            _("Give the reasoning: the register must let the authority verify it (Art. 33(5))."),
+            "required",
+        )
 
 
 class DecisionFacts(TypedDict, total=False):
@@ -269,7 +321,12 @@ DECISION_FIELDS = frozenset(DecisionFacts.__annotations__)
 
 @transaction.atomic
 def record_decision_not_to_notify(
-    incident: Incident, *, controller: IncidentParty | None, actor: User, reason: str, now: datetime | None = None,
+    incident: Incident,
+    *,
+    controller: IncidentParty | None,
+    actor: User,
+    reason: str,
+    now: datetime | None = None,
     **facts: Unpack[DecisionFacts],
 ) -> NotificationDecisionRecord:
     """Record that ``controller`` does not notify the authority, who decided, when and why.
@@ -306,7 +363,10 @@ def record_decision_not_to_notify(
         incident.notification_decision = NotificationDecision.NOT_REQUIRED
         incident.notification_reasoning = decision.reasoning
         save_with_history(
-            incident, actor=actor, reason=reason, update_fields=["notification_decision", "notification_reasoning", "updated_at"]
+            incident,
+            actor=actor,
+            reason=reason,
+            update_fields=["notification_decision", "notification_reasoning", "updated_at"],
         )
     recompute_deadlines(incident, now=now)
     return decision
@@ -315,6 +375,8 @@ def record_decision_not_to_notify(
 def _has_standing_filing(incident: Incident, controller: IncidentParty | None) -> bool:
     """True when some chain of this controller ends in a filing that was not withdrawn."""
     last_by_authority = {}
-    for filing in AuthorityFiling.objects.filter(incident=incident, controller=controller).order_by("submitted_at", "pk"):
+    for filing in AuthorityFiling.objects.filter(incident=incident, controller=controller).order_by(
+        "submitted_at", "pk"
+    ):
         last_by_authority[filing.authority_id] = filing
     return any(not filing.is_withdrawal for filing in last_by_authority.values())

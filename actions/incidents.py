@@ -87,10 +87,6 @@ class IncidentChanges(IncidentFacts, total=False):
 EDITABLE_FIELDS = frozenset(IncidentChanges.__annotations__)
 
 
-
-
-
-
 def _next_reference(organisation: Organisation, now: datetime) -> str:
     year = now.year
     count = Incident.objects.filter(organisation=organisation, reference__startswith=f"{year}-").count()
@@ -99,7 +95,12 @@ def _next_reference(organisation: Organisation, now: datetime) -> str:
 
 @transaction.atomic
 def create_incident(
-    *, organisation: Organisation, title: str, actor: User, reason: str, now: datetime | None = None,
+    *,
+    organisation: Organisation,
+    title: str,
+    actor: User,
+    reason: str,
+    now: datetime | None = None,
     **fields: Unpack[IncidentFacts],
 ) -> Incident:
     """Open a register entry. Only a title is needed: the rest can follow."""
@@ -133,7 +134,9 @@ def lock_open_incident(incident: Incident) -> Incident:
     """Lock the incident and refuse if it is closed (checked on the locked row, not a stale copy)."""
     locked = _lock(incident)
     if locked.status == Status.CLOSED:
-        raise ValidationError(_("This incident is closed: reopen it (with a reason) before changing it."), code="closed")
+        raise ValidationError(
+            _("This incident is closed: reopen it (with a reason) before changing it."), code="closed"
+        )
     return locked
 
 
@@ -175,7 +178,9 @@ def change_status(incident: Incident, status: str, *, actor: User, reason: str) 
 
 
 @transaction.atomic
-def add_party(incident: Incident, *, party: Party, role: str, actor: User, reason: str, notes: str = "") -> IncidentParty:
+def add_party(
+    incident: Incident, *, party: Party, role: str, actor: User, reason: str, notes: str = ""
+) -> IncidentParty:
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
     incident_party = save_with_history(
@@ -186,16 +191,26 @@ def add_party(incident: Incident, *, party: Party, role: str, actor: User, reaso
 
 
 @transaction.atomic
-def add_authority(incident: Incident, *, authority: Authority, role: str, actor: User, reason: str) -> IncidentAuthority:
+def add_authority(
+    incident: Incident, *, authority: Authority, role: str, actor: User, reason: str
+) -> IncidentAuthority:
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
-    return save_with_history(IncidentAuthority(incident=incident, authority=authority, role=role), actor=actor, reason=reason)
+    return save_with_history(
+        IncidentAuthority(incident=incident, authority=authority, role=role), actor=actor, reason=reason
+    )
 
 
 @transaction.atomic
 def link_processor(
-    incident: Incident, *, processor: IncidentParty, controller: IncidentParty, actor: User, reason: str,
-    notice_target_hours: int | None = None, agreement_reference: str = "",
+    incident: Incident,
+    *,
+    processor: IncidentParty,
+    controller: IncidentParty,
+    actor: User,
+    reason: str,
+    notice_target_hours: int | None = None,
+    agreement_reference: str = "",
 ) -> ProcessingRelationship:
     """Link a processor to a controller; without an agreed target, the organisation's default."""
     authorise(actor, incident.organisation)
@@ -252,7 +267,9 @@ def _refuse_derived(record: AwarenessRecord) -> None:
 
 
 @transaction.atomic
-def correct_awareness(record: AwarenessRecord, *, actor: User, reason: str, **changes: Unpack[AwarenessFacts]) -> AwarenessRecord:
+def correct_awareness(
+    record: AwarenessRecord, *, actor: User, reason: str, **changes: Unpack[AwarenessFacts]
+) -> AwarenessRecord:
     """Correct an awareness record; the old value stays in its history."""
     authorise(actor, record.incident.organisation)
     lock_open_incident(record.incident)
@@ -302,9 +319,14 @@ def _check_notice_time(notice: ProcessorNotice, relationship: ProcessingRelation
     if notice.informed_at is None:
         return
     if incident.occurred_from_at and notice.informed_at < incident.occurred_from_at:
-        raise field_error("informed_at", _("A controller cannot be informed before the breach started."), "before_start")
+        raise field_error(
+            "informed_at", _("A controller cannot be informed before the breach started."), "before_start"
+        )
     processor_aware = (
-        relationship.processor.awareness_records.filter(is_withdrawn=False).order_by("aware_at").values_list("aware_at", flat=True).first()
+        relationship.processor.awareness_records.filter(is_withdrawn=False)
+        .order_by("aware_at")
+        .values_list("aware_at", flat=True)
+        .first()
     )
     if processor_aware is not None and notice.informed_at < processor_aware:
         raise field_error(
@@ -339,7 +361,8 @@ def record_processor_notice(
         aware_at=notice.informed_at,
         aware_tz=notice.informed_tz,
         source=AwarenessSource.PROCESSOR_NOTICE,
-        source_detail=_("Informed by processor %(name)s via %(channel)s") % {"name": processor_name, "channel": notice.get_channel_display()},
+        source_detail=_("Informed by processor %(name)s via %(channel)s")
+        % {"name": processor_name, "channel": notice.get_channel_display()},
         asserted_by=notice.received_by,
         evidence=notice.evidence,
         rationale=_("A controller is in principle aware when its processor informs it (EDPB Guidelines 9/2022)."),
@@ -390,12 +413,16 @@ ESTIMATE_FIELDS = frozenset(EstimateFacts.__annotations__)
 
 
 @transaction.atomic
-def record_estimate(incident: Incident, *, actor: User, reason: str, **facts: Unpack[EstimateFacts]) -> AffectedEstimate:
+def record_estimate(
+    incident: Incident, *, actor: User, reason: str, **facts: Unpack[EstimateFacts]
+) -> AffectedEstimate:
     """Add what is now known about the number of people or records affected."""
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
     estimate = AffectedEstimate(incident=incident, recorded_by=actor)
     apply_changes(estimate, facts, ESTIMATE_FIELDS, actor)
     save_with_history(estimate, actor=actor, reason=reason)
-    recompute_deadlines_now(incident)  # a count that moved against the last filing starts the Art. 33(4) follow-up clock
+    recompute_deadlines_now(
+        incident
+    )  # a count that moved against the last filing starts the Art. 33(4) follow-up clock
     return estimate

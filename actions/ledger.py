@@ -52,6 +52,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # --- Normalising and hashing ------------------------------------------------------
 
+
 def is_valid_bsn(digits: str) -> bool:
     """The 'elfproef': 9 digits d1..d9 with 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11."""
     if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
@@ -128,6 +129,7 @@ def identifier_hash(key: bytes, kind: str, normalised: str) -> bytes:
 
 # --- Reading the CSV ----------------------------------------------------------------
 
+
 @dataclass
 class ImportReport:
     batch: ImportBatch
@@ -162,7 +164,9 @@ def _rows(handle: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
                 "encoding",
             ) from None
         except csv.Error as error:
-            raise field_error("file", _("Line %(line)d: %(error)s") % {"line": reader.line_num, "error": error}, "csv") from None
+            raise field_error(
+                "file", _("Line %(line)d: %(error)s") % {"line": reader.line_num, "error": error}, "csv"
+            ) from None
         if row:
             yield reader.line_num, row
 
@@ -220,7 +224,7 @@ def _spooled(spool: IO[bytes]) -> Iterator[bytes]:
         if not block:
             return
         for start in range(0, len(block), 32):
-            yield block[start:start + 32]
+            yield block[start : start + 32]
 
 
 def _file_digest(handle: IO[bytes]) -> str:
@@ -240,6 +244,7 @@ def _size(handle: IO[bytes]) -> int:
 
 # --- Importing ------------------------------------------------------------------------
 
+
 def check_size(size: int) -> None:
     limit = settings.BREACHTRACK_LEDGER_MAX_BYTES
     if size > limit:
@@ -252,8 +257,14 @@ def check_size(size: int) -> None:
 
 
 def import_recipients(
-    wave: CommunicationWave, handle: IO[bytes], *, file_name: str, actor: User, reason: str,
-    progress: Callable[[int], None] | None = None, written: Callable[[int], None] | None = None,
+    wave: CommunicationWave,
+    handle: IO[bytes],
+    *,
+    file_name: str,
+    actor: User,
+    reason: str,
+    progress: Callable[[int], None] | None = None,
+    written: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Add the recipients in a CSV file (a binary, seekable file) to a wave's ledger.
 
@@ -282,14 +293,31 @@ def import_recipients(
         if written is not None:
             written(0)
         return _write(
-            wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason, written=written
+            wave,
+            spool,
+            rows,
+            file_name=file_name,
+            sha256=sha256,
+            size=size,
+            actor=actor,
+            reason=reason,
+            written=written,
         )
 
 
 @transaction.atomic
 def _write(
-    wave: CommunicationWave, spool: IO[bytes], rows: int, *, file_name: str, sha256: str, size: int, actor: User,
-    reason: str, bounced_at: datetime | None = None, written: Callable[[int], None] | None = None,
+    wave: CommunicationWave,
+    spool: IO[bytes],
+    rows: int,
+    *,
+    file_name: str,
+    sha256: str,
+    size: int,
+    actor: User,
+    reason: str,
+    bounced_at: datetime | None = None,
+    written: Callable[[int], None] | None = None,
 ) -> ImportReport:
     lock_open_incident(wave.incident)
     wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
@@ -298,7 +326,13 @@ def _write(
         return ImportReport(existing, is_repeat=True)
     kind = ImportKind.RECIPIENTS if bounced_at is None else ImportKind.BOUNCES
     batch = ImportBatch(
-        wave=wave, kind=kind, file_name=file_name[:255], file_sha256=sha256, file_size=size, rows_read=rows, recorded_by=actor
+        wave=wave,
+        kind=kind,
+        file_name=file_name[:255],
+        file_sha256=sha256,
+        file_size=size,
+        rows_read=rows,
+        recorded_by=actor,
     )
     save_with_history(batch, actor=actor, reason=reason)
     if bounced_at is None:
@@ -349,7 +383,17 @@ def import_bounces(
     key = organisation_key(wave.incident.organisation)
     with tempfile.TemporaryFile() as spool:
         rows = _validate(handle, key, spool, None)
-        return _write(wave, spool, rows, file_name=file_name, sha256=sha256, size=size, actor=actor, reason=reason, bounced_at=bounced_at)
+        return _write(
+            wave,
+            spool,
+            rows,
+            file_name=file_name,
+            sha256=sha256,
+            size=size,
+            actor=actor,
+            reason=reason,
+            bounced_at=bounced_at,
+        )
 
 
 def _chunks(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -419,10 +463,13 @@ def _add_to_counts(wave: CommunicationWave, added: int, *, actor: User, reason: 
     wave.planned_count += added
     wave.sent_count = wave.planned_count if wave.is_sent else 0
     wave.has_ledger = True
-    return save_with_history(wave, actor=actor, reason=reason, update_fields=["planned_count", "sent_count", "has_ledger"])
+    return save_with_history(
+        wave, actor=actor, reason=reason, update_fields=["planned_count", "sent_count", "has_ledger"]
+    )
 
 
 # --- The call-centre lookup ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -538,9 +585,9 @@ def _recipient_from_row(row: Sequence[Any]) -> Recipient:
     row = [_aware(value) for value in row]
     recipient = Recipient.from_db(db, _LOOKUP_COLUMNS[Recipient], row[:recipient_count])
     wave = CommunicationWave.from_db(
-        db, _LOOKUP_COLUMNS[CommunicationWave], row[recipient_count:recipient_count + wave_count]
+        db, _LOOKUP_COLUMNS[CommunicationWave], row[recipient_count : recipient_count + wave_count]
     )
-    wave.incident = Incident.from_db(db, ("id", "reference"), row[recipient_count + wave_count:])
+    wave.incident = Incident.from_db(db, ("id", "reference"), row[recipient_count + wave_count :])
     recipient.wave = wave
     return recipient
 

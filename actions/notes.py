@@ -65,11 +65,7 @@ NOTE_FIELDS = frozenset(NoteChanges.__annotations__)
 # --- Reading ---------------------------------------------------------------------------------------
 
 
-
-
-
 # --- Writing ---------------------------------------------------------------------------------------
-
 
 
 def _set_fields(note: IncidentNote, changes: Mapping[str, object], actor: User) -> list[str]:
@@ -95,7 +91,12 @@ def _locked_note(note: IncidentNote) -> IncidentNote:
 
 @transaction.atomic
 def add_note(
-    incident: Incident, *, body: str, actor: User, reason: str, is_legally_privileged: bool = False,
+    incident: Incident,
+    *,
+    body: str,
+    actor: User,
+    reason: str,
+    is_legally_privileged: bool = False,
     **fields: Unpack[NoteTime],
 ) -> IncidentNote:
     """Add a note (``occurred_at``/``occurred_tz`` optional); it may be privileged from the start."""
@@ -103,7 +104,9 @@ def add_note(
     if is_legally_privileged:
         authorise(actor, incident.organisation, PRIVILEGE_MARK_ROLES)
     incident = _lock(incident)
-    note = IncidentNote(incident=incident, body=body, is_legally_privileged=bool(is_legally_privileged), recorded_by=actor)
+    note = IncidentNote(
+        incident=incident, body=body, is_legally_privileged=bool(is_legally_privileged), recorded_by=actor
+    )
     _set_fields(note, fields, actor)
     return save_with_history(note, actor=actor, reason=reason)
 
@@ -134,12 +137,16 @@ def set_note_privilege(note: IncidentNote, *, is_legally_privileged: bool, actor
     Marking hides the note and every earlier history record of it from every export at once
     (the exports filter on the note's current mark). Removing it releases the whole history.
     """
-    authorise(actor, note.incident.organisation, PRIVILEGE_MARK_ROLES if is_legally_privileged else PRIVILEGE_OWNER_ROLES)
+    authorise(
+        actor, note.incident.organisation, PRIVILEGE_MARK_ROLES if is_legally_privileged else PRIVILEGE_OWNER_ROLES
+    )
     _lock(note.incident)
     note = _locked_note(note)
     if note.is_legally_privileged == bool(is_legally_privileged):
-        message = _("This note is already marked legally privileged.") if is_legally_privileged else _(
-            "This note is not marked legally privileged."
+        message = (
+            _("This note is already marked legally privileged.")
+            if is_legally_privileged
+            else _("This note is not marked legally privileged.")
         )
         raise field_error("is_legally_privileged", message, "unchanged")
     note.is_legally_privileged = bool(is_legally_privileged)

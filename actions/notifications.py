@@ -73,8 +73,13 @@ def mark_notification_read(user: User, notification_id: int) -> bool:
 
     The first reading is kept: ``read_at`` is only set while empty.
     """
-    changed = Notification.objects.for_user(user).unread().filter(pk=notification_id).update(  # not-historied: Notification
-        read_at=timezone.now()
+    changed = (
+        Notification.objects.for_user(user)
+        .unread()
+        .filter(pk=notification_id)
+        .update(  # not-historied: Notification
+            read_at=timezone.now()
+        )
     )
     return changed == 1
 

@@ -157,8 +157,13 @@ def run_job(job_id: int) -> str:
     try:
         with open(job.spool_path, "rb") as handle:
             report = ledger.import_recipients(
-                job.wave, handle, file_name=job.file_name, actor=job.requested_by, reason=job.reason,
-                progress=channel.checked, written=channel.written,
+                job.wave,
+                handle,
+                file_name=job.file_name,
+                actor=job.requested_by,
+                reason=job.reason,
+                progress=channel.checked,
+                written=channel.written,
             )
     except ValidationError as error:
         _set(job.pk, state=ImportJob.State.REJECTED, messages=error.messages, finished_at=timezone.now())
@@ -174,8 +179,13 @@ def run_job(job_id: int) -> str:
         Path(job.spool_path).unlink(missing_ok=True)  # plain identifiers never linger on disk
     batch = report.batch
     _set(
-        job.pk, state=ImportJob.State.DONE, batch=batch, rows_checked=batch.rows_read, rows_written=batch.rows_read,
-        messages=[], finished_at=timezone.now(),
+        job.pk,
+        state=ImportJob.State.DONE,
+        batch=batch,
+        rows_checked=batch.rows_read,
+        rows_written=batch.rows_read,
+        messages=[],
+        finished_at=timezone.now(),
     )
     return ImportJob.State.DONE
 

@@ -32,7 +32,13 @@ class CreatedLink:
 
 @transaction.atomic
 def create_share_link(
-    incident: Incident, *, export_kind: str, recipient: str, expires_at: datetime, expires_tz: str = "UTC", actor: User,
+    incident: Incident,
+    *,
+    export_kind: str,
+    recipient: str,
+    expires_at: datetime,
+    expires_tz: str = "UTC",
+    actor: User,
     reason: str,
 ) -> CreatedLink:
     """Make a link to one export of one incident.
@@ -49,13 +55,22 @@ def create_share_link(
         raise field_error("recipient", _("Say who the link is for."), "required")
     now = timezone.now()
     check_expiry(
-        expires_at, now, longest=timedelta(days=settings.BREACHTRACK_SHARE_LINK_MAX_DAYS),
+        expires_at,
+        now,
+        longest=timedelta(days=settings.BREACHTRACK_SHARE_LINK_MAX_DAYS),
         too_long_message=_("A share link may live at most %(days)d days."),
     )
     token = secrets.token_urlsafe(32)
     link = ShareLink(
-        organisation=incident.organisation, incident=incident, export_kind=export_kind, recipient=recipient.strip(),
-        purpose=reason, token_sha256=token_hash(token), created_by=actor, created_at=now, expires_at=expires_at,
+        organisation=incident.organisation,
+        incident=incident,
+        export_kind=export_kind,
+        recipient=recipient.strip(),
+        purpose=reason,
+        token_sha256=token_hash(token),
+        created_by=actor,
+        created_at=now,
+        expires_at=expires_at,
         expires_tz=expires_tz,
     )
     save_with_history(link, actor=actor, reason=reason)

@@ -32,8 +32,6 @@ RETRY_DELAY = timedelta(hours=1)  # a row that raised waits this long, so it can
 BATCH_SIZE = 100  # rows claimed per transaction (see sweep())
 
 
-
-
 class Outcome(enum.Enum):
     NOTHING_DUE = "nothing_due"
     RECORDED = "recorded"
@@ -66,7 +64,9 @@ def _claim(deadline: Deadline, now: datetime) -> tuple[str, datetime | None] | N
     claimed = current_alert(rule, deadline.due_at, now) or (deadline.next_alert_label, deadline.next_alert_at)
     upcoming = clocks.next_alert_at(rule, deadline.due_at, deadline.met_at, after=now)
     label, at = upcoming if upcoming is not None else ("", None)
-    changed = Deadline.objects.filter(pk=deadline.pk, next_alert_at=deadline.next_alert_at).update(  # not-historied: Deadline
+    changed = Deadline.objects.filter(
+        pk=deadline.pk, next_alert_at=deadline.next_alert_at
+    ).update(  # not-historied: Deadline
         next_alert_at=at, next_alert_label=label
     )
     return claimed if changed == 1 else None

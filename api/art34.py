@@ -59,8 +59,16 @@ class ContentVersionSerializer(RegisterSerializer):
 
     class Meta:
         model = ContentVersion
-        fields = ["id", "incident", "language", "version", *sorted(services.CONTENT_FIELDS - {"language"}),
-                  "is_frozen", "recorded_by", "recorded_at"]
+        fields = [
+            "id",
+            "incident",
+            "language",
+            "version",
+            *sorted(services.CONTENT_FIELDS - {"language"}),
+            "is_frozen",
+            "recorded_by",
+            "recorded_at",
+        ]
         read_only_fields = fields
 
 
@@ -78,13 +86,20 @@ class ContentVersionChangeSerializer(IncidentScopedSerializer):
 
 class IncidentCommunicationViewSet(IncidentPartsViewSet):
     @extend_schema(methods=["GET"], responses={200: AssessmentSerializer(many=True)})
-    @extend_schema(methods=["POST"], request=AssessmentWriteSerializer, responses={201: AssessmentSerializer, **REFUSED},
-                   parameters=[ETAG], description="Record a controller's Art. 34 decision; it supersedes the previous one.")
+    @extend_schema(
+        methods=["POST"],
+        request=AssessmentWriteSerializer,
+        responses={201: AssessmentSerializer, **REFUSED},
+        parameters=[ETAG],
+        description="Record a controller's Art. 34 decision; it supersedes the previous one.",
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def assessments(self, request, pk=None):
         """Every Art. 34 assessment of the incident; the latest per controller is current."""
         if request.method == "POST":
-            return create_part(self, request, AssessmentWriteSerializer, services.record_assessment, AssessmentSerializer)
+            return create_part(
+                self, request, AssessmentWriteSerializer, services.record_assessment, AssessmentSerializer
+            )
         incident = self.get_object()
         log_read(request, incident, "assessments")
         rows = list(incident.communication_assessments.select_related("recorded_by").order_by("controller_id", "-pk"))
@@ -94,13 +109,26 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
         return Response(AssessmentSerializer(rows, many=True, context={"current_ids": set(current.values())}).data)
 
     @extend_schema(methods=["GET"], responses={200: ContentVersionSerializer(many=True)})
-    @extend_schema(methods=["POST"], request=ContentVersionWriteSerializer, responses={201: ContentVersionSerializer, **REFUSED},
-                   parameters=[ETAG], description="Add a version of the text; it gets the next number for its language.")
-    @action(detail=True, methods=["get", "post"], url_path="content-versions", url_name="content-versions", pagination_class=None)
+    @extend_schema(
+        methods=["POST"],
+        request=ContentVersionWriteSerializer,
+        responses={201: ContentVersionSerializer, **REFUSED},
+        parameters=[ETAG],
+        description="Add a version of the text; it gets the next number for its language.",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="content-versions",
+        url_name="content-versions",
+        pagination_class=None,
+    )
     def content_versions(self, request, pk=None):
         """The numbered versions of the text for data subjects, per language, newest first."""
         if request.method == "POST":
-            return create_part(self, request, ContentVersionWriteSerializer, services.create_content_version, ContentVersionSerializer)
+            return create_part(
+                self, request, ContentVersionWriteSerializer, services.create_content_version, ContentVersionSerializer
+            )
         incident = self.get_object()
         log_read(request, incident, "content versions")
         rows = incident.content_versions.select_related("recorded_by").order_by("language", "-version")
@@ -119,12 +147,19 @@ class ContentVersionViewSet(ScopedRecordViewSet):
         log_read(request, content.incident, f"content version {content.pk}")
         return etagged(ContentVersionSerializer(content).data)
 
-    @extend_schema(request=ContentVersionChangeSerializer, parameters=[IF_MATCH, ETAG],
-                   responses={200: ContentVersionSerializer, **PRECONDITION_RESPONSES},
-                   description="Correct a version no sent wave used; a frozen one needs a new version.")
+    @extend_schema(
+        request=ContentVersionChangeSerializer,
+        parameters=[IF_MATCH, ETAG],
+        responses={200: ContentVersionSerializer, **PRECONDITION_RESPONSES},
+        description="Correct a version no sent wave used; a frozen one needs a new version.",
+    )
     def partial_update(self, request, pk=None):
         content = self.get_object()
 
         return correct_if_match(
-            request, content, change_serializer=ContentVersionChangeSerializer, representation=ContentVersionSerializer, service=services.update_content_version,
+            request,
+            content,
+            change_serializer=ContentVersionChangeSerializer,
+            representation=ContentVersionSerializer,
+            service=services.update_content_version,
         )

@@ -46,14 +46,28 @@ from organisations.services import READ_ROLES
 
 # --- Representations -----------------------------------------------------------------------
 
+
 class WaveSerializer(RegisterSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
 
     class Meta:
         model = CommunicationWave
         fields = [
-            "id", "incident", "controller", "cohort_label", "channel", "content_version", "planned_at", "planned_tz",
-            "sent_at", "sent_tz", "planned_count", "sent_count", "bounced_count", "has_ledger", "recorded_by",
+            "id",
+            "incident",
+            "controller",
+            "cohort_label",
+            "channel",
+            "content_version",
+            "planned_at",
+            "planned_tz",
+            "sent_at",
+            "sent_tz",
+            "planned_count",
+            "sent_count",
+            "bounced_count",
+            "has_ledger",
+            "recorded_by",
             "recorded_at",
         ]
         read_only_fields = fields
@@ -75,8 +89,17 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "wave", "state", "file_name", "requested_by", "requested_at", "rows_checked", "rows_written",
-            "messages", "batch", "finished_at",
+            "id",
+            "wave",
+            "state",
+            "file_name",
+            "requested_by",
+            "requested_at",
+            "rows_checked",
+            "rows_written",
+            "messages",
+            "batch",
+            "finished_at",
         ]
         read_only_fields = fields
 
@@ -87,12 +110,15 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 # --- Input -----------------------------------------------------------------------------------
 
+
 def _count_field():
     return JsonIntegerField(required=False, min_value=0)
 
 
 class WaveInput(StrictSerializer):
-    controller = JsonIntegerField(help_text=gettext_lazy("The id of the controller whose data subjects this wave reaches."))
+    controller = JsonIntegerField(
+        help_text=gettext_lazy("The id of the controller whose data subjects this wave reaches.")
+    )
     content_version = JsonIntegerField(help_text=gettext_lazy("The id of the content version sent."))
     cohort_label = TextField(max_length=200)
     channel = serializers.ChoiceField(choices=WaveChannel.choices)
@@ -126,7 +152,9 @@ class CountsInput(StrictSerializer):
 
 
 class ImportInput(StrictSerializer):
-    file = serializers.FileField(help_text=gettext_lazy("UTF-8 CSV with the header 'kind,identifier'; kind is 'bsn' or 'email'."))
+    file = serializers.FileField(
+        help_text=gettext_lazy("UTF-8 CSV with the header 'kind,identifier'; kind is 'bsn' or 'email'.")
+    )
     reason = reason_field()
 
 
@@ -171,8 +199,12 @@ def _changes_named(facts: dict) -> None:
 def _too_large(size: int) -> PayloadTooLarge:
     limit = settings.BREACHTRACK_LEDGER_MAX_BYTES
     return PayloadTooLarge(
-        {"file": [_("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.")
-                  % {"size": f"{size:,}", "limit": f"{limit:,}"}]}
+        {
+            "file": [
+                _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.")
+                % {"size": f"{size:,}", "limit": f"{limit:,}"}
+            ]
+        }
     )
 
 
@@ -183,27 +215,34 @@ MULTIPART_OVERHEAD = 64 * 1024
 # --- Views -------------------------------------------------------------------------------------
 
 
-
 @extend_schema(parameters=[INCIDENT_PK])
 @extend_schema_view(
     list=extend_schema(responses=WaveSerializer(many=True)),
     retrieve=extend_schema(parameters=[ETAG], responses=WaveSerializer),
     create=extend_schema(
-        request=WaveInput, parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION, ETAG],
+        request=WaveInput,
+        parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION, ETAG],
         responses={201: WaveSerializer, **CREATED_RESPONSES},
     ),
     partial_update=extend_schema(
-        request=WaveChangeInput, parameters=[IF_MATCH, ETAG], responses={200: WaveSerializer, **PRECONDITION_RESPONSES},
+        request=WaveChangeInput,
+        parameters=[IF_MATCH, ETAG],
+        responses={200: WaveSerializer, **PRECONDITION_RESPONSES},
     ),
-    sent=extend_schema(request=SentInput, parameters=[ETAG], responses={200: WaveSerializer, 400: PRECONDITION_RESPONSES[400]}),
+    sent=extend_schema(
+        request=SentInput, parameters=[ETAG], responses={200: WaveSerializer, 400: PRECONDITION_RESPONSES[400]}
+    ),
     counts=extend_schema(
-        request=CountsInput, parameters=[IF_MATCH, ETAG], responses={200: WaveSerializer, **PRECONDITION_RESPONSES},
+        request=CountsInput,
+        parameters=[IF_MATCH, ETAG],
+        responses={200: WaveSerializer, **PRECONDITION_RESPONSES},
     ),
     imports=extend_schema(
         request={"multipart/form-data": ImportInput},
         parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION],
         responses={
-            202: ImportJobSerializer, **CREATED_RESPONSES,
+            202: ImportJobSerializer,
+            **CREATED_RESPONSES,
             413: OpenApiResponse(description="The file is larger than BREACHTRACK_LEDGER_MAX_BYTES: nothing queued."),
         },
     ),
@@ -252,8 +291,11 @@ class WaveViewSet(IncidentChildViewSet):
             facts["content_version"] = self._content_version(incident, facts["content_version"])
             wave = services.plan_wave(incident, controller=controller, actor=request.user, reason=reason, **facts)
             location = reverse("api:incident-wave-detail", kwargs={"incident_pk": incident.pk, "pk": wave.pk})
-            return self._answer(CommunicationWave.objects.select_related("recorded_by").get(pk=wave.pk),
-                                status.HTTP_201_CREATED, {"Location": location})
+            return self._answer(
+                CommunicationWave.objects.select_related("recorded_by").get(pk=wave.pk),
+                status.HTTP_201_CREATED,
+                {"Location": location},
+            )
 
         return idempotency.run(request, organisation_id=incident.organisation_id, operation=plan)
 
@@ -283,7 +325,9 @@ class WaveViewSet(IncidentChildViewSet):
     @action(detail=True, methods=["post"])
     def counts(self, request, *args, pk=None, **kwargs):
         return self._change(
-            pk, CountsInput, lambda wave, reason, facts: services.record_wave_counts(wave, actor=request.user, reason=reason, **facts)
+            pk,
+            CountsInput,
+            lambda wave, reason, facts: services.record_wave_counts(wave, actor=request.user, reason=reason, **facts),
         )
 
     @action(detail=True, methods=["post"])
@@ -313,7 +357,9 @@ class WaveViewSet(IncidentChildViewSet):
                 "api:incident-wave-import-detail", kwargs={"incident_pk": incident.pk, "wave_pk": wave.pk, "pk": job.pk}
             )
             job = ImportJob.objects.select_related("requested_by", "batch").get(pk=job.pk)
-            return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+            return Response(
+                ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location}
+            )
 
         return idempotency.run(request, organisation_id=incident.organisation_id, operation=queue)
 
@@ -337,7 +383,8 @@ class LookupView(APIView):
     """Was this person informed, when and how? Every lookup is logged (who, when, how many found)."""
 
     @extend_schema(
-        request=LookupInput, responses={200: LookupResultSerializer, 400: OpenApiResponse(description="Invalid input.")},
+        request=LookupInput,
+        responses={200: LookupResultSerializer, 400: OpenApiResponse(description="Invalid input.")},
     )
     def post(self, request):
         facts = _valid(LookupInput, request.data)

@@ -62,19 +62,27 @@ class TimelineEntrySerializer(serializers.Serializer):
     reason = serializers.CharField()
     object = ObjectSerializer()
     changes = ChangeSerializer(many=True)
-    is_privileged = serializers.BooleanField(help_text="A legally privileged note or its history (officers and legal only).")
+    is_privileged = serializers.BooleanField(
+        help_text="A legally privileged note or its history (officers and legal only)."
+    )
 
 
 class TimelineSerializer(serializers.Serializer):
     incident = serializers.IntegerField()
-    audience = serializers.ChoiceField(choices=[a.value for a in (timeline.Audience.INTERNAL, timeline.Audience.INTERNAL_UNPRIVILEGED)])
+    audience = serializers.ChoiceField(
+        choices=[a.value for a in (timeline.Audience.INTERNAL, timeline.Audience.INTERNAL_UNPRIVILEGED)]
+    )
     entries = TimelineEntrySerializer(many=True)
 
 
 def _file_renderer(media_type: str, name: str, file_format: str):
     """Lets a client ask for the file's type in Accept (instead of a 406); the file itself is a
     Django response and bypasses it."""
-    return type(name, (BaseRenderer,), {"media_type": media_type, "format": file_format, "render": lambda self, data, *a, **k: data})
+    return type(
+        name,
+        (BaseRenderer,),
+        {"media_type": media_type, "format": file_format, "render": lambda self, data, *a, **k: data},
+    )
 
 
 PdfRenderer = _file_renderer("application/pdf", "PdfRenderer", "pdf")
@@ -128,36 +136,55 @@ class IncidentEvidenceViewSet(IncidentPartsViewSet):
         log_read(request, incident, "timeline", AccessAction.TIMELINE_VIEW)
         audience = audience_for(request, incident)
         entries = timeline.incident_timeline(incident, audience=audience)
-        return Response({
-            "incident": incident.pk,
-            "audience": audience.value,
-            "entries": [{**timeline.entry_json(entry), "is_privileged": entry.is_privileged} for entry in entries],
-        })
+        return Response(
+            {
+                "incident": incident.pk,
+                "audience": audience.value,
+                "entries": [{**timeline.entry_json(entry), "is_privileged": entry.is_privileged} for entry in entries],
+            }
+        )
 
     def _download(self, request, kind: str):
         incident = self.get_object()
         log_read(request, incident, f"download {kind}", AccessAction.EXPORT_DOWNLOAD, export_kind=kind)
         return exports.render(kind, incident)
 
-    @_download_schema(ExportKind.TIMELINE_JSON, "The timeline export (breachtrack.timeline/1), as a share link serves it.")
+    @_download_schema(
+        ExportKind.TIMELINE_JSON, "The timeline export (breachtrack.timeline/1), as a share link serves it."
+    )
     @action(detail=True, methods=["get"], url_path="exports/timeline-json", url_name="timeline-json")
     def timeline_json(self, request, pk=None):
         return self._download(request, ExportKind.TIMELINE_JSON)
 
     @_download_schema(ExportKind.TIMELINE_PDF, "The timeline as printable A4 PDF.")
-    @action(detail=True, methods=["get"], url_path="exports/timeline-pdf", url_name="timeline-pdf",
-            renderer_classes=[JSONRenderer, PdfRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="exports/timeline-pdf",
+        url_name="timeline-pdf",
+        renderer_classes=[JSONRenderer, PdfRenderer],
+    )
     def timeline_pdf(self, request, pk=None):
         return self._download(request, ExportKind.TIMELINE_PDF)
 
     @_download_schema(ExportKind.TIMELINE_CSV, "The timeline as CSV (breachtrack.timeline-csv/1).")
-    @action(detail=True, methods=["get"], url_path="exports/timeline-csv", url_name="timeline-csv",
-            renderer_classes=[JSONRenderer, CsvRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="exports/timeline-csv",
+        url_name="timeline-csv",
+        renderer_classes=[JSONRenderer, CsvRenderer],
+    )
     def timeline_csv(self, request, pk=None):
         return self._download(request, ExportKind.TIMELINE_CSV)
 
     @_download_schema(ExportKind.DEADLINES_ICS, "The incident's deadlines as an iCalendar file.")
-    @action(detail=True, methods=["get"], url_path="exports/deadlines-ics", url_name="deadlines-ics",
-            renderer_classes=[JSONRenderer, CalendarRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="exports/deadlines-ics",
+        url_name="deadlines-ics",
+        renderer_classes=[JSONRenderer, CalendarRenderer],
+    )
     def deadlines_ics(self, request, pk=None):
         return self._download(request, ExportKind.DEADLINES_ICS)

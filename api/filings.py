@@ -42,21 +42,38 @@ CREATED_RESPONSES = {
 
 # --- Representations -----------------------------------------------------------------------
 
+
 class FilingSerializer(RegisterSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
 
     class Meta:
         model = AuthorityFiling
         fields = [
-            "id", "incident", "controller", "authority", "filing_type", "submitted_at", "submitted_tz", "submitted_by",
-            "channel", "authority_reference", "previous", "is_phased", "delay_reasons", "withdrawal_reason",
-            "content_sha256", "recorded_by", "recorded_at",
+            "id",
+            "incident",
+            "controller",
+            "authority",
+            "filing_type",
+            "submitted_at",
+            "submitted_tz",
+            "submitted_by",
+            "channel",
+            "authority_reference",
+            "previous",
+            "is_phased",
+            "delay_reasons",
+            "withdrawal_reason",
+            "content_sha256",
+            "recorded_by",
+            "recorded_at",
         ]
         read_only_fields = fields
 
 
 class FilingDetailSerializer(FilingSerializer):
-    content = serializers.JSONField(read_only=True, help_text=gettext_lazy("The register as it stood at submission (frozen)."))
+    content = serializers.JSONField(
+        read_only=True, help_text=gettext_lazy("The register as it stood at submission (frozen).")
+    )
 
     class Meta(FilingSerializer.Meta):
         fields = [*FilingSerializer.Meta.fields, "content"]
@@ -69,13 +86,22 @@ class DecisionSerializer(RegisterSerializer):
     class Meta:
         model = NotificationDecisionRecord
         fields = [
-            "id", "incident", "controller", "decided_at", "decided_tz", "decided_by", "risk_basis", "reasoning",
-            "recorded_by", "recorded_at",
+            "id",
+            "incident",
+            "controller",
+            "decided_at",
+            "decided_tz",
+            "decided_by",
+            "risk_basis",
+            "reasoning",
+            "recorded_by",
+            "recorded_at",
         ]
         read_only_fields = fields
 
 
 # --- Input -----------------------------------------------------------------------------------
+
 
 class FilingInput(StrictSerializer):
     controller = JsonIntegerField(help_text=gettext_lazy("The id of the incident's controller that files."))
@@ -116,16 +142,19 @@ def _controller(incident, pk: int) -> IncidentParty:
 
 # --- Views -------------------------------------------------------------------------------------
 
+
 @extend_schema(parameters=[INCIDENT_PK])
 @extend_schema_view(
     list=extend_schema(responses=FilingSerializer(many=True)),
     retrieve=extend_schema(responses=FilingDetailSerializer),
     create=extend_schema(
-        request=FilingInput, parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION],
+        request=FilingInput,
+        parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION],
         responses={201: FilingDetailSerializer, **CREATED_RESPONSES},
     ),
     authority_reference=extend_schema(
-        request=AuthorityReferenceInput, responses={200: FilingDetailSerializer, 400: CREATED_RESPONSES[400]},
+        request=AuthorityReferenceInput,
+        responses={200: FilingDetailSerializer, 400: CREATED_RESPONSES[400]},
     ),
 )
 class FilingViewSet(IncidentChildViewSet):
@@ -135,8 +164,10 @@ class FilingViewSet(IncidentChildViewSet):
     serializer_class = FilingSerializer
 
     def rows(self):
-        return AuthorityFiling.objects.filter(incident=self.incident()).select_related("recorded_by").order_by(
-            "submitted_at", "pk"
+        return (
+            AuthorityFiling.objects.filter(incident=self.incident())
+            .select_related("recorded_by")
+            .order_by("submitted_at", "pk")
         )
 
     def list(self, request, *args, **kwargs):
@@ -157,10 +188,13 @@ class FilingViewSet(IncidentChildViewSet):
             reason = facts.pop("reason")
             controller = _controller(incident, facts.pop("controller"))
             authority = Authority.objects.filter(pk=facts.pop("authority")).first()
-            filing = services.submit_filing(incident, controller=controller, authority=authority, actor=request.user,
-                                            reason=reason, **facts)
+            filing = services.submit_filing(
+                incident, controller=controller, authority=authority, actor=request.user, reason=reason, **facts
+            )
             location = reverse("api:incident-filing-detail", kwargs={"incident_pk": incident.pk, "pk": filing.pk})
-            return Response(FilingDetailSerializer(filing).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+            return Response(
+                FilingDetailSerializer(filing).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+            )
 
         return idempotency.run(request, organisation_id=incident.organisation_id, operation=submit)
 
@@ -184,12 +218,13 @@ class FilingViewSet(IncidentChildViewSet):
 @extend_schema_view(
     list=extend_schema(responses=DecisionSerializer(many=True)),
     create=extend_schema(
-        request=DecisionInput, parameters=[idempotency.PARAMETER, idempotency.REPLAYED],
+        request=DecisionInput,
+        parameters=[idempotency.PARAMETER, idempotency.REPLAYED],
         responses={201: DecisionSerializer, **CREATED_RESPONSES},
     ),
 )
 class DecisionViewSet(IncidentChildViewSet):
-    """"Not notified, because …" (Art. 33(5)): recorded once per decision, never changed."""
+    """ "Not notified, because …" (Art. 33(5)): recorded once per decision, never changed."""
 
     queryset = NotificationDecisionRecord.objects.none()  # for the schema
     serializer_class = DecisionSerializer

@@ -50,7 +50,10 @@ MAX_LENGTH = 255
 STORED_HEADERS = ("Location", "ETag")
 
 PARAMETER = OpenApiParameter(
-    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
     description=(
         "Optional; 1 to 255 printable ASCII characters chosen by the client (a UUID will do). The POST is executed "
         "once per key: sending it again with the same key and the same body returns the first answer (with "
@@ -59,7 +62,10 @@ PARAMETER = OpenApiParameter(
     ),
 )
 REPLAYED = OpenApiParameter(
-    REPLAYED_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, response=True,
+    REPLAYED_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
     description="`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
 )
 RESPONSES = {
@@ -131,7 +137,9 @@ def fingerprint(request) -> str:
         uploads[name] = [upload.name, digest.hexdigest()]
     canonical = json.dumps(
         {"method": request.method, "path": request.path, "body": body, "files": uploads},
-        cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"),
+        cls=DjangoJSONEncoder,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -165,8 +173,13 @@ def _claim(request, *, organisation_id: int, key: str, now) -> IdempotencyKey | 
         try:
             with transaction.atomic():
                 return IdempotencyKey.objects.create(
-                    **lookup, fingerprint=print_, method=request.method, path=request.path[:500],
-                    claim=uuid.uuid4().hex, claimed_at=now, expires_at=now + ttl(),
+                    **lookup,
+                    fingerprint=print_,
+                    method=request.method,
+                    path=request.path[:500],
+                    claim=uuid.uuid4().hex,
+                    claimed_at=now,
+                    expires_at=now + ttl(),
                 )
         except IntegrityError:
             pass  # the key exists: judge it below
@@ -200,7 +213,9 @@ def _store(row: IdempotencyKey, response: Response) -> None:
     body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
     headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
     stored = IdempotencyKey.objects.filter(pk=row.pk, claim=row.claim).update(  # not-historied: IdempotencyKey
-        state=IdempotencyKey.State.DONE, response_status=response.status_code, response_body=body,
+        state=IdempotencyKey.State.DONE,
+        response_status=response.status_code,
+        response_body=body,
         response_headers=headers,
     )
     if stored != 1:

@@ -26,7 +26,10 @@ class ApiToken(models.Model):
         "organisations.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("acts as"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("acts as"),
         help_text=_("The member the integration acts as: its changes are attributed to this user."),
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
@@ -43,7 +46,11 @@ class ApiToken(models.Model):
     expires_tz = entry_zone_field(_("expires, zone"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("revoked by"),
     )
     revocation_reason = models.TextField(_("revocation reason"), blank=True)

@@ -35,7 +35,8 @@ class StrictSerializer(serializers.Serializer):
 
 def reason_field():
     return TextField(
-        max_length=2000, help_text=gettext_lazy("Why you are making this change, kept as evidence with it."),
+        max_length=2000,
+        help_text=gettext_lazy("Why you are making this change, kept as evidence with it."),
     )
 
 

@@ -23,11 +23,17 @@ from incidents.models import Incident
 # The same header as the incident's (api.views.IF_MATCH, which imports this module): documented
 # with the pattern require_if_match enforces, so an empty or unquoted value is invalid input (428).
 IF_MATCH = OpenApiParameter(
-    "If-Match", {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN}, OpenApiParameter.HEADER, required=True,
+    "If-Match",
+    {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN},
+    OpenApiParameter.HEADER,
+    required=True,
     description="The ETag of the version you read (from GET). Without it (or with no entity tag): 428; when stale: 412.",
 )
 ETAG = OpenApiParameter(
-    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
     description="The version of the record in this response: send it back as If-Match to change it.",
 )
 REFUSED = {

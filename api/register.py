@@ -90,7 +90,8 @@ class PartyCreateSerializer(IncidentScopedSerializer):
 
 class AwarenessWriteSerializer(IncidentScopedSerializer):
     party = serializers.PrimaryKeyRelatedField(
-        queryset=IncidentParty.objects.none(), help_text=_("The party to the incident (a controller) that became aware.")
+        queryset=IncidentParty.objects.none(),
+        help_text=_("The party to the incident (a controller) that became aware."),
     )
 
     class Meta:
@@ -111,7 +112,9 @@ class AwarenessWithdrawalSerializer(serializers.Serializer):
 
 class EstimateCreateSerializer(IncidentScopedSerializer):
     party = serializers.PrimaryKeyRelatedField(
-        queryset=IncidentParty.objects.none(), required=False, allow_null=True,
+        queryset=IncidentParty.objects.none(),
+        required=False,
+        allow_null=True,
         help_text=_("The controller the figure is for; leave out for the whole incident."),
     )
 
@@ -153,19 +156,26 @@ PARTY_CREATE_SCHEMA = extend_schema(
     methods=["POST"], request=PartyCreateSerializer, responses={201: PartySerializer, **REFUSED}, parameters=[ETAG]
 )
 AWARENESS_CREATE_SCHEMA = extend_schema(
-    methods=["POST"], request=AwarenessWriteSerializer, responses={201: AwarenessSerializer, **REFUSED}, parameters=[ETAG],
+    methods=["POST"],
+    request=AwarenessWriteSerializer,
+    responses={201: AwarenessSerializer, **REFUSED},
+    parameters=[ETAG],
     description="Record that a party became aware (starts that controller's 72-hour clock, Art. 33(1)). "
     "Refused (400, on aware_at) before the breach started or in the future.",
 )
 ESTIMATE_CREATE_SCHEMA = extend_schema(
-    methods=["POST"], request=EstimateCreateSerializer, responses={201: EstimateSerializer, **REFUSED}, parameters=[ETAG],
+    methods=["POST"],
+    request=EstimateCreateSerializer,
+    responses={201: EstimateSerializer, **REFUSED},
+    parameters=[ETAG],
     description="Add what is now known about the number affected; earlier figures stay on record.",
 )
 
 
 class IncidentStatusViewSet(IncidentPartsViewSet):
     @extend_schema(
-        request=StatusChangeSerializer, parameters=[IF_MATCH, ETAG],
+        request=StatusChangeSerializer,
+        parameters=[IF_MATCH, ETAG],
         responses={200: IncidentSerializer, **PRECONDITION_RESPONSES},
         description="Move the incident to open, contained or closed. Closing needs a register entry complete "
         "enough for Art. 33(5): the gaps come back as field errors.",
@@ -198,7 +208,8 @@ class AwarenessRecordViewSet(ScopedRecordViewSet):
         return etagged(AwarenessSerializer(record).data)
 
     @extend_schema(
-        request=AwarenessCorrectionSerializer, parameters=[IF_MATCH, ETAG],
+        request=AwarenessCorrectionSerializer,
+        parameters=[IF_MATCH, ETAG],
         responses={200: AwarenessSerializer, **PRECONDITION_RESPONSES},
         description="Correct the record; the old value stays in its history. A record derived from a "
         "processor notice changes only with its notice.",
@@ -207,11 +218,16 @@ class AwarenessRecordViewSet(ScopedRecordViewSet):
         record = self.get_object()
 
         return correct_if_match(
-            request, record, change_serializer=AwarenessCorrectionSerializer, representation=AwarenessSerializer, service=services.correct_awareness,
+            request,
+            record,
+            change_serializer=AwarenessCorrectionSerializer,
+            representation=AwarenessSerializer,
+            service=services.correct_awareness,
         )
 
     @extend_schema(
-        request=AwarenessWithdrawalSerializer, parameters=[IF_MATCH, ETAG],
+        request=AwarenessWithdrawalSerializer,
+        parameters=[IF_MATCH, ETAG],
         responses={200: AwarenessSerializer, **PRECONDITION_RESPONSES},
         description="Withdraw a record that turned out wrong: it is kept, marked, never deleted.",
     )

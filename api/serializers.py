@@ -104,8 +104,11 @@ class RegisterSerializer(CountryFieldMixin, serializers.ModelSerializer):
 class ReasonField(TextField):
     def __init__(self, **kwargs):
         super().__init__(
-            write_only=True, max_length=2000,
-            help_text=_("Why you are making this change, kept as evidence with it (e.g. 'processor's e-mail of 4 July, 09:12')."),
+            write_only=True,
+            max_length=2000,
+            help_text=_(
+                "Why you are making this change, kept as evidence with it (e.g. 'processor's e-mail of 4 July, 09:12')."
+            ),
             **kwargs,
         )
 
@@ -139,7 +142,16 @@ class IncidentSerializer(RegisterSerializer):
 
     class Meta:
         model = Incident
-        fields = ["id", "organisation", "reference", "status", *sorted(EDITABLE_FIELDS), "created_at", "updated_at", "reason"]
+        fields = [
+            "id",
+            "organisation",
+            "reference",
+            "status",
+            *sorted(EDITABLE_FIELDS),
+            "created_at",
+            "updated_at",
+            "reason",
+        ]
         read_only_fields = ["organisation", "status"]
 
     def __init__(self, *args, **kwargs):
@@ -177,8 +189,20 @@ class AwarenessSerializer(RegisterSerializer):
     class Meta:
         model = AwarenessRecord
         fields = [
-            "id", "party", "aware_at", "aware_tz", "source", "source_detail", "asserted_by", "evidence", "rationale",
-            "processor_notice", "is_withdrawn", "withdrawal_reason", "recorded_by", "recorded_at",
+            "id",
+            "party",
+            "aware_at",
+            "aware_tz",
+            "source",
+            "source_detail",
+            "asserted_by",
+            "evidence",
+            "rationale",
+            "processor_notice",
+            "is_withdrawn",
+            "withdrawal_reason",
+            "recorded_by",
+            "recorded_at",
         ]
         read_only_fields = fields
 
@@ -189,8 +213,19 @@ class EstimateSerializer(RegisterSerializer):
     class Meta:
         model = AffectedEstimate
         fields = [
-            "id", "measure", "low", "high", "is_approximate", "is_at_least", "party", "known_at", "known_tz", "source",
-            "note", "recorded_by", "recorded_at",
+            "id",
+            "measure",
+            "low",
+            "high",
+            "is_approximate",
+            "is_at_least",
+            "party",
+            "known_at",
+            "known_tz",
+            "source",
+            "note",
+            "recorded_by",
+            "recorded_at",
         ]
         read_only_fields = fields
 
@@ -201,8 +236,17 @@ class DeadlineSerializer(RegisterSerializer):
     class Meta:
         model = Deadline
         fields = [
-            "id", "kind", "party", "relationship", "extortion_threat", "started_at", "due_at", "met_at",
-            "is_legal_deadline", "is_active", "state",
+            "id",
+            "kind",
+            "party",
+            "relationship",
+            "extortion_threat",
+            "started_at",
+            "due_at",
+            "met_at",
+            "is_legal_deadline",
+            "is_active",
+            "state",
         ]
         read_only_fields = fields
 

@@ -40,8 +40,18 @@ class ShareLinkSerializer(RegisterSerializer):
     class Meta:
         model = ShareLink
         fields = [
-            "id", "incident", "export_kind", "recipient", "purpose", "created_by", "created_at", "expires_at",
-            "expires_tz", "revoked_at", "revoked_by", "revocation_reason",
+            "id",
+            "incident",
+            "export_kind",
+            "recipient",
+            "purpose",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "expires_tz",
+            "revoked_at",
+            "revoked_by",
+            "revocation_reason",
         ]
         read_only_fields = fields
 
@@ -72,7 +82,9 @@ class IncidentShareLinksViewSet(IncidentPartsViewSet):
 
     @extend_schema(methods=["GET"], responses={200: ShareLinkSerializer(many=True), **REFUSED})
     @extend_schema(
-        methods=["POST"], request=ShareLinkCreateSerializer, responses={201: CreatedShareLinkSerializer, **REFUSED},
+        methods=["POST"],
+        request=ShareLinkCreateSerializer,
+        responses={201: CreatedShareLinkSerializer, **REFUSED},
         description="Privacy officers and legal. The token is in this response only: send the url now.",
     )
     @action(detail=True, methods=["get", "post"], url_path="share-links", url_name="share-links", pagination_class=None)
@@ -82,7 +94,11 @@ class IncidentShareLinksViewSet(IncidentPartsViewSet):
         if request.method == "POST":
             return self._create(request, incident)
         log_read(request, incident, "share links")
-        rows = ShareLink.objects.filter(incident=incident).select_related("created_by", "revoked_by").order_by("-created_at", "-pk")
+        rows = (
+            ShareLink.objects.filter(incident=incident)
+            .select_related("created_by", "revoked_by")
+            .order_by("-created_at", "-pk")
+        )
         return Response(ShareLinkSerializer(rows, many=True).data)
 
     def _create(self, request, incident):
@@ -103,7 +119,9 @@ class ShareLinkViewSet(ScopedRecordViewSet):
     permission_classes = [SharePermission]
     serializer_class = ShareLinkSerializer
 
-    @extend_schema(responses={200: ShareLinkSerializer, 404: OpenApiResponse(description="No such link in your organisation.")})
+    @extend_schema(
+        responses={200: ShareLinkSerializer, 404: OpenApiResponse(description="No such link in your organisation.")}
+    )
     def retrieve(self, request, pk=None):
         """One share link, without its secret."""
         link = self.get_object()
@@ -111,7 +129,8 @@ class ShareLinkViewSet(ScopedRecordViewSet):
         return Response(ShareLinkSerializer(link).data)
 
     @extend_schema(
-        request=RevocationSerializer, responses={200: ShareLinkSerializer, **REFUSED},
+        request=RevocationSerializer,
+        responses={200: ShareLinkSerializer, **REFUSED},
         description="Revoke at once (privacy officers and legal); a revoked link is never revived.",
     )
     @action(detail=True, methods=["post"])

@@ -58,7 +58,15 @@ def _check_role(organisation, user, role: str) -> None:
 
 @transaction.atomic
 def create_api_token(
-    *, organisation, user, role: str, name: str, expires_at: datetime, expires_tz: str = "UTC", actor, reason: str,
+    *,
+    organisation,
+    user,
+    role: str,
+    name: str,
+    expires_at: datetime,
+    expires_tz: str = "UTC",
+    actor,
+    reason: str,
 ) -> CreatedToken:
     """Make a token for ``user`` in ``organisation``; return its secret once.
 
@@ -73,13 +81,22 @@ def create_api_token(
     _check_role(organisation, user, role)
     now = timezone.now()
     check_expiry(
-        expires_at, now, longest=timedelta(days=settings.BREACHTRACK_API_TOKEN_MAX_DAYS),
+        expires_at,
+        now,
+        longest=timedelta(days=settings.BREACHTRACK_API_TOKEN_MAX_DAYS),
         too_long_message=_("An API token may live at most %(days)d days."),
     )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        organisation=organisation, user=user, role=role, name=name.strip(), prefix=secret[:PREFIX_LENGTH],
-        secret_sha256=secret_hash(secret), created_by=actor, created_at=now, expires_at=expires_at,
+        organisation=organisation,
+        user=user,
+        role=role,
+        name=name.strip(),
+        prefix=secret[:PREFIX_LENGTH],
+        secret_sha256=secret_hash(secret),
+        created_by=actor,
+        created_at=now,
+        expires_at=expires_at,
         expires_tz=expires_tz or "UTC",
     )
     save_with_history(token, actor=actor, reason=reason)

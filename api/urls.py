@@ -22,10 +22,14 @@ from api.filings import DecisionViewSet, FilingViewSet  # noqa: E402
 
 nested = SimpleRouter()
 nested.register(r"incidents/(?P<incident_pk>[0-9]+)/filings", FilingViewSet, basename="incident-filing")
-nested.register(r"incidents/(?P<incident_pk>[0-9]+)/decisions-not-to-notify", DecisionViewSet, basename="incident-decision")
+nested.register(
+    r"incidents/(?P<incident_pk>[0-9]+)/decisions-not-to-notify", DecisionViewSet, basename="incident-decision"
+)
 nested.register(r"incidents/(?P<incident_pk>[0-9]+)/waves", WaveViewSet, basename="incident-wave")
 nested.register(
-    r"incidents/(?P<incident_pk>[0-9]+)/waves/(?P<wave_pk>[0-9]+)/imports", ImportJobViewSet, basename="incident-wave-import"
+    r"incidents/(?P<incident_pk>[0-9]+)/waves/(?P<wave_pk>[0-9]+)/imports",
+    ImportJobViewSet,
+    basename="incident-wave-import",
 )
 urlpatterns += [*nested.urls, path("lookup/", LookupView.as_view(), name="lookup")]
 

@@ -38,11 +38,17 @@ from notifications.models import Deadline
 from organisations.models import Organisation
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN}, OpenApiParameter.HEADER, required=True,
+    "If-Match",
+    {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN},
+    OpenApiParameter.HEADER,
+    required=True,
     description="The ETag of the version you read (from GET). Without it (or with no entity tag): 428; when stale: 412.",
 )
 ETAG = OpenApiParameter(
-    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
     description="The version of the incident in this response: send it back as If-Match to change it.",
 )
 PRECONDITION_RESPONSES = {
@@ -55,8 +61,12 @@ PRECONDITION_RESPONSES = {
 @extend_schema_view(
     retrieve=extend_schema(parameters=[ETAG]),
     update=extend_schema(parameters=[IF_MATCH, ETAG], responses={200: IncidentSerializer, **PRECONDITION_RESPONSES}),
-    partial_update=extend_schema(parameters=[IF_MATCH, ETAG], responses={200: IncidentSerializer, **PRECONDITION_RESPONSES}),
-    create=extend_schema(parameters=[ETAG], request=IncidentCreateSerializer, responses={201: IncidentSerializer, 400: OpenApiResponse()}),
+    partial_update=extend_schema(
+        parameters=[IF_MATCH, ETAG], responses={200: IncidentSerializer, **PRECONDITION_RESPONSES}
+    ),
+    create=extend_schema(
+        parameters=[ETAG], request=IncidentCreateSerializer, responses={201: IncidentSerializer, 400: OpenApiResponse()}
+    ),
 )
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
@@ -96,7 +106,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         candidates = member_organisation_ids(self.request)
         if given is None:
             if len(candidates) != 1:
-                raise serializers.ValidationError({"organisation": [_("Name the organisation the incident belongs to.")]})
+                raise serializers.ValidationError(
+                    {"organisation": [_("Name the organisation the incident belongs to.")]}
+                )
             given = candidates[0]
         elif given not in candidates:
             # The same answer for an organisation that does not exist and one of someone else.

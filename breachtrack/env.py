@@ -43,9 +43,7 @@ def env_bool(name: str, default: bool, *, environ=None) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ConfigurationError(
-        f"{name}={value!r} is not a boolean; use one of {sorted(_TRUE | _FALSE)}"
-    )
+    raise ConfigurationError(f"{name}={value!r} is not a boolean; use one of {sorted(_TRUE | _FALSE)}")
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None, environ=None) -> int:
@@ -103,7 +101,5 @@ def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...], 
         return None
     scheme = urlparse(value).scheme
     if scheme not in schemes:
-        raise ConfigurationError(
-            f"{name} must be a URL with scheme {' or '.join(schemes)}, got {scheme or 'none'!r}"
-        )
+        raise ConfigurationError(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {scheme or 'none'!r}")
     return value

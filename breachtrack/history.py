@@ -103,7 +103,9 @@ def system_actor(name: str):
 def _expression_fields(instance) -> list[str]:
     """Fields holding an unresolved expression (F() and friends) instead of a value."""
     return [
-        field.name for field in instance._meta.concrete_fields if isinstance(getattr(instance, field.attname, None), Combinable)
+        field.name
+        for field in instance._meta.concrete_fields
+        if isinstance(getattr(instance, field.attname, None), Combinable)
     ]
 
 
@@ -183,7 +185,9 @@ def record_raw_save(sender, instance, raw=False, using=None, **kwargs):
     _require(actor, reason)  # refuse_before_write already refused a write without them
     history_manager = get_history_manager_for_model(sender)
     update = history_manager.using(using).filter(**{sender._meta.pk.attname: instance.pk}).exists()
-    records = history_manager.bulk_history_create([instance], update=update, default_user=actor, default_change_reason=reason)
+    records = history_manager.bulk_history_create(
+        [instance], update=update, default_user=actor, default_change_reason=reason
+    )
     post_bulk_create_historical_records.send(
         sender=history_manager.model, history_instances=records or [], using=using or history_manager.db
     )

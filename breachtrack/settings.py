@@ -116,7 +116,7 @@ INSTALLED_APPS = [
     "axes",  # login throttling (the "Authentication" section below)
 ]
 # Before organisations: its admin module then unregisters their admin (web/admin/organisations.py).
-INSTALLED_APPS[INSTALLED_APPS.index("organisations"):0] = ["django_otp", "django_otp.plugins.otp_totp"]
+INSTALLED_APPS[INSTALLED_APPS.index("organisations") : 0] = ["django_otp", "django_otp.plugins.otp_totp"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -506,13 +506,17 @@ BREACHTRACK_API_TOKEN_MAX_DAYS = env_int("BREACHTRACK_API_TOKEN_MAX_DAYS", 365, 
 # long; a replay within it gets the stored answer. A key still "in flight" after the second
 # setting belongs to a request that died (its transaction rolled back): a retry may take it over.
 BREACHTRACK_API_IDEMPOTENCY_TTL_HOURS = env_int("BREACHTRACK_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
-BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int("BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS", 300, minimum=10)
+BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int(
+    "BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS", 300, minimum=10
+)
 CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {"task": "api.purge_idempotency_keys", "schedule": 3600}
 # Two "channel" choice sets in the schema (filings, waves): name each enum after its vocabulary.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "FilingChannelEnum": "filings.choices.FilingChannel",
-    "WaveChannelEnum": "communications.choices.WaveChannel",
-})
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "FilingChannelEnum": "filings.choices.FilingChannel",
+        "WaveChannelEnum": "communications.choices.WaveChannel",
+    }
+)
 
 # --- History ----------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

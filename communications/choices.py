@@ -8,8 +8,9 @@ class Exemption(models.TextChoices):
     NONE = "none", _("No exemption: communicate to data subjects (Art. 34(1))")
     UNINTELLIGIBLE = "unintelligible", _("Data unintelligible to the attacker, e.g. encrypted (Art. 34(3)(a))")
     SUBSEQUENT_MEASURES = "subsequent_measures", _("Later measures make the high risk no longer likely (Art. 34(3)(b))")
-    DISPROPORTIONATE_EFFORT = "disproportionate_effort", _(
-        "Disproportionate effort: a public communication is owed instead (Art. 34(3)(c))"
+    DISPROPORTIONATE_EFFORT = (
+        "disproportionate_effort",
+        _("Disproportionate effort: a public communication is owed instead (Art. 34(3)(c))"),
     )
 
 

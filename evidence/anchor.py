@@ -140,8 +140,11 @@ def anchor_chain(head: AuditChainHead, *, config: TsaConfig, now: datetime, usin
     requested_at = timezone.now()
     try:
         token = tsp.request_timestamp(
-            config.url, imprint=tsp.imprint_of(head.hash, config.algorithm), algorithm=config.algorithm,
-            timeout=config.timeout, trusted=config.trusted,
+            config.url,
+            imprint=tsp.imprint_of(head.hash, config.algorithm),
+            algorithm=config.algorithm,
+            timeout=config.timeout,
+            trusted=config.trusted,
         )
     except tsp.TimestampError as error:
         logger.error("audit anchor for %s at seq %s NOT made, retried next run: %s", head.chain, head.seq, error)
@@ -149,17 +152,30 @@ def anchor_chain(head: AuditChainHead, *, config: TsaConfig, now: datetime, usin
     try:
         with transaction.atomic(using=using):
             anchor = AuditAnchor.objects.using(using).create(
-                chain=head.chain, organisation_id=head.organisation_id, day=day, seq=head.seq,
-                head_hash=head.hash, hash_algorithm=token.hash_algorithm, token=token.der,
-                gen_time=token.gen_time, serial=str(token.serial), policy=token.policy,
-                tsa_url=config.url, tsa_subject=token.signer_subject[:500], requested_at=requested_at,
+                chain=head.chain,
+                organisation_id=head.organisation_id,
+                day=day,
+                seq=head.seq,
+                head_hash=head.hash,
+                hash_algorithm=token.hash_algorithm,
+                token=token.der,
+                gen_time=token.gen_time,
+                serial=str(token.serial),
+                policy=token.policy,
+                tsa_url=config.url,
+                tsa_subject=token.signer_subject[:500],
+                requested_at=requested_at,
             )
     except IntegrityError:
         # Another run anchored this chain for today between our check and our insert.
         return Outcome(head.chain, ALREADY)
     logger.info(
         "audit anchor for %s: seq %s %s time-stamped at %s by %s (serial %s)",
-        head.chain, head.seq, head.hash, token.gen_time.isoformat(), config.url, token.serial,
+        head.chain,
+        head.seq,
+        head.hash,
+        token.gen_time.isoformat(),
+        config.url,
+        token.serial,
     )
     return Outcome(head.chain, ANCHORED, anchor=anchor)
-

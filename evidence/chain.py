@@ -118,8 +118,15 @@ def _append_to_chain(key, org, label, fs_id, fields, records, using) -> list[Aud
         digest = link_hash(key, seq, label, history_id, content, head.hash)
         links.append(
             AuditChainLink(
-                chain=key, organisation_id=org, seq=seq, history_model=label, history_id=history_id,
-                field_set_id=fs_id, content_sha256=content, prev_hash=head.hash, hash=digest,
+                chain=key,
+                organisation_id=org,
+                seq=seq,
+                history_model=label,
+                history_id=history_id,
+                field_set_id=fs_id,
+                content_sha256=content,
+                prev_hash=head.hash,
+                hash=digest,
             )
         )
         head.seq, head.hash = seq, digest
@@ -157,9 +164,11 @@ def export_stamp(organisation, using: str = "default") -> dict:
     # One query (exports count theirs): the head, with its latest anchor's columns as subqueries.
     latest = AuditAnchor.objects.using(using).filter(chain=OuterRef("chain")).order_by("-gen_time", "-pk")
     row = (
-        AuditChainHead.objects.using(using).filter(chain=key)
+        AuditChainHead.objects.using(using)
+        .filter(chain=key)
         .annotate(**{f"anchor_{name}": Subquery(latest.values(name)[:1]) for name in _ANCHOR_COLUMNS})
-        .values("seq", "hash", *(f"anchor_{name}" for name in _ANCHOR_COLUMNS)).first()
+        .values("seq", "hash", *(f"anchor_{name}" for name in _ANCHOR_COLUMNS))
+        .first()
     )
     if row is None:
         return {"chain": key, "seq": 0, "sha256": GENESIS, "anchor": None}
@@ -167,8 +176,11 @@ def export_stamp(organisation, using: str = "default") -> dict:
     anchor = None
     if row["anchor_gen_time"] is not None:
         anchor = {
-            "at": row["anchor_gen_time"].astimezone(UTC).isoformat(), "tsa": row["anchor_tsa_url"],
-            "seq": row["anchor_seq"], "sha256": row["anchor_head_hash"], "serial": row["anchor_serial"],
+            "at": row["anchor_gen_time"].astimezone(UTC).isoformat(),
+            "tsa": row["anchor_tsa_url"],
+            "seq": row["anchor_seq"],
+            "sha256": row["anchor_head_hash"],
+            "serial": row["anchor_serial"],
         }
     return {"chain": key, "seq": seq, "sha256": digest, "anchor": anchor}
 

@@ -39,7 +39,11 @@ class AuditChainHead(models.Model):
 
     chain = models.CharField(_("chain"), max_length=32, primary_key=True, help_text=_("'global' or 'org:<id>'."))
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("organisation"),
     )
     seq = models.BigIntegerField(_("last sequence number"), default=0)
@@ -58,11 +62,18 @@ class AuditChainLink(models.Model):
 
     chain = models.CharField(_("chain"), max_length=32)
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("organisation"), help_text=_("Empty for global records (users, authorities)."),
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+        help_text=_("Empty for global records (users, authorities)."),
     )
     seq = models.BigIntegerField(_("sequence number"))
-    history_model = models.CharField(_("history model"), max_length=100, help_text=_("e.g. incidents.historicalincident"))
+    history_model = models.CharField(
+        _("history model"), max_length=100, help_text=_("e.g. incidents.historicalincident")
+    )
     history_id = models.BigIntegerField(_("history id"))
     field_set = models.ForeignKey(AuditFieldSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("fields"))
     content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
@@ -93,8 +104,13 @@ class AuditAnchor(models.Model):
 
     chain = models.CharField(_("chain"), max_length=32, help_text=_("'global' or 'org:<id>'."))
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("organisation"), help_text=_("Empty for the global chain (users, authorities)."),
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+        help_text=_("Empty for the global chain (users, authorities)."),
     )
     day = models.DateField(_("day (UTC)"))
     seq = models.BigIntegerField(_("anchored sequence number"))
@@ -125,7 +141,9 @@ class AnchorRun(models.Model):
 
     last_run_at = models.DateTimeField(_("last run at"))
     last_clean_at = models.DateTimeField(
-        _("last run with every chain anchored at"), null=True, blank=True,
+        _("last run with every chain anchored at"),
+        null=True,
+        blank=True,
         help_text=_("The last run after which no chain that moved was left without its anchor."),
     )
     failed_chains = models.PositiveIntegerField(_("chains left unanchored by the last run"), default=0)

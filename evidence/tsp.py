@@ -75,15 +75,24 @@ _OIDS = {
 _NAMES = {oid: name for name, oid in _OIDS.items()}
 _GRANTED_STATUS = bytes.fromhex("3003020100")  # PKIStatusInfo { status granted }
 _RSA = {
-    SignatureAlgorithmOID.RSA_WITH_SHA224, SignatureAlgorithmOID.RSA_WITH_SHA256, SignatureAlgorithmOID.RSA_WITH_SHA384,
-    SignatureAlgorithmOID.RSA_WITH_SHA512, SignatureAlgorithmOID.RSASSA_PSS, x509.ObjectIdentifier("1.2.840.113549.1.1.1"),
+    SignatureAlgorithmOID.RSA_WITH_SHA224,
+    SignatureAlgorithmOID.RSA_WITH_SHA256,
+    SignatureAlgorithmOID.RSA_WITH_SHA384,
+    SignatureAlgorithmOID.RSA_WITH_SHA512,
+    SignatureAlgorithmOID.RSASSA_PSS,
+    x509.ObjectIdentifier("1.2.840.113549.1.1.1"),
 }
 _SIGNATURE_ALGORITHMS = (  # which signature algorithm fits which kind of key
     (rsa.RSAPublicKey, _RSA),
-    (ec.EllipticCurvePublicKey, {
-        SignatureAlgorithmOID.ECDSA_WITH_SHA224, SignatureAlgorithmOID.ECDSA_WITH_SHA256,
-        SignatureAlgorithmOID.ECDSA_WITH_SHA384, SignatureAlgorithmOID.ECDSA_WITH_SHA512,
-    }),
+    (
+        ec.EllipticCurvePublicKey,
+        {
+            SignatureAlgorithmOID.ECDSA_WITH_SHA224,
+            SignatureAlgorithmOID.ECDSA_WITH_SHA256,
+            SignatureAlgorithmOID.ECDSA_WITH_SHA384,
+            SignatureAlgorithmOID.ECDSA_WITH_SHA512,
+        },
+    ),
     (ed25519.Ed25519PublicKey, {SignatureAlgorithmOID.ED25519}),
     (ed448.Ed448PublicKey, {SignatureAlgorithmOID.ED448}),
 )
@@ -183,10 +192,14 @@ def build_request(imprint: bytes, algorithm: str, nonce: int) -> bytes:
     SHA-512 only) and draws its own nonce, while the imprint here is the chain hash itself.
     """
     algorithm_id = _AlgorithmIdentifier(algorithm=_OIDS[algorithm], parameters=asn1.Null())
-    return asn1.encode_der(_TimeStampReq(
-        version=1, message_imprint=_MessageImprint(hash_algorithm=algorithm_id, hashed_message=imprint),
-        nonce=nonce, cert_req=True,
-    ))
+    return asn1.encode_der(
+        _TimeStampReq(
+            version=1,
+            message_imprint=_MessageImprint(hash_algorithm=algorithm_id, hashed_message=imprint),
+            nonce=nonce,
+            cert_req=True,
+        )
+    )
 
 
 def new_nonce() -> int:
@@ -205,7 +218,9 @@ def request_timestamp(url: str, *, imprint: bytes, algorithm: str, timeout: floa
 
 def post(url: str, query: bytes, *, timeout: float) -> bytes:
     request = urllib.request.Request(  # noqa: S310 (the configured TSA URL, http(s) only, checked at start-up)
-        url, data=query, method="POST",
+        url,
+        data=query,
+        method="POST",
         headers={"Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"},
     )
     try:
@@ -263,7 +278,9 @@ def check_token(der: bytes, *, trusted=None) -> Token:
         # The parsers are lazy: a damaged inner structure (a certificate's name, say) fails
         # wherever it is first read, as a ValueError, or as a panic of the Rust parser, which is
         # no Exception.
-        if not isinstance(error, (ValueError, TypeError, KeyError, IndexError, UnsupportedAlgorithm, x509.InvalidVersion)) and not _is_panic(error):
+        if not isinstance(
+            error, (ValueError, TypeError, KeyError, IndexError, UnsupportedAlgorithm, x509.InvalidVersion)
+        ) and not _is_panic(error):
             raise
         raise TimestampError(f"the token is not a well-formed RFC 3161 TimeStampToken ({error})") from None
 
@@ -276,8 +293,12 @@ def _check_token(der: bytes, trusted) -> Token:
     response = decode_timestamp_response(b"\x30" + _length(len(_GRANTED_STATUS) + len(der)) + _GRANTED_STATUS + der)
     signed, tst = response.signed_data, response.tst_info
     fields = {
-        "gen_time": _gen_time(tst), "serial": tst.serial_number, "policy": tst.policy.dotted_string,
-        "nonce": tst.nonce, "hash_algorithm": tst.message_imprint.hash_algorithm, "imprint": tst.message_imprint.message,
+        "gen_time": _gen_time(tst),
+        "serial": tst.serial_number,
+        "policy": tst.policy.dotted_string,
+        "nonce": tst.nonce,
+        "hash_algorithm": tst.message_imprint.hash_algorithm,
+        "imprint": tst.message_imprint.message,
     }
     signers = [(signer.version, signer.issuer, signer.serial_number) for signer in signed.signer_infos]
     version = signed.version
@@ -297,8 +318,11 @@ def _check_token(der: bytes, trusted) -> Token:
     _verify(response, der, signer, carried, None if trusted is None else list(trusted), gen_time, fields["imprint"])
     algorithm = fields.pop("hash_algorithm")
     return Token(
-        der=der, **fields, hash_algorithm=_NAMES.get(algorithm, algorithm.dotted_string),
-        signer_subject=signer.subject.rfc4514_string(), is_trust_checked=trusted is not None,
+        der=der,
+        **fields,
+        hash_algorithm=_NAMES.get(algorithm, algorithm.dotted_string),
+        signer_subject=signer.subject.rfc4514_string(),
+        is_trust_checked=trusted is not None,
     )
 
 
@@ -340,13 +364,17 @@ def _check_signature_algorithm(der: bytes, signer: x509.Certificate) -> None:
 def _check_certificate(cert: x509.Certificate, gen_time: datetime) -> None:
     """Step 4, before the verifier runs, so that the refusal names the certificate."""
     if not cert.not_valid_before_utc <= gen_time <= cert.not_valid_after_utc:
-        raise TimestampError(f"the TSA certificate {cert.subject.rfc4514_string()} was not valid at {gen_time.isoformat()}")
+        raise TimestampError(
+            f"the TSA certificate {cert.subject.rfc4514_string()} was not valid at {gen_time.isoformat()}"
+        )
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         usages = []
     if ExtendedKeyUsageOID.TIME_STAMPING not in usages:
-        raise TimestampError(f"the certificate {cert.subject.rfc4514_string()} is not for time-stamping (no timeStamping usage)")
+        raise TimestampError(
+            f"the certificate {cert.subject.rfc4514_string()} is not for time-stamping (no timeStamping usage)"
+        )
 
 
 def _is_self_signed(cert: x509.Certificate) -> bool:
@@ -383,13 +411,17 @@ def _verify(response, der: bytes, signer, carried, trusted, gen_time: datetime, 
 
 def _reason(error: str, signer: x509.Certificate, is_trust_checked: bool) -> str:
     if "certificate verify error" in error and is_trust_checked:
-        return f"the TSA certificate {signer.subject.rfc4514_string()} is not the configured certificate nor issued by it"
+        return (
+            f"the TSA certificate {signer.subject.rfc4514_string()} is not the configured certificate nor issued by it"
+        )
     if "signature failure" in error or "digest failure" in error:
         return "the token's signature does not verify with the TSA certificate"
     return f"the token does not verify ({error})"
 
 
-def _verify_with_openssl(der, signer, carried, anchors, gen_time: datetime, imprint: bytes, *, is_trust_checked) -> None:
+def _verify_with_openssl(
+    der, signer, carried, anchors, gen_time: datetime, imprint: bytes, *, is_trust_checked
+) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:
         raise TimestampError(
@@ -402,12 +434,29 @@ def _verify_with_openssl(der, signer, carried, anchors, gen_time: datetime, impr
         (work / "anchors.pem").write_bytes(_pem(anchors))
         (work / "untrusted.pem").write_bytes(_pem([signer, *carried]))
         command = [
-            openssl, "ts", "-verify", "-token_in", "-in", "token.der", "-digest", imprint.hex(),
-            "-CAfile", "anchors.pem", "-untrusted", "untrusted.pem", "-partial_chain",
-            "-attime", str(int(gen_time.timestamp())),
+            openssl,
+            "ts",
+            "-verify",
+            "-token_in",
+            "-in",
+            "token.der",
+            "-digest",
+            imprint.hex(),
+            "-CAfile",
+            "anchors.pem",
+            "-untrusted",
+            "untrusted.pem",
+            "-partial_chain",
+            "-attime",
+            str(int(gen_time.timestamp())),
         ]
         result = subprocess.run(  # noqa: S603 (fixed arguments, no shell)
-            command, cwd=work, capture_output=True, text=True, timeout=OPENSSL_TIMEOUT_SECONDS, check=False,
+            command,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=OPENSSL_TIMEOUT_SECONDS,
+            check=False,
         )
     if result.returncode == 0 and "Verification: OK" in result.stdout:
         return

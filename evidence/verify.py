@@ -86,9 +86,14 @@ class Report:
         return list(first.values())
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "links": self.links, "records": self.records, "anchors": self.anchors,
-                "first_breaks": [asdict(found) for found in self.first_per_chain()],
-                "anchor_breaks": [asdict(found) for found in sorted(self.anchor_breaks)]}
+        return {
+            "ok": self.ok,
+            "links": self.links,
+            "records": self.records,
+            "anchors": self.anchors,
+            "first_breaks": [asdict(found) for found in self.first_per_chain()],
+            "anchor_breaks": [asdict(found) for found in sorted(self.anchor_breaks)],
+        }
 
 
 def verify(organisation_id=None, using: str = "default", chunk: int = CHUNK, trusted=None) -> Report:
@@ -130,11 +135,14 @@ def _walk_links(report: Report, chains, using, chunk) -> None:
     for head in heads:
         if head.chain not in broken and last.get(head.chain, (0, GENESIS)) != (head.seq, head.hash):
             seq = last.get(head.chain, (0, GENESIS))[0]
-            report.breaks.append(Break(head.chain, seq + 1, "", None, HEAD_MISMATCH,
-                                       f"head at seq {head.seq}, last link at seq {seq}"))
+            report.breaks.append(
+                Break(head.chain, seq + 1, "", None, HEAD_MISMATCH, f"head at seq {head.seq}, last link at seq {seq}")
+            )
 
 
-def _field_sets(label: str, fields: tuple[str, ...], using) -> dict[int, tuple[tuple[str, ...], tuple[int, ...] | None]]:
+def _field_sets(
+    label: str, fields: tuple[str, ...], using
+) -> dict[int, tuple[tuple[str, ...], tuple[int, ...] | None]]:
     """Field set id -> (its names, their positions in ``fields``; None when one no longer exists)."""
     position = {name: index for index, name in enumerate(fields)}
     found = {}
@@ -155,7 +163,9 @@ def _check_records(report: Report, model, chains, using, chunk) -> None:
     if chains is not None:
         links = links.filter(chain__in=chains)
         rows = rows.filter(pk__in=links.values("history_id"))
-    link_iter = links.values_list("history_id", "field_set_id", "content_sha256", "chain", "seq").iterator(chunk_size=chunk)
+    link_iter = links.values_list("history_id", "field_set_id", "content_sha256", "chain", "seq").iterator(
+        chunk_size=chunk
+    )
     row_iter = rows.values_list(*fields).iterator(chunk_size=chunk)
     link, row = next(link_iter, None), next(row_iter, None)
     while link is not None or row is not None:
@@ -177,9 +187,13 @@ def _compare(report, label, link, row, field_sets) -> None:
     history_id, fs_id, expected, key, seq = link
     names, positions = field_sets[fs_id]
     if positions is None:
-        report.breaks.append(Break(key, seq, label, history_id, FIELD_GONE, f"the record's fields were {','.join(names)}"))
+        report.breaks.append(
+            Break(key, seq, label, history_id, FIELD_GONE, f"the record's fields were {','.join(names)}")
+        )
     elif content_sha256(label, names, [row[i] for i in positions]) != expected:
-        report.breaks.append(Break(key, seq, label, history_id, CONTENT_CHANGED, "the row differs from what was chained"))
+        report.breaks.append(
+            Break(key, seq, label, history_id, CONTENT_CHANGED, "the row differs from what was chained")
+        )
 
 
 def _check_anchors(report: Report, chains, using, trusted, chunk: int = 500) -> None:
@@ -200,15 +214,23 @@ def _check_anchor_batch(report: Report, batch: list[AuditAnchor], trusted, using
     wanted = Q()
     for chain in {anchor.chain for anchor in batch}:
         wanted |= Q(chain=chain, seq__in=[anchor.seq for anchor in batch if anchor.chain == chain])
-    links = dict(
-        ((chain, seq), digest)
-        for chain, seq, digest in AuditChainLink.objects.using(using).filter(wanted).values_list("chain", "seq", "hash")
-    ) if batch else {}
+    links = (
+        dict(
+            ((chain, seq), digest)
+            for chain, seq, digest in AuditChainLink.objects.using(using)
+            .filter(wanted)
+            .values_list("chain", "seq", "hash")
+        )
+        if batch
+        else {}
+    )
     for anchor in batch:
         report.anchors += 1
         problem = _anchor_problem(anchor, trusted, links.get((anchor.chain, anchor.seq)))
         if problem:
-            report.anchor_breaks.append(AnchorBreak(anchor.chain, anchor.seq, anchor.pk, anchor.day.isoformat(), *problem))
+            report.anchor_breaks.append(
+                AnchorBreak(anchor.chain, anchor.seq, anchor.pk, anchor.day.isoformat(), *problem)
+            )
 
 
 def _anchor_problem(anchor: AuditAnchor, trusted, found: str | None) -> tuple[str, str] | None:

@@ -21,8 +21,14 @@ class FilingChannel(models.TextChoices):
 class NotNotifiedBasis(models.TextChoices):
     """Why a controller did not notify the authority (kept in the register, Art. 33(5))."""
 
-    UNLIKELY_RISK = "unlikely_risk", _("Unlikely to result in a risk to the rights and freedoms of persons (Art. 33(1))")
-    UNINTELLIGIBLE = "unintelligible", _(
-        "Data unintelligible to anyone unauthorised, e.g. strongly encrypted with the key safe (Art. 33(1), EDPB 9/2022)"
+    UNLIKELY_RISK = (
+        "unlikely_risk",
+        _("Unlikely to result in a risk to the rights and freedoms of persons (Art. 33(1))"),
+    )
+    UNINTELLIGIBLE = (
+        "unintelligible",
+        _(
+            "Data unintelligible to anyone unauthorised, e.g. strongly encrypted with the key safe (Art. 33(1), EDPB 9/2022)"
+        ),
     )
     NO_PERSONAL_DATA = "no_personal_data", _("No personal data was affected: not a personal-data breach (Art. 4(12))")

@@ -35,32 +35,49 @@ class AuthorityFiling(RecordedFact):
         "incidents.Incident", on_delete=models.PROTECT, related_name="authority_filings", verbose_name=_("incident")
     )
     controller = models.ForeignKey(
-        "incidents.IncidentParty", on_delete=models.PROTECT, related_name="authority_filings", verbose_name=_("controller")
+        "incidents.IncidentParty",
+        on_delete=models.PROTECT,
+        related_name="authority_filings",
+        verbose_name=_("controller"),
     )
     authority = models.ForeignKey(
-        "organisations.Authority", on_delete=models.PROTECT, related_name="filings", verbose_name=_("supervisory authority")
+        "organisations.Authority",
+        on_delete=models.PROTECT,
+        related_name="filings",
+        verbose_name=_("supervisory authority"),
     )
     filing_type = models.CharField(_("type of filing"), max_length=16, choices=FilingType.choices)
-    submitted_at = models.DateTimeField(_("submitted at"), help_text=_("When it was actually submitted to the authority."))
+    submitted_at = models.DateTimeField(
+        _("submitted at"), help_text=_("When it was actually submitted to the authority.")
+    )
     submitted_tz = entry_zone_field(_("submitted at, zone"))
     submitted_by = models.CharField(
         _("submitted by"), max_length=200, blank=True, help_text=_("The filer named on the authority's form.")
     )
     channel = models.CharField(_("channel"), max_length=16, choices=FilingChannel.choices)
     authority_reference = models.CharField(
-        _("authority's report number"), max_length=100, blank=True,
+        _("authority's report number"),
+        max_length=100,
+        blank=True,
         help_text=_("May be added once later if the authority assigns it after submission."),
     )
     previous = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_filings",
-        verbose_name=_("previous filing"), editable=False,
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_filings",
+        verbose_name=_("previous filing"),
+        editable=False,
     )
     is_phased = models.BooleanField(
-        _("phased: more information follows (Art. 33(4))"), default=False,
+        _("phased: more information follows (Art. 33(4))"),
+        default=False,
         help_text=_("An incomplete filing; the missing information follows in phases."),
     )
     delay_reasons = models.TextField(
-        _("reasons for the delay (Art. 33(1))"), blank=True,
+        _("reasons for the delay (Art. 33(1))"),
+        blank=True,
         help_text=_("Required when the initial notification is made after the 72 hours."),
     )
     withdrawal_reason = models.TextField(_("why the notification is withdrawn"), blank=True)
@@ -72,9 +89,22 @@ class AuthorityFiling(RecordedFact):
 
     # Everything but the report number, which may be filled in once.
     FROZEN_FIELDS = (
-        "incident_id", "controller_id", "authority_id", "filing_type", "submitted_at", "submitted_tz", "submitted_by",
-        "channel", "previous_id", "is_phased", "delay_reasons", "withdrawal_reason", "content", "content_sha256",
-        "recorded_by_id", "recorded_at",
+        "incident_id",
+        "controller_id",
+        "authority_id",
+        "filing_type",
+        "submitted_at",
+        "submitted_tz",
+        "submitted_by",
+        "channel",
+        "previous_id",
+        "is_phased",
+        "delay_reasons",
+        "withdrawal_reason",
+        "content",
+        "content_sha256",
+        "recorded_by_id",
+        "recorded_at",
     )
 
     class Meta:
@@ -90,7 +120,9 @@ class AuthorityFiling(RecordedFact):
 
     def __str__(self):
         return _("%(type)s to %(authority)s, %(at)s") % {
-            "type": self.get_filing_type_display(), "authority": self.authority, "at": self.submitted_at.isoformat(),
+            "type": self.get_filing_type_display(),
+            "authority": self.authority,
+            "at": self.submitted_at.isoformat(),
         }
 
     def save(self, *args, **kwargs):
@@ -127,7 +159,7 @@ class AuthorityFiling(RecordedFact):
 
 
 class NotificationDecisionRecord(RecordedFact):
-    """"Not notified, because …": a controller's decision not to notify the authority.
+    """ "Not notified, because …": a controller's decision not to notify the authority.
 
     Art. 33(5) asks the register to let the authority verify compliance, which
     includes the reasoning when a breach is not notified. The decision closes
@@ -135,10 +167,15 @@ class NotificationDecisionRecord(RecordedFact):
     """
 
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, related_name="notification_decisions", verbose_name=_("incident")
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        related_name="notification_decisions",
+        verbose_name=_("incident"),
     )
     controller = models.ForeignKey(
-        "incidents.IncidentParty", on_delete=models.PROTECT, related_name="notification_decisions",
+        "incidents.IncidentParty",
+        on_delete=models.PROTECT,
+        related_name="notification_decisions",
         verbose_name=_("controller"),
     )
     decided_at = models.DateTimeField(_("decided at"))
@@ -158,7 +195,8 @@ class NotificationDecisionRecord(RecordedFact):
 
     def __str__(self):
         return _("%(controller)s: not notified (%(basis)s)") % {
-            "controller": self.controller.party, "basis": self.get_risk_basis_display(),
+            "controller": self.controller.party,
+            "basis": self.get_risk_basis_display(),
         }
 
     def save(self, *args, **kwargs):

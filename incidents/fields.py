@@ -40,7 +40,9 @@ class ChoiceListField(models.JSONField):
         unknown = [item for item in value if item not in allowed]
         if unknown:
             raise ValidationError(
-                _("Unknown choice(s): %(unknown)s."), code="invalid_choice", params={"unknown": ", ".join(map(str, unknown))}
+                _("Unknown choice(s): %(unknown)s."),
+                code="invalid_choice",
+                params={"unknown": ", ".join(map(str, unknown))},
             )
 
     def pre_save(self, model_instance, add):

@@ -53,7 +53,10 @@ def max_attempts() -> int:
 def _load(delivery_id: int) -> Delivery | None:
     return (
         Delivery.objects.select_related(
-            "user", "endpoint", "alert_event__deadline__incident", "alert_event__deadline__party__party",
+            "user",
+            "endpoint",
+            "alert_event__deadline__incident",
+            "alert_event__deadline__party__party",
             "alert_event__deadline__relationship__processor__party",
             "alert_event__deadline__relationship__controller__party",
         )
@@ -64,7 +67,9 @@ def _load(delivery_id: int) -> Delivery | None:
 
 def _claimable(delivery: Delivery, now: datetime) -> bool:
     if delivery.status == DeliveryStatus.PENDING:
-        return delivery.queued_at is not None or (delivery.next_attempt_at is not None and delivery.next_attempt_at <= now)
+        return delivery.queued_at is not None or (
+            delivery.next_attempt_at is not None and delivery.next_attempt_at <= now
+        )
     if delivery.status == DeliveryStatus.SENDING:  # a lease that ran out: its worker died mid-send
         return delivery.next_attempt_at is not None and delivery.next_attempt_at <= now
     return False
@@ -104,8 +109,13 @@ def _claim(delivery: Delivery, now: datetime) -> DeliveryAttempt | None:
             return None
         number = delivery.attempts + 1
         if not _compare_and_set(
-            delivery, status=DeliveryStatus.SENDING, attempts=number, claimed_at=now, queued_at=None,
-            next_attempt_at=now + lease(), address=address,
+            delivery,
+            status=DeliveryStatus.SENDING,
+            attempts=number,
+            claimed_at=now,
+            queued_at=None,
+            next_attempt_at=now + lease(),
+            address=address,
         ):
             return None
         return DeliveryAttempt.objects.create(delivery=delivery, number=number, started_at=now)
@@ -125,10 +135,16 @@ def _next_state(number: int, error: str | None, now: datetime) -> tuple[Outcome,
     waits = backoff_schedule()
     if number > len(waits):
         return Outcome.FAILED, {"status": DeliveryStatus.FAILED, "next_attempt_at": None, "last_error": error}
-    return Outcome.RETRY, {"status": DeliveryStatus.PENDING, "next_attempt_at": now + waits[number - 1], "last_error": error}
+    return Outcome.RETRY, {
+        "status": DeliveryStatus.PENDING,
+        "next_attempt_at": now + waits[number - 1],
+        "last_error": error,
+    }
 
 
-def _record_outcome(delivery: Delivery, attempt: DeliveryAttempt, error: str | None, http_status: int | None, now: datetime) -> Outcome:
+def _record_outcome(
+    delivery: Delivery, attempt: DeliveryAttempt, error: str | None, http_status: int | None, now: datetime
+) -> Outcome:
     """Complete the attempt and move the delivery on; both or neither.
 
     The delivery changes only while it is still this attempt's (``attempts`` unchanged): a worker

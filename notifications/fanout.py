@@ -48,8 +48,12 @@ def recipients(organisation_id: int):
 
 def _queued(event: AlertEvent, now: datetime, **fields) -> Delivery:
     return Delivery(
-        alert_event=event, status=DeliveryStatus.PENDING, queued_at=now, next_attempt_at=now + requeue_after(),
-        created_at=now, **fields,
+        alert_event=event,
+        status=DeliveryStatus.PENDING,
+        queued_at=now,
+        next_attempt_at=now + requeue_after(),
+        created_at=now,
+        **fields,
     )
 
 

@@ -117,7 +117,14 @@ CONTAINED = (2025, 7, 8, 18, 0)
 # controller, notice target (hours), agreement, informed (wall clock), channel, received by
 NOTICES = (
     (PROGRAMME, 24, "Processing agreement screening 2021-07", (2025, 8, 6, 15, 0), Channel.EMAIL, "Programme DPO"),
-    (HOSPITAL, 48, "Laboratory services agreement 2019-03", (2025, 8, 27, 11, 0), Channel.EMAIL, "Hospital privacy office"),
+    (
+        HOSPITAL,
+        48,
+        "Laboratory services agreement 2019-03",
+        (2025, 8, 27, 11, 0),
+        Channel.EMAIL,
+        "Hospital privacy office",
+    ),
     (GP_PRACTICE, 24, "GP laboratory terms 2020", (2025, 11, 24, 9, 0), Channel.LETTER, "Practice manager"),
 )
 
@@ -172,21 +179,72 @@ ASSESSMENT = {
 
 # measure, low, high, precision (approx / exact / at_least), controller (None: whole incident), known at, source, note, reason
 LAB_ESTIMATES = (
-    (EstimateMeasure.DATA_SUBJECTS, 485_000, None, "approx", None, (2025, 8, 11, 10, 0),
-     "Screening programme's first figure", "", "programme's first figure"),
-    (EstimateMeasure.DATA_SUBJECTS, 53_000, None, "approx", HOSPITAL, (2025, 8, 15, 12, 0),
-     "Records published on the leak site", "Other patients, not screening participants.",
-     "attacker published records of other patients"),
-    (EstimateMeasure.DATA_SUBJECTS, 715_000, None, "approx", None, (2025, 8, 26, 16, 0),
-     "Interim forensic report", "", "count revised after forensic report"),
-    (EstimateMeasure.DATA_SUBJECTS, 850_000, None, "at_least", None, (2025, 8, 29, 12, 0),
-     "Forensic report, second update", "At least 850,000: the analysis is not finished.",
-     "count revised upwards: a lower bound only"),
-    (EstimateMeasure.DATA_SUBJECTS, 941_000, None, "exact", None, (2025, 9, 3, 10, 0),
-     "Programme's mailing list: all participants since 2017", "Everyone who may be affected gets a letter.",
-     "programme writes to all participants since 2017"),
-    (EstimateMeasure.RECORDS, 1_100_000, 1_300_000, "approx", None, (2025, 9, 5, 14, 0),
-     "Forensic report on the copied file shares", "", "records counted in the copied files"),
+    (
+        EstimateMeasure.DATA_SUBJECTS,
+        485_000,
+        None,
+        "approx",
+        None,
+        (2025, 8, 11, 10, 0),
+        "Screening programme's first figure",
+        "",
+        "programme's first figure",
+    ),
+    (
+        EstimateMeasure.DATA_SUBJECTS,
+        53_000,
+        None,
+        "approx",
+        HOSPITAL,
+        (2025, 8, 15, 12, 0),
+        "Records published on the leak site",
+        "Other patients, not screening participants.",
+        "attacker published records of other patients",
+    ),
+    (
+        EstimateMeasure.DATA_SUBJECTS,
+        715_000,
+        None,
+        "approx",
+        None,
+        (2025, 8, 26, 16, 0),
+        "Interim forensic report",
+        "",
+        "count revised after forensic report",
+    ),
+    (
+        EstimateMeasure.DATA_SUBJECTS,
+        850_000,
+        None,
+        "at_least",
+        None,
+        (2025, 8, 29, 12, 0),
+        "Forensic report, second update",
+        "At least 850,000: the analysis is not finished.",
+        "count revised upwards: a lower bound only",
+    ),
+    (
+        EstimateMeasure.DATA_SUBJECTS,
+        941_000,
+        None,
+        "exact",
+        None,
+        (2025, 9, 3, 10, 0),
+        "Programme's mailing list: all participants since 2017",
+        "Everyone who may be affected gets a letter.",
+        "programme writes to all participants since 2017",
+    ),
+    (
+        EstimateMeasure.RECORDS,
+        1_100_000,
+        1_300_000,
+        "approx",
+        None,
+        (2025, 9, 5, 14, 0),
+        "Forensic report on the copied file shares",
+        "",
+        "records counted in the copied files",
+    ),
 )
 
 
@@ -234,16 +292,20 @@ def _create_demo(password: str) -> None:
     """Tenants and users as ``system:demo``; everything else as the tenants' privacy officers."""
     admin = system_actor("demo")
     tenants = {
-        name: org_services.create_organisation(
-            name=name, country="NL", actor=admin, reason="demo tenant", **fields
-        )
+        name: org_services.create_organisation(name=name, country="NL", actor=admin, reason="demo tenant", **fields)
         for name, fields in TENANTS.items()
     }
     users = {}
     for username, tenant, role, first_name, last_name in USERS:
         user = org_services.create_user(
-            username=username, email=username, password=password, first_name=first_name, last_name=last_name,
-            time_zone=AMSTERDAM, actor=admin, reason="demo user",
+            username=username,
+            email=username,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            time_zone=AMSTERDAM,
+            actor=admin,
+            reason="demo user",
         )
         org_services.add_member(tenants[tenant], user, role=role, actor=admin, reason="demo user")
         users[username] = user
@@ -261,20 +323,31 @@ def create_lab_incident(lab: Organisation, officer: User) -> Incident:
     awareness); the estimates as they became known; the threat actor's countdown.
     """
     directory = {
-        name: org_services.create_party(lab, name=name, country="NL", actor=officer, reason="controller we process for", **contact)
+        name: org_services.create_party(
+            lab, name=name, country="NL", actor=officer, reason="controller we process for", **contact
+        )
         for name, contact in LAB_CONTROLLERS.items()
     }
     incident = services.create_incident(
-        organisation=lab, title="Ransomware attack and data theft at the laboratory",
-        actor=officer, reason="first report: we are listed on the attackers' leak site", **FIRST_REPORT,
+        organisation=lab,
+        title="Ransomware attack and data theft at the laboratory",
+        actor=officer,
+        reason="first report: we are listed on the attackers' leak site",
+        **FIRST_REPORT,
     )
     incident = services.update_incident(incident, actor=officer, reason="breach contained", **CONTAINMENT)
-    incident = services.update_incident(incident, actor=officer, reason="risk assessment and decision to notify", **ASSESSMENT)
+    incident = services.update_incident(
+        incident, actor=officer, reason="risk assessment and decision to notify", **ASSESSMENT
+    )
     parties = _add_lab_parties(incident, lab, directory, officer)
     _add_lead_authority(incident, officer)
     services.record_awareness(
-        incident, party=parties[LAB], actor=officer, reason="our own awareness: leak-site listing verified",
-        **instant("aware", *LAB_AWARE), source=AwarenessSource.THREAT_ACTOR,
+        incident,
+        party=parties[LAB],
+        actor=officer,
+        reason="our own awareness: leak-site listing verified",
+        **instant("aware", *LAB_AWARE),
+        source=AwarenessSource.THREAT_ACTOR,
         source_detail="Listed on the leak site with a sample and a deadline.",
         asserted_by="Head of IT, Demo Diagnostics Laboratory",
         evidence="Screenshots of the listing (6 July 2025, 09:40); sample compared with our own records; ticket SEC-2025-071.",
@@ -289,8 +362,11 @@ def create_lab_incident(lab: Organisation, officer: User) -> Incident:
 def _add_lab_parties(incident: Incident, lab: Organisation, directory: dict, officer: User) -> dict:
     parties = {
         LAB: services.add_party(
-            incident, party=lab.parties.get(is_self=True), role=PartyRole.PROCESSOR,
-            actor=officer, reason="we processed the data as processor",
+            incident,
+            party=lab.parties.get(is_self=True),
+            role=PartyRole.PROCESSOR,
+            actor=officer,
+            reason="we processed the data as processor",
         )
     }
     for name, party in directory.items():
@@ -302,21 +378,33 @@ def _add_lab_parties(incident: Incident, lab: Organisation, directory: dict, off
 
 def _add_lead_authority(incident: Incident, actor: User) -> None:
     services.add_authority(
-        incident, authority=Authority.objects.get(code="nl-ap"), role=AuthorityRole.LEAD,
-        actor=actor, reason="established in the Netherlands: the AP is the lead authority",
+        incident,
+        authority=Authority.objects.get(code="nl-ap"),
+        role=AuthorityRole.LEAD,
+        actor=actor,
+        reason="established in the Netherlands: the AP is the lead authority",
     )
 
 
 def _record_notices(incident: Incident, parties: dict, officer: User) -> None:
     for controller, hours, agreement, informed, channel, received_by in NOTICES:
         relationship = services.link_processor(
-            incident, processor=parties[LAB], controller=parties[controller], notice_target_hours=hours,
-            agreement_reference=agreement, actor=officer, reason=f"processing agreement: notice within {hours} hours",
+            incident,
+            processor=parties[LAB],
+            controller=parties[controller],
+            notice_target_hours=hours,
+            agreement_reference=agreement,
+            actor=officer,
+            reason=f"processing agreement: notice within {hours} hours",
         )
         services.record_processor_notice(
-            relationship, actor=officer, reason=f"we informed {controller}",
-            **instant("informed", *informed), channel=channel,
-            informed_by="Director, Demo Diagnostics Laboratory", received_by=received_by,
+            relationship,
+            actor=officer,
+            reason=f"we informed {controller}",
+            **instant("informed", *informed),
+            channel=channel,
+            informed_by="Director, Demo Diagnostics Laboratory",
+            received_by=received_by,
             summary="Patient data we processed for you was copied in the ransomware attack of early July.",
             evidence=f"Outgoing {channel.label.lower()} kept in the incident file.",
         )
@@ -325,10 +413,18 @@ def _record_notices(incident: Incident, parties: dict, officer: User) -> None:
 def _record_lab_estimates(incident: Incident, parties: dict, officer: User) -> None:
     for measure, low, high, precision, controller, known, source, note, reason in LAB_ESTIMATES:
         services.record_estimate(
-            incident, actor=officer, reason=reason, measure=measure, low=low, high=high,
-            is_approximate=precision != "exact", is_at_least=precision == "at_least",
+            incident,
+            actor=officer,
+            reason=reason,
+            measure=measure,
+            low=low,
+            high=high,
+            is_approximate=precision != "exact",
+            is_at_least=precision == "at_least",
             party=parties[controller] if controller else None,
-            **instant("known", *known), source=source, note=note,
+            **instant("known", *known),
+            source=source,
+            note=note,
         )
 
 
@@ -352,22 +448,38 @@ def record_lab_extortion(incident: Incident, officer: User) -> None:
     passed by the time the demo is loaded, so they are history and start no clock.
     """
     threat = extortion_services.record_threat(
-        incident, actor=officer, reason="the group behind the leak-site listing",
-        actor_name=THREAT_ACTOR, actor_aliases="NFS", **instant("first_contact", *FIRST_CONTACT),
-        channel=ExtortionChannel.LEAK_SITE, channel_detail="Listing with a sample of our files and a deadline.",
+        incident,
+        actor=officer,
+        reason="the group behind the leak-site listing",
+        actor_name=THREAT_ACTOR,
+        actor_aliases="NFS",
+        **instant("first_contact", *FIRST_CONTACT),
+        channel=ExtortionChannel.LEAK_SITE,
+        channel_detail="Listing with a sample of our files and a deadline.",
     )
     extortion_services.record_police_report(
-        threat, actor=officer, reason="crime reported, as the police advise",
-        **instant("police_reported", 2025, 7, 7, 10, 0), police_reference="DEMO-2025-0707-01",
+        threat,
+        actor=officer,
+        reason="crime reported, as the police advise",
+        **instant("police_reported", 2025, 7, 7, 10, 0),
+        police_reference="DEMO-2025-0707-01",
         other_agencies_told="Z-CERT (health-sector CERT), 7 July; our cyber insurer, 6 July.",
     )
     extortion_services.revise_countdown(
-        threat, kind=CountdownRevisionKind.SET, actor=officer, reason="deadline on the leak-site listing",
-        **instant("announced", *FIRST_CONTACT), **instant("deadline", *FIRST_DEADLINE),
-        source="Leak-site listing", evidence="Screenshots of 6 July 2025, 09:40 (ticket SEC-2025-071).",
+        threat,
+        kind=CountdownRevisionKind.SET,
+        actor=officer,
+        reason="deadline on the leak-site listing",
+        **instant("announced", *FIRST_CONTACT),
+        **instant("deadline", *FIRST_DEADLINE),
+        source="Leak-site listing",
+        evidence="Screenshots of 6 July 2025, 09:40 (ticket SEC-2025-071).",
     )
     extortion_services.record_payment_decision(
-        threat, payment_decision=PaymentDecision.PAID, actor=officer, reason="board decision on the ransom",
+        threat,
+        payment_decision=PaymentDecision.PAID,
+        actor=officer,
+        reason="board decision on the ransom",
         **instant("payment_decided", 2025, 7, 10, 16, 0),
         payment_reasoning=(
             "Board decided to pay to try to stop publication; police told. Recorded knowing that paying "
@@ -379,27 +491,49 @@ def record_lab_extortion(incident: Incident, officer: User) -> None:
 
 def _renew_publish_drop(incident: Incident, threat, officer: User) -> None:
     threat = extortion_services.update_threat(
-        threat, actor=officer, reason="demand named with the new countdown",
-        demand_amount=Decimal("1100000"), demand_currency="EUR", demand_payment_method="bitcoin",
+        threat,
+        actor=officer,
+        reason="demand named with the new countdown",
+        demand_amount=Decimal("1100000"),
+        demand_currency="EUR",
+        demand_payment_method="bitcoin",
     )
     extortion_services.revise_countdown(
-        threat, kind=CountdownRevisionKind.RENEWED_AFTER_PAYMENT, actor=officer, reason="new countdown after the payment",
-        **instant("announced", *RENEWED), **instant("deadline", *RENEWED_DEADLINE), source="Leak-site listing, updated",
+        threat,
+        kind=CountdownRevisionKind.RENEWED_AFTER_PAYMENT,
+        actor=officer,
+        reason="new countdown after the payment",
+        **instant("announced", *RENEWED),
+        **instant("deadline", *RENEWED_DEADLINE),
+        source="Leak-site listing, updated",
         note="About 1.1 million euro in bitcoin by 28 August.",
     )
     publication = extortion_services.record_publication(
-        incident, threat=threat, actor=officer, reason="partial leak seen on the leak site",
-        **instant("published", *PUBLISHED), location="The group's leak site, post 'part 1'",
-        records_count=53_000, files_count=1_800, size_bytes=12_000_000_000,
+        incident,
+        threat=threat,
+        actor=officer,
+        reason="partial leak seen on the leak site",
+        **instant("published", *PUBLISHED),
+        location="The group's leak site, post 'part 1'",
+        records_count=53_000,
+        files_count=1_800,
+        size_bytes=12_000_000_000,
         note="Records of other patients, not screening participants.",
     )
     extortion_services.record_risk_reassessment(
-        publication, actor=officer, reason="Art. 34 risk reassessed after the leak", now=local(2025, 8, 16, 11, 0),
+        publication,
+        actor=officer,
+        reason="Art. 34 risk reassessed after the leak",
+        now=local(2025, 8, 16, 11, 0),
         outcome="High risk confirmed and now partly realised: letters to those published brought forward.",
     )
     extortion_services.withdraw_countdown(
-        threat, actor=officer, reason="the group dropped the countdown", **instant("announced", *DROPPED),
-        source="Leak-site listing removed", note="The group says it deleted the data: unverifiable, and no reason to skip any notification.",
+        threat,
+        actor=officer,
+        reason="the group dropped the countdown",
+        **instant("announced", *DROPPED),
+        source="Leak-site listing removed",
+        note="The group says it deleted the data: unverifiable, and no reason to skip any notification.",
     )
 
 
@@ -413,40 +547,72 @@ def create_programme_incident(programme: Organisation, officer: User) -> Inciden
     Saturday 9 August); the programme's first count.
     """
     lab_entry = org_services.create_party(
-        programme, name=LAB, country="NL", registration_number=TENANTS[LAB]["registration_number"],
-        contact_name=TENANTS[LAB]["dpo_name"], contact_email=TENANTS[LAB]["dpo_email"],
-        actor=officer, reason="our screening laboratory (processor)",
+        programme,
+        name=LAB,
+        country="NL",
+        registration_number=TENANTS[LAB]["registration_number"],
+        contact_name=TENANTS[LAB]["dpo_name"],
+        contact_email=TENANTS[LAB]["dpo_email"],
+        actor=officer,
+        reason="our screening laboratory (processor)",
     )
     incident = services.create_incident(
-        organisation=programme, title="Data theft at our screening laboratory",
-        actor=officer, reason="the laboratory's notice of 6 August", **_programme_facts(),
+        organisation=programme,
+        title="Data theft at our screening laboratory",
+        actor=officer,
+        reason="the laboratory's notice of 6 August",
+        **_programme_facts(),
     )
     controller = services.add_party(
-        incident, party=programme.parties.get(is_self=True), role=PartyRole.CONTROLLER,
-        actor=officer, reason="we are the controller of the screening data",
+        incident,
+        party=programme.parties.get(is_self=True),
+        role=PartyRole.CONTROLLER,
+        actor=officer,
+        reason="we are the controller of the screening data",
     )
     processor = services.add_party(
         incident, party=lab_entry, role=PartyRole.PROCESSOR, actor=officer, reason="the laboratory processes for us"
     )
     relationship = services.link_processor(
-        incident, processor=processor, controller=controller, notice_target_hours=24,
-        agreement_reference="Processing agreement screening 2021-07", actor=officer, reason="our processing agreement",
+        incident,
+        processor=processor,
+        controller=controller,
+        notice_target_hours=24,
+        agreement_reference="Processing agreement screening 2021-07",
+        actor=officer,
+        reason="our processing agreement",
     )
     _add_lead_authority(incident, officer)
     services.record_awareness(
-        incident, party=processor, actor=officer, reason="laboratory's awareness as it reported it to us",
-        **instant("aware", *LAB_AWARE), source=AwarenessSource.THREAT_ACTOR,
+        incident,
+        party=processor,
+        actor=officer,
+        reason="laboratory's awareness as it reported it to us",
+        **instant("aware", *LAB_AWARE),
+        source=AwarenessSource.THREAT_ACTOR,
         source_detail="As stated by the laboratory in its notice of 6 August: listed on the leak site.",
-        asserted_by="Director, Demo Diagnostics Laboratory", evidence="The laboratory's e-mail of 6 August 2025.",
+        asserted_by="Director, Demo Diagnostics Laboratory",
+        evidence="The laboratory's e-mail of 6 August 2025.",
     )
     services.record_processor_notice(
-        relationship, actor=officer, reason="laboratory's notice received", **instant("informed", *NOTICES[0][3]),
-        channel=Channel.EMAIL, informed_by="Director, Demo Diagnostics Laboratory", received_by="Programme DPO",
-        summary="Screening data was copied in a ransomware attack in early July.", evidence="E-mail of 6 August 2025, 15:00.",
+        relationship,
+        actor=officer,
+        reason="laboratory's notice received",
+        **instant("informed", *NOTICES[0][3]),
+        channel=Channel.EMAIL,
+        informed_by="Director, Demo Diagnostics Laboratory",
+        received_by="Programme DPO",
+        summary="Screening data was copied in a ransomware attack in early July.",
+        evidence="E-mail of 6 August 2025, 15:00.",
     )
     services.record_estimate(
-        incident, actor=officer, reason="our first count", measure=EstimateMeasure.DATA_SUBJECTS, low=485_000,
-        **instant("known", *LAB_ESTIMATES[0][5]), source="Participants whose samples the laboratory analysed",
+        incident,
+        actor=officer,
+        reason="our first count",
+        measure=EstimateMeasure.DATA_SUBJECTS,
+        low=485_000,
+        **instant("known", *LAB_ESTIMATES[0][5]),
+        source="Participants whose samples the laboratory analysed",
     )
     record_programme_filings(incident, controller, officer)
     record_programme_letters(incident, controller, officer)
@@ -463,34 +629,60 @@ def record_programme_filings(incident: Incident, controller, officer: User) -> N
 
     ap = Authority.objects.get(code="nl-ap")
     filing_services.submit_filing(
-        incident, controller=controller, authority=ap, filing_type="initial", is_phased=True, channel="ap_form",
-        **instant("submitted", 2025, 8, 11, 10, 0), authority_reference="AP-DEMO-2025-0811",
+        incident,
+        controller=controller,
+        authority=ap,
+        filing_type="initial",
+        is_phased=True,
+        channel="ap_form",
+        **instant("submitted", 2025, 8, 11, 10, 0),
+        authority_reference="AP-DEMO-2025-0811",
         delay_reasons=(
             "The laboratory told us on Wednesday 6 August at 15:00, a month after it knew; we needed the "
             "weekend to establish with the laboratory which participants were involved."
         ),
-        actor=officer, reason="notified through the AP's form (phased: more follows)",
+        actor=officer,
+        reason="notified through the AP's form (phased: more follows)",
     )
     services.update_incident(
-        incident, actor=officer, reason="consequences and measures established",
+        incident,
+        actor=officer,
+        reason="consequences and measures established",
         likely_consequences="Identity fraud and phishing using BSN and health data; distress for participants.",
         measures_containment="The laboratory's systems isolated; its access to our systems suspended.",
         measures_mitigation="Letters to all participants since 2017; a call centre; fraud monitoring advice.",
     )
     services.record_estimate(
-        incident, actor=officer, reason="the laboratory's forensic update", measure=EstimateMeasure.DATA_SUBJECTS,
-        low=850_000, is_approximate=False, is_at_least=True, **instant("known", 2025, 8, 29, 12, 0),
+        incident,
+        actor=officer,
+        reason="the laboratory's forensic update",
+        measure=EstimateMeasure.DATA_SUBJECTS,
+        low=850_000,
+        is_approximate=False,
+        is_at_least=True,
+        **instant("known", 2025, 8, 29, 12, 0),
         source="Laboratory's forensic report, second update",
     )
     services.record_estimate(
-        incident, actor=officer, reason="records in the stolen files", measure=EstimateMeasure.RECORDS,
-        low=1_100_000, high=1_300_000, **instant("known", 2025, 8, 29, 12, 0),
+        incident,
+        actor=officer,
+        reason="records in the stolen files",
+        measure=EstimateMeasure.RECORDS,
+        low=1_100_000,
+        high=1_300_000,
+        **instant("known", 2025, 8, 29, 12, 0),
         source="Laboratory's forensic report, second update",
     )
     filing_services.submit_filing(
-        incident, controller=controller, authority=ap, filing_type="follow_up", channel="ap_form",
-        **instant("submitted", 2025, 8, 29, 16, 0), authority_reference="AP-DEMO-2025-0811",
-        actor=officer, reason="follow-up with the new count, consequences and measures",
+        incident,
+        controller=controller,
+        authority=ap,
+        filing_type="follow_up",
+        channel="ap_form",
+        **instant("submitted", 2025, 8, 29, 16, 0),
+        authority_reference="AP-DEMO-2025-0811",
+        actor=officer,
+        reason="follow-up with the new count, consequences and measures",
     )
 
 
@@ -498,27 +690,46 @@ def record_programme_letters(incident: Incident, controller, officer: User) -> N
     """Art. 34: high risk decided on 8 August; the first wave of letters in September."""
 
     comms.record_assessment(
-        incident, controller=controller, is_high_risk=True,
+        incident,
+        controller=controller,
+        is_high_risk=True,
         reasoning="Health data and BSN, partly published by the attackers: a high risk for every participant.",
-        decided_by_name="M. Steekproef", decided_by_role="DPO", **instant("decided", 2025, 8, 8, 11, 0),
-        actor=officer, reason="Art. 34 assessment",
+        decided_by_name="M. Steekproef",
+        decided_by_role="DPO",
+        **instant("decided", 2025, 8, 8, 11, 0),
+        actor=officer,
+        reason="Art. 34 assessment",
     )
     content = comms.create_content_version(
-        incident, language="nl", title="Brief aan deelnemers: datalek bij het laboratorium",
+        incident,
+        language="nl",
+        title="Brief aan deelnemers: datalek bij het laboratorium",
         text=(
             "Bij het laboratorium dat uw uitstrijkje onderzocht, zijn gegevens gestolen: uw naam, BSN en "
             "uitslag. Mogelijke gevolgen: phishing en misbruik van uw BSN. Wij hebben het laboratorium "
             "afgesloten en bieden advies. Vragen? Bel 0800-0000 of mail dpo@programme.demo.example."
         ),
-        describes_nature=True, names_contact_point=True, describes_consequences=True, describes_measures=True,
-        actor=officer, reason="letter text approved",
+        describes_nature=True,
+        names_contact_point=True,
+        describes_consequences=True,
+        describes_measures=True,
+        actor=officer,
+        reason="letter text approved",
     )
     wave = comms.plan_wave(
-        incident, controller=controller, cohort_label="Participants 2017-2019", channel="letter",
-        content_version=content, **instant("planned", 2025, 9, 8, 9, 0), actor=officer, reason="first wave",
+        incident,
+        controller=controller,
+        cohort_label="Participants 2017-2019",
+        channel="letter",
+        content_version=content,
+        **instant("planned", 2025, 9, 8, 9, 0),
+        actor=officer,
+        reason="first wave",
     )
     comms.record_wave_counts(wave, planned_count=310_000, actor=officer, reason="mailing list extract")
-    comms.mark_wave_sent(wave, **instant("sent", 2025, 9, 10, 9, 0), actor=officer, reason="the printer posted the first wave")
+    comms.mark_wave_sent(
+        wave, **instant("sent", 2025, 9, 10, 9, 0), actor=officer, reason="the printer posted the first wave"
+    )
 
 
 def _programme_facts() -> dict:

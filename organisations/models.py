@@ -220,7 +220,10 @@ class AlertPolicy(models.Model):
         help_text=_("Minutes before the due moment, e.g. [240, 30] for 4 hours and 30 minutes before."),
     )
     overdue_repeat_minutes = models.PositiveIntegerField(
-        _("repeat when overdue (minutes)"), null=True, blank=True, help_text=_("Empty: no reminders after the due moment."),
+        _("repeat when overdue (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no reminders after the due moment."),
     )
     target_hours = models.PositiveIntegerField(
         _("target (hours)"),

@@ -182,7 +182,9 @@ class PartyChanges(PartyFacts, total=False):
 
 
 @transaction.atomic
-def create_party(organisation: Organisation, *, name: str, actor: User, reason: str, **fields: Unpack[PartyFacts]) -> Party:
+def create_party(
+    organisation: Organisation, *, name: str, actor: User, reason: str, **fields: Unpack[PartyFacts]
+) -> Party:
     authorise(actor, organisation)
     return save_with_history(Party(owner=organisation, name=name, **fields), actor=actor, reason=reason)
 
@@ -270,7 +272,9 @@ def update_user(user: User, *, actor: User, reason: str, **changes: Unpack[Accou
 
 
 @transaction.atomic
-def save_authority(authority: Authority | None, *, actor: User, reason: str, **fields: Unpack[AuthorityFields]) -> Authority:
+def save_authority(
+    authority: Authority | None, *, actor: User, reason: str, **fields: Unpack[AuthorityFields]
+) -> Authority:
     """Create or correct a supervisory authority (shared reference data)."""
     _require_administrator(actor)
     return _update(authority or Authority(), fields, AUTHORITY_FIELDS, actor=actor, reason=reason)

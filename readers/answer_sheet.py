@@ -166,85 +166,203 @@ QUESTIONS = {
     q.key: q
     for q in (
         _q("1.1", "Gaat het om een verzamelmelding?", "Is this a bulk notification?", "incident"),
-        _q("1.2", "Onder welke wet valt de melding (AVG, Wpg of Telecommunicatiewet)?",
-           "Which law does the notification fall under (GDPR, Wpg or Telecommunications Act)?", "incident"),
-        _q("2.1", "Is dit een nieuwe melding of een aanvulling op een eerdere melding?",
-           "Is this a new notification or a follow-up to an earlier one?", "filing.is_follow_up",
-           "filing.previous_reference"),
+        _q(
+            "1.2",
+            "Onder welke wet valt de melding (AVG, Wpg of Telecommunicatiewet)?",
+            "Which law does the notification fall under (GDPR, Wpg or Telecommunications Act)?",
+            "incident",
+        ),
+        _q(
+            "2.1",
+            "Is dit een nieuwe melding of een aanvulling op een eerdere melding?",
+            "Is this a new notification or a follow-up to an earlier one?",
+            "filing.is_follow_up",
+            "filing.previous_reference",
+        ),
         _q("3.1", "Naam van de organisatie", "Name of the organisation", "organisation.name"),
         _q("3.2", "Adres van de organisatie", "Address of the organisation", "organisation.address"),
         _q("3.3", "KvK-nummer", "Chamber of Commerce (KvK) number", "organisation.registration_number"),
         _q("3.4", "Sector of branche", "Sector", "organisation.sector"),
-        _q("3.5", "Functionaris gegevensbescherming (FG) of ander contactpunt: naam en contactgegevens",
-           "Data protection officer or other contact point: name and contact details",
-           "organisation.dpo_name", "organisation.dpo_email", "organisation.dpo_phone"),
-        _q("3.6", "Gegevens van de melder: naam, functie, telefoonnummer en e-mailadres",
-           "The person filing: name, role, phone number and e-mail address", "filing.filer"),
-        _q("3.7", "Zijn er andere organisaties betrokken bij het datalek (bijvoorbeeld verwerkers of "
-           "gezamenlijk verwerkingsverantwoordelijken)?",
-           "Are other organisations involved in the breach (e.g. processors or joint controllers)?",
-           "incident.parties"),
+        _q(
+            "3.5",
+            "Functionaris gegevensbescherming (FG) of ander contactpunt: naam en contactgegevens",
+            "Data protection officer or other contact point: name and contact details",
+            "organisation.dpo_name",
+            "organisation.dpo_email",
+            "organisation.dpo_phone",
+        ),
+        _q(
+            "3.6",
+            "Gegevens van de melder: naam, functie, telefoonnummer en e-mailadres",
+            "The person filing: name, role, phone number and e-mail address",
+            "filing.filer",
+        ),
+        _q(
+            "3.7",
+            "Zijn er andere organisaties betrokken bij het datalek (bijvoorbeeld verwerkers of "
+            "gezamenlijk verwerkingsverantwoordelijken)?",
+            "Are other organisations involved in the breach (e.g. processors or joint controllers)?",
+            "incident.parties",
+        ),
         _q("4.1", "Wanneer is het datalek begonnen?", "When did the breach start?", "incident.occurred_from_at"),
-        _q("4.2", "Wanneer is het datalek geëindigd, of duurt het nog voort?",
-           "When did the breach end, or is it still ongoing?", "incident.occurred_until_at", "incident.is_ongoing"),
+        _q(
+            "4.2",
+            "Wanneer is het datalek geëindigd, of duurt het nog voort?",
+            "When did the breach end, or is it still ongoing?",
+            "incident.occurred_until_at",
+            "incident.is_ongoing",
+        ),
         _q("4.3", "Wanneer is het datalek ontdekt?", "When was the breach discovered?", "incident.detected_at"),
-        _q("4.4", "Hoe is het datalek ontdekt?", "How was the breach discovered?",
-           "incident.discovery_method", "incident.discovery_detail"),
-        _q("4.5", "Wanneer heeft uw organisatie kennisgenomen van het datalek?",
-           "When did your organisation become aware of the breach?", "awareness_records.aware_at"),
-        _q("4.6", "Wat is de reden dat u het datalek later dan 72 uur na kennisname meldt?",
-           "What is the reason for notifying the breach more than 72 hours after becoming aware?",
-           "filing.delay_reasons"),
-        _q("5.1", "Wat voor soort datalek is het (vertrouwelijkheid, integriteit, beschikbaarheid)?",
-           "What kind of breach is it (confidentiality, integrity, availability)?",
-           "incident.is_confidentiality_breach", "incident.is_integrity_breach", "incident.is_availability_breach"),
-        _q("5.2", "Wat is er gebeurd? (past geen keuze: anders, namelijk …)",
-           "What happened? (if no option fits: other, namely …)", "incident.cause", "incident.cause_detail"),
+        _q(
+            "4.4",
+            "Hoe is het datalek ontdekt?",
+            "How was the breach discovered?",
+            "incident.discovery_method",
+            "incident.discovery_detail",
+        ),
+        _q(
+            "4.5",
+            "Wanneer heeft uw organisatie kennisgenomen van het datalek?",
+            "When did your organisation become aware of the breach?",
+            "awareness_records.aware_at",
+        ),
+        _q(
+            "4.6",
+            "Wat is de reden dat u het datalek later dan 72 uur na kennisname meldt?",
+            "What is the reason for notifying the breach more than 72 hours after becoming aware?",
+            "filing.delay_reasons",
+        ),
+        _q(
+            "5.1",
+            "Wat voor soort datalek is het (vertrouwelijkheid, integriteit, beschikbaarheid)?",
+            "What kind of breach is it (confidentiality, integrity, availability)?",
+            "incident.is_confidentiality_breach",
+            "incident.is_integrity_breach",
+            "incident.is_availability_breach",
+        ),
+        _q(
+            "5.2",
+            "Wat is er gebeurd? (past geen keuze: anders, namelijk …)",
+            "What happened? (if no option fits: other, namely …)",
+            "incident.cause",
+            "incident.cause_detail",
+        ),
         _q("5.3", "Geef een samenvatting van het datalek", "Summary of the breach", "incident.description"),
         _q("5.4", "Bijlagen (optioneel)", "Attachments (optional)"),
-        _q("6.1", "Om welke soorten persoonsgegevens gaat het?", "Which kinds of personal data are involved?",
-           "incident.data_categories"),
-        _q("6.2", "Gaat het (ook) om het burgerservicenummer (BSN)?",
-           "Does it involve the citizen service number (BSN)?", "incident.data_categories"),
-        _q("6.3", "Gaat het om bijzondere persoonsgegevens (bijvoorbeeld gezondheid)? Zo ja, welke?",
-           "Does it involve special categories of data (e.g. health)? If so, which?", "incident.data_categories"),
-        _q("6.4", "Gaat het om strafrechtelijke persoonsgegevens?", "Does it involve criminal-offence data?",
-           "incident.data_categories"),
-        _q("6.5", "Om hoeveel persoonsgegevens (records) gaat het bij benadering?",
-           "Approximately how many personal-data records are involved?", "estimates[records]"),
-        _q("7.1", "Om welke groepen betrokkenen gaat het?", "Which groups of data subjects are involved?",
-           "incident.data_subject_categories"),
-        _q("7.2", "Om hoeveel personen gaat het bij benadering (minimum en maximum)?",
-           "Approximately how many people are involved (minimum and maximum)?", "estimates[data_subjects]"),
-        _q("8.1", "Waren de persoonsgegevens onbegrijpelijk of ontoegankelijk voor onbevoegden, "
-           "bijvoorbeeld door versleuteling?",
-           "Were the personal data unintelligible or inaccessible to unauthorised persons, e.g. encrypted?",
-           "incident.is_data_encrypted", "incident.is_key_compromised"),
-        _q("9.1", "Wat zijn de mogelijke gevolgen voor de betrokkenen?",
-           "What are the likely consequences for the data subjects?", "incident.likely_consequences"),
-        _q("9.2", "Hoe ernstig zijn de gevolgen (1 laag, 2 gemiddeld, 3 hoog, 4 zeer hoog)?",
-           "How severe are the consequences (1 low, 2 medium, 3 high, 4 very high)?", "incident.severity"),
-        _q("9.3", "Hoe schat u het risico voor de betrokkenen in, en waarom?",
-           "How do you assess the risk to the data subjects, and why?", "incident.risk_level",
-           "incident.risk_reasoning"),
-        _q("10.1", "Heeft u de betrokkenen geïnformeerd, of gaat u dat doen?",
-           "Have you informed the data subjects, or will you?", "incident.risk_level"),
-        _q("10.2", "Hoe informeert u de betrokkenen (kanaal), of waarom niet (of met een openbare mededeling)?",
-           "How do you inform the data subjects (channel), or why not (or by a public communication)?",
-           "incident.risk_level", "incident.risk_reasoning", "art34_communications"),
-        _q("10.3", "Welke maatregelen heeft u genomen om het datalek te beëindigen en de gevolgen te beperken?",
-           "Which measures have you taken to end the breach and limit its consequences?",
-           "incident.measures_containment", "incident.measures_mitigation"),
-        _q("10.4", "Welke maatregelen gaat u nog nemen om herhaling te voorkomen?",
-           "Which measures will you take to prevent it from happening again?", "incident.measures_planned"),
-        _q("10.5", "Welke beveiligingsmaatregelen waren vóór het datalek getroffen?",
-           "Which security measures were in place before the breach?", "incident.measures_before"),
-        _q("10.6", "Gaat het om betrokkenen in andere landen van de EU of EER? Zo ja, welke?",
-           "Are data subjects in other EU or EEA countries involved? If so, which?",
-           "incident.data_subject_countries"),
-        _q("10.7", "Heeft u het datalek ook gemeld bij een toezichthouder in een ander land?",
-           "Has the breach also been notified to a supervisory authority in another country?",
-           "incident.authorities"),
+        _q(
+            "6.1",
+            "Om welke soorten persoonsgegevens gaat het?",
+            "Which kinds of personal data are involved?",
+            "incident.data_categories",
+        ),
+        _q(
+            "6.2",
+            "Gaat het (ook) om het burgerservicenummer (BSN)?",
+            "Does it involve the citizen service number (BSN)?",
+            "incident.data_categories",
+        ),
+        _q(
+            "6.3",
+            "Gaat het om bijzondere persoonsgegevens (bijvoorbeeld gezondheid)? Zo ja, welke?",
+            "Does it involve special categories of data (e.g. health)? If so, which?",
+            "incident.data_categories",
+        ),
+        _q(
+            "6.4",
+            "Gaat het om strafrechtelijke persoonsgegevens?",
+            "Does it involve criminal-offence data?",
+            "incident.data_categories",
+        ),
+        _q(
+            "6.5",
+            "Om hoeveel persoonsgegevens (records) gaat het bij benadering?",
+            "Approximately how many personal-data records are involved?",
+            "estimates[records]",
+        ),
+        _q(
+            "7.1",
+            "Om welke groepen betrokkenen gaat het?",
+            "Which groups of data subjects are involved?",
+            "incident.data_subject_categories",
+        ),
+        _q(
+            "7.2",
+            "Om hoeveel personen gaat het bij benadering (minimum en maximum)?",
+            "Approximately how many people are involved (minimum and maximum)?",
+            "estimates[data_subjects]",
+        ),
+        _q(
+            "8.1",
+            "Waren de persoonsgegevens onbegrijpelijk of ontoegankelijk voor onbevoegden, "
+            "bijvoorbeeld door versleuteling?",
+            "Were the personal data unintelligible or inaccessible to unauthorised persons, e.g. encrypted?",
+            "incident.is_data_encrypted",
+            "incident.is_key_compromised",
+        ),
+        _q(
+            "9.1",
+            "Wat zijn de mogelijke gevolgen voor de betrokkenen?",
+            "What are the likely consequences for the data subjects?",
+            "incident.likely_consequences",
+        ),
+        _q(
+            "9.2",
+            "Hoe ernstig zijn de gevolgen (1 laag, 2 gemiddeld, 3 hoog, 4 zeer hoog)?",
+            "How severe are the consequences (1 low, 2 medium, 3 high, 4 very high)?",
+            "incident.severity",
+        ),
+        _q(
+            "9.3",
+            "Hoe schat u het risico voor de betrokkenen in, en waarom?",
+            "How do you assess the risk to the data subjects, and why?",
+            "incident.risk_level",
+            "incident.risk_reasoning",
+        ),
+        _q(
+            "10.1",
+            "Heeft u de betrokkenen geïnformeerd, of gaat u dat doen?",
+            "Have you informed the data subjects, or will you?",
+            "incident.risk_level",
+        ),
+        _q(
+            "10.2",
+            "Hoe informeert u de betrokkenen (kanaal), of waarom niet (of met een openbare mededeling)?",
+            "How do you inform the data subjects (channel), or why not (or by a public communication)?",
+            "incident.risk_level",
+            "incident.risk_reasoning",
+            "art34_communications",
+        ),
+        _q(
+            "10.3",
+            "Welke maatregelen heeft u genomen om het datalek te beëindigen en de gevolgen te beperken?",
+            "Which measures have you taken to end the breach and limit its consequences?",
+            "incident.measures_containment",
+            "incident.measures_mitigation",
+        ),
+        _q(
+            "10.4",
+            "Welke maatregelen gaat u nog nemen om herhaling te voorkomen?",
+            "Which measures will you take to prevent it from happening again?",
+            "incident.measures_planned",
+        ),
+        _q(
+            "10.5",
+            "Welke beveiligingsmaatregelen waren vóór het datalek getroffen?",
+            "Which security measures were in place before the breach?",
+            "incident.measures_before",
+        ),
+        _q(
+            "10.6",
+            "Gaat het om betrokkenen in andere landen van de EU of EER? Zo ja, welke?",
+            "Are data subjects in other EU or EEA countries involved? If so, which?",
+            "incident.data_subject_countries",
+        ),
+        _q(
+            "10.7",
+            "Heeft u het datalek ook gemeld bij een toezichthouder in een ander land?",
+            "Has the breach also been notified to a supervisory authority in another country?",
+            "incident.authorities",
+        ),
     )
 }
 
@@ -391,13 +509,17 @@ def count(estimate) -> Text:
 
 
 def chapter_1(c: _Context):
-    yield answered("1.1", Text("Nee", "No"), detail=Text("Eén melding voor één datalek.", "One notification for one breach."))
+    yield answered(
+        "1.1", Text("Nee", "No"), detail=Text("Eén melding voor één datalek.", "One notification for one breach.")
+    )
     yield answered("1.2", Text("AVG", "GDPR (AVG)"))
 
 
 def chapter_2(c: _Context):
     if c.is_follow_up is None:
-        yield unanswered("2.1", Text("Volgt uit de melding zelf (meldingen).", "Comes from the filing itself (filings)."))
+        yield unanswered(
+            "2.1", Text("Volgt uit de melding zelf (meldingen).", "Comes from the filing itself (filings).")
+        )
     elif c.is_follow_up:
         ref = c.previous_reference or "?"
         yield answered("2.1", Text(f"Aanvulling op melding {ref}", f"Follow-up to notification {ref}"), value=ref)
@@ -435,8 +557,15 @@ def _contact(key: str, name: str, email: str, phone: str) -> Answer:
     parts = [part for part in (name, email, phone) if part]
     if not parts:
         return unanswered(key)
-    missing = [what for what, part in ((Text("naam", "name"), name), (Text("e-mail", "e-mail"), email),
-                                        (Text("telefoon", "phone"), phone)) if not part]
+    missing = [
+        what
+        for what, part in (
+            (Text("naam", "name"), name),
+            (Text("e-mail", "e-mail"), email),
+            (Text("telefoon", "phone"), phone),
+        )
+        if not part
+    ]
     detail = None
     if missing:
         listed = join(missing, ", ")
@@ -501,11 +630,17 @@ def _awareness(c: _Context) -> Answer:
         return unanswered("4.5", Text("Geen kennisname vastgelegd.", "No awareness recorded."))
     source = in_both(c.awareness.get_source_display)
     lines = [Text(f"Bron: {source.nl}", f"Source: {source.en}")]
-    lines += [_processor_chain(row) for row in c.register.processor_lags if row.relationship.controller_id == c.party.pk]
+    lines += [
+        _processor_chain(row) for row in c.register.processor_lags if row.relationship.controller_id == c.party.pk
+    ]
     lines.append(Text(f"72 uur eindigen: {local_time(c.due_at).nl}", f"72 hours end: {local_time(c.due_at).en}"))
     if c.party.is_processor:  # the AP still asks; the law's 72 hours bind the controllers
-        lines.append(Text("Als verwerker informeert u de verwerkingsverantwoordelijken (art. 33 lid 2 AVG)",
-                          "As a processor you inform the controllers (Art. 33(2) GDPR)"))
+        lines.append(
+            Text(
+                "Als verwerker informeert u de verwerkingsverantwoordelijken (art. 33 lid 2 AVG)",
+                "As a processor you inform the controllers (Art. 33(2) GDPR)",
+            )
+        )
     return _instant_answer("4.5", c.awareness.aware_at, detail=join(lines, ". "))
 
 
@@ -525,7 +660,9 @@ def _processor_chain(row) -> Text:
 def _delay(c: _Context) -> Answer:
     """Art. 33(1): a notification after 72 hours must give the reasons for the delay."""
     if c.due_at is None:
-        return unanswered("4.6", Text("Zonder kennisname is de termijn onbekend.", "Without awareness the deadline is unknown."))
+        return unanswered(
+            "4.6", Text("Zonder kennisname is de termijn onbekend.", "Without awareness the deadline is unknown.")
+        )
     due = local_time(c.due_at)
     if c.now <= c.due_at:
         return not_applicable("4.6", Text(f"Binnen 72 uur (tot {due.nl}).", f"Within 72 hours (until {due.en})."))
@@ -538,9 +675,15 @@ def _delay(c: _Context) -> Answer:
 # --- Chapter 5: what happened ---------------------------------------------------------------
 
 _NATURE = (
-    ("is_confidentiality_breach", Text("vertrouwelijkheid (gegevens ingezien of gekopieerd)", "confidentiality (data seen or copied)")),
+    (
+        "is_confidentiality_breach",
+        Text("vertrouwelijkheid (gegevens ingezien of gekopieerd)", "confidentiality (data seen or copied)"),
+    ),
     ("is_integrity_breach", Text("integriteit (gegevens gewijzigd)", "integrity (data altered)")),
-    ("is_availability_breach", Text("beschikbaarheid (gegevens verloren of ontoegankelijk)", "availability (data lost or inaccessible)")),
+    (
+        "is_availability_breach",
+        Text("beschikbaarheid (gegevens verloren of ontoegankelijk)", "availability (data lost or inaccessible)"),
+    ),
 )
 
 
@@ -551,8 +694,11 @@ def chapter_5(c: _Context):
     yield _cause(incident)
     yield _text_or_unanswered("5.3", incident.description)
     yield not_applicable(
-        "5.4", Text("Het register bewaart geen bijlagen; voeg ze zo nodig in het formulier toe.",
-                    "The register keeps no attachments; add any in the form itself.")
+        "5.4",
+        Text(
+            "Het register bewaart geen bijlagen; voeg ze zo nodig in het formulier toe.",
+            "The register keeps no attachments; add any in the form itself.",
+        ),
     )
 
 
@@ -562,7 +708,10 @@ def _cause(incident) -> Answer:
     detail = incident.cause_detail.strip()
     if incident.cause == Cause.OTHER:
         if not detail:
-            return unanswered("5.2", Text("'Anders, namelijk': de toelichting ontbreekt.", "'Other, namely': the details are missing."))
+            return unanswered(
+                "5.2",
+                Text("'Anders, namelijk': de toelichting ontbreekt.", "'Other, namely': the details are missing."),
+            )
         return answered("5.2", Text(f"Anders, namelijk: {detail}", f"Other, namely: {detail}"))
     cause = in_both(incident.get_cause_display)
     return answered("5.2", Text(f"{cause.nl}. {detail}".strip(), f"{cause.en}. {detail}".strip()) if detail else cause)
@@ -618,7 +767,9 @@ def _estimate_answer(key: str, c: _Context, measure: str) -> Answer:
     if estimate is None:
         return unanswered(key, Text("Geen schatting bekend.", "No estimate known."))
     known = local_time(estimate.known_at)
-    detail = Text(f"Bekend sinds {known.nl}; bron: {estimate.source}", f"Known since {known.en}; source: {estimate.source}")
+    detail = Text(
+        f"Bekend sinds {known.nl}; bron: {estimate.source}", f"Known since {known.en}; source: {estimate.source}"
+    )
     value = {
         "low": estimate.low,
         "high": estimate.high,
@@ -639,14 +790,26 @@ def chapter_8(c: _Context):
     elif not encrypted:
         yield answered("8.1", Text("Nee", "No"), value=False)
     elif key_lost:
-        yield answered("8.1", Text("Nee: versleuteld, maar de sleutel is gecompromitteerd",
-                                   "No: encrypted, but the key was compromised"), value=False)
+        yield answered(
+            "8.1",
+            Text("Nee: versleuteld, maar de sleutel is gecompromitteerd", "No: encrypted, but the key was compromised"),
+            value=False,
+        )
     elif key_lost is None:
-        yield answered("8.1", Text("Versleuteld; of de sleutel veilig is, is nog onbekend",
-                                   "Encrypted; whether the key is safe is not known yet"), value=None)
+        yield answered(
+            "8.1",
+            Text(
+                "Versleuteld; of de sleutel veilig is, is nog onbekend",
+                "Encrypted; whether the key is safe is not known yet",
+            ),
+            value=None,
+        )
     else:
-        yield answered("8.1", Text("Ja: versleuteld, de sleutel is niet gecompromitteerd",
-                                   "Yes: encrypted, the key was not compromised"), value=True)
+        yield answered(
+            "8.1",
+            Text("Ja: versleuteld, de sleutel is niet gecompromitteerd", "Yes: encrypted, the key was not compromised"),
+            value=True,
+        )
 
 
 def chapter_9(c: _Context):
@@ -671,9 +834,13 @@ def chapter_9(c: _Context):
 def chapter_10(c: _Context):
     incident = c.incident
     yield from _informing(incident)
-    measures = [(Text("Inperking", "Containment"), incident.measures_containment),
-                (Text("Beperking van de gevolgen", "Mitigation"), incident.measures_mitigation)]
-    taken = [Text(f"{head.nl}: {body.strip()}", f"{head.en}: {body.strip()}") for head, body in measures if body.strip()]
+    measures = [
+        (Text("Inperking", "Containment"), incident.measures_containment),
+        (Text("Beperking van de gevolgen", "Mitigation"), incident.measures_mitigation),
+    ]
+    taken = [
+        Text(f"{head.nl}: {body.strip()}", f"{head.en}: {body.strip()}") for head, body in measures if body.strip()
+    ]
     yield answered("10.3", join(taken, "\n")) if taken else unanswered("10.3")
     yield _text_or_unanswered("10.4", incident.measures_planned)
     yield _text_or_unanswered("10.5", incident.measures_before)
@@ -687,17 +854,31 @@ def _informing(incident):
         yield unanswered("10.1", Text("Het risico is nog niet ingeschat.", "The risk has not been assessed yet."))
         yield unanswered("10.2")
     elif incident.risk_level == RiskLevel.HIGH:
-        yield answered("10.1", Text("Ja: hoog risico (art. 34 lid 1 AVG)", "Yes: high risk (Art. 34(1) GDPR)"), value=True)
-        yield unanswered("10.2", Text("Het register legt de berichten aan betrokkenen (kanaal, golven) nog niet vast.",
-                                      "The register does not hold the communications to data subjects (channel, waves) yet."))
+        yield answered(
+            "10.1", Text("Ja: hoog risico (art. 34 lid 1 AVG)", "Yes: high risk (Art. 34(1) GDPR)"), value=True
+        )
+        yield unanswered(
+            "10.2",
+            Text(
+                "Het register legt de berichten aan betrokkenen (kanaal, golven) nog niet vast.",
+                "The register does not hold the communications to data subjects (channel, waves) yet.",
+            ),
+        )
     else:
         yield answered("10.1", Text("Nee", "No"), value=False)
         reasoning = incident.risk_reasoning.strip()
         if reasoning:
-            yield answered("10.2", Text(f"Niet nodig: geen hoog risico (art. 34 lid 1 AVG). {reasoning}",
-                                        f"Not required: no high risk (Art. 34(1) GDPR). {reasoning}"))
+            yield answered(
+                "10.2",
+                Text(
+                    f"Niet nodig: geen hoog risico (art. 34 lid 1 AVG). {reasoning}",
+                    f"Not required: no high risk (Art. 34(1) GDPR). {reasoning}",
+                ),
+            )
         else:
-            yield unanswered("10.2", Text("De motivering van het risico ontbreekt.", "The reasoning for the risk level is missing."))
+            yield unanswered(
+                "10.2", Text("De motivering van het risico ontbreekt.", "The reasoning for the risk level is missing.")
+            )
 
 
 def _countries(incident) -> Answer:
@@ -721,5 +902,15 @@ def _other_authorities(authorities) -> Answer:
     return answered("10.7", Text(f"Ja: {names}", f"Yes: {names}"), value=[a.authority.code for a in abroad])
 
 
-_CHAPTER_BUILDERS = (chapter_1, chapter_2, chapter_3, chapter_4, chapter_5,
-                     chapter_6, chapter_7, chapter_8, chapter_9, chapter_10)
+_CHAPTER_BUILDERS = (
+    chapter_1,
+    chapter_2,
+    chapter_3,
+    chapter_4,
+    chapter_5,
+    chapter_6,
+    chapter_7,
+    chapter_8,
+    chapter_9,
+    chapter_10,
+)

@@ -143,15 +143,24 @@ def _target_clocks(objects: dict, parties: list, filings: list, estimates: list,
 
     def rows(found: dict) -> list[DerivedClock]:
         return sorted(
-            (DerivedClock(by_id.get(clock.party_id), clock.started_at, clock.due_at, clock.met_at,
-                          clocks.evaluate(clock.due_at, clock.met_at, at))
-             for clock in found.values()),
+            (
+                DerivedClock(
+                    by_id.get(clock.party_id),
+                    clock.started_at,
+                    clock.due_at,
+                    clock.met_at,
+                    clocks.evaluate(clock.due_at, clock.met_at, at),
+                )
+                for clock in found.values()
+            ),
             key=lambda row: (row.due_at, getattr(row.party, "pk", 0)),
         )
 
     follow_ups = follow_up_clocks_from(filings, estimates, rules[DeadlineKind.FOLLOW_UP]) if filings else {}
     communications = communication_clocks_from(
-        sorted(objects["assessments"], key=lambda a: a.pk), objects["waves"], rules[DeadlineKind.DATA_SUBJECT_COMMUNICATION]
+        sorted(objects["assessments"], key=lambda a: a.pk),
+        objects["waves"],
+        rules[DeadlineKind.DATA_SUBJECT_COMMUNICATION],
     )
     return {"follow_up_clocks": rows(follow_ups), "communication_clocks": rows(communications)}
 
@@ -189,9 +198,16 @@ def _with_names(objects: dict, at: datetime) -> list:
         if party.party_id in directory:
             party.party = directory[party.party_id]
     by_id = {party.pk: party for party in parties}
-    for key, attribute in (("awareness", "party"), ("estimates", "party"), ("relationships", "processor"),
-                           ("relationships", "controller"), ("filings", "controller"), ("decisions", "controller"),
-                           ("assessments", "controller"), ("waves", "controller")):
+    for key, attribute in (
+        ("awareness", "party"),
+        ("estimates", "party"),
+        ("relationships", "processor"),
+        ("relationships", "controller"),
+        ("filings", "controller"),
+        ("decisions", "controller"),
+        ("assessments", "controller"),
+        ("waves", "controller"),
+    ):
         for obj in objects[key]:
             linked = by_id.get(getattr(obj, f"{attribute}_id"))
             if linked is not None:
@@ -223,7 +239,8 @@ def _threat_rows(objects: dict, at: datetime) -> list[ThreatRow]:
     rows = []
     for threat in sorted(objects["threats"], key=lambda t: (t.first_contact_at, t.pk)):
         revisions = sorted(
-            (r for r in objects["countdown_revisions"] if r.threat_id == threat.pk), key=lambda r: (r.announced_at, r.pk)
+            (r for r in objects["countdown_revisions"] if r.threat_id == threat.pk),
+            key=lambda r: (r.announced_at, r.pk),
         )
         current = revisions[-1] if revisions else None
         status = None
@@ -235,6 +252,7 @@ def _threat_rows(objects: dict, at: datetime) -> list[ThreatRow]:
 
 
 # --- Diff between two instants ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Step:

@@ -88,8 +88,11 @@ def build_chart(estimates, *, now: datetime) -> EstimateChart:
 
     points = [
         ChartPoint(
-            estimate=e, x=_fmt(x_of(e.known_at)), y=_fmt(y_of(e.low)),
-            y_high=_fmt(y_of(e.high)) if e.high is not None and e.high != e.low else None, is_at_least=e.is_at_least,
+            estimate=e,
+            x=_fmt(x_of(e.known_at)),
+            y=_fmt(y_of(e.low)),
+            y_high=_fmt(y_of(e.high)) if e.high is not None and e.high != e.low else None,
+            is_at_least=e.is_at_least,
         )
         for e in rows
     ]

@@ -71,7 +71,9 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
 )
 LABELS = {key: label for key, label, _choices in ITEMS}
 BREACH_TYPE_LABELS = {
-    "confidentiality": _("confidentiality"), "integrity": _("integrity"), "availability": _("availability"),
+    "confidentiality": _("confidentiality"),
+    "integrity": _("integrity"),
+    "availability": _("availability"),
 }
 
 
@@ -96,8 +98,6 @@ def _estimate(estimate) -> dict | None:
         "known_at": _instant(estimate.known_at, estimate.known_tz),
         "source": estimate.source,
     }
-
-
 
 
 def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = "") -> dict:
@@ -243,5 +243,3 @@ def diff(previous: dict | None, current: dict) -> list[Change]:
         if _comparable(key, before) != _comparable(key, after):
             changes.append(Change(key, str(label), display_value(key, before), display_value(key, after)))
     return changes
-
-

@@ -129,9 +129,14 @@ def row_class(history_model) -> type:
             and not isinstance(descriptor, DeferredAttribute)
         )
         _ROW_CLASSES[history_model] = type(
-            f"{history_model.__name__}Row", (Row,),
-            {"_meta": history_model._meta, "instance_type": history_model.instance_type, "_tracked_attnames": tracked,
-             "_cleaning_descriptors": cleaning},
+            f"{history_model.__name__}Row",
+            (Row,),
+            {
+                "_meta": history_model._meta,
+                "instance_type": history_model.instance_type,
+                "_tracked_attnames": tracked,
+                "_cleaning_descriptors": cleaning,
+            },
         )
     return _ROW_CLASSES[history_model]
 

@@ -109,7 +109,9 @@ class IncidentPage:
 def reader_role(user, incident) -> str | None:
     """The reader's role in the incident's organisation; an administrator acts as an officer
     (as in the admin and the API, api.scoping.role_in)."""
-    role = active_memberships(user).filter(organisation_id=incident.organisation_id).values_list("role", flat=True).first()
+    role = (
+        active_memberships(user).filter(organisation_id=incident.organisation_id).values_list("role", flat=True).first()
+    )
     if role is None and user.is_superuser:
         return Role.PRIVACY_OFFICER
     return role
@@ -118,7 +120,9 @@ def reader_role(user, incident) -> str | None:
 def _clock_rows(incident, now) -> tuple[list[ClockRow], list[ClockRow]]:
     deadlines = (
         Deadline.objects.filter(incident=incident, is_active=True, met_at__isnull=True)
-        .select_related("party__party", "relationship__processor__party", "relationship__controller__party", "extortion_threat")
+        .select_related(
+            "party__party", "relationship__processor__party", "relationship__controller__party", "extortion_threat"
+        )
         .order_by("due_at", "pk")
     )
     legal, countdowns = [], []
@@ -135,11 +139,17 @@ def _parties(register: RegisterView) -> tuple[list[ControllerRow], list[Processo
         if not record.is_withdrawn and (held is None or record.aware_at < held.aware_at):
             earliest[record.party_id] = record
     controllers = [
-        ControllerRow(clock, [row for row in register.processor_lags if row.relationship.controller_id == clock.party.pk])
+        ControllerRow(
+            clock, [row for row in register.processor_lags if row.relationship.controller_id == clock.party.pk]
+        )
         for clock in register.controller_clocks
     ]
     processors = [
-        ProcessorRow(party, earliest.get(party.pk), [row for row in register.processor_lags if row.relationship.processor_id == party.pk])
+        ProcessorRow(
+            party,
+            earliest.get(party.pk),
+            [row for row in register.processor_lags if row.relationship.processor_id == party.pk],
+        )
         for party in register.parties
         if party.is_processor
     ]
@@ -164,42 +174,91 @@ def _events(register: RegisterView, waves, assessments) -> list[PageEvent]:
     events = []
     for record in register.awareness:
         if not record.is_withdrawn:
-            events.append(PageEvent(record.aware_at, record.aware_tz, "awareness",
-                                    _("%(party)s became aware") % {"party": record.party.party}))
+            events.append(
+                PageEvent(
+                    record.aware_at,
+                    record.aware_tz,
+                    "awareness",
+                    _("%(party)s became aware") % {"party": record.party.party},
+                )
+            )
     for row in register.processor_lags:
         for notice in row.relationship.notices.all():
-            events.append(PageEvent(notice.informed_at, notice.informed_tz, "processor_notice",
-                                    _("%(processor)s informed %(controller)s") % {
-                                        "processor": row.relationship.processor.party,
-                                        "controller": row.relationship.controller.party}))
+            events.append(
+                PageEvent(
+                    notice.informed_at,
+                    notice.informed_tz,
+                    "processor_notice",
+                    _("%(processor)s informed %(controller)s")
+                    % {"processor": row.relationship.processor.party, "controller": row.relationship.controller.party},
+                )
+            )
     for rows in register.estimates.values():
         for estimate in rows:
-            events.append(PageEvent(estimate.known_at, estimate.known_tz, "estimate",
-                                    _("Estimate: %(measure)s %(value)s") % {
-                                        "measure": estimate.get_measure_display(), "value": estimate.display_value}))
+            events.append(
+                PageEvent(
+                    estimate.known_at,
+                    estimate.known_tz,
+                    "estimate",
+                    _("Estimate: %(measure)s %(value)s")
+                    % {"measure": estimate.get_measure_display(), "value": estimate.display_value},
+                )
+            )
     for filing in register.filings:
-        events.append(PageEvent(filing.submitted_at, filing.submitted_tz, "filing",
-                                _("%(type)s filed with %(authority)s") % {
-                                    "type": filing.get_filing_type_display(), "authority": filing.authority}))
+        events.append(
+            PageEvent(
+                filing.submitted_at,
+                filing.submitted_tz,
+                "filing",
+                _("%(type)s filed with %(authority)s")
+                % {"type": filing.get_filing_type_display(), "authority": filing.authority},
+            )
+        )
     for decision in register.decisions:
-        events.append(PageEvent(decision.decided_at, decision.decided_tz, "decision",
-                                _("%(controller)s decided not to notify") % {"controller": decision.controller.party}))
+        events.append(
+            PageEvent(
+                decision.decided_at,
+                decision.decided_tz,
+                "decision",
+                _("%(controller)s decided not to notify") % {"controller": decision.controller.party},
+            )
+        )
     for threat in register.extortion.threats:
         for revision in threat.revisions:
-            events.append(PageEvent(revision.announced_at, revision.announced_tz, "countdown",
-                                    _("%(actor)s: %(kind)s") % {"actor": threat.threat.actor_name,
-                                                                 "kind": revision.get_kind_display()}))
+            events.append(
+                PageEvent(
+                    revision.announced_at,
+                    revision.announced_tz,
+                    "countdown",
+                    _("%(actor)s: %(kind)s") % {"actor": threat.threat.actor_name, "kind": revision.get_kind_display()},
+                )
+            )
     for publication in register.extortion.publications:
-        events.append(PageEvent(publication.published_at, publication.published_tz, "publication",
-                                _("Data published: %(where)s") % {"where": publication.location}))
+        events.append(
+            PageEvent(
+                publication.published_at,
+                publication.published_tz,
+                "publication",
+                _("Data published: %(where)s") % {"where": publication.location},
+            )
+        )
     for assessment in assessments:
-        events.append(PageEvent(assessment.decided_at, assessment.decided_tz, "assessment",
-                                _("Art. 34 assessment: %(risk)s") % {
-                                    "risk": _("high risk") if assessment.is_high_risk else _("no high risk")}))
+        events.append(
+            PageEvent(
+                assessment.decided_at,
+                assessment.decided_tz,
+                "assessment",
+                _("Art. 34 assessment: %(risk)s")
+                % {"risk": _("high risk") if assessment.is_high_risk else _("no high risk")},
+            )
+        )
     for wave in waves:
         if wave.sent_at is not None:
-            events.append(PageEvent(wave.sent_at, wave.sent_tz, "wave",
-                                    _("Letters sent: %(cohort)s") % {"cohort": wave.cohort_label}))
+            events.append(
+                PageEvent(
+                    wave.sent_at, wave.sent_tz, "wave", _("Letters sent: %(cohort)s") % {"cohort": wave.cohort_label}
+                )
+            )
     events.sort(key=lambda event: event.at, reverse=True)
     return events
 
@@ -213,7 +272,9 @@ def incident_page(incident, *, user, now: datetime) -> IncidentPage:
     subjects = register.estimates.get(EstimateMeasure.DATA_SUBJECTS, [])
     whole = [e for e in subjects if e.party_id is None]
     page.subject_estimates = subjects
-    page.other_estimates = [e for measure, rows in register.estimates.items() if measure != EstimateMeasure.DATA_SUBJECTS for e in rows]
+    page.other_estimates = [
+        e for measure, rows in register.estimates.items() if measure != EstimateMeasure.DATA_SUBJECTS for e in rows
+    ]
     # The line is the whole incident's count; per-controller counts stay in the table only.
     page.chart = build_chart(whole or subjects, now=now)
     page.communications, page.waves = _communications(incident, register)

@@ -85,8 +85,6 @@ class RegisterView:
     decisions: list  # filings.NotificationDecisionRecord: decisions not to notify, oldest first
 
 
-
-
 def controller_clocks(parties, earliest, now, met=None, decided=frozenset()) -> list[ControllerClock]:
     """``met``: controller id → its standing initial filing's time; ``decided``: ids that decided not to notify."""
     met = met or {}
@@ -153,10 +151,14 @@ def register_view(incident: Incident, *, now: datetime) -> RegisterView:
     parties = list(incident.parties.select_related("party"))
     authorities = list(incident.authorities.select_related("authority"))
     awareness = list(
-        incident.awareness_records.select_related("party__party", "recorded_by", "processor_notice").order_by("aware_at")
+        incident.awareness_records.select_related("party__party", "recorded_by", "processor_notice").order_by(
+            "aware_at"
+        )
     )
     relationships = list(
-        incident.processing_relationships.select_related("processor__party", "controller__party").prefetch_related("notices")
+        incident.processing_relationships.select_related("processor__party", "controller__party").prefetch_related(
+            "notices"
+        )
     )
     estimates_list = list(incident.estimates.select_related("party__party", "recorded_by").order_by("known_at", "pk"))
     earliest = earliest_awareness(awareness)

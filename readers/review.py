@@ -63,8 +63,10 @@ def local_instant(value: datetime, *, zone_name: str, fold: str | None, label) -
         ) from None
     except timeinput.AmbiguousLocalTime:
         raise BadLocalTime(
-            _("%(field)s: %(time)s happens twice in %(zone)s (the clocks moved back). "
-              "Say which one you mean: the earlier (summer time) or the later (winter time).")
+            _(
+                "%(field)s: %(time)s happens twice in %(zone)s (the clocks moved back). "
+                "Say which one you mean: the earlier (summer time) or the later (winter time)."
+            )
             % {"field": label, "time": f"{value:%Y-%m-%d %H:%M}", "zone": zone_name},
             code="ambiguous",
         ) from None
@@ -132,6 +134,7 @@ def actors_of(entries: list) -> list[str]:
 
 
 # --- The diff, one row per field ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DiffRow:

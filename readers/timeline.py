@@ -94,9 +94,27 @@ from readers.notes import may_read_privileged
 SCHEMA = "breachtrack.timeline/1"
 
 KINDS = (
-    "occurred", "occurred_until", "detected", "investigation_started", "contained", "awareness", "processor_notice",
-    "estimate", "filing", "notification_decision", "assessment", "communication_wave", "extortion_threat",
-    "police_report", "payment_decision", "countdown", "leak", "note", "alert", "change", "deletion",
+    "occurred",
+    "occurred_until",
+    "detected",
+    "investigation_started",
+    "contained",
+    "awareness",
+    "processor_notice",
+    "estimate",
+    "filing",
+    "notification_decision",
+    "assessment",
+    "communication_wave",
+    "extortion_threat",
+    "police_report",
+    "payment_decision",
+    "countdown",
+    "leak",
+    "note",
+    "alert",
+    "change",
+    "deletion",
 )
 
 
@@ -188,6 +206,7 @@ def _order(entry: Entry) -> tuple:
 
 # --- History changes ----------------------------------------------------------------------------
 
+
 def _changes(versions: list, texts: dict) -> list[Entry]:
     """One entry per version after the first: a deletion, or the fields that changed (none: no entry)."""
     entries = []
@@ -204,12 +223,24 @@ def _changes(versions: list, texts: dict) -> list[Entry]:
             if not changes:
                 continue  # a save that changed nothing a reader needs (only updated_at)
             summary, kind = change % {"model": name, "fields": ", ".join([c[0] for c in changes])}, "change"
-        entries.append(Entry(row.history_date, row.history_date, kind, summary, actor_name(row),
-                             row.history_change_reason or "", label, row.id, changes))
+        entries.append(
+            Entry(
+                row.history_date,
+                row.history_date,
+                kind,
+                summary,
+                actor_name(row),
+                row.history_change_reason or "",
+                label,
+                row.id,
+                changes,
+            )
+        )
     return entries
 
 
 # --- Domain events ------------------------------------------------------------------------------
+
 
 def _event(versions, attribute: str, kind: str, summary: str) -> list[Entry]:
     """One event at the current value of ``attribute``, recorded when that value was first written."""
@@ -222,8 +253,18 @@ def _event(versions, attribute: str, kind: str, summary: str) -> list[Entry]:
         if getattr(row, attribute) != value:
             break
         written = row
-    return [Entry(value, written.history_date, kind, summary, history_rows.actor_name(written),
-                  written.history_change_reason or "", latest.instance_type._meta.label_lower, latest.id)]
+    return [
+        Entry(
+            value,
+            written.history_date,
+            kind,
+            summary,
+            history_rows.actor_name(written),
+            written.history_change_reason or "",
+            latest.instance_type._meta.label_lower,
+            latest.id,
+        )
+    ]
 
 
 def _no_events(versions, names) -> list[Entry]:
@@ -252,7 +293,8 @@ def _notice_events(versions, names) -> list[Entry]:
     row = versions[-1]
     processor, controller = names.relationships.get(row.relationship_id, (None, None))
     summary = _("%(processor)s informed %(controller)s (Art. 33(2))") % {
-        "processor": names.party(processor), "controller": names.party(controller),
+        "processor": names.party(processor),
+        "controller": names.party(controller),
     }
     return _event(versions, "informed_at", "processor_notice", summary)
 
@@ -273,7 +315,8 @@ def _estimate_events(versions, names) -> list[Entry]:
 def _filing_events(versions, names) -> list[Entry]:
     row = versions[-1].instance
     summary = _("%(type)s filing to %(authority)s for %(controller)s") % {
-        "type": row.get_filing_type_display(), "authority": names.authority(row.authority_id),
+        "type": row.get_filing_type_display(),
+        "authority": names.authority(row.authority_id),
         "controller": names.party(row.controller_id),
     }
     return _event(versions, "submitted_at", "filing", summary)
@@ -289,7 +332,8 @@ def _decision_events(versions, names) -> list[Entry]:
 def _assessment_events(versions, names) -> list[Entry]:
     row = versions[-1].instance
     summary = _("Art. 34 assessment for %(controller)s: %(verdict)s") % {
-        "controller": names.party(row.controller_id), "verdict": row.verdict,
+        "controller": names.party(row.controller_id),
+        "verdict": row.verdict,
     }
     return _event(versions, "decided_at", "assessment", summary)
 
@@ -297,7 +341,9 @@ def _assessment_events(versions, names) -> list[Entry]:
 def _wave_events(versions, names) -> list[Entry]:
     row = versions[-1].instance
     summary = _("Communication wave sent to %(cohort)s (%(channel)s, %(count)s sent)") % {
-        "cohort": row.cohort_label, "channel": row.get_channel_display(), "count": row.sent_count,
+        "cohort": row.cohort_label,
+        "channel": row.get_channel_display(),
+        "count": row.sent_count,
     }
     return _event(versions, "sent_at", "communication_wave", summary)
 
@@ -305,12 +351,24 @@ def _wave_events(versions, names) -> list[Entry]:
 def _threat_events(versions, names) -> list[Entry]:
     row = versions[-1].instance
     return [
-        *_event(versions, "first_contact_at", "extortion_threat",
-                _("First contact by the threat actor %(actor)s") % {"actor": row.actor_name}),
-        *_event(versions, "police_reported_at", "police_report",
-                _("Reported to the police (%(reference)s)") % {"reference": row.police_reference}),
-        *_event(versions, "payment_decided_at", "payment_decision",
-                _("Payment decision: %(decision)s") % {"decision": row.get_payment_decision_display()}),
+        *_event(
+            versions,
+            "first_contact_at",
+            "extortion_threat",
+            _("First contact by the threat actor %(actor)s") % {"actor": row.actor_name},
+        ),
+        *_event(
+            versions,
+            "police_reported_at",
+            "police_report",
+            _("Reported to the police (%(reference)s)") % {"reference": row.police_reference},
+        ),
+        *_event(
+            versions,
+            "payment_decided_at",
+            "payment_decision",
+            _("Payment decision: %(decision)s") % {"decision": row.get_payment_decision_display()},
+        ),
     ]
 
 
@@ -320,7 +378,8 @@ def _countdown_events(versions, names) -> list[Entry]:
         summary = _("Countdown: %(kind)s") % {"kind": row.get_kind_display()}
     else:
         summary = _("Countdown: %(kind)s, deadline %(deadline)s") % {
-            "kind": row.get_kind_display(), "deadline": _instant(row.deadline_at),
+            "kind": row.get_kind_display(),
+            "deadline": _instant(row.deadline_at),
         }
     return _event(versions, "announced_at", "countdown", summary)
 
@@ -334,8 +393,18 @@ def _note_events(versions, names) -> list[Entry]:
     if row.occurred_at is not None:
         return _event(versions, "occurred_at", "note", summary)
     created = versions[0]
-    return [Entry(created.history_date, created.history_date, "note", summary, history_rows.actor_name(created),
-                  created.history_change_reason or "", row.instance_type._meta.label_lower, row.id)]
+    return [
+        Entry(
+            created.history_date,
+            created.history_date,
+            "note",
+            summary,
+            history_rows.actor_name(created),
+            created.history_change_reason or "",
+            row.instance_type._meta.label_lower,
+            row.id,
+        )
+    ]
 
 
 def _publication_events(versions, names) -> list[Entry]:
@@ -365,14 +434,18 @@ def _alerts(incident) -> list[Entry]:
     entries = []
     for alert in AlertEvent.objects.filter(deadline__incident=incident).select_related("deadline"):
         summary = _("Alert %(label)s: %(deadline)s due %(due)s") % {
-            "label": alert.label, "deadline": alert.deadline.get_kind_display(), "due": _instant(alert.due_at),
+            "label": alert.label,
+            "deadline": alert.deadline.get_kind_display(),
+            "due": _instant(alert.due_at),
         }
-        entries.append(Entry(alert.fired_at, alert.created_at, "alert", summary, "", "",
-                             AlertEvent._meta.label_lower, alert.pk))
+        entries.append(
+            Entry(alert.fired_at, alert.created_at, "alert", summary, "", "", AlertEvent._meta.label_lower, alert.pk)
+        )
     return entries
 
 
 # --- Names, read once ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Names:
@@ -393,7 +466,9 @@ class _Names:
             self._estimate_texts = {
                 "value": _("%(measure)s: %(value)s"),
                 "for_party": _("%(summary)s (for %(party)s)"),
-                "measures": {value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices},
+                "measures": {
+                    value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices
+                },
             }
         return self._estimate_texts
 
@@ -404,13 +479,16 @@ def _names(grouped: dict) -> _Names:
     latest = {key: [versions[-1] for versions in objects.values()] for key, objects in grouped.items()}
     directory = Party.objects.in_bulk({row.party_id for row in latest["parties"]})
     parties = {row.id: str(directory[row.party_id].name) for row in latest["parties"] if row.party_id in directory}
-    authority_ids = {row.authority_id for row in latest["authorities"]} | {row.authority_id for row in latest["filings"]}
+    authority_ids = {row.authority_id for row in latest["authorities"]} | {
+        row.authority_id for row in latest["filings"]
+    }
     authorities = {pk: str(a) for pk, a in Authority.objects.in_bulk(authority_ids).items()}
     relationships = {row.id: (row.processor_id, row.controller_id) for row in latest["relationships"]}
     return _Names(parties, authorities, relationships)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
+
 
 def _instant(value: datetime) -> str:
     if value.tzinfo is not UTC:
@@ -468,7 +546,9 @@ def as_json(incident, entries: list[Entry], *, now: datetime) -> dict:
         "generated_at": _instant(now),
         "chain": export_stamp(incident.organisation_id),
         "incident": {
-            "id": incident.pk, "reference": incident.reference, "title": incident.title,
+            "id": incident.pk,
+            "reference": incident.reference,
+            "title": incident.title,
             "organisation": str(incident.organisation),
         },
         "entries": [entry_json(entry) for entry in entries],

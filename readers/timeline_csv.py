@@ -39,12 +39,29 @@ from readers.timeline import json_value
 
 SCHEMA = "breachtrack.timeline-csv/1"
 METADATA_COLUMNS = (
-    "schema", "generated_at", "organisation", "incident_id", "incident_reference", "incident_title",
-    "chain", "chain_seq", "chain_sha256",
+    "schema",
+    "generated_at",
+    "organisation",
+    "incident_id",
+    "incident_reference",
+    "incident_title",
+    "chain",
+    "chain_seq",
+    "chain_sha256",
 )
 COLUMNS = (
-    "entry", "event_at", "recorded_at", "kind", "summary", "actor", "reason", "model", "object_id",
-    "field", "old", "new",
+    "entry",
+    "event_at",
+    "recorded_at",
+    "kind",
+    "summary",
+    "actor",
+    "reason",
+    "model",
+    "object_id",
+    "field",
+    "old",
+    "new",
 )
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -75,8 +92,15 @@ def rows(entries):
     """The entry records, one per entry, or one per changed field of a history change."""
     for number, entry in enumerate(entries, start=1):
         common = [
-            number, json_value(entry.event_at), json_value(entry.recorded_at), entry.kind, str(entry.summary),
-            entry.actor, entry.reason, entry.model, entry.object_id,
+            number,
+            json_value(entry.event_at),
+            json_value(entry.recorded_at),
+            entry.kind,
+            str(entry.summary),
+            entry.actor,
+            entry.reason,
+            entry.model,
+            entry.object_id,
         ]
         if not entry.changes:
             yield _padded(common)
@@ -90,10 +114,21 @@ def render(incident, entries, *, stamp: dict, now: datetime) -> str:
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_padded(METADATA_COLUMNS))
-    writer.writerow(_padded([
-        SCHEMA, json_value(now), str(incident.organisation), incident.pk, incident.reference, incident.title,
-        stamp["chain"], stamp["seq"], stamp["sha256"],
-    ]))
+    writer.writerow(
+        _padded(
+            [
+                SCHEMA,
+                json_value(now),
+                str(incident.organisation),
+                incident.pk,
+                incident.reference,
+                incident.title,
+                stamp["chain"],
+                stamp["seq"],
+                stamp["sha256"],
+            ]
+        )
+    )
     writer.writerow(_padded([]))
     writer.writerow(list(COLUMNS))
     writer.writerows(rows(entries))

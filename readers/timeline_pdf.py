@@ -60,6 +60,7 @@ def register_fonts() -> None:
 
 # --- Text ---------------------------------------------------------------------------------------
 
+
 class Wrapper:
     """Greedy word wrap by real glyph widths, with the widths of words cached (timelines repeat
     the same words thousands of times). A word wider than the column is broken by characters."""
@@ -130,6 +131,7 @@ def local_time(value: datetime, zone: tzinfo) -> str:
 
 # --- One row ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Block:
     """Wrapped lines of one font in one cell."""
@@ -161,12 +163,12 @@ class EntryRow(Flowable):
         for cell in self.cells:
             first, rest, left = [], [], fitting
             for block in cell:
-                taken = block.lines[:max(left, 0)]
+                taken = block.lines[: max(left, 0)]
                 left -= len(taken)
                 if taken:
                     first.append(Block(block.font, taken, block.muted))
                 if len(taken) < len(block.lines):
-                    rest.append(Block(block.font, block.lines[len(taken):], block.muted))
+                    rest.append(Block(block.font, block.lines[len(taken) :], block.muted))
             head.append(first)
             tail.append(rest)
         tail[0].insert(0, Block(REGULAR, [_("(continued)")], muted=True))  # which row it is: see the page before
@@ -210,15 +212,18 @@ def entry_row(entry, wrapper: Wrapper, zone: tzinfo) -> EntryRow:
     who_cell = [block(entry.actor or _("the system"), who, BOLD)]
     if entry.reason:
         who_cell.append(block(entry.reason, who))
-    return EntryRow([
-        [block(local_time(entry.event_at, zone), happened)],
-        [block(local_time(entry.recorded_at, zone), written, muted=True)],
-        what_cell,
-        who_cell,
-    ])
+    return EntryRow(
+        [
+            [block(local_time(entry.event_at, zone), happened)],
+            [block(local_time(entry.recorded_at, zone), written, muted=True)],
+            what_cell,
+            who_cell,
+        ]
+    )
 
 
 # --- Pages --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Masthead:
@@ -247,7 +252,9 @@ def draw_header(canvas, masthead: Masthead) -> None:
     heading = f"{_('Timeline')} · {masthead.reference} · {masthead.title}"
     canvas.drawString(MARGIN, top - 12, _fit(heading, BOLD, 12, CONTENT_WIDTH))
     canvas.setFont(REGULAR, 9)
-    canvas.drawString(MARGIN, top - 25, _fit(f"{_('Organisation')}: {masthead.organisation}", REGULAR, 9, CONTENT_WIDTH / 2))
+    canvas.drawString(
+        MARGIN, top - 25, _fit(f"{_('Organisation')}: {masthead.organisation}", REGULAR, 9, CONTENT_WIDTH / 2)
+    )
     right = f"{_('Generated at')} {masthead.generated} · {_('times in %(zone)s') % {'zone': masthead.zone_name}}"
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 25, right)
     canvas.setFont(BOLD, SIZE)
@@ -306,7 +313,9 @@ def title_block(masthead: Masthead, count: int, wrapper: Wrapper) -> EntryRow:
     """The first row of the first page: the full title (the header may have to shorten it)."""
     width = CONTENT_WIDTH - GUTTER
     title = Block(BOLD, wrapper.lines(f"{masthead.reference} · {masthead.title}", BOLD, SIZE, width))
-    facts = _("%(count)s entries, sorted by when they happened, then by when they were written down.") % {"count": count}
+    facts = _("%(count)s entries, sorted by when they happened, then by when they were written down.") % {
+        "count": count
+    }
     return EntryRow([[title, Block(REGULAR, wrapper.lines(facts, REGULAR, SIZE, width), muted=True)], [], [], []])
 
 
@@ -315,20 +324,41 @@ def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo) -> by
     register_fonts()
     zone_name = getattr(zone, "key", str(zone))
     masthead = Masthead(
-        organisation=str(incident.organisation), reference=incident.reference, title=incident.title,
-        generated=local_time(now, zone), zone_name=zone_name,
+        organisation=str(incident.organisation),
+        reference=incident.reference,
+        title=incident.title,
+        generated=local_time(now, zone),
+        zone_name=zone_name,
         chain=f"{stamp['chain']} · seq {stamp['seq']} · sha256 {stamp['sha256']}",
     )
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_HEIGHT,
-        bottomMargin=MARGIN + FOOTER_HEIGHT, title=f"{_('Timeline')} {incident.reference}",
-        author=masthead.organisation, subject=incident.title, creator="BreachTrack",
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + HEADER_HEIGHT,
+        bottomMargin=MARGIN + FOOTER_HEIGHT,
+        title=f"{_('Timeline')} {incident.reference}",
+        author=masthead.organisation,
+        subject=incident.title,
+        creator="BreachTrack",
         initialFontName=REGULAR,  # else every page declares Helvetica, a font it never uses
     )
-    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0, id="entries")
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=lambda canvas, _doc: draw_header(canvas, masthead))])
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="entries",
+    )
+    doc.addPageTemplates(
+        [PageTemplate(id="page", frames=[frame], onPage=lambda canvas, _doc: draw_header(canvas, masthead))]
+    )
     wrapper = Wrapper()
     story: list[Flowable] = [title_block(masthead, len(entries), wrapper)]
     story += [entry_row(entry, wrapper, zone) for entry in entries]

@@ -35,9 +35,7 @@ REGULATION_1182_71_PERIOD = AUTHORITY_NOTIFICATION_PERIOD + timedelta(hours=1)
 
 # One ladder for every clock; a rule uses only the rungs shorter than its duration, so a
 # processor agreement that moves 24h to 48h gains the "before:24h" alert without new data.
-STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = tuple(
-    timedelta(hours=h) for h in (48, 24, 12, 6, 1)
-)
+STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = tuple(timedelta(hours=h) for h in (48, 24, 12, 6, 1))
 STANDARD_OVERDUE_REPEAT = timedelta(hours=12)
 
 
@@ -126,21 +124,29 @@ DEFAULT_RULES: dict[str, ClockRule] = {
     rule.kind: rule
     for rule in (
         _standard_rule(
-            "authority_notification", 72, is_legal=True,
+            "authority_notification",
+            72,
+            is_legal=True,
             basis="GDPR Art. 33(1): notify the supervisory authority within 72 hours of awareness",
         ),
         _standard_rule(
-            "processor_notice", 24, is_legal=False,
+            "processor_notice",
+            24,
+            is_legal=False,
             basis="GDPR Art. 33(2): processor informs the controller without undue delay "
             "(no number in the law; 24h is a default target, contracts often fix 24 or 48h)",
         ),
         _standard_rule(
-            "data_subject_communication", 72, is_legal=False,
+            "data_subject_communication",
+            72,
+            is_legal=False,
             basis="GDPR Art. 34(1): communicate to data subjects without undue delay "
             "(no number in the law; 72h is a target)",
         ),
         _standard_rule(
-            "follow_up", 72, is_legal=False,
+            "follow_up",
+            72,
+            is_legal=False,
             basis="GDPR Art. 33(4): further information in phases without undue further delay "
             "(no number in the law; 72h is a target)",
         ),
@@ -239,9 +245,7 @@ def _overdue_alert(repeat: timedelta, due: datetime, n: int) -> tuple[str, datet
     return (f"overdue:{_format_span(span)}", due + span)
 
 
-def alert_thresholds(
-    rule: ClockRule, due_at: datetime, until: datetime
-) -> list[tuple[str, datetime]]:
+def alert_thresholds(rule: ClockRule, due_at: datetime, until: datetime) -> list[tuple[str, datetime]]:
     """Every alert moment of a clock, ascending, with overdue repeats up to ``until`` inclusive.
 
     The 'before' alerts and 'due' are always listed (they are finite); ``until`` only bounds
@@ -309,10 +313,7 @@ def processor_lag(
         informed = _to_utc(informed_at, "informed_at")
         if informed < start:
             # A controller told before the processor knew is a data error to fix, not a lag.
-            raise ValueError(
-                f"informed_at {informed.isoformat()} is before "
-                f"processor_aware_at {start.isoformat()}"
-            )
+            raise ValueError(f"informed_at {informed.isoformat()} is before processor_aware_at {start.isoformat()}")
         lag = informed - start
     else:
         # A clock that has not started (aware_at recorded ahead of now) has no lag yet.

@@ -86,9 +86,7 @@ def _facts_to_clocks(incident: Incident) -> dict[tuple, Clock]:
         if party.is_controller and record is not None:
             # met_at comes from the filings (_apply_authority_filings below).
             key: tuple[str, int, int | None] = (DeadlineKind.AUTHORITY_NOTIFICATION, party.pk, None)
-            wanted[key] = Clock(
-                *key, record.aware_at, clocks.authority_due_at(record.aware_at), None, authority_rule
-            )
+            wanted[key] = Clock(*key, record.aware_at, clocks.authority_due_at(record.aware_at), None, authority_rule)
     for relationship in incident.processing_relationships.prefetch_related("notices"):
         record = earliest.get(relationship.processor_id)
         if record is None:
@@ -98,7 +96,9 @@ def _facts_to_clocks(incident: Incident) -> dict[tuple, Clock]:
         )
         informed = [notice.informed_at for notice in relationship.notices.all()]
         key = (DeadlineKind.PROCESSOR_NOTICE, relationship.processor_id, relationship.pk)
-        wanted[key] = Clock(*key, record.aware_at, clocks.due_at(rule, record.aware_at), min(informed, default=None), rule)
+        wanted[key] = Clock(
+            *key, record.aware_at, clocks.due_at(rule, record.aware_at), min(informed, default=None), rule
+        )
     _apply_authority_filings(incident, wanted)
     wanted.update(_follow_up_clocks(incident, rules))
     wanted.update(extortion_clocks(incident, rules))
@@ -123,8 +123,14 @@ def extortion_clocks(incident: Incident, rules: alert_policies.RuleBook) -> dict
         if current is None or not current.starts_clock or current.deadline_at is None:  # starts_clock: has one
             continue
         clock = Clock(
-            DeadlineKind.EXTORTION_COUNTDOWN, None, None, current.announced_at, current.deadline_at, None,
-            clocks.rule_with_duration(rule, current.deadline_at - current.announced_at), extortion_threat_id=threat.pk,
+            DeadlineKind.EXTORTION_COUNTDOWN,
+            None,
+            None,
+            current.announced_at,
+            current.deadline_at,
+            None,
+            clocks.rule_with_duration(rule, current.deadline_at - current.announced_at),
+            extortion_threat_id=threat.pk,
         )
         wanted[clock.key] = clock
     return wanted
@@ -223,7 +229,8 @@ def communication_clocks_from(
             continue
         public_only = assessment.requires_public_communication
         met = [
-            w.sent_at for w in sent.get(controller_id, [])
+            w.sent_at
+            for w in sent.get(controller_id, [])
             if w.sent_at is not None and (not public_only or w.channel in PUBLIC_CHANNELS)  # sent: always set
         ]
         started = assessment.clock_started_at
@@ -300,7 +307,10 @@ def recompute_deadlines(incident: Incident, *, now: datetime) -> list[Deadline]:
         row = existing.pop(clock.key, None)
         if row is None:
             row = Deadline(
-                incident=incident, kind=clock.kind, party_id=clock.party_id, relationship_id=clock.relationship_id,
+                incident=incident,
+                kind=clock.kind,
+                party_id=clock.party_id,
+                relationship_id=clock.relationship_id,
                 extortion_threat_id=clock.extortion_threat_id,
             )
             _apply(row, clock, now)

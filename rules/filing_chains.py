@@ -130,7 +130,7 @@ def follow_up_cycle(
         if filing.filing_type == FilingType.WITHDRAWAL:
             cycle = None
             continue
-        later = filings[index + 1:]
+        later = filings[index + 1 :]
         until_id = _seen(later[0]) if later else None
         started = filing.submitted_at if filing.is_phased else count_trigger(filing, estimates, until_id, percent)
         if started is None:

@@ -186,8 +186,7 @@ def gap_around(local: datetime, zone_name: str) -> Gap:
 # in every interface (forms, services, the API).
 LOCAL_TIME_MESSAGES = {
     "nonexistent": _(
-        "%(time)s does not exist in %(zone)s: the clocks moved forward at that moment. "
-        "Check the time you were given."
+        "%(time)s does not exist in %(zone)s: the clocks moved forward at that moment. Check the time you were given."
     ),
     "ambiguous": _(
         "%(time)s happens twice in %(zone)s: the clocks moved back at that moment. "

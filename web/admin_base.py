@@ -249,7 +249,9 @@ class BreachTrackAdmin(SimpleHistoryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
             related_model = db_field.remote_field.model
-            related_admin = self.admin_site.get_model_admin(related_model) if self.admin_site.is_registered(related_model) else None
+            related_admin = (
+                self.admin_site.get_model_admin(related_model) if self.admin_site.is_registered(related_model) else None
+            )
             if isinstance(related_admin, BreachTrackAdmin):
                 kwargs["queryset"] = related_admin.get_choosable_queryset(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -429,4 +431,3 @@ class BreachTrackAdmin(SimpleHistoryAdmin):
             if changed and reason_label in changed.get("fields", []):
                 changed["fields"] = [name for name in changed["fields"] if name != reason_label]
         return [entry for entry in message if not (entry.get("changed") is not None and not entry["changed"]["fields"])]
-

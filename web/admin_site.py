@@ -40,7 +40,9 @@ class MemberAuthenticationForm(AdminAuthenticationForm):
         AuthenticationForm.confirm_login_allowed(self, user)
         if not is_member(user):
             raise ValidationError(
-                self.error_messages["invalid_login"], code="invalid_login", params={"username": self.username_field.verbose_name}
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
             )
 
 

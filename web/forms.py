@@ -327,17 +327,20 @@ class ReasonFormMixin(forms.Form):
 
 # --- Notes (some legally privileged: never in a regulator export) ----------------------------------
 
+
 class NoteForm(forms.Form):
     """A note on an incident: its text, optionally when what it describes happened, and (on
     adding) whether it is legally privileged. The reason is kept with the history record."""
 
     body = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5}))
     occurred_at = LocalInstantField(
-        label=_("Happened at"), required=False,
+        label=_("Happened at"),
+        required=False,
         help_text=_("When what the note describes happened, if known: local time, in the zone it was read in."),
     )
     is_legally_privileged = forms.BooleanField(
-        label=_("Legally privileged"), required=False,
+        label=_("Legally privileged"),
+        required=False,
         help_text=_("Legal advice or work product: never exported, never shown to viewers."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the change."))
@@ -346,7 +349,9 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         zone_name = default_zone_name(user)
         self.fields["occurred_at"] = LocalInstantField(
-            label=self.fields["occurred_at"].label, required=False, default_zone=zone_name,
+            label=self.fields["occurred_at"].label,
+            required=False,
+            default_zone=zone_name,
             help_text=self.fields["occurred_at"].help_text,
         )
         if not with_privilege:
@@ -356,7 +361,11 @@ class NoteForm(forms.Form):
         """The cleaned values as the note services take them."""
         data = self.cleaned_data
         instant = data.get("occurred_at")
-        fields = {"body": data["body"], "occurred_at": instant.at if instant else None, "occurred_tz": instant.zone if instant else ""}
+        fields = {
+            "body": data["body"],
+            "occurred_at": instant.at if instant else None,
+            "occurred_tz": instant.zone if instant else "",
+        }
         if "is_legally_privileged" in self.fields:
             fields["is_legally_privileged"] = data["is_legally_privileged"]
         return fields
@@ -366,8 +375,8 @@ class NotePrivilegeForm(forms.Form):
     """Mark a note legally privileged, or remove the mark: a reason is required either way."""
 
     is_legally_privileged = forms.TypedChoiceField(
-        label=_("Legal privilege"), coerce=lambda value: value == "1",
+        label=_("Legal privilege"),
+        coerce=lambda value: value == "1",
         choices=[("1", _("Mark as legally privileged")), ("0", _("Remove the legal privilege"))],
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the decision."))
-

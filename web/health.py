@@ -28,8 +28,14 @@ def healthz(request):
         anchoring = anchor_health(now=timezone.now())  # the clock the anchoring runs write with
     except DatabaseError:
         return JsonResponse({"status": "failing", "problems": ["database"], "database": "unreachable"}, status=503)
-    body = {"status": "ok", "problems": [], "warnings": [], "database": "ok", "sweep": health.as_json(),
-            "anchor": anchoring.as_json()}
+    body = {
+        "status": "ok",
+        "problems": [],
+        "warnings": [],
+        "database": "ok",
+        "sweep": health.as_json(),
+        "anchor": anchoring.as_json(),
+    }
     if anchoring.is_warning:
         # Pages are served fine without the TSA: a warning for monitoring, not a 503.
         body.update(status="degraded", warnings=[f"anchor_{anchoring.state}"])

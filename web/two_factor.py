@@ -51,7 +51,9 @@ def owes_second_factor(user) -> bool:
 
 
 def next_step_url(user, next_url: str = "") -> str:
-    name = "accounts:two_factor_verify" if getattr(user, "has_two_factor_device", False) else "accounts:two_factor_enrol"
+    name = (
+        "accounts:two_factor_verify" if getattr(user, "has_two_factor_device", False) else "accounts:two_factor_enrol"
+    )
     url = reverse(name)
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
@@ -139,7 +141,9 @@ def enrol_device(user, key_hex: str, code: str, *, actor, reason: str) -> TOTPDe
     if actor is None or actor.pk != user.pk:
         raise ValidationError(_("Only the user themselves can set up their authenticator app."))
     if not code_matches(key_hex, code):
-        raise ValidationError({"code": _("That code does not match. Check the time on your phone and try the newest code.")})
+        raise ValidationError(
+            {"code": _("That code does not match. Check the time on your phone and try the newest code.")}
+        )
     TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, key=key_hex, name=_("Authenticator app"), confirmed=True)
     log.info("two-factor device %s set up for user %s by %s: %s", device.pk, user.pk, actor.pk, reason)

@@ -24,18 +24,27 @@ class CommunicationAssessment(RecordedFact):
     """
 
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, related_name="communication_assessments", verbose_name=_("incident")
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        related_name="communication_assessments",
+        verbose_name=_("incident"),
     )
     controller = models.ForeignKey(
-        "incidents.IncidentParty", on_delete=models.PROTECT, related_name="communication_assessments",
+        "incidents.IncidentParty",
+        on_delete=models.PROTECT,
+        related_name="communication_assessments",
         verbose_name=_("controller"),
     )
     is_high_risk = models.BooleanField(_("likely to result in a high risk (Art. 34(1))"))
     reasoning = models.TextField(_("reasoning for the risk assessment"))
-    exemption = models.CharField(_("exemption (Art. 34(3))"), max_length=32, choices=Exemption.choices, default=Exemption.NONE)
+    exemption = models.CharField(
+        _("exemption (Art. 34(3))"), max_length=32, choices=Exemption.choices, default=Exemption.NONE
+    )
     exemption_reasoning = models.TextField(_("reasoning for the exemption"), blank=True)
     authority_decision = models.CharField(
-        _("decision of the authority (Art. 34(4))"), max_length=32, choices=AuthorityDecision.choices,
+        _("decision of the authority (Art. 34(4))"),
+        max_length=32,
+        choices=AuthorityDecision.choices,
         default=AuthorityDecision.NONE,
     )
     authority_decided_at = models.DateTimeField(_("authority decided at"), null=True, blank=True)
@@ -106,14 +115,22 @@ class CommunicationAssessment(RecordedFact):
             if self.controller.incident_id != self.incident_id:
                 errors["controller"] = [ValidationError(_("Unknown party."), code="other_incident")]
             elif not self.controller.is_controller:
-                errors["controller"] = [ValidationError(_("Only a controller communicates to data subjects (Art. 34)."), code="not_controller")]
+                errors["controller"] = [
+                    ValidationError(
+                        _("Only a controller communicates to data subjects (Art. 34)."), code="not_controller"
+                    )
+                ]
         if not self.reasoning:
-            errors["reasoning"] = [ValidationError(_("Give the reasoning: a decision not to communicate needs it too."), code="required")]
+            errors["reasoning"] = [
+                ValidationError(_("Give the reasoning: a decision not to communicate needs it too."), code="required")
+            ]
         if self.exemption != Exemption.NONE and not self.exemption_reasoning:
             errors["exemption_reasoning"] = [ValidationError(_("Say why the exemption applies."), code="required")]
         if self.exemption != Exemption.NONE and not self.is_high_risk:
             errors["exemption"] = [
-                ValidationError(_("An Art. 34(3) exemption only matters when the risk is high."), code="exemption_without_high_risk")
+                ValidationError(
+                    _("An Art. 34(3) exemption only matters when the risk is high."), code="exemption_without_high_risk"
+                )
             ]
         self._clean_authority(errors)
         if self.decided_at and not self.decided_tz:
@@ -125,7 +142,9 @@ class CommunicationAssessment(RecordedFact):
         if self.authority_decision == AuthorityDecision.NONE:
             if self.authority_decided_at or self.authority_reference:
                 errors["authority_decision"] = [
-                    ValidationError(_("Say what the authority decided, or clear its date and reference."), code="required")
+                    ValidationError(
+                        _("Say what the authority decided, or clear its date and reference."), code="required"
+                    )
                 ]
             return
         if self.authority_decided_at is None:
@@ -133,4 +152,6 @@ class CommunicationAssessment(RecordedFact):
         elif not self.authority_decided_tz:
             self.authority_decided_tz = "UTC"
         if self.authority_decision == AuthorityDecision.EXEMPTION_APPLIES and self.exemption == Exemption.NONE:
-            errors["exemption"] = [ValidationError(_("Name the Art. 34(3) condition the authority found met."), code="required")]
+            errors["exemption"] = [
+                ValidationError(_("Name the Art. 34(3) condition the authority found met."), code="required")
+            ]

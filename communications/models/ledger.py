@@ -26,7 +26,10 @@ class LedgerSalt(models.Model):
     """
 
     organisation = models.OneToOneField(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="ledger_salt", verbose_name=_("organisation")
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="ledger_salt",
+        verbose_name=_("organisation"),
     )
     salt = models.CharField(_("salt"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -48,9 +51,14 @@ class ImportBatch(RecordedFact):
     """
 
     wave = models.ForeignKey(
-        "communications.CommunicationWave", on_delete=models.PROTECT, related_name="import_batches", verbose_name=_("wave")
+        "communications.CommunicationWave",
+        on_delete=models.PROTECT,
+        related_name="import_batches",
+        verbose_name=_("wave"),
     )
-    kind = models.CharField(_("what the file lists"), max_length=16, choices=ImportKind.choices, default=ImportKind.RECIPIENTS)
+    kind = models.CharField(
+        _("what the file lists"), max_length=16, choices=ImportKind.choices, default=ImportKind.RECIPIENTS
+    )
     file_name = models.CharField(_("file name"), max_length=255)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
     file_size = models.PositiveBigIntegerField(_("file size (bytes)"))
@@ -87,7 +95,10 @@ class Recipient(models.Model):
     # No single-column indexes: every index slows the million-row insert, and the one unique
     # index below serves the lookup (hash first). Counts are kept on the wave and the batch.
     wave = models.ForeignKey(
-        "communications.CommunicationWave", on_delete=models.PROTECT, related_name="recipients", verbose_name=_("wave"),
+        "communications.CommunicationWave",
+        on_delete=models.PROTECT,
+        related_name="recipients",
+        verbose_name=_("wave"),
         db_index=False,
     )
     batch = models.ForeignKey(
@@ -172,7 +183,9 @@ class ImportJob(models.Model):
     # BREACHTRACK_LEDGER_JOB_STALE_SECONDS is taken for crashed (actions.recipient_imports.fail_stale_jobs).
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     messages = models.JSONField(_("messages"), default=list, blank=True)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("import"))
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("import")
+    )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = scoped_manager("wave__incident__organisation")

@@ -90,10 +90,14 @@ class CommunicationWave(RecordedFact):
         "incidents.Incident", on_delete=models.PROTECT, related_name="communication_waves", verbose_name=_("incident")
     )
     controller = models.ForeignKey(
-        "incidents.IncidentParty", on_delete=models.PROTECT, related_name="communication_waves",
+        "incidents.IncidentParty",
+        on_delete=models.PROTECT,
+        related_name="communication_waves",
         verbose_name=_("controller (whose data subjects)"),
     )
-    cohort_label = models.CharField(_("cohort"), max_length=200, help_text=_("Who this wave reaches, e.g. 'participants 2017-2019'."))
+    cohort_label = models.CharField(
+        _("cohort"), max_length=200, help_text=_("Who this wave reaches, e.g. 'participants 2017-2019'.")
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=WaveChannel.choices)
     content_version = models.ForeignKey(
         ContentVersion, on_delete=models.PROTECT, related_name="waves", verbose_name=_("content version")
@@ -136,7 +140,11 @@ class CommunicationWave(RecordedFact):
             if self.controller.incident_id != self.incident_id:
                 errors["controller"] = [ValidationError(_("Unknown party."), code="other_incident")]
             elif not self.controller.is_controller:
-                errors["controller"] = [ValidationError(_("Only a controller communicates to data subjects (Art. 34)."), code="not_controller")]
+                errors["controller"] = [
+                    ValidationError(
+                        _("Only a controller communicates to data subjects (Art. 34)."), code="not_controller"
+                    )
+                ]
         if self.content_version_id and self.incident_id and self.content_version.incident_id != self.incident_id:
             errors["content_version"] = [ValidationError(_("Unknown content version."), code="other_incident")]
         if self.bounced_count > self.sent_count and self.sent_count:

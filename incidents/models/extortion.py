@@ -63,20 +63,34 @@ class ExtortionThreat(RecordedFact):
     first_contact_at = models.DateTimeField(_("first contact at"))
     first_contact_tz = entry_zone_field(_("first contact at, zone"))
     channel = models.CharField(_("channel"), max_length=16, choices=ExtortionChannel.choices)
-    channel_detail = models.TextField(_("channel, details"), blank=True, help_text=_("Leak-site address, e-mail, chat id."))
+    channel_detail = models.TextField(
+        _("channel, details"), blank=True, help_text=_("Leak-site address, e-mail, chat id.")
+    )
 
     demand_amount = models.DecimalField(
-        _("amount demanded"), max_digits=20, decimal_places=4, null=True, blank=True,
+        _("amount demanded"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
         help_text=_("Leave empty while no amount was named."),
     )
     demand_currency = models.CharField(_("currency (ISO 4217)"), max_length=3, blank=True, help_text=_("e.g. EUR, USD"))
     demand_payment_method = models.CharField(
-        _("to be paid in"), max_length=100, blank=True, help_text=_("e.g. bitcoin: the amount is its value in the currency.")
+        _("to be paid in"),
+        max_length=100,
+        blank=True,
+        help_text=_("e.g. bitcoin: the amount is its value in the currency."),
     )
 
     payment_decision = models.CharField(
-        _("payment decision"), max_length=16, choices=PaymentDecision.choices, default=PaymentDecision.UNDECIDED,
-        help_text=_("Paying does not reduce the risk to the people affected and delays no notification (AP, police, UK ICO/NCSC)."),
+        _("payment decision"),
+        max_length=16,
+        choices=PaymentDecision.choices,
+        default=PaymentDecision.UNDECIDED,
+        help_text=_(
+            "Paying does not reduce the risk to the people affected and delays no notification (AP, police, UK ICO/NCSC)."
+        ),
     )
     payment_decided_at = models.DateTimeField(_("decided (or paid) at"), null=True, blank=True)
     payment_decided_tz = entry_zone_field(_("decided (or paid) at, zone"))
@@ -86,7 +100,9 @@ class ExtortionThreat(RecordedFact):
     police_reported_tz = entry_zone_field(_("reported to the police at, zone"))
     police_reference = models.CharField(_("police report reference"), max_length=100, blank=True)
     other_agencies_told = models.TextField(
-        _("other agencies told"), blank=True, help_text=_("e.g. the national CSIRT, a sector CERT, the insurer: who, when.")
+        _("other agencies told"),
+        blank=True,
+        help_text=_("e.g. the national CSIRT, a sector CERT, the insurer: who, when."),
     )
 
     history = HistoricalRecords()
@@ -128,11 +144,23 @@ class ExtortionThreat(RecordedFact):
         start = self.incident.occurred_from_at if self.incident_id else None
         for field in ("first_contact_at", "payment_decided_at", "police_reported_at"):
             check_not_future(errors, field, getattr(self, field))
-        _check_after(errors, "first_contact_at", self.first_contact_at, start,
-                     _("The threat actor cannot make contact before the breach started."), "before_start")
+        _check_after(
+            errors,
+            "first_contact_at",
+            self.first_contact_at,
+            start,
+            _("The threat actor cannot make contact before the breach started."),
+            "before_start",
+        )
         for field in ("payment_decided_at", "police_reported_at"):
-            _check_after(errors, field, getattr(self, field), self.first_contact_at,
-                         _("This cannot come before the first contact."), "before_first_contact")
+            _check_after(
+                errors,
+                field,
+                getattr(self, field),
+                self.first_contact_at,
+                _("This cannot come before the first contact."),
+                "before_first_contact",
+            )
 
     def _clean_demand(self, errors):
         self.demand_currency = (self.demand_currency or "").strip().upper()
@@ -140,14 +168,25 @@ class ExtortionThreat(RecordedFact):
         if amount is not None and amount < 0:
             _add(errors, "demand_amount", _("An amount cannot be negative."), "negative")
         if currency and currency_exponent(currency) is None:
-            _add(errors, "demand_currency", _("%(code)s is not an ISO 4217 currency."), "unknown_currency", {"code": currency})
+            _add(
+                errors,
+                "demand_currency",
+                _("%(code)s is not an ISO 4217 currency."),
+                "unknown_currency",
+                {"code": currency},
+            )
         elif amount is not None and not currency:
             _add(errors, "demand_currency", _("Give the currency of the amount."), "required")
         elif currency and amount is None:
             _add(errors, "demand_amount", _("Give the amount in this currency, or clear the currency."), "required")
         elif amount is not None and _decimals(amount) > currency_exponent(currency):
-            _add(errors, "demand_amount", _("%(code)s has %(n)s decimals at most."), "too_precise",
-                 {"code": currency, "n": currency_exponent(currency)})
+            _add(
+                errors,
+                "demand_amount",
+                _("%(code)s has %(n)s decimals at most."),
+                "too_precise",
+                {"code": currency, "n": currency_exponent(currency)},
+            )
 
     def _clean_decision(self, errors):
         self.payment_reasoning = (self.payment_reasoning or "").strip()
@@ -205,7 +244,9 @@ class ExtortionCountdown(RecordedFact):
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(kind=CountdownRevisionKind.WITHDRAWN) & models.Q(deadline_at__isnull=True))
-                | (~models.Q(kind=CountdownRevisionKind.WITHDRAWN) & models.Q(deadline_at__gt=models.F("announced_at"))),
+                | (
+                    ~models.Q(kind=CountdownRevisionKind.WITHDRAWN) & models.Q(deadline_at__gt=models.F("announced_at"))
+                ),
                 name="countdown_deadline_after_announcement",
             ),
         ]
@@ -237,10 +278,21 @@ class ExtortionCountdown(RecordedFact):
         elif not self.is_withdrawal and self.deadline_at is None:
             _add(errors, "deadline_at", _("Give the threat actor's deadline."), "required")
         elif self.deadline_at is not None and self.announced_at is not None and self.deadline_at <= self.announced_at:
-            _add(errors, "deadline_at", _("The deadline must come after the moment it was announced."), "not_after_announced")
+            _add(
+                errors,
+                "deadline_at",
+                _("The deadline must come after the moment it was announced."),
+                "not_after_announced",
+            )
         if self.threat_id and self.announced_at is not None:
-            _check_after(errors, "announced_at", self.announced_at, self.threat.first_contact_at,
-                         _("A countdown cannot be announced before the first contact."), "before_first_contact")
+            _check_after(
+                errors,
+                "announced_at",
+                self.announced_at,
+                self.threat.first_contact_at,
+                _("A countdown cannot be announced before the first contact."),
+                "before_first_contact",
+            )
         for stem in ("announced", "deadline"):
             _default_zone(self, stem)
         if errors:
@@ -258,8 +310,13 @@ class Publication(RecordedFact):
         "incidents.Incident", on_delete=models.PROTECT, related_name="publications", verbose_name=_("incident")
     )
     threat = models.ForeignKey(
-        ExtortionThreat, on_delete=models.PROTECT, null=True, blank=True, related_name="publications",
-        verbose_name=_("published by"), help_text=_("Leave empty if it is not known who published it."),
+        ExtortionThreat,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="publications",
+        verbose_name=_("published by"),
+        help_text=_("Leave empty if it is not known who published it."),
     )
     published_at = models.DateTimeField(_("published at"))
     published_tz = entry_zone_field(_("published at, zone"))
@@ -271,8 +328,13 @@ class Publication(RecordedFact):
 
     risk_reassessed_at = models.DateTimeField(_("Art. 34 risk reassessed at"), null=True, blank=True, editable=False)
     risk_reassessed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("Art. 34 risk reassessed by"), editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Art. 34 risk reassessed by"),
+        editable=False,
     )
     risk_reassessment_note = models.TextField(_("outcome of the Art. 34 reassessment"), blank=True, editable=False)
 
@@ -297,13 +359,25 @@ class Publication(RecordedFact):
         errors: dict[str, list] = {}
         check_not_future(errors, "published_at", self.published_at)
         start = self.incident.occurred_from_at if self.incident_id else None
-        _check_after(errors, "published_at", self.published_at, start,
-                     _("Data cannot be published before the breach started."), "before_start")
+        _check_after(
+            errors,
+            "published_at",
+            self.published_at,
+            start,
+            _("Data cannot be published before the breach started."),
+            "before_start",
+        )
         if self.threat_id and self.incident_id and self.threat.incident_id != self.incident_id:
             _add(errors, "threat", _("Unknown threat."), "other_incident")
         elif self.threat_id and self.published_at is not None:
-            _check_after(errors, "published_at", self.published_at, self.threat.first_contact_at,
-                         _("This threat actor made contact only later."), "before_first_contact")
+            _check_after(
+                errors,
+                "published_at",
+                self.published_at,
+                self.threat.first_contact_at,
+                _("This threat actor made contact only later."),
+                "before_first_contact",
+            )
         self.location = (self.location or "").strip()
         _default_zone(self, "published")
         if errors:

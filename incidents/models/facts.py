@@ -35,11 +35,16 @@ class AwarenessRecord(RecordedFact):
     source = models.CharField(_("source"), max_length=32, choices=AwarenessSource.choices)
     source_detail = models.TextField(_("source, details"), blank=True)
     asserted_by = models.CharField(
-        _("asserted by"), max_length=200, blank=True, help_text=_("The person who had the knowledge, if not the recorder.")
+        _("asserted by"),
+        max_length=200,
+        blank=True,
+        help_text=_("The person who had the knowledge, if not the recorder."),
     )
     evidence = models.TextField(_("evidence"), blank=True)
     rationale = models.TextField(
-        _("why this is the moment of awareness"), blank=True, help_text=_("The reasonable degree of certainty (EDPB 9/2022).")
+        _("why this is the moment of awareness"),
+        blank=True,
+        help_text=_("The reasonable degree of certainty (EDPB 9/2022)."),
     )
     processor_notice = models.OneToOneField(
         "incidents.ProcessorNotice",
@@ -93,10 +98,14 @@ class AffectedEstimate(RecordedFact):
     source, so the register can show what was known when.
     """
 
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="estimates", verbose_name=_("incident"))
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="estimates", verbose_name=_("incident")
+    )
     measure = models.CharField(_("what is counted"), max_length=16, choices=EstimateMeasure.choices)
     low = models.PositiveBigIntegerField(_("number (or lower bound)"))
-    high = models.PositiveBigIntegerField(_("upper bound"), null=True, blank=True, help_text=_("Leave empty for a single number."))
+    high = models.PositiveBigIntegerField(
+        _("upper bound"), null=True, blank=True, help_text=_("Leave empty for a single number.")
+    )
     is_approximate = models.BooleanField(_("approximate"), default=True)
     is_at_least = models.BooleanField(
         _("at least"), default=False, help_text=_("The number is a floor: at least this many (no upper bound known).")

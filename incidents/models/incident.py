@@ -38,9 +38,7 @@ def future_limit(now=None):
 
 def check_not_future(errors: dict, field: str, value, now=None) -> None:
     if value is not None and value > future_limit(now):
-        errors.setdefault(field, []).append(
-            ValidationError(_("This instant lies in the future."), code="future")
-        )
+        errors.setdefault(field, []).append(ValidationError(_("This instant lies in the future."), code="future"))
 
 
 class Incident(models.Model):
@@ -57,7 +55,9 @@ class Incident(models.Model):
     is_availability_breach = models.BooleanField(_("availability breach"), default=False)
     cause = models.CharField(_("cause"), max_length=32, choices=Cause.choices, blank=True)
     cause_detail = models.TextField(_("cause, details"), blank=True)
-    discovery_method = models.CharField(_("how it was discovered"), max_length=32, choices=DiscoveryMethod.choices, blank=True)
+    discovery_method = models.CharField(
+        _("how it was discovered"), max_length=32, choices=DiscoveryMethod.choices, blank=True
+    )
     discovery_detail = models.TextField(_("discovery, details"), blank=True)
     description = models.TextField(_("what happened"), blank=True)
 
@@ -99,7 +99,10 @@ class Incident(models.Model):
 
     # --- The decision to notify the authority ---
     notification_decision = models.CharField(
-        _("notify the authority?"), max_length=16, choices=NotificationDecision.choices, default=NotificationDecision.UNDECIDED
+        _("notify the authority?"),
+        max_length=16,
+        choices=NotificationDecision.choices,
+        default=NotificationDecision.UNDECIDED,
     )
     notification_reasoning = models.TextField(_("reasoning for the decision"), blank=True)
 
@@ -154,7 +157,9 @@ class Incident(models.Model):
                 setattr(self, f"{name}_tz", "UTC")
         if self.is_ongoing and self.occurred_until_at is not None:
             errors.setdefault("occurred_until_at", []).append(
-                ValidationError(_("An ongoing breach has no end yet: clear the end or untick 'still ongoing'."), code="ongoing")
+                ValidationError(
+                    _("An ongoing breach has no end yet: clear the end or untick 'still ongoing'."), code="ongoing"
+                )
             )
         if self.pk and self.occurred_from_at is not None:
             self._clean_against_awareness(errors)
@@ -176,7 +181,10 @@ class Incident(models.Model):
 
     def _clean_against_awareness(self, errors):
         earliest = (
-            self.awareness_records.filter(is_withdrawn=False).order_by("aware_at").values_list("aware_at", flat=True).first()
+            self.awareness_records.filter(is_withdrawn=False)
+            .order_by("aware_at")
+            .values_list("aware_at", flat=True)
+            .first()
         )
         if earliest is not None and earliest < self.occurred_from_at:
             errors.setdefault("occurred_from_at", []).append(
@@ -187,7 +195,9 @@ class Incident(models.Model):
                 )
             )
 
-    def register_gaps(self, *, has_awareness: bool | None = None, has_subject_estimate: bool | None = None) -> list[tuple[str, str]]:
+    def register_gaps(
+        self, *, has_awareness: bool | None = None, has_subject_estimate: bool | None = None
+    ) -> list[tuple[str, str]]:
         """What an Art. 33(5) register entry still lacks, as (field, message) pairs.
 
         Closing an incident requires this list to be empty: the register must
@@ -229,10 +239,14 @@ class Incident(models.Model):
             "notification_decision",
             _("Decide whether to notify the authority and record the reasoning."),
         )
-        need(has_awareness, "awareness",
+        need(
+            has_awareness,
+            "awareness",
             _("Record when the organisation became aware."),
         )
-        need(has_subject_estimate, "estimates",
+        need(
+            has_subject_estimate,
+            "estimates",
             _("Record an estimate of the number of data subjects."),
         )
         return gaps

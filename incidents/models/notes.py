@@ -26,13 +26,18 @@ class IncidentNote(RecordedFact):
     happened, if it says; ``recorded_at``/``recorded_by`` when and by whom it was written.
     """
 
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="notes", verbose_name=_("incident"))
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="notes", verbose_name=_("incident")
+    )
     body = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH, validators=[MaxLengthValidator(NOTE_MAX_LENGTH)])
     is_legally_privileged = models.BooleanField(
-        _("legally privileged"), default=False,
+        _("legally privileged"),
+        default=False,
         help_text=_("Legal advice or work product: never exported, never shown to viewers."),
     )
-    occurred_at = models.DateTimeField(_("happened at"), null=True, blank=True, help_text=_("When what the note describes happened, if known."))
+    occurred_at = models.DateTimeField(
+        _("happened at"), null=True, blank=True, help_text=_("When what the note describes happened, if known.")
+    )
     occurred_tz = entry_zone_field(_("happened at, zone"))
 
     history = HistoricalRecords()

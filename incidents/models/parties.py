@@ -23,8 +23,12 @@ from organisations.tenancy import tenant_manager
 
 
 class IncidentParty(models.Model):
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="parties", verbose_name=_("incident"))
-    party = models.ForeignKey("organisations.Party", on_delete=models.PROTECT, related_name="incident_roles", verbose_name=_("party"))
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="parties", verbose_name=_("incident")
+    )
+    party = models.ForeignKey(
+        "organisations.Party", on_delete=models.PROTECT, related_name="incident_roles", verbose_name=_("party")
+    )
     role = models.CharField(_("role in this incident"), max_length=32, choices=PartyRole.choices)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -87,7 +91,10 @@ class ProcessingRelationship(models.Model):
     """
 
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, related_name="processing_relationships", verbose_name=_("incident")
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        related_name="processing_relationships",
+        verbose_name=_("incident"),
     )
     processor = models.ForeignKey(
         IncidentParty, on_delete=models.PROTECT, related_name="serves", verbose_name=_("processor")
@@ -115,7 +122,10 @@ class ProcessingRelationship(models.Model):
         ]
 
     def __str__(self):
-        return _("%(processor)s for %(controller)s") % {"processor": self.processor.party, "controller": self.controller.party}
+        return _("%(processor)s for %(controller)s") % {
+            "processor": self.processor.party,
+            "controller": self.controller.party,
+        }
 
     def clean(self):
         errors = {}
@@ -145,7 +155,9 @@ class ProcessorNotice(RecordedFact):
     informed_by = models.CharField(_("informed by (processor side)"), max_length=200)
     received_by = models.CharField(_("received by (controller side)"), max_length=200, blank=True)
     summary = models.TextField(_("what was said"), blank=True)
-    evidence = models.TextField(_("evidence"), blank=True, help_text=_("Where the proof is kept: e-mail id, ticket, document."))
+    evidence = models.TextField(
+        _("evidence"), blank=True, help_text=_("Where the proof is kept: e-mail id, ticket, document.")
+    )
 
     history = HistoricalRecords()
     objects = tenant_manager("relationship__incident__organisation")
@@ -157,7 +169,10 @@ class ProcessorNotice(RecordedFact):
         ordering = ["informed_at"]
 
     def __str__(self):
-        return _("%(relationship)s informed at %(at)s") % {"relationship": self.relationship, "at": self.informed_at.isoformat()}
+        return _("%(relationship)s informed at %(at)s") % {
+            "relationship": self.relationship,
+            "at": self.informed_at.isoformat(),
+        }
 
     def clean(self):
         errors = {}

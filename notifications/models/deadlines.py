@@ -46,11 +46,17 @@ class DeadlineQuerySet(ScopedQuerySet):
         lock the incident too, making the sweep skip rows whose incident a service is editing.
         """
         # order_by(): the models' default orderings would add a join and a sort to every subquery.
-        organisation_id = Incident.objects.filter(pk=OuterRef(OuterRef("incident_id"))).order_by().values("organisation_id")
-        policy = AlertPolicy.objects.filter(organisation_id=Subquery(organisation_id[:1]), kind=OuterRef("kind")).order_by()
+        organisation_id = (
+            Incident.objects.filter(pk=OuterRef(OuterRef("incident_id"))).order_by().values("organisation_id")
+        )
+        policy = AlertPolicy.objects.filter(
+            organisation_id=Subquery(organisation_id[:1]), kind=OuterRef("kind")
+        ).order_by()
         return self.annotate(
             alert_policy_id=Subquery(policy.values("pk")[:1]),
-            alert_policy_thresholds=Subquery(policy.values("thresholds_before_minutes")[:1], output_field=models.JSONField()),
+            alert_policy_thresholds=Subquery(
+                policy.values("thresholds_before_minutes")[:1], output_field=models.JSONField()
+            ),
             alert_policy_overdue=Subquery(policy.values("overdue_repeat_minutes")[:1]),
         )
 
@@ -70,26 +76,46 @@ class Deadline(models.Model):
         "incidents.Incident", on_delete=models.CASCADE, related_name="deadlines", verbose_name=_("incident")
     )
     party = models.ForeignKey(
-        "incidents.IncidentParty", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
-        verbose_name=_("party"), help_text=_("The party whose awareness started this clock."),
+        "incidents.IncidentParty",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deadlines",
+        verbose_name=_("party"),
+        help_text=_("The party whose awareness started this clock."),
     )
     relationship = models.ForeignKey(
-        "incidents.ProcessingRelationship", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
+        "incidents.ProcessingRelationship",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deadlines",
         verbose_name=_("processing relationship"),
     )
     extortion_threat = models.ForeignKey(
-        "incidents.ExtortionThreat", on_delete=models.CASCADE, null=True, blank=True, related_name="deadlines",
-        verbose_name=_("extortion threat"), help_text=_("The threat whose countdown this is (one clock per threat)."),
+        "incidents.ExtortionThreat",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deadlines",
+        verbose_name=_("extortion threat"),
+        help_text=_("The threat whose countdown this is (one clock per threat)."),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=DeadlineKind.choices)
     started_at = models.DateTimeField(_("clock started at"))
     due_at = models.DateTimeField(_("due at"))
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
-    is_legal_deadline = models.BooleanField(_("legal deadline"), help_text=_("False for targets ('without undue delay')."))
-    next_alert_at = models.DateTimeField(_("next alert at"), null=True, blank=True, help_text=_("Empty: nothing pending."))
+    is_legal_deadline = models.BooleanField(
+        _("legal deadline"), help_text=_("False for targets ('without undue delay').")
+    )
+    next_alert_at = models.DateTimeField(
+        _("next alert at"), null=True, blank=True, help_text=_("Empty: nothing pending.")
+    )
     next_alert_label = models.CharField(_("next alert"), max_length=32, blank=True)
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("False once the facts that started the clock were withdrawn."),
+        _("active"),
+        default=True,
+        help_text=_("False once the facts that started the clock were withdrawn."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -103,15 +129,18 @@ class Deadline(models.Model):
             # Two partial constraints instead of nulls_distinct=False (PostgreSQL only): a NULL
             # party or relationship would otherwise make every row distinct on SQLite.
             models.UniqueConstraint(
-                fields=["incident", "kind", "party"], condition=models.Q(relationship__isnull=True),
+                fields=["incident", "kind", "party"],
+                condition=models.Q(relationship__isnull=True),
                 name="deadline_once_per_party",
             ),
             models.UniqueConstraint(
-                fields=["incident", "kind", "relationship"], condition=models.Q(relationship__isnull=False),
+                fields=["incident", "kind", "relationship"],
+                condition=models.Q(relationship__isnull=False),
                 name="deadline_once_per_relationship",
             ),
             models.UniqueConstraint(
-                fields=["incident", "kind", "extortion_threat"], condition=models.Q(extortion_threat__isnull=False),
+                fields=["incident", "kind", "extortion_threat"],
+                condition=models.Q(extortion_threat__isnull=False),
                 name="deadline_once_per_threat",
             ),
         ]
@@ -119,7 +148,9 @@ class Deadline(models.Model):
             # Only reader: actions.sweep.handle_one_due_deadline (next_alert_at <= now,
             # ordered by next_alert_at). Rows with nothing pending stay out of the index.
             models.Index(
-                fields=["next_alert_at"], condition=models.Q(next_alert_at__isnull=False), name="deadline_due_alert",
+                fields=["next_alert_at"],
+                condition=models.Q(next_alert_at__isnull=False),
+                name="deadline_due_alert",
             ),
         ]
 

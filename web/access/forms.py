@@ -52,7 +52,9 @@ class AccessLogFilterForm(forms.Form):
         if data.get("action"):
             found["action"] = data["action"]
         if data.get("since"):
-            found["accessed_at__gte"] = day_start(data["since"], zone_name=self.zone_name, label=self.fields["since"].label)
+            found["accessed_at__gte"] = day_start(
+                data["since"], zone_name=self.zone_name, label=self.fields["since"].label
+            )
         if data.get("until"):
             found["accessed_at__lt"] = day_start(
                 data["until"] + timedelta(days=1), zone_name=self.zone_name, label=self.fields["until"].label
@@ -60,14 +62,18 @@ class AccessLogFilterForm(forms.Form):
         return found
 
 
-FOLD_CHOICES = [("", _("(only if the time happens twice)")), ("earlier", _("the earlier (summer time)")),
-                ("later", _("the later (winter time)"))]
+FOLD_CHOICES = [
+    ("", _("(only if the time happens twice)")),
+    ("earlier", _("the earlier (summer time)")),
+    ("later", _("the later (winter time)")),
+]
 
 
 class ShareLinkForm(forms.Form):
     export_kind = forms.ChoiceField(label=_("Export"))
-    recipient = forms.CharField(label=_("For whom"), max_length=200,
-                                help_text=_("E.g. the supervisory authority's case handler."))
+    recipient = forms.CharField(
+        label=_("For whom"), max_length=200, help_text=_("E.g. the supervisory authority's case handler.")
+    )
     expires = NaiveDateTimeField(label=_("Expires at"), widget=LocalDateTimeInput)
     expires_fold = forms.ChoiceField(label=_("If that time happens twice"), choices=FOLD_CHOICES, required=False)
     reason = forms.CharField(label=_("Why (recorded with the link)"), widget=forms.Textarea(attrs={"rows": 2}))
@@ -83,7 +89,10 @@ class ShareLinkForm(forms.Form):
         if data.get("expires") is not None:
             try:
                 data["expires_at"] = local_instant(
-                    data["expires"], zone_name=self.zone_name, fold=data.get("expires_fold"), label=self.fields["expires"].label
+                    data["expires"],
+                    zone_name=self.zone_name,
+                    fold=data.get("expires_fold"),
+                    label=self.fields["expires"].label,
                 )
             except BadLocalTime as error:
                 self.add_error("expires", forms.ValidationError(str(error), code=error.code))

@@ -57,8 +57,10 @@ def _links(incident, page_number):
     links = (
         ShareLink.objects.filter(incident=incident)
         .select_related("created_by", "revoked_by")
-        .annotate(uses=Count("accesses", filter=Q(accesses__outcome=AccessOutcome.ALLOWED)),
-                  last_used_at=Max("accesses__accessed_at", filter=Q(accesses__outcome=AccessOutcome.ALLOWED)))
+        .annotate(
+            uses=Count("accesses", filter=Q(accesses__outcome=AccessOutcome.ALLOWED)),
+            last_used_at=Max("accesses__accessed_at", filter=Q(accesses__outcome=AccessOutcome.ALLOWED)),
+        )
         .order_by("-created_at", "-pk")
     )
     page = Paginator(links, LINKS_PAGE_SIZE).get_page(page_number)
@@ -75,8 +77,13 @@ def _page(request, incident, *, form=None, created=None, revoke_errors=(), statu
     if form is None and may_share:
         form = ShareLinkForm(zone_name=zone, initial={"expires": _default_expiry(zone)})
     context = {
-        "incident": incident, "page": _links(incident, request.GET.get("page")), "form": form,
-        "may_share": may_share, "created": created, "revoke_errors": revoke_errors, "zone": zone,
+        "incident": incident,
+        "page": _links(incident, request.GET.get("page")),
+        "form": form,
+        "may_share": may_share,
+        "created": created,
+        "revoke_errors": revoke_errors,
+        "zone": zone,
     }
     response = render(request, "access/share_links.html", context, status=status)
     add_never_cache_headers(response)  # the page may carry a secret URL
@@ -87,7 +94,9 @@ def _default_expiry(zone: str):
     """Fourteen days from now (or the longest a link may live, if shorter), on the minute, as a
     wall-clock time in the reader's zone."""
     days = min(14, settings.BREACHTRACK_SHARE_LINK_MAX_DAYS)
-    return (timezone.now() + timedelta(days=days)).astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
+    return (
+        (timezone.now() + timedelta(days=days)).astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -111,8 +120,13 @@ def share_links(request, pk: int):
     data = form.cleaned_data
     try:
         made = services.create_share_link(
-            incident, export_kind=data["export_kind"], recipient=data["recipient"], expires_at=data["expires_at"],
-            expires_tz=form.zone_name, actor=request.user, reason=data["reason"],
+            incident,
+            export_kind=data["export_kind"],
+            recipient=data["recipient"],
+            expires_at=data["expires_at"],
+            expires_tz=form.zone_name,
+            actor=request.user,
+            reason=data["reason"],
         )
     except ValidationError as error:
         _add_errors(form, error)
@@ -140,5 +154,7 @@ def revoke_share_link(request, pk: int, link_pk: int):
             return _page(request, incident, revoke_errors=error.messages, status=400)
         messages.success(request, _("The link for %(recipient)s is revoked.") % {"recipient": link.recipient})
         return redirect("access:share_links", pk=incident.pk)
-    errors = [_("Say why the link is revoked.")] if "reason" in form.errors else [str(m) for m in form.non_field_errors()]
+    errors = (
+        [_("Say why the link is revoked.")] if "reason" in form.errors else [str(m) for m in form.non_field_errors()]
+    )
     return _page(request, incident, revoke_errors=errors, status=400)

@@ -13,5 +13,7 @@ urlpatterns = [
 
 urlpatterns += [
     path("incidents/<int:pk>/share-links/", share_views.share_links, name="share_links"),
-    path("incidents/<int:pk>/share-links/<int:link_pk>/revoke/", share_views.revoke_share_link, name="share_link_revoke"),
+    path(
+        "incidents/<int:pk>/share-links/<int:link_pk>/revoke/", share_views.revoke_share_link, name="share_link_revoke"
+    ),
 ]

@@ -56,11 +56,9 @@ def access_log(request, pk: int):
     incident = scoped_incident(request, pk)
     authorise(request.user, incident.organisation, SHARE_ROLES)
     log_view(request, incident, AccessAction.ACCESS_LOG_VIEW)
-    form = AccessLogFilterForm(
-        request.GET, members=_members(incident), zone_name=timezone.get_current_timezone_name()
-    )
-    entries = AccessLog.objects.filter(incident=incident).select_related("user", "share_link").order_by(
-        "-accessed_at", "-pk"
+    form = AccessLogFilterForm(request.GET, members=_members(incident), zone_name=timezone.get_current_timezone_name())
+    entries = (
+        AccessLog.objects.filter(incident=incident).select_related("user", "share_link").order_by("-accessed_at", "-pk")
     )
     status = 200
     if form.is_valid():
@@ -78,7 +76,9 @@ def _members(incident) -> list[tuple[int, str]]:
     """Everyone who ever was a member of the incident's organisation (one query): a former
     member's views stay in the log and must stay findable."""
 
-    rows = Membership.objects.filter(organisation=incident.organisation).select_related("user").order_by("user__username")
+    rows = (
+        Membership.objects.filter(organisation=incident.organisation).select_related("user").order_by("user__username")
+    )
     return list(dict.fromkeys((row.user_id, row.user.get_username()) for row in rows))
 
 
@@ -95,9 +95,9 @@ def _throttled(request, refusal: str, verdict: throttle.Verdict):
         why = _("Too many attempts with share links that do not work came from your address.")
     else:
         why = _("This link has been downloaded too often in a short time.")
-    wait = ngettext(
-        "Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", minutes
-    ) % {"minutes": minutes}
+    wait = ngettext("Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", minutes) % {
+        "minutes": minutes
+    }
     response = render(request, "access/share_throttled.html", {"why": why, "wait": wait}, status=429)
     response["Retry-After"] = str(verdict.retry_after_seconds)
     add_never_cache_headers(response)

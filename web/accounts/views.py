@@ -78,7 +78,9 @@ def two_factor_verify(request):
             return redirect(_next_url(request))
         form.add_error("code", _("That code is not valid. Wait for the next code and try again."))
     status = 400 if form.errors else 200
-    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}, status=status)
+    return render(
+        request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}, status=status
+    )
 
 
 @never_cache
@@ -95,22 +97,28 @@ def two_factor_enrol(request):
     if request.method == "POST" and form.is_valid():
         try:
             device = two_factor.enrol_device(
-                request.user, key, form.cleaned_data["code"], actor=request.user,
+                request.user,
+                key,
+                form.cleaned_data["code"],
+                actor=request.user,
                 reason=_("Set up an authenticator app for two-factor login"),
             )
         except ValidationError as error:
-            for message in error.message_dict.get("code", error.messages) if hasattr(error, "error_dict") else error.messages:
+            for message in (
+                error.message_dict.get("code", error.messages) if hasattr(error, "error_dict") else error.messages
+            ):
                 form.add_error("code", message)
         else:
             del request.session[ENROL_SESSION_KEY]
             otp_login(request, device)
             return redirect(_next_url(request))
     uri = two_factor.provisioning_uri(request.user, key)
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app"))
     context = {
         "form": form,
         "next": _next_url(request),
         # segno writes the SVG from the URI alone (paths, no text of ours but the escaped title).
-        "qr_svg": mark_safe(segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app"))),  # noqa: S308 (segno's SVG of the URI: no text of ours unescaped)
+        "qr_svg": mark_safe(qr_svg),  # noqa: S308 (segno's own SVG, no unescaped text of ours)
         "secret": two_factor.readable_secret(key),
         "is_required": two_factor.owes_second_factor(request.user),
     }

@@ -6,4 +6,13 @@ model admins.
 
 from web.admin import access, api_tokens, communications, extortion, filings, incidents, notifications, organisations
 
-__all__ = ["access", "api_tokens", "communications", "extortion", "filings", "incidents", "notifications", "organisations"]
+__all__ = [
+    "access",
+    "api_tokens",
+    "communications",
+    "extortion",
+    "filings",
+    "incidents",
+    "notifications",
+    "organisations",
+]

@@ -22,7 +22,8 @@ from web.admin_base import AdminServiceForm, BreachTrackAdmin, is_superuser
 
 class ShareLinkForm(AdminServiceForm):
     revoke = forms.BooleanField(
-        label=gettext_lazy("Revoke this link now"), required=False,
+        label=gettext_lazy("Revoke this link now"),
+        required=False,
         help_text=gettext_lazy("The change reason below is kept as the revocation reason."),
     )
 
@@ -37,7 +38,10 @@ class ShareLinkAdmin(BreachTrackAdmin):
     add_fieldsets = [(None, {"fields": ["incident", "export_kind", "recipient", "expires_at"]})]
     fieldsets = [
         (None, {"fields": ["incident", "export_kind", "recipient", "purpose", "expires_at"]}),
-        (_("Made and revoked"), {"fields": ["created_by", "created_at", "revoked_at", "revoked_by", "revocation_reason", "revoke"]}),
+        (
+            _("Made and revoked"),
+            {"fields": ["created_by", "created_at", "revoked_at", "revoked_by", "revocation_reason", "revoke"]},
+        ),
     ]
     fixed_after_creation = ("purpose", "created_by", "created_at", "revoked_at", "revoked_by", "revocation_reason")
 
@@ -61,7 +65,9 @@ class ShareLinkAdmin(BreachTrackAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "incident":
-            kwargs["queryset"] = Incident.objects.visible_to(request.user, None if is_superuser(request.user) else services.SHARE_ROLES)
+            kwargs["queryset"] = Incident.objects.visible_to(
+                request.user, None if is_superuser(request.user) else services.SHARE_ROLES
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
@@ -74,16 +80,22 @@ class ShareLinkAdmin(BreachTrackAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
-            readonly += [name for name in ("incident", "export_kind", "recipient", "expires_at") if name not in readonly]
+            readonly += [
+                name for name in ("incident", "export_kind", "recipient", "expires_at") if name not in readonly
+            ]
         return readonly
 
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
             created = services.create_share_link(
-                data["incident"], export_kind=data["export_kind"], recipient=data["recipient"],
-                expires_at=data["expires_at"], expires_tz=data.get("expires_tz") or "UTC",
-                actor=request.user, reason=form.reason,
+                data["incident"],
+                export_kind=data["export_kind"],
+                recipient=data["recipient"],
+                expires_at=data["expires_at"],
+                expires_tz=data.get("expires_tz") or "UTC",
+                actor=request.user,
+                reason=form.reason,
             )
             obj.token_shown_once = created.token  # for response_add: only its hash is stored
             return created.link

@@ -18,7 +18,8 @@ from web.admin_base import AdminServiceForm, BreachTrackAdmin
 
 class ApiTokenForm(AdminServiceForm):
     revoke = forms.BooleanField(
-        label=gettext_lazy("Revoke this token now"), required=False,
+        label=gettext_lazy("Revoke this token now"),
+        required=False,
         help_text=gettext_lazy("The change reason below is kept as the revocation reason."),
     )
 
@@ -34,11 +35,22 @@ class ApiTokenAdmin(BreachTrackAdmin):
     add_fieldsets = [(None, {"fields": ["organisation", "user", "role", "name", "expires_at"]})]
     fieldsets = [
         (None, {"fields": ["organisation", "user", "role", "name", "prefix", "expires_at", "last_used_at"]}),
-        (_("Made and revoked"), {"fields": ["created_by", "created_at", "revoked_at", "revoked_by", "revocation_reason", "revoke"]}),
+        (
+            _("Made and revoked"),
+            {"fields": ["created_by", "created_at", "revoked_at", "revoked_by", "revocation_reason", "revoke"]},
+        ),
     ]
     readonly_fields = ("prefix", "last_used_at")
     fixed_after_creation = (
-        "organisation", "user", "role", "name", "expires_at", "created_by", "created_at", "revoked_at", "revoked_by",
+        "organisation",
+        "user",
+        "role",
+        "name",
+        "expires_at",
+        "created_by",
+        "created_at",
+        "revoked_at",
+        "revoked_by",
         "revocation_reason",
     )
 
@@ -56,9 +68,14 @@ class ApiTokenAdmin(BreachTrackAdmin):
         data = form.cleaned_data
         if not change:
             created = tokens.create_api_token(
-                organisation=data["organisation"], user=data["user"], role=data["role"], name=data["name"],
-                expires_at=data["expires_at"], expires_tz=data.get("expires_tz") or "UTC",
-                actor=request.user, reason=form.reason,
+                organisation=data["organisation"],
+                user=data["user"],
+                role=data["role"],
+                name=data["name"],
+                expires_at=data["expires_at"],
+                expires_tz=data.get("expires_tz") or "UTC",
+                actor=request.user,
+                reason=form.reason,
             )
             obj.secret_shown_once = created.secret  # for response_add: only its SHA-256 is stored
             return created.token
@@ -68,7 +85,9 @@ class ApiTokenAdmin(BreachTrackAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(
-            request, _("Give this secret to the integration now; it is shown only once: %(secret)s")
-            % {"secret": obj.secret_shown_once}, messages.WARNING,
+            request,
+            _("Give this secret to the integration now; it is shown only once: %(secret)s")
+            % {"secret": obj.secret_shown_once},
+            messages.WARNING,
         )
         return super().response_add(request, obj, post_url_continue)

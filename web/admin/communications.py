@@ -36,15 +36,32 @@ class CommunicationAssessmentAdmin(CommunicationsAdmin):
     """Append-only: record a newer assessment to change the decision; all stay on record."""
 
     instant_fields = ("decided", "authority_decided")
-    list_display = ("incident", "controller", "is_high_risk", "exemption", "authority_decision", "decided_at", "decided_by_name")
+    list_display = (
+        "incident",
+        "controller",
+        "is_high_risk",
+        "exemption",
+        "authority_decision",
+        "decided_at",
+        "decided_by_name",
+    )
     list_filter = ("is_high_risk", "exemption", "authority_decision")
     search_fields = ("incident__reference", "decided_by_name")
     list_select_related = ("incident", "controller__party")
     autocomplete_fields = ("incident",)
     _facts = [
-        "incident", "controller", "is_high_risk", "reasoning", "exemption", "exemption_reasoning",
-        "authority_decision", "authority_decided_at", "authority_reference",
-        "decided_by_name", "decided_by_role", "decided_at",
+        "incident",
+        "controller",
+        "is_high_risk",
+        "reasoning",
+        "exemption",
+        "exemption_reasoning",
+        "authority_decision",
+        "authority_decided_at",
+        "authority_reference",
+        "decided_by_name",
+        "decided_by_role",
+        "decided_at",
     ]
     add_fieldsets = [(None, {"fields": _facts})]
     fieldsets = [(None, {"fields": _facts}), (_("Recorded"), {"fields": ["recorded_by", "recorded_at"]})]
@@ -55,8 +72,11 @@ class CommunicationAssessmentAdmin(CommunicationsAdmin):
 
     def save_through_service(self, request, obj, form, change):
         return services.record_assessment(
-            form.cleaned_data["incident"], controller=form.cleaned_data["controller"], actor=request.user,
-            reason=form.reason, **form.all_values(exclude=("incident", "controller")),
+            form.cleaned_data["incident"],
+            controller=form.cleaned_data["controller"],
+            actor=request.user,
+            reason=form.reason,
+            **form.all_values(exclude=("incident", "controller")),
         )
 
 
@@ -90,21 +110,51 @@ class ContentVersionAdmin(CommunicationsAdmin):
     def save_through_service(self, request, obj, form, change):
         if not change:
             return services.create_content_version(
-                form.cleaned_data["incident"], actor=request.user, reason=form.reason, **form.all_values(exclude=("incident",)),
+                form.cleaned_data["incident"],
+                actor=request.user,
+                reason=form.reason,
+                **form.all_values(exclude=("incident",)),
             )
         changes = form.changed_values(exclude=("incident", "language"))
-        return services.update_content_version(obj, actor=request.user, reason=form.reason, **changes) if changes else obj
+        return (
+            services.update_content_version(obj, actor=request.user, reason=form.reason, **changes) if changes else obj
+        )
 
 
 @admin.register(CommunicationWave)
 class CommunicationWaveAdmin(CommunicationsAdmin):
     instant_fields = ("planned", "sent")
-    list_display = ("incident", "controller", "cohort_label", "channel", "planned_at", "sent_at", "planned_count", "sent_count", "bounced_count")
+    list_display = (
+        "incident",
+        "controller",
+        "cohort_label",
+        "channel",
+        "planned_at",
+        "sent_at",
+        "planned_count",
+        "sent_count",
+        "bounced_count",
+    )
     list_filter = ("channel",)
     search_fields = ("incident__reference", "cohort_label")
     list_select_related = ("incident", "controller__party")
     autocomplete_fields = ("incident",)
-    add_fieldsets = [(None, {"fields": ["incident", "controller", "cohort_label", "channel", "content_version", "planned_at", "planned_count"]})]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "incident",
+                    "controller",
+                    "cohort_label",
+                    "channel",
+                    "content_version",
+                    "planned_at",
+                    "planned_count",
+                ]
+            },
+        )
+    ]
     fieldsets = [
         (None, {"fields": ["incident", "controller", "cohort_label", "channel", "content_version", "planned_at"]}),
         (_("Sending"), {"fields": ["sent_at", "planned_count", "sent_count", "bounced_count", "has_ledger"]}),
@@ -125,7 +175,10 @@ class CommunicationWaveAdmin(CommunicationsAdmin):
         actor, reason = request.user, form.reason
         if not change:
             return services.plan_wave(
-                form.cleaned_data["incident"], controller=form.cleaned_data["controller"], actor=actor, reason=reason,
+                form.cleaned_data["incident"],
+                controller=form.cleaned_data["controller"],
+                actor=actor,
+                reason=reason,
                 **form.all_values(exclude=("incident", "controller")),
             )
         changes = form.changed_values(exclude=("incident", "controller"))
@@ -136,7 +189,9 @@ class CommunicationWaveAdmin(CommunicationsAdmin):
         if counts:
             obj = services.record_wave_counts(obj, actor=actor, reason=reason, **counts)
         if sent.get("sent_at"):
-            obj = services.mark_wave_sent(obj, sent_at=sent["sent_at"], sent_tz=sent.get("sent_tz"), actor=actor, reason=reason)
+            obj = services.mark_wave_sent(
+                obj, sent_at=sent["sent_at"], sent_tz=sent.get("sent_tz"), actor=actor, reason=reason
+            )
         return obj
 
 
@@ -151,7 +206,26 @@ class ReadOnlyRecordAdmin(RegisterAdmin):
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyRecordAdmin):
     organisation_lookup = "wave__incident__organisation"
-    list_display = ("wave", "file_name", "rows_read", "rows_added", "rows_already_present", "recorded_by", "recorded_at")
+    list_display = (
+        "wave",
+        "file_name",
+        "rows_read",
+        "rows_added",
+        "rows_already_present",
+        "recorded_by",
+        "recorded_at",
+    )
     list_select_related = ("wave", "recorded_by")
-    fields = ("wave", "file_name", "file_sha256", "file_size", "status", "rows_read", "rows_added", "rows_already_present", "recorded_by", "recorded_at")
+    fields = (
+        "wave",
+        "file_name",
+        "file_sha256",
+        "file_size",
+        "status",
+        "rows_read",
+        "rows_added",
+        "rows_already_present",
+        "recorded_by",
+        "recorded_at",
+    )
     readonly_fields = fields

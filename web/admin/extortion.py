@@ -19,8 +19,15 @@ from web.admin.incidents import RegisterAdmin, local_time_text
 from web.admin_base import AdminServiceForm
 
 THREAT_FACTS = [
-    "incident", "actor_name", "actor_aliases", "first_contact_at", "channel", "channel_detail",
-    "demand_amount", "demand_currency", "demand_payment_method",
+    "incident",
+    "actor_name",
+    "actor_aliases",
+    "first_contact_at",
+    "channel",
+    "channel_detail",
+    "demand_amount",
+    "demand_currency",
+    "demand_payment_method",
 ]
 PAYMENT = ["payment_decision", "payment_decided_at", "payment_reasoning"]
 POLICE = ["police_reported_at", "police_reference", "other_agencies_told"]
@@ -50,7 +57,14 @@ def _split(values: dict, names) -> dict:
 @admin.register(ExtortionThreat)
 class ExtortionThreatAdmin(RegisterAdmin):
     instant_fields = ("first_contact", "payment_decided", "police_reported")
-    list_display = ("actor_name", "incident", "first_contact_at", "demand_currency", "demand_amount", "payment_decision")
+    list_display = (
+        "actor_name",
+        "incident",
+        "first_contact_at",
+        "demand_currency",
+        "demand_amount",
+        "payment_decision",
+    )
     list_filter = ("payment_decision", "channel")
     search_fields = ("actor_name", "actor_aliases", "incident__reference", "police_reference")
     list_select_related = ("incident",)
@@ -76,7 +90,9 @@ class ExtortionThreatAdmin(RegisterAdmin):
         def render(revision):
             deadline = local_time_text(revision.deadline_at) if revision.deadline_at else "—"
             return gettext("%(kind)s, announced %(at)s, deadline %(deadline)s") % {
-                "kind": revision.get_kind_display(), "at": local_time_text(revision.announced_at), "deadline": deadline,
+                "kind": revision.get_kind_display(),
+                "at": local_time_text(revision.announced_at),
+                "deadline": deadline,
             }
 
         return self._related(rows, render, ExtortionCountdown, gettext("Record a countdown revision"), threat=obj.pk)
@@ -84,7 +100,9 @@ class ExtortionThreatAdmin(RegisterAdmin):
     @admin.display(description=_("publications"))
     def publications_summary(self, obj):
         rows = obj.publications.order_by("published_at", "pk")
-        return self._related(rows, str, Publication, gettext("Record a publication"), incident=obj.incident_id, threat=obj.pk)
+        return self._related(
+            rows, str, Publication, gettext("Record a publication"), incident=obj.incident_id, threat=obj.pk
+        )
 
     def save_through_service(self, request, obj, form, change):
         actor, reason = request.user, form.reason
@@ -132,12 +150,16 @@ class ExtortionCountdownAdmin(_ThreatChoiceMixin, RegisterAdmin):
                 facts.pop("deadline_at", None)
                 facts.pop("deadline_tz", None)
             return extortion.withdraw_countdown(data["threat"], actor=request.user, reason=form.reason, **facts)
-        return extortion.revise_countdown(data["threat"], kind=data["kind"], actor=request.user, reason=form.reason, **facts)
+        return extortion.revise_countdown(
+            data["threat"], kind=data["kind"], actor=request.user, reason=form.reason, **facts
+        )
 
 
 class PublicationForm(AdminServiceForm):
     reassessment_outcome = forms.CharField(
-        label=_("Outcome of the Art. 34 reassessment"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Outcome of the Art. 34 reassessment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Fill in once the risk to the people affected was reassessed in the light of this publication."),
     )
 
@@ -154,10 +176,19 @@ class PublicationAdmin(_ThreatChoiceMixin, RegisterAdmin):
     add_fieldsets = [(None, {"fields": _facts})]
     fieldsets = [
         (None, {"fields": _facts}),
-        (_("Art. 34 reassessment"), {"fields": ["risk_reassessed_at", "risk_reassessed_by", "risk_reassessment_note", "reassessment_outcome"]}),
+        (
+            _("Art. 34 reassessment"),
+            {"fields": ["risk_reassessed_at", "risk_reassessed_by", "risk_reassessment_note", "reassessment_outcome"]},
+        ),
         (_("Recorded"), {"fields": ["recorded_by", "recorded_at"]}),
     ]
-    readonly_fields = ("risk_reassessed_at", "risk_reassessed_by", "risk_reassessment_note", "recorded_by", "recorded_at")
+    readonly_fields = (
+        "risk_reassessed_at",
+        "risk_reassessed_by",
+        "risk_reassessment_note",
+        "recorded_by",
+        "recorded_at",
+    )
     fixed_after_creation = tuple(_facts)
 
     @admin.display(boolean=True, description=_("Art. 34 risk to reassess"))
@@ -170,7 +201,10 @@ class PublicationAdmin(_ThreatChoiceMixin, RegisterAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or not self.may_save(request, obj):
-            fieldsets = [(title, {**o, "fields": [f for f in o["fields"] if f != "reassessment_outcome"]}) for title, o in fieldsets]
+            fieldsets = [
+                (title, {**o, "fields": [f for f in o["fields"] if f != "reassessment_outcome"]})
+                for title, o in fieldsets
+            ]
         return fieldsets
 
     def save_through_service(self, request, obj, form, change):
@@ -180,6 +214,9 @@ class PublicationAdmin(_ThreatChoiceMixin, RegisterAdmin):
             )
         data = form.cleaned_data
         return extortion.record_publication(
-            data["incident"], threat=data.get("threat"), actor=request.user, reason=form.reason,
+            data["incident"],
+            threat=data.get("threat"),
+            actor=request.user,
+            reason=form.reason,
             **form.all_values(exclude=("incident", "threat", "reassessment_outcome")),
         )

@@ -60,20 +60,47 @@ class AuthorityFilingAdmin(RegisterAdmin):
     list_select_related = ("incident", "controller__party", "authority")
     autocomplete_fields = ("incident",)
     _facts = [
-        "incident", "controller", "authority", "filing_type", "submitted_at", "channel", "submitted_by",
-        "authority_reference", "is_phased", "delay_reasons", "withdrawal_reason",
+        "incident",
+        "controller",
+        "authority",
+        "filing_type",
+        "submitted_at",
+        "channel",
+        "submitted_by",
+        "authority_reference",
+        "is_phased",
+        "delay_reasons",
+        "withdrawal_reason",
     ]
-    add_fieldsets = [(None, {"fields": _facts}), (_("Completeness (Art. 33(3))"), {"fields": ["completeness_checklist"]})]
+    add_fieldsets = [
+        (None, {"fields": _facts}),
+        (_("Completeness (Art. 33(3))"), {"fields": ["completeness_checklist"]}),
+    ]
     fieldsets = [
         (None, {"fields": _facts}),
-        (_("As submitted"), {"fields": [
-            "previous", "completeness_checklist", "changes_since_previous", "content_sha256", "page_link",
-            "recorded_by", "recorded_at",
-        ]}),
+        (
+            _("As submitted"),
+            {
+                "fields": [
+                    "previous",
+                    "completeness_checklist",
+                    "changes_since_previous",
+                    "content_sha256",
+                    "page_link",
+                    "recorded_by",
+                    "recorded_at",
+                ]
+            },
+        ),
     ]
     readonly_fields = (
-        "previous", "completeness_checklist", "changes_since_previous", "content_sha256", "page_link",
-        "recorded_by", "recorded_at",
+        "previous",
+        "completeness_checklist",
+        "changes_since_previous",
+        "content_sha256",
+        "page_link",
+        "recorded_by",
+        "recorded_at",
     )
     live_only_fields = ("page_link",)
 
@@ -109,7 +136,9 @@ class AuthorityFilingAdmin(RegisterAdmin):
             return gettext("Nothing changed.")
         return format_html(
             "<ul>{}</ul>",
-            format_html_join("", "<li><strong>{}</strong>: {} → {}</li>", ((c.label, c.before, c.after) for c in changes)),
+            format_html_join(
+                "", "<li><strong>{}</strong>: {} → {}</li>", ((c.label, c.before, c.after) for c in changes)
+            ),
         )
 
     @admin.display(description=_("page"))
@@ -123,7 +152,11 @@ class AuthorityFilingAdmin(RegisterAdmin):
         actor, reason, data = request.user, form.reason, form.cleaned_data
         if not change:
             return services.submit_filing(
-                data["incident"], controller=data["controller"], authority=data["authority"], actor=actor, reason=reason,
+                data["incident"],
+                controller=data["controller"],
+                authority=data["authority"],
+                actor=actor,
+                reason=reason,
                 **form.all_values(exclude=("incident", "controller", "authority")),
             )
         if "authority_reference" in form.changed_data:
@@ -135,7 +168,7 @@ class AuthorityFilingAdmin(RegisterAdmin):
 
 @admin.register(NotificationDecisionRecord)
 class NotificationDecisionRecordAdmin(RegisterAdmin):
-    """"Not notified, because …": recorded through the service, never changed afterwards."""
+    """ "Not notified, because …": recorded through the service, never changed afterwards."""
 
     instant_fields = ("decided",)
     list_display = ("incident", "controller", "risk_basis", "decided_at", "decided_by")
@@ -158,6 +191,9 @@ class NotificationDecisionRecordAdmin(RegisterAdmin):
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
         return services.record_decision_not_to_notify(
-            data["incident"], controller=data["controller"], actor=request.user, reason=form.reason,
+            data["incident"],
+            controller=data["controller"],
+            actor=request.user,
+            reason=form.reason,
             **form.all_values(exclude=("incident", "controller")),
         )

@@ -87,29 +87,77 @@ class RegisterAdmin(BreachTrackAdmin):
 
 # The register entry, grouped as the authority's form and Art. 33(3)/(5) ask for it.
 REGISTER_FIELDSETS = [
-    (_("Nature of the breach (Art. 33(3)(a))"), {"fields": [
-        "is_confidentiality_breach", "is_integrity_breach", "is_availability_breach",
-        "cause", "cause_detail", "discovery_method", "discovery_detail", "description",
-    ]}),
-    (_("Time facts"), {"fields": [
-        "occurred_from_at", "occurred_until_at", "is_ongoing", "detected_at", "investigation_started_at", "contained_at",
-    ]}),
-    (_("Data and people"), {"fields": [
-        "data_categories", "has_special_categories", "has_national_id", "has_criminal_data",
-        "data_subject_categories", "data_subject_countries", "is_data_encrypted", "is_key_compromised",
-    ]}),
+    (
+        _("Nature of the breach (Art. 33(3)(a))"),
+        {
+            "fields": [
+                "is_confidentiality_breach",
+                "is_integrity_breach",
+                "is_availability_breach",
+                "cause",
+                "cause_detail",
+                "discovery_method",
+                "discovery_detail",
+                "description",
+            ]
+        },
+    ),
+    (
+        _("Time facts"),
+        {
+            "fields": [
+                "occurred_from_at",
+                "occurred_until_at",
+                "is_ongoing",
+                "detected_at",
+                "investigation_started_at",
+                "contained_at",
+            ]
+        },
+    ),
+    (
+        _("Data and people"),
+        {
+            "fields": [
+                "data_categories",
+                "has_special_categories",
+                "has_national_id",
+                "has_criminal_data",
+                "data_subject_categories",
+                "data_subject_countries",
+                "is_data_encrypted",
+                "is_key_compromised",
+            ]
+        },
+    ),
     (_("Risk (Art. 33(3)(c))"), {"fields": ["likely_consequences", "severity", "risk_level", "risk_reasoning"]}),
-    (_("Measures (Art. 33(3)(d))"), {"fields": [
-        "measures_before", "measures_containment", "measures_mitigation", "measures_planned",
-    ]}),
+    (
+        _("Measures (Art. 33(3)(d))"),
+        {
+            "fields": [
+                "measures_before",
+                "measures_containment",
+                "measures_mitigation",
+                "measures_planned",
+            ]
+        },
+    ),
     (_("Decision to notify the authority"), {"fields": ["notification_decision", "notification_reasoning"]}),
 ]
 DERIVED = ("has_special_categories", "has_national_id", "has_criminal_data")
-RELATED_SUMMARIES = ("parties_summary", "authorities_summary", "relationships_summary", "awareness_summary", "estimates_summary")
+RELATED_SUMMARIES = (
+    "parties_summary",
+    "authorities_summary",
+    "relationships_summary",
+    "awareness_summary",
+    "estimates_summary",
+)
 
 
 def _fieldsets_without(fieldsets, names):
-    return [(title, {**options, "fields": [f for f in options["fields"] if f not in names]}) for title, options in fieldsets]
+    return [
+        (title, {**options, "fields": [f for f in options["fields"] if f not in names]}) for title, options in fieldsets
+    ]
 
 
 @admin.register(Incident)
@@ -119,7 +167,10 @@ class IncidentAdmin(RegisterAdmin):
     list_display = ("reference", "title", "status", "organisation", "created_at")
     list_display_links = ("reference", "title")
     list_filter = (
-        "status", "risk_level", "notification_decision", "cause",
+        "status",
+        "risk_level",
+        "notification_decision",
+        "cause",
         ("organisation", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("reference", "title", "description")
@@ -134,8 +185,14 @@ class IncidentAdmin(RegisterAdmin):
         (_("Recorded"), {"fields": ["created_at", "updated_at"]}),
     ]
     readonly_fields = (
-        "reference", "created_at", "updated_at", *DERIVED, "register_gaps", *RELATED_SUMMARIES,
-        "data_categories_labels", "data_subject_categories_labels",
+        "reference",
+        "created_at",
+        "updated_at",
+        *DERIVED,
+        "register_gaps",
+        *RELATED_SUMMARIES,
+        "data_categories_labels",
+        "data_subject_categories_labels",
     )
     fixed_after_creation = ("organisation",)
     live_only_fields = ("register_gaps", *RELATED_SUMMARIES)
@@ -212,7 +269,9 @@ class IncidentAdmin(RegisterAdmin):
 
         def render(record):
             text = gettext("%(party)s aware at %(at)s (%(source)s)") % {
-                "party": record.party.party, "at": local_time_text(record.aware_at), "source": record.get_source_display(),
+                "party": record.party.party,
+                "at": local_time_text(record.aware_at),
+                "source": record.get_source_display(),
             }
             return text + (" — " + gettext("withdrawn") if record.is_withdrawn else "")
 
@@ -224,7 +283,10 @@ class IncidentAdmin(RegisterAdmin):
         latest = {(row.measure, row.party_id): row.pk for row in rows}
 
         def render(estimate):
-            text = gettext("%(estimate)s, known at %(at)s") % {"estimate": estimate, "at": local_time_text(estimate.known_at)}
+            text = gettext("%(estimate)s, known at %(at)s") % {
+                "estimate": estimate,
+                "at": local_time_text(estimate.known_at),
+            }
             if estimate.party_id:
                 text += f" ({estimate.party.party})"
             superseded = latest[(estimate.measure, estimate.party_id)] != estimate.pk
@@ -237,8 +299,11 @@ class IncidentAdmin(RegisterAdmin):
         actor, reason = request.user, form.reason
         if not change:
             return services.create_incident(
-                organisation=form.cleaned_data["organisation"], title=form.cleaned_data["title"],
-                actor=actor, reason=reason, **form.all_values(exclude=("organisation", "title", "status")),
+                organisation=form.cleaned_data["organisation"],
+                title=form.cleaned_data["title"],
+                actor=actor,
+                reason=reason,
+                **form.all_values(exclude=("organisation", "title", "status")),
             )
         saved = obj
         changes = form.changed_values(exclude=("organisation", "status"))
@@ -264,8 +329,12 @@ class IncidentPartyAdmin(RegisterAdmin):
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
         return services.add_party(
-            data["incident"], party=data["party"], role=data["role"], notes=data.get("notes", ""),
-            actor=request.user, reason=form.reason,
+            data["incident"],
+            party=data["party"],
+            role=data["role"],
+            notes=data.get("notes", ""),
+            actor=request.user,
+            reason=form.reason,
         )
 
 
@@ -294,7 +363,9 @@ class ProcessingRelationshipAdmin(RegisterAdmin):
     search_fields = ("processor__party__name", "controller__party__name", "incident__reference")
     list_select_related = ("incident", "processor__party", "controller__party")
     autocomplete_fields = ("incident",)
-    fieldsets = [(None, {"fields": ["incident", "processor", "controller", "notice_target_hours", "agreement_reference"]})]
+    fieldsets = [
+        (None, {"fields": ["incident", "processor", "controller", "notice_target_hours", "agreement_reference"]})
+    ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -306,9 +377,13 @@ class ProcessingRelationshipAdmin(RegisterAdmin):
     def save_through_service(self, request, obj, form, change):
         data = form.cleaned_data
         return services.link_processor(
-            data["incident"], processor=data["processor"], controller=data["controller"],
-            notice_target_hours=data["notice_target_hours"], agreement_reference=data.get("agreement_reference", ""),
-            actor=request.user, reason=form.reason,
+            data["incident"],
+            processor=data["processor"],
+            controller=data["controller"],
+            notice_target_hours=data["notice_target_hours"],
+            agreement_reference=data.get("agreement_reference", ""),
+            actor=request.user,
+            reason=form.reason,
         )
 
 
@@ -321,7 +396,10 @@ class ProcessorNoticeAdmin(RegisterAdmin):
     search_fields = ("informed_by", "received_by", "relationship__incident__reference")
     list_select_related = ("relationship__processor__party", "relationship__controller__party")
     fieldsets = [
-        (None, {"fields": ["relationship", "informed_at", "channel", "informed_by", "received_by", "summary", "evidence"]}),
+        (
+            None,
+            {"fields": ["relationship", "informed_at", "channel", "informed_by", "received_by", "summary", "evidence"]},
+        ),
         (_("Recorded"), {"fields": ["awareness_link", "recorded_by", "recorded_at"]}),
     ]
     add_fieldsets = fieldsets[:1]
@@ -344,7 +422,9 @@ class ProcessorNoticeAdmin(RegisterAdmin):
     def save_through_service(self, request, obj, form, change):
         if not change:
             return services.record_processor_notice(
-                form.cleaned_data["relationship"], actor=request.user, reason=form.reason,
+                form.cleaned_data["relationship"],
+                actor=request.user,
+                reason=form.reason,
                 **form.all_values(exclude=("relationship",)),
             )
         changes = form.changed_values(exclude=("relationship",))
@@ -390,7 +470,10 @@ class AwarenessRecordAdmin(RegisterAdmin):
         data = form.cleaned_data
         if not change:
             return services.record_awareness(
-                data["incident"], party=data["party"], actor=actor, reason=reason,
+                data["incident"],
+                party=data["party"],
+                actor=actor,
+                reason=reason,
                 **form.all_values(exclude=("incident", "party")),
             )
         record = obj
@@ -440,14 +523,18 @@ class AffectedEstimateAdmin(RegisterAdmin):
         query = {"incident": obj.incident_id, "measure": obj.measure}
         if obj.party_id:
             query["party"] = obj.party_id
-        return self._add_link(AffectedEstimate, gettext("Record a newer estimate (this one stays on record)"), **query) or "—"
+        return (
+            self._add_link(AffectedEstimate, gettext("Record a newer estimate (this one stays on record)"), **query)
+            or "—"
+        )
 
     def save_through_service(self, request, obj, form, change):
         return services.record_estimate(
-            form.cleaned_data["incident"], actor=request.user, reason=form.reason,
+            form.cleaned_data["incident"],
+            actor=request.user,
+            reason=form.reason,
             **form.all_values(exclude=("incident",)),
         )
-
 
 
 # The extortion admins live in their own module (kept small); importing registers them.

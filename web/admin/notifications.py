@@ -37,8 +37,11 @@ class WebhookEndpointAdmin(BreachTrackAdmin):
     def save_through_service(self, request, obj, form, change):
         if not change:
             return services.create_webhook_endpoint(
-                form.cleaned_data["organisation"], url=form.cleaned_data["url"],
-                description=form.cleaned_data.get("description", ""), actor=request.user, reason=form.reason,
+                form.cleaned_data["organisation"],
+                url=form.cleaned_data["url"],
+                description=form.cleaned_data.get("description", ""),
+                actor=request.user,
+                reason=form.reason,
             )
         changes = form.changed_values()
         if not changes:

@@ -57,8 +57,11 @@ class OrganisationAdmin(BreachTrackAdmin):
         if not change:
             data = form.all_values(exclude=("name", "country"))
             return services.create_organisation(
-                name=form.cleaned_data["name"], country=form.cleaned_data["country"],
-                actor=request.user, reason=form.reason, **data,
+                name=form.cleaned_data["name"],
+                country=form.cleaned_data["country"],
+                actor=request.user,
+                reason=form.reason,
+                **data,
             )
         changes = form.changed_values()
         if not changes:
@@ -91,20 +94,27 @@ class MembershipAdmin(BreachTrackAdmin):
                 return obj
             return services.update_membership(obj, actor=request.user, reason=form.reason, **changes)
         return services.add_member(
-            data.get("organisation", obj.organisation), data.get("user", obj.user),
-            role=data["role"], actor=request.user, reason=form.reason,
+            data.get("organisation", obj.organisation),
+            data.get("user", obj.user),
+            role=data["role"],
+            actor=request.user,
+            reason=form.reason,
         )
 
 
 class UserAdminForm(AdminServiceForm):
     time_zone = forms.ChoiceField(label=_("display time zone"), choices=zone_choices)
     password1 = forms.CharField(
-        label=_("New password"), required=False, strip=False,
+        label=_("New password"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the current password (a new user then has none and cannot log in)."),
     )
     password2 = forms.CharField(
-        label=_("New password (again)"), required=False, strip=False,
+        label=_("New password (again)"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -150,7 +160,14 @@ class UserAdmin(BreachTrackAdmin):
     ]
     # Privileges are not granted here (organisations.services never sets them):
     # superusers come from ``manage.py createsuperuser``.
-    readonly_fields = ("is_superuser", "is_staff", "memberships_display", "is_system_actor", "date_joined", "last_login")
+    readonly_fields = (
+        "is_superuser",
+        "is_staff",
+        "memberships_display",
+        "is_system_actor",
+        "date_joined",
+        "last_login",
+    )
     live_only_fields = ("memberships_display",)
 
     def scoped(self, queryset, user, roles=None):
@@ -182,10 +199,17 @@ class UserAdmin(BreachTrackAdmin):
     @admin.display(description=_("memberships"))
     def memberships_display(self, obj):
         memberships = obj.memberships.select_related("organisation").order_by("organisation__name")
-        return format_html_join(
-            ", ", "{} ({}{})",
-            ((m.organisation, m.get_role_display(), "" if m.is_active else ", " + str(_("inactive"))) for m in memberships),
-        ) or "—"
+        return (
+            format_html_join(
+                ", ",
+                "{} ({}{})",
+                (
+                    (m.organisation, m.get_role_display(), "" if m.is_active else ", " + str(_("inactive")))
+                    for m in memberships
+                ),
+            )
+            or "—"
+        )
 
     def save_through_service(self, request, obj, form, change):
         actor, reason = request.user, form.reason
@@ -193,7 +217,11 @@ class UserAdmin(BreachTrackAdmin):
         password = data.get("password1") or None
         if not change:
             return services.create_user(
-                username=data["username"], email=data["email"], password=password, actor=actor, reason=reason,
+                username=data["username"],
+                email=data["email"],
+                password=password,
+                actor=actor,
+                reason=reason,
                 **form.all_values(exclude=("username", "email")),
             )
         changes = form.changed_values()
@@ -228,7 +256,10 @@ class PartyAdmin(BreachTrackAdmin):
     def save_through_service(self, request, obj, form, change):
         if not change:
             return services.create_party(
-                form.cleaned_data["owner"], name=form.cleaned_data["name"], actor=request.user, reason=form.reason,
+                form.cleaned_data["owner"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
+                reason=form.reason,
                 **form.all_values(exclude=("owner", "name")),
             )
         changes = form.changed_values()
@@ -277,12 +308,16 @@ class MinutesListField(forms.CharField):
 
 class AlertPolicyForm(AdminServiceForm):
     thresholds_before_minutes = MinutesListField(
-        label=_("alerts before the deadline (minutes)"), required=False,
-        help_text=_("Minutes before the due moment, separated by commas: 240, 30 is 4 hours and 30 minutes before. "
-                    "Empty: only at the due moment."),
+        label=_("alerts before the deadline (minutes)"),
+        required=False,
+        help_text=_(
+            "Minutes before the due moment, separated by commas: 240, 30 is 4 hours and 30 minutes before. "
+            "Empty: only at the due moment."
+        ),
     )
     reset_to_defaults = forms.BooleanField(
-        label=_("Reset to the defaults"), required=False,
+        label=_("Reset to the defaults"),
+        required=False,
         help_text=_("Remove this policy: 48, 24, 12, 6 and 1 hours before, at due, then every 12 hours overdue."),
     )
 
@@ -314,10 +349,13 @@ class AlertPolicyAdmin(BreachTrackAdmin):
             alert_policies.reset_alert_policy(obj.organisation, obj.kind, actor=request.user, reason=form.reason)
             return None
         return alert_policies.set_alert_policy(
-            obj.organisation if change else data["organisation"], obj.kind if change else data["kind"],
+            obj.organisation if change else data["organisation"],
+            obj.kind if change else data["kind"],
             thresholds_before_minutes=data["thresholds_before_minutes"],
-            overdue_repeat_minutes=data.get("overdue_repeat_minutes"), target_hours=data.get("target_hours"),
-            actor=request.user, reason=form.reason,
+            overdue_repeat_minutes=data.get("overdue_repeat_minutes"),
+            target_hours=data.get("target_hours"),
+            actor=request.user,
+            reason=form.reason,
         )
 
     def response_change(self, request, obj):

@@ -10,7 +10,10 @@ from communications.choices import IdentifierKind, ImportKind
 
 class LedgerUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("The file lists"), choices=ImportKind.choices, initial=ImportKind.RECIPIENTS, widget=forms.RadioSelect,
+        label=_("The file lists"),
+        choices=ImportKind.choices,
+        initial=ImportKind.RECIPIENTS,
+        widget=forms.RadioSelect,
         help_text=_("Bounces are recorded as returned at the moment of upload; the wave must have been sent."),
     )
     file = forms.FileField(
@@ -24,7 +27,9 @@ class LookupForm(forms.Form):
     organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
     kind = forms.ChoiceField(label=_("Identifier"), choices=IdentifierKind.choices)
     identifier = forms.CharField(
-        label=_("BSN or e-mail address"), max_length=254, widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        label=_("BSN or e-mail address"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
     def __init__(self, *args, organisations, **kwargs):

@@ -34,12 +34,21 @@ def incident_communications(request, pk: int):
     incident = get_object_or_404(Incident.objects.visible_to(request.user), pk=pk)
     controllers = [party for party in incident.parties.select_related("party") if party.is_controller]
     rows = [(party, current_assessment(party)) for party in controllers]
-    waves = incident.communication_waves.select_related("controller__party", "content_version").order_by("planned_at", "pk")
+    waves = incident.communication_waves.select_related("controller__party", "content_version").order_by(
+        "planned_at", "pk"
+    )
     deadlines = {d.party_id: d for d in incident.deadlines.filter(kind="data_subject_communication")}
     may_edit = Incident.objects.visible_to(request.user, EDIT_ROLES).filter(pk=pk).exists()
-    return render(request, "communications/incident.html", {
-        "incident": incident, "rows": [(p, a, deadlines.get(p.pk)) for p, a in rows], "waves": waves, "may_edit": may_edit,
-    })
+    return render(
+        request,
+        "communications/incident.html",
+        {
+            "incident": incident,
+            "rows": [(p, a, deadlines.get(p.pk)) for p, a in rows],
+            "waves": waves,
+            "may_edit": may_edit,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,20 +77,32 @@ def upload_ledger(request, wave_pk: int):
             if report.is_repeat:
                 messages.info(request, _("This file was imported before; nothing changed."))
             elif is_bounces:
-                messages.success(request, _("%(added)d recipients marked as bounced (%(present)d were not in this wave or already marked).") % {
-                    "added": report.batch.rows_added, "present": report.batch.rows_already_present,
-                })
+                messages.success(
+                    request,
+                    _("%(added)d recipients marked as bounced (%(present)d were not in this wave or already marked).")
+                    % {
+                        "added": report.batch.rows_added,
+                        "present": report.batch.rows_already_present,
+                    },
+                )
             else:
-                messages.success(request, _("%(added)d recipients added (%(present)d were already in this wave).") % {
-                    "added": report.batch.rows_added, "present": report.batch.rows_already_present,
-                })
+                messages.success(
+                    request,
+                    _("%(added)d recipients added (%(present)d were already in this wave).")
+                    % {
+                        "added": report.batch.rows_added,
+                        "present": report.batch.rows_already_present,
+                    },
+                )
             return redirect("communications:incident", pk=wave.incident_id)
     return render(request, "communications/upload.html", {"wave": wave, "form": form})
 
 
 def _import(wave, upload, is_bounces: bool, *, actor, reason):
     if is_bounces:
-        return ledger.import_bounces(wave, upload, file_name=upload.name, bounced_at=timezone.now(), actor=actor, reason=reason)
+        return ledger.import_bounces(
+            wave, upload, file_name=upload.name, bounced_at=timezone.now(), actor=actor, reason=reason
+        )
     return ledger.import_recipients(wave, upload, file_name=upload.name, actor=actor, reason=reason)
 
 
@@ -103,26 +124,40 @@ def _queue(request, wave, form):
 def import_job(request, pk: int):
     """The progress of a queued import; the page reloads itself until the job has ended."""
     job = get_object_or_404(ImportJob.objects.visible_to(request.user).select_related("wave__incident", "batch"), pk=pk)
-    written = jobs.rows_written(job) if job.state == ImportJob.State.WRITING else None  # counted outside its transaction
+    written = (
+        jobs.rows_written(job) if job.state == ImportJob.State.WRITING else None
+    )  # counted outside its transaction
     return render(request, "communications/job.html", {"job": job, "running": job.is_running, "rows_written": written})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def lookup(request):
-    organisations = list(Organisation.objects.filter(pk__in=organisation_ids(request.user, READ_ROLES)).order_by("name"))
+    organisations = list(
+        Organisation.objects.filter(pk__in=organisation_ids(request.user, READ_ROLES)).order_by("name")
+    )
     form = LookupForm(request.POST or None, organisations=organisations)
     contacts = None
     if request.method == "POST" and form.is_valid():
         organisation = next(org for org in organisations if org.pk == form.cleaned_data["organisation"])
         try:
             contacts = ledger.lookup(
-                organisation, kind=form.cleaned_data["kind"], identifier=form.cleaned_data["identifier"], actor=request.user
+                organisation,
+                kind=form.cleaned_data["kind"],
+                identifier=form.cleaned_data["identifier"],
+                actor=request.user,
             )
         except ValidationError as error:
             form.add_error("identifier", error.message_dict.get("identifier", error.messages))
         except PermissionDenied as refusal:
             form.add_error(None, str(refusal))
         # The identifier is not shown back: the page may stay open on a shared screen.
-        form = LookupForm(initial={"organisation": organisation.pk, "kind": form.cleaned_data["kind"]}, organisations=organisations) if contacts is not None else form
+        form = (
+            LookupForm(
+                initial={"organisation": organisation.pk, "kind": form.cleaned_data["kind"]},
+                organisations=organisations,
+            )
+            if contacts is not None
+            else form
+        )
     return render(request, "communications/lookup.html", {"form": form, "contacts": contacts})

@@ -56,7 +56,11 @@ def home(request):
         patch_vary_headers(response, ("HX-Request", "HX-Target"))
         return response
     board = dashboard(
-        request.user, form.filters(), organisations=organisations, page_number=request.GET.get("page"), now=timezone.now()
+        request.user,
+        form.filters(),
+        organisations=organisations,
+        page_number=request.GET.get("page"),
+        now=timezone.now(),
     )
     query = request.GET.copy()
     query.pop("page", None)

@@ -49,7 +49,9 @@ class TimelineFilterForm(forms.Form):
         if data.get("since"):
             since = day_start(data["since"], zone_name=self.zone_name, label=self.fields["since"].label)
         if data.get("until"):
-            until = day_start(data["until"] + timedelta(days=1), zone_name=self.zone_name, label=self.fields["until"].label)
+            until = day_start(
+                data["until"] + timedelta(days=1), zone_name=self.zone_name, label=self.fields["until"].label
+            )
         return TimelineFilters(
             kind=data.get("kind") or "",
             party_name=self.party_names.get(data.get("party"), ""),
@@ -58,4 +60,3 @@ class TimelineFilterForm(forms.Form):
             until=until,
             text=(data.get("q") or "").strip(),
         )
-

@@ -58,12 +58,20 @@ def parse_instant(
         try:
             parsed = timeinput.local_to_utc(parsed, zone_name, fold or None)
         except timeinput.NonExistentLocalTime:
-            raise BadInstant(_("%(name)s: %(value)s does not exist in %(zone)s (the clocks moved forward).")
-                             % {"name": name, "value": value, "zone": zone_name}, code="nonexistent") from None
+            raise BadInstant(
+                _("%(name)s: %(value)s does not exist in %(zone)s (the clocks moved forward).")
+                % {"name": name, "value": value, "zone": zone_name},
+                code="nonexistent",
+            ) from None
         except timeinput.AmbiguousLocalTime:
-            raise BadInstant(_("%(name)s: %(value)s happens twice in %(zone)s (the clocks moved back): "
-                               "choose the earlier (summer time) or the later (winter time).")
-                             % {"name": name, "value": value, "zone": zone_name}, code="ambiguous") from None
+            raise BadInstant(
+                _(
+                    "%(name)s: %(value)s happens twice in %(zone)s (the clocks moved back): "
+                    "choose the earlier (summer time) or the later (winter time)."
+                )
+                % {"name": name, "value": value, "zone": zone_name},
+                code="ambiguous",
+            ) from None
     if parsed > future_limit(now):
         raise BadInstant(_("%(name)s lies in the future.") % {"name": name}, code="future")
     return parsed
@@ -86,7 +94,9 @@ def incident_timeline(request, pk: int):
     audience = timeline.Audience.for_reader(request.user, incident.organisation)
     entries = timeline.incident_timeline(incident, audience=audience)
     form = TimelineFilterForm(
-        request.GET, parties=_party_choices(incident), actors=review.actors_of(entries),
+        request.GET,
+        parties=_party_choices(incident),
+        actors=review.actors_of(entries),
         zone_name=timezone.get_current_timezone_name(),
     )
     status = 200
@@ -98,9 +108,15 @@ def incident_timeline(request, pk: int):
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "incident": incident, "page": page, "entries": page.object_list, "audience": audience, "form": form,
-        "filter_query": query.urlencode(), "is_filtered": form.is_valid() and form.filters().is_active,
-        "kind_labels": review.KIND_LABELS, "exports": export_panel(incident),
+        "incident": incident,
+        "page": page,
+        "entries": page.object_list,
+        "audience": audience,
+        "form": form,
+        "filter_query": query.urlencode(),
+        "is_filtered": form.is_valid() and form.filters().is_active,
+        "kind_labels": review.KIND_LABELS,
+        "exports": export_panel(incident),
         "zone": timezone.get_current_timezone_name(),
     }
     return render(request, "evidence/timeline.html", context, status=status)
@@ -117,17 +133,41 @@ def export_panel(incident) -> list[dict]:
     from django.urls import reverse
 
     return [
-        {"name": _("PDF"), "url": reverse("evidence:timeline_pdf", args=[incident.pk]), "kind": "pdf",
-         "contains": _("The whole timeline on A4 pages for reading and printing: both instants of every entry, "
-                       "who recorded it and why, each change as old → new, the evidence-chain head in every footer.")},
-        {"name": _("CSV"), "url": reverse("evidence:timeline_csv", args=[incident.pk]), "kind": "csv",
-         "contains": _("The same entries for a spreadsheet (UTF-8, one row per changed field), headed by the "
-                       "organisation, the incident and the evidence-chain head.")},
-        {"name": _("JSON"), "url": reverse("evidence:timeline_json", args=[incident.pk]), "kind": "json",
-         "contains": _("The same entries for software (schema breachtrack.timeline/1), instants in UTC, "
-                       "with the evidence-chain head and its latest time-stamp anchor.")},
-        {"name": _("iCalendar"), "url": reverse("access:deadlines_ics", args=[incident.pk]), "kind": "ics",
-         "contains": _("The incident's legal deadlines (Art. 33 and 34) as calendar events, for a calendar program.")},
+        {
+            "name": _("PDF"),
+            "url": reverse("evidence:timeline_pdf", args=[incident.pk]),
+            "kind": "pdf",
+            "contains": _(
+                "The whole timeline on A4 pages for reading and printing: both instants of every entry, "
+                "who recorded it and why, each change as old → new, the evidence-chain head in every footer."
+            ),
+        },
+        {
+            "name": _("CSV"),
+            "url": reverse("evidence:timeline_csv", args=[incident.pk]),
+            "kind": "csv",
+            "contains": _(
+                "The same entries for a spreadsheet (UTF-8, one row per changed field), headed by the "
+                "organisation, the incident and the evidence-chain head."
+            ),
+        },
+        {
+            "name": _("JSON"),
+            "url": reverse("evidence:timeline_json", args=[incident.pk]),
+            "kind": "json",
+            "contains": _(
+                "The same entries for software (schema breachtrack.timeline/1), instants in UTC, "
+                "with the evidence-chain head and its latest time-stamp anchor."
+            ),
+        },
+        {
+            "name": _("iCalendar"),
+            "url": reverse("access:deadlines_ics", args=[incident.pk]),
+            "kind": "ics",
+            "contains": _(
+                "The incident's legal deadlines (Art. 33 and 34) as calendar events, for a calendar program."
+            ),
+        },
     ]
 
 
@@ -197,7 +237,10 @@ def render_timeline_csv(incident) -> HttpResponse:
 
 def _instant_param(request, name: str, *, now: datetime) -> datetime:
     return parse_instant(
-        request.GET.get(name), name=name, now=now, zone_name=timezone.get_current_timezone_name(),
+        request.GET.get(name),
+        name=name,
+        now=now,
+        zone_name=timezone.get_current_timezone_name(),
         fold=request.GET.get(f"{name}_fold"),
     )
 
@@ -205,9 +248,16 @@ def _instant_param(request, name: str, *, now: datetime) -> datetime:
 def _picker_error(request, incident, template: str, error: BadInstant, field: str, context: dict):
     """The picker again, with the message (escaped by the template) and, for a time that happens
     twice, the choice between the two: 400, nothing else shown."""
-    context.update({"incident": incident, "error": str(error), "error_field": field,
-                    "ask_fold": error.code == "ambiguous", "zone": timezone.get_current_timezone_name(),
-                    "values": request.GET})
+    context.update(
+        {
+            "incident": incident,
+            "error": str(error),
+            "error_field": field,
+            "ask_fold": error.code == "ambiguous",
+            "zone": timezone.get_current_timezone_name(),
+            "values": request.GET,
+        }
+    )
     return render(request, template, context, status=400)
 
 
@@ -241,6 +291,12 @@ def register_diff(request, pk: int):
         return _picker_error(request, incident, "evidence/diff.html", error, field, {"rows": None})
     log_view(request, incident, AccessAction.TIMELINE_VIEW, detail=f"diff {t1.isoformat()} .. {t2.isoformat()}")
     rows = review.diff_rows(asof.diff_as_of(incident, t1, t2))
-    context = {"incident": incident, "rows": rows, "t1": min(t1, t2), "t2": max(t1, t2),
-               "zone": timezone.get_current_timezone_name(), "values": request.GET}
+    context = {
+        "incident": incident,
+        "rows": rows,
+        "t1": min(t1, t2),
+        "t2": max(t1, t2),
+        "zone": timezone.get_current_timezone_name(),
+        "values": request.GET,
+    }
     return render(request, "evidence/diff.html", context)

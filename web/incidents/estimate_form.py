@@ -18,14 +18,18 @@ from web.forms import LocalInstantField, default_zone_name, zone_choices
 
 
 class EstimateForm(forms.Form):
-    measure = forms.ChoiceField(label=_("What is counted"), choices=EstimateMeasure.choices, initial=EstimateMeasure.DATA_SUBJECTS)
+    measure = forms.ChoiceField(
+        label=_("What is counted"), choices=EstimateMeasure.choices, initial=EstimateMeasure.DATA_SUBJECTS
+    )
     low = forms.IntegerField(label=_("Number (or lower bound)"), min_value=0)
     high = forms.IntegerField(label=_("Upper bound"), min_value=0, required=False, help_text=_("For a range only."))
     is_approximate = forms.BooleanField(label=_("Approximate"), required=False, initial=True)
     is_at_least = forms.BooleanField(label=_("At least this many (no upper bound known)"), required=False)
     party = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None)
     known_at = LocalInstantField(label=_("Known at"), required=True)
-    source = forms.CharField(label=_("Source"), max_length=300, help_text=_("e.g. the forensic report, the mailing list."))
+    source = forms.CharField(
+        label=_("Source"), max_length=300, help_text=_("e.g. the forensic report, the mailing list.")
+    )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=2000)
 

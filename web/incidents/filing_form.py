@@ -23,27 +23,43 @@ class FilingForm(forms.Form):
     submitted_at = LocalInstantField(label=_("Submitted at"), required=True)
     channel = forms.ChoiceField(label=_("Channel"), choices=FilingChannel.choices, initial=FilingChannel.AP_FORM)
     authority_reference = forms.CharField(
-        label=_("Authority's report number"), max_length=100, required=False,
+        label=_("Authority's report number"),
+        max_length=100,
+        required=False,
         help_text=_("If the authority gave one; it can be added once later."),
     )
     submitted_by = forms.CharField(
-        label=_("Submitted by"), max_length=200, required=False, help_text=_("The filer named on the form; you, if empty."),
+        label=_("Submitted by"),
+        max_length=200,
+        required=False,
+        help_text=_("The filer named on the form; you, if empty."),
     )
     is_phased = forms.BooleanField(
-        label=_("Phased: more information follows (Art. 33(4))"), required=False,
+        label=_("Phased: more information follows (Art. 33(4))"),
+        required=False,
         help_text=_("Allowed when the register is still incomplete."),
     )
     delay_reasons = forms.CharField(
-        label=_("Reasons for the delay (Art. 33(1))"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reasons for the delay (Art. 33(1))"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for an initial notification made after the 72 hours."),
     )
     withdrawal_reason = forms.CharField(
-        label=_("Why the notification is withdrawn"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Why the notification is withdrawn"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=2000)
 
     SERVICE_FIELDS = (
-        "filing_type", "channel", "authority_reference", "submitted_by", "is_phased", "delay_reasons", "withdrawal_reason",
+        "filing_type",
+        "channel",
+        "authority_reference",
+        "submitted_by",
+        "is_phased",
+        "delay_reasons",
+        "withdrawal_reason",
     )
 
     def __init__(self, *args, register, user=None, **kwargs):

@@ -59,7 +59,12 @@ def _directory_party(organisation, name: str, *, actor, reason: str) -> Party:
     if party is None:
         party = org_services.create_party(organisation, name=name, actor=actor, reason=reason)
     if party.is_self:
-        raise ValidationError({"other_controllers": _("%(name)s is this organisation itself: name the other parties only.") % {"name": name}})
+        raise ValidationError(
+            {
+                "other_controllers": _("%(name)s is this organisation itself: name the other parties only.")
+                % {"name": name}
+            }
+        )
     return party
 
 
@@ -72,7 +77,11 @@ def _add_parties(incident, facts: IntakeFacts, *, actor, reason: str):
     own = Party.objects.get(owner=organisation, is_self=True)
     is_processor = facts.our_role == ROLE_PROCESSOR
     ours = services.add_party(
-        incident, party=own, role=PartyRole.PROCESSOR if is_processor else PartyRole.CONTROLLER, actor=actor, reason=reason
+        incident,
+        party=own,
+        role=PartyRole.PROCESSOR if is_processor else PartyRole.CONTROLLER,
+        actor=actor,
+        reason=reason,
     )
     relationships = []
     for name in facts.other_controllers:

@@ -50,7 +50,9 @@ def _instant_field(label, help_text="", required=False):
 def _fold_field():
     # Choices are filled in by clean() for a time that happens twice: their labels name the readings.
     return forms.ChoiceField(
-        label=_("Which one did you mean?"), required=False, widget=forms.RadioSelect,
+        label=_("Which one did you mean?"),
+        required=False,
+        widget=forms.RadioSelect,
         choices=[(Fold.EARLIER.value, Fold.EARLIER.value), (Fold.LATER.value, Fold.LATER.value)],
     )
 
@@ -90,23 +92,38 @@ class IntakeForm(forms.Form):
 
     # The instants on the page, in the order they are checked (stem → label for messages).
     INSTANTS = (
-        "occurred_from", "occurred_until", "aware_at", "controllers_informed_at", "extortion_first_contact_at", "extortion_deadline_at",
+        "occurred_from",
+        "occurred_until",
+        "aware_at",
+        "controllers_informed_at",
+        "extortion_first_contact_at",
+        "extortion_deadline_at",
     )
 
     MAY_BE_AHEAD = frozenset({"extortion_deadline_at"})
 
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=None, empty_label=None,
-        error_messages={"invalid_choice": _("You are not a privacy officer of this organisation, or it does not exist.")},
+        label=_("Organisation"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "invalid_choice": _("You are not a privacy officer of this organisation, or it does not exist.")
+        },
     )
     # 1. The breach
     title = forms.CharField(label=_("Title"), max_length=200, help_text=_("A short name people will recognise."))
-    is_confidentiality_breach = forms.BooleanField(label=_("Confidentiality: data seen or taken by someone who should not have it"), required=False)
+    is_confidentiality_breach = forms.BooleanField(
+        label=_("Confidentiality: data seen or taken by someone who should not have it"), required=False
+    )
     is_integrity_breach = forms.BooleanField(label=_("Integrity: data changed or corrupted"), required=False)
-    is_availability_breach = forms.BooleanField(label=_("Availability: data lost, encrypted or unreachable"), required=False)
+    is_availability_breach = forms.BooleanField(
+        label=_("Availability: data lost, encrypted or unreachable"), required=False
+    )
     cause = forms.ChoiceField(label=_("Cause"), choices=[("", _("Not known yet"))] + Cause.choices, required=False)
     discovery_method = forms.ChoiceField(
-        label=_("How it was discovered"), choices=[("", _("Not recorded yet"))] + DiscoveryMethod.choices, required=False
+        label=_("How it was discovered"),
+        choices=[("", _("Not recorded yet"))] + DiscoveryMethod.choices,
+        required=False,
     )
     description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     # 2. When it happened
@@ -120,51 +137,80 @@ class IntakeForm(forms.Form):
     # 3. Awareness: the clock starts here
     aware_at = _instant_field(
         _("We became aware at"),
-        _("When we had a reasonable degree of certainty that personal data was compromised (EDPB Guidelines 9/2022): "
-          "the 72 hours of Art. 33(1) run from here."),
+        _(
+            "When we had a reasonable degree of certainty that personal data was compromised (EDPB Guidelines 9/2022): "
+            "the 72 hours of Art. 33(1) run from here."
+        ),
         required=True,
     )
     aware_at_fold = _fold_field()
     awareness_source = forms.ChoiceField(label=_("How we learnt of it"), choices=AwarenessSource.choices)
     awareness_asserted_by = forms.CharField(
-        label=_("Who knew"), max_length=200, required=False, help_text=_("The person who had the knowledge, if not you.")
+        label=_("Who knew"),
+        max_length=200,
+        required=False,
+        help_text=_("The person who had the knowledge, if not you."),
     )
     awareness_rationale = forms.CharField(
         label=_("Why this is the moment of awareness"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     # 4. Roles and parties
-    our_role = forms.ChoiceField(label=_("Our role in this breach"), choices=ROLE_CHOICES, initial=ROLE_CONTROLLER, widget=forms.RadioSelect)
+    our_role = forms.ChoiceField(
+        label=_("Our role in this breach"), choices=ROLE_CHOICES, initial=ROLE_CONTROLLER, widget=forms.RadioSelect
+    )
     other_controllers = forms.CharField(
-        label=_("Other controllers"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
-        help_text=_("One per line. As processor: the controllers we work for (each has its own 72-hour clock). "
-                    "As controller: joint controllers, if any."),
+        label=_("Other controllers"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_(
+            "One per line. As processor: the controllers we work for (each has its own 72-hour clock). "
+            "As controller: joint controllers, if any."
+        ),
     )
     controllers_informed_at = _instant_field(
         _("We informed these controllers at"),
-        _("Only if we are the processor and have told them already (Art. 33(2)): each controller's own 72 hours start then."),
+        _(
+            "Only if we are the processor and have told them already (Art. 33(2)): each controller's own 72 hours start then."
+        ),
     )
     controllers_informed_at_fold = _fold_field()
     controllers_informed_channel = forms.ChoiceField(
         label=_("How we informed them"), choices=[("", "—")] + Channel.choices, required=False
     )
     processor_name = forms.CharField(
-        label=_("Processor where it happened"), max_length=200, required=False,
+        label=_("Processor where it happened"),
+        max_length=200,
+        required=False,
         help_text=_("Only if we are the controller and the breach happened at a processor."),
     )
     authority = forms.ModelChoiceField(
-        label=_("Lead supervisory authority"), queryset=Authority.objects.all(), required=False, empty_label=_("Not chosen yet"),
+        label=_("Lead supervisory authority"),
+        queryset=Authority.objects.all(),
+        required=False,
+        empty_label=_("Not chosen yet"),
     )
     # 5. Data and people
     data_categories = forms.MultipleChoiceField(
-        label=_("Categories of personal data"), choices=DataCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Categories of personal data"),
+        choices=DataCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     data_subject_categories = forms.MultipleChoiceField(
-        label=_("Categories of people"), choices=DataSubjectCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Categories of people"),
+        choices=DataSubjectCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     affected_low = forms.IntegerField(
-        label=_("People affected (or the lower bound)"), min_value=0, required=False, help_text=_("Leave empty if not known yet.")
+        label=_("People affected (or the lower bound)"),
+        min_value=0,
+        required=False,
+        help_text=_("Leave empty if not known yet."),
     )
-    affected_high = forms.IntegerField(label=_("Upper bound"), min_value=0, required=False, help_text=_("For a range only."))
+    affected_high = forms.IntegerField(
+        label=_("Upper bound"), min_value=0, required=False, help_text=_("For a range only.")
+    )
     affected_is_approximate = forms.BooleanField(label=_("Approximate"), required=False, initial=True)
     affected_is_at_least = forms.BooleanField(label=_("At least this many (no upper bound known)"), required=False)
     # 6. Extortion
@@ -172,16 +218,26 @@ class IntakeForm(forms.Form):
     extortion_actor_name = forms.CharField(
         label=_("Threat actor"), max_length=200, required=False, help_text=_("The name the group uses, or 'unknown'.")
     )
-    extortion_channel = forms.ChoiceField(label=_("Channel"), choices=[("", "—")] + ExtortionChannel.choices, required=False)
+    extortion_channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", "—")] + ExtortionChannel.choices, required=False
+    )
     extortion_first_contact_at = _instant_field(_("First contact at"))
     extortion_first_contact_at_fold = _fold_field()
-    extortion_demand_amount = forms.DecimalField(label=_("Amount demanded"), min_value=0, max_digits=14, decimal_places=2, required=False)
-    extortion_demand_currency = forms.CharField(label=_("Currency"), max_length=3, required=False, help_text=_("e.g. EUR, USD, BTC"))
-    extortion_deadline_at = _instant_field(_("Their deadline"), _("When they threaten to publish, if they gave a moment."))
+    extortion_demand_amount = forms.DecimalField(
+        label=_("Amount demanded"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    extortion_demand_currency = forms.CharField(
+        label=_("Currency"), max_length=3, required=False, help_text=_("e.g. EUR, USD, BTC")
+    )
+    extortion_deadline_at = _instant_field(
+        _("Their deadline"), _("When they threaten to publish, if they gave a moment.")
+    )
     extortion_deadline_at_fold = _fold_field()
     # 7. Reason
     change_reason = forms.CharField(
-        label=_("Reason for recording this — kept as evidence"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Reason for recording this — kept as evidence"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("e.g. 'call from the service desk, 09:12'."),
     )
 
@@ -218,27 +274,47 @@ class IntakeForm(forms.Form):
         else:
             self.folds[name] = self[f"{name}_fold"]
             self.fields[f"{name}_fold"].choices = [
-                (first.fold.value, _("%(clock)s %(abbr)s (%(offset)s), the first")
-                 % {"clock": local.strftime("%H:%M"), "abbr": first.abbreviation, "offset": first.offset}),
-                (second.fold.value, _("%(clock)s %(abbr)s (%(offset)s), the second")
-                 % {"clock": local.strftime("%H:%M"), "abbr": second.abbreviation, "offset": second.offset}),
+                (
+                    first.fold.value,
+                    _("%(clock)s %(abbr)s (%(offset)s), the first")
+                    % {"clock": local.strftime("%H:%M"), "abbr": first.abbreviation, "offset": first.offset},
+                ),
+                (
+                    second.fold.value,
+                    _("%(clock)s %(abbr)s (%(offset)s), the second")
+                    % {"clock": local.strftime("%H:%M"), "abbr": second.abbreviation, "offset": second.offset},
+                ),
             ]
         try:
             return local_to_utc(local, self.zone, fold)
         except NonExistentLocalTime:
             gap = gap_around(local, self.zone)
-            params.update(starts=gap.starts.strftime("%H:%M"), ends=gap.ends.strftime("%H:%M"), before=gap.before, after=gap.after)
-            self.add_error(name, ValidationError(
-                _("%(field)s: %(time)s does not exist in %(zone)s. The clocks jumped from %(starts)s %(before)s to "
-                  "%(ends)s %(after)s, so no time from %(starts)s up to %(ends)s happened that day. Check the time you were given."),
-                code="nonexistent", params=params,
-            ))
+            params.update(
+                starts=gap.starts.strftime("%H:%M"), ends=gap.ends.strftime("%H:%M"), before=gap.before, after=gap.after
+            )
+            self.add_error(
+                name,
+                ValidationError(
+                    _(
+                        "%(field)s: %(time)s does not exist in %(zone)s. The clocks jumped from %(starts)s %(before)s to "
+                        "%(ends)s %(after)s, so no time from %(starts)s up to %(ends)s happened that day. Check the time you were given."
+                    ),
+                    code="nonexistent",
+                    params=params,
+                ),
+            )
         except AmbiguousLocalTime:
-            self.add_error(name, ValidationError(
-                _("%(field)s: %(time)s happened twice in %(zone)s, because the clocks went back that night. "
-                  "Choose which one you meant below."),
-                code="ambiguous", params=params,
-            ))
+            self.add_error(
+                name,
+                ValidationError(
+                    _(
+                        "%(field)s: %(time)s happened twice in %(zone)s, because the clocks went back that night. "
+                        "Choose which one you meant below."
+                    ),
+                    code="ambiguous",
+                    params=params,
+                ),
+            )
         return None
 
     def _check_order(self) -> None:
@@ -246,26 +322,49 @@ class IntakeForm(forms.Form):
         for name, value in self.instants.items():
             # Facts lie in the past; the threat actor's deadline is a threat, usually still ahead.
             if value is not None and value > limit and name not in self.MAY_BE_AHEAD:
-                self.add_error(name, ValidationError(
-                    _("%(field)s lies in the future: it is now %(now)s in %(zone)s."), code="future",
-                    params={"field": self._label(name), "now": date_format(self.now.astimezone(zone(self.zone)), "Y-m-d H:i"), "zone": self.zone},
-                ))
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _("%(field)s lies in the future: it is now %(now)s in %(zone)s."),
+                        code="future",
+                        params={
+                            "field": self._label(name),
+                            "now": date_format(self.now.astimezone(zone(self.zone)), "Y-m-d H:i"),
+                            "zone": self.zone,
+                        },
+                    ),
+                )
         start, end, aware = (self.instants.get(k) for k in ("occurred_from", "occurred_until", "aware_at"))
         pairs = [
-            ("controllers_informed_at", self.instants.get("controllers_informed_at"), aware,
-             _("%(field)s cannot come before %(other)s: a processor informs its controllers after it became aware.")),
+            (
+                "controllers_informed_at",
+                self.instants.get("controllers_informed_at"),
+                aware,
+                _("%(field)s cannot come before %(other)s: a processor informs its controllers after it became aware."),
+            ),
             ("occurred_until", end, start, _("%(field)s cannot come before %(other)s.")),
             ("aware_at", aware, start, _("%(field)s cannot come before the breach started (%(other)s).")),
-            ("extortion_deadline_at", self.instants.get("extortion_deadline_at"), self.instants.get("extortion_first_contact_at"),
-             _("%(field)s must come after %(other)s.")),
+            (
+                "extortion_deadline_at",
+                self.instants.get("extortion_deadline_at"),
+                self.instants.get("extortion_first_contact_at"),
+                _("%(field)s must come after %(other)s."),
+            ),
         ]
         for name, value, lower, message in pairs:
             if value is not None and lower is not None and value < lower and name not in self.errors:
                 other = {
-                    "occurred_until": "occurred_from", "aware_at": "occurred_from", "controllers_informed_at": "aware_at",
+                    "occurred_until": "occurred_from",
+                    "aware_at": "occurred_from",
+                    "controllers_informed_at": "aware_at",
                     "extortion_deadline_at": "extortion_first_contact_at",
                 }[name]
-                self.add_error(name, ValidationError(message, code="before", params={"field": self._label(name), "other": self._label(other)}))
+                self.add_error(
+                    name,
+                    ValidationError(
+                        message, code="before", params={"field": self._label(name), "other": self._label(other)}
+                    ),
+                )
 
     # --- The whole form -----------------------------------------------------------------------
     def clean(self):
@@ -288,9 +387,14 @@ class IntakeForm(forms.Form):
 
     def _check_facts(self, data) -> None:
         if data.get("is_ongoing") and data.get("occurred_until") is not None and "occurred_until" not in self.errors:
-            self.add_error("occurred_until", ValidationError(
-                _("%(field)s: an ongoing breach has no end yet. Clear the end or untick 'still going on'."),
-                code="ongoing", params={"field": self._label("occurred_until")}))
+            self.add_error(
+                "occurred_until",
+                ValidationError(
+                    _("%(field)s: an ongoing breach has no end yet. Clear the end or untick 'still going on'."),
+                    code="ongoing",
+                    params={"field": self._label("occurred_until")},
+                ),
+            )
         low, high = data.get("affected_low"), data.get("affected_high")
         if high is not None and low is None:
             self.add_error("affected_low", _("Give the lower bound too, or only one number."))
@@ -300,7 +404,10 @@ class IntakeForm(forms.Form):
             self.add_error("affected_is_at_least", _("'At least' has no upper bound: clear one or the other."))
         names = _names(data.get("other_controllers", ""))
         if len(names) > MAX_OTHER_PARTIES:
-            self.add_error("other_controllers", _("At most %(n)d controllers here; add more on the incident page.") % {"n": MAX_OTHER_PARTIES})
+            self.add_error(
+                "other_controllers",
+                _("At most %(n)d controllers here; add more on the incident page.") % {"n": MAX_OTHER_PARTIES},
+            )
         self._check_roles(data, names)
         if data.get("has_extortion"):
             self._require(data, "extortion_actor_name", _("%(field)s: give the name they use, or 'unknown'."))
@@ -316,64 +423,116 @@ class IntakeForm(forms.Form):
     def _check_roles(self, data, names) -> None:
         if data.get("our_role") == ROLE_PROCESSOR:
             if not names:
-                self._require(data, "other_controllers", _("%(field)s: as processor, name at least one controller we work for."))
+                self._require(
+                    data, "other_controllers", _("%(field)s: as processor, name at least one controller we work for.")
+                )
             if data.get("processor_name"):
-                self.add_error("processor_name", _("We are the processor: leave this empty (a sub-processor can be added on the incident page)."))
+                self.add_error(
+                    "processor_name",
+                    _("We are the processor: leave this empty (a sub-processor can be added on the incident page)."),
+                )
             if data.get("controllers_informed_at") is not None:
-                self._require(data, "controllers_informed_channel", _("%(field)s: say how the controllers were informed."))
+                self._require(
+                    data, "controllers_informed_channel", _("%(field)s: say how the controllers were informed.")
+                )
         else:
             if data.get("controllers_informed_at") is not None and "controllers_informed_at" not in self.errors:
-                self.add_error("controllers_informed_at", ValidationError(
-                    _("%(field)s: only a processor informs controllers. Clear it, or choose the processor role."),
-                    code="not_processor", params={"field": self._label("controllers_informed_at")}))
+                self.add_error(
+                    "controllers_informed_at",
+                    ValidationError(
+                        _("%(field)s: only a processor informs controllers. Clear it, or choose the processor role."),
+                        code="not_processor",
+                        params={"field": self._label("controllers_informed_at")},
+                    ),
+                )
             processor = " ".join((data.get("processor_name") or "").split()).casefold()
             if processor and processor in {name.casefold() for name in names}:
-                self.add_error("processor_name", _("This party is already named as a controller: a party has one role per incident."))
+                self.add_error(
+                    "processor_name",
+                    _("This party is already named as a controller: a party has one role per incident."),
+                )
 
     def _facts(self, data, names) -> IntakeFacts:
         at = self.instants
         zone_of = lambda name: self.zone if at.get(name) is not None else ""  # noqa: E731
         incident = {
             "title": data["title"].strip(),
-            **{k: data[k] for k in ("is_confidentiality_breach", "is_integrity_breach", "is_availability_breach",
-                                    "cause", "discovery_method", "is_ongoing", "data_categories", "data_subject_categories")},
+            **{
+                k: data[k]
+                for k in (
+                    "is_confidentiality_breach",
+                    "is_integrity_breach",
+                    "is_availability_breach",
+                    "cause",
+                    "discovery_method",
+                    "is_ongoing",
+                    "data_categories",
+                    "data_subject_categories",
+                )
+            },
             "description": data["description"].strip(),
-            "occurred_from_at": at["occurred_from"], "occurred_from_tz": zone_of("occurred_from"),
-            "occurred_until_at": at["occurred_until"], "occurred_until_tz": zone_of("occurred_until"),
+            "occurred_from_at": at["occurred_from"],
+            "occurred_from_tz": zone_of("occurred_from"),
+            "occurred_until_at": at["occurred_until"],
+            "occurred_until_tz": zone_of("occurred_until"),
         }
         awareness = {
-            "aware_at": at["aware_at"], "aware_tz": self.zone, "source": data["awareness_source"],
-            "asserted_by": data["awareness_asserted_by"].strip(), "rationale": data["awareness_rationale"].strip(),
+            "aware_at": at["aware_at"],
+            "aware_tz": self.zone,
+            "source": data["awareness_source"],
+            "asserted_by": data["awareness_asserted_by"].strip(),
+            "rationale": data["awareness_rationale"].strip(),
         }
         notice = None
         if at.get("controllers_informed_at") is not None:
             notice = {
-                "informed_at": at["controllers_informed_at"], "informed_tz": self.zone,
-                "channel": data["controllers_informed_channel"], "informed_by": self.user_name,
+                "informed_at": at["controllers_informed_at"],
+                "informed_tz": self.zone,
+                "channel": data["controllers_informed_channel"],
+                "informed_by": self.user_name,
             }
         estimate = None
         if data.get("affected_low") is not None:
             estimate = {
-                "measure": "data_subjects", "low": data["affected_low"], "high": data.get("affected_high"),
-                "is_approximate": data["affected_is_approximate"], "is_at_least": data["affected_is_at_least"],
-                "known_at": self.now, "known_tz": self.zone, "source": str(_("First estimate, at intake")),
+                "measure": "data_subjects",
+                "low": data["affected_low"],
+                "high": data.get("affected_high"),
+                "is_approximate": data["affected_is_approximate"],
+                "is_at_least": data["affected_is_at_least"],
+                "known_at": self.now,
+                "known_tz": self.zone,
+                "source": str(_("First estimate, at intake")),
             }
         threat = countdown = None
         if data.get("has_extortion"):
             threat = {
-                "actor_name": data["extortion_actor_name"].strip(), "channel": data["extortion_channel"],
-                "first_contact_at": at["extortion_first_contact_at"], "first_contact_tz": self.zone,
-                "demand_amount": data.get("extortion_demand_amount"), "demand_currency": data["extortion_demand_currency"],
+                "actor_name": data["extortion_actor_name"].strip(),
+                "channel": data["extortion_channel"],
+                "first_contact_at": at["extortion_first_contact_at"],
+                "first_contact_tz": self.zone,
+                "demand_amount": data.get("extortion_demand_amount"),
+                "demand_currency": data["extortion_demand_currency"],
             }
             if at.get("extortion_deadline_at") is not None:
                 countdown = {
-                    "announced_at": at["extortion_first_contact_at"], "announced_tz": self.zone,
-                    "deadline_at": at["extortion_deadline_at"], "deadline_tz": self.zone,
+                    "announced_at": at["extortion_first_contact_at"],
+                    "announced_tz": self.zone,
+                    "deadline_at": at["extortion_deadline_at"],
+                    "deadline_tz": self.zone,
                 }
         return IntakeFacts(
-            organisation=data["organisation"], zone=self.zone, incident=incident, our_role=data["our_role"],
-            other_controllers=names, processor_name=" ".join(data.get("processor_name", "").split()),
-            authority=data.get("authority"), awareness=awareness, notice=notice, estimate=estimate, threat=threat, countdown=countdown,
+            organisation=data["organisation"],
+            zone=self.zone,
+            incident=incident,
+            our_role=data["our_role"],
+            other_controllers=names,
+            processor_name=" ".join(data.get("processor_name", "").split()),
+            authority=data.get("authority"),
+            awareness=awareness,
+            notice=notice,
+            estimate=estimate,
+            threat=threat,
+            countdown=countdown,
             reason=data["change_reason"].strip(),
         )
 

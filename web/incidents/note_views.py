@@ -31,7 +31,9 @@ def _incident(request, pk: int) -> Incident:
 
 def _note(request, incident: Incident, note_pk: int, *, may_read_privileged: bool) -> IncidentNote:
     note = get_object_or_404(
-        IncidentNote.objects.visible_to(request.user).select_related("incident__organisation"), incident=incident, pk=note_pk
+        IncidentNote.objects.visible_to(request.user).select_related("incident__organisation"),
+        incident=incident,
+        pk=note_pk,
     )
     if note.is_legally_privileged and not may_read_privileged:
         raise Http404("no such note")
@@ -77,7 +79,9 @@ def incident_notes(request, pk: int):
     if not form.is_valid():
         return _page(request, incident, form=form, status=400)
     try:
-        note_services.add_note(incident, **form.service_fields(), actor=request.user, reason=form.cleaned_data["reason"])
+        note_services.add_note(
+            incident, **form.service_fields(), actor=request.user, reason=form.cleaned_data["reason"]
+        )
     except ValidationError as error:
         _add_errors(form, error)
         return _page(request, incident, form=form, status=400)
@@ -99,13 +103,17 @@ def edit_note(request, pk: int, note_pk: int):
     status = 400
     if form.is_valid():
         try:
-            note_services.edit_note(note, **form.service_fields(), actor=request.user, reason=form.cleaned_data["reason"])
+            note_services.edit_note(
+                note, **form.service_fields(), actor=request.user, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
             messages.success(request, _("Note changed; the earlier text stays in its history."))
             return redirect("incidents:notes", pk=incident.pk)
-    return render(request, "incidents/note_edit.html", {"incident": incident, "note": note, "form": form}, status=status)
+    return render(
+        request, "incidents/note_edit.html", {"incident": incident, "note": note, "form": form}, status=status
+    )
 
 
 @require_POST
@@ -119,7 +127,9 @@ def note_privilege(request, pk: int, note_pk: int):
     if form.is_valid():
         try:
             note_services.set_note_privilege(
-                note, is_legally_privileged=form.cleaned_data["is_legally_privileged"], actor=request.user,
+                note,
+                is_legally_privileged=form.cleaned_data["is_legally_privileged"],
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -127,6 +137,9 @@ def note_privilege(request, pk: int, note_pk: int):
         else:
             messages.success(request, _("Legal privilege of the note changed."))
             return redirect("incidents:notes", pk=incident.pk)
-    errors = [f"{form.fields[f].label if f in form.fields else ''}: {m}".lstrip(": ") for f, ms in form.errors.items() for m in ms]
+    errors = [
+        f"{form.fields[f].label if f in form.fields else ''}: {m}".lstrip(": ")
+        for f, ms in form.errors.items()
+        for m in ms
+    ]
     return render(request, "incidents/note_refused.html", {"incident": incident, "errors": errors}, status=400)
-

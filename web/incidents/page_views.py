@@ -85,10 +85,19 @@ def _post_form(request, pk: int, *, form_class, form_key: str, service, done, an
 def file_with_authority(request, pk: int):
     """Record a filing to the authority as submitted, through ``actions.filings.submit_filing``."""
     return _post_form(
-        request, pk, form_class=FilingForm, form_key="form", service=submit_filing, anchor="#filings",
-        done=lambda filing: _("Filing recorded: %(type)s to %(authority)s. It is kept as submitted and never changes.") % {
-            "type": filing.get_filing_type_display(), "authority": filing.authority,
-        },
+        request,
+        pk,
+        form_class=FilingForm,
+        form_key="form",
+        service=submit_filing,
+        anchor="#filings",
+        done=lambda filing: (
+            _("Filing recorded: %(type)s to %(authority)s. It is kept as submitted and never changes.")
+            % {
+                "type": filing.get_filing_type_display(),
+                "authority": filing.authority,
+            }
+        ),
     )
 
 
@@ -97,8 +106,17 @@ def file_with_authority(request, pk: int):
 def record_affected_estimate(request, pk: int):
     """Record a new estimate of the number affected, through ``actions.incidents.record_estimate``."""
     return _post_form(
-        request, pk, form_class=EstimateForm, form_key="estimate_form", service=record_estimate, anchor="#affected",
-        done=lambda estimate: _("Estimate recorded: %(value)s (%(measure)s).") % {
-            "value": estimate.display_value, "measure": estimate.get_measure_display(),
-        },
+        request,
+        pk,
+        form_class=EstimateForm,
+        form_key="estimate_form",
+        service=record_estimate,
+        anchor="#affected",
+        done=lambda estimate: (
+            _("Estimate recorded: %(value)s (%(measure)s).")
+            % {
+                "value": estimate.display_value,
+                "measure": estimate.get_measure_display(),
+            }
+        ),
     )

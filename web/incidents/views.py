@@ -33,8 +33,6 @@ def incident_list(request):
 incident_detail = page_views.incident_detail
 
 
-
-
 # --- The AP notification form, answered from the register (docs/domain.md#ap-form) -----------
 
 SHEET_LANGUAGES = {"nl": ("nl",), "en": ("en",), "both": ("nl", "en")}
@@ -72,7 +70,11 @@ def _filing_answers_for(register, party, *, filing_pk) -> dict:
         filing = next((f for f in register.filings if str(f.pk) == filing_pk), None)
         if filing is None or (party is not None and filing.controller_id != party.pk):
             raise Http404("unknown filing")
-        earlier = [f for f in register.filings if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at]
+        earlier = [
+            f
+            for f in register.filings
+            if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at
+        ]
         return {
             "now": filing.submitted_at,
             "delay_reasons": filing.delay_reasons or _initial_delay_reasons(earlier),
@@ -126,7 +128,10 @@ def ap_answer_sheet(request, pk: int):
 def ap_answer_sheet_json(request, pk: int):
     register, sheet = _answer_sheet(request, pk)
     log_view(
-        request, register.incident, AccessAction.EXPORT_DOWNLOAD, export_kind=ExportKind.AP_ANSWER_SHEET_JSON,
+        request,
+        register.incident,
+        AccessAction.EXPORT_DOWNLOAD,
+        export_kind=ExportKind.AP_ANSWER_SHEET_JSON,
         detail=request.GET.urlencode(),
     )
     return _sheet_json(sheet)

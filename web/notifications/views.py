@@ -22,8 +22,10 @@ from notifications.models import Delivery, DeliveryStatus, Notification
 PAGE_SIZE = 25
 PROBLEMS_SHOWN = 20
 _DEADLINE_CHAIN = (
-    "deadline__incident", "deadline__party__party",
-    "deadline__relationship__processor__party", "deadline__relationship__controller__party",
+    "deadline__incident",
+    "deadline__party__party",
+    "deadline__relationship__processor__party",
+    "deadline__relationship__controller__party",
 )
 
 
@@ -42,9 +44,9 @@ def _rows(notifications):
 
 def _problems(user):
     failed = Delivery.objects.visible_to(user).filter(status=DeliveryStatus.FAILED)
-    shown = failed.select_related(
-        "user", "endpoint", *(f"alert_event__{path}" for path in _DEADLINE_CHAIN)
-    ).order_by("-created_at", "-pk")[:PROBLEMS_SHOWN]
+    shown = failed.select_related("user", "endpoint", *(f"alert_event__{path}" for path in _DEADLINE_CHAIN)).order_by(
+        "-created_at", "-pk"
+    )[:PROBLEMS_SHOWN]
     return [{"delivery": delivery, "threshold": threshold_text(delivery.alert_event.label)} for delivery in shown]
 
 

@@ -32,11 +32,17 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         try:
             created = tokens.create_api_token(
-                organisation=organisation, user=user, role=options["role"], name=options["name"],
+                organisation=organisation,
+                user=user,
+                role=options["role"],
+                name=options["name"],
                 expires_at=timezone.now() + timedelta(days=options["days"]),
-                actor=current_actor(), reason=options["reason"],
+                actor=current_actor(),
+                reason=options["reason"],
             )
         except ValidationError as error:
-            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())) from None
+            raise CommandError(
+                "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+            ) from None
         self.stderr.write(f"Token {created.token.pk} for {user} in {organisation}; the secret (shown only once):")
         self.stdout.write(created.secret)

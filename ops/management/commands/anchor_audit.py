@@ -23,7 +23,8 @@ class Command(BaseCommand):
             self.stdout.write(OFF_MESSAGE)
             return
         trust = (
-            "signatures checked against BREACHTRACK_TSA_CA_FILE" if config.trusted is not None
+            "signatures checked against BREACHTRACK_TSA_CA_FILE"
+            if config.trusted is not None
             else "no BREACHTRACK_TSA_CA_FILE: signatures checked against the certificate in each token"
         )
         self.stdout.write(f"TSA {config.url} ({config.algorithm}; {trust})")

@@ -23,7 +23,9 @@ def deadline_row(deadline: Deadline, now) -> dict:
         "kind": deadline.kind,
         "party": _party_label(deadline),
         "due_at": iso_utc(deadline.due_at),
-        "state": clocks.evaluate(deadline.due_at, deadline.met_at, now).state.value if deadline.is_active else "inactive",
+        "state": clocks.evaluate(deadline.due_at, deadline.met_at, now).state.value
+        if deadline.is_active
+        else "inactive",
         "met_at": iso_utc(deadline.met_at),
         "next_alert_at": iso_utc(deadline.next_alert_at),
         "next_alert": deadline.next_alert_label or None,
@@ -49,7 +51,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, incident=None, format="table", **options):
         deadlines = Deadline.objects.select_related(
-            "incident", "party__party", "relationship__processor__party", "relationship__controller__party",
+            "incident",
+            "party__party",
+            "relationship__processor__party",
+            "relationship__controller__party",
             "extortion_threat",
         ).order_by("incident_id", "due_at", "pk")
         if incident is not None:

@@ -25,11 +25,14 @@ class Command(BaseCommand):
         report = verify(organisation_id=organisation, using=database, trusted=trusted)
         seconds = time.monotonic() - started
         anchoring = {
-            "on": bool(settings.BREACHTRACK_TSA_URL), "tsa_url": settings.BREACHTRACK_TSA_URL or None,
+            "on": bool(settings.BREACHTRACK_TSA_URL),
+            "tsa_url": settings.BREACHTRACK_TSA_URL or None,
             "tsa_certificate_checked": trusted is not None,
         }
         if format == "json":
-            self.stdout.write(json.dumps({**report.as_dict(), "anchoring": anchoring, "seconds": round(seconds, 3)}, indent=2))
+            self.stdout.write(
+                json.dumps({**report.as_dict(), "anchoring": anchoring, "seconds": round(seconds, 3)}, indent=2)
+            )
         else:
             self._write_text(report, anchoring, seconds)
         if not report.ok:
@@ -40,7 +43,9 @@ class Command(BaseCommand):
             f"{report.links} links, {report.records} records, {report.anchors} anchors checked in {seconds:.1f} s"
         )
         self.stdout.write(
-            f"anchoring on: {anchoring['tsa_url']}" if anchoring["on"] else OFF_MESSAGE.replace("audit anchoring", "anchoring")
+            f"anchoring on: {anchoring['tsa_url']}"
+            if anchoring["on"]
+            else OFF_MESSAGE.replace("audit anchoring", "anchoring")
         )
         if report.anchors and not anchoring["tsa_certificate_checked"]:
             self.stdout.write(
@@ -49,7 +54,9 @@ class Command(BaseCommand):
             )
         for found in report.first_per_chain():
             record = f"{found.history_model}:{found.history_id}" if found.history_model else "-"
-            self.stdout.write(f"BROKEN chain {found.chain} at seq {found.seq}: {found.problem} ({record}) {found.detail}")
+            self.stdout.write(
+                f"BROKEN chain {found.chain} at seq {found.seq}: {found.problem} ({record}) {found.detail}"
+            )
         for found in sorted(report.anchor_breaks):
             self.stdout.write(
                 f"BROKEN anchor {found.anchor_id} of chain {found.chain} ({found.day}, seq {found.seq}): "
