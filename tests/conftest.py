@@ -40,6 +40,22 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    _group_modules_sharing_expensive_fixtures(items)
+
+
+# Module-scoped fixtures that are slow to set up: a Chromium (tests/ui), a migrated throw-away
+# PostgreSQL database (tests/e2e).
+EXPENSIVE_MODULE_FIXTURES = {"browser", "migrated_postgres"}
+
+
+def _group_modules_sharing_expensive_fixtures(items):
+    """Under ``--dist loadgroup`` (scripts/test) a module's tests that use one of them stay on one
+    xdist worker, which sets the fixture up once; every other test is spread one by one."""
+    for item in items:
+        if EXPENSIVE_MODULE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 NOW = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
 
 

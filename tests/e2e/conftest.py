@@ -7,6 +7,8 @@ and could not see it. See tests/e2e/stack.py.
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import threading
 from datetime import UTC, datetime
 
@@ -100,11 +102,30 @@ def migrated_postgres(tmp_path_factory):
         database.drop()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_var(tmp_path_factory):
+    """A var dir whose embedded SQLite database a subprocess migrated, once per session (and xdist
+    worker): a migrate costs tens of seconds, a copy of its result next to nothing."""
+    stack = Stack(tmp_path_factory.mktemp("sqlite-migrate"))
+    stack.migrate()
+    return stack.var_dir
+
+
+def _copy_var_dir(source, target) -> None:
+    """The keys and folders as they are; the database through SQLite's backup API, which also
+    takes what is still in the write-ahead log."""
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("breachtrack.sqlite3*"))
+    with sqlite3.connect(source / "breachtrack.sqlite3") as src, sqlite3.connect(target / "breachtrack.sqlite3") as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
 @pytest.fixture
-def filesystem_stack(tmp_path, processes, smtp_server):
+def filesystem_stack(tmp_path, processes, smtp_server, migrated_sqlite_var):
     """SQLite + filesystem broker under a temp var dir, migrated; Celery not started yet."""
     stack = Stack(tmp_path, processes=processes, extra_env=smtp_server.env)
-    stack.migrate()
+    _copy_var_dir(migrated_sqlite_var, stack.var_dir)
     return stack
 
 

@@ -365,6 +365,14 @@ class Stack:
         rows = [DeliveryRow(*row) for row in self._query(DELIVERIES_SQL)]
         return rows if deadlines is None else [row for row in rows if row.deadline in set(deadlines)]
 
+    def last_sweep_at(self) -> datetime | None:
+        """When the last finished sweep started (SweepHeartbeat row 1, written as a sweep ends)."""
+        rows = self._query("SELECT last_sweep_at FROM notifications_sweepheartbeat WHERE id = 1")
+        if not rows:
+            return None
+        value = rows[0][0]
+        return _sqlite_instant(value) if isinstance(value, str) else value
+
     def alerts_for(self, deadlines, label: str) -> list[Alert]:
         wanted = set(deadlines)
         return [a for a in self.alerts() if a.deadline in wanted and a.label == label]

@@ -37,9 +37,22 @@ def _wait_for_due_alerts(stack: Stack, clocks: dict[int, datetime], timeout: flo
     wait_until(all_recorded, timeout, what=f"'due' alerts of deadlines {sorted(clocks)}")
 
 
+def _wait_for_a_later_sweep(stack: Stack) -> None:
+    """Until a sweep that started after the one that recorded the latest alert has finished: a
+    repeat would have been recorded by then. (A sweep of a few rows stamps its alerts and, as it
+    finishes, its heartbeat with one instant, so a later heartbeat means a later, complete sweep.)"""
+    since = max((alert.fired_at for alert in stack.alerts()), default=None) or stack.last_sweep_at()
+
+    def swept_again():
+        latest = stack.last_sweep_at()
+        return latest is not None and (since is None or latest > since)
+
+    wait_until(swept_again, stack.interval + SLACK + 10, what="one more complete sweep after the alerts")
+
+
 def _assert_each_alerted_once(stack: Stack, clocks: dict[int, datetime], label: str = "due") -> list:
-    """After one more sweep interval (a repeat would show by then): exactly one alert per clock."""
-    time.sleep(stack.interval + 1)
+    """After one more complete sweep (a repeat would show by then): exactly one alert per clock."""
+    _wait_for_a_later_sweep(stack)
     alerts = stack.alerts_for(clocks, label)
     assert sorted(alert.deadline for alert in alerts) == sorted(clocks)
     assert all(alert.due_at == clocks[alert.deadline] for alert in alerts)
@@ -128,7 +141,7 @@ def _assert_kill_9_loses_and_repeats_nothing(stack: Stack, smtp_server) -> None:
 
     latest = max(clocks.values())
     wait_until(lambda: datetime.now(latest.tzinfo) > latest, 30, what="the last threshold to pass")
-    time.sleep(1)
+    time.sleep(1)  # a window in which nothing may happen: there is no event to poll for
     assert {alert.deadline for alert in stack.alerts_for(clocks, "due")} == set(clocks) - pending  # nobody swept
 
     stack.start_celery()
@@ -167,7 +180,7 @@ def test_an_alert_whose_threshold_passes_while_redis_is_down_arrives_once_after_
     redis_server.crash()
     due_at = max(clocks.values())
     wait_until(lambda: datetime.now(due_at.tzinfo) > due_at, 30, what="the threshold to pass")
-    time.sleep(redis_stack.interval + 1)
+    time.sleep(redis_stack.interval + 1)  # a beat interval in which nothing may happen: nothing to poll for
     assert redis_stack.alerts_for(clocks, "due") == []  # no broker, no sweep: nothing can have recorded it
 
     redis_server.start()

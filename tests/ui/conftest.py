@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -147,6 +148,15 @@ def demo_board(demo_officer):
     open_incident(lab, demo_officer, title="Stolen laptop", aware_ago=60 * hours, now=now)
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=now + timedelta(minutes=10))  # no banner while the test runs
     return {"now": now, "ransomware_due": now + 62 * hours, "overdue_by": 8 * hours}
+
+
+def next_text(locator, before: str, within: float = 1.1) -> str:
+    """The locator's text once it is no longer ``before`` (a countdown's next tick), polled instead
+    of waiting a fixed ``within`` seconds; after ``within`` s, whatever it says then."""
+    end = time.monotonic() + within
+    while (text := locator.inner_text()) == before and time.monotonic() < end:
+        locator.page.wait_for_timeout(50)  # lets Playwright's event loop run, unlike time.sleep
+    return text
 
 
 def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:
