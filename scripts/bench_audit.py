@@ -53,20 +53,47 @@ def write_records(count: int, organisations: list[int], actor_id: int) -> None:
     """Step 2: ``count`` party history records, round-robin over the organisations."""
     start = (HISTORY.objects.order_by("-history_id").values_list("history_id", flat=True).first() or 0) + 1
     moment = datetime(2025, 1, 1, tzinfo=UTC)
-    columns = ["id", "name", "country", "registration_number", "contact_name", "contact_email", "contact_phone",
-               "is_self", "owner_id", "history_id", "history_date", "history_change_reason", "history_type",
-               "history_user_id"]
+    columns = [
+        "id",
+        "name",
+        "country",
+        "registration_number",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "is_self",
+        "owner_id",
+        "history_id",
+        "history_date",
+        "history_change_reason",
+        "history_type",
+        "history_user_id",
+    ]
     rows = (
-        (1_000_000 + n, f"Processor {n}", "NL", f"{n:08d}", f"Contact {n}", f"dpo{n}@processor.example", "+31 20 000 0000",
-         False, organisations[n % len(organisations)], start + n, moment + timedelta(seconds=n),
-         "benchmark: imported processor list", "+" if n % 3 == 0 else "~", actor_id)
+        (
+            1_000_000 + n,
+            f"Processor {n}",
+            "NL",
+            f"{n:08d}",
+            f"Contact {n}",
+            f"dpo{n}@processor.example",
+            "+31 20 000 0000",
+            False,
+            organisations[n % len(organisations)],
+            start + n,
+            moment + timedelta(seconds=n),
+            "benchmark: imported processor list",
+            "+" if n % 3 == 0 else "~",
+            actor_id,
+        )
         for n in range(count)
     )
     _insert(HISTORY._meta.db_table, columns, rows)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{HISTORY._meta.db_table}', 'history_id'), %s)",
-                           [start + count])
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{HISTORY._meta.db_table}', 'history_id'), %s)", [start + count]
+            )
 
 
 def _insert(table: str, columns: list[str], rows) -> None:
@@ -107,8 +134,17 @@ def chain_records(first_history_id: int) -> None:
             yield (key, values[owner_at], seq, label, values[pk_at], fs_id, content, head.hash, digest)
             head.seq, head.hash = seq, digest
 
-    columns = ["chain", "organisation_id", "seq", "history_model", "history_id", "field_set_id", "content_sha256",
-               "prev_hash", "hash"]
+    columns = [
+        "chain",
+        "organisation_id",
+        "seq",
+        "history_model",
+        "history_id",
+        "field_set_id",
+        "content_sha256",
+        "prev_hash",
+        "hash",
+    ]
     # One COPY per batch: a COPY must not stay open while the reading cursor fetches its next chunk
     # on the same connection (the two would wait for each other).
     produced = links()
@@ -150,8 +186,10 @@ def main() -> int:
         seconds = time.monotonic() - began
         print(f"database: {connection.vendor} ({test_name})")
         print(f"records: {args.records:,} written in {written - started:.1f} s, chained in {chained - written:.1f} s")
-        print(f"verify: {report.links:,} links, {report.records:,} records in {seconds:.1f} s "
-              f"({report.records / seconds:,.0f} records/s); target {args.target_seconds:.0f} s")
+        print(
+            f"verify: {report.links:,} links, {report.records:,} records in {seconds:.1f} s "
+            f"({report.records / seconds:,.0f} records/s); target {args.target_seconds:.0f} s"
+        )
         if not report.ok:
             print(f"FAILED: the benchmark's chains should be intact: {report.first_per_chain()[:3]}")
             return 1

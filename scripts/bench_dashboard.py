@@ -76,7 +76,9 @@ def populate(count: int):
 
     admin = system_actor("benchmark")
     lab = org_services.create_organisation(name="Dashboard Bench Lab", country="NL", actor=admin, reason="benchmark")
-    officer = org_services.create_user(username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark")
+    officer = org_services.create_user(
+        username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark"
+    )
     org_services.add_member(lab, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="benchmark")
     own = lab.parties.get(is_self=True)
     now = timezone.now()
@@ -89,29 +91,57 @@ def populate(count: int):
     parties = [IncidentParty(incident=incident, party=own, role="controller") for incident in incidents]
     parties = bulk_create_with_history(parties, IncidentParty, actor=officer, reason="benchmark data", batch_size=2000)
     threats = [
-        ExtortionThreat(incident=incident, actor_name=f"Group {k}", first_contact_at=now - timedelta(days=1), channel="leak_site",
-                        first_contact_tz="UTC", recorded_by=officer)
-        for k, incident in enumerate(incidents) if k % 10 == 0
+        ExtortionThreat(
+            incident=incident,
+            actor_name=f"Group {k}",
+            first_contact_at=now - timedelta(days=1),
+            channel="leak_site",
+            first_contact_tz="UTC",
+            recorded_by=officer,
+        )
+        for k, incident in enumerate(incidents)
+        if k % 10 == 0
     ]
-    threats = bulk_create_with_history(threats, ExtortionThreat, actor=officer, reason="benchmark data", batch_size=2000)
+    threats = bulk_create_with_history(
+        threats, ExtortionThreat, actor=officer, reason="benchmark data", batch_size=2000
+    )
     rows = []
     window = timedelta(days=5)
     for k, (incident, party) in enumerate(zip(incidents, parties, strict=True)):
         due = now - timedelta(days=2) + window * k / count
-        rows.append(Deadline(
-            incident=incident, party=party, kind="authority_notification", started_at=due - timedelta(hours=72),
-            due_at=due, met_at=due - timedelta(hours=1) if k % 7 == 0 else None, is_legal_deadline=True,
-        ))
+        rows.append(
+            Deadline(
+                incident=incident,
+                party=party,
+                kind="authority_notification",
+                started_at=due - timedelta(hours=72),
+                due_at=due,
+                met_at=due - timedelta(hours=1) if k % 7 == 0 else None,
+                is_legal_deadline=True,
+            )
+        )
         if k % 3 == 0:
-            rows.append(Deadline(
-                incident=incident, party=party, kind="data_subject_communication", started_at=due - timedelta(hours=24),
-                due_at=due + timedelta(hours=48), is_legal_deadline=False,
-            ))
+            rows.append(
+                Deadline(
+                    incident=incident,
+                    party=party,
+                    kind="data_subject_communication",
+                    started_at=due - timedelta(hours=24),
+                    due_at=due + timedelta(hours=48),
+                    is_legal_deadline=False,
+                )
+            )
     for threat in threats:
-        rows.append(Deadline(
-            incident_id=threat.incident_id, extortion_threat=threat, kind="extortion_countdown",
-            started_at=now - timedelta(days=1), due_at=now + timedelta(hours=30), is_legal_deadline=False,
-        ))
+        rows.append(
+            Deadline(
+                incident_id=threat.incident_id,
+                extortion_threat=threat,
+                kind="extortion_countdown",
+                started_at=now - timedelta(days=1),
+                due_at=now + timedelta(hours=30),
+                is_legal_deadline=False,
+            )
+        )
     Deadline.objects.bulk_create(rows, batch_size=5000)
     return officer, len(rows)
 
@@ -147,21 +177,27 @@ def main():
     try:
         began = time.perf_counter()
         officer, deadlines = populate(args.incidents)
-        print(f"database: {connection.vendor}; {args.incidents} open incidents, {deadlines} deadline rows "
-              f"(filled in {time.perf_counter() - began:.1f} s); target <= {TARGET_MS} ms, <= {QUERY_BUDGET} queries")
+        print(
+            f"database: {connection.vendor}; {args.incidents} open incidents, {deadlines} deadline rows "
+            f"(filled in {time.perf_counter() - began:.1f} s); target <= {TARGET_MS} ms, <= {QUERY_BUDGET} queries"
+        )
         client = Client()
         client.force_login(officer)
         client.get(reverse("dashboard:home"))  # warm: templates compiled, translations loaded
         last = max(1, -(-args.incidents // PAGE_SIZE))
         counts, worst_median = set(), 0.0
         for label, params in (
-            ("first page", {}), ("middle page", {"page": max(1, last // 2)}), ("last page", {"page": last}),
+            ("first page", {}),
+            ("middle page", {"page": max(1, last // 2)}),
+            ("last page", {"page": last}),
             ("high risk, first page", {"risk": "high"}),
         ):
             median, worst, cpu, queries = measure(client, reverse("dashboard:home"), params, args.repeat)
             counts.update(queries)
             worst_median = max(worst_median, median)
-            print(f"  {label:24s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}")
+            print(
+                f"  {label:24s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}"
+            )
         verdict = "met" if worst_median <= TARGET_MS else "MISSED (see cpu: the machine may be loaded)"
         print(f"time target ({TARGET_MS} ms, slowest median): {verdict}")
         if max(counts) > QUERY_BUDGET or len(counts) != 1:

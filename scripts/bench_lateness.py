@@ -56,8 +56,13 @@ def measure(args, root: Path) -> dict:
         if base.startswith("postgres"):
             database = PostgresDatabase(base)
             database.create()
-        stack = Stack(root, interval=args.interval, database_url=database.url if database else None,
-                      broker_url=broker_url, processes=processes)
+        stack = Stack(
+            root,
+            interval=args.interval,
+            database_url=database.url if database else None,
+            broker_url=broker_url,
+            processes=processes,
+        )
         stack.migrate()
         stack.start_celery()
         step = args.spread / max(args.deadlines - 1, 1)
@@ -67,17 +72,26 @@ def measure(args, root: Path) -> dict:
         latest = max(clocks.values())
         timeout = (latest - datetime.now(latest.tzinfo)).total_seconds() + args.interval + 60
         try:
-            wait_until(lambda: {a.deadline for a in stack.alerts_for(clocks, "due")} == set(clocks), timeout, interval=1,
-                       what="every 'due' alert")
+            wait_until(
+                lambda: {a.deadline for a in stack.alerts_for(clocks, "due")} == set(clocks),
+                timeout,
+                interval=1,
+                what="every 'due' alert",
+            )
         except TimeoutError:
             pass  # reported as missing below
         alerts = stack.alerts_for(clocks, "due")
         lateness = sorted((a.fired_at - clocks[a.deadline]).total_seconds() for a in alerts)
         return {
-            "broker": args.broker, "database": "postgresql" if database else "sqlite", "interval_s": args.interval,
-            "deadlines": len(clocks), "alerts": len(alerts), "missing": len(set(clocks) - {a.deadline for a in alerts}),
+            "broker": args.broker,
+            "database": "postgresql" if database else "sqlite",
+            "interval_s": args.interval,
+            "deadlines": len(clocks),
+            "alerts": len(alerts),
+            "missing": len(set(clocks) - {a.deadline for a in alerts}),
             "duplicates": len(alerts) - len({a.deadline for a in alerts}),
-            "lateness_s": percentiles(lateness) if lateness else None, "min_s": lateness[0] if lateness else None,
+            "lateness_s": percentiles(lateness) if lateness else None,
+            "min_s": lateness[0] if lateness else None,
         }
     except Exception:
         print(processes.logs(), file=sys.stderr)
@@ -105,11 +119,15 @@ def main():
     target = args.interval + SLACK_TARGET
     late = result["lateness_s"]
     ok = late is not None and late["p99"] <= target and result["missing"] == 0 and result["duplicates"] == 0
-    print(f"broker {result['broker']}, database {result['database']}, interval {args.interval} s: "
-          f"{result['alerts']}/{result['deadlines']} 'due' alerts, {result['missing']} missing, {result['duplicates']} duplicates")
+    print(
+        f"broker {result['broker']}, database {result['database']}, interval {args.interval} s: "
+        f"{result['alerts']}/{result['deadlines']} 'due' alerts, {result['missing']} missing, {result['duplicates']} duplicates"
+    )
     if late:
-        print(f"lateness  min {result['min_s']:6.2f} s  p50 {late['p50']:6.2f} s  p95 {late['p95']:6.2f} s  "
-              f"p99 {late['p99']:6.2f} s  max {late['max']:6.2f} s   (target p99 <= {target} s: {'ok' if ok else 'MISSED'})")
+        print(
+            f"lateness  min {result['min_s']:6.2f} s  p50 {late['p50']:6.2f} s  p95 {late['p95']:6.2f} s  "
+            f"p99 {late['p99']:6.2f} s  max {late['max']:6.2f} s   (target p99 <= {target} s: {'ok' if ok else 'MISSED'})"
+        )
     if args.json:
         text = json.dumps(result, indent=2)
         if args.json == "-":

@@ -81,7 +81,9 @@ def populate():
 
     admin = system_actor("benchmark")
     lab = org_services.create_organisation(name="Bench Lab", country="NL", actor=admin, reason="benchmark")
-    officer = org_services.create_user(username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark")
+    officer = org_services.create_user(
+        username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark"
+    )
     org_services.add_member(lab, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="benchmark")
     incident = services.create_incident(
         organisation=lab, title="Letters", occurred_from_at=datetime(2025, 7, 3, tzinfo=UTC), actor=officer, reason="b"
@@ -89,12 +91,26 @@ def populate():
     programme = org_services.create_party(lab, name="Programme", country="NL", actor=officer, reason="b")
     controller = services.add_party(incident, party=programme, role="controller", actor=officer, reason="b")
     content = comms.create_content_version(
-        incident, language="nl", title="Brief", text="…", describes_nature=True, names_contact_point=True,
-        describes_consequences=True, describes_measures=True, actor=officer, reason="b",
+        incident,
+        language="nl",
+        title="Brief",
+        text="…",
+        describes_nature=True,
+        names_contact_point=True,
+        describes_consequences=True,
+        describes_measures=True,
+        actor=officer,
+        reason="b",
     )
     wave = comms.plan_wave(
-        incident, controller=controller, cohort_label="all", channel="letter", content_version=content,
-        planned_at=datetime(2025, 9, 1, tzinfo=UTC), actor=officer, reason="b",
+        incident,
+        controller=controller,
+        cohort_label="all",
+        channel="letter",
+        content_version=content,
+        planned_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=officer,
+        reason="b",
     )
     return lab, officer, wave
 
@@ -208,9 +224,11 @@ def main() -> int:
             seconds = time.perf_counter() - began
             assert report.batch.rows_added == args.recipients, report.batch.rows_added
             memory = peak_mb()
-            print(f"database: {connection.vendor}; imported {args.recipients:,} recipients "
-                  f"({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f} s; peak RSS {memory:.0f} MB "
-                  f"(before import {before:.0f} MB)")
+            print(
+                f"database: {connection.vendor}; imported {args.recipients:,} recipients "
+                f"({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f} s; peak RSS {memory:.0f} MB "
+                f"(before import {before:.0f} MB)"
+            )
             timings = []
             for bsn in random.choices(sample, k=args.lookups):
                 began = time.perf_counter()

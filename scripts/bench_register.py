@@ -50,22 +50,34 @@ def populate(n_incidents: int, n_facts: int):
 
     admin = system_actor("benchmark")
     lab = org_services.create_organisation(name="Bench Lab", country="NL", actor=admin, reason="benchmark")
-    officer = org_services.create_user(username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark")
+    officer = org_services.create_user(
+        username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark"
+    )
     org_services.add_member(lab, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="benchmark")
     incidents = [Incident(organisation=lab, reference=f"B-{k:06d}", title=f"Incident {k}") for k in range(n_incidents)]
     bulk_create_with_history(incidents, Incident, actor=admin, reason="benchmark data", batch_size=2000)
 
     start = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)
-    big = services.create_incident(organisation=lab, title="Big one", occurred_from_at=start, actor=officer, reason="benchmark")
+    big = services.create_incident(
+        organisation=lab, title="Big one", occurred_from_at=start, actor=officer, reason="benchmark"
+    )
     programme = org_services.create_party(lab, name="Programme", country="NL", actor=officer, reason="benchmark")
-    processor = services.add_party(big, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="b")
+    processor = services.add_party(
+        big, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="b"
+    )
     controller = services.add_party(big, party=programme, role="controller", actor=officer, reason="b")
     relationship = services.link_processor(big, processor=processor, controller=controller, actor=officer, reason="b")
-    services.record_awareness(big, party=processor, aware_at=start + timedelta(days=3), source="threat_actor", actor=officer, reason="b")
+    services.record_awareness(
+        big, party=processor, aware_at=start + timedelta(days=3), source="threat_actor", actor=officer, reason="b"
+    )
     for k in range(n_facts):
         at = start + timedelta(days=4, minutes=k)
-        services.record_estimate(big, measure="data_subjects", low=1000 + k, known_at=at, source="count", actor=officer, reason="b")
-        services.record_processor_notice(relationship, informed_at=at, channel="email", informed_by="CEO", actor=officer, reason="b")
+        services.record_estimate(
+            big, measure="data_subjects", low=1000 + k, known_at=at, source="count", actor=officer, reason="b"
+        )
+        services.record_processor_notice(
+            relationship, informed_at=at, channel="email", informed_by="CEO", actor=officer, reason="b"
+        )
     return officer, big
 
 
@@ -95,10 +107,15 @@ def main():
     try:
         began = time.perf_counter()
         officer, big = populate(args.incidents, args.facts)
-        print(f"database: {connection.vendor}; populated {args.incidents} incidents + {args.facts} facts in {time.perf_counter() - began:.1f} s")
+        print(
+            f"database: {connection.vendor}; populated {args.incidents} incidents + {args.facts} facts in {time.perf_counter() - began:.1f} s"
+        )
         client = Client()
         client.force_login(officer)
-        for label, url in (("list page (50 per page)", reverse("incidents:list")), ("register page", reverse("incidents:detail", args=[big.pk]))):
+        for label, url in (
+            ("list page (50 per page)", reverse("incidents:list")),
+            ("register page", reverse("incidents:detail", args=[big.pk])),
+        ):
             median, worst, queries = measure(client, url, args.repeat)
             print(f"{label:26s} median {median:7.1f} ms   max {worst:7.1f} ms   queries {queries}")
     finally:

@@ -87,11 +87,18 @@ def add_idle_rows(incident_ids: list[int], start: int, stop: int, now) -> None:
     for g in range(start, stop):
         nxt = now + timedelta(hours=1) + g * timedelta(milliseconds=100)
         met = g % 10 == 0
-        rows.append(Deadline(
-            incident_id=incident_ids[g % len(incident_ids)], kind="authority_notification",
-            started_at=nxt - timedelta(hours=24), due_at=nxt + timedelta(hours=48), met_at=now if met else None,
-            is_legal_deadline=True, next_alert_at=None if met else nxt, next_alert_label="" if met else LABEL,
-        ))
+        rows.append(
+            Deadline(
+                incident_id=incident_ids[g % len(incident_ids)],
+                kind="authority_notification",
+                started_at=nxt - timedelta(hours=24),
+                due_at=nxt + timedelta(hours=48),
+                met_at=now if met else None,
+                is_legal_deadline=True,
+                next_alert_at=None if met else nxt,
+                next_alert_label="" if met else LABEL,
+            )
+        )
     Deadline.objects.bulk_create(rows, batch_size=5000)
 
 
@@ -104,9 +111,19 @@ def make_due(ids: list[int], now) -> None:
     rows = []
     for k, pk in enumerate(ids):
         nxt = now - timedelta(seconds=k + 1)
-        rows.append(Deadline(pk=pk, next_alert_at=nxt, next_alert_label=LABEL, due_at=nxt + timedelta(hours=48),
-                             started_at=nxt - timedelta(hours=24), met_at=None))
-    Deadline.objects.bulk_update(rows, ["next_alert_at", "next_alert_label", "due_at", "started_at", "met_at"], batch_size=1000)
+        rows.append(
+            Deadline(
+                pk=pk,
+                next_alert_at=nxt,
+                next_alert_label=LABEL,
+                due_at=nxt + timedelta(hours=48),
+                started_at=nxt - timedelta(hours=24),
+                met_at=None,
+            )
+        )
+    Deadline.objects.bulk_update(
+        rows, ["next_alert_at", "next_alert_label", "due_at", "started_at", "met_at"], batch_size=1000
+    )
 
 
 # --- Measurements --------------------------------------------------------------------------------
@@ -151,8 +168,12 @@ def idle_sweep(repeat: int) -> dict:
             timings.append((time.perf_counter() - began) * 1000)
         cpu.append(clock.seconds * 1000)
         queries.add(len(captured))
-    return {"median_ms": statistics.median(timings), "max_ms": max(timings), "cpu_ms": statistics.median(cpu),
-            "queries": sorted(queries)}
+    return {
+        "median_ms": statistics.median(timings),
+        "max_ms": max(timings),
+        "cpu_ms": statistics.median(cpu),
+        "queries": sorted(queries),
+    }
 
 
 def busy_sweep(due_ids: list[int], repeat: int) -> dict:
@@ -173,8 +194,13 @@ def busy_sweep(due_ids: list[int], repeat: int) -> dict:
         statements = len(counted)
         assert recorded == len(due_ids), (recorded, len(due_ids))
     # Statements per alert: a figure the machine's load does not change (each is a round trip).
-    return {"median_s": statistics.median(timings), "max_s": max(timings), "cpu_s": statistics.median(cpu), "recorded": len(due_ids),
-            "statements_per_alert": statements / len(due_ids)}
+    return {
+        "median_s": statistics.median(timings),
+        "max_s": max(timings),
+        "cpu_s": statistics.median(cpu),
+        "recorded": len(due_ids),
+        "statements_per_alert": statements / len(due_ids),
+    }
 
 
 def _orm_selection(now):
@@ -186,7 +212,7 @@ def _orm_selection(now):
 
 RAW_SQL = {
     "postgresql": "SELECT * FROM notifications_deadline WHERE next_alert_at <= %s "
-                  "ORDER BY next_alert_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    "ORDER BY next_alert_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     "sqlite": "SELECT * FROM notifications_deadline WHERE next_alert_at <= %s ORDER BY next_alert_at, id LIMIT 1",
 }
 
@@ -253,10 +279,16 @@ def run(rows: int, due: int, repeat: int) -> dict:
     picked = selection(repeat)
     busy = busy_sweep(due_ids, repeat)
     return {
-        "load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count(),
-        "database": connection.vendor, "rows": rows, "due": len(due_ids), "populate_s": populated,
-        "idle_sweep_small": {"rows": small, **idle_small}, "idle_sweep_full": {"rows": rows, **idle_full},
-        "busy_sweep": busy, "selection": picked,
+        "load_average_1min": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+        "database": connection.vendor,
+        "rows": rows,
+        "due": len(due_ids),
+        "populate_s": populated,
+        "idle_sweep_small": {"rows": small, **idle_small},
+        "idle_sweep_full": {"rows": rows, **idle_full},
+        "busy_sweep": busy,
+        "selection": picked,
     }
 
 
@@ -264,23 +296,40 @@ def report(result: dict) -> None:
     def verdict(ok: bool) -> str:
         return "ok" if ok else "MISSED"
 
-    busy, small, full, pick = result["busy_sweep"], result["idle_sweep_small"], result["idle_sweep_full"], result["selection"]
+    busy, small, full, pick = (
+        result["busy_sweep"],
+        result["idle_sweep_small"],
+        result["idle_sweep_full"],
+        result["selection"],
+    )
     note = "" if result["database"] == "postgresql" else " (the targets are PostgreSQL's)"
-    print(f"database: {result['database']}; {result['rows']:,} deadline rows, {result['due']:,} due; "
-          f"populated in {result['populate_s']:.1f} s{note}")
-    print(f"load average {result['load_average_1min']:.1f} on {result['cpus']} CPUs (timings are wall-clock: a busy machine inflates them)")
+    print(
+        f"database: {result['database']}; {result['rows']:,} deadline rows, {result['due']:,} due; "
+        f"populated in {result['populate_s']:.1f} s{note}"
+    )
+    print(
+        f"load average {result['load_average_1min']:.1f} on {result['cpus']} CPUs (timings are wall-clock: a busy machine inflates them)"
+    )
     print(f"{'measure':44s} {'median':>10s} {'max':>10s}  target")
-    print(f"{'busy sweep, records all ' + format(busy['recorded'], ',') + ' due':44s} {busy['median_s']:9.3f}s {busy['max_s']:9.3f}s  "
-          f"<= {BUSY_TARGET_S:.0f} s for 1,000: {verdict(busy['median_s'] * 1000 / max(busy['recorded'], 1) <= BUSY_TARGET_S)}")
-    print(f"{'  CPU, this process + its backend':44s} {busy['cpu_s']:9.3f}s {'':10s}  "
-          f"(floor on an idle machine: {verdict(busy['cpu_s'] * 1000 / max(busy['recorded'], 1) <= BUSY_TARGET_S)})")
+    print(
+        f"{'busy sweep, records all ' + format(busy['recorded'], ',') + ' due':44s} {busy['median_s']:9.3f}s {busy['max_s']:9.3f}s  "
+        f"<= {BUSY_TARGET_S:.0f} s for 1,000: {verdict(busy['median_s'] * 1000 / max(busy['recorded'], 1) <= BUSY_TARGET_S)}"
+    )
+    print(
+        f"{'  CPU, this process + its backend':44s} {busy['cpu_s']:9.3f}s {'':10s}  "
+        f"(floor on an idle machine: {verdict(busy['cpu_s'] * 1000 / max(busy['recorded'], 1) <= BUSY_TARGET_S)})"
+    )
     print(f"{'  statements per recorded alert':44s} {busy['statements_per_alert']:9.1f}")
     for idle in (small, full):
-        print(f"{'idle sweep at ' + format(idle['rows'], ',') + ' rows, queries ' + str(idle['queries']):44s} "
-              f"{idle['median_ms']:8.2f}ms {idle['max_ms']:8.2f}ms  <= {IDLE_TARGET_MS} ms: {verdict(idle['median_ms'] <= IDLE_TARGET_MS)}"
-              f"; CPU {idle['cpu_ms']:.2f} ms")
+        print(
+            f"{'idle sweep at ' + format(idle['rows'], ',') + ' rows, queries ' + str(idle['queries']):44s} "
+            f"{idle['median_ms']:8.2f}ms {idle['max_ms']:8.2f}ms  <= {IDLE_TARGET_MS} ms: {verdict(idle['median_ms'] <= IDLE_TARGET_MS)}"
+            f"; CPU {idle['cpu_ms']:.2f} ms"
+        )
     print(f"{'idle sweep query count constant':44s} {verdict(small['queries'] == full['queries'])}")
-    print(f"{'selection: ORM / raw SQL':44s} {pick['orm_ms']:8.3f}ms {pick['raw_ms']:8.3f}ms  ratio {pick['ratio']:.2f}")
+    print(
+        f"{'selection: ORM / raw SQL':44s} {pick['orm_ms']:8.3f}ms {pick['raw_ms']:8.3f}ms  ratio {pick['ratio']:.2f}"
+    )
     for name in ("orm_plan", "raw_plan"):
         print(f"  {name.replace('_', ' ')}:")
         for line in index_lines(pick[name]):
@@ -300,7 +349,9 @@ def main():
     setup_test_environment()
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{settings.DATABASES['default']['NAME']}_sweepbench"
     if connection.vendor == "sqlite":
-        settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(os.environ["BREACHTRACK_VAR_DIR"]) / "sweepbench.sqlite3")
+        settings.DATABASES["default"]["TEST"]["NAME"] = str(
+            Path(os.environ["BREACHTRACK_VAR_DIR"]) / "sweepbench.sqlite3"
+        )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         result = run(args.rows, args.due, args.repeat)

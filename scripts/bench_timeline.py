@@ -53,7 +53,9 @@ def setup():
 
     admin = system_actor("benchmark")
     lab = org_services.create_organisation(name="Bench Lab", country="NL", actor=admin, reason="benchmark")
-    officer = org_services.create_user(username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark")
+    officer = org_services.create_user(
+        username="bench@lab.example", email="bench@lab.example", password=None, actor=admin, reason="benchmark"
+    )
     org_services.add_member(lab, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="benchmark")
     return lab, officer
 
@@ -66,22 +68,49 @@ def populate(lab, officer, size: int):
     from readers import history_rows
 
     start = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)
-    incident = services.create_incident(organisation=lab, title=f"History of {size}", occurred_from_at=start, actor=officer, reason="benchmark")
-    party = services.add_party(incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="benchmark")
-    services.record_awareness(incident, party=party, aware_at=start + timedelta(days=3), source="threat_actor", actor=officer, reason="benchmark")
+    incident = services.create_incident(
+        organisation=lab, title=f"History of {size}", occurred_from_at=start, actor=officer, reason="benchmark"
+    )
+    party = services.add_party(
+        incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="benchmark"
+    )
+    services.record_awareness(
+        incident,
+        party=party,
+        aware_at=start + timedelta(days=3),
+        source="threat_actor",
+        actor=officer,
+        reason="benchmark",
+    )
     base = sum(len(rows) for rows in history_rows.load(incident.pk).values())
     n = -(-(size - base) // VERSIONS)  # rounded up: at least ``size`` records
     estimates = [
-        AffectedEstimate(incident=incident, measure="data_subjects", low=1000 + k, known_at=start + timedelta(days=4, minutes=k),
-                         known_tz="UTC", source="count", recorded_by=officer)
+        AffectedEstimate(
+            incident=incident,
+            measure="data_subjects",
+            low=1000 + k,
+            known_at=start + timedelta(days=4, minutes=k),
+            known_tz="UTC",
+            source="count",
+            recorded_by=officer,
+        )
         for k in range(n)
     ]
-    estimates = bulk_create_with_history(estimates, AffectedEstimate, actor=officer, reason="benchmark: counted", batch_size=2000)
+    estimates = bulk_create_with_history(
+        estimates, AffectedEstimate, actor=officer, reason="benchmark: counted", batch_size=2000
+    )
     for version in range(1, VERSIONS):
         for estimate in estimates:
             estimate.low += 1
             estimate.note = f"revision {version}"
-        bulk_update_with_history(estimates, AffectedEstimate, ["low", "note"], actor=officer, reason=f"benchmark: revision {version}", batch_size=2000)
+        bulk_update_with_history(
+            estimates,
+            AffectedEstimate,
+            ["low", "note"],
+            actor=officer,
+            reason=f"benchmark: revision {version}",
+            batch_size=2000,
+        )
     total = sum(len(rows) for rows in history_rows.load(incident.pk).values())
     return incident, total
 
@@ -133,8 +162,13 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="history records per incident")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--exports", nargs="+", default=list(EXPORTS), choices=list(EXPORTS))
-    parser.add_argument("--profile", type=int, metavar="N", default=0,
-                        help="after measuring, profile one request at the last size (cProfile) and print the top N functions")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        default=0,
+        help="after measuring, profile one request at the last size (cProfile) and print the top N functions",
+    )
     args = parser.parse_args()
 
     setup_test_environment()
@@ -152,11 +186,15 @@ def main():
             filled = time.perf_counter() - began
             print(f"{total:6d} history records (filled in {filled:5.1f} s):")
             for name in args.exports:
-                median, worst, cpu, queries, body = measure(client, reverse(EXPORTS[name], args=[incident.pk]), args.repeat)
+                median, worst, cpu, queries, body = measure(
+                    client, reverse(EXPORTS[name], args=[incident.pk]), args.repeat
+                )
                 counts[name].update(queries)
-                print(f"    timeline.{name:4s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}"
-                      f"   {len(body) / 1e6:.1f} MB{pages(body) if name == 'pdf' else ''}"
-                      f"   (load average {os.getloadavg()[0]:.2f})")
+                print(
+                    f"    timeline.{name:4s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}"
+                    f"   {len(body) / 1e6:.1f} MB{pages(body) if name == 'pdf' else ''}"
+                    f"   (load average {os.getloadavg()[0]:.2f})"
+                )
         for name, found in counts.items():
             if len(found) != 1:
                 sys.exit(f"the query count of timeline.{name} grows with the history: {sorted(found)}")

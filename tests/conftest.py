@@ -82,7 +82,11 @@ def superuser(admin_actor):
 
 def _member(org, username, role, admin_actor):
     user = org_services.create_user(
-        username=username, email=username, password="correct horse battery staple", actor=admin_actor, reason="test persona"
+        username=username,
+        email=username,
+        password="correct horse battery staple",
+        actor=admin_actor,
+        reason="test persona",
     )
     org_services.add_member(org, user, role=role, actor=admin_actor, reason="test persona")
     return user
@@ -92,15 +96,21 @@ def _member(org, username, role, admin_actor):
 def lab(admin_actor):
     """The processor that suffered the breach (a tenant)."""
     return org_services.create_organisation(
-        name="Example Diagnostics B.V.", country="NL", registration_number="12345678", dpo_email="dpo@lab.example",
-        actor=admin_actor, reason="test persona",
+        name="Example Diagnostics B.V.",
+        country="NL",
+        registration_number="12345678",
+        dpo_email="dpo@lab.example",
+        actor=admin_actor,
+        reason="test persona",
     )
 
 
 @pytest.fixture
 def other_org(admin_actor):
     """Another tenant that must never see the lab's data."""
-    return org_services.create_organisation(name="Elsewhere Hospital", country="NL", actor=admin_actor, reason="test persona")
+    return org_services.create_organisation(
+        name="Elsewhere Hospital", country="NL", actor=admin_actor, reason="test persona"
+    )
 
 
 @pytest.fixture
@@ -131,9 +141,13 @@ def dutch_ap(db):
     authority = Authority.objects.filter(code="nl-ap").first()
     if authority is None:
         authority = org_services.save_authority(
-            None, code="nl-ap", name="Autoriteit Persoonsgegevens", country="NL",
+            None,
+            code="nl-ap",
+            name="Autoriteit Persoonsgegevens",
+            country="NL",
             notification_url="https://www.autoriteitpersoonsgegevens.nl/",
-            actor=system_actor("tests"), reason="re-seed the reference data a transactional test flushed",
+            actor=system_actor("tests"),
+            reason="re-seed the reference data a transactional test flushed",
         )
     return authority
 
@@ -159,9 +173,13 @@ def processor_and_controller(incident, lab, officer):
     programme_party = org_services.create_party(
         lab, name="National Screening Programme", country="NL", actor=officer, reason="directory"
     )
-    processor = services.add_party(incident, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="parties")
+    processor = services.add_party(
+        incident, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="parties"
+    )
     controller = services.add_party(incident, party=programme_party, role="controller", actor=officer, reason="parties")
-    relationship = services.link_processor(incident, processor=processor, controller=controller, actor=officer, reason="dpa")
+    relationship = services.link_processor(
+        incident, processor=processor, controller=controller, actor=officer, reason="dpa"
+    )
     return processor, controller, relationship
 
 

@@ -66,11 +66,32 @@ def django_private_names() -> frozenset[str]:
     site = admin.AdminSite(name="private-name-scan")
     form_class = forms.modelform_factory(Group, fields=["name"])
     objects = [
-        admin.AdminSite, admin.ModelAdmin, SimpleHistoryAdmin, helpers.AdminForm, forms.Form, forms.ModelForm,
-        forms.Field, forms.MultiValueField, forms.ModelChoiceField, forms.Widget, forms.MultiWidget,
-        models.Model, models.Field, models.ForeignKey, models.QuerySet, models.Manager, HttpRequest, QueryDict,
-        ValidationError, site, SimpleHistoryAdmin(Group, site), form_class(), form_class(data={"name": "x"}),
-        Group(), HttpRequest(), ValidationError({"name": ["x"]}),
+        admin.AdminSite,
+        admin.ModelAdmin,
+        SimpleHistoryAdmin,
+        helpers.AdminForm,
+        forms.Form,
+        forms.ModelForm,
+        forms.Field,
+        forms.MultiValueField,
+        forms.ModelChoiceField,
+        forms.Widget,
+        forms.MultiWidget,
+        models.Model,
+        models.Field,
+        models.ForeignKey,
+        models.QuerySet,
+        models.Manager,
+        HttpRequest,
+        QueryDict,
+        ValidationError,
+        site,
+        SimpleHistoryAdmin(Group, site),
+        form_class(),
+        form_class(data={"name": "x"}),
+        Group(),
+        HttpRequest(),
+        ValidationError({"name": ["x"]}),
     ]
     names = {name for obj in objects for name in dir(obj) if _private(name)}
     for module in (options, utils, helpers, fields, forms_module, form_models, widgets, history_admin):
@@ -93,7 +114,9 @@ def project_files() -> list[Path]:
 def admin_modules(files) -> list[Path]:
     def is_admin(path: Path) -> bool:
         in_admin_package = path.parts[:2] == ("web", "admin")
-        return in_admin_package or path.stem == "admin" or path.stem.startswith("admin_") or path.stem.endswith("_admin")
+        return (
+            in_admin_package or path.stem == "admin" or path.stem.startswith("admin_") or path.stem.endswith("_admin")
+        )
 
     return sorted({path for path in files if is_admin(path)} | set(ADMIN_FORM_MODULES))
 
@@ -245,7 +268,8 @@ class Form:
 
 
 def test_the_scanner_accepts_public_hooks_documented_model_api_and_the_projects_own_helpers():
-    assert _scan("""
+    assert (
+        _scan("""
 from django.utils.translation import gettext as _
 
 
@@ -259,4 +283,6 @@ class Form:
     def _check(self, data):
         model = self._meta.model
         return model._default_manager.none(), self.instance._state.adding
-""") == []
+""")
+        == []
+    )

@@ -101,7 +101,11 @@ def test_the_catalogue_holds_exactly_the_strings_of_every_app(language, tmp_path
     env = {**os.environ, "BREACHTRACK_VAR_DIR": str(tmp_path / "var")}
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", language],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=120,
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     regenerated = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
@@ -110,8 +114,17 @@ def test_the_catalogue_holds_exactly_the_strings_of_every_app(language, tmp_path
     assert sorted(e.msgid for e in active(regenerated)) == sorted(e.msgid for e in active(committed))
     # The copy really covered every app: each one that translates anything shows up in the references.
     apps_with_strings = {ref.split("/")[0] for entry in active(regenerated) for ref, _line in entry.occurrences}
-    assert {"access", "communications", "evidence", "filings", "incidents", "notifications", "organisations",
-            "templates", "breachtrack"} <= apps_with_strings
+    assert {
+        "access",
+        "communications",
+        "evidence",
+        "filings",
+        "incidents",
+        "notifications",
+        "organisations",
+        "templates",
+        "breachtrack",
+    } <= apps_with_strings
 
 
 def _placeholders(text: str) -> set[str]:
@@ -140,8 +153,10 @@ def test_every_translation_keeps_the_named_placeholders_of_its_source(language):
 @pytest.mark.parametrize("language", catalogue_languages())
 def test_positional_placeholders_are_kept_in_python_format_entries(language):
     wrong = [
-        entry.msgid for entry in active(load(language))
-        if "python-format" in entry.flags and not entry.msgid_plural
+        entry.msgid
+        for entry in active(load(language))
+        if "python-format" in entry.flags
+        and not entry.msgid_plural
         and sorted(POSITIONAL_PLACEHOLDER.findall(entry.msgid)) != sorted(POSITIONAL_PLACEHOLDER.findall(entry.msgstr))
     ]
     assert wrong == []
@@ -151,7 +166,9 @@ def test_positional_placeholders_are_kept_in_python_format_entries(language):
 def test_the_catalogue_compiles_with_msgfmt_check(language, tmp_path):
     result = subprocess.run(
         [require_tool("msgfmt"), "--check", "-o", str(tmp_path / "django.mo"), str(po_path(language))],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "django.mo").stat().st_size > 0

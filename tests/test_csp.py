@@ -32,8 +32,11 @@ JAVASCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", 
 def inline_content(html: str) -> list[str]:
     found = []
     for name, pattern in [
-        ("inline <script>", INLINE_SCRIPT), ("<style> block", STYLE_BLOCK), ("style= attribute", STYLE_ATTRIBUTE),
-        ("on…= event attribute", EVENT_ATTRIBUTE), ("javascript: URL", JAVASCRIPT_URL),
+        ("inline <script>", INLINE_SCRIPT),
+        ("<style> block", STYLE_BLOCK),
+        ("style= attribute", STYLE_ATTRIBUTE),
+        ("on…= event attribute", EVENT_ATTRIBUTE),
+        ("javascript: URL", JAVASCRIPT_URL),
     ]:
         found += [f"{name}: {match.group(0)[:80]}" for match in pattern.finditer(html)]
     return found
@@ -42,7 +45,9 @@ def inline_content(html: str) -> list[str]:
 def test_the_checks_catch_what_they_are_for():
     assert inline_content('<script>alert(1)</script><div style="color:red" onclick="x()"><style>p{}</style>')
     assert inline_content('<a href="javascript:void(0)">x</a>')
-    assert not inline_content('<script src="/static/a.js" defer></script><script id="d" type="application/json">{}</script>')
+    assert not inline_content(
+        '<script src="/static/a.js" defer></script><script id="d" type="application/json">{}</script>'
+    )
 
 
 def test_there_are_templates_to_check():

@@ -68,34 +68,68 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     incident = processor.incident
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead authority")
     services.record_processor_notice(
-        relationship, informed_at=datetime(2025, 8, 6, 9, 0, tzinfo=UTC), channel="email", informed_by="lab",
-        actor=officer, reason="notice",
+        relationship,
+        informed_at=datetime(2025, 8, 6, 9, 0, tzinfo=UTC),
+        channel="email",
+        informed_by="lab",
+        actor=officer,
+        reason="notice",
     )
     services.record_estimate(
-        incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
-        actor=officer, reason="first count",
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=datetime(2025, 8, 10, tzinfo=UTC),
+        source="lab",
+        actor=officer,
+        reason="first count",
     )
     set_alert_policy(incident.organisation, "follow_up", thresholds_before_minutes=[60], actor=officer, reason="policy")
     threat = extortion_services.record_threat(
-        incident, actor_name="Kraken", first_contact_at=datetime(2025, 8, 10, tzinfo=UTC), channel="leak_site",
-        actor=officer, reason="threat",
+        incident,
+        actor_name="Kraken",
+        first_contact_at=datetime(2025, 8, 10, tzinfo=UTC),
+        channel="leak_site",
+        actor=officer,
+        reason="threat",
     )
     extortion_services.revise_countdown(
-        threat, kind="set", announced_at=datetime(2025, 8, 10, tzinfo=UTC), deadline_at=datetime(2025, 8, 28, tzinfo=UTC),
-        actor=officer, reason="countdown",
+        threat,
+        kind="set",
+        announced_at=datetime(2025, 8, 10, tzinfo=UTC),
+        deadline_at=datetime(2025, 8, 28, tzinfo=UTC),
+        actor=officer,
+        reason="countdown",
     )
     extortion_services.record_publication(
-        incident, threat=threat, published_at=datetime(2025, 8, 15, tzinfo=UTC), location="leak site",
-        actor=officer, reason="leak",
+        incident,
+        threat=threat,
+        published_at=datetime(2025, 8, 15, tzinfo=UTC),
+        location="leak site",
+        actor=officer,
+        reason="leak",
     )
     create_webhook_endpoint(incident.organisation, url="https://hooks.lab.example/bt", actor=officer, reason="alerts")
     record_decision_not_to_notify(
-        incident, controller=controller, decided_at=datetime(2025, 8, 7, tzinfo=UTC), risk_basis="unlikely_risk",
-        reasoning="first view", actor=officer, reason="decision",
+        incident,
+        controller=controller,
+        decided_at=datetime(2025, 8, 7, tzinfo=UTC),
+        risk_basis="unlikely_risk",
+        reasoning="first view",
+        actor=officer,
+        reason="decision",
     )
     submit_filing(
-        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True, channel="ap_form",
-        submitted_at=datetime(2025, 8, 11, tzinfo=UTC), delay_reasons="told late", actor=officer, reason="filed",
+        incident,
+        controller=controller,
+        authority=dutch_ap,
+        filing_type="initial",
+        is_phased=True,
+        channel="ap_form",
+        submitted_at=datetime(2025, 8, 11, tzinfo=UTC),
+        delay_reasons="told late",
+        actor=officer,
+        reason="filed",
     )
     from tests.communications.objects import communications_lab_objects
 
@@ -103,19 +137,33 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     from actions.sharing import create_share_link
 
     create_share_link(
-        incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
-        actor=officer, reason="AP asked",
+        incident,
+        export_kind="deadlines_ics",
+        recipient="AP",
+        expires_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=officer,
+        reason="AP asked",
     )
     from api.tokens import create_api_token
 
     create_api_token(
-        organisation=incident.organisation, user=officer, role="viewer", name="SIEM",
-        expires_at=datetime(2025, 9, 1, tzinfo=UTC), actor=admin_actor, reason="integration",
+        organisation=incident.organisation,
+        user=officer,
+        role="viewer",
+        name="SIEM",
+        expires_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=admin_actor,
+        reason="integration",
     )
     from actions.notes import add_note
 
-    add_note(incident, body="Counsel advised on the notification wording.", is_legally_privileged=True, actor=lawyer,
-             reason="advice on file")
+    add_note(
+        incident,
+        body="Counsel advised on the notification wording.",
+        is_legally_privileged=True,
+        actor=lawyer,
+        reason="advice on file",
+    )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
 
@@ -199,7 +247,9 @@ def test_update_with_history_writes_one_record_per_row_with_actor_and_reason(lab
     ]
     before = {party.pk: party.history.count() for party in parties}
     changed = update_with_history(
-        Party.objects.filter(pk__in=[party.pk for party in parties]), actor=officer, reason="new contact",
+        Party.objects.filter(pk__in=[party.pk for party in parties]),
+        actor=officer,
+        reason="new contact",
         contact_name="Dr. Example",
     )
     assert changed == 2
@@ -264,8 +314,13 @@ def services_create_party(lab, officer, name):
 @pytest.fixture
 def estimate(incident, officer):
     return services.record_estimate(
-        incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="lab",
-        actor=officer, reason="first count",
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=datetime(2025, 8, 10, tzinfo=UTC),
+        source="lab",
+        actor=officer,
+        reason="first count",
     )
 
 
@@ -288,7 +343,9 @@ def test_saving_an_f_expression_on_a_historied_model_writes_nothing(estimate, of
 def test_update_with_history_refuses_an_f_expression_and_writes_nothing(estimate, officer):
     before = database_state()
     with pytest.raises(HistoryBypassError):
-        update_with_history(AffectedEstimate.objects.filter(pk=estimate.pk), actor=officer, reason="+1", low=F("low") + 1)
+        update_with_history(
+            AffectedEstimate.objects.filter(pk=estimate.pk), actor=officer, reason="+1", low=F("low") + 1
+        )
     assert database_state() == before
 
 

@@ -38,9 +38,7 @@ def _project_packages() -> tuple[str, ...]:
     scanned without anyone remembering to list it. Tests and the virtualenv are not ours to scan."""
     return tuple(
         sorted(
-            path.parent.name
-            for path in REPO_ROOT.glob("*/__init__.py")
-            if path.parent.name not in {"tests", ".venv"}
+            path.parent.name for path in REPO_ROOT.glob("*/__init__.py") if path.parent.name not in {"tests", ".venv"}
         )
     )
 
@@ -153,9 +151,13 @@ class _Scanner(ast.NodeVisitor):
             what = "QuerySet.update()" if func.attr == "update" else f"{func.attr}()"
             self._report(node, f"{what} writes no history ({ast.unparse(func)})")
         elif model not in receiver:
-            self._report(node, f"not-historied pragma names {model}, which this update does not touch ({ast.unparse(func)})")
+            self._report(
+                node, f"not-historied pragma names {model}, which this update does not touch ({ast.unparse(func)})"
+            )
         elif not self.is_not_historied(model):
-            self._report(node, f"not-historied pragma names {model}, a historied or unknown model ({ast.unparse(func)})")
+            self._report(
+                node, f"not-historied pragma names {model}, a historied or unknown model ({ast.unparse(func)})"
+            )
 
     def _inside_constraint(self) -> bool:
         return self.is_models_module and self._constraint_depth > 0

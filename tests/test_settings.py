@@ -34,7 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # --- env helpers -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("YES", True), (" on ", True), ("0", False), ("off", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("YES", True), (" on ", True), ("0", False), ("off", False)]
+)
 def test_env_bool_reads_the_usual_spellings(raw, expected):
     assert env_bool("FLAG", not expected, environ={"FLAG": raw}) is expected
 
@@ -124,7 +126,12 @@ def test_env_choice_list_and_str_read_their_variables():
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run manage.py with exactly ``env`` (plus PATH), from the repository root."""
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **env}
+    full_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **env,
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO_ROOT,
@@ -153,8 +160,12 @@ def test_a_complete_production_configuration_passes_the_deploy_checks(tmp_path):
 
 def test_production_behind_a_tls_proxy_with_every_hardening_variable_set_passes_the_deploy_checks(tmp_path):
     env = production_env(
-        tmp_path, BEHIND_TLS_PROXY="true", SESSION_COOKIE_AGE="3600", BREACHTRACK_LOGIN_FAILURE_LIMIT="3",
-        BREACHTRACK_LOGIN_LOCKOUT_MINUTES="60", BREACHTRACK_UPLOAD_MAX_BYTES="1048576",
+        tmp_path,
+        BEHIND_TLS_PROXY="true",
+        SESSION_COOKIE_AGE="3600",
+        BREACHTRACK_LOGIN_FAILURE_LIMIT="3",
+        BREACHTRACK_LOGIN_LOCKOUT_MINUTES="60",
+        BREACHTRACK_UPLOAD_MAX_BYTES="1048576",
     )
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -182,7 +193,9 @@ def test_a_login_failure_limit_of_zero_is_refused(tmp_path):
     assert "BREACHTRACK_LOGIN_FAILURE_LIMIT" in result.stderr and "ConfigurationError" in result.stderr
 
 
-@pytest.mark.parametrize(("base_url", "message"), [(None, "BREACHTRACK_BASE_URL is required"), ("http://breachtrack.example", "https://")])
+@pytest.mark.parametrize(
+    ("base_url", "message"), [(None, "BREACHTRACK_BASE_URL is required"), ("http://breachtrack.example", "https://")]
+)
 def test_production_needs_an_https_base_url_for_the_links_in_alerts(tmp_path, base_url, message):
     env = production_env(tmp_path)
     del env["BREACHTRACK_BASE_URL"]

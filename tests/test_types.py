@@ -23,6 +23,11 @@ def test_rules_and_actions_type_check(settings):
     env = {**os.environ, "BREACHTRACK_VAR_DIR": str(settings.VAR_DIR)}
     result = subprocess.run(
         [str(mypy), "--cache-dir", str(cache_dir)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False, timeout=600,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -14,8 +14,12 @@ from actions import sharing as services
 def make_link(incident, officer, now):
     def make(kind=ExportKind.DEADLINES_ICS, *, target=None, days=14, actor=None):
         return services.create_share_link(
-            target or incident, export_kind=kind, recipient="Autoriteit Persoonsgegevens, case handler",
-            expires_at=now + timedelta(days=days), expires_tz="Europe/Amsterdam", actor=actor or officer,
+            target or incident,
+            export_kind=kind,
+            recipient="Autoriteit Persoonsgegevens, case handler",
+            expires_at=now + timedelta(days=days),
+            expires_tz="Europe/Amsterdam",
+            actor=actor or officer,
             reason="AP asked for the deadlines (letter of 19 August)",
         )
 

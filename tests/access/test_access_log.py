@@ -32,7 +32,11 @@ def test_every_view_is_logged_with_user_ip_and_user_agent(client, viewer, incide
     assert response.status_code == 200
     entry = AccessLog.objects.get()
     assert (entry.user, entry.organisation, entry.incident, entry.action, entry.export_kind) == (
-        viewer, incident.organisation, incident, action, kind
+        viewer,
+        incident.organisation,
+        incident,
+        action,
+        kind,
     )
     assert (entry.outcome, entry.ip_address, entry.user_agent) == ("allowed", "192.0.2.10", "x" * 200)
     assert entry.accessed_at is not None  # the database's clock

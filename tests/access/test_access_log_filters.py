@@ -31,13 +31,22 @@ def test_who_and_what_narrow_the_log(client, lawyer, viewer, officer, incident):
     by_viewer = _log(client, lawyer, incident, who=viewer.pk)
     downloads = _log(client, lawyer, incident, action="export_download")
 
-    assert [(e.user, e.action) for e in by_viewer.context["page"]] == [(viewer, "export_download"), (viewer, "incident_view")]
+    assert [(e.user, e.action) for e in by_viewer.context["page"]] == [
+        (viewer, "export_download"),
+        (viewer, "incident_view"),
+    ]
     assert [e.user for e in downloads.context["page"]] == [viewer]
 
 
 def test_share_link_accesses_are_found_as_their_own_who(client, lawyer, officer, incident, now):
-    made = create_share_link(incident, export_kind="deadlines_ics", recipient="AP", expires_at=now + timedelta(days=3),
-                             actor=officer, reason="AP asked")
+    made = create_share_link(
+        incident,
+        export_kind="deadlines_ics",
+        recipient="AP",
+        expires_at=now + timedelta(days=3),
+        actor=officer,
+        reason="AP asked",
+    )
     client.get(reverse("access:share", args=[made.token]))
 
     response = _log(client, lawyer, incident, who="share-links")

@@ -11,8 +11,12 @@ REASON = "AP asked for the deadlines in its letter of 19 August"
 
 def add_post(incident, **overrides) -> dict:
     data = {
-        "incident": incident.pk, "export_kind": "deadlines_ics", "recipient": "AP case handler",
-        "expires_at_0": "2025-09-01T17:00", "expires_at_1": "Europe/Amsterdam", "expires_at_2": "",
+        "incident": incident.pk,
+        "export_kind": "deadlines_ics",
+        "recipient": "AP case handler",
+        "expires_at_0": "2025-09-01T17:00",
+        "expires_at_1": "Europe/Amsterdam",
+        "expires_at_2": "",
         "change_reason": REASON,
     }
     data.update(overrides)
@@ -40,7 +44,9 @@ def test_a_viewer_cannot_add_links_in_the_admin(client, viewer, incident):
 def test_an_officer_revokes_a_link_in_the_admin_with_the_reason(client, officer, make_link):
     created = make_link()
     client.force_login(officer)
-    response = client.post(admin_url(ShareLink, "change", created.link.pk), {"revoke": "on", "change_reason": "answered"})
+    response = client.post(
+        admin_url(ShareLink, "change", created.link.pk), {"revoke": "on", "change_reason": "answered"}
+    )
     assert response.status_code == 302, form_errors(response)
     link = ShareLink.objects.get()
     assert (link.revoked_by, link.revocation_reason) == (officer, "answered")

@@ -33,8 +33,12 @@ def events(calendar) -> dict:
 def aware(incident, processor_and_controller, officer):
     processor, _controller, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 8, 19, 9, 0, tzinfo=UTC), source="threat_actor",
-        actor=officer, reason="leak site",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 8, 19, 9, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak site",
     )
     return processor
 
@@ -50,7 +54,9 @@ def test_each_active_deadline_is_an_event_due_in_utc_with_an_alarm(client, viewe
         assert event.decoded("dtstart") == row.due_at
         assert event.decoded("dtstart").utcoffset() == timedelta(0)
         assert incident.reference in str(event["summary"]) and row.get_kind_display() in str(event["summary"])
-        assert ("Legal deadline" if row.is_legal_deadline else "Target, not a legal deadline") in str(event["description"])
+        assert ("Legal deadline" if row.is_legal_deadline else "Target, not a legal deadline") in str(
+            event["description"]
+        )
         alarms = event.walk("VALARM")
         assert len(alarms) == 1 and alarms[0].decoded("trigger") < timedelta(0)
     assert str(calendar["x-wr-calname"]) == f"{incident.reference} deadlines"
@@ -60,7 +66,8 @@ def test_the_calendar_carries_the_chain_head_it_was_made_at(client, viewer, inci
     calendar = fetch(client, viewer, incident)
     stamp = export_stamp(incident.organisation)
     assert (str(calendar["x-breachtrack-chain-seq"]), str(calendar["x-breachtrack-chain-sha256"])) == (
-        str(stamp["seq"]), stamp["sha256"]
+        str(stamp["seq"]),
+        stamp["sha256"],
     )
 
 
@@ -73,8 +80,12 @@ def test_the_calendar_costs_the_same_queries_whatever_the_number_of_deadlines(
     with django_assert_max_num_queries(6) as captured:
         assert client.get(url).status_code == 200
     services.record_awareness(
-        incident, party=aware.incident.parties.exclude(pk=aware.pk).get(), aware_at=datetime(2025, 8, 19, 10, 0, tzinfo=UTC),
-        source="threat_actor", actor=officer, reason="the controller saw the listing too",
+        incident,
+        party=aware.incident.parties.exclude(pk=aware.pk).get(),
+        aware_at=datetime(2025, 8, 19, 10, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="the controller saw the listing too",
     )
     assert Deadline.objects.filter(incident=incident).count() > 1
     with django_assert_max_num_queries(len(captured)):

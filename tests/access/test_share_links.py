@@ -39,7 +39,11 @@ def test_a_valid_link_serves_its_export_without_login_and_logs_it(client, make_l
     assert "no-store" in response["Cache-Control"]
     entry = AccessLog.objects.get()
     assert (entry.share_link, entry.incident, entry.user, entry.outcome) == (created.link, incident, None, "allowed")
-    assert (entry.ip_address, entry.user_agent, entry.export_kind) == ("198.51.100.7", "AP-browser/1.0", "deadlines_ics")
+    assert (entry.ip_address, entry.user_agent, entry.export_kind) == (
+        "198.51.100.7",
+        "AP-browser/1.0",
+        "deadlines_ics",
+    )
 
 
 def test_an_expired_link_is_refused_with_410_and_the_refusal_logged(client, make_link, time_machine, now):
@@ -70,7 +74,12 @@ def test_an_unknown_token_is_refused_and_logged_without_organisation_or_token(cl
     response = client.get(share_url(guess), REMOTE_ADDR="203.0.113.9")
     assert response.status_code == 404
     entry = AccessLog.objects.get()
-    assert (entry.organisation, entry.incident, entry.share_link, entry.refusal_reason) == (None, None, None, "unknown_token")
+    assert (entry.organisation, entry.incident, entry.share_link, entry.refusal_reason) == (
+        None,
+        None,
+        None,
+        "unknown_token",
+    )
     assert entry.token_hash_prefix == token_hash(guess)[:12]
     assert guess not in str(AccessLog.objects.values().get())
     assert entry.ip_address == "203.0.113.9"
@@ -90,8 +99,11 @@ def test_a_link_to_the_answer_sheet_serves_that_incidents_sheet_only(client, mak
     from actions import incidents as incident_services
 
     second = incident_services.create_incident(
-        organisation=incident.organisation, title="Another incident", occurred_from_at=incident.occurred_from_at,
-        actor=officer, reason="second",
+        organisation=incident.organisation,
+        title="Another incident",
+        occurred_from_at=incident.occurred_from_at,
+        actor=officer,
+        reason="second",
     )
     created = make_link(ExportKind.AP_ANSWER_SHEET_JSON, target=second)
     response = client.get(share_url(created.token))

@@ -22,8 +22,14 @@ def page_url(incident) -> str:
 
 def create(client, user, incident, **overrides):
     client.force_login(user)
-    data = {"export_kind": ExportKind.TIMELINE_CSV, "recipient": RECIPIENT, "expires": "2025-09-01T17:00",
-            "expires_fold": "", "reason": "AP asked for the timeline (letter of 19 August)", **overrides}
+    data = {
+        "export_kind": ExportKind.TIMELINE_CSV,
+        "recipient": RECIPIENT,
+        "expires": "2025-09-01T17:00",
+        "expires_fold": "",
+        "reason": "AP asked for the timeline (letter of 19 August)",
+        **overrides,
+    }
     response = client.post(page_url(incident), data)
     if response.status_code == 302:  # made: the page shows the secret URL once
         assert response["Location"] == page_url(incident)
@@ -34,7 +40,7 @@ def create(client, user, incident, **overrides):
 
 def secret_path(response) -> str:
     url = response.context["created"]["url"]
-    return url[url.index("/share/"):]
+    return url[url.index("/share/") :]
 
 
 @pytest.mark.parametrize("persona", ["lawyer", "officer"])
@@ -62,7 +68,9 @@ def test_the_list_shows_state_maker_and_uses(client, lawyer, officer, incident, 
     create(client, officer, incident, recipient="Short link", expires="2025-08-21T10:00")
     create(client, lawyer, incident, recipient="Revoked link")
     link = ShareLink.objects.get(recipient="Revoked link")
-    client.post(reverse("access:share_link_revoke", args=[incident.pk, link.pk]), {"reason": "sent to the wrong person"})
+    client.post(
+        reverse("access:share_link_revoke", args=[incident.pk, link.pk]), {"reason": "sent to the wrong person"}
+    )
     client.logout()
     for _ in range(2):
         assert client.get(used).status_code == 200
@@ -73,7 +81,9 @@ def test_the_list_shows_state_maker_and_uses(client, lawyer, officer, incident, 
 
     rows = {link.recipient: link for link in response.context["page"]}
     assert {name: row.state for name, row in rows.items()} == {
-        "Used link": "active", "Short link": "expired", "Revoked link": "revoked",
+        "Used link": "active",
+        "Short link": "expired",
+        "Revoked link": "revoked",
     }
     assert rows["Used link"].uses == 2 and rows["Short link"].uses == 0
     body = response.content.decode()
@@ -126,7 +136,9 @@ def test_revoking_needs_a_reason_and_records_who_and_why(client, lawyer, inciden
         ("export_kind", "everything", "Select a valid choice."),
     ],
 )
-def test_bad_input_is_refused_with_the_fields_message_and_nothing_made(client, lawyer, incident, now, field, value, says):
+def test_bad_input_is_refused_with_the_fields_message_and_nothing_made(
+    client, lawyer, incident, now, field, value, says
+):
     response = create(client, lawyer, incident, **{field: value})
 
     assert response.status_code == 400
@@ -166,7 +178,9 @@ def test_another_organisations_incident_is_a_404(client, outsider, lawyer, incid
 def test_a_link_of_another_incident_cannot_be_revoked_through_this_one(client, lawyer, incident, officer, now):
     from actions import incidents as services
 
-    other = services.create_incident(organisation=incident.organisation, title="Stolen laptop", actor=officer, reason="report")
+    other = services.create_incident(
+        organisation=incident.organisation, title="Stolen laptop", actor=officer, reason="report"
+    )
     create(client, lawyer, other)
     link = ShareLink.objects.get()
 

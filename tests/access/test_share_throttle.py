@@ -85,7 +85,9 @@ def test_over_the_limit_an_address_gets_429_with_retry_after_and_the_refusal_is_
     assert b"Too many attempts" in response.content
     entry = AccessLog.objects.order_by("-pk").first()
     assert (entry.outcome, entry.refusal_reason, entry.ip_address) == (
-        AccessOutcome.REFUSED, RefusalReason.RATE_LIMITED_ADDRESS, GUESSER
+        AccessOutcome.REFUSED,
+        RefusalReason.RATE_LIMITED_ADDRESS,
+        GUESSER,
     )
     assert entry.token_hash_prefix == token_hash("guessed-token-0003-abcdefghijklmnopqrstuvwxyz0123")[:12]
     assert entry.organisation is None
@@ -172,7 +174,9 @@ def test_a_link_serves_up_to_its_cap_then_429_with_retry_after_logged_on_the_lin
     assert b"downloaded too often" in response.content
     entry = AccessLog.objects.filter(share_link=created.link).order_by("-pk").first()
     assert (entry.outcome, entry.refusal_reason, entry.ip_address) == (
-        AccessOutcome.REFUSED, RefusalReason.RATE_LIMITED_LINK, "192.0.2.2"
+        AccessOutcome.REFUSED,
+        RefusalReason.RATE_LIMITED_LINK,
+        "192.0.2.2",
     )
 
 
@@ -192,8 +196,12 @@ def _wait(response, verdict) -> None:
     """Poll until the throttle lets in again, which must happen within the Retry-After the 429
     promised (the 0.05 s covers the request's own time). ``verdict`` is the check the view makes,
     called directly: polling through the view would log requests and move the window."""
-    wait_until(lambda: verdict().is_allowed, int(response["Retry-After"]) + 0.05, interval=0.05,
-               what=f"the window the 429 announced (Retry-After: {response['Retry-After']})")
+    wait_until(
+        lambda: verdict().is_allowed,
+        int(response["Retry-After"]) + 0.05,
+        interval=0.05,
+        what=f"the window the 429 announced (Retry-After: {response['Retry-After']})",
+    )
 
 
 def test_when_the_window_has_passed_the_address_is_let_in_again(client, limits):
@@ -227,9 +235,7 @@ def _log_selects(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "access_accesslog" in q["sql"]]
 
 
-def test_a_served_link_costs_one_query_per_check_and_a_blocked_address_costs_three_in_all(
-    client, limits, make_link
-):
+def test_a_served_link_costs_one_query_per_check_and_a_blocked_address_costs_three_in_all(client, limits, make_link):
     created = make_link()
     with CaptureQueriesContext(connection) as served:
         assert client.get(share_url(created.token), REMOTE_ADDR=REGULATOR).status_code == 200

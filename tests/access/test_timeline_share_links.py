@@ -31,7 +31,12 @@ def test_a_link_to_the_timeline_pdf_serves_that_incidents_pdf_with_the_chain_hea
     assert stamp["sha256"] in text
     assert "no-store" in response["Cache-Control"]
     log = AccessLog.objects.get()
-    assert (log.share_link, log.incident, log.export_kind, log.outcome) == (created.link, incident, "timeline_pdf", "allowed")
+    assert (log.share_link, log.incident, log.export_kind, log.outcome) == (
+        created.link,
+        incident,
+        "timeline_pdf",
+        "allowed",
+    )
 
 
 def test_a_link_to_the_timeline_csv_serves_that_incidents_csv_with_the_chain_head(client, make_link, incident):

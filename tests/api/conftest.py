@@ -16,8 +16,13 @@ REASON = "ticket SEC-4711 from the SIEM"
 def make_token(admin_actor, now):
     def make(user, organisation, role, *, days=30, name="SIEM connector"):
         return tokens.create_api_token(
-            organisation=organisation, user=user, role=role, name=name, expires_at=now + timedelta(days=days),
-            actor=admin_actor, reason="integration for the SOC",
+            organisation=organisation,
+            user=user,
+            role=role,
+            name=name,
+            expires_at=now + timedelta(days=days),
+            actor=admin_actor,
+            reason="integration for the SOC",
         )
 
     return make
@@ -42,7 +47,10 @@ def detail_url(incident) -> str:
 # --- Filings, waves and imports (tests/api/test_filings_api.py, test_waves_api.py, ...) ----------
 
 COMPLETE_CONTENT = {
-    "describes_nature": True, "names_contact_point": True, "describes_consequences": True, "describes_measures": True,
+    "describes_nature": True,
+    "names_contact_point": True,
+    "describes_consequences": True,
+    "describes_measures": True,
 }
 
 
@@ -62,7 +70,9 @@ def recipients_csv(count: int, start: int = 100_000_000) -> bytes:
 
 
 @pytest.fixture
-def world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now, django_capture_on_commit_callbacks):
+def world(
+    incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now, django_capture_on_commit_callbacks
+):
     """An incident ready for filings and waves, made through the services: a controller aware two
     hours ago with an initial filing (no report number yet), a second controller without any
     filing, the lead AP, a complete register, a complete content version, a planned wave and a
@@ -80,41 +90,80 @@ def world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controlle
     _processor, controller, _relationship = processor_and_controller
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")
     services.record_awareness(
-        incident, party=controller, aware_at=now - timedelta(hours=2), source="processor_notice", actor=officer,
+        incident,
+        party=controller,
+        aware_at=now - timedelta(hours=2),
+        source="processor_notice",
+        actor=officer,
         reason="processor phoned",
     )
-    second_party = org_services.create_party(lab, name="Regional Hospital", country="NL", actor=officer, reason="directory")
+    second_party = org_services.create_party(
+        lab, name="Regional Hospital", country="NL", actor=officer, reason="directory"
+    )
     second = services.add_party(incident, party=second_party, role="controller", actor=officer, reason="parties")
     org_services.update_organisation(
         lab, dpo_name="J. de Vries", dpo_phone="+31 20 000 0000", actor=admin_actor, reason="DPO appointed"
     )
     services.update_incident(
-        incident, is_confidentiality_breach=True, description="Criminal group copied screening results.",
-        data_categories=["health", "identity", "national_id"], data_subject_categories=["patients"],
-        likely_consequences="Identity fraud, distress.", measures_containment="Systems isolated.",
-        actor=officer, reason="facts known",
+        incident,
+        is_confidentiality_breach=True,
+        description="Criminal group copied screening results.",
+        data_categories=["health", "identity", "national_id"],
+        data_subject_categories=["patients"],
+        likely_consequences="Identity fraud, distress.",
+        measures_containment="Systems isolated.",
+        actor=officer,
+        reason="facts known",
     )
     for measure, low in (("data_subjects", 485_000), ("records", 1_200_000)):
         services.record_estimate(
-            incident, measure=measure, low=low, known_at=now - timedelta(hours=1), source="count", actor=officer,
+            incident,
+            measure=measure,
+            low=low,
+            known_at=now - timedelta(hours=1),
+            source="count",
+            actor=officer,
             reason="count",
         )
     filing = filing_services.submit_filing(
-        incident, controller=controller, authority=dutch_ap, filing_type="initial",
-        submitted_at=now - timedelta(minutes=30), channel="ap_form", actor=officer, reason="filed with the AP",
+        incident,
+        controller=controller,
+        authority=dutch_ap,
+        filing_type="initial",
+        submitted_at=now - timedelta(minutes=30),
+        channel="ap_form",
+        actor=officer,
+        reason="filed with the AP",
     )
     content = communication_services.create_content_version(
-        incident, language="nl", title="Brief aan deelnemers", text="Beste deelnemer, ...", actor=officer,
-        reason="letter", **COMPLETE_CONTENT,
+        incident,
+        language="nl",
+        title="Brief aan deelnemers",
+        text="Beste deelnemer, ...",
+        actor=officer,
+        reason="letter",
+        **COMPLETE_CONTENT,
     )
     wave = communication_services.plan_wave(
-        incident, controller=controller, cohort_label="participants 2017", channel="letter", content_version=content,
-        planned_at=now, actor=officer, reason="wave",
+        incident,
+        controller=controller,
+        cohort_label="participants 2017",
+        channel="letter",
+        content_version=content,
+        planned_at=now,
+        actor=officer,
+        reason="wave",
     )
     with django_capture_on_commit_callbacks(execute=False):
         job = jobs.queue_import(wave, SimpleUploadedFile("first.csv", recipients_csv(2)), actor=officer, reason="first")
     incident.refresh_from_db()
     return SimpleNamespace(
-        incident=incident, controller=controller, second_controller=second, authority=dutch_ap, filing=filing,
-        content=content, wave=wave, job=job,
+        incident=incident,
+        controller=controller,
+        second_controller=second,
+        authority=dutch_ap,
+        filing=filing,
+        content=content,
+        wave=wave,
+        job=job,
     )

@@ -50,14 +50,22 @@ def test_a_validation_error_keeps_each_field_with_its_codes(officer, incident, n
     assert response.json() == {
         "detail": "Invalid input: see the errors by field.",
         "code": "invalid",
-        "fields": {"title": ["This field may not be blank."], "data_categories": {"1": ['"horoscope" is not a valid choice.']}},
+        "fields": {
+            "title": ["This field may not be blank."],
+            "data_categories": {"1": ['"horoscope" is not a valid choice.']},
+        },
         "field_codes": {"title": ["blank"], "data_categories": {"1": ["invalid_choice"]}},
     }
 
 
 def test_a_service_refusal_reads_like_a_serializer_error(officer, incident, now):
     client = session_client(officer)
-    response = _patch(client, incident, {"detected_at": "2025-07-01T10:00:00Z", "reason": REASON}, HTTP_IF_MATCH=_current_etag(client, incident))
+    response = _patch(
+        client,
+        incident,
+        {"detected_at": "2025-07-01T10:00:00Z", "reason": REASON},
+        HTTP_IF_MATCH=_current_etag(client, incident),
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert list(response.json()["fields"]) == ["detected_at"]
@@ -105,7 +113,12 @@ def test_a_reason_that_is_a_number_is_refused(officer, incident, now):
 
 def test_country_codes_are_still_written_and_read_as_codes(officer, incident, now):
     client = session_client(officer)
-    response = _patch(client, incident, {"data_subject_countries": ["NL", "BE"], "reason": REASON}, HTTP_IF_MATCH=_current_etag(client, incident))
+    response = _patch(
+        client,
+        incident,
+        {"data_subject_countries": ["NL", "BE"], "reason": REASON},
+        HTTP_IF_MATCH=_current_etag(client, incident),
+    )
     assert response.status_code == 200, response.json()
     assert sorted(response.json()["data_subject_countries"]) == ["BE", "NL"]
 

@@ -53,7 +53,11 @@ def test_an_officers_viewer_token_never_sees_the_privileged_note(incident, notes
 
 @pytest.mark.parametrize(
     ("path", "content_type"),
-    [("timeline-json", "application/json"), ("timeline-csv", "text/csv; charset=utf-8"), ("timeline-pdf", "application/pdf")],
+    [
+        ("timeline-json", "application/json"),
+        ("timeline-csv", "text/csv; charset=utf-8"),
+        ("timeline-pdf", "application/pdf"),
+    ],
 )
 def test_no_export_carries_the_privileged_note_even_for_an_officer(incident, notes, officer, path, content_type):
     response = session_client(officer).get(f"/api/incidents/{incident.pk}/exports/{path}/")
@@ -65,13 +69,17 @@ def test_no_export_carries_the_privileged_note_even_for_an_officer(incident, not
 
 
 def test_the_pdf_is_served_when_the_client_accepts_only_pdf(incident, viewer):
-    response = session_client(viewer).get(f"/api/incidents/{incident.pk}/exports/timeline-pdf/", HTTP_ACCEPT="application/pdf")
+    response = session_client(viewer).get(
+        f"/api/incidents/{incident.pk}/exports/timeline-pdf/", HTTP_ACCEPT="application/pdf"
+    )
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert response["Content-Disposition"].endswith('-timeline.pdf"')
 
 
 def test_an_outsider_accepting_only_pdf_gets_a_json_404(incident, outsider):
-    response = session_client(outsider).get(f"/api/incidents/{incident.pk}/exports/timeline-pdf/", HTTP_ACCEPT="application/pdf")
+    response = session_client(outsider).get(
+        f"/api/incidents/{incident.pk}/exports/timeline-pdf/", HTTP_ACCEPT="application/pdf"
+    )
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
 
 
@@ -87,7 +95,9 @@ def test_reads_and_downloads_are_logged_with_the_token(incident, officer, lab, m
     client = token_client(created.secret)
     client.get(f"/api/incidents/{incident.pk}/timeline/")
     client.get(f"/api/incidents/{incident.pk}/exports/timeline-csv/")
-    rows = list(AccessLog.objects.filter(incident=incident).order_by("pk").values_list("action", "export_kind", "detail"))
+    rows = list(
+        AccessLog.objects.filter(incident=incident).order_by("pk").values_list("action", "export_kind", "detail")
+    )
     assert rows == [
         ("timeline_view", "", f"API timeline, token {created.token.prefix}"),
         ("export_download", "timeline_csv", f"API download timeline_csv, token {created.token.prefix}"),
@@ -97,7 +107,9 @@ def test_reads_and_downloads_are_logged_with_the_token(incident, officer, lab, m
 def test_the_schema_documents_each_download_content_type(viewer):
     schema = session_client(viewer).get("/api/schema/?format=json").json()
     for path, content_type in [
-        ("timeline-json", "application/json"), ("timeline-pdf", "application/pdf"), ("timeline-csv", "text/csv"),
+        ("timeline-json", "application/json"),
+        ("timeline-pdf", "application/pdf"),
+        ("timeline-csv", "text/csv"),
         ("deadlines-ics", "text/calendar"),
     ]:
         responses = schema["paths"][f"/api/incidents/{{id}}/exports/{path}/"]["get"]["responses"]
@@ -115,22 +127,44 @@ def _grow(incident, officer, lab, rounds, start):
         party = org_services.create_party(lab, name=f"Controller {i}", country="NL", actor=officer, reason="directory")
         controller = services.add_party(incident, party=party, role="controller", actor=officer, reason="parties")
         services.record_awareness(
-            incident, party=controller, aware_at=incident.occurred_from_at + timedelta(days=i + 1), source="own_detection",
-            actor=officer, reason="mail",
+            incident,
+            party=controller,
+            aware_at=incident.occurred_from_at + timedelta(days=i + 1),
+            source="own_detection",
+            actor=officer,
+            reason="mail",
         )
         services.record_estimate(
-            incident, measure="data_subjects", low=1000 * (i + 1), known_at=incident.occurred_from_at + timedelta(days=i + 1),
-            source="count", actor=officer, reason="count",
+            incident,
+            measure="data_subjects",
+            low=1000 * (i + 1),
+            known_at=incident.occurred_from_at + timedelta(days=i + 1),
+            source="count",
+            actor=officer,
+            reason="count",
         )
         note_services.add_note(incident, body=f"note {i}", actor=officer, reason="call")
         communication_services.record_assessment(
-            incident, controller=controller, is_high_risk=True, reasoning="health data", decided_by_name="DPO",
-            decided_by_role="DPO", decided_at=incident.occurred_from_at + timedelta(days=i + 1), actor=officer, reason="art 34",
+            incident,
+            controller=controller,
+            is_high_risk=True,
+            reasoning="health data",
+            decided_by_name="DPO",
+            decided_by_role="DPO",
+            decided_at=incident.occurred_from_at + timedelta(days=i + 1),
+            actor=officer,
+            reason="art 34",
         )
-        communication_services.create_content_version(incident, language="en", title=f"v{i}", text="Dear ...", actor=officer, reason="text")
+        communication_services.create_content_version(
+            incident, language="en", title=f"v{i}", text="Dear ...", actor=officer, reason="text"
+        )
         access_services.create_share_link(
-            incident, export_kind="timeline_pdf", recipient=f"AP {i}", expires_at=incident.occurred_from_at + timedelta(days=60),
-            actor=officer, reason="AP request",
+            incident,
+            export_kind="timeline_pdf",
+            recipient=f"AP {i}",
+            expires_at=incident.occurred_from_at + timedelta(days=60),
+            actor=officer,
+            reason="AP request",
         )
 
 

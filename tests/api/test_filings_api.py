@@ -21,14 +21,21 @@ def url(world, suffix="") -> str:
 
 def follow_up(world, now, **extra) -> dict:
     return {
-        "controller": world.controller.pk, "authority": world.authority.pk, "filing_type": "follow_up",
-        "submitted_at": (now - timedelta(minutes=5)).isoformat(), "channel": "ap_form", "reason": REASON, **extra,
+        "controller": world.controller.pk,
+        "authority": world.authority.pk,
+        "filing_type": "follow_up",
+        "submitted_at": (now - timedelta(minutes=5)).isoformat(),
+        "channel": "ap_form",
+        "reason": REASON,
+        **extra,
     }
 
 
 def state():
     return (
-        AuthorityFiling.objects.count(), AuthorityFiling.history.count(), NotificationDecisionRecord.objects.count(),
+        AuthorityFiling.objects.count(),
+        AuthorityFiling.history.count(),
+        NotificationDecisionRecord.objects.count(),
     )
 
 
@@ -63,7 +70,9 @@ def test_the_list_is_logged_and_shows_the_chain(world, viewer, lab, make_token, 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_a_submitted_filing_can_never_be_changed(world, officer, method):
     before = AuthorityFiling.history.count()
-    response = getattr(session_client(officer), method)(url(world, f"{world.filing.pk}/"), {"channel": "email"}, format="json")
+    response = getattr(session_client(officer), method)(
+        url(world, f"{world.filing.pk}/"), {"channel": "email"}, format="json"
+    )
     assert response.status_code == 405 and AuthorityFiling.history.count() == before
 
 
@@ -119,7 +128,11 @@ def test_another_organisations_ids_are_404_even_under_its_own_incident(world, ou
 
     own = create_incident(organisation=other_org, title="Their own", actor=outsider, reason="theirs")
     client = session_client(outsider)
-    for target in (url(world), url(world, f"{world.filing.pk}/"), url(world, f"{world.filing.pk}/authority-reference/")):
+    for target in (
+        url(world),
+        url(world, f"{world.filing.pk}/"),
+        url(world, f"{world.filing.pk}/authority-reference/"),
+    ):
         assert client.get(target).status_code in (404, 405)
         assert client.post(target, follow_up(world, now), format="json").status_code in (404, 405)
     # The lab's filing id under the outsider's own incident: still not found.
@@ -131,8 +144,11 @@ def test_another_organisations_ids_are_404_even_under_its_own_incident(world, ou
 def test_a_decision_not_to_notify_is_recorded_for_a_controller_without_a_filing(world, officer, now):
     target = f"/api/incidents/{world.incident.pk}/decisions-not-to-notify/"
     body = {
-        "controller": world.second_controller.pk, "decided_at": (now - timedelta(minutes=5)).isoformat(),
-        "risk_basis": "unlikely_risk", "reasoning": "Only pseudonymised lab numbers.", "reason": REASON,
+        "controller": world.second_controller.pk,
+        "decided_at": (now - timedelta(minutes=5)).isoformat(),
+        "risk_basis": "unlikely_risk",
+        "reasoning": "Only pseudonymised lab numbers.",
+        "reason": REASON,
     }
     client = session_client(officer)
     created = client.post(target, body, format="json", HTTP_IDEMPOTENCY_KEY="decision-1")
@@ -140,7 +156,9 @@ def test_a_decision_not_to_notify_is_recorded_for_a_controller_without_a_filing(
     replay = client.post(target, body, format="json", HTTP_IDEMPOTENCY_KEY="decision-1")
     assert replay["Idempotent-Replayed"] == "true" and NotificationDecisionRecord.objects.count() == 1
     refused = client.post(target, {**body, "controller": world.controller.pk}, format="json")
-    assert refused.status_code == 400 and refused.json()["fields"]["controller"] == ["This controller already notified the authority."]
+    assert refused.status_code == 400 and refused.json()["fields"]["controller"] == [
+        "This controller already notified the authority."
+    ]
     listed = client.get(target).json()["results"]
     assert [row["id"] for row in listed] == [created.json()["id"]]
 
@@ -148,8 +166,14 @@ def test_a_decision_not_to_notify_is_recorded_for_a_controller_without_a_filing(
 def _add_filings(world, officer, now, count: int, start: int) -> None:
     for second in range(start, start + count):
         filing_services.submit_filing(
-            world.incident, controller=world.controller, authority=world.authority, filing_type="follow_up",
-            submitted_at=now - timedelta(minutes=29) + timedelta(seconds=second), channel="email", is_phased=True, actor=officer,
+            world.incident,
+            controller=world.controller,
+            authority=world.authority,
+            filing_type="follow_up",
+            submitted_at=now - timedelta(minutes=29) + timedelta(seconds=second),
+            channel="email",
+            is_phased=True,
+            actor=officer,
             reason="phase",
         )
 

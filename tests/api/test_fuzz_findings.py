@@ -22,11 +22,16 @@ def test_a_number_where_text_is_expected_is_refused_not_stored_as_digits(world, 
     client = session_client(officer)
     target = f"/api/incidents/{world.incident.pk}/filings/{world.filing.pk}/authority-reference/"
     response = client.post(target, {"authority_reference": 12345, "reason": REASON}, format="json")
-    assert response.status_code == 400 and response.json()["fields"]["authority_reference"] == ["Give text (a JSON string)."]
+    assert response.status_code == 400 and response.json()["fields"]["authority_reference"] == [
+        "Give text (a JSON string)."
+    ]
     withdrawal = client.post(
         f"/api/awareness-records/{AwarenessRecord.objects.get(incident=world.incident).pk}/withdraw/",
-        {"withdrawal_reason": 0, "reason": REASON}, format="json",
-        HTTP_IF_MATCH=client.get(f"/api/awareness-records/{AwarenessRecord.objects.get(incident=world.incident).pk}/")["ETag"],
+        {"withdrawal_reason": 0, "reason": REASON},
+        format="json",
+        HTTP_IF_MATCH=client.get(f"/api/awareness-records/{AwarenessRecord.objects.get(incident=world.incident).pk}/")[
+            "ETag"
+        ],
     )
     assert withdrawal.status_code == 400 and "withdrawal_reason" in withdrawal.json()["fields"]
     assert AuthorityFiling.objects.get(pk=world.filing.pk).authority_reference == ""
@@ -44,6 +49,8 @@ def test_the_list_actions_answer_the_list_the_schema_documents(world, viewer):
     schema = client.get("/api/schema/?format=json").json()
     for suffix in ("assessments", "content-versions", "share-links"):
         response = client.get(f"/api/incidents/{world.incident.pk}/{suffix}/?page=2")
-        documented = schema["paths"][f"/api/incidents/{{id}}/{suffix}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        documented = schema["paths"][f"/api/incidents/{{id}}/{suffix}/"]["get"]["responses"]["200"]["content"][
+            "application/json"
+        ]["schema"]
         assert response.status_code == 200 and isinstance(response.json(), list)
         assert documented["type"] == "array", suffix

@@ -23,8 +23,13 @@ def filings_url(world) -> str:
 
 def follow_up(world, now, **extra) -> dict:
     return {
-        "controller": world.controller.pk, "authority": world.authority.pk, "filing_type": "follow_up",
-        "submitted_at": (now - timedelta(minutes=5)).isoformat(), "channel": "ap_form", "reason": REASON, **extra,
+        "controller": world.controller.pk,
+        "authority": world.authority.pk,
+        "filing_type": "follow_up",
+        "submitted_at": (now - timedelta(minutes=5)).isoformat(),
+        "channel": "ap_form",
+        "reason": REASON,
+        **extra,
     }
 
 
@@ -47,7 +52,9 @@ def test_the_same_key_with_another_body_is_a_422_that_names_the_problem(world, o
     client = session_client(officer)
     client.post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="k")
     before = counts()
-    other = client.post(filings_url(world), follow_up(world, now, is_phased=True), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    other = client.post(
+        filings_url(world), follow_up(world, now, is_phased=True), format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
     assert other.status_code == 422 and other.json()["detail"].startswith("This Idempotency-Key was used")
     assert counts() == before
 
@@ -63,13 +70,17 @@ def test_without_a_key_each_post_is_executed(world, officer, now):
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "naïve", "tab\there"])
 def test_a_malformed_key_is_a_400_and_nothing_is_written(world, officer, now, key):
     before = counts()
-    response = session_client(officer).post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    response = session_client(officer).post(
+        filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["detail"]
     assert counts() == before and not IdempotencyKey.objects.exists()
 
 
 def test_a_key_of_255_characters_is_accepted(world, officer, now):
-    response = session_client(officer).post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="k" * 255)
+    response = session_client(officer).post(
+        filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="k" * 255
+    )
     assert response.status_code == 201 and IdempotencyKey.objects.get().state == "done"
 
 
@@ -83,10 +94,15 @@ def test_a_refused_request_releases_its_key_so_the_fixed_request_may_use_it(worl
     assert fixed.status_code == 201
 
 
-def test_keys_belong_to_their_caller_a_token_and_its_users_session_do_not_share_them(world, officer, lab, make_token, now):
+def test_keys_belong_to_their_caller_a_token_and_its_users_session_do_not_share_them(
+    world, officer, lab, make_token, now
+):
     session = session_client(officer)
     token = token_client(make_token(officer, lab, "privacy_officer").secret)
-    assert session.post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="same").status_code == 201
+    assert (
+        session.post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="same").status_code
+        == 201
+    )
     second = token.post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="same")
     assert second.status_code == 201 and "Idempotent-Replayed" not in second
     callers = set(IdempotencyKey.objects.values_list("caller", flat=True))
@@ -97,9 +113,15 @@ def dead_claim(world, officer, body, now, key) -> IdempotencyKey:
     """The row a request leaves when it dies after claiming its key (its own work rolled back)."""
     raw = APIRequestFactory().post(filings_url(world), body, format="json")
     return IdempotencyKey.objects.create(
-        organisation=world.incident.organisation, caller=f"user:{officer.pk}", key=key,
-        fingerprint=fingerprint(Request(raw, parsers=[JSONParser()])), method="POST", path=filings_url(world),
-        claim="old", claimed_at=now, expires_at=now + timedelta(hours=24),
+        organisation=world.incident.organisation,
+        caller=f"user:{officer.pk}",
+        key=key,
+        fingerprint=fingerprint(Request(raw, parsers=[JSONParser()])),
+        method="POST",
+        path=filings_url(world),
+        claim="old",
+        claimed_at=now,
+        expires_at=now + timedelta(hours=24),
     )
 
 
@@ -113,7 +135,9 @@ def test_a_key_in_flight_is_a_409_and_nothing_is_written(world, officer, now):
     assert counts() == before and IdempotencyKey.objects.get().claim == "old"
 
 
-def test_a_key_left_in_flight_by_a_dead_request_is_taken_over_after_the_limit(world, officer, now, time_machine, settings):
+def test_a_key_left_in_flight_by_a_dead_request_is_taken_over_after_the_limit(
+    world, officer, now, time_machine, settings
+):
     body = follow_up(world, now)
     dead_claim(world, officer, body, now, "dead")
     time_machine.move_to(now + timedelta(seconds=settings.BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS), tick=False)

@@ -91,8 +91,12 @@ def race(calls) -> list:
 
 def follow_up(world, now) -> dict:
     return {
-        "controller": world.controller.pk, "authority": world.authority.pk, "filing_type": "follow_up",
-        "submitted_at": (now - timedelta(minutes=5)).isoformat(), "channel": "ap_form", "reason": REASON,
+        "controller": world.controller.pk,
+        "authority": world.authority.pk,
+        "filing_type": "follow_up",
+        "submitted_at": (now - timedelta(minutes=5)).isoformat(),
+        "channel": "ap_form",
+        "reason": REASON,
     }
 
 
@@ -125,12 +129,15 @@ def test_a_duplicate_filing_while_the_first_is_in_flight_is_a_409_then_a_replay(
 def test_two_identical_filings_at_the_same_instant_make_one_filing(world, secret, now):
     url = f"/api/incidents/{world.incident.pk}/filings/"
     before = AuthorityFiling.objects.count()
-    answers = race([
-        lambda: token_client(secret).post(url, follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="same")
-    ] * 2)
+    answers = race(
+        [lambda: token_client(secret).post(url, follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="same")] * 2
+    )
     codes = sorted(answer.status_code for answer in answers)
     assert codes in ([201, 201], [201, 409])
-    assert AuthorityFiling.objects.count() == before + 1 and AuthorityFiling.history.filter(filing_type="follow_up").count() == 1
+    assert (
+        AuthorityFiling.objects.count() == before + 1
+        and AuthorityFiling.history.filter(filing_type="follow_up").count() == 1
+    )
 
 
 @pytest.mark.postgres
@@ -138,8 +145,12 @@ def test_two_identical_filings_at_the_same_instant_make_one_filing(world, secret
 def test_a_duplicate_wave_while_the_first_is_in_flight_is_a_409_then_a_replay(world, secret, now):
     url = f"/api/incidents/{world.incident.pk}/waves/"
     body = {
-        "controller": world.controller.pk, "content_version": world.content.pk, "cohort_label": "participants 2019",
-        "channel": "letter", "planned_at": now.isoformat(), "reason": REASON,
+        "controller": world.controller.pk,
+        "content_version": world.content.pk,
+        "cohort_label": "participants 2019",
+        "channel": "letter",
+        "planned_at": now.isoformat(),
+        "reason": REASON,
     }
     post = lambda: token_client(secret).post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="w1")  # noqa: E731
     before = (CommunicationWave.objects.count(), CommunicationWave.history.count())

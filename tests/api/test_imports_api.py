@@ -23,7 +23,9 @@ def spooled() -> set[str]:
     return set(ImportJob.objects.values_list("spool_path", flat=True))
 
 
-def test_an_upload_is_queued_202_with_the_jobs_location_and_the_job_then_imports(world, officer, django_capture_on_commit_callbacks):
+def test_an_upload_is_queued_202_with_the_jobs_location_and_the_job_then_imports(
+    world, officer, django_capture_on_commit_callbacks
+):
     client = session_client(officer)
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(url(world), upload(recipients_csv(3, start=200_000_000)), format="multipart")
@@ -39,7 +41,9 @@ def test_an_upload_is_queued_202_with_the_jobs_location_and_the_job_then_imports
     assert Recipient.objects.count() == 3
 
 
-def test_a_replayed_upload_queues_nothing_twice_even_after_the_first_ran(world, officer, django_capture_on_commit_callbacks):
+def test_a_replayed_upload_queues_nothing_twice_even_after_the_first_ran(
+    world, officer, django_capture_on_commit_callbacks
+):
     client = session_client(officer)
     data = recipients_csv(4, start=200_000_000)
     with django_capture_on_commit_callbacks(execute=False):
@@ -51,7 +55,9 @@ def test_a_replayed_upload_queues_nothing_twice_even_after_the_first_ran(world, 
     assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true" and not queued
     assert replay.json()["id"] == first.json()["id"] and replay["Location"] == first["Location"]
     assert (ImportJob.objects.count(), ImportBatch.objects.count(), ImportBatch.history.count(), spooled()) == before
-    other_file = client.post(url(world), upload(recipients_csv(1, start=400_000_000)), format="multipart", HTTP_IDEMPOTENCY_KEY="upload-1")
+    other_file = client.post(
+        url(world), upload(recipients_csv(1, start=400_000_000)), format="multipart", HTTP_IDEMPOTENCY_KEY="upload-1"
+    )
     assert other_file.status_code == 422
 
 
@@ -68,7 +74,11 @@ def test_a_body_declared_far_over_the_limit_is_refused_before_it_is_read(world, 
     settings.BREACHTRACK_LEDGER_MAX_BYTES = 1024
     client = session_client(officer)
     response = client.generic(
-        "POST", url(world), b"x" * 10, content_type="multipart/form-data; boundary=b", CONTENT_LENGTH=str(10 * 1024 * 1024)
+        "POST",
+        url(world),
+        b"x" * 10,
+        content_type="multipart/form-data; boundary=b",
+        CONTENT_LENGTH=str(10 * 1024 * 1024),
     )
     assert response.status_code == 413
 
@@ -103,18 +113,24 @@ def test_only_officers_upload_and_outsiders_see_no_job(world, lawyer, viewer, ou
     assert ImportJob.objects.count() == 1
 
 
-def test_the_lookup_finds_the_wave_logs_the_lookup_and_never_echoes_the_identifier(world, officer, lawyer, lab, make_token):
+def test_the_lookup_finds_the_wave_logs_the_lookup_and_never_echoes_the_identifier(
+    world, officer, lawyer, lab, make_token
+):
     jobs.run_job(world.job.pk)  # the world's queued file: two BSNs from 100000000 on
     bsn = valid_bsns(1)[0]
     client = token_client(make_token(officer, lab, "viewer").secret)
     response = client.post("/api/lookup/", {"kind": "bsn", "identifier": bsn}, format="json")
     assert response.status_code == 200
     contacts = response.json()["contacts"]
-    assert [(c["wave"], c["status"], c["incident"]) for c in contacts] == [(world.wave.pk, "planned", world.incident.pk)]
+    assert [(c["wave"], c["status"], c["incident"]) for c in contacts] == [
+        (world.wave.pk, "planned", world.incident.pk)
+    ]
     assert bsn not in response.content.decode()
     log = LedgerLookup.objects.get()
     assert (log.organisation_id, log.looked_up_by, log.matches) == (lab.pk, officer, 1)
-    unknown = session_client(lawyer).post("/api/lookup/", {"kind": "bsn", "identifier": valid_bsns(1, 500_000_000)[0]}, format="json")
+    unknown = session_client(lawyer).post(
+        "/api/lookup/", {"kind": "bsn", "identifier": valid_bsns(1, 500_000_000)[0]}, format="json"
+    )
     assert unknown.status_code == 200 and unknown.json() == {"contacts": []} and LedgerLookup.objects.count() == 2
 
 
@@ -123,7 +139,9 @@ def test_a_lookup_is_scoped_to_the_callers_organisation(world, outsider, other_o
     client = session_client(outsider)
     found = client.post("/api/lookup/", {"kind": "bsn", "identifier": valid_bsns(1)[0]}, format="json")
     assert found.status_code == 200 and found.json() == {"contacts": []}
-    named = client.post("/api/lookup/", {"organisation": lab.pk, "kind": "bsn", "identifier": valid_bsns(1)[0]}, format="json")
+    named = client.post(
+        "/api/lookup/", {"organisation": lab.pk, "kind": "bsn", "identifier": valid_bsns(1)[0]}, format="json"
+    )
     assert named.status_code == 400 and named.json()["fields"]["organisation"] == ["Unknown organisation."]
     assert LedgerLookup.objects.filter(organisation=lab).count() == 0
 

@@ -34,7 +34,8 @@ def test_reading_an_incident_is_written_to_the_access_log_with_the_token(viewer,
 
 def test_an_officer_creates_an_incident_with_the_reason_from_the_request(officer, lab, now):
     response = session_client(officer).post(
-        "/api/incidents/", {"title": "Laptop stolen", "detected_at": "2025-08-20T09:30:00+02:00", "reason": REASON},
+        "/api/incidents/",
+        {"title": "Laptop stolen", "detected_at": "2025-08-20T09:30:00+02:00", "reason": REASON},
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -45,7 +46,9 @@ def test_an_officer_creates_an_incident_with_the_reason_from_the_request(officer
     assert (record.history_user, record.history_change_reason) == (officer, REASON)
 
 
-def test_a_token_creates_in_its_own_organisation_and_the_change_is_attributed_to_its_user(officer, lab, make_token, now):
+def test_a_token_creates_in_its_own_organisation_and_the_change_is_attributed_to_its_user(
+    officer, lab, make_token, now
+):
     secret = make_token(officer, lab, "privacy_officer").secret
     response = token_client(secret).post("/api/incidents/", {"title": "Phishing", "reason": REASON}, format="json")
     assert response.status_code == 201, response.json()
@@ -60,7 +63,9 @@ def test_a_member_of_two_organisations_must_name_the_organisation(officer, lab, 
     response = client.post("/api/incidents/", {"title": "Which one?", "reason": REASON}, format="json")
     assert response.status_code == 400
     assert "organisation" in response.json()["fields"]
-    response = client.post("/api/incidents/", {"title": "This one", "organisation": other_org.pk, "reason": REASON}, format="json")
+    response = client.post(
+        "/api/incidents/", {"title": "This one", "organisation": other_org.pk, "reason": REASON}, format="json"
+    )
     assert response.status_code == 201
     assert Incident.objects.get().organisation == other_org
 
@@ -68,7 +73,9 @@ def test_a_member_of_two_organisations_must_name_the_organisation(officer, lab, 
 def test_naming_another_organisation_is_refused_like_a_missing_one(officer, other_org, now):
     client = session_client(officer)
     for organisation in (other_org.pk, 987654):
-        response = client.post("/api/incidents/", {"title": "X", "organisation": organisation, "reason": REASON}, format="json")
+        response = client.post(
+            "/api/incidents/", {"title": "X", "organisation": organisation, "reason": REASON}, format="json"
+        )
         assert (response.status_code, response.json()["fields"]) == (400, {"organisation": ["Unknown organisation."]})
     assert not Incident.objects.exists()
 
@@ -78,11 +85,21 @@ def test_the_parts_of_an_incident_are_read_only_lists(officer, incident, process
 
     processor, _controller, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=incident.occurred_from_at, source="own_detection", actor=officer,
+        incident,
+        party=processor,
+        aware_at=incident.occurred_from_at,
+        source="own_detection",
+        actor=officer,
         reason="SOC call",
     )
     services.record_estimate(
-        incident, measure="data_subjects", low=485000, known_at=now, source="lab count", actor=officer, reason="count",
+        incident,
+        measure="data_subjects",
+        low=485000,
+        known_at=now,
+        source="lab count",
+        actor=officer,
+        reason="count",
     )
     client = session_client(officer)
     parties = client.get(detail_url(incident) + "parties/").json()

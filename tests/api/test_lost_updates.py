@@ -36,20 +36,31 @@ def test_of_two_clients_that_read_the_same_version_only_the_first_update_lands(o
     _same, same_etag = _read(integration, incident)
     assert etag == same_etag
 
-    first = browser.patch(detail_url(incident), {"cause": "ransomware", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+    first = browser.patch(
+        detail_url(incident), {"cause": "ransomware", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+    )
     assert first.status_code == 200, first.json()
     assert first["ETag"] != etag
     second = integration.patch(
-        detail_url(incident), {"cause": "phishing", "reason": "SIEM says phishing"}, format="json", HTTP_IF_MATCH=same_etag
+        detail_url(incident),
+        {"cause": "phishing", "reason": "SIEM says phishing"},
+        format="json",
+        HTTP_IF_MATCH=same_etag,
     )
     assert second.status_code == 412
     assert Incident.objects.get().cause == "ransomware"
-    assert [record.history_change_reason for record in incident.history.order_by("history_id")] == ["first report", REASON]
+    assert [record.history_change_reason for record in incident.history.order_by("history_id")] == [
+        "first report",
+        REASON,
+    ]
 
     _fresh, fresh_etag = _read(integration, incident)
     assert fresh_etag == first["ETag"]
     third = integration.patch(
-        detail_url(incident), {"cause": "phishing", "reason": "SIEM says phishing"}, format="json", HTTP_IF_MATCH=fresh_etag
+        detail_url(incident),
+        {"cause": "phishing", "reason": "SIEM says phishing"},
+        format="json",
+        HTTP_IF_MATCH=fresh_etag,
     )
     assert third.status_code == 200
     assert Incident.objects.get().cause == "phishing"
@@ -69,14 +80,20 @@ def test_a_change_made_elsewhere_makes_the_etag_stale(officer, incident):
 def test_a_weak_etag_never_matches(officer, incident):
     client = session_client(officer)
     _data, etag = _read(client, incident)
-    response = client.patch(detail_url(incident), {"title": "X", "reason": REASON}, format="json", HTTP_IF_MATCH=f"W/{etag}")
+    response = client.patch(
+        detail_url(incident), {"title": "X", "reason": REASON}, format="json", HTTP_IF_MATCH=f"W/{etag}"
+    )
     assert response.status_code == 412
 
 
 def test_put_replaces_every_editable_field_and_must_name_them_all(officer, incident):
     client = session_client(officer)
     data, etag = _read(client, incident)
-    writable = {name: value for name, value in data.items() if name not in {"id", "organisation", "reference", "status", "created_at", "updated_at"}}
+    writable = {
+        name: value
+        for name, value in data.items()
+        if name not in {"id", "organisation", "reference", "status", "created_at", "updated_at"}
+    }
     partial = {"title": "Only a title", "reason": REASON}
     response = client.put(detail_url(incident), partial, format="json", HTTP_IF_MATCH=etag)
     assert response.status_code == 400
@@ -105,7 +122,9 @@ def test_two_clients_racing_with_the_same_etag_give_one_change_and_one_412(offic
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=patch, args=pair) for pair in zip(clients, ["ransomware", "phishing"], strict=False)]
+    threads = [
+        threading.Thread(target=patch, args=pair) for pair in zip(clients, ["ransomware", "phishing"], strict=False)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

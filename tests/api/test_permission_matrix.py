@@ -136,19 +136,33 @@ def _part_body(name: str, parts) -> dict | None:
         "api:incident-parties": lambda: {"party": parts.directory_party.pk, "role": "controller"},
         "api:incident-awareness": lambda: {"party": parts.controller.pk, "aware_at": WHEN, "source": "own_detection"},
         "api:incident-estimates": lambda: {
-            "measure": "data_subjects", "low": 485000, "is_approximate": True, "known_at": WHEN, "source": "forensic report",
+            "measure": "data_subjects",
+            "low": 485000,
+            "is_approximate": True,
+            "known_at": WHEN,
+            "source": "forensic report",
         },
         "api:incident-register-status": lambda: {"status": "contained"},
         "api:awareness-record-detail": lambda: {"evidence": "mail of 19 August, 10:02"},
         "api:awareness-record-withdraw": lambda: {"withdrawal_reason": "the mail was about another incident"},
         "api:incident-communication-assessments": lambda: {
-            "controller": parts.controller.pk, "is_high_risk": True, "reasoning": "health data of 485,000 people",
-            "decided_by_name": "A. de Vries", "decided_by_role": "DPO", "decided_at": WHEN,
+            "controller": parts.controller.pk,
+            "is_high_risk": True,
+            "reasoning": "health data of 485,000 people",
+            "decided_by_name": "A. de Vries",
+            "decided_by_role": "DPO",
+            "decided_at": WHEN,
         },
-        "api:incident-communication-content-versions": lambda: {"language": "nl", "title": "Datalek", "text": "Beste deelnemer, ..."},
+        "api:incident-communication-content-versions": lambda: {
+            "language": "nl",
+            "title": "Datalek",
+            "text": "Beste deelnemer, ...",
+        },
         "api:content-version-detail": lambda: {"title": "Corrected title"},
         "api:incident-sharing-share-links": lambda: {
-            "export_kind": "timeline_pdf", "recipient": "AP case handler", "expires_at": "2025-08-27T12:00:00Z",
+            "export_kind": "timeline_pdf",
+            "recipient": "AP case handler",
+            "expires_at": "2025-08-27T12:00:00Z",
         },
         "api:share-link-revoke": lambda: {},
     }
@@ -199,24 +213,36 @@ def _nested_body(name: str, world) -> dict | None:
     now = timezone.now()
     return {
         "api:incident-filing-list": {
-            "controller": world.controller.pk, "authority": world.authority.pk, "filing_type": "follow_up",
-            "submitted_at": (now - timedelta(minutes=5)).isoformat(), "channel": "ap_form", "reason": REASON,
+            "controller": world.controller.pk,
+            "authority": world.authority.pk,
+            "filing_type": "follow_up",
+            "submitted_at": (now - timedelta(minutes=5)).isoformat(),
+            "channel": "ap_form",
+            "reason": REASON,
         },
         "api:incident-filing-authority-reference": {"authority_reference": "AP-2025-0815", "reason": REASON},
         "api:incident-decision-list": {
-            "controller": world.second_controller.pk, "decided_at": (now - timedelta(minutes=5)).isoformat(),
-            "risk_basis": "unlikely_risk", "reasoning": "Only pseudonymised lab numbers of this hospital.",
+            "controller": world.second_controller.pk,
+            "decided_at": (now - timedelta(minutes=5)).isoformat(),
+            "risk_basis": "unlikely_risk",
+            "reasoning": "Only pseudonymised lab numbers of this hospital.",
             "reason": REASON,
         },
         "api:incident-wave-list": {
-            "controller": world.controller.pk, "content_version": world.content.pk, "cohort_label": "participants 2018",
-            "channel": "letter", "planned_at": now.isoformat(), "reason": REASON,
+            "controller": world.controller.pk,
+            "content_version": world.content.pk,
+            "cohort_label": "participants 2018",
+            "channel": "letter",
+            "planned_at": now.isoformat(),
+            "reason": REASON,
         },
         "api:incident-wave-detail": {"cohort_label": "participants 2017 (north)", "reason": REASON},
         "api:incident-wave-sent": {"sent_at": (now - timedelta(minutes=1)).isoformat(), "reason": REASON},
         "api:incident-wave-counts": {"planned_count": 1200, "reason": REASON},
         "api:incident-wave-imports": {
-            "file": SimpleUploadedFile("participants.csv", recipients_csv(3, start=200_000_000), content_type="text/csv"),
+            "file": SimpleUploadedFile(
+                "participants.csv", recipients_csv(3, start=200_000_000), content_type="text/csv"
+            ),
             "reason": REASON,
         },
         "api:lookup": {"kind": "bsn", "identifier": valid_bsns(1)[0]},
@@ -253,20 +279,39 @@ def matrix_parts(incident, lab, officer, now):
     reason = "matrix set-up"
     services.update_incident(incident, contained_at=now - timedelta(days=1), actor=officer, reason=reason)
     controller = services.add_party(
-        incident, party=org_services.create_party(lab, name="Matrix Programme", country="NL", actor=officer, reason=reason),
-        role="controller", actor=officer, reason=reason,
+        incident,
+        party=org_services.create_party(lab, name="Matrix Programme", country="NL", actor=officer, reason=reason),
+        role="controller",
+        actor=officer,
+        reason=reason,
     )
     return SimpleNamespace(
         controller=controller,
-        directory_party=org_services.create_party(lab, name="Matrix Hospital", country="NL", actor=officer, reason=reason),
+        directory_party=org_services.create_party(
+            lab, name="Matrix Hospital", country="NL", actor=officer, reason=reason
+        ),
         awareness=services.record_awareness(
-            incident, party=controller, aware_at=now - timedelta(days=2), source="own_detection", actor=officer, reason=reason,
+            incident,
+            party=controller,
+            aware_at=now - timedelta(days=2),
+            source="own_detection",
+            actor=officer,
+            reason=reason,
         ),
         content=communication_services.create_content_version(
-            incident, language="en", title="Data breach", text="Dear participant, ...", actor=officer, reason=reason,
+            incident,
+            language="en",
+            title="Data breach",
+            text="Dear participant, ...",
+            actor=officer,
+            reason=reason,
         ),
         link=access_services.create_share_link(
-            incident, export_kind="timeline_json", recipient="AP", expires_at=now + timedelta(days=7), actor=officer,
+            incident,
+            export_kind="timeline_json",
+            recipient="AP",
+            expires_at=now + timedelta(days=7),
+            actor=officer,
             reason=reason,
         ).link,
     )
@@ -291,7 +336,9 @@ def client_for(officer, lawyer, viewer, outsider, lab, other_org, make_token):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name, persona, client_for, world, matrix_parts):
+def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(
+    name, persona, client_for, world, matrix_parts
+):
     parts = matrix_parts
     client = client_for(persona)
     incident = world.incident
@@ -303,8 +350,10 @@ def test_each_method_of_each_route_answers_each_persona_as_the_matrix_says(name,
         headers = {"HTTP_IF_MATCH": _if_match(name, world, parts)}
         body = _body(name, method, world, parts) if method in ("POST", "PUT", "PATCH") else None
         body_format = "multipart" if name in MULTIPART else "json"
-        response = getattr(client, method.lower())(url, body, format=body_format, **headers) if body else (
-            client.generic(method, url, **headers)
+        response = (
+            getattr(client, method.lower())(url, body, format=body_format, **headers)
+            if body
+            else (client.generic(method, url, **headers))
         )
         if response.status_code != expected_status(kind, persona):
             wrong.append(f"{method} {url}: {response.status_code}, expected {expected_status(kind, persona)}")

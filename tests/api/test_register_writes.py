@@ -26,7 +26,12 @@ def controller(incident, lab, officer):
 @pytest.fixture
 def awareness(incident, controller, officer, now):
     return services.record_awareness(
-        incident, party=controller, aware_at=now - timedelta(days=2), source="own_detection", actor=officer, reason="mail"
+        incident,
+        party=controller,
+        aware_at=now - timedelta(days=2),
+        source="own_detection",
+        actor=officer,
+        reason="mail",
     )
 
 
@@ -50,9 +55,13 @@ def test_an_officer_records_awareness_and_the_reason_is_kept_with_the_actor(inci
     ("aware_at", "message"),
     [("2025-07-01T10:00:00Z", "before the breach started"), ("2025-08-21T12:00:00Z", "future")],
 )
-def test_an_impossible_awareness_is_refused_on_its_field_and_nothing_is_written(incident, controller, officer, aware_at, message):
+def test_an_impossible_awareness_is_refused_on_its_field_and_nothing_is_written(
+    incident, controller, officer, aware_at, message
+):
     before = AwarenessRecord.objects.count(), incident.history.count()
-    response = session_client(officer).post(f"/api/incidents/{incident.pk}/awareness/", _aware(controller, aware_at), format="json")
+    response = session_client(officer).post(
+        f"/api/incidents/{incident.pk}/awareness/", _aware(controller, aware_at), format="json"
+    )
     assert response.status_code == 400
     assert message in " ".join(response.json()["fields"]["aware_at"])
     assert (AwarenessRecord.objects.count(), incident.history.count()) == before
@@ -76,9 +85,13 @@ def test_a_party_of_another_incident_reads_as_unknown(incident, controller, offi
 
 
 def test_a_directory_party_of_another_organisation_cannot_be_added(incident, officer, other_org, outsider):
-    foreign = org_services.create_party(other_org, name="Their Processor", country="NL", actor=outsider, reason="directory")
+    foreign = org_services.create_party(
+        other_org, name="Their Processor", country="NL", actor=outsider, reason="directory"
+    )
     response = session_client(officer).post(
-        f"/api/incidents/{incident.pk}/parties/", {"party": foreign.pk, "role": "processor", "reason": REASON}, format="json"
+        f"/api/incidents/{incident.pk}/parties/",
+        {"party": foreign.pk, "role": "processor", "reason": REASON},
+        format="json",
     )
     assert response.status_code == 400 and "party" in response.json()["fields"]
     assert not IncidentParty.objects.filter(incident=incident).exists()
@@ -95,7 +108,13 @@ def test_legal_and_viewers_may_not_write_and_an_outsider_sees_nothing(incident, 
 def test_estimates_are_added_never_overwritten_so_the_register_shows_what_was_known_when(incident, officer):
     client = session_client(officer)
     for low, known in ((485000, "2025-07-20T10:00:00Z"), (715000, "2025-08-01T10:00:00Z")):
-        body = {"measure": "data_subjects", "low": low, "known_at": known, "source": "forensic report", "reason": REASON}
+        body = {
+            "measure": "data_subjects",
+            "low": low,
+            "known_at": known,
+            "source": "forensic report",
+            "reason": REASON,
+        }
         assert client.post(f"/api/incidents/{incident.pk}/estimates/", body, format="json").status_code == 201
     listed = client.get(f"/api/incidents/{incident.pk}/estimates/").json()
     assert [row["low"] for row in listed] == [485000, 715000]
@@ -103,7 +122,14 @@ def test_estimates_are_added_never_overwritten_so_the_register_shows_what_was_kn
 
 
 def test_an_estimate_with_its_bounds_reversed_is_refused_whole(incident, officer):
-    body = {"measure": "records", "low": 900, "high": 100, "known_at": "2025-08-01T10:00:00Z", "source": "x", "reason": REASON}
+    body = {
+        "measure": "records",
+        "low": 900,
+        "high": 100,
+        "known_at": "2025-08-01T10:00:00Z",
+        "source": "x",
+        "reason": REASON,
+    }
     response = session_client(officer).post(f"/api/incidents/{incident.pk}/estimates/", body, format="json")
     assert response.status_code == 400 and "high" in response.json()["fields"]
     assert not AffectedEstimate.objects.exists()
@@ -114,7 +140,9 @@ class TestCorrectingAwareness:
         return f"/api/awareness-records/{record.pk}/"
 
     def test_without_if_match_it_is_428_and_nothing_changes(self, awareness, officer):
-        response = session_client(officer).patch(self.url(awareness), {"evidence": "x", "reason": REASON}, format="json")
+        response = session_client(officer).patch(
+            self.url(awareness), {"evidence": "x", "reason": REASON}, format="json"
+        )
         assert response.status_code == 428
         assert AwarenessRecord.objects.get(pk=awareness.pk).evidence == ""
 
@@ -122,7 +150,9 @@ class TestCorrectingAwareness:
         client = session_client(officer)
         etag = client.get(self.url(awareness))["ETag"]
         services.correct_awareness(awareness, evidence="someone else", actor=officer, reason="web")
-        response = client.patch(self.url(awareness), {"evidence": "mine", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+        response = client.patch(
+            self.url(awareness), {"evidence": "mine", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+        )
         assert response.status_code == 412
         assert AwarenessRecord.objects.get(pk=awareness.pk).evidence == "someone else"
 
@@ -130,7 +160,10 @@ class TestCorrectingAwareness:
         client = session_client(officer)
         etag = client.get(self.url(awareness))["ETag"]
         response = client.patch(
-            self.url(awareness), {"aware_at": "2025-08-17T10:00:00Z", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+            self.url(awareness),
+            {"aware_at": "2025-08-17T10:00:00Z", "reason": REASON},
+            format="json",
+            HTTP_IF_MATCH=etag,
         )
         assert response.status_code == 200, response.content
         assert response.json()["aware_at"] == "2025-08-17T10:00:00Z"
@@ -140,7 +173,10 @@ class TestCorrectingAwareness:
         client = session_client(officer)
         etag = client.get(self.url(awareness))["ETag"]
         response = client.patch(
-            self.url(awareness), {"aware_at": "2026-01-01T10:00:00Z", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+            self.url(awareness),
+            {"aware_at": "2026-01-01T10:00:00Z", "reason": REASON},
+            format="json",
+            HTTP_IF_MATCH=etag,
         )
         assert response.status_code == 400 and "aware_at" in response.json()["fields"]
         assert AwarenessRecord.objects.get(pk=awareness.pk).aware_at == awareness.aware_at
@@ -155,8 +191,10 @@ class TestCorrectingAwareness:
         client = session_client(officer)
         etag = client.get(self.url(awareness))["ETag"]
         response = client.post(
-            f"{self.url(awareness)}withdraw/", {"withdrawal_reason": "another incident", "reason": REASON},
-            format="json", HTTP_IF_MATCH=etag,
+            f"{self.url(awareness)}withdraw/",
+            {"withdrawal_reason": "another incident", "reason": REASON},
+            format="json",
+            HTTP_IF_MATCH=etag,
         )
         assert response.status_code == 200
         assert AwarenessRecord.objects.get(pk=awareness.pk).is_withdrawn
@@ -164,7 +202,9 @@ class TestCorrectingAwareness:
     def test_a_viewer_token_of_an_officer_may_only_read(self, awareness, officer, lab, make_token):
         client = token_client(make_token(officer, lab, "viewer").secret)
         etag = client.get(self.url(awareness))["ETag"]
-        response = client.patch(self.url(awareness), {"evidence": "x", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+        response = client.patch(
+            self.url(awareness), {"evidence": "x", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+        )
         assert response.status_code == 403
 
     def test_an_outsider_gets_404(self, awareness, outsider):
@@ -176,22 +216,30 @@ class TestStatus:
         return f"/api/incidents/{incident.pk}/status/"
 
     def test_it_needs_if_match(self, incident, officer):
-        response = session_client(officer).post(self.url(incident), {"status": "closed", "reason": REASON}, format="json")
+        response = session_client(officer).post(
+            self.url(incident), {"status": "closed", "reason": REASON}, format="json"
+        )
         assert response.status_code == 428
 
     def test_closing_an_incomplete_entry_names_the_gaps_and_changes_nothing(self, incident, officer):
         client = session_client(officer)
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
-        response = client.post(self.url(incident), {"status": "closed", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+        response = client.post(
+            self.url(incident), {"status": "closed", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+        )
         assert response.status_code == 400
-        assert {"description", "cause", "awareness", "estimates"} <= set(response.json()["fields"])  # each gap on its field
+        assert {"description", "cause", "awareness", "estimates"} <= set(
+            response.json()["fields"]
+        )  # each gap on its field
         assert Incident.objects.get(pk=incident.pk).status == "open"
 
     def test_containing_it_after_recording_when_answers_the_incident_with_its_new_etag(self, incident, officer, now):
         services.update_incident(incident, contained_at=now - timedelta(days=1), actor=officer, reason="contained")
         client = session_client(officer)
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
-        response = client.post(self.url(incident), {"status": "contained", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+        response = client.post(
+            self.url(incident), {"status": "contained", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+        )
         assert response.status_code == 200 and response.json()["status"] == "contained"
         assert response["ETag"] != etag
         stale = client.post(self.url(incident), {"status": "open", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
@@ -201,7 +249,9 @@ class TestStatus:
     def test_an_unknown_status_is_refused_on_its_field(self, incident, officer):
         client = session_client(officer)
         etag = client.get(f"/api/incidents/{incident.pk}/")["ETag"]
-        response = client.post(self.url(incident), {"status": "gone", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+        response = client.post(
+            self.url(incident), {"status": "gone", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+        )
         assert response.status_code == 400 and "status" in response.json()["fields"]
 
 
@@ -213,16 +263,26 @@ def test_a_party_already_on_the_incident_is_refused_and_not_added_twice(incident
     assert IncidentParty.objects.filter(incident=incident).count() == 1
 
 
-def test_an_awareness_derived_from_a_processor_notice_changes_only_with_its_notice(processor_and_controller, officer, now):
+def test_an_awareness_derived_from_a_processor_notice_changes_only_with_its_notice(
+    processor_and_controller, officer, now
+):
     _processor, controller, relationship = processor_and_controller
     services.record_processor_notice(
-        relationship, informed_at=now - timedelta(days=3), channel="email", informed_by="lab DPO", actor=officer, reason="mail"
+        relationship,
+        informed_at=now - timedelta(days=3),
+        channel="email",
+        informed_by="lab DPO",
+        actor=officer,
+        reason="mail",
     )
     derived = AwarenessRecord.objects.get(party=controller)
     client = session_client(officer)
     url = f"/api/awareness-records/{derived.pk}/"
     response = client.patch(
-        url, {"aware_at": "2025-08-18T08:00:00Z", "reason": REASON}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"]
+        url,
+        {"aware_at": "2025-08-18T08:00:00Z", "reason": REASON},
+        format="json",
+        HTTP_IF_MATCH=client.get(url)["ETag"],
     )
     assert response.status_code == 400 and "notice" in response.content.decode()
     assert AwarenessRecord.objects.get(pk=derived.pk).aware_at == derived.aware_at

@@ -16,18 +16,26 @@ def test_the_schema_validates_without_a_single_warning(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     text = target.read_text()
     assert text.startswith("openapi: 3.")
-    for path in ("/api/incidents/", "/api/incidents/{id}/", "/api/incidents/{id}/awareness/", "/api/incidents/{id}/deadlines/"):
+    for path in (
+        "/api/incidents/",
+        "/api/incidents/{id}/",
+        "/api/incidents/{id}/awareness/",
+        "/api/incidents/{id}/deadlines/",
+    ):
         assert f"  {path}:" in text
 
 
 def test_the_schema_documents_the_token_the_reason_and_if_match(viewer):
     schema = session_client(viewer).get("/api/schema/?format=json").json()
     assert schema["components"]["securitySchemes"]["apiToken"] == {
-        "type": "http", "scheme": "bearer", "description": schema["components"]["securitySchemes"]["apiToken"]["description"],
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["apiToken"]["description"],
     }
     patch = schema["paths"]["/api/incidents/{id}/"]["patch"]
     assert {"name": "If-Match", "in": "header", "required": True} == {
-        key: value for key, value in next(p for p in patch["parameters"] if p["name"] == "If-Match").items()
+        key: value
+        for key, value in next(p for p in patch["parameters"] if p["name"] == "If-Match").items()
         if key in ("name", "in", "required")
     }
     assert {"412", "428"} <= set(patch["responses"])
@@ -57,7 +65,9 @@ def test_every_operation_documents_its_errors_with_a_json_body(viewer):
     """Added by api.schema for every routed view: a new endpoint needs no declaration of its own."""
     schema = session_client(viewer).get("/api/schema/?format=json").json()
     error = {"$ref": "#/components/schemas/Error"}
-    operations = [(method, path, operation) for path, item in schema["paths"].items() for method, operation in item.items()]
+    operations = [
+        (method, path, operation) for path, item in schema["paths"].items() for method, operation in item.items()
+    ]
     assert len(operations) >= 9
     for method, path, operation in operations:
         responses = operation["responses"]
@@ -65,7 +75,11 @@ def test_every_operation_documents_its_errors_with_a_json_body(viewer):
         for code, response in responses.items():
             if code.startswith("4"):
                 body = response["content"]["application/json"]["schema"]
-                assert body == ({"$ref": "#/components/schemas/ValidationError"} if code == "400" else error), (method, path, code)
+                assert body == ({"$ref": "#/components/schemas/ValidationError"} if code == "400" else error), (
+                    method,
+                    path,
+                    code,
+                )
                 assert response["description"], (method, path, code)
         if "{id}" in path:
             assert "404" in responses, (method, path)

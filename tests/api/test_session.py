@@ -18,5 +18,7 @@ def test_a_session_write_with_the_csrf_token_goes_through(officer, now):
     client = session_client(officer, enforce_csrf=True)
     client.get("/admin/")  # any page that sets the cookie
     token = client.cookies["csrftoken"].value
-    response = client.post("/api/incidents/", {"title": "Genuine", "reason": REASON}, format="json", HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/incidents/", {"title": "Genuine", "reason": REASON}, format="json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 201, response.json()

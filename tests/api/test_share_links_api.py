@@ -13,14 +13,24 @@ from tests.api.conftest import REASON, session_client, token_client
 
 
 def _body(**overrides):
-    return {"export_kind": "timeline_pdf", "recipient": "AP case handler", "expires_at": "2025-08-27T12:00:00Z",
-            "reason": REASON, **overrides}
+    return {
+        "export_kind": "timeline_pdf",
+        "recipient": "AP case handler",
+        "expires_at": "2025-08-27T12:00:00Z",
+        "reason": REASON,
+        **overrides,
+    }
 
 
 @pytest.fixture
 def link(incident, officer, now):
     return services.create_share_link(
-        incident, export_kind="timeline_json", recipient="AP", expires_at=now + timedelta(days=7), actor=officer, reason="AP"
+        incident,
+        export_kind="timeline_json",
+        recipient="AP",
+        expires_at=now + timedelta(days=7),
+        actor=officer,
+        reason="AP",
     ).link
 
 
@@ -47,11 +57,18 @@ def test_the_link_is_historied_with_its_actor_and_purpose(incident, officer):
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
-    [({"expires_at": "2025-08-19T12:00:00Z"}, "expires_at"), ({"expires_at": "2027-01-01T12:00:00Z"}, "expires_at"),
-     ({"export_kind": "everything"}, "export_kind"), ({"recipient": " "}, "recipient"), ({"reason": ""}, "reason")],
+    [
+        ({"expires_at": "2025-08-19T12:00:00Z"}, "expires_at"),
+        ({"expires_at": "2027-01-01T12:00:00Z"}, "expires_at"),
+        ({"export_kind": "everything"}, "export_kind"),
+        ({"recipient": " "}, "recipient"),
+        ({"reason": ""}, "reason"),
+    ],
 )
 def test_a_bad_link_is_refused_on_its_field_and_nothing_is_made(incident, officer, overrides, field):
-    response = session_client(officer).post(f"/api/incidents/{incident.pk}/share-links/", _body(**overrides), format="json")
+    response = session_client(officer).post(
+        f"/api/incidents/{incident.pk}/share-links/", _body(**overrides), format="json"
+    )
     assert response.status_code == 400 and field in response.json()["fields"], response.content
     assert not ShareLink.objects.exists()
 
@@ -68,10 +85,17 @@ def test_a_legal_token_may_share(incident, lawyer, lab, make_token):
     assert client.post(f"/api/incidents/{incident.pk}/share-links/", _body(), format="json").status_code == 201
 
 
-def test_revoking_stops_the_link_at_once_and_a_second_revocation_is_refused(link, lawyer, client, incident, officer, now):
+def test_revoking_stops_the_link_at_once_and_a_second_revocation_is_refused(
+    link, lawyer, client, incident, officer, now
+):
     api = session_client(lawyer)
     token = services.create_share_link(
-        incident, export_kind="timeline_json", recipient="AP", expires_at=now + timedelta(days=7), actor=officer, reason="AP"
+        incident,
+        export_kind="timeline_json",
+        recipient="AP",
+        expires_at=now + timedelta(days=7),
+        actor=officer,
+        reason="AP",
     )
     response = api.post(f"/api/share-links/{token.link.pk}/revoke/", {"reason": "case closed"}, format="json")
     assert response.status_code == 200 and response.json()["revoked_by"] == lawyer.username
@@ -81,7 +105,10 @@ def test_revoking_stops_the_link_at_once_and_a_second_revocation_is_refused(link
 
 
 def test_a_viewer_may_not_revoke(link, viewer):
-    assert session_client(viewer).post(f"/api/share-links/{link.pk}/revoke/", {"reason": "x"}, format="json").status_code == 403
+    assert (
+        session_client(viewer).post(f"/api/share-links/{link.pk}/revoke/", {"reason": "x"}, format="json").status_code
+        == 403
+    )
     assert ShareLink.objects.get(pk=link.pk).revoked_at is None
 
 

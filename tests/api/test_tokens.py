@@ -34,7 +34,9 @@ def test_a_token_reads_its_organisations_incidents(viewer, lab, incident, make_t
     assert response.json()["title"] == incident.title
 
 
-def test_a_token_of_a_member_of_two_organisations_sees_only_its_own(officer, lab, other_org, admin_actor, incident, make_token):
+def test_a_token_of_a_member_of_two_organisations_sees_only_its_own(
+    officer, lab, other_org, admin_actor, incident, make_token
+):
     org_services.add_member(other_org, officer, role="privacy_officer", actor=admin_actor, reason="second job")
     client = token_client(make_token(officer, other_org, "privacy_officer").secret)
     assert client.get(detail_url(incident)).status_code == 404
@@ -43,7 +45,8 @@ def test_a_token_of_a_member_of_two_organisations_sees_only_its_own(officer, lab
 
 
 @pytest.mark.parametrize(
-    "header", ["Bearer btk_not-a-real-token", "Bearer", "Bearer a b", "Bearer \u00e9t\u00e9"],
+    "header",
+    ["Bearer btk_not-a-real-token", "Bearer", "Bearer a b", "Bearer \u00e9t\u00e9"],
 )
 def test_an_unknown_or_malformed_token_is_a_401_with_a_bearer_challenge(incident, header):
     from rest_framework.test import APIClient
@@ -62,7 +65,9 @@ def test_an_expired_token_is_refused(viewer, lab, incident, make_token, time_mac
     assert client.get("/api/incidents/").status_code == 401
 
 
-def test_a_revoked_token_is_refused_at_once_and_the_revocation_is_historied(viewer, lab, incident, make_token, admin_actor):
+def test_a_revoked_token_is_refused_at_once_and_the_revocation_is_historied(
+    viewer, lab, incident, make_token, admin_actor
+):
     created = make_token(viewer, lab, "viewer")
     client = token_client(created.secret)
     assert client.get("/api/incidents/").status_code == 200
@@ -85,7 +90,9 @@ def test_a_deactivated_or_demoted_user_loses_the_tokens_power(officer, lab, inci
     assert viewer_token.get("/api/incidents/").status_code == 401
 
 
-def test_last_use_is_recorded_at_most_once_a_minute_and_leaves_no_history(viewer, lab, incident, make_token, time_machine, now):
+def test_last_use_is_recorded_at_most_once_a_minute_and_leaves_no_history(
+    viewer, lab, incident, make_token, time_machine, now
+):
     created = make_token(viewer, lab, "viewer")
     client = token_client(created.secret)
     client.get("/api/incidents/")
@@ -126,6 +133,11 @@ def test_a_token_needs_a_membership_in_its_organisation(outsider, lab, make_toke
 def test_only_an_administrator_makes_tokens(officer, lab, now):
     with pytest.raises(PermissionDenied):
         tokens.create_api_token(
-            organisation=lab, user=officer, role="viewer", name="mine", expires_at=now + timedelta(days=1),
-            actor=officer, reason="my script",
+            organisation=lab,
+            user=officer,
+            role="viewer",
+            name="mine",
+            expires_at=now + timedelta(days=1),
+            actor=officer,
+            reason="my script",
         )

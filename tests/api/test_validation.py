@@ -27,7 +27,9 @@ def _unchanged(incident):
     assert incident.history.count() == 1
     stored = Incident.objects.get(pk=incident.pk)
     assert (stored.title, stored.detected_at, stored.occurred_from_at) == (
-        incident.title, incident.detected_at, incident.occurred_from_at,
+        incident.title,
+        incident.detected_at,
+        incident.occurred_from_at,
     )
 
 
@@ -53,7 +55,9 @@ def _unchanged(incident):
         ({"title": ""}, "title", "may not be blank"),
     ],
 )
-def test_an_impossible_or_malformed_change_is_a_400_on_its_field_and_writes_nothing(patch, incident, now, body, field, message):
+def test_an_impossible_or_malformed_change_is_a_400_on_its_field_and_writes_nothing(
+    patch, incident, now, body, field, message
+):
     response = patch({**body, "reason": REASON})
     assert response.status_code == 400
     errors = response.json()["fields"]
@@ -76,11 +80,17 @@ def test_a_change_naming_no_field_is_refused(patch, incident, now):
     _unchanged(incident)
 
 
-def test_a_start_after_a_partys_awareness_is_refused_on_the_start(patch, officer, incident, processor_and_controller, now):
+def test_a_start_after_a_partys_awareness_is_refused_on_the_start(
+    patch, officer, incident, processor_and_controller, now
+):
     processor, _controller, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 4, 8, 0, tzinfo=UTC), source="own_detection",
-        actor=officer, reason="SOC call",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 4, 8, 0, tzinfo=UTC),
+        source="own_detection",
+        actor=officer,
+        reason="SOC call",
     )
     response = patch({"occurred_from_at": "2025-07-05T00:00:00+02:00", "reason": REASON})
     assert response.status_code == 400
@@ -91,7 +101,10 @@ def test_a_start_after_a_partys_awareness_is_refused_on_the_start(patch, officer
 def test_an_instant_given_with_its_offset_is_stored_in_utc_with_the_zone_named(patch, officer, incident, now):
     response = patch({"detected_at": "2025-07-04T10:00:00+02:00", "detected_tz": "Europe/Amsterdam", "reason": REASON})
     assert response.status_code == 200, response.json()
-    assert (response.json()["detected_at"], response.json()["detected_tz"]) == ("2025-07-04T08:00:00Z", "Europe/Amsterdam")
+    assert (response.json()["detected_at"], response.json()["detected_tz"]) == (
+        "2025-07-04T08:00:00Z",
+        "Europe/Amsterdam",
+    )
 
 
 def test_a_body_that_is_not_a_json_object_is_a_400(officer, now):

@@ -20,8 +20,13 @@ def url(world, suffix="") -> str:
 
 def plan_body(world, now, **extra) -> dict:
     return {
-        "controller": world.controller.pk, "content_version": world.content.pk, "cohort_label": "participants 2018",
-        "channel": "letter", "planned_at": now.isoformat(), "reason": REASON, **extra,
+        "controller": world.controller.pk,
+        "content_version": world.content.pk,
+        "cohort_label": "participants 2018",
+        "channel": "letter",
+        "planned_at": now.isoformat(),
+        "reason": REASON,
+        **extra,
     }
 
 
@@ -66,7 +71,9 @@ def test_a_wave_changed_on_the_web_makes_the_api_etag_stale(world, officer):
     client = session_client(officer)
     etag = _read(client, world)["ETag"]
     services.update_wave(world.wave, cohort_label="changed on the web", actor=officer, reason="web")
-    response = client.patch(url(world, f"{world.wave.pk}/"), {"channel": "email", "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+    response = client.patch(
+        url(world, f"{world.wave.pk}/"), {"channel": "email", "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+    )
     assert response.status_code == 412
 
 
@@ -86,7 +93,10 @@ def test_bad_changes_are_a_400_and_change_nothing(world, officer, change, field)
     etag = _read(client, world)["ETag"]
     before = counts()
     response = client.patch(
-        url(world, f"{world.wave.pk}/"), {"cohort_label": "x", "reason": REASON, **change}, format="json", HTTP_IF_MATCH=etag
+        url(world, f"{world.wave.pk}/"),
+        {"cohort_label": "x", "reason": REASON, **change},
+        format="json",
+        HTTP_IF_MATCH=etag,
     )
     assert response.status_code == 400 and field in response.json()["fields"], response.json()
     world.wave.refresh_from_db()
@@ -121,7 +131,9 @@ def test_marking_sent_freezes_the_content_and_a_second_time_is_refused(world, of
     assert ContentVersion.objects.get(pk=world.content.pk).is_frozen
     again = client.post(target, {"sent_at": now.isoformat(), "reason": REASON}, format="json")
     assert again.status_code == 400 and again.json()["fields"]["sent_at"] == ["This wave was already marked as sent."]
-    future = client.post(url(world, f"{world.wave.pk}/sent/"), {"sent_at": "2099-01-01T00:00:00Z", "reason": REASON}, format="json")
+    future = client.post(
+        url(world, f"{world.wave.pk}/sent/"), {"sent_at": "2099-01-01T00:00:00Z", "reason": REASON}, format="json"
+    )
     assert future.status_code == 400
 
 
@@ -130,9 +142,13 @@ def test_counts_need_if_match_and_are_validated(world, officer):
     target = url(world, f"{world.wave.pk}/counts/")
     assert client.post(target, {"planned_count": 10, "reason": REASON}, format="json").status_code == 428
     etag = _read(client, world)["ETag"]
-    refused = client.post(target, {"planned_count": 10, "sent_count": 11, "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+    refused = client.post(
+        target, {"planned_count": 10, "sent_count": 11, "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+    )
     assert refused.status_code == 400 and "sent_count" in refused.json()["fields"]
-    done = client.post(target, {"planned_count": 10, "sent_count": 9, "reason": REASON}, format="json", HTTP_IF_MATCH=etag)
+    done = client.post(
+        target, {"planned_count": 10, "sent_count": 9, "reason": REASON}, format="json", HTTP_IF_MATCH=etag
+    )
     assert done.status_code == 200 and (done.json()["planned_count"], done.json()["sent_count"]) == (10, 9)
     assert client.post(target, {"reason": REASON}, format="json", HTTP_IF_MATCH=done["ETag"]).status_code == 400
 
@@ -154,8 +170,14 @@ def test_the_list_costs_the_same_queries_at_two_sizes(world, officer, now):
     def add(count):
         for n in range(count):
             services.plan_wave(
-                world.incident, controller=world.controller, cohort_label=f"cohort {n}", channel="email",
-                content_version=world.content, planned_at=now, actor=officer, reason="wave",
+                world.incident,
+                controller=world.controller,
+                cohort_label=f"cohort {n}",
+                channel="email",
+                content_version=world.content,
+                planned_at=now,
+                actor=officer,
+                reason="wave",
             )
 
     add(2)

@@ -10,7 +10,10 @@ import pytest
 from actions import communications as services
 
 COMPLETE = {
-    "describes_nature": True, "names_contact_point": True, "describes_consequences": True, "describes_measures": True,
+    "describes_nature": True,
+    "names_contact_point": True,
+    "describes_consequences": True,
+    "describes_measures": True,
 }
 
 
@@ -23,11 +26,16 @@ def controller(processor_and_controller):
 def assess(incident, controller, officer, now):
     def record(**facts):
         values = {
-            "is_high_risk": True, "reasoning": "health data and BSN of screening participants",
-            "decided_by_name": "A. Jansen", "decided_by_role": "DPO", "decided_at": now - timedelta(hours=1),
+            "is_high_risk": True,
+            "reasoning": "health data and BSN of screening participants",
+            "decided_by_name": "A. Jansen",
+            "decided_by_role": "DPO",
+            "decided_at": now - timedelta(hours=1),
             **facts,
         }
-        return services.record_assessment(incident, controller=controller, actor=officer, reason="Art. 34 decision", now=now, **values)
+        return services.record_assessment(
+            incident, controller=controller, actor=officer, reason="Art. 34 decision", now=now, **values
+        )
 
     return record
 
@@ -35,7 +43,12 @@ def assess(incident, controller, officer, now):
 @pytest.fixture
 def content(incident, officer):
     return services.create_content_version(
-        incident, language="nl", title="Brief aan deelnemers", text="Beste deelnemer, …", actor=officer, reason="letter",
+        incident,
+        language="nl",
+        title="Brief aan deelnemers",
+        text="Beste deelnemer, …",
+        actor=officer,
+        reason="letter",
         **COMPLETE,
     )
 
@@ -43,7 +56,13 @@ def content(incident, officer):
 @pytest.fixture
 def plan(incident, controller, officer, content, now):
     def make(**fields):
-        values = {"cohort_label": "participants 2017", "channel": "letter", "content_version": content, "planned_at": now, **fields}
+        values = {
+            "cohort_label": "participants 2017",
+            "channel": "letter",
+            "content_version": content,
+            "planned_at": now,
+            **fields,
+        }
         return services.plan_wave(incident, controller=controller, actor=officer, reason="wave", **values)
 
     return make

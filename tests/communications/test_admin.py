@@ -19,19 +19,35 @@ def _errors(response):
     return getattr(response, "context", None) and response.context["adminform"].form.errors
 
 
-def test_an_officer_records_a_decision_in_the_admin_with_the_zone_it_was_entered_in(client, officer, incident, controller, now):
+def test_an_officer_records_a_decision_in_the_admin_with_the_zone_it_was_entered_in(
+    client, officer, incident, controller, now
+):
     client.force_login(officer)
-    response = client.post(_url(CommunicationAssessment, "add"), {
-        "incident": incident.pk, "controller": controller.pk, "is_high_risk": "on", "reasoning": "health data",
-        "exemption": "none", "authority_decision": "none",
-        "authority_decided_at_0": "", "authority_decided_at_1": "Europe/Amsterdam", "authority_decided_at_2": "",
-        "decided_by_name": "A. Jansen", "decided_by_role": "DPO",
-        "decided_at_0": "2025-08-20T10:00", "decided_at_1": "Europe/Amsterdam", "decided_at_2": "",
-        "change_reason": "crisis team decision",
-    })
+    response = client.post(
+        _url(CommunicationAssessment, "add"),
+        {
+            "incident": incident.pk,
+            "controller": controller.pk,
+            "is_high_risk": "on",
+            "reasoning": "health data",
+            "exemption": "none",
+            "authority_decision": "none",
+            "authority_decided_at_0": "",
+            "authority_decided_at_1": "Europe/Amsterdam",
+            "authority_decided_at_2": "",
+            "decided_by_name": "A. Jansen",
+            "decided_by_role": "DPO",
+            "decided_at_0": "2025-08-20T10:00",
+            "decided_at_1": "Europe/Amsterdam",
+            "decided_at_2": "",
+            "change_reason": "crisis team decision",
+        },
+    )
     assert response.status_code == 302, _errors(response)
     assessment = CommunicationAssessment.objects.get()
-    assert assessment.decided_at == datetime(2025, 8, 20, 8, 0, tzinfo=UTC) and assessment.decided_tz == "Europe/Amsterdam"
+    assert (
+        assessment.decided_at == datetime(2025, 8, 20, 8, 0, tzinfo=UTC) and assessment.decided_tz == "Europe/Amsterdam"
+    )
     assert assessment.history.get().history_change_reason == "crisis team decision"
     assert Deadline.objects.get(kind=DeadlineKind.DATA_SUBJECT_COMMUNICATION).started_at == assessment.decided_at
 
@@ -53,7 +69,9 @@ def test_marking_a_wave_sent_in_the_admin_meets_the_clock(client, officer, asses
 def test_a_refused_sending_is_shown_on_the_form_and_writes_nothing(client, officer, incident, plan):
     from actions import communications as services
 
-    draft = services.create_content_version(incident, language="en", title="Draft", text="x", actor=officer, reason="draft")
+    draft = services.create_content_version(
+        incident, language="en", title="Draft", text="x", actor=officer, reason="draft"
+    )
     wave = plan(content_version=draft)
     client.force_login(officer)
     url = _url(CommunicationWave, "change", wave.pk)

@@ -82,8 +82,11 @@ def test_exemption_c_is_met_only_by_a_public_communication(assess, plan, control
 def test_an_authority_order_starts_the_clock_from_the_order_even_without_high_risk(assess, controller, now):
     ordered_at = now - timedelta(hours=3)
     assess(
-        is_high_risk=False, reasoning="we judged the risk low", authority_decision="ordered",
-        authority_decided_at=ordered_at, authority_reference="AP-2025-123",
+        is_high_risk=False,
+        reasoning="we judged the risk low",
+        authority_decision="ordered",
+        authority_decided_at=ordered_at,
+        authority_reference="AP-2025-123",
     )
     deadline = _clock(controller)
     assert deadline.started_at == ordered_at and deadline.is_active
@@ -92,8 +95,11 @@ def test_an_authority_order_starts_the_clock_from_the_order_even_without_high_ri
 def test_the_authority_finding_an_exemption_closes_the_clock(assess, controller, now):
     assess()
     assess(
-        exemption="unintelligible", exemption_reasoning="AES-256, key not compromised",
-        authority_decision="exemption_applies", authority_decided_at=now - timedelta(minutes=5), authority_reference="AP-1",
+        exemption="unintelligible",
+        exemption_reasoning="AES-256, key not compromised",
+        authority_decision="exemption_applies",
+        authority_decided_at=now - timedelta(minutes=5),
+        authority_reference="AP-1",
     )
     assert _clock(controller).is_active is False
 
@@ -114,8 +120,16 @@ def test_only_a_controller_is_assessed(incident, processor_and_controller, offic
     processor = processor_and_controller[0]
     with pytest.raises(ValidationError) as error:
         services.record_assessment(
-            incident, controller=processor, is_high_risk=True, reasoning="x", decided_by_name="A", decided_by_role="DPO",
-            decided_at=now, actor=officer, reason="r", now=now,
+            incident,
+            controller=processor,
+            is_high_risk=True,
+            reasoning="x",
+            decided_by_name="A",
+            decided_by_role="DPO",
+            decided_at=now,
+            actor=officer,
+            reason="r",
+            now=now,
         )
     assert error.value.error_dict["controller"][0].code == "not_controller"
 
@@ -125,8 +139,16 @@ def test_only_a_privacy_officer_records_an_assessment(persona, request, incident
     actor = request.getfixturevalue(persona)
     with pytest.raises(PermissionDenied):
         services.record_assessment(
-            incident, controller=controller, is_high_risk=True, reasoning="x", decided_by_name="A", decided_by_role="DPO",
-            decided_at=now, actor=actor, reason="r", now=now,
+            incident,
+            controller=controller,
+            is_high_risk=True,
+            reasoning="x",
+            decided_by_name="A",
+            decided_by_role="DPO",
+            decided_at=now,
+            actor=actor,
+            reason="r",
+            now=now,
         )
     assert not CommunicationAssessment.objects.exists()
 

@@ -34,14 +34,21 @@ def _observe_each_write(monkeypatch, observe):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_job_page_counts_rows_written_during_the_write_and_the_side_channel_is_gone_after(
-    client, officer, plan, monkeypatch, django_capture_on_commit_callbacks,
+    client,
+    officer,
+    plan,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     monkeypatch.setattr(ledger, "INSERT_CHUNK", 2)
     wave = plan()
     job = _queue(wave, officer, 5, django_capture_on_commit_callbacks)
     client.force_login(officer)
     pages = []
-    _observe_each_write(monkeypatch, lambda rows: pages.append(client.get(reverse("communications:job", args=[job.pk])).content.decode()))
+    _observe_each_write(
+        monkeypatch,
+        lambda rows: pages.append(client.get(reverse("communications:job", args=[job.pk])).content.decode()),
+    )
 
     assert jobs.run_job(job.pk) == "done"
 
@@ -57,7 +64,10 @@ def test_the_job_page_counts_rows_written_during_the_write_and_the_side_channel_
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_another_connection_sees_the_progress_but_no_ledger_row_before_the_commit(
-    officer, plan, monkeypatch, django_capture_on_commit_callbacks,
+    officer,
+    plan,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     monkeypatch.setattr(ledger, "INSERT_CHUNK", 3)
     wave = plan()
@@ -67,7 +77,10 @@ def test_on_postgresql_another_connection_sees_the_progress_but_no_ledger_row_be
 
     def observe(rows):
         with observer.cursor() as cursor:
-            cursor.execute(f"SELECT state, rows_written, heartbeat_at IS NOT NULL FROM {ImportJob._meta.db_table} WHERE id = %s", [job.pk])
+            cursor.execute(
+                f"SELECT state, rows_written, heartbeat_at IS NOT NULL FROM {ImportJob._meta.db_table} WHERE id = %s",
+                [job.pk],
+            )
             state, written, has_heartbeat = cursor.fetchone()
             cursor.execute(f"SELECT count(*) FROM {Recipient._meta.db_table} WHERE wave_id = %s", [wave.pk])
             seen.append((rows, state, written, has_heartbeat, cursor.fetchone()[0]))
@@ -78,14 +91,23 @@ def test_on_postgresql_another_connection_sees_the_progress_but_no_ledger_row_be
     finally:
         observer.close()
 
-    assert seen == [(0, "writing", 0, True, 0), (3, "writing", 3, True, 0), (6, "writing", 6, True, 0), (7, "writing", 7, True, 0)]
+    assert seen == [
+        (0, "writing", 0, True, 0),
+        (3, "writing", 3, True, 0),
+        (6, "writing", 6, True, 0),
+        (7, "writing", 7, True, 0),
+    ]
     assert Recipient.objects.filter(wave=wave).count() == 7
 
 
-def test_a_rejected_file_never_reaches_the_writing_state(officer, plan, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_rejected_file_never_reaches_the_writing_state(
+    officer, plan, monkeypatch, django_capture_on_commit_callbacks
+):
     wave = plan()
     with django_capture_on_commit_callbacks(execute=False):
-        job = jobs.queue_import(wave, SimpleUploadedFile("bad.csv", b"kind,identifier\nbsn,123456789\n"), actor=officer, reason="all")
+        job = jobs.queue_import(
+            wave, SimpleUploadedFile("bad.csv", b"kind,identifier\nbsn,123456789\n"), actor=officer, reason="all"
+        )
     reports = []
     _observe_each_write(monkeypatch, reports.append)
     assert jobs.run_job(job.pk) == "rejected"

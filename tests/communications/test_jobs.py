@@ -15,12 +15,20 @@ from tests.communications.conftest import valid_bsns
 def _post(client, wave, text: bytes):
     return client.post(
         reverse("communications:upload", args=[wave.pk]),
-        {"kind": "recipients", "file": SimpleUploadedFile("all.csv", text, content_type="text/csv"), "reason": "all participants"},
+        {
+            "kind": "recipients",
+            "file": SimpleUploadedFile("all.csv", text, content_type="text/csv"),
+            "reason": "all participants",
+        },
     )
 
 
 def test_a_large_upload_is_queued_then_imported_by_the_task_and_its_file_deleted(
-    client, officer, plan, settings, django_capture_on_commit_callbacks,
+    client,
+    officer,
+    plan,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.BREACHTRACK_LEDGER_SYNC_MAX_BYTES = 10
     wave = plan()
@@ -42,7 +50,9 @@ def test_a_large_upload_is_queued_then_imported_by_the_task_and_its_file_deleted
     assert Recipient.objects.count() == 3
 
 
-def test_a_rejected_queued_file_keeps_its_messages_and_writes_nothing(officer, plan, django_capture_on_commit_callbacks):
+def test_a_rejected_queued_file_keeps_its_messages_and_writes_nothing(
+    officer, plan, django_capture_on_commit_callbacks
+):
     wave = plan()
     upload = SimpleUploadedFile("bad.csv", b"kind,identifier\nbsn,123456789\n")
     with django_capture_on_commit_callbacks(execute=False):

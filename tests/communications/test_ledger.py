@@ -169,13 +169,19 @@ def test_bounces_mark_recipients_once_and_show_in_the_lookup_and_the_wave(lab, p
     bsns = valid_bsns(3)
     _import(wave, csv_file([f"bsn,{b}" for b in bsns]), officer)
     with pytest.raises(ValidationError) as error:
-        ledger.import_bounces(wave, csv_file([f"bsn,{bsns[0]}"]), file_name="returns.csv", bounced_at=now, actor=officer, reason="r")
+        ledger.import_bounces(
+            wave, csv_file([f"bsn,{bsns[0]}"]), file_name="returns.csv", bounced_at=now, actor=officer, reason="r"
+        )
     assert error.value.error_dict["file"][0].code == "not_sent"
     services.mark_wave_sent(wave, sent_at=now - timedelta(days=2), actor=officer, reason="posted", now=now)
     stranger = valid_bsns(4)[3]
     report = ledger.import_bounces(
-        wave, csv_file([f"bsn,{bsns[0]}", f"bsn,{stranger}"]), file_name="returns.csv", bounced_at=now - timedelta(days=1),
-        actor=officer, reason="returned mail",
+        wave,
+        csv_file([f"bsn,{bsns[0]}", f"bsn,{stranger}"]),
+        file_name="returns.csv",
+        bounced_at=now - timedelta(days=1),
+        actor=officer,
+        reason="returned mail",
     )
     assert (report.batch.kind, report.batch.rows_added, report.batch.rows_already_present) == ("bounces", 1, 1)
     wave.refresh_from_db()
@@ -186,7 +192,12 @@ def test_bounces_mark_recipients_once_and_show_in_the_lookup_and_the_wave(lab, p
 
 
 def test_a_lookup_is_one_query_with_the_role_check_folded_in_plus_the_log_row(
-    lab, plan, officer, viewer, now, django_assert_num_queries,
+    lab,
+    plan,
+    officer,
+    viewer,
+    now,
+    django_assert_num_queries,
 ):
     wave = plan()
     bsn = valid_bsns(1)[0]
@@ -199,7 +210,12 @@ def test_a_lookup_is_one_query_with_the_role_check_folded_in_plus_the_log_row(
 
 
 def test_a_deactivated_reader_finds_nothing_and_is_refused_although_the_person_is_in_the_ledger(
-    lab, plan, officer, viewer, admin_actor, now,
+    lab,
+    plan,
+    officer,
+    viewer,
+    admin_actor,
+    now,
 ):
     from organisations.services import deactivate_user
 
@@ -217,10 +233,14 @@ def test_the_system_actor_finds_the_person_without_a_membership(lab, plan, offic
     wave = plan()
     bsn = valid_bsns(1)[0]
     _import(wave, csv_file([f"bsn,{bsn}"]), officer)
-    assert [contact.wave for contact in ledger.lookup(lab, kind="bsn", identifier=bsn, actor=admin_actor, now=now)] == [wave]
+    assert [contact.wave for contact in ledger.lookup(lab, kind="bsn", identifier=bsn, actor=admin_actor, now=now)] == [
+        wave
+    ]
 
 
-def test_a_reader_whose_membership_was_ended_is_refused_although_the_user_is_active(lab, plan, officer, viewer, admin_actor, now):
+def test_a_reader_whose_membership_was_ended_is_refused_although_the_user_is_active(
+    lab, plan, officer, viewer, admin_actor, now
+):
     from organisations.models import Membership
     from organisations.services import update_membership
 

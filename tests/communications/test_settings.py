@@ -10,8 +10,11 @@ from tests.test_settings import manage
 
 def test_production_refuses_to_start_without_a_ledger_key(tmp_path):
     env = {
-        "BREACHTRACK_MODE": "production", "BREACHTRACK_VAR_DIR": str(tmp_path), "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "BREACHTRACK_MODE": "production",
+        "BREACHTRACK_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "ALLOWED_HOSTS": "breachtrack.example",
     }
     result = manage("check", env=env)

@@ -29,7 +29,12 @@ def _crashed_job(wave, officer, django_capture_on_commit_callbacks) -> ImportJob
 
 
 def test_a_job_without_a_heartbeat_for_longer_than_the_setting_is_failed_and_its_upload_deleted(
-    officer, plan, now, time_machine, settings, django_capture_on_commit_callbacks,
+    officer,
+    plan,
+    now,
+    time_machine,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.BREACHTRACK_LEDGER_JOB_STALE_SECONDS = STALE.total_seconds()
     job = _crashed_job(plan(), officer, django_capture_on_commit_callbacks)
@@ -51,7 +56,13 @@ def test_a_job_without_a_heartbeat_for_longer_than_the_setting_is_failed_and_its
 
 
 def test_the_page_shows_the_failure_stops_refreshing_and_the_officer_can_upload_again(
-    client, officer, plan, now, time_machine, settings, django_capture_on_commit_callbacks,
+    client,
+    officer,
+    plan,
+    now,
+    time_machine,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.BREACHTRACK_LEDGER_SYNC_MAX_BYTES = 10
     wave = plan()
@@ -61,7 +72,9 @@ def test_the_page_shows_the_failure_stops_refreshing_and_the_officer_can_upload_
     client.force_login(officer)
 
     page = client.get(reverse("communications:job", args=[job.pk])).content.decode()
-    assert "Failed: nothing imported" in page and "Upload the file again." in page and 'http-equiv="refresh"' not in page
+    assert (
+        "Failed: nothing imported" in page and "Upload the file again." in page and 'http-equiv="refresh"' not in page
+    )
 
     text = ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in valid_bsns(3))).encode()
     with django_capture_on_commit_callbacks(execute=False) as queued:
@@ -75,7 +88,11 @@ def test_the_page_shows_the_failure_stops_refreshing_and_the_officer_can_upload_
 
 
 def test_queued_finished_and_recently_reporting_jobs_are_left_alone(
-    officer, plan, now, time_machine, django_capture_on_commit_callbacks,
+    officer,
+    plan,
+    now,
+    time_machine,
+    django_capture_on_commit_callbacks,
 ):
     wave = plan()
     crashed = _crashed_job(wave, officer, django_capture_on_commit_callbacks)
@@ -87,12 +104,19 @@ def test_queued_finished_and_recently_reporting_jobs_are_left_alone(
     jobs.ProgressChannel(crashed).written(0)  # reported a minute ago: alive
 
     assert jobs.fail_stale_jobs(now=later) == 0
-    assert ImportJob.objects.get(pk=crashed.pk).state == "writing" and ImportJob.objects.get(pk=queued.pk).state == "queued"
+    assert (
+        ImportJob.objects.get(pk=crashed.pk).state == "writing"
+        and ImportJob.objects.get(pk=queued.pk).state == "queued"
+    )
     assert Path(crashed.spool_path).exists() and Path(queued.spool_path).exists()
 
 
 def test_a_worker_that_finishes_after_being_taken_for_stale_records_done(
-    officer, plan, now, monkeypatch, django_capture_on_commit_callbacks,
+    officer,
+    plan,
+    now,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     """A slow worker, not a dead one: its rows are committed, so the page must say imported."""
     text = ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in valid_bsns(3))).encode()

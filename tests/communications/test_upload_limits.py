@@ -12,7 +12,11 @@ from tests.communications.conftest import valid_bsns
 def _post(client, wave, content: bytes):
     return client.post(
         reverse("communications:upload", args=[wave.pk]),
-        {"kind": "recipients", "file": SimpleUploadedFile("cohort.csv", content, content_type="text/csv"), "reason": "cohort"},
+        {
+            "kind": "recipients",
+            "file": SimpleUploadedFile("cohort.csv", content, content_type="text/csv"),
+            "reason": "cohort",
+        },
     )
 
 
@@ -20,7 +24,9 @@ def _csv(count: int) -> bytes:
     return ("kind,identifier\n" + "".join(f"bsn,{bsn}\n" for bsn in valid_bsns(count))).encode()
 
 
-def test_a_request_body_over_the_upload_limit_is_refused_before_its_file_is_stored(client, officer, plan, settings, tmp_path):
+def test_a_request_body_over_the_upload_limit_is_refused_before_its_file_is_stored(
+    client, officer, plan, settings, tmp_path
+):
     settings.BREACHTRACK_UPLOAD_MAX_BYTES = 2048
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # a stored file would go to disk, here:
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)

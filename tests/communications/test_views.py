@@ -15,7 +15,11 @@ from tests.communications.conftest import valid_bsns
 def _upload(client, wave, text: bytes, name="cohort.csv", kind="recipients"):
     return client.post(
         reverse("communications:upload", args=[wave.pk]),
-        {"kind": kind, "file": SimpleUploadedFile(name, text, content_type="text/csv"), "reason": "letters to cohort 2017"},
+        {
+            "kind": kind,
+            "file": SimpleUploadedFile(name, text, content_type="text/csv"),
+            "reason": "letters to cohort 2017",
+        },
     )
 
 
@@ -61,7 +65,9 @@ def test_another_organisations_wave_is_a_404(client, outsider, incident, plan):
     assert not Recipient.objects.exists()
 
 
-def test_the_lookup_page_answers_found_and_not_found_and_never_echoes_the_identifier(client, officer, viewer, lab, plan, now):
+def test_the_lookup_page_answers_found_and_not_found_and_never_echoes_the_identifier(
+    client, officer, viewer, lab, plan, now
+):
     wave = plan()
     bsn, stranger = valid_bsns(2)
     client.force_login(officer)
@@ -79,7 +85,9 @@ def test_the_lookup_page_answers_found_and_not_found_and_never_echoes_the_identi
 
 def test_the_lookup_page_refuses_another_organisation(client, outsider, lab):
     client.force_login(outsider)
-    response = client.post(reverse("communications:lookup"), {"organisation": lab.pk, "kind": "bsn", "identifier": valid_bsns(1)[0]})
+    response = client.post(
+        reverse("communications:lookup"), {"organisation": lab.pk, "kind": "bsn", "identifier": valid_bsns(1)[0]}
+    )
     assert response.status_code == 200 and response.context["contacts"] is None
     assert "organisation" in response.context["form"].errors
     assert not LedgerLookup.objects.exists()

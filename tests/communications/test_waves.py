@@ -13,16 +13,26 @@ from communications.models import CommunicationWave, ContentVersion
 
 def test_versions_are_numbered_per_language(incident, officer, content):
     second = services.create_content_version(incident, language="nl", title="v2", text="…", actor=officer, reason="fix")
-    english = services.create_content_version(incident, language="en", title="Letter", text="…", actor=officer, reason="en")
+    english = services.create_content_version(
+        incident, language="en", title="Letter", text="…", actor=officer, reason="en"
+    )
     assert (content.version, second.version, english.version) == (1, 2, 1)
 
 
 def test_incomplete_content_is_refused_for_sending_and_names_what_is_missing(incident, officer, plan, now):
     draft = services.create_content_version(
-        incident, language="nl", title="Concept", text="Er is iets gebeurd.", describes_nature=True, actor=officer, reason="draft",
+        incident,
+        language="nl",
+        title="Concept",
+        text="Er is iets gebeurd.",
+        describes_nature=True,
+        actor=officer,
+        reason="draft",
     )
     assert [flag for flag, _label in draft.missing_elements] == [
-        "names_contact_point", "describes_consequences", "describes_measures",
+        "names_contact_point",
+        "describes_consequences",
+        "describes_measures",
     ]
     wave = plan(content_version=draft)
     with pytest.raises(ValidationError) as error:
@@ -61,7 +71,9 @@ def test_a_wave_is_sent_once_and_not_in_the_future(officer, plan, now):
 
 def test_counts_are_recorded_for_a_wave_without_a_ledger(officer, plan):
     wave = plan(channel="phone")
-    services.record_wave_counts(wave, planned_count=100, sent_count=90, bounced_count=4, actor=officer, reason="call log")
+    services.record_wave_counts(
+        wave, planned_count=100, sent_count=90, bounced_count=4, actor=officer, reason="call log"
+    )
     wave.refresh_from_db()
     assert (wave.planned_count, wave.sent_count, wave.bounced_count) == (100, 90, 4)
     with pytest.raises(ValidationError) as error:
@@ -73,11 +85,19 @@ def test_a_wave_with_another_incidents_content_is_refused(incident, lab, officer
     from actions import incidents as incident_services
 
     other_incident = incident_services.create_incident(organisation=lab, title="Another", actor=officer, reason="r")
-    foreign = services.create_content_version(other_incident, language="nl", title="x", text="y", actor=officer, reason="r")
+    foreign = services.create_content_version(
+        other_incident, language="nl", title="x", text="y", actor=officer, reason="r"
+    )
     with pytest.raises(ValidationError) as error:
         services.plan_wave(
-            incident, controller=controller, cohort_label="c", channel="letter", content_version=foreign, planned_at=now,
-            actor=officer, reason="r",
+            incident,
+            controller=controller,
+            cohort_label="c",
+            channel="letter",
+            content_version=foreign,
+            planned_at=now,
+            actor=officer,
+            reason="r",
         )
     assert error.value.error_dict["content_version"][0].code == "other_incident"
     assert not CommunicationWave.objects.exists()

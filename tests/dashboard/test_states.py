@@ -67,11 +67,17 @@ def test_a_naive_now_is_refused():
 
 def test_only_unmet_clocks_count_as_pending():
     assert {state for state in ClockState if state.is_pending} == {
-        ClockState.ON_TRACK, ClockState.UNDER_24H, ClockState.UNDER_6H, ClockState.OVERDUE,
+        ClockState.ON_TRACK,
+        ClockState.UNDER_24H,
+        ClockState.UNDER_6H,
+        ClockState.OVERDUE,
     }
 
 
-@given(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)), st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)))
+@given(
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)),
+)
 def test_less_time_left_is_never_a_calmer_band(a, b):
     order = [ClockState.ON_TRACK, ClockState.UNDER_24H, ClockState.UNDER_6H]
     shorter, longer = sorted((a, b))

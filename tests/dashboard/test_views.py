@@ -38,7 +38,8 @@ def clock_rows(body: str) -> list[dict]:
 
 def test_logging_in_lands_on_the_dashboard(client, officer):
     response = client.post(
-        reverse("accounts:login") + "?next=/", {"username": officer.username, "password": "correct horse battery staple"}
+        reverse("accounts:login") + "?next=/",
+        {"username": officer.username, "password": "correct horse battery staple"},
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard:home")
@@ -134,10 +135,14 @@ def test_another_organisations_incidents_never_appear(client, outsider, make_inc
     assert "No open incidents" in body
 
 
-def test_a_person_in_two_organisations_sees_both_and_can_pick_one(client, officer, other_org, admin_actor, make_incident):
+def test_a_person_in_two_organisations_sees_both_and_can_pick_one(
+    client, officer, other_org, admin_actor, make_incident
+):
     org_services.add_member(other_org, officer, role=Role.VIEWER, actor=admin_actor, reason="also advises the hospital")
     make_incident(title="At the lab", aware_ago=2 * H)
-    make_incident(title="At the hospital", aware_ago=3 * H, organisation=other_org, actor=_officer_of(other_org, admin_actor))
+    make_incident(
+        title="At the hospital", aware_ago=3 * H, organisation=other_org, actor=_officer_of(other_org, admin_actor)
+    )
     client.force_login(officer)
 
     body = page(client)
@@ -151,7 +156,11 @@ def test_a_person_in_two_organisations_sees_both_and_can_pick_one(client, office
 
 def _officer_of(organisation, admin_actor):
     user = org_services.create_user(
-        username="officer@hospital.example", email="officer@hospital.example", password=None, actor=admin_actor, reason="test persona"
+        username="officer@hospital.example",
+        email="officer@hospital.example",
+        password=None,
+        actor=admin_actor,
+        reason="test persona",
     )
     org_services.add_member(organisation, user, role=Role.PRIVACY_OFFICER, actor=admin_actor, reason="test persona")
     return user
@@ -187,9 +196,13 @@ def test_filters_by_status_and_risk(client, officer, make_incident, now):
     assert "No open incident matches these filters." in page(client, status="open", risk="risk")
 
 
-@pytest.mark.parametrize(("field", "value", "label"), [
-    ("status", "closed", "Status"), ("risk", "catastrophic", "Risk"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "label"),
+    [
+        ("status", "closed", "Status"),
+        ("risk", "catastrophic", "Risk"),
+    ],
+)
 def test_an_unknown_filter_value_is_a_400_that_names_the_field(client, officer, make_incident, field, value, label):
     make_incident(title="Hidden while the filter is wrong")
     client.force_login(officer)
@@ -257,8 +270,12 @@ def test_large_counts_are_written_the_dutch_way(rf, officer):
     from django.template import Context, Template
     from django.utils import translation
 
-    template = Template('{% load i18n %}{% blocktranslate count counter=total with n=total|floatformat:"g" %}{{ n }} open incident, the nearest deadline first.{% plural %}{{ n }} open incidents, the nearest deadline first.{% endblocktranslate %}')
+    template = Template(
+        '{% load i18n %}{% blocktranslate count counter=total with n=total|floatformat:"g" %}{{ n }} open incident, the nearest deadline first.{% plural %}{{ n }} open incidents, the nearest deadline first.{% endblocktranslate %}'
+    )
     with translation.override("nl"):
-        assert template.render(Context({"total": 10000})) == "10.000 open incidenten, de dichtstbijzijnde termijn eerst."
+        assert (
+            template.render(Context({"total": 10000})) == "10.000 open incidenten, de dichtstbijzijnde termijn eerst."
+        )
     with translation.override("en"):
         assert template.render(Context({"total": 10000})) == "10,000 open incidents, the nearest deadline first."

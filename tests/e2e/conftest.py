@@ -133,5 +133,9 @@ def filesystem_stack(tmp_path, processes, smtp_server, migrated_sqlite_var):
 def redis_stack(tmp_path, processes, redis_server, migrated_postgres, smtp_server):
     """PostgreSQL + a private Redis; Celery not started yet."""
     return Stack(
-        tmp_path, processes=processes, database_url=migrated_postgres.url, broker_url=redis_server.url, extra_env=smtp_server.env
+        tmp_path,
+        processes=processes,
+        database_url=migrated_postgres.url,
+        broker_url=redis_server.url,
+        extra_env=smtp_server.env,
     )

@@ -32,18 +32,32 @@ def incident_with_clocks_due_in(leads: list[float], *, tag: str) -> list[dict]:
 
     admin = system_actor("e2e")
     organisation = org_services.create_organisation(name=f"E2E {tag}", country="NL", actor=admin, reason="e2e")
-    officer = org_services.create_user(username=f"officer-{tag}@e2e.example", email=f"officer-{tag}@e2e.example", password=None, actor=admin, reason="e2e")
+    officer = org_services.create_user(
+        username=f"officer-{tag}@e2e.example",
+        email=f"officer-{tag}@e2e.example",
+        password=None,
+        actor=admin,
+        reason="e2e",
+    )
     org_services.add_member(organisation, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="e2e")
     now = timezone.now()
     incident = services.create_incident(
-        organisation=organisation, title=f"E2E {tag}", occurred_from_at=now - timedelta(hours=80), actor=officer, reason="e2e"
+        organisation=organisation,
+        title=f"E2E {tag}",
+        occurred_from_at=now - timedelta(hours=80),
+        actor=officer,
+        reason="e2e",
     )
     rows = []
     for n, lead in enumerate(leads):
-        party = org_services.create_party(organisation, name=f"Controller {n}", country="NL", actor=officer, reason="e2e")
+        party = org_services.create_party(
+            organisation, name=f"Controller {n}", country="NL", actor=officer, reason="e2e"
+        )
         controller = services.add_party(incident, party=party, role="controller", actor=officer, reason="e2e")
         aware_at = timezone.now() - timedelta(hours=72) + timedelta(seconds=lead)
-        services.record_awareness(incident, party=controller, aware_at=aware_at, source="own_detection", actor=officer, reason="e2e")
+        services.record_awareness(
+            incident, party=controller, aware_at=aware_at, source="own_detection", actor=officer, reason="e2e"
+        )
         deadline = Deadline.objects.get(party=controller, kind="authority_notification")
         rows.append({"deadline": deadline.pk, "due_at": deadline.due_at.isoformat()})
     return rows

@@ -30,9 +30,22 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: celery sits beside python
 # Variables that choose the mode or the services: never inherited from the caller's shell.
 CLEARED_ENV = (
-    "BREACHTRACK_MODE", "DATABASE_URL", "CELERY_BROKER_URL", "BREACHTRACK_TEST_REDIS_URL", "BREACHTRACK_VAR_DIR",
-    "BREACHTRACK_SWEEP_INTERVAL_SECONDS", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "STATIC_ROOT",
+    "BREACHTRACK_MODE",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "BREACHTRACK_TEST_REDIS_URL",
+    "BREACHTRACK_VAR_DIR",
+    "BREACHTRACK_SWEEP_INTERVAL_SECONDS",
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "STATIC_ROOT",
 )
 
 
@@ -81,7 +94,12 @@ class Processes:
             log.write(f"\n===== {name} started {datetime.now(UTC).isoformat()}: {' '.join(argv)}\n")
             log.flush()
             process = subprocess.Popen(
-                argv, cwd=REPO, env=env or self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                argv,
+                cwd=REPO,
+                env=env or self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killpg reaches Celery's pool children
             )
         self.running[name] = process
@@ -104,6 +122,7 @@ class Processes:
 
     def wait_for_log(self, name: str, text: str, timeout: float) -> None:
         """Wait for ``text`` in the output of ``name`` since its last start."""
+
         def seen():
             if self.running[name].poll() is not None:
                 raise RuntimeError(f"{name} exited with {self.running[name].returncode} before saying {text!r}")
@@ -133,7 +152,10 @@ class Processes:
         return leftovers
 
     def logs(self) -> str:
-        return "\n".join(f"----- {path.name} -----\n{path.read_text(errors='replace')}" for path in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            f"----- {path.name} -----\n{path.read_text(errors='replace')}"
+            for path in sorted(self.log_dir.glob("*.log"))
+        )
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -173,10 +195,24 @@ class RedisServer:
         workdir.mkdir(parents=True, exist_ok=True)
 
     def start(self) -> None:
-        self.processes.start("redis", [
-            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", str(self.workdir), "--daemonize", "no",
-        ])
+        self.processes.start(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--daemonize",
+                "no",
+            ],
+        )
         wait_until(self.answers, 15, what=f"redis-server on port {self.port}")
 
     def crash(self) -> None:
@@ -205,8 +241,12 @@ class PostgresDatabase:
         import psycopg
 
         return psycopg.connect(
-            dbname="postgres", user=self.base["USER"], password=self.base["PASSWORD"] or None,
-            host=self.base["HOST"], port=self.base["PORT"] or 5432, autocommit=True,
+            dbname="postgres",
+            user=self.base["USER"],
+            password=self.base["PASSWORD"] or None,
+            host=self.base["HOST"],
+            port=self.base["PORT"] or 5432,
+            autocommit=True,
         )
 
     def create(self) -> None:
@@ -222,8 +262,12 @@ class PostgresDatabase:
         import psycopg
 
         return psycopg.connect(
-            dbname=self.name, user=self.base["USER"], password=self.base["PASSWORD"] or None,
-            host=self.base["HOST"], port=self.base["PORT"] or 5432, autocommit=True,
+            dbname=self.name,
+            user=self.base["USER"],
+            password=self.base["PASSWORD"] or None,
+            host=self.base["HOST"],
+            port=self.base["PORT"] or 5432,
+            autocommit=True,
         )
 
 
@@ -257,9 +301,16 @@ class Stack:
     ``extra_env`` reaches every subprocess (e.g. EMAIL_HOST/EMAIL_PORT of a local SMTP server).
     """
 
-    def __init__(self, root: Path, *, interval: int = 2, database_url: str | None = None,
-                 broker_url: str | None = None, extra_env: dict[str, str] | None = None,
-                 processes: Processes | None = None):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        interval: int = 2,
+        database_url: str | None = None,
+        broker_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        processes: Processes | None = None,
+    ):
         self.root = root
         self.var_dir = root / "var"
         self.var_dir.mkdir(parents=True, exist_ok=True)
@@ -267,11 +318,13 @@ class Stack:
         self.database_url = database_url
         self.broker_url = broker_url
         env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
-        env.update({
-            "BREACHTRACK_VAR_DIR": str(self.var_dir),
-            "BREACHTRACK_SWEEP_INTERVAL_SECONDS": str(interval),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "BREACHTRACK_VAR_DIR": str(self.var_dir),
+                "BREACHTRACK_SWEEP_INTERVAL_SECONDS": str(interval),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if database_url:
             env["DATABASE_URL"] = database_url
         if broker_url:
@@ -284,12 +337,19 @@ class Stack:
     # --- Django in subprocesses ---------------------------------------------------------------
     def manage(self, *args: str, timeout: float = 180) -> str:
         result = subprocess.run(
-            [str(BIN / "python"), "manage.py", *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout,
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         with self.processes.log_path("manage").open("a") as log:
             log.write(f"\n===== manage.py {args[0]} (exit {result.returncode})\n{result.stdout}{result.stderr}")
         if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args[:1])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise RuntimeError(
+                f"manage.py {' '.join(args[:1])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result.stdout
 
     def migrate(self) -> None:
@@ -302,13 +362,21 @@ class Stack:
         code = f"from tests.e2e.scenario import main; main({function!r}, **{kwargs!r})"
         output = self.manage("shell", "-c", code)
         lines = [line for line in output.splitlines() if line.startswith(RESULT_MARK)]
-        return json.loads(lines[-1][len(RESULT_MARK):])
+        return json.loads(lines[-1][len(RESULT_MARK) :])
 
     # --- Celery -------------------------------------------------------------------------------
     def _celery(self, *args: str) -> list[str]:
         return [str(BIN / "celery"), "-A", "breachtrack", *args, "--loglevel=INFO"]
 
-    WORKER = ("worker", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "e2e@%h")
+    WORKER = (
+        "worker",
+        "--concurrency=1",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        "e2e@%h",
+    )
 
     def start_celery(self, timeout: float = 60) -> None:
         """Start the worker (and beat): ``worker -B`` on the filesystem broker, else two processes."""
@@ -344,7 +412,10 @@ class Stack:
         else:
             conn = sqlite3.connect(self.var_dir / "breachtrack.sqlite3", timeout=30)
             try:
-                rows = [(d, lab, _sqlite_instant(due), _sqlite_instant(fired)) for d, lab, due, fired in conn.execute(ALERTS_SQL)]
+                rows = [
+                    (d, lab, _sqlite_instant(due), _sqlite_instant(fired))
+                    for d, lab, due, fired in conn.execute(ALERTS_SQL)
+                ]
             finally:
                 conn.close()
         return [Alert(*row) for row in rows]

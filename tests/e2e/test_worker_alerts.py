@@ -152,7 +152,9 @@ def _assert_kill_9_loses_and_repeats_nothing(stack: Stack, smtp_server) -> None:
     _assert_each_mailed_once(stack, smtp_server, clocks)
 
 
-def test_kill_9_of_the_worker_with_beat_loses_and_repeats_no_alert_on_the_filesystem_broker(filesystem_stack, smtp_server):
+def test_kill_9_of_the_worker_with_beat_loses_and_repeats_no_alert_on_the_filesystem_broker(
+    filesystem_stack, smtp_server
+):
     _assert_kill_9_loses_and_repeats_nothing(filesystem_stack, smtp_server)
 
 
@@ -170,7 +172,9 @@ def test_an_alert_whose_threshold_passes_while_redis_is_down_arrives_once_after_
     redis_stack.start_celery()
     clocks = _create_clocks(redis_stack, leads=[8])
     # The pipeline works before the outage: the clock's current state was alerted at once.
-    wait_until(lambda: redis_stack.alerts_for(clocks, "before:1h"), redis_stack.interval + SLACK + 5, what="'before:1h'")
+    wait_until(
+        lambda: redis_stack.alerts_for(clocks, "before:1h"), redis_stack.interval + SLACK + 5, what="'before:1h'"
+    )
     # ... and its e-mail went out. Crashing Redis while that task is still queued would lose the
     # message (this redis-server keeps nothing on disk): the delivery row survives and the
     # dispatcher re-enqueues it once its lease (300 s) runs out, which is recovery by design but
@@ -207,7 +211,9 @@ def test_a_delivery_task_lost_with_redis_is_enqueued_again_and_mailed_once(redis
     requeue = 15
     redis_stack.start_celery()
     clocks = _create_clocks(redis_stack, leads=[4])
-    wait_until(lambda: redis_stack.alerts_for(clocks, "before:1h"), redis_stack.interval + SLACK + 5, what="'before:1h'")
+    wait_until(
+        lambda: redis_stack.alerts_for(clocks, "before:1h"), redis_stack.interval + SLACK + 5, what="'before:1h'"
+    )
     _wait_for_emails_sent(redis_stack, clocks, count=1, timeout=SLACK + 10)
 
     redis_stack.processes.signal("worker", signal.SIGKILL)

@@ -41,7 +41,11 @@ class Recorded(list):
 
     def excluding_system_actors(self) -> list:
         """Without the creation records of system actors made on first use (``system:...``)."""
-        return [r for r in self if not (r.instance_type._meta.label == "organisations.User" and r.username.startswith("system:"))]
+        return [
+            r
+            for r in self
+            if not (r.instance_type._meta.label == "organisations.User" and r.username.startswith("system:"))
+        ]
 
     def by_model(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -112,7 +116,9 @@ class FormValues(HTMLParser):
         if self._textarea is not None:
             value = self.values[self._textarea][0] + data
             # A browser drops the one newline that follows <textarea>.
-            self.values[self._textarea] = [value[1:] if value.startswith("\n") and not self.values[self._textarea][0] else value]
+            self.values[self._textarea] = [
+                value[1:] if value.startswith("\n") and not self.values[self._textarea][0] else value
+            ]
 
 
 def form_values(html: str, form_id: str) -> dict[str, list[str]]:

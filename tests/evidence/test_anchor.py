@@ -52,7 +52,9 @@ def test_an_anchor_is_made_for_the_organisations_chain_and_verifies(anchoring, i
     token = tsp.check_token(bytes(anchor.token), trusted=[anchoring.certificate])
     assert token.imprint == bytes.fromhex(digest) and str(token.serial) == anchor.serial
     # what the TSA was sent: our imprint, a nonce, and a request for its certificate
-    [request] = [r for r in anchoring.requests if r["message_imprint"]["hashed_message"].native == bytes.fromhex(digest)]
+    [request] = [
+        r for r in anchoring.requests if r["message_imprint"]["hashed_message"].native == bytes.fromhex(digest)
+    ]
     assert request["cert_req"].native is True and request["nonce"].native > 2**32
     report = verify()
     assert report.ok and report.anchors == AuditAnchor.objects.count() >= 1
@@ -107,7 +109,9 @@ def test_one_organisations_anchor_covers_only_its_own_chain(anchoring, incident,
         ("no_certificate", "carries no certificate of its signer"),
     ],
 )
-def test_a_bad_answer_from_the_tsa_writes_nothing_and_says_why(anchoring, incident, lab, now, mode, message, caplog, settings):
+def test_a_bad_answer_from_the_tsa_writes_nothing_and_says_why(
+    anchoring, incident, lab, now, mode, message, caplog, settings
+):
     if mode == "no_certificate":
         settings.BREACHTRACK_TSA_CA_FILE = None  # with the certificate configured, the token need not carry it
     anchoring.mode = mode
@@ -157,7 +161,9 @@ def test_anchoring_is_off_and_says_so_when_no_tsa_is_configured(settings, incide
     assert export_stamp(incident.organisation)["anchor"] is None
 
 
-def test_the_command_names_each_chain_and_fails_when_the_tsa_fails(anchoring, incident, lab, officer, now, time_machine):
+def test_the_command_names_each_chain_and_fails_when_the_tsa_fails(
+    anchoring, incident, lab, officer, now, time_machine
+):
     code, out = run_command()
     assert code == 0
     assert f"TSA {anchoring.url} (sha256; signatures checked against BREACHTRACK_TSA_CA_FILE)" in out
@@ -185,8 +191,11 @@ def test_exports_name_the_latest_anchor(anchoring, incident, lab, now):
     anchor = AuditAnchor.objects.get(chain=f"org:{lab.pk}")
     stamp = export_stamp(lab)
     assert stamp["anchor"] == {
-        "at": anchor.gen_time.isoformat(), "tsa": anchoring.url, "seq": anchor.seq,
-        "sha256": anchor.head_hash, "serial": anchor.serial,
+        "at": anchor.gen_time.isoformat(),
+        "tsa": anchoring.url,
+        "seq": anchor.seq,
+        "sha256": anchor.head_hash,
+        "serial": anchor.serial,
     }
     from readers.exports import render_deadlines_ics
 

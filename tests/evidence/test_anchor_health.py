@@ -88,10 +88,10 @@ def test_a_run_out_of_time_is_not_clean(anchoring, hourly, incident, other_org, 
     assert anchor_health(now=now).state == "stale"
 
 
-def test_healthz_reads_the_anchor_state_in_one_query(client, anchoring, hourly, incident, now, django_assert_max_num_queries):
+def test_healthz_reads_the_anchor_state_in_one_query(
+    client, anchoring, hourly, incident, now, django_assert_max_num_queries
+):
     anchor_chains(now=now)
     sweep(now_func=database_now)
     with django_assert_max_num_queries(3):  # the database check, the heartbeat, the anchoring run
         assert client.get(reverse("incidents:healthz")).status_code == 200
-
-

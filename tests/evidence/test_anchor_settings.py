@@ -15,8 +15,11 @@ def test_production_with_a_tsa_and_its_certificate_passes_the_deploy_checks(tmp_
     ca_file = tmp_path / "tsa.pem"
     ca_file.write_bytes(pem(certificate))
     env = production(
-        tmp_path, BREACHTRACK_TSA_URL="http://timestamp.example/tsa", BREACHTRACK_TSA_CA_FILE=str(ca_file),
-        BREACHTRACK_TSA_TIMEOUT_SECONDS="20", BREACHTRACK_TSA_HASH="sha512",
+        tmp_path,
+        BREACHTRACK_TSA_URL="http://timestamp.example/tsa",
+        BREACHTRACK_TSA_CA_FILE=str(ca_file),
+        BREACHTRACK_TSA_TIMEOUT_SECONDS="20",
+        BREACHTRACK_TSA_HASH="sha512",
     )
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -26,8 +29,14 @@ def test_production_with_a_tsa_and_its_certificate_passes_the_deploy_checks(tmp_
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"BREACHTRACK_TSA_URL": "ftp://timestamp.example"}, "BREACHTRACK_TSA_URL must be a URL with scheme http or https"),
-        ({"BREACHTRACK_TSA_CA_FILE": "/nonexistent/tsa.pem"}, "BREACHTRACK_TSA_CA_FILE='/nonexistent/tsa.pem' is not a readable file"),
+        (
+            {"BREACHTRACK_TSA_URL": "ftp://timestamp.example"},
+            "BREACHTRACK_TSA_URL must be a URL with scheme http or https",
+        ),
+        (
+            {"BREACHTRACK_TSA_CA_FILE": "/nonexistent/tsa.pem"},
+            "BREACHTRACK_TSA_CA_FILE='/nonexistent/tsa.pem' is not a readable file",
+        ),
         ({"BREACHTRACK_TSA_HASH": "md5"}, "BREACHTRACK_TSA_HASH='md5' must be one of sha256, sha384, sha512"),
         ({"BREACHTRACK_TSA_TIMEOUT_SECONDS": "0"}, "BREACHTRACK_TSA_TIMEOUT_SECONDS=0 is below the minimum of 1"),
     ],

@@ -21,15 +21,32 @@ CORRECTED = datetime(2025, 8, 17, 21, 0, tzinfo=UTC)
 def history(incident, processor_and_controller, officer, now, time_machine):
     """Facts recorded at three moments: awareness and 485,000 (now), 715,000 (+1 h), a correction (+2 h)."""
     _processor, controller, _relationship = processor_and_controller
-    record = services.record_awareness(incident, party=controller, aware_at=AWARE, source="processor_notice",
-                                       actor=officer, reason="programme told us")
-    services.record_estimate(incident, measure="data_subjects", low=485_000, known_at=now - timedelta(days=9),
-                             source="first figure", actor=officer, reason="first figure")
+    record = services.record_awareness(
+        incident, party=controller, aware_at=AWARE, source="processor_notice", actor=officer, reason="programme told us"
+    )
+    services.record_estimate(
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=now - timedelta(days=9),
+        source="first figure",
+        actor=officer,
+        reason="first figure",
+    )
     time_machine.move_to(now + timedelta(hours=1), tick=False)
-    services.record_estimate(incident, measure="data_subjects", low=715_000, known_at=now, source="forensics",
-                             actor=officer, reason="count revised after forensic report")
+    services.record_estimate(
+        incident,
+        measure="data_subjects",
+        low=715_000,
+        known_at=now,
+        source="forensics",
+        actor=officer,
+        reason="count revised after forensic report",
+    )
     time_machine.move_to(now + timedelta(hours=2), tick=False)
-    services.correct_awareness(record, aware_at=CORRECTED, actor=officer, reason="the e-mail arrived the evening before")
+    services.correct_awareness(
+        record, aware_at=CORRECTED, actor=officer, reason="the e-mail arrived the evening before"
+    )
     time_machine.move_to(now + timedelta(hours=3), tick=False)
     return record
 
@@ -85,7 +102,9 @@ def test_as_of_reads_one_query_per_history_table_whatever_the_history(incident, 
     assert count() == before
 
 
-def test_a_party_renamed_later_shows_under_the_name_it_had_then(incident, history, processor_and_controller, admin_actor, now, time_machine):
+def test_a_party_renamed_later_shows_under_the_name_it_had_then(
+    incident, history, processor_and_controller, admin_actor, now, time_machine
+):
     from organisations.services import update_party
 
     _processor, controller, _relationship = processor_and_controller
@@ -111,12 +130,26 @@ def test_the_art_34_clock_as_of_t_runs_on_the_alert_policy_of_t(
     _processor, controller, _relationship = processor_and_controller
     decided = now - timedelta(hours=1)
     communications.record_assessment(
-        incident, controller=controller, is_high_risk=True, reasoning="health data and BSNs", decided_by_name="A. Jansen",
-        decided_by_role="DPO", decided_at=decided, actor=officer, reason="Art. 34 decision", now=now,
+        incident,
+        controller=controller,
+        is_high_risk=True,
+        reasoning="health data and BSNs",
+        decided_by_name="A. Jansen",
+        decided_by_role="DPO",
+        decided_at=decided,
+        actor=officer,
+        reason="Art. 34 decision",
+        now=now,
     )
     time_machine.move_to(now + timedelta(hours=1), tick=False)
-    set_alert_policy(incident.organisation, DeadlineKind.DATA_SUBJECT_COMMUNICATION, thresholds_before_minutes=[60],
-                     target_hours=24, actor=officer, reason="letters within a day")
+    set_alert_policy(
+        incident.organisation,
+        DeadlineKind.DATA_SUBJECT_COMMUNICATION,
+        thresholds_before_minutes=[60],
+        target_hours=24,
+        actor=officer,
+        reason="letters within a day",
+    )
 
     then = register_as_of(incident, now + timedelta(minutes=30))
     later = register_as_of(incident, now + timedelta(hours=2))
@@ -128,12 +161,15 @@ def test_the_art_34_clock_as_of_t_runs_on_the_alert_policy_of_t(
     assert later.communication_clocks[0].due_at == decided + timedelta(hours=24)  # the policy recorded at +1 h
     assert then.follow_up_clocks == later.follow_up_clocks == []  # nothing filed
     assert register_as_of(incident, now - timedelta(days=30)).communication_clocks == []
-    page = _get(client, lawyer, "evidence:as_of", incident, at=(now + timedelta(minutes=30)).isoformat()).content.decode()
+    page = _get(
+        client, lawyer, "evidence:as_of", incident, at=(now + timedelta(minutes=30)).isoformat()
+    ).content.decode()
     section = page.split("Communication to data subjects (Art. 34), as known then", 1)[1].split("</table>", 1)[0]
     assert controller.party.name in section and "left" in section
 
 
 # --- Pages --------------------------------------------------------------------------------------
+
 
 def _get(client, user, name, incident, **params):
     client.force_login(user)
@@ -149,7 +185,9 @@ def test_every_member_may_read_the_register_as_of_a_moment(client, request, inci
 
 
 def test_the_diff_page_shows_the_correction_with_its_reason(client, lawyer, incident, history):
-    response = _get(client, lawyer, "evidence:as_of_diff", incident, **{"from": "2025-08-20T14:30", "to": "2025-08-20T16:30"})
+    response = _get(
+        client, lawyer, "evidence:as_of_diff", incident, **{"from": "2025-08-20T14:30", "to": "2025-08-20T16:30"}
+    )
 
     assert response.status_code == 200
     assert "the e-mail arrived the evening before" in response.content.decode()
@@ -157,7 +195,14 @@ def test_the_diff_page_shows_the_correction_with_its_reason(client, lawyer, inci
 
 @pytest.mark.parametrize("name", ["evidence:as_of", "evidence:as_of_diff"])
 def test_another_organisations_incident_is_a_404(client, outsider, incident, history, name):
-    response = _get(client, outsider, name, incident, at="2025-08-20T14:30", **{"from": "2025-08-20T14:30", "to": "2025-08-20T15:00"})
+    response = _get(
+        client,
+        outsider,
+        name,
+        incident,
+        at="2025-08-20T14:30",
+        **{"from": "2025-08-20T14:30", "to": "2025-08-20T15:00"},
+    )
 
     assert response.status_code == 404
 

@@ -34,7 +34,9 @@ def test_a_history_record_without_an_actor_is_refused_by_the_database(record):
     before = Party.history.count()
     record.history_user = None
     record.history_change_reason = "written by a script"
-    assert "unattributed: a history record on organisations_historicalparty needs an actor and a reason" in refused(record)
+    assert "unattributed: a history record on organisations_historicalparty needs an actor and a reason" in refused(
+        record
+    )
     assert Party.history.count() == before
 
 
@@ -60,7 +62,9 @@ def attributed_tables() -> set[str]:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE 'evidence_no_anon_%%'")
         else:
-            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'evidence_no_anon_%'")
+            cursor.execute(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'evidence_no_anon_%'"
+            )
         return {name.strip('"') for (name,) in cursor.fetchall()}
 
 

@@ -84,9 +84,14 @@ def test_an_admin_change_is_chained(client, admin_actor):
     with acting_as(admin_actor, "test persona"):
         root = User.objects.create_superuser("root", "root@breachtrack.example", "correct horse battery staple")
     client.force_login(root)
-    response = client.post(reverse("admin:organisations_organisation_add"), {
-        "name": "Screening Foundation", "country": "NL", "change_reason": "new customer contract",
-    })
+    response = client.post(
+        reverse("admin:organisations_organisation_add"),
+        {
+            "name": "Screening Foundation",
+            "country": "NL",
+            "change_reason": "new customer contract",
+        },
+    )
     assert response.status_code == 302
     organisation = Organisation.objects.get(name="Screening Foundation")
     assert links_of(organisation).get().chain == f"org:{organisation.pk}"

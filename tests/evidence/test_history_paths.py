@@ -130,10 +130,14 @@ def test_every_historied_model_is_in_the_admin_or_named_as_kept_out():
 def test_a_note_written_on_its_page_records_the_member_and_the_reason(client, lawyer, incident):
     client.force_login(lawyer)
     with recording_history() as recorded:
-        response = client.post(reverse("incidents:notes", args=[incident.pk]), {
-            "body": "Counsel called the programme's DPO.", "is_legally_privileged": "on",
-            "reason": "call with the programme",
-        })
+        response = client.post(
+            reverse("incidents:notes", args=[incident.pk]),
+            {
+                "body": "Counsel called the programme's DPO.",
+                "is_legally_privileged": "on",
+                "reason": "call with the programme",
+            },
+        )
     assert response.status_code in (200, 302), response.content[:500]
     records = recorded.excluding_system_actors()
     assert [r.instance_type._meta.label for r in records] == ["incidents.IncidentNote"]
@@ -169,7 +173,9 @@ def test_every_historied_admins_add_form_requires_a_reason(pair, client, officer
 
 
 @pytest.mark.parametrize("pair", HISTORIED_ADMINS, ids=label)
-def test_an_admin_change_records_the_member_and_the_reason_they_typed(pair, client, officer, superuser, every_historied_table_has_rows):
+def test_an_admin_change_records_the_member_and_the_reason_they_typed(
+    pair, client, officer, superuser, every_historied_table_has_rows
+):
     model, model_admin = pair
     user = admin_user(model_admin, officer, superuser)
     client.force_login(user)
@@ -205,7 +211,9 @@ def test_an_admin_change_records_the_member_and_the_reason_they_typed(pair, clie
     # The clock is frozen, so every record has the same history_date: the one before is the lower id.
     before = type(mine[0])._default_manager.filter(id=obj.pk, pk__lt=mine[0].pk).order_by("-pk").first()
     assert before is not None, "a change with no earlier record"
-    changed = [f.name for f in type(mine[0]).tracked_fields if getattr(mine[0], f.attname) != getattr(before, f.attname)]
+    changed = [
+        f.name for f in type(mine[0]).tracked_fields if getattr(mine[0], f.attname) != getattr(before, f.attname)
+    ]
     assert set(changed) - {"updated_at"}, "a record of no change"
     if model._meta.label not in FORM_CHANGES:
         assert getattr(mine[0], field.attname) == change[field.name]
@@ -216,7 +224,9 @@ def test_an_admin_change_records_the_member_and_the_reason_they_typed(pair, clie
 def wave(processor_and_controller, incident, officer):
     from tests.communications.objects import communications_lab_objects
 
-    return communications_lab_objects(incident, processor_and_controller[1], officer)["communications.communicationwave"]
+    return communications_lab_objects(incident, processor_and_controller[1], officer)[
+        "communications.communicationwave"
+    ]
 
 
 def recipients_csv(count: int, start: int = 200_000_000) -> SimpleUploadedFile:
@@ -230,17 +240,23 @@ def test_a_ledger_upload_in_the_web_records_the_officer_and_the_reason_they_type
     client.force_login(officer)
     url = reverse("communications:upload", args=[wave.pk])
     with recording_history() as recorded:
-        response = client.post(url, {"kind": "recipients", "file": recipients_csv(3), "reason": "cohort 2018 from the programme"})
+        response = client.post(
+            url, {"kind": "recipients", "file": recipients_csv(3), "reason": "cohort 2018 from the programme"}
+        )
     assert response.status_code == 302
     assert recorded.by_model() == {"communications.ImportBatch": 2, "communications.CommunicationWave": 1}
     assert unattributed(recorded) == []
-    assert {(r.history_user, r.history_change_reason) for r in recorded} == {(officer, "cohort 2018 from the programme")}
+    assert {(r.history_user, r.history_change_reason) for r in recorded} == {
+        (officer, "cohort 2018 from the programme")
+    }
 
 
 def test_a_web_post_without_a_reason_writes_no_history(client, officer, wave):
     client.force_login(officer)
     with recording_history() as recorded:
-        response = client.post(reverse("communications:upload", args=[wave.pk]), {"kind": "recipients", "file": recipients_csv(3)})
+        response = client.post(
+            reverse("communications:upload", args=[wave.pk]), {"kind": "recipients", "file": recipients_csv(3)}
+        )
     assert response.status_code == 200 and "reason" in response.context["form"].errors
     assert list(recorded) == []
 
@@ -268,21 +284,27 @@ def test_a_service_records_its_actor_and_reason(lab, officer, now):
     from actions import incidents as services
 
     with recording_history() as recorded:
-        services.create_incident(organisation=lab, title="Lost laptop", actor=officer, reason="reported by the helpdesk")
+        services.create_incident(
+            organisation=lab, title="Lost laptop", actor=officer, reason="reported by the helpdesk"
+        )
     assert [(r.instance_type, r.history_user, r.history_change_reason) for r in recorded] == [
         (recorded[0].instance_type, officer, "reported by the helpdesk")
     ]
     assert unattributed(recorded) == []
 
 
-@pytest.mark.parametrize(("actor_name", "reason"), [(None, "reported by the helpdesk"), ("officer", ""), ("officer", "   ")])
+@pytest.mark.parametrize(
+    ("actor_name", "reason"), [(None, "reported by the helpdesk"), ("officer", ""), ("officer", "   ")]
+)
 def test_a_service_refuses_a_write_without_actor_or_reason_and_writes_nothing(lab, officer, now, actor_name, reason):
     from django.core.exceptions import PermissionDenied, ValidationError
 
     from actions import incidents as services
 
     with recording_history() as recorded, pytest.raises((PermissionDenied, ValidationError)):
-        services.create_incident(organisation=lab, title="Lost laptop", actor=officer if actor_name else None, reason=reason)
+        services.create_incident(
+            organisation=lab, title="Lost laptop", actor=officer if actor_name else None, reason=reason
+        )
     assert list(recorded) == []
 
 
@@ -304,7 +326,9 @@ def programme_wave(demo):
     from communications.models import CommunicationWave
     from ops.demo import PROGRAMME
 
-    return CommunicationWave.objects.select_related("incident__organisation").get(incident__organisation__name=PROGRAMME)
+    return CommunicationWave.objects.select_related("incident__organisation").get(
+        incident__organisation__name=PROGRAMME
+    )
 
 
 def programme_officer() -> User:
@@ -319,12 +343,17 @@ def test_the_sweep_and_delivery_tasks_do_their_work_without_any_unattributed_his
 
     with recording_history() as recorded:
         swept = sweep_deadlines.apply()
-        delivered = [deliver.apply(args=(pk,)) for pk in Delivery.objects.filter(channel="email").values_list("pk", flat=True)]
+        delivered = [
+            deliver.apply(args=(pk,)) for pk in Delivery.objects.filter(channel="email").values_list("pk", flat=True)
+        ]
     assert swept.successful() and all(result.successful() for result in delivered)
     assert swept.result > 0 and AlertEvent.objects.count() == swept.result, "the sweep found nothing to do"
     assert delivered and len(mailoutbox) == len(delivered)
     assert unattributed(recorded) == []
-    assert {r.history_user.username for r in recorded} <= {"system:task:actions.sweep", "system:task:notifications.deliver"}
+    assert {r.history_user.username for r in recorded} <= {
+        "system:task:actions.sweep",
+        "system:task:notifications.deliver",
+    }
 
 
 def test_a_queued_ledger_import_is_recorded_in_the_uploaders_name_with_their_reason(programme_wave, settings):
@@ -339,7 +368,9 @@ def test_a_queued_ledger_import_is_recorded_in_the_uploaders_name_with_their_rea
     assert result.successful() and ImportJob.objects.get(pk=job.pk).state == ImportJob.State.DONE
     assert recorded.by_model() == {"communications.ImportBatch": 2, "communications.CommunicationWave": 1}
     assert unattributed(recorded) == []
-    assert {(r.history_user, r.history_change_reason) for r in recorded} == {(officer, "second mailing list from the lab")}
+    assert {(r.history_user, r.history_change_reason) for r in recorded} == {
+        (officer, "second mailing list from the lab")
+    }
 
 
 def test_failing_a_stale_import_job_writes_no_unattributed_history(programme_wave, tmp_path):
@@ -353,8 +384,13 @@ def test_failing_a_stale_import_job_writes_no_unattributed_history(programme_wav
     spool = tmp_path / "upload.csv"
     spool.write_text("kind,identifier\n")
     job = ImportJob.objects.create(
-        wave=programme_wave, requested_by=programme_officer(), reason="big file", file_name="big.csv", spool_path=str(spool),
-        state=ImportJob.State.WRITING, heartbeat_at=timezone.now() - timedelta(days=1),
+        wave=programme_wave,
+        requested_by=programme_officer(),
+        reason="big file",
+        file_name="big.csv",
+        spool_path=str(spool),
+        state=ImportJob.State.WRITING,
+        heartbeat_at=timezone.now() - timedelta(days=1),
     )
     with recording_history() as recorded:
         result = fail_stale_import_jobs.apply()
@@ -374,7 +410,12 @@ def test_load_demo_records_tenants_as_the_demo_actor_and_the_register_as_the_ten
     actors = {r.history_user.username for r in recorded}
     assert actors == {"system:demo", "officer@demo.example", "programme@demo.example"}
     by_demo = {r.instance_type._meta.label for r in recorded if r.history_user.username == "system:demo"}
-    assert by_demo <= {"organisations.Organisation", "organisations.Party", "organisations.User", "organisations.Membership"}
+    assert by_demo <= {
+        "organisations.Organisation",
+        "organisations.Party",
+        "organisations.User",
+        "organisations.Membership",
+    }
 
 
 def test_running_load_demo_again_records_the_password_reset_with_its_reason(tmp_path, demo):
@@ -418,15 +459,23 @@ def test_loaddata_of_a_historied_model_writes_its_history_in_the_commands_name(l
     from organisations.models import Party
 
     fixture = tmp_path / "parties.json"
-    fixture.write_text(json.dumps([
-        {"model": "organisations.party", "fields": {"owner": lab.pk, "name": "Loaded Processor", "country": "BE"}},
-    ]))
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "organisations.party",
+                    "fields": {"owner": lab.pk, "name": "Loaded Processor", "country": "BE"},
+                },
+            ]
+        )
+    )
     with recording_history() as recorded:
         call_command("loaddata", str(fixture), verbosity=0)
     party = Party.objects.get(owner=lab, name="Loaded Processor")
-    assert [(r.id, r.history_type, r.history_user.username, r.history_change_reason) for r in recorded.excluding_system_actors()] == [
-        (party.pk, "+", "system:command:loaddata", "manage.py loaddata")
-    ]
+    assert [
+        (r.id, r.history_type, r.history_user.username, r.history_change_reason)
+        for r in recorded.excluding_system_actors()
+    ] == [(party.pk, "+", "system:command:loaddata", "manage.py loaddata")]
     assert unattributed(recorded) == []
     from evidence.verify import verify
 
@@ -438,13 +487,30 @@ def test_loaddata_over_an_existing_row_records_a_change(lab, tmp_path):
 
     party = lab.parties.get(is_self=True)
     fixture = tmp_path / "party.json"
-    fixture.write_text(json.dumps([
-        {"model": "organisations.party", "pk": party.pk,
-         "fields": {"owner": lab.pk, "name": party.name, "country": "NL", "contact_name": "Restored Contact", "is_self": True}},
-    ]))
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "organisations.party",
+                    "pk": party.pk,
+                    "fields": {
+                        "owner": lab.pk,
+                        "name": party.name,
+                        "country": "NL",
+                        "contact_name": "Restored Contact",
+                        "is_self": True,
+                    },
+                },
+            ]
+        )
+    )
     call_command("loaddata", str(fixture), verbosity=0)
     record = party.history.first()
-    assert (record.history_type, record.contact_name, record.history_user.username) == ("~", "Restored Contact", "system:command:loaddata")
+    assert (record.history_type, record.contact_name, record.history_user.username) == (
+        "~",
+        "Restored Contact",
+        "system:command:loaddata",
+    )
     assert Party.objects.get(pk=party.pk).contact_name == "Restored Contact"
 
 
@@ -454,7 +520,9 @@ def test_deserialising_a_historied_row_outside_any_command_is_refused_and_writes
     from breachtrack.history import UnknownActorError
     from organisations.models import Party
 
-    data = json.dumps([{"model": "organisations.party", "fields": {"owner": lab.pk, "name": "Sneaked in", "country": "NL"}}])
+    data = json.dumps(
+        [{"model": "organisations.party", "fields": {"owner": lab.pk, "name": "Sneaked in", "country": "NL"}}]
+    )
     with recording_history() as recorded, pytest.raises(UnknownActorError):
         for obj in serializers.deserialize("json", data):
             obj.save()
@@ -521,7 +589,8 @@ def test_after_the_demo_a_sweep_and_an_import_every_history_record_has_an_actor_
     client = Client()
     client.force_login(programme_officer())
     response = client.post(
-        reverse("communications:upload", args=[wave.pk]), {"kind": "recipients", "file": recipients_csv(4), "reason": "cohort 2019"}
+        reverse("communications:upload", args=[wave.pk]),
+        {"kind": "recipients", "file": recipients_csv(4), "reason": "cohort 2019"},
     )
     assert response.status_code == 302
 
@@ -545,6 +614,9 @@ def assert_every_row_has_history() -> None:
         recorded = set(history_model._default_manager.exclude(history_type="-").values_list("id", flat=True).distinct())
         for pk in model._base_manager.exclude(pk__in=recorded).values_list("pk", flat=True):
             missing.append(f"{model._meta.label}#{pk}")
-    exempt = {f"organisations.User#{pk}" for pk in User.objects.filter(username="system:migration").values_list("pk", flat=True)}
+    exempt = {
+        f"organisations.User#{pk}"
+        for pk in User.objects.filter(username="system:migration").values_list("pk", flat=True)
+    }
     assert set(missing) - exempt == set(), "rows without any history record"
     assert exempt <= set(missing) or not exempt, "the migration actor now has a record: drop the exception"

@@ -22,13 +22,28 @@ SECRET = "Counsel's view on the filing delay"
 def history(incident, processor_and_controller, officer, lawyer, now, time_machine):
     """Awareness and 485,000 at ``now``; 715,000 an hour later; legal's privileged note."""
     _processor, controller, _relationship = processor_and_controller
-    services.record_awareness(incident, party=controller, aware_at=AWARE, source="processor_notice",
-                              actor=officer, reason="programme told us")
-    services.record_estimate(incident, measure="data_subjects", low=485_000, known_at=now - timedelta(days=9),
-                             source="first figure", actor=officer, reason="first figure")
+    services.record_awareness(
+        incident, party=controller, aware_at=AWARE, source="processor_notice", actor=officer, reason="programme told us"
+    )
+    services.record_estimate(
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=now - timedelta(days=9),
+        source="first figure",
+        actor=officer,
+        reason="first figure",
+    )
     time_machine.move_to(now + timedelta(hours=1), tick=False)
-    services.record_estimate(incident, measure="data_subjects", low=715_000, known_at=now, source="forensics",
-                             actor=officer, reason="count revised after forensic report")
+    services.record_estimate(
+        incident,
+        measure="data_subjects",
+        low=715_000,
+        known_at=now,
+        source="forensics",
+        actor=officer,
+        reason="count revised after forensic report",
+    )
     note_services.add_note(incident, body=SECRET, is_legally_privileged=True, actor=lawyer, reason="advice")
     time_machine.move_to(now + timedelta(hours=2), tick=False)
 
@@ -43,6 +58,7 @@ def kinds(response) -> list[str]:
 
 
 # --- Filters --------------------------------------------------------------------------------------
+
 
 def test_the_kind_filter_keeps_only_that_kind(client, lawyer, incident, history):
     response = timeline(client, lawyer, incident, kind="estimate")
@@ -102,7 +118,9 @@ def test_an_end_date_before_the_start_date_is_refused(client, lawyer, incident, 
     assert "The end date lies before the start date." in response.content.decode()
 
 
-def test_filters_are_kept_in_the_page_links_and_the_exports_panel_lists_all_four(client, lawyer, incident, officer, now):
+def test_filters_are_kept_in_the_page_links_and_the_exports_panel_lists_all_four(
+    client, lawyer, incident, officer, now
+):
     for k in range(110):
         services.update_incident(incident, title=f"Ransomware, wording {k}", actor=officer, reason="wording")
 
@@ -120,6 +138,7 @@ def test_filters_are_kept_in_the_page_links_and_the_exports_panel_lists_all_four
 
 # --- Privilege, roles, scoping ------------------------------------------------------------------
 
+
 def test_legal_finds_the_privileged_note_by_text_and_a_viewer_does_not(client, lawyer, viewer, incident, history):
     for_legal = timeline(client, lawyer, incident, q="counsel")
     for_viewer = timeline(client, viewer, incident, q="counsel")
@@ -133,15 +152,20 @@ def test_legal_finds_the_privileged_note_by_text_and_a_viewer_does_not(client, l
 def test_another_organisations_incident_is_a_404_on_every_review_page(client, outsider, incident, history, name):
     client.force_login(outsider)
 
-    response = client.get(reverse(name, args=[incident.pk]), {"at": "2025-08-20T14:30", "from": "2025-08-20T14:00",
-                                                              "to": "2025-08-20T15:00", "kind": "note"})
+    response = client.get(
+        reverse(name, args=[incident.pk]),
+        {"at": "2025-08-20T14:30", "from": "2025-08-20T14:00", "to": "2025-08-20T15:00", "kind": "note"},
+    )
 
     assert response.status_code == 404
 
 
 # --- Bounded queries -----------------------------------------------------------------------------
 
-def test_the_filtered_timeline_page_reads_a_fixed_number_of_queries_at_two_sizes(client, lawyer, incident, officer, now):
+
+def test_the_filtered_timeline_page_reads_a_fixed_number_of_queries_at_two_sizes(
+    client, lawyer, incident, officer, now
+):
     client.force_login(lawyer)
     url = reverse("evidence:timeline", args=[incident.pk])
     params = {"kind": "change", "q": "wording", "since": "2025-08-01"}
@@ -158,6 +182,7 @@ def test_the_filtered_timeline_page_reads_a_fixed_number_of_queries_at_two_sizes
 
 
 # --- As of a local time -----------------------------------------------------------------------
+
 
 def as_of(client, user, incident, **params):
     client.force_login(user)
@@ -183,7 +208,9 @@ def test_a_reader_in_another_zone_is_read_in_theirs(client, lawyer, incident, hi
     assert response.context["r"].at == datetime(2025, 8, 20, 12, 30, tzinfo=UTC)
 
 
-def test_a_local_time_skipped_by_the_clock_change_is_refused_naming_the_field(client, lawyer, incident, history, time_machine):
+def test_a_local_time_skipped_by_the_clock_change_is_refused_naming_the_field(
+    client, lawyer, incident, history, time_machine
+):
     time_machine.move_to(datetime(2026, 4, 1, 12, 0, tzinfo=UTC), tick=False)
 
     response = as_of(client, lawyer, incident, at="2026-03-29T02:30")
@@ -194,7 +221,9 @@ def test_a_local_time_skipped_by_the_clock_change_is_refused_naming_the_field(cl
     assert 'name="at_fold"' not in body  # nothing to choose: it never happened
 
 
-def test_a_repeated_local_time_asks_which_one_and_each_answer_is_its_own_instant(client, lawyer, incident, history, time_machine):
+def test_a_repeated_local_time_asks_which_one_and_each_answer_is_its_own_instant(
+    client, lawyer, incident, history, time_machine
+):
     time_machine.move_to(datetime(2025, 11, 1, 12, 0, tzinfo=UTC), tick=False)
 
     asked = as_of(client, lawyer, incident, at="2025-10-26T02:30")
@@ -218,6 +247,7 @@ def test_a_fold_that_is_neither_earlier_nor_later_is_refused(client, lawyer, inc
 
 # --- The diff -----------------------------------------------------------------------------------
 
+
 def test_the_diff_lists_each_field_with_before_after_who_when_and_why(
     client, lawyer, incident, history, processor_and_controller, officer, now, time_machine
 ):
@@ -225,12 +255,15 @@ def test_the_diff_lists_each_field_with_before_after_who_when_and_why(
     from incidents.models import AwarenessRecord
 
     record = AwarenessRecord.objects.get(party=controller)
-    services.correct_awareness(record, aware_at=AWARE - timedelta(hours=12), actor=officer, reason="the e-mail of the evening before")
+    services.correct_awareness(
+        record, aware_at=AWARE - timedelta(hours=12), actor=officer, reason="the e-mail of the evening before"
+    )
     time_machine.move_to(now + timedelta(hours=3), tick=False)
     client.force_login(lawyer)
 
-    response = client.get(reverse("evidence:as_of_diff", args=[incident.pk]),
-                          {"from": "2025-08-20T14:30", "to": "2025-08-20T16:30"})
+    response = client.get(
+        reverse("evidence:as_of_diff", args=[incident.pk]), {"from": "2025-08-20T14:30", "to": "2025-08-20T16:30"}
+    )
 
     assert response.status_code == 200
     rows = response.context["rows"]
@@ -247,7 +280,9 @@ def test_the_diff_lists_each_field_with_before_after_who_when_and_why(
 def test_a_bad_diff_end_names_its_field_and_keeps_the_other(client, lawyer, incident, history):
     client.force_login(lawyer)
 
-    response = client.get(reverse("evidence:as_of_diff", args=[incident.pk]), {"from": "2025-08-20T14:30", "to": "2025-03-30T02:30"})
+    response = client.get(
+        reverse("evidence:as_of_diff", args=[incident.pk]), {"from": "2025-08-20T14:30", "to": "2025-03-30T02:30"}
+    )
 
     assert response.status_code == 400
     body = response.content.decode()

@@ -39,15 +39,23 @@ def test_the_demo_timeline_tells_the_case_in_order(demo_incident):
     events = [(e.kind, e.event_at) for e in entries]
 
     lab_aware = next(e for e in entries if e.kind == "awareness" and e.summary.startswith("Demo Diagnostics"))
-    programme_told = next(e for e in entries if e.kind == "processor_notice" and "Demo Screening Programme" in e.summary)
+    programme_told = next(
+        e for e in entries if e.kind == "processor_notice" and "Demo Screening Programme" in e.summary
+    )
     assert lab_aware.event_at == amsterdam(2025, 7, 6, 10, 0)
     assert programme_told.event_at == amsterdam(2025, 8, 6, 15, 0)
     assert events.index(("occurred", amsterdam(2025, 7, 3, 22, 0))) < events.index(("awareness", lab_aware.event_at))
     assert events.index(("awareness", lab_aware.event_at)) < events.index(("processor_notice", programme_told.event_at))
-    counts = [e.summary for e in entries if e.kind == "estimate" and "Data subjects" in e.summary and "for " not in e.summary]
+    counts = [
+        e.summary for e in entries if e.kind == "estimate" and "Data subjects" in e.summary and "for " not in e.summary
+    ]
     assert [c.split(": ")[1] for c in counts] == ["≈485,000", "≈715,000", "≥850,000", "941,000"]
     countdowns = [e for e in entries if e.kind == "countdown"]
-    assert [e.event_at for e in countdowns] == [amsterdam(2025, 7, 6, 9, 0), amsterdam(2025, 8, 14, 20, 0), amsterdam(2025, 9, 1, 12, 0)]
+    assert [e.event_at for e in countdowns] == [
+        amsterdam(2025, 7, 6, 9, 0),
+        amsterdam(2025, 8, 14, 20, 0),
+        amsterdam(2025, 9, 1, 12, 0),
+    ]
     leak = next(e for e in entries if e.kind == "leak")
     assert countdowns[1].event_at < leak.event_at == amsterdam(2025, 8, 15, 12, 0) < countdowns[2].event_at
     assert [e.event_at for e in entries] == sorted(e.event_at for e in entries)
@@ -72,12 +80,17 @@ def test_history_changes_carry_old_and_new_values_actor_and_reason(demo_incident
     assert containment.actor == "officer@demo.example"
 
 
-def test_a_corrected_awareness_appears_as_a_change_and_the_event_moves(incident, processor_and_controller, officer, now):
+def test_a_corrected_awareness_appears_as_a_change_and_the_event_moves(
+    incident, processor_and_controller, officer, now
+):
     _processor, controller, _relationship = processor_and_controller
     first = datetime(2025, 8, 18, 9, 0, tzinfo=UTC)
-    record = services.record_awareness(incident, party=controller, aware_at=first, source="processor_notice",
-                                       actor=officer, reason="programme told us")
-    services.correct_awareness(record, aware_at=first - timedelta(hours=12), actor=officer, reason="e-mail of the evening before")
+    record = services.record_awareness(
+        incident, party=controller, aware_at=first, source="processor_notice", actor=officer, reason="programme told us"
+    )
+    services.correct_awareness(
+        record, aware_at=first - timedelta(hours=12), actor=officer, reason="e-mail of the evening before"
+    )
 
     entries = incident_timeline(incident, audience=Audience.INTERNAL)
     change = next(e for e in entries if e.kind == "change" and e.model == "incidents.awarenessrecord")
@@ -90,8 +103,14 @@ def test_a_corrected_awareness_appears_as_a_change_and_the_event_moves(incident,
 
 def test_alerts_fired_by_the_sweep_are_on_the_timeline(incident, processor_and_controller, officer, now):
     _processor, controller, _relationship = processor_and_controller
-    services.record_awareness(incident, party=controller, aware_at=now - timedelta(hours=71), source="processor_notice",
-                              actor=officer, reason="programme told us")
+    services.record_awareness(
+        incident,
+        party=controller,
+        aware_at=now - timedelta(hours=71),
+        source="processor_notice",
+        actor=officer,
+        reason="programme told us",
+    )
     while handle_one_due_deadline(now=now):
         pass
 
@@ -101,6 +120,7 @@ def test_alerts_fired_by_the_sweep_are_on_the_timeline(incident, processor_and_c
 
 
 # --- The JSON export ----------------------------------------------------------------------------
+
 
 def test_the_json_export_has_its_schema_chain_head_and_utc_instants(client, demo_incident):
     from organisations.models import User
@@ -149,7 +169,9 @@ def test_the_json_timeline_reads_a_fixed_number_of_queries_at_two_history_sizes(
     small = count()
     for k in range(40):
         services.update_incident(incident, title=f"Ransomware, wording {k}", actor=officer, reason="wording")
-        services.record_estimate(incident, measure="records", low=1000 + k, known_at=now, source="count", actor=officer, reason="count")
+        services.record_estimate(
+            incident, measure="records", low=1000 + k, known_at=now, source="count", actor=officer, reason="count"
+        )
     with django_assert_max_num_queries(small):
         assert client.get(url).status_code == 200
     assert count() == small

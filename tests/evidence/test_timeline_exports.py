@@ -68,6 +68,7 @@ def _download(client, name, incident, **extra):
 
 # --- PDF ----------------------------------------------------------------------------------------
 
+
 def test_the_demo_pdf_lists_every_entry_in_timeline_order_with_both_instants(legal_client, demo_incident):
     entries = incident_timeline(demo_incident, audience=Audience.REGULATOR)
     response = _download(legal_client, "evidence:timeline_pdf", demo_incident)
@@ -95,7 +96,9 @@ def test_the_demo_pdf_shows_actor_reason_and_each_change_as_old_to_new(legal_cli
     assert "≈485,000" in text and "≥850,000" in text
 
 
-def test_every_page_has_the_header_and_a_footer_with_page_n_of_m_and_the_chain_head(legal_client, demo_incident, time_machine):
+def test_every_page_has_the_header_and_a_footer_with_page_n_of_m_and_the_chain_head(
+    legal_client, demo_incident, time_machine
+):
     generated = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
     time_machine.move_to(generated, tick=False)
     stamp = export_stamp(demo_incident.organisation)
@@ -113,12 +116,21 @@ def test_every_page_has_the_header_and_a_footer_with_page_n_of_m_and_the_chain_h
 
 def test_the_pdf_is_in_dutch_when_the_request_asks_for_dutch(client, legal_client, demo_incident):
     english = pdf_pages(_download(legal_client, "evidence:timeline_pdf", demo_incident).content)
-    dutch = pdf_pages(_download(legal_client, "evidence:timeline_pdf", demo_incident, HTTP_ACCEPT_LANGUAGE="nl").content)
+    dutch = pdf_pages(
+        _download(legal_client, "evidence:timeline_pdf", demo_incident, HTTP_ACCEPT_LANGUAGE="nl").content
+    )
 
     with translation.override("nl"):
-        labels = [gettext(label) for label in ("Timeline", "Organisation", "Generated at", "Happened", "Written down", "Who and why")]
+        labels = [
+            gettext(label)
+            for label in ("Timeline", "Organisation", "Generated at", "Happened", "Written down", "Who and why")
+        ]
         page_one = gettext("Page %(n)s of %(total)s") % {"n": 1, "total": len(dutch)}
-        summaries = [flat(e.summary) for e in incident_timeline(demo_incident, audience=Audience.REGULATOR) if e.kind == "awareness"]
+        summaries = [
+            flat(e.summary)
+            for e in incident_timeline(demo_incident, audience=Audience.REGULATOR)
+            if e.kind == "awareness"
+        ]
     assert "Tijdlijn" in labels  # the catalogue really has them: the test would pass on English otherwise
     assert all(label in dutch[0] for label in labels) and page_one in dutch[0]
     assert all(summary in " ".join(dutch) for summary in summaries)
@@ -127,24 +139,41 @@ def test_the_pdf_is_in_dutch_when_the_request_asks_for_dutch(client, legal_clien
 
 def test_accented_names_and_the_euro_sign_are_embedded_and_extract_as_written(incident):
     summary = "Ziekenhuis Sint-Ĳsselland informeerde Zoë en René: losgeld € 1.100.000, ≈485,000 → ≥850,000"
-    entry = Entry(datetime(2025, 8, 6, 13, 0, tzinfo=UTC), datetime(2025, 8, 6, 13, 5, tzinfo=UTC), "processor_notice",
-                  summary, "functionaris@ĳmuiden.example", "brief van de AP", "incidents.processornotice", 1)
-    body = timeline_pdf.render(incident, [entry], stamp=export_stamp(incident.organisation), now=datetime.now(UTC), zone=AMSTERDAM)
+    entry = Entry(
+        datetime(2025, 8, 6, 13, 0, tzinfo=UTC),
+        datetime(2025, 8, 6, 13, 5, tzinfo=UTC),
+        "processor_notice",
+        summary,
+        "functionaris@ĳmuiden.example",
+        "brief van de AP",
+        "incidents.processornotice",
+        1,
+    )
+    body = timeline_pdf.render(
+        incident, [entry], stamp=export_stamp(incident.organisation), now=datetime.now(UTC), zone=AMSTERDAM
+    )
 
     reader = pypdf.PdfReader(io.BytesIO(body))
     assert summary in flat(reader.pages[0].extract_text())
     assert "functionaris@ĳmuiden.example" in reader.pages[0].extract_text()
     fonts = {str(font.get_object()["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
     assert fonts and all("SourceSansPro" in name for name in fonts)  # embedded, no standard (Latin-1) font
-    assert all("/FontFile2" in font.get_object()["/FontDescriptor"] for font in reader.pages[0]["/Resources"]["/Font"].values())
+    assert all(
+        "/FontFile2" in font.get_object()["/FontDescriptor"] for font in reader.pages[0]["/Resources"]["/Font"].values()
+    )
 
 
 def test_long_texts_wrap_and_a_row_taller_than_a_page_continues_on_the_next(incident, officer):
     words = [f"finding{k}" for k in range(1500)] + ["a-hash-without-spaces-" + "0123456789abcdef" * 12]
     services.update_incident(incident, description=" ".join(words), actor=officer, reason="forensic report received")
 
-    body = timeline_pdf.render(incident, incident_timeline(incident, audience=Audience.REGULATOR), stamp=export_stamp(incident.organisation),
-                               now=datetime.now(UTC), zone=AMSTERDAM)
+    body = timeline_pdf.render(
+        incident,
+        incident_timeline(incident, audience=Audience.REGULATOR),
+        stamp=export_stamp(incident.organisation),
+        now=datetime.now(UTC),
+        zone=AMSTERDAM,
+    )
 
     pages = pdf_pages(body)
     assert len(pages) >= 2
@@ -168,12 +197,22 @@ def test_the_wrapper_keeps_every_line_within_the_column_and_every_word():
 def test_ten_thousand_entries_render(incident):
     start = datetime(2025, 7, 3, 20, 0, tzinfo=UTC)
     entries = [
-        Entry(start + timedelta(minutes=k), start + timedelta(minutes=k, seconds=30), "change",
-              f"Estimate changed: low, note (revision {k})", "officer@lab.example", f"count revised {k}",
-              "incidents.affectedestimate", k, [("low", 1000 + k, 1001 + k), ("note", "", f"revision {k}")])
+        Entry(
+            start + timedelta(minutes=k),
+            start + timedelta(minutes=k, seconds=30),
+            "change",
+            f"Estimate changed: low, note (revision {k})",
+            "officer@lab.example",
+            f"count revised {k}",
+            "incidents.affectedestimate",
+            k,
+            [("low", 1000 + k, 1001 + k), ("note", "", f"revision {k}")],
+        )
         for k in range(10_000)
     ]
-    body = timeline_pdf.render(incident, entries, stamp=export_stamp(incident.organisation), now=datetime.now(UTC), zone=AMSTERDAM)
+    body = timeline_pdf.render(
+        incident, entries, stamp=export_stamp(incident.organisation), now=datetime.now(UTC), zone=AMSTERDAM
+    )
 
     reader = pypdf.PdfReader(io.BytesIO(body))
     last = flat(reader.pages[-1].extract_text())
@@ -183,6 +222,7 @@ def test_ten_thousand_entries_render(incident):
 
 
 # --- CSV ----------------------------------------------------------------------------------------
+
 
 def test_the_demo_csv_parses_back_to_the_timeline_in_order(legal_client, demo_incident):
     entries = incident_timeline(demo_incident, audience=Audience.REGULATOR)
@@ -198,16 +238,31 @@ def test_the_demo_csv_parses_back_to_the_timeline_in_order(legal_client, demo_in
     assert list(by_entry) == list(range(1, len(entries) + 1))
     for entry, found in zip(entries, by_entry.values(), strict=False):
         first = found[0]
-        assert first["event_at"] == entry.event_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
-        assert (first["kind"], first["summary"], first["actor"], first["reason"]) == (entry.kind, entry.summary, entry.actor, entry.reason)
+        assert first["event_at"] == entry.event_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            ".000000Z", "Z"
+        )
+        assert (first["kind"], first["summary"], first["actor"], first["reason"]) == (
+            entry.kind,
+            entry.summary,
+            entry.actor,
+            entry.reason,
+        )
         assert (first["model"], int(first["object_id"])) == (entry.model, entry.object_id)
         assert [row["field"] for row in found] == ([name for name, _old, _new in entry.changes] or [""])
-    containment = next(found for found in by_entry.values() if found[0]["reason"] == "breach contained" and found[0]["kind"] == "change")
-    assert {"field": "is_ongoing", "old": "true", "new": "false"}.items() <= next(r for r in containment if r["field"] == "is_ongoing").items()
+    containment = next(
+        found
+        for found in by_entry.values()
+        if found[0]["reason"] == "breach contained" and found[0]["kind"] == "change"
+    )
+    assert {"field": "is_ongoing", "old": "true", "new": "false"}.items() <= next(
+        r for r in containment if r["field"] == "is_ongoing"
+    ).items()
     assert next(r for r in containment if r["field"] == "contained_at")["new"] == "2025-07-08T16:00:00Z"
 
 
-def test_the_csv_carries_organisation_incident_and_chain_head_in_its_first_records_and_headers(legal_client, demo_incident):
+def test_the_csv_carries_organisation_incident_and_chain_head_in_its_first_records_and_headers(
+    legal_client, demo_incident
+):
     stamp = export_stamp(demo_incident.organisation)
     response = _download(legal_client, "evidence:timeline_csv", demo_incident)
 
@@ -216,9 +271,15 @@ def test_the_csv_carries_organisation_incident_and_chain_head_in_its_first_recor
     assert metadata["schema"] == "breachtrack.timeline-csv/1"
     assert metadata["generated_at"].endswith("Z")
     assert (metadata["organisation"], metadata["incident_reference"], metadata["incident_title"]) == (
-        str(demo_incident.organisation), demo_incident.reference, demo_incident.title
+        str(demo_incident.organisation),
+        demo_incident.reference,
+        demo_incident.title,
     )
-    assert (metadata["chain"], int(metadata["chain_seq"]), metadata["chain_sha256"]) == (stamp["chain"], stamp["seq"], stamp["sha256"])
+    assert (metadata["chain"], int(metadata["chain_seq"]), metadata["chain_sha256"]) == (
+        stamp["chain"],
+        stamp["seq"],
+        stamp["sha256"],
+    )
     assert records[2] == [""] * len(timeline_csv.COLUMNS)
     assert {len(record) for record in records} == {len(timeline_csv.COLUMNS)}  # one rectangular RFC 4180 table
     assert response["X-BreachTrack-Chain"] == f"{stamp['chain']}; seq={stamp['seq']}; sha256={stamp['sha256']}"
@@ -226,8 +287,15 @@ def test_the_csv_carries_organisation_incident_and_chain_head_in_its_first_recor
 
 
 def test_the_csv_is_rfc_4180_crlf_with_quotes_doubled(incident, officer):
-    services.update_incident(incident, description='He said "pay", then: 1,100,000\nsecond line', actor=officer, reason="notes, quoted")
-    text = timeline_csv.render(incident, incident_timeline(incident, audience=Audience.REGULATOR), stamp=export_stamp(incident.organisation), now=datetime.now(UTC))
+    services.update_incident(
+        incident, description='He said "pay", then: 1,100,000\nsecond line', actor=officer, reason="notes, quoted"
+    )
+    text = timeline_csv.render(
+        incident,
+        incident_timeline(incident, audience=Audience.REGULATOR),
+        stamp=export_stamp(incident.organisation),
+        now=datetime.now(UTC),
+    )
 
     assert text.count("\r\n") >= 6 and "\n" not in text.replace("\r\n", "").replace("\nsecond line", "")
     assert '"He said ""pay"", then: 1,100,000\nsecond line"' in text
@@ -236,13 +304,21 @@ def test_the_csv_is_rfc_4180_crlf_with_quotes_doubled(incident, officer):
 
 @pytest.mark.parametrize("trigger", ["=", "+", "-", "@", "\t", "\r"])
 def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised(trigger):
-    assert timeline_csv.neutralise(f"{trigger}HYPERLINK(\"https://evil.example\")") == f"'{trigger}HYPERLINK(\"https://evil.example\")"
+    assert (
+        timeline_csv.neutralise(f'{trigger}HYPERLINK("https://evil.example")')
+        == f'\'{trigger}HYPERLINK("https://evil.example")'
+    )
     assert timeline_csv.neutralise("2025-07-06T08:00:00Z") == "2025-07-06T08:00:00Z"
 
 
 def test_formulas_in_the_title_reason_and_values_come_back_as_text(client, officer, incident):
-    services.update_incident(incident, title='=HYPERLINK("https://evil.example","Open")', description="-2+3",
-                             actor=officer, reason="@SUM(1+1)")
+    services.update_incident(
+        incident,
+        title='=HYPERLINK("https://evil.example","Open")',
+        description="-2+3",
+        actor=officer,
+        reason="@SUM(1+1)",
+    )
     client.force_login(officer)
 
     records = csv_records(_download(client, "evidence:timeline_csv", incident).content)
@@ -255,6 +331,7 @@ def test_formulas_in_the_title_reason_and_values_come_back_as_text(client, offic
 
 # --- Access: roles, tenancy, the log, query counts ----------------------------------------------
 
+
 @pytest.mark.parametrize("name", EXPORTS)
 @pytest.mark.parametrize("persona", ["officer", "lawyer", "viewer"])
 def test_every_member_may_download_the_exports_and_each_download_is_logged(client, request, incident, persona, name):
@@ -266,7 +343,11 @@ def test_every_member_may_download_the_exports_and_each_download_is_logged(clien
     entry = AccessLog.objects.get()
     kind = name.split(":")[1]
     assert (entry.user, entry.incident, entry.action, entry.export_kind, entry.outcome) == (
-        user, incident, "export_download", kind, "allowed"
+        user,
+        incident,
+        "export_download",
+        kind,
+        "allowed",
     )
     assert entry.ip_address == "192.0.2.10"
 
@@ -300,7 +381,9 @@ def test_the_exports_read_a_fixed_number_of_queries_at_two_history_sizes(client,
     small = count()
     for k in range(30):
         services.update_incident(incident, title=f"Ransomware, wording {k}", actor=officer, reason="wording")
-        services.record_estimate(incident, measure="records", low=1000 + k, known_at=now, source="count", actor=officer, reason="count")
+        services.record_estimate(
+            incident, measure="records", low=1000 + k, known_at=now, source="count", actor=officer, reason="count"
+        )
     assert count() == small
 
 

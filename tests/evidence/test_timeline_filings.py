@@ -22,7 +22,10 @@ def test_a_filing_is_a_timeline_event_and_meets_the_clock_only_once_recorded(
     assert entry.event_at == filing.submitted_at == now
     assert entry.recorded_at == now + timedelta(hours=1)
     assert entry.reason == "filed with the AP"
-    before, after = register_as_of(incident, now + timedelta(minutes=30)), register_as_of(incident, now + timedelta(hours=2))
+    before, after = (
+        register_as_of(incident, now + timedelta(minutes=30)),
+        register_as_of(incident, now + timedelta(hours=2)),
+    )
     assert before.filings == [] and before.controller_clocks[0].status.state is DeadlineState.PENDING
     assert [f.pk for f in after.filings] == [filing.pk]
     assert after.controller_clocks[0].status.state is DeadlineState.MET_ON_TIME

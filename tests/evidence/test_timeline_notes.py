@@ -28,7 +28,9 @@ NOTE_MODEL = "incidents.incidentnote"
 @pytest.fixture
 def notes(incident, officer, lawyer, now):
     """A plain note with an event time, and a privileged note edited once (two history records)."""
-    plain = note_services.add_note(incident, body=PLAIN, occurred_at=now - timedelta(hours=3), actor=officer, reason="call")
+    plain = note_services.add_note(
+        incident, body=PLAIN, occurred_at=now - timedelta(hours=3), actor=officer, reason="call"
+    )
     secret = note_services.add_note(incident, body=SECRET, is_legally_privileged=True, actor=lawyer, reason="advice")
     note_services.edit_note(secret, body=SECRET_EDIT, actor=lawyer, reason="revised advice")
     return plain, secret
@@ -84,7 +86,9 @@ def test_the_internal_timeline_has_the_privileged_note_and_its_history_flagged(i
 
 
 @pytest.mark.parametrize("persona", ["officer", "lawyer", "viewer"])
-def test_the_json_download_never_carries_a_privileged_note_whoever_downloads_it(client, request, incident, notes, persona):
+def test_the_json_download_never_carries_a_privileged_note_whoever_downloads_it(
+    client, request, incident, notes, persona
+):
     body = exported(client, request.getfixturevalue(persona), incident)
 
     assert "Counsel" not in body
@@ -93,8 +97,9 @@ def test_the_json_download_never_carries_a_privileged_note_whoever_downloads_it(
 
 @pytest.mark.parametrize("kind", list(ExportKind.values))
 def test_no_share_link_export_carries_a_privileged_note(client, incident, notes, officer, now, kind):
-    link = create_share_link(incident, export_kind=kind, recipient="AP", expires_at=now + timedelta(days=7),
-                             actor=officer, reason="AP asked")
+    link = create_share_link(
+        incident, export_kind=kind, recipient="AP", expires_at=now + timedelta(days=7), actor=officer, reason="AP asked"
+    )
     response = client.get(reverse("access:share", args=[link.token]))
 
     assert response.status_code == 200
@@ -103,7 +108,9 @@ def test_no_share_link_export_carries_a_privileged_note(client, incident, notes,
         assert PLAIN in response.content.decode()
 
 
-def test_marking_a_note_privileged_later_removes_it_and_its_earlier_history_from_the_export(client, lawyer, incident, officer):
+def test_marking_a_note_privileged_later_removes_it_and_its_earlier_history_from_the_export(
+    client, lawyer, incident, officer
+):
     note = note_services.add_note(incident, body="First draft of the advice", actor=officer, reason="draft")
     note_services.edit_note(note, body=SECRET, actor=officer, reason="advice came in")
     assert SECRET in exported(client, lawyer, incident)  # before the mark, the note and its edit are out there
@@ -135,7 +142,9 @@ def test_legal_sees_the_privileged_note_and_its_history_on_the_timeline_page_mar
     assert "Legally privileged: not exported, not shown to viewers" in page
 
 
-def test_a_viewer_sees_neither_the_privileged_note_nor_its_history_on_the_timeline_page(client, viewer, incident, notes):
+def test_a_viewer_sees_neither_the_privileged_note_nor_its_history_on_the_timeline_page(
+    client, viewer, incident, notes
+):
     client.force_login(viewer)
 
     page = client.get(reverse("evidence:timeline", args=[incident.pk])).content.decode()
@@ -149,7 +158,9 @@ def test_the_as_of_register_and_its_diff_show_no_notes(client, lawyer, incident,
     at = (now + timedelta(minutes=1)).isoformat()
 
     as_of = client.get(reverse("evidence:as_of", args=[incident.pk]), {"at": at})
-    diff = client.get(reverse("evidence:as_of_diff", args=[incident.pk]), {"from": (now - timedelta(days=1)).isoformat(), "to": at})
+    diff = client.get(
+        reverse("evidence:as_of_diff", args=[incident.pk]), {"from": (now - timedelta(days=1)).isoformat(), "to": at}
+    )
 
     assert as_of.status_code == diff.status_code == 200
     assert "Counsel" not in as_of.content.decode() + diff.content.decode()
@@ -190,7 +201,9 @@ def test_note_instants_in_the_export_are_utc(client, lawyer, incident, notes, no
 
 
 @pytest.mark.parametrize("persona", ["officer", "lawyer"])
-def test_the_pdf_and_csv_downloads_carry_the_plain_note_and_never_the_privileged_one(client, request, incident, notes, persona):
+def test_the_pdf_and_csv_downloads_carry_the_plain_note_and_never_the_privileged_one(
+    client, request, incident, notes, persona
+):
     import io
 
     import pypdf
@@ -199,7 +212,9 @@ def test_the_pdf_and_csv_downloads_carry_the_plain_note_and_never_the_privileged
     pdf = client.get(reverse("evidence:timeline_pdf", args=[incident.pk]))
     csv_text = client.get(reverse("evidence:timeline_csv", args=[incident.pk])).content.decode("utf-8-sig")
     # The PDF's streams are compressed: read its text back, as a regulator's viewer would.
-    pdf_text = " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    pdf_text = " ".join(
+        " ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
+    )
 
     assert PLAIN.split(" about")[0] in pdf_text and PLAIN in csv_text
     assert "Counsel" not in pdf_text and "Counsel" not in csv_text

@@ -34,7 +34,10 @@ def refused(sql: str, params=()) -> str:
 @pytest.fixture
 def alert(incident, now):
     deadline = Deadline.objects.create(
-        incident=incident, kind="authority_notification", started_at=now, due_at=now + timedelta(hours=72),
+        incident=incident,
+        kind="authority_notification",
+        started_at=now,
+        due_at=now + timedelta(hours=72),
         is_legal_deadline=True,
     )
     return AlertEvent.objects.create(deadline=deadline, label="due", due_at=deadline.due_at, fired_at=now)
@@ -69,7 +72,9 @@ def test_an_alert_event_can_be_neither_updated_nor_deleted(alert):
 
 def test_chain_links_are_append_only_too(incident):
     assert AuditChainLink.objects.exists()
-    assert "append-only: UPDATE on evidence_auditchainlink" in refused("UPDATE evidence_auditchainlink SET seq = seq + 100")
+    assert "append-only: UPDATE on evidence_auditchainlink" in refused(
+        "UPDATE evidence_auditchainlink SET seq = seq + 100"
+    )
     assert "append-only: DELETE on evidence_auditchainlink" in refused("DELETE FROM evidence_auditchainlink")
 
 
@@ -93,7 +98,7 @@ def test_a_table_that_lost_its_triggers_gets_them_back_after_migrate(incident):
         if connection.vendor == "postgresql":
             cursor.execute(f'DROP TRIGGER {triggers._name("update", HISTORY_TABLE)} ON "{HISTORY_TABLE}"')
         else:
-            cursor.execute(f'DROP TRIGGER {triggers._name("update", HISTORY_TABLE)}')
+            cursor.execute(f"DROP TRIGGER {triggers._name('update', HISTORY_TABLE)}")
     from django.apps import apps
 
     triggers.install_after_migrate(apps.get_app_config("evidence"), using="default")

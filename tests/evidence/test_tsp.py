@@ -69,7 +69,9 @@ def test_an_rsa_tsa_is_verified_as_well():
 
 def test_a_tsa_issued_by_a_configured_ca_is_trusted_through_the_chain_it_sends():
     ca_key, ca = make_certificate("Test Root CA", is_ca=True, time_stamping=False)
-    mid_key, intermediate = make_certificate("Test Issuing CA", issuer=ca, issuer_key=ca_key, is_ca=True, time_stamping=False)
+    mid_key, intermediate = make_certificate(
+        "Test Issuing CA", issuer=ca, issuer_key=ca_key, is_ca=True, time_stamping=False
+    )
     key, certificate = make_certificate("TSA under the CA", issuer=intermediate, issuer_key=mid_key)
     server = LocalTsa(key, certificate, chain=[intermediate]).start()
     try:
@@ -136,7 +138,9 @@ def test_openssl_verifies_a_token_by_hand_as_the_readme_says(server, tmp_path):
 def test_without_a_root_at_hand_a_token_is_still_checked_for_integrity_and_against_a_pinned_certificate():
     """The TSA's chain ends at a root that neither the token nor the file holds: OpenSSL's verifier."""
     ca_key, ca = make_certificate("Test Root CA", is_ca=True, time_stamping=False)
-    mid_key, intermediate = make_certificate("Test Issuing CA", issuer=ca, issuer_key=ca_key, is_ca=True, time_stamping=False)
+    mid_key, intermediate = make_certificate(
+        "Test Issuing CA", issuer=ca, issuer_key=ca_key, is_ca=True, time_stamping=False
+    )
     key, certificate = make_certificate("TSA under the CA", issuer=intermediate, issuer_key=mid_key)
     server = LocalTsa(key, certificate, chain=[intermediate]).start()
     try:
@@ -144,7 +148,9 @@ def test_without_a_root_at_hand_a_token_is_still_checked_for_integrity_and_again
         assert token.signer_subject == "CN=TSA under the CA" and not token.is_trust_checked
         assert stamp(server, trusted=[intermediate]).is_trust_checked
         assert stamp(server, trusted=[certificate]).is_trust_checked
-        _, stranger = make_certificate("Another Issuing CA", issuer=ca, issuer_key=ca_key, is_ca=True, time_stamping=False)
+        _, stranger = make_certificate(
+            "Another Issuing CA", issuer=ca, issuer_key=ca_key, is_ca=True, time_stamping=False
+        )
         with pytest.raises(tsp.TimestampError, match="is not the configured certificate nor issued by it"):
             stamp(server, trusted=[stranger])
         damaged = bytearray(token.der)

@@ -50,8 +50,10 @@ def recompute_chain(chain: str) -> None:
         row = model._default_manager.filter(pk=link.history_id).values_list(*names).get()
         content = content_sha256(link.history_model, names, row)
         digest = link_hash(chain, link.seq, link.history_model, link.history_id, content, prev)
-        execute(f"UPDATE {LINKS} SET content_sha256 = %s, prev_hash = %s, hash = %s WHERE id = %s",
-                [content, prev, digest, link.pk])
+        execute(
+            f"UPDATE {LINKS} SET content_sha256 = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [content, prev, digest, link.pk],
+        )
         prev = digest
     AuditChainHead.objects.filter(chain=chain).update(hash=prev)  # not-historied: AuditChainHead
 
@@ -81,7 +83,9 @@ def test_a_tampered_token_is_named(anchored, lab):
 def test_history_rewritten_after_an_anchor_is_caught_even_with_the_chain_recomputed(anchored, incident, lab):
     record = incident.history.earliest("history_date")
     with trigger_disabled(HISTORY._meta.db_table, "update"), trigger_disabled(LINKS, "update"):
-        execute(f'UPDATE "{HISTORY._meta.db_table}" SET title = %s WHERE history_id = %s', ["nothing happened", record.pk])
+        execute(
+            f'UPDATE "{HISTORY._meta.db_table}" SET title = %s WHERE history_id = %s', ["nothing happened", record.pk]
+        )
         recompute_chain(f"org:{lab.pk}")
     report = verify(organisation_id=lab.pk)
     assert report.breaks == []  # the forged chain is consistent in itself...
@@ -94,9 +98,14 @@ def test_history_rewritten_after_an_anchor_is_caught_even_with_the_chain_recompu
 
 def test_moving_the_anchor_to_the_forged_hash_breaks_its_imprint(anchored, incident, lab):
     record = incident.history.earliest("history_date")
-    with trigger_disabled(HISTORY._meta.db_table, "update"), trigger_disabled(LINKS, "update"), \
-            trigger_disabled(ANCHORS, "update"):
-        execute(f'UPDATE "{HISTORY._meta.db_table}" SET title = %s WHERE history_id = %s', ["nothing happened", record.pk])
+    with (
+        trigger_disabled(HISTORY._meta.db_table, "update"),
+        trigger_disabled(LINKS, "update"),
+        trigger_disabled(ANCHORS, "update"),
+    ):
+        execute(
+            f'UPDATE "{HISTORY._meta.db_table}" SET title = %s WHERE history_id = %s', ["nothing happened", record.pk]
+        )
         recompute_chain(f"org:{lab.pk}")
         forged = AuditChainLink.objects.get(chain=f"org:{lab.pk}", seq=anchored.seq).hash
         execute(f"UPDATE {ANCHORS} SET head_hash = %s WHERE id = %s", [forged, anchored.pk])

@@ -38,19 +38,25 @@ def test_intact_chains_pass(incident, other_org):
 def test_a_history_row_changed_by_raw_sql_is_named(incident, lab):
     record = incident.history.get()
     with trigger_disabled(HISTORY._meta.db_table, "update"):
-        execute(f'UPDATE "{HISTORY._meta.db_table}" SET title = %s WHERE history_id = %s', ["nothing happened", record.pk])
+        execute(
+            f'UPDATE "{HISTORY._meta.db_table}" SET title = %s WHERE history_id = %s', ["nothing happened", record.pk]
+        )
     link = link_of(record)
     code, out = run()
     assert code == 1
     assert (
-        f"BROKEN chain org:{lab.pk} at seq {link.seq}: {CONTENT_CHANGED} (incidents.historicalincident:{record.pk})" in out
+        f"BROKEN chain org:{lab.pk} at seq {link.seq}: {CONTENT_CHANGED} (incidents.historicalincident:{record.pk})"
+        in out
     )
 
 
 def test_a_changed_actor_is_caught_too(incident, other_org, admin_actor):
     record = incident.history.get()
     with trigger_disabled(HISTORY._meta.db_table, "update"):
-        execute(f'UPDATE "{HISTORY._meta.db_table}" SET history_user_id = %s WHERE history_id = %s', [admin_actor.pk, record.pk])
+        execute(
+            f'UPDATE "{HISTORY._meta.db_table}" SET history_user_id = %s WHERE history_id = %s',
+            [admin_actor.pk, record.pk],
+        )
     report = verify()
     assert [(b.problem, b.history_id) for b in report.first_per_chain()] == [(CONTENT_CHANGED, record.pk)]
 
@@ -75,8 +81,12 @@ def test_reordered_links_are_named(incident, lab):
     found = json.loads(out)
     assert code == 1 and not found["ok"]
     assert found["first_breaks"][0] | {"detail": ""} == {
-        "chain": f"org:{lab.pk}", "seq": second.seq, "history_model": third.history_model,
-        "history_id": third.history_id, "problem": ORDER_BROKEN, "detail": "",
+        "chain": f"org:{lab.pk}",
+        "seq": second.seq,
+        "history_model": third.history_model,
+        "history_id": third.history_id,
+        "problem": ORDER_BROKEN,
+        "detail": "",
     }
 
 
@@ -85,7 +95,12 @@ def test_a_deleted_history_row_is_named(incident, lab):
     with trigger_disabled(HISTORY._meta.db_table, "delete"):
         execute(f'DELETE FROM "{HISTORY._meta.db_table}" WHERE history_id = %s', [record.pk])
     [found] = verify().first_per_chain()
-    assert (found.chain, found.seq, found.problem, found.history_id) == (f"org:{lab.pk}", link_of(record).seq, ROW_MISSING, record.pk)
+    assert (found.chain, found.seq, found.problem, found.history_id) == (
+        f"org:{lab.pk}",
+        link_of(record).seq,
+        ROW_MISSING,
+        record.pk,
+    )
 
 
 def test_another_organisations_chain_is_checked_alone(incident, lab, other_org):

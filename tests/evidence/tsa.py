@@ -104,31 +104,51 @@ class LocalTsa:
         if self.mode == "garbage":
             return 200, b"<html>this is not a time-stamp</html>"
         if self.mode == "rejection":
-            refusal = {"status": "rejection", "status_string": ["unaccepted policy"], "fail_info": {"unaccepted_policy"}}
+            refusal = {
+                "status": "rejection",
+                "status_string": ["unaccepted policy"],
+                "fail_info": {"unaccepted_policy"},
+            }
             return 200, _refusal(refusal)
-        return 200, tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": self.token_for(request)}).dump()
+        return 200, tsp.TimeStampResp(
+            {"status": {"status": "granted"}, "time_stamp_token": self.token_for(request)}
+        ).dump()
 
     def token_for(self, request) -> cms.ContentInfo:
         self.serial += 1
         imprint = request["message_imprint"].native
         if self.mode == "wrong_imprint":
-            imprint = {**imprint, "hashed_message": hashlib.sha256(b"something else").digest()[: len(imprint["hashed_message"])]}
+            imprint = {
+                **imprint,
+                "hashed_message": hashlib.sha256(b"something else").digest()[: len(imprint["hashed_message"])],
+            }
         nonce = request["nonce"].native
         if self.mode == "wrong_nonce":
             nonce += 1
-        info = tsp.TSTInfo({
-            "version": "v1", "policy": POLICY, "message_imprint": imprint, "serial_number": self.serial,
-            "gen_time": datetime.now(UTC).replace(microsecond=0), "nonce": nonce,
-        })
+        info = tsp.TSTInfo(
+            {
+                "version": "v1",
+                "policy": POLICY,
+                "message_imprint": imprint,
+                "serial_number": self.serial,
+                "gen_time": datetime.now(UTC).replace(microsecond=0),
+                "nonce": nonce,
+            }
+        )
         return self.sign(info.dump(), include_certificate=request["cert_req"].native and self.mode != "no_certificate")
 
     def sign(self, content: bytes, *, include_certificate: bool) -> cms.ContentInfo:
         cert = asn1_x509.Certificate.load(self.certificate.public_bytes(serialization.Encoding.DER))
-        attrs = cms.CMSAttributes([
-            {"type": "content_type", "values": ["tst_info"]},
-            {"type": "message_digest", "values": [hashlib.sha256(content).digest()]},
-            {"type": "signing_certificate_v2", "values": [{"certs": [{"cert_hash": hashlib.sha256(cert.dump()).digest()}]}]},
-        ])
+        attrs = cms.CMSAttributes(
+            [
+                {"type": "content_type", "values": ["tst_info"]},
+                {"type": "message_digest", "values": [hashlib.sha256(content).digest()]},
+                {
+                    "type": "signing_certificate_v2",
+                    "values": [{"certs": [{"cert_hash": hashlib.sha256(cert.dump()).digest()}]}],
+                },
+            ]
+        )
         if isinstance(self.key, rsa.RSAPrivateKey):
             signature = self.key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
             algorithm = "sha256_rsa"
@@ -137,14 +157,18 @@ class LocalTsa:
             algorithm = "sha256_ecdsa"
         if self.mode == "bad_signature":
             signature = signature[:-1] + bytes([signature[-1] ^ 0x01])
-        signer = cms.SignerInfo({
-            "version": "v1",
-            "sid": cms.SignerIdentifier({"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}}),
-            "digest_algorithm": {"algorithm": "sha256"},
-            "signed_attrs": attrs,
-            "signature_algorithm": {"algorithm": algorithm},
-            "signature": signature,
-        })
+        signer = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": cms.SignerIdentifier(
+                    {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}}
+                ),
+                "digest_algorithm": {"algorithm": "sha256"},
+                "signed_attrs": attrs,
+                "signature_algorithm": {"algorithm": algorithm},
+                "signature": signature,
+            }
+        )
         extra = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.chain]
         signed = {
             "version": "v3",

@@ -24,8 +24,12 @@ def controller(processor_and_controller, incident, officer, now):
     """The screening programme, aware two hours ago: its 72 hours end at now + 70h."""
     _processor, controller, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=controller, aware_at=now - timedelta(hours=2), source="processor_notice",
-        actor=officer, reason="processor phoned",
+        incident,
+        party=controller,
+        aware_at=now - timedelta(hours=2),
+        source="processor_notice",
+        actor=officer,
+        reason="processor phoned",
     )
     return controller
 
@@ -36,8 +40,16 @@ def count(incident, officer):
 
     def record(low, *, measure="data_subjects", high=None, known_at=None, party=None, **extra):
         return services.record_estimate(
-            incident, measure=measure, low=low, high=high, known_at=known_at or datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
-            party=party, source="count", actor=officer, reason="count", **extra,
+            incident,
+            measure=measure,
+            low=low,
+            high=high,
+            known_at=known_at or datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
+            party=party,
+            source="count",
+            actor=officer,
+            reason="count",
+            **extra,
         )
 
     return record
@@ -76,8 +88,12 @@ def submit(incident, officer, lead_ap, now):
         facts.setdefault("channel", "ap_form")
         actor = facts.pop("actor", officer)
         return filing_services.submit_filing(
-            incident, controller=controller, authority=facts.pop("authority", lead_ap), actor=actor,
-            reason=facts.pop("reason", "filed with the AP"), **facts,
+            incident,
+            controller=controller,
+            authority=facts.pop("authority", lead_ap),
+            actor=actor,
+            reason=facts.pop("reason", "filed with the AP"),
+            **facts,
         )
 
     return file

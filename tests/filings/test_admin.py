@@ -16,10 +16,19 @@ REASON = "filed through the AP form, confirmation e-mail kept"
 
 def filing_post(incident, controller, authority, **overrides) -> dict:
     data = {
-        "incident": incident.pk, "controller": controller.pk, "authority": authority.pk, "filing_type": "initial",
-        "submitted_at_0": "2025-08-20T13:30", "submitted_at_1": "Europe/Amsterdam", "submitted_at_2": "",
-        "channel": "ap_form", "submitted_by": "J. de Vries", "authority_reference": "", "delay_reasons": "",
-        "withdrawal_reason": "", "change_reason": REASON,
+        "incident": incident.pk,
+        "controller": controller.pk,
+        "authority": authority.pk,
+        "filing_type": "initial",
+        "submitted_at_0": "2025-08-20T13:30",
+        "submitted_at_1": "Europe/Amsterdam",
+        "submitted_at_2": "",
+        "channel": "ap_form",
+        "submitted_by": "J. de Vries",
+        "authority_reference": "",
+        "delay_reasons": "",
+        "withdrawal_reason": "",
+        "change_reason": REASON,
     }
     data.update(overrides)
     return data
@@ -44,7 +53,9 @@ def test_an_outsider_gets_no_preview_of_the_labs_register(client, outsider, inci
     assert "Choose the incident" in body and "(a) Nature of the breach" not in body
 
 
-def test_an_officer_files_through_the_admin_with_a_reason(client, officer, incident, controller, lead_ap, complete_register):
+def test_an_officer_files_through_the_admin_with_a_reason(
+    client, officer, incident, controller, lead_ap, complete_register
+):
     client.force_login(officer)
     response = client.post(admin_url(AuthorityFiling, "add"), filing_post(incident, controller, lead_ap))
     assert response.status_code == 302, form_errors(response)
@@ -57,7 +68,9 @@ def test_an_officer_files_through_the_admin_with_a_reason(client, officer, incid
     assert (record.history_user, record.history_change_reason) == (officer, REASON)
 
 
-def test_an_incomplete_filing_is_refused_in_the_admin_with_the_missing_items(client, officer, incident, controller, lead_ap):
+def test_an_incomplete_filing_is_refused_in_the_admin_with_the_missing_items(
+    client, officer, incident, controller, lead_ap
+):
     client.force_login(officer)
     response = client.post(admin_url(AuthorityFiling, "add"), filing_post(incident, controller, lead_ap))
     assert response.status_code == 200
@@ -92,7 +105,9 @@ def test_a_submitted_filing_cannot_be_edited_in_the_admin(client, officer, submi
     assert filing.history.count() == 2
 
 
-def test_the_change_page_shows_the_changes_since_the_previous_filing(client, officer, submit, controller, complete_register, count, now):
+def test_the_change_page_shows_the_changes_since_the_previous_filing(
+    client, officer, submit, controller, complete_register, count, now
+):
     submit(controller, submitted_at=datetime(2025, 8, 20, 11, 0, tzinfo=UTC))
     count(715_000, known_at=datetime(2025, 8, 20, 11, 15, tzinfo=UTC))
     follow_up = submit(controller, filing_type="follow_up", submitted_at=datetime(2025, 8, 20, 11, 30, tzinfo=UTC))
@@ -108,7 +123,9 @@ def test_readers_cannot_file_in_the_admin(client, request, persona, incident, co
     assert not AuthorityFiling.objects.exists()
 
 
-def test_an_outsider_cannot_file_on_the_labs_incident(client, outsider, incident, controller, lead_ap, complete_register):
+def test_an_outsider_cannot_file_on_the_labs_incident(
+    client, outsider, incident, controller, lead_ap, complete_register
+):
     client.force_login(outsider)
     response = client.post(admin_url(AuthorityFiling, "add"), filing_post(incident, controller, lead_ap))
     assert response.status_code == 200
@@ -119,17 +136,33 @@ def test_an_outsider_cannot_file_on_the_labs_incident(client, outsider, incident
 
 def test_an_officer_records_a_decision_not_to_notify_in_the_admin(client, officer, incident, controller):
     client.force_login(officer)
-    response = client.post(admin_url(NotificationDecisionRecord, "add"), {
-        "incident": incident.pk, "controller": controller.pk, "decided_at_0": "2025-08-20T13:55",
-        "decided_at_1": "Europe/Amsterdam", "decided_at_2": "", "decided_by": "J. de Vries (DPO)",
-        "risk_basis": "unintelligible", "reasoning": "Encrypted, key safe.", "change_reason": "DPO decision",
-    })
+    response = client.post(
+        admin_url(NotificationDecisionRecord, "add"),
+        {
+            "incident": incident.pk,
+            "controller": controller.pk,
+            "decided_at_0": "2025-08-20T13:55",
+            "decided_at_1": "Europe/Amsterdam",
+            "decided_at_2": "",
+            "decided_by": "J. de Vries (DPO)",
+            "risk_basis": "unintelligible",
+            "reasoning": "Encrypted, key safe.",
+            "change_reason": "DPO decision",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     decision = NotificationDecisionRecord.objects.get()
     assert decision.history.get().history_user == officer
-    assert client.post(admin_url(NotificationDecisionRecord, "change", decision.pk), {"change_reason": "x"}).status_code == 403
+    assert (
+        client.post(admin_url(NotificationDecisionRecord, "change", decision.pk), {"change_reason": "x"}).status_code
+        == 403
+    )
 
 
-def test_the_report_number_is_refused_twice_by_the_service_behind_the_admin(submit, controller, complete_register, officer):
-    filing = filing_services.add_authority_reference(submit(controller), authority_reference="A-1", actor=officer, reason="AP")
+def test_the_report_number_is_refused_twice_by_the_service_behind_the_admin(
+    submit, controller, complete_register, officer
+):
+    filing = filing_services.add_authority_reference(
+        submit(controller), authority_reference="A-1", actor=officer, reason="AP"
+    )
     assert filing.authority_reference == "A-1"

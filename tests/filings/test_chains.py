@@ -15,20 +15,34 @@ T0 = datetime(2025, 8, 11, 12, 0, tzinfo=UTC)
 
 def filing(kind, hours, *, controller=1, authority=1, phased=False, seen=0, subjects=485_000):
     return SimpleNamespace(
-        filing_type=kind, submitted_at=T0 + timedelta(hours=hours), controller_id=controller, authority_id=authority,
-        is_phased=phased, is_withdrawal=kind == "withdrawal",
+        filing_type=kind,
+        submitted_at=T0 + timedelta(hours=hours),
+        controller_id=controller,
+        authority_id=authority,
+        is_phased=phased,
+        is_withdrawal=kind == "withdrawal",
         content={"register.last_estimate_id": seen, "numbers.data_subjects": {"low": subjects, "high": None}},
     )
 
 
 def estimate(pk, low, hours, *, party=None, high=None):
-    return SimpleNamespace(pk=pk, low=low, high=high, party_id=party, measure="data_subjects", known_at=T0 + timedelta(hours=hours))
+    return SimpleNamespace(
+        pk=pk, low=low, high=high, party_id=party, measure="data_subjects", known_at=T0 + timedelta(hours=hours)
+    )
 
 
 @pytest.mark.parametrize(
     ("before", "after", "material"),
-    [(485_000, 533_500, True), (485_000, 533_499, False), (485_000, 436_500, True), (None, 10, True),
-     (None, None, False), (0, 0, False), (0, 3, True), (100, None, False)],
+    [
+        (485_000, 533_500, True),
+        (485_000, 533_499, False),
+        (485_000, 436_500, True),
+        (None, 10, True),
+        (None, None, False),
+        (0, 0, False),
+        (0, 3, True),
+        (100, None, False),
+    ],
 )
 def test_a_change_of_ten_percent_or_more_is_material(before, after, material):
     assert material_change(before, after, 10) is material

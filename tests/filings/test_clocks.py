@@ -41,7 +41,11 @@ def test_a_phased_filing_starts_the_follow_up_clock_and_a_follow_up_meets_it(sub
     first = submit(controller, is_phased=True, submitted_at=now - timedelta(hours=1))
 
     clock = follow_up(controller)
-    assert (clock.started_at, clock.due_at, clock.met_at) == (first.submitted_at, first.submitted_at + timedelta(hours=48), None)
+    assert (clock.started_at, clock.due_at, clock.met_at) == (
+        first.submitted_at,
+        first.submitted_at + timedelta(hours=48),
+        None,
+    )
     assert not clock.is_legal_deadline  # a target: Art. 33(4) has no number
     assert clock.next_alert_at is not None
 
@@ -60,7 +64,9 @@ def test_a_complete_follow_up_meets_the_obligation(submit, controller, complete_
     assert clock.next_alert_at is None
 
 
-def test_a_material_count_change_after_the_filing_starts_the_follow_up_clock(submit, controller, complete_register, count, now):
+def test_a_material_count_change_after_the_filing_starts_the_follow_up_clock(
+    submit, controller, complete_register, count, now
+):
     filing = submit(controller)
     count(490_000, known_at=now - timedelta(minutes=20))  # about 1 %: not material
     assert follow_up(controller) is None
@@ -93,8 +99,13 @@ def test_the_material_threshold_is_a_setting(submit, controller, complete_regist
 
 def test_deciding_not_to_notify_closes_the_authority_clock_without_meeting_it(incident, controller, officer, now):
     filing_services.record_decision_not_to_notify(
-        incident, controller=controller, decided_at=now, risk_basis="unlikely_risk",
-        reasoning="Only business contact data of two staff.", actor=officer, reason="DPO decision",
+        incident,
+        controller=controller,
+        decided_at=now,
+        risk_basis="unlikely_risk",
+        reasoning="Only business contact data of two staff.",
+        actor=officer,
+        reason="DPO decision",
     )
     deadline = authority_deadline(controller)
     assert not deadline.is_active

@@ -15,17 +15,27 @@ def number(low, high=None, *, approx=True, at_least=False, display):
 
 
 def test_the_diff_lists_changed_items_with_readable_labels_and_values():
-    before = {"nature.description": "Copied.", "numbers.data_subjects": number(485_000, display="≈485,000"),
-              "nature.data_categories": ["health"], "consequences.likely": ""}
-    after = {"nature.description": "Copied.", "numbers.data_subjects": number(850_000, at_least=True, display="≥850,000"),
-             "nature.data_categories": ["health", "national_id"], "consequences.likely": None}
+    before = {
+        "nature.description": "Copied.",
+        "numbers.data_subjects": number(485_000, display="≈485,000"),
+        "nature.data_categories": ["health"],
+        "consequences.likely": "",
+    }
+    after = {
+        "nature.description": "Copied.",
+        "numbers.data_subjects": number(850_000, at_least=True, display="≥850,000"),
+        "nature.data_categories": ["health", "national_id"],
+        "consequences.likely": None,
+    }
 
     changes = {change.key: change for change in diff(before, after)}
 
     assert set(changes) == {"numbers.data_subjects", "nature.data_categories"}  # "" and None both mean unrecorded
     count = changes["numbers.data_subjects"]
     assert (count.label, count.before, count.after) == (
-        "Approximate number of data subjects (Art. 33(3)(a))", "≈485,000", "≥850,000",
+        "Approximate number of data subjects (Art. 33(3)(a))",
+        "≈485,000",
+        "≥850,000",
     )
     assert changes["nature.data_categories"].after == (
         "Health data (Art. 9); Citizen service number (BSN) or other national identifier (Art. 87)"
@@ -41,7 +51,8 @@ def test_a_changed_source_note_alone_is_no_change_of_the_number():
 def test_the_first_filing_shows_everything_it_said_as_new():
     changes = diff(None, {"nature.description": "Copied.", "times.is_ongoing": False, "measures.planned": ""})
     assert [(c.key, c.before, c.after) for c in changes] == [
-        ("nature.description", "—", "Copied."), ("times.is_ongoing", "—", "no"),
+        ("nature.description", "—", "Copied."),
+        ("times.is_ongoing", "—", "no"),
     ]
 
 
@@ -62,8 +73,9 @@ def test_the_hash_does_not_depend_on_key_order():
 
 def test_a_controllers_own_count_wins_over_the_whole_incidents():
     def est(pk, low, party_id, day):
-        return SimpleNamespace(pk=pk, low=low, party_id=party_id, measure="data_subjects",
-                               known_at=datetime(2025, 8, day, tzinfo=UTC))
+        return SimpleNamespace(
+            pk=pk, low=low, party_id=party_id, measure="data_subjects", known_at=datetime(2025, 8, day, tzinfo=UTC)
+        )
 
     whole_new, own_old = est(2, 941_000, None, 28), est(1, 485_000, 7, 11)
     assert latest_estimates([whole_new, own_old], 7)["data_subjects"] is own_old

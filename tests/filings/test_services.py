@@ -28,7 +28,9 @@ def nothing_written():
 # --- A filing as submitted -------------------------------------------------------------------
 
 
-def test_a_complete_initial_filing_freezes_the_register_with_actor_and_reason(submit, controller, complete_register, officer):
+def test_a_complete_initial_filing_freezes_the_register_with_actor_and_reason(
+    submit, controller, complete_register, officer
+):
     filing = submit(controller, authority_reference="AP-2025-123")
 
     assert filing.previous is None and not filing.is_phased
@@ -43,7 +45,9 @@ def test_a_complete_initial_filing_freezes_the_register_with_actor_and_reason(su
     assert (record.history_user, record.history_change_reason) == (officer, "filed with the AP")
 
 
-def test_the_content_stays_as_submitted_when_the_register_changes(submit, controller, complete_register, officer, count):
+def test_the_content_stays_as_submitted_when_the_register_changes(
+    submit, controller, complete_register, officer, count
+):
     filing = submit(controller)
     services.update_incident(complete_register, description="Rewritten later.", actor=officer, reason="new facts")
     count(715_000, known_at=datetime(2025, 8, 19, 9, 0, tzinfo=UTC))
@@ -81,10 +85,16 @@ def test_a_follow_up_chains_to_the_previous_filing_and_may_complete_it(submit, c
     assert not second.is_phased
 
 
-def test_a_late_initial_filing_without_reasons_for_the_delay_is_refused(submit, controller, incident, officer, complete_register, now):
+def test_a_late_initial_filing_without_reasons_for_the_delay_is_refused(
+    submit, controller, incident, officer, complete_register, now
+):
     services.record_awareness(
-        incident, party=controller, aware_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC), source="processor_notice",
-        actor=officer, reason="the processor's e-mail of 6 August",
+        incident,
+        party=controller,
+        aware_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC),
+        source="processor_notice",
+        actor=officer,
+        reason="the processor's e-mail of 6 August",
     )
     with pytest.raises(ValidationError) as refused:
         submit(controller)
@@ -95,10 +105,17 @@ def test_a_late_initial_filing_without_reasons_for_the_delay_is_refused(submit, 
     assert filing.delay_reasons == "The processor's notice lacked the numbers."
 
 
-def test_a_filing_exactly_at_the_72_hours_needs_no_reasons(submit, incident, officer, processor_and_controller, complete_register, now):
+def test_a_filing_exactly_at_the_72_hours_needs_no_reasons(
+    submit, incident, officer, processor_and_controller, complete_register, now
+):
     _processor, controller, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=controller, aware_at=now - timedelta(hours=73), source="own_detection", actor=officer, reason="aware",
+        incident,
+        party=controller,
+        aware_at=now - timedelta(hours=73),
+        source="own_detection",
+        actor=officer,
+        reason="aware",
     )
     assert submit(controller, submitted_at=now - timedelta(hours=1)).delay_reasons == ""
 
@@ -170,7 +187,12 @@ def test_another_organisations_controller_and_an_authority_not_on_the_incident_a
     party = org_services.create_party(other_org, name="Their controller", actor=outsider, reason="directory")
     their_controller = services.add_party(theirs, party=party, role="controller", actor=outsider, reason="parties")
     belgian = org_services.save_authority(
-        None, code="be-apd", name="Autorité de protection des données", country="BE", actor=admin_actor, reason="seed",
+        None,
+        code="be-apd",
+        name="Autorité de protection des données",
+        country="BE",
+        actor=admin_actor,
+        reason="seed",
     )
     with pytest.raises(ValidationError) as refused:
         submit(their_controller)
@@ -185,8 +207,14 @@ def test_an_officer_cannot_file_on_another_organisations_incident(other_org, out
     theirs = services.create_incident(organisation=other_org, title="Lost laptop", actor=outsider, reason="report")
     with pytest.raises(PermissionDenied):
         filing_services.submit_filing(
-            theirs, controller=None, authority=None, filing_type="initial", submitted_at=now, channel="email",
-            actor=officer, reason="probe",
+            theirs,
+            controller=None,
+            authority=None,
+            filing_type="initial",
+            submitted_at=now,
+            channel="email",
+            actor=officer,
+            reason="probe",
         )
 
 
@@ -197,8 +225,13 @@ def test_legal_and_viewers_cannot_file_or_decide(request, persona, submit, contr
         submit(controller, actor=reader)
     with pytest.raises(PermissionDenied):
         filing_services.record_decision_not_to_notify(
-            complete_register, controller=controller, decided_at=now, risk_basis="unlikely_risk", reasoning="x",
-            actor=reader, reason="probe",
+            complete_register,
+            controller=controller,
+            decided_at=now,
+            risk_basis="unlikely_risk",
+            reasoning="x",
+            actor=reader,
+            reason="probe",
         )
     assert nothing_written() and not NotificationDecisionRecord.objects.exists()
 
@@ -223,7 +256,10 @@ def test_saving_a_changed_filing_is_refused_and_nothing_is_written(submit, contr
 
     assert codes(refused.value) == {"delay_reasons": ["frozen"], "content": ["frozen"]}
     stored = AuthorityFiling.objects.get(pk=filing.pk)
-    assert stored.delay_reasons == "" and stored.content["nature.description"] == "Criminal group copied screening results."
+    assert (
+        stored.delay_reasons == ""
+        and stored.content["nature.description"] == "Criminal group copied screening results."
+    )
     assert filing.history.count() == 1
 
 
@@ -279,7 +315,9 @@ def test_a_decision_not_to_notify_needs_reasoning_and_a_register_without_risk(in
     with pytest.raises(ValidationError) as refused:
         decide(incident, controller, officer, now, reasoning="  ")
     assert codes(refused.value) == {"reasoning": ["required"]}
-    services.update_incident(incident, risk_level="high", risk_reasoning="health data", actor=officer, reason="assessed")
+    services.update_incident(
+        incident, risk_level="high", risk_reasoning="health data", actor=officer, reason="assessed"
+    )
     with pytest.raises(ValidationError) as refused:
         decide(incident, controller, officer, now)
     assert codes(refused.value) == {"risk_basis": ["contradicts_risk_level"]}

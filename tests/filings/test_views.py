@@ -76,8 +76,13 @@ def test_the_register_page_shows_a_clock_closed_by_a_decision_not_to_notify(clie
     from actions import filings as filing_services
 
     filing_services.record_decision_not_to_notify(
-        incident, controller=controller, decided_at=now, risk_basis="unlikely_risk", reasoning="Two business e-mails.",
-        actor=officer, reason="DPO decision",
+        incident,
+        controller=controller,
+        decided_at=now,
+        risk_basis="unlikely_risk",
+        reasoning="Two business e-mails.",
+        actor=officer,
+        reason="DPO decision",
     )
     client.force_login(officer)
     body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
@@ -93,6 +98,9 @@ def test_viewing_a_filing_is_logged_with_the_viewer_and_the_filing(client, viewe
     client.get(reverse("filings:detail", args=[second.incident_id, second.pk]), REMOTE_ADDR="192.0.2.4")
     entry = AccessLog.objects.get()
     assert (entry.user, entry.incident_id, entry.action, entry.detail) == (
-        viewer, second.incident_id, "filing_view", f"filing {second.pk}"
+        viewer,
+        second.incident_id,
+        "filing_view",
+        f"filing {second.pk}",
     )
     assert entry.ip_address == "192.0.2.4"

@@ -101,51 +101,97 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
     processor, controller, relationship = processor_and_controller
     authority = services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")
     notice = services.record_processor_notice(
-        relationship, informed_at=datetime(2025, 7, 4, 7, 12, tzinfo=UTC), channel="email",
-        informed_by="Lab CISO", actor=officer, reason=REASON,
+        relationship,
+        informed_at=datetime(2025, 7, 4, 7, 12, tzinfo=UTC),
+        channel="email",
+        informed_by="Lab CISO",
+        actor=officer,
+        reason=REASON,
     )
     estimate = services.record_estimate(
-        incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
-        source="press release", actor=officer, reason="first count",
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
+        source="press release",
+        actor=officer,
+        reason="first count",
     )
     policy = set_alert_policy(
-        lab, "authority_notification", thresholds_before_minutes=[240, 30], overdue_repeat_minutes=120,
-        actor=officer, reason="board decision",
+        lab,
+        "authority_notification",
+        thresholds_before_minutes=[240, 30],
+        overdue_repeat_minutes=120,
+        actor=officer,
+        reason="board decision",
     )
     threat = extortion_services.record_threat(
-        incident, actor_name="Kraken Collective", first_contact_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
-        channel="leak_site", actor=officer, reason="leak-site listing",
+        incident,
+        actor_name="Kraken Collective",
+        first_contact_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        channel="leak_site",
+        actor=officer,
+        reason="leak-site listing",
     )
     countdown = extortion_services.revise_countdown(
-        threat, kind="set", announced_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
-        deadline_at=datetime(2025, 8, 28, 12, 0, tzinfo=UTC), actor=officer, reason="countdown",
+        threat,
+        kind="set",
+        announced_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        deadline_at=datetime(2025, 8, 28, 12, 0, tzinfo=UTC),
+        actor=officer,
+        reason="countdown",
     )
     publication = extortion_services.record_publication(
-        incident, threat=threat, published_at=datetime(2025, 8, 15, 10, 0, tzinfo=UTC), location="leak site",
-        actor=officer, reason="partial leak",
+        incident,
+        threat=threat,
+        published_at=datetime(2025, 8, 15, 10, 0, tzinfo=UTC),
+        location="leak site",
+        actor=officer,
+        reason="partial leak",
     )
     decision = filing_services.record_decision_not_to_notify(
-        incident, controller=controller, decided_at=datetime(2025, 7, 5, 9, 0, tzinfo=UTC), risk_basis="unlikely_risk",
-        reasoning="First view: no personal data reached the attacker.", actor=officer, reason=REASON,
+        incident,
+        controller=controller,
+        decided_at=datetime(2025, 7, 5, 9, 0, tzinfo=UTC),
+        risk_basis="unlikely_risk",
+        reasoning="First view: no personal data reached the attacker.",
+        actor=officer,
+        reason=REASON,
     )
     filing = filing_services.submit_filing(
-        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True,
-        submitted_at=datetime(2025, 8, 11, 10, 0, tzinfo=UTC), channel="ap_form", delay_reasons="Told late by the lab.",
-        actor=officer, reason=REASON,
+        incident,
+        controller=controller,
+        authority=dutch_ap,
+        filing_type="initial",
+        is_phased=True,
+        submitted_at=datetime(2025, 8, 11, 10, 0, tzinfo=UTC),
+        channel="ap_form",
+        delay_reasons="Told late by the lab.",
+        actor=officer,
+        reason=REASON,
     )
     from actions.sharing import create_share_link
     from tests.communications.objects import communications_lab_objects
 
     share_link = create_share_link(
-        incident, export_kind="deadlines_ics", recipient="AP", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
-        actor=officer, reason="AP asked",
+        incident,
+        export_kind="deadlines_ics",
+        recipient="AP",
+        expires_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=officer,
+        reason="AP asked",
     ).link
     from api.tokens import create_api_token
     from breachtrack.history import system_actor
 
     api_token = create_api_token(
-        organisation=lab, user=officer, role="viewer", name="SIEM", expires_at=datetime(2025, 9, 1, tzinfo=UTC),
-        actor=system_actor("tests"), reason="integration",
+        organisation=lab,
+        user=officer,
+        role="viewer",
+        name="SIEM",
+        expires_at=datetime(2025, 9, 1, tzinfo=UTC),
+        actor=system_actor("tests"),
+        reason="integration",
     ).token
     return {
         **communications_lab_objects(incident, controller, officer),
@@ -176,14 +222,24 @@ def lab_objects(lab, officer, incident, processor_and_controller, dutch_ap):
 
 def test_every_registered_model_is_covered_by_the_tenancy_tests():
     covered = {
-        "organisations.organisation", "organisations.user", "organisations.membership", "organisations.party",
+        "organisations.organisation",
+        "organisations.user",
+        "organisations.membership",
+        "organisations.party",
         "organisations.alertpolicy",
-        "incidents.incident", "incidents.incidentparty", "incidents.incidentauthority",
-        "incidents.processingrelationship", "incidents.processornotice", "incidents.awarenessrecord",
-        "incidents.affectedestimate", "incidents.extortionthreat", "incidents.extortioncountdown",
+        "incidents.incident",
+        "incidents.incidentparty",
+        "incidents.incidentauthority",
+        "incidents.processingrelationship",
+        "incidents.processornotice",
+        "incidents.awarenessrecord",
+        "incidents.affectedestimate",
+        "incidents.extortionthreat",
+        "incidents.extortioncountdown",
         "incidents.publication",
         "notifications.webhookendpoint",
-        "filings.authorityfiling", "filings.notificationdecisionrecord",
+        "filings.authorityfiling",
+        "filings.notificationdecisionrecord",
         "access.sharelink",
         "api.apitoken",
     }
@@ -379,9 +435,7 @@ def test_a_nonexistent_local_time_is_refused_and_nothing_is_written(client, offi
     client.force_login(officer)
     incidents, history = Incident.objects.count(), Incident.history.count()
 
-    response = client.post(
-        admin_url(Incident, "add"), incident_add_data(lab, detected_at_0="2026-03-29T02:30")
-    )
+    response = client.post(admin_url(Incident, "add"), incident_add_data(lab, detected_at_0="2026-03-29T02:30"))
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["detected_at"]
@@ -409,7 +463,9 @@ def test_an_ambiguous_local_time_needs_earlier_or_later(client, officer, lab, au
     page = client.get(admin_url(Incident, "change", incident.pk))
     data = form_data(page)
     assert (data["detected_at_0"], data["detected_at_1"], data["detected_at_2"]) == (
-        "2026-10-25T02:30", "Europe/Amsterdam", "later"
+        "2026-10-25T02:30",
+        "Europe/Amsterdam",
+        "later",
     )
 
 
@@ -461,20 +517,39 @@ def test_closing_an_incomplete_incident_shows_the_gaps_and_writes_nothing(client
 def closed_incident(incident, officer, processor_and_controller):
     processor, _controller, _relationship = processor_and_controller
     services.update_incident(
-        incident, actor=officer, reason="assessment",
-        description="Ransomware encrypted the lab's systems.", is_confidentiality_breach=True, cause="ransomware",
-        discovery_method="own_monitoring", detected_at=datetime(2025, 7, 4, 6, 0, tzinfo=UTC),
-        data_categories=["health"], data_subject_categories=["patients"], likely_consequences="Disclosure.",
-        risk_level="high", risk_reasoning="Health data of many.", measures_containment="Isolated.",
-        notification_decision="notify", notification_reasoning="High risk.",
+        incident,
+        actor=officer,
+        reason="assessment",
+        description="Ransomware encrypted the lab's systems.",
+        is_confidentiality_breach=True,
+        cause="ransomware",
+        discovery_method="own_monitoring",
+        detected_at=datetime(2025, 7, 4, 6, 0, tzinfo=UTC),
+        data_categories=["health"],
+        data_subject_categories=["patients"],
+        likely_consequences="Disclosure.",
+        risk_level="high",
+        risk_reasoning="Health data of many.",
+        measures_containment="Isolated.",
+        notification_decision="notify",
+        notification_reasoning="High risk.",
     )
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 4, 6, 0, tzinfo=UTC), source="own_detection",
-        actor=officer, reason="SOC",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 4, 6, 0, tzinfo=UTC),
+        source="own_detection",
+        actor=officer,
+        reason="SOC",
     )
     services.record_estimate(
-        incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
-        source="press", actor=officer, reason="count",
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC),
+        source="press",
+        actor=officer,
+        reason="count",
     )
     return services.change_status(incident, "closed", actor=officer, reason="register complete")
 
@@ -498,11 +573,18 @@ def test_a_refused_addition_is_shown_on_the_form_and_writes_nothing(client, offi
     client.force_login(officer)
     before = (AwarenessRecord.objects.count(), AwarenessRecord.history.count())
 
-    response = client.post(admin_url(AwarenessRecord, "add"), {
-        "incident": closed_incident.pk, "party": processor.pk, "source": "third_party",
-        "aware_at_0": "2025-07-04T08:00", "aware_at_1": "Europe/Amsterdam", "aware_at_2": "",
-        "change_reason": "late report",
-    })
+    response = client.post(
+        admin_url(AwarenessRecord, "add"),
+        {
+            "incident": closed_incident.pk,
+            "party": processor.pk,
+            "source": "third_party",
+            "aware_at_0": "2025-07-04T08:00",
+            "aware_at_1": "Europe/Amsterdam",
+            "aware_at_2": "",
+            "change_reason": "late report",
+        },
+    )
 
     assert response.status_code == 200
     assert any("closed" in error for error in response.context["adminform"].form.non_field_errors())
@@ -565,11 +647,18 @@ def test_the_officer_records_a_processor_notice_and_the_controller_becomes_aware
 ):
     _processor, controller, relationship = processor_and_controller
     client.force_login(officer)
-    response = client.post(admin_url(ProcessorNotice, "add"), {
-        "relationship": relationship.pk,
-        "informed_at_0": "2025-07-04T09:12", "informed_at_1": "Europe/Amsterdam", "informed_at_2": "",
-        "channel": "email", "informed_by": "Lab CISO", "change_reason": REASON,
-    })
+    response = client.post(
+        admin_url(ProcessorNotice, "add"),
+        {
+            "relationship": relationship.pk,
+            "informed_at_0": "2025-07-04T09:12",
+            "informed_at_1": "Europe/Amsterdam",
+            "informed_at_2": "",
+            "channel": "email",
+            "informed_by": "Lab CISO",
+            "change_reason": REASON,
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     awareness = AwarenessRecord.objects.get(party=controller)
     assert awareness.aware_at == datetime(2025, 7, 4, 7, 12, tzinfo=UTC)
@@ -592,8 +681,12 @@ def test_correcting_a_notice_moves_the_controllers_awareness_with_it(client, off
 def test_withdrawing_an_awareness_record_keeps_it(client, officer, incident, processor_and_controller):
     processor, _controller, _relationship = processor_and_controller
     record = services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 5, 8, 0, tzinfo=UTC), source="own_detection",
-        actor=officer, reason="SOC ticket",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 5, 8, 0, tzinfo=UTC),
+        source="own_detection",
+        actor=officer,
+        reason="SOC ticket",
     )
     client.force_login(officer)
     url = admin_url(AwarenessRecord, "change", record.pk)
@@ -619,11 +712,20 @@ def test_estimates_are_append_only(client, officer, lab_objects):
     assert b'name="_save"' not in page.content
     assert client.post(url, {"low": "1", "change_reason": "x"}).status_code == 403
 
-    response = client.post(admin_url(AffectedEstimate, "add"), {
-        "incident": estimate.incident_id, "measure": "data_subjects", "low": "715000", "is_approximate": "on",
-        "known_at_0": "2025-08-15T10:00", "known_at_1": "Europe/Amsterdam", "known_at_2": "",
-        "source": "update to the AP", "change_reason": "new count",
-    })
+    response = client.post(
+        admin_url(AffectedEstimate, "add"),
+        {
+            "incident": estimate.incident_id,
+            "measure": "data_subjects",
+            "low": "715000",
+            "is_approximate": "on",
+            "known_at_0": "2025-08-15T10:00",
+            "known_at_1": "Europe/Amsterdam",
+            "known_at_2": "",
+            "source": "update to the AP",
+            "change_reason": "new count",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     assert list(AffectedEstimate.objects.order_by("known_at").values_list("low", flat=True)) == [485_000, 715_000]
 
@@ -640,9 +742,15 @@ def test_rows_without_a_correction_service_are_read_only_once_created(client, of
 def test_an_officer_cannot_add_another_organisations_party(client, officer, outsider, incident, other_org):
     foreign = other_org.parties.get(is_self=True)
     client.force_login(officer)
-    response = client.post(admin_url(IncidentParty, "add"), {
-        "incident": incident.pk, "party": foreign.pk, "role": "controller", "change_reason": "x",
-    })
+    response = client.post(
+        admin_url(IncidentParty, "add"),
+        {
+            "incident": incident.pk,
+            "party": foreign.pk,
+            "role": "controller",
+            "change_reason": "x",
+        },
+    )
     assert response.status_code == 200
     assert "party" in response.context["adminform"].form.errors
     assert not incident.parties.exists()
@@ -655,14 +763,28 @@ def test_errors_on_fields_the_form_does_not_show_land_where_a_person_sees_them(r
         request, incident, change=True, fields=["title", "detected_at"]
     )
     form = form_class(
-        data={"title": "Ransomware", "detected_at_0": "", "detected_at_1": "UTC", "detected_at_2": "", "change_reason": ""},
+        data={
+            "title": "Ransomware",
+            "detected_at_0": "",
+            "detected_at_1": "UTC",
+            "detected_at_2": "",
+            "change_reason": "",
+        },
         instance=incident,
     )
     assert not form.is_valid()  # no reason: the service is not asked
 
-    form.add_error(None, ValidationError({
-        "detected_tz": "Unknown zone.", "reference": "Taken.", "reason": "Say why.", "title": "Too short.",
-    }))
+    form.add_error(
+        None,
+        ValidationError(
+            {
+                "detected_tz": "Unknown zone.",
+                "reference": "Taken.",
+                "reason": "Say why.",
+                "title": "Too short.",
+            }
+        ),
+    )
     form.add_error("title", "Too short.")  # the model validation may find it again
 
     assert form.errors["detected_at"] == ["Unknown zone."]
@@ -691,7 +813,8 @@ def test_the_field_asks_which_of_two_repeated_times():
     assert caught.value.code == "ambiguous"
     assert "earlier" in caught.value.messages[0] and "later" in caught.value.messages[0]
     assert field().clean(["2026-10-25T02:30", "Europe/Amsterdam", "earlier"]) == (
-        datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "Europe/Amsterdam"
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        "Europe/Amsterdam",
     )
 
 

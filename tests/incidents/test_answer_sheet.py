@@ -73,9 +73,37 @@ def test_an_empty_incident_marks_every_question_the_register_cannot_answer(incid
 
     unanswered = {answer.key for answer in sheet.unanswered}
     assert unanswered == {
-        "2.1", "3.2", "3.4", "3.6", "3.7", "4.2", "4.3", "4.4", "4.5", "4.6", "5.1", "5.2", "5.3",
-        "6.1", "6.2", "6.3", "6.4", "6.5", "7.1", "7.2", "8.1", "9.1", "9.2", "9.3",
-        "10.1", "10.2", "10.3", "10.4", "10.5", "10.6", "10.7",
+        "2.1",
+        "3.2",
+        "3.4",
+        "3.6",
+        "3.7",
+        "4.2",
+        "4.3",
+        "4.4",
+        "4.5",
+        "4.6",
+        "5.1",
+        "5.2",
+        "5.3",
+        "6.1",
+        "6.2",
+        "6.3",
+        "6.4",
+        "6.5",
+        "7.1",
+        "7.2",
+        "8.1",
+        "9.1",
+        "9.2",
+        "9.3",
+        "10.1",
+        "10.2",
+        "10.3",
+        "10.4",
+        "10.5",
+        "10.6",
+        "10.7",
     }
     assert sheet.unanswered_count == 31
     assert all(answer.answer is None for answer in sheet.unanswered)
@@ -98,19 +126,35 @@ def test_an_empty_incident_marks_every_question_the_register_cannot_answer(incid
     ("aware_at", "aware_local", "local_iso", "due_local"),
     [
         # Spring: aware on Friday in CET; 72 real hours later it is summer time (one hour "later").
-        (datetime(2025, 3, 28, 9, 0, tzinfo=UTC), "Fri 28-03-2025 10:00 +01:00 (UTC 28-03-2025 09:00)",
-         "2025-03-28T10:00:00+01:00", "Mon 31-03-2025 11:00 +02:00 (UTC 31-03-2025 09:00)"),
+        (
+            datetime(2025, 3, 28, 9, 0, tzinfo=UTC),
+            "Fri 28-03-2025 10:00 +01:00 (UTC 28-03-2025 09:00)",
+            "2025-03-28T10:00:00+01:00",
+            "Mon 31-03-2025 11:00 +02:00 (UTC 31-03-2025 09:00)",
+        ),
         # Autumn: aware in CEST, due in CET; 72 hours, not 73.
-        (datetime(2024, 10, 25, 10, 0, tzinfo=UTC), "Fri 25-10-2024 12:00 +02:00 (UTC 25-10-2024 10:00)",
-         "2024-10-25T12:00:00+02:00", "Mon 28-10-2024 11:00 +01:00 (UTC 28-10-2024 10:00)"),
+        (
+            datetime(2024, 10, 25, 10, 0, tzinfo=UTC),
+            "Fri 25-10-2024 12:00 +02:00 (UTC 25-10-2024 10:00)",
+            "2024-10-25T12:00:00+02:00",
+            "Mon 28-10-2024 11:00 +01:00 (UTC 28-10-2024 10:00)",
+        ),
     ],
 )
 def test_local_times_carry_the_offset_of_their_own_date(lab, officer, now, aware_at, aware_local, local_iso, due_local):
     incident = services.create_incident(
-        organisation=lab, title="Lost laptop", occurred_from_at=aware_at - timedelta(hours=2), actor=officer, reason="report"
+        organisation=lab,
+        title="Lost laptop",
+        occurred_from_at=aware_at - timedelta(hours=2),
+        actor=officer,
+        reason="report",
     )
-    own = services.add_party(incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we")
-    services.record_awareness(incident, party=own, aware_at=aware_at, source="own_detection", actor=officer, reason="aware")
+    own = services.add_party(
+        incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we"
+    )
+    services.record_awareness(
+        incident, party=own, aware_at=aware_at, source="own_detection", actor=officer, reason="aware"
+    )
 
     sheet = sheet_for(incident, now)
 
@@ -122,8 +166,11 @@ def test_local_times_carry_the_offset_of_their_own_date(lab, officer, now, aware
 
 def test_the_local_value_in_the_json_is_iso_with_the_amsterdam_offset(lab, officer, now):
     incident = services.create_incident(
-        organisation=lab, title="Winter breach", occurred_from_at=datetime(2025, 1, 15, 8, 30, tzinfo=UTC),
-        actor=officer, reason="report",
+        organisation=lab,
+        title="Winter breach",
+        occurred_from_at=datetime(2025, 1, 15, 8, 30, tzinfo=UTC),
+        actor=officer,
+        reason="report",
     )
     value = by_key(sheet_for(incident, now))["4.1"].value
     assert value == {"local": "2025-01-15T09:30:00+01:00", "utc": "2025-01-15T08:30:00Z"}
@@ -137,12 +184,20 @@ def test_a_controller_sheet_shows_its_own_awareness_and_how_late_the_processor_t
 ):
     processor, controller, relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor",
-        actor=officer, reason="leak site",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak site",
     )
     services.record_processor_notice(
-        relationship, informed_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC), channel="email", informed_by="CEO",
-        actor=officer, reason="we told the programme",
+        relationship,
+        informed_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC),
+        channel="email",
+        informed_by="CEO",
+        actor=officer,
+        reason="we told the programme",
     )
 
     sheet = sheet_for(incident, datetime(2025, 8, 8, 9, 0, tzinfo=UTC), party=controller)
@@ -160,13 +215,19 @@ def test_after_72_hours_the_reason_for_the_delay_is_asked_and_unanswered_without
 ):
     processor, controller, relationship = processor_and_controller
     services.record_awareness(
-        incident, party=controller, aware_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC), source="processor_notice",
-        actor=officer, reason="told by phone",
+        incident,
+        party=controller,
+        aware_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC),
+        source="processor_notice",
+        actor=officer,
+        reason="told by phone",
     )
     late = datetime(2025, 8, 11, 10, 0, tzinfo=UTC)
 
     without = by_key(sheet_for(incident, late, party=controller))["4.6"]
-    with_reasons = by_key(sheet_for(incident, late, party=controller, delay_reasons=" Scope unclear until the lab's report. "))["4.6"]
+    with_reasons = by_key(
+        sheet_for(incident, late, party=controller, delay_reasons=" Scope unclear until the lab's report. ")
+    )["4.6"]
 
     assert without.state is State.UNANSWERED
     assert without.detail.en == "72 hours ended Sat 09-08-2025 15:00 +02:00 (UTC 09-08-2025 13:00)."
@@ -200,16 +261,43 @@ def test_other_organisations_are_every_party_but_the_filer(incident, processor_a
 @pytest.mark.parametrize(
     ("low", "high", "approximate", "at_least", "english", "dutch"),
     [
-        (485_000, None, True, False, "about 485,000 (minimum 485000, maximum 485000)",
-         "ongeveer 485.000 (minimum 485000, maximum 485000)"),
-        (850_000, None, True, True, "at least 850,000 (minimum 850000, maximum unknown)",
-         "ten minste 850.000 (minimum 850000, maximum onbekend)"),
-        (1_100_000, 1_300_000, True, False, "1,100,000 to 1,300,000 (minimum 1100000, maximum 1300000)",
-         "1.100.000 tot 1.300.000 (minimum 1100000, maximum 1300000)"),
-        (941_000, None, False, False, "941,000 (minimum 941000, maximum 941000)", "941.000 (minimum 941000, maximum 941000)"),
+        (
+            485_000,
+            None,
+            True,
+            False,
+            "about 485,000 (minimum 485000, maximum 485000)",
+            "ongeveer 485.000 (minimum 485000, maximum 485000)",
+        ),
+        (
+            850_000,
+            None,
+            True,
+            True,
+            "at least 850,000 (minimum 850000, maximum unknown)",
+            "ten minste 850.000 (minimum 850000, maximum onbekend)",
+        ),
+        (
+            1_100_000,
+            1_300_000,
+            True,
+            False,
+            "1,100,000 to 1,300,000 (minimum 1100000, maximum 1300000)",
+            "1.100.000 tot 1.300.000 (minimum 1100000, maximum 1300000)",
+        ),
+        (
+            941_000,
+            None,
+            False,
+            False,
+            "941,000 (minimum 941000, maximum 941000)",
+            "941.000 (minimum 941000, maximum 941000)",
+        ),
     ],
 )
-def test_counts_read_as_approximations_with_the_forms_minimum_and_maximum(low, high, approximate, at_least, english, dutch):
+def test_counts_read_as_approximations_with_the_forms_minimum_and_maximum(
+    low, high, approximate, at_least, english, dutch
+):
     estimate = AffectedEstimate(low=low, high=high, is_approximate=approximate, is_at_least=at_least)
     assert count(estimate).en == english
     assert count(estimate).nl == dutch
@@ -236,7 +324,11 @@ def test_the_demo_lab_sheet_at_the_end_of_august(demo):
     assert en(sheet, "7.2") == "at least 850,000 (minimum 850000, maximum unknown)"
     assert nl(sheet, "7.2") == "ten minste 850.000 (minimum 850000, maximum onbekend)"
     assert by_key(sheet)["7.2"].value == {
-        "low": 850_000, "high": None, "is_approximate": True, "is_at_least": True, "known_at": "2025-08-29T10:00:00Z",
+        "low": 850_000,
+        "high": None,
+        "is_approximate": True,
+        "is_at_least": True,
+        "known_at": "2025-08-29T10:00:00Z",
     }
     assert by_key(sheet)["6.5"].state is State.UNANSWERED  # the records were counted on 5 September
     assert en(sheet, "6.2") == "Yes" and nl(sheet, "6.2") == "Ja"  # BSN
@@ -289,7 +381,10 @@ def test_the_programmes_own_register_answers_as_the_controller(demo):
     assert en(sheet, "3.3") == "99000002"
     assert en(sheet, "3.5") == "M. Steekproef (DPO), dpo@programme.demo.example, +31 30 000 0002"
     assert en(sheet, "3.7") == f"{LAB} (Processor (Art. 4(8)), KvK 99000001)"
-    assert en(sheet, "4.4") == "Told by a processor (Art. 33(2)): The laboratory told us on 6 August, about a month after it knew."
+    assert (
+        en(sheet, "4.4")
+        == "Told by a processor (Art. 33(2)): The laboratory told us on 6 August, about a month after it knew."
+    )
     assert en(sheet, "4.5") == "Wed 06-08-2025 15:00 +02:00 (UTC 06-08-2025 13:00)"
 
 
@@ -301,7 +396,14 @@ def test_the_json_keeps_a_stable_schema(demo):
     json.dumps(data)  # serialisable as it is
 
     assert list(data) == [
-        "schema", "generated_at", "incident", "organisation", "party", "due_at", "unanswered_count", "chapters",
+        "schema",
+        "generated_at",
+        "incident",
+        "organisation",
+        "party",
+        "due_at",
+        "unanswered_count",
+        "chapters",
     ]
     assert data["schema"] == SCHEMA == "breachtrack.ap-answer-sheet/1"
     assert data["generated_at"] == "2025-08-30T12:00:00Z"
@@ -408,12 +510,21 @@ def _grow(incident, lab, officer, relationship, n, offset=0):
         party = org_services.create_party(lab, name=f"GP practice {k}", country="NL", actor=officer, reason="directory")
         services.add_party(incident, party=party, role="controller", actor=officer, reason="another controller")
         services.record_estimate(
-            incident, measure="data_subjects", low=1_000 + k, known_at=start + timedelta(days=k + 1),
-            source=f"count {k}", actor=officer, reason="count revised",
+            incident,
+            measure="data_subjects",
+            low=1_000 + k,
+            known_at=start + timedelta(days=k + 1),
+            source=f"count {k}",
+            actor=officer,
+            reason="count revised",
         )
         services.record_processor_notice(
-            relationship, informed_at=start + timedelta(days=30, hours=k), channel="email", informed_by="CEO",
-            actor=officer, reason="notice",
+            relationship,
+            informed_at=start + timedelta(days=30, hours=k),
+            channel="email",
+            informed_by="CEO",
+            actor=officer,
+            reason="notice",
         )
 
 
@@ -423,8 +534,12 @@ def test_the_sheet_costs_the_same_queries_whatever_the_size(
 ):
     processor, controller, relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor",
-        actor=officer, reason="leak site",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak site",
     )
     client.force_login(officer)
     url = reverse(name, args=[incident.pk])
@@ -450,7 +565,9 @@ def test_the_sheet_costs_the_same_queries_whatever_the_size(
 def test_data_subjects_abroad_and_a_foreign_authority_are_named(officer, incident, dutch_ap, now):
     from organisations.models import Authority
 
-    services.update_incident(incident, data_subject_countries=["BE", "NL"], actor=officer, reason="Belgian patients too")
+    services.update_incident(
+        incident, data_subject_countries=["BE", "NL"], actor=officer, reason="Belgian patients too"
+    )
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead")
     services.add_authority(
         incident, authority=Authority.objects.get(code="be-gba"), role="concerned", actor=officer, reason="Belgians"
@@ -520,12 +637,23 @@ def test_a_processors_own_sheet_says_the_72_hours_bind_its_controllers(demo):
 
 
 def test_a_withdrawn_awareness_record_does_not_start_the_clock(officer, lab, incident, now):
-    own = services.add_party(incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we")
+    own = services.add_party(
+        incident, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we"
+    )
     mistaken = services.record_awareness(
-        incident, party=own, aware_at=datetime(2025, 7, 5, 8, 0, tzinfo=UTC), source="other", actor=officer, reason="typo"
+        incident,
+        party=own,
+        aware_at=datetime(2025, 7, 5, 8, 0, tzinfo=UTC),
+        source="other",
+        actor=officer,
+        reason="typo",
     )
     services.record_awareness(
-        incident, party=own, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor", actor=officer,
+        incident,
+        party=own,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
         reason="leak site",
     )
     services.withdraw_awareness(mistaken, withdrawal_reason="Wrong day typed", actor=officer, reason="correction")
@@ -547,13 +675,25 @@ def filed(officer, incident, processor_and_controller, dutch_ap):
     _processor, controller, _relationship = processor_and_controller
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")
     services.record_awareness(
-        incident, party=controller, aware_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC), source="processor_notice",
-        actor=officer, reason="the lab told us",
+        incident,
+        party=controller,
+        aware_at=datetime(2025, 8, 6, 13, 0, tzinfo=UTC),
+        source="processor_notice",
+        actor=officer,
+        reason="the lab told us",
     )
     filing = filing_services.submit_filing(
-        incident, controller=controller, authority=dutch_ap, filing_type="initial", is_phased=True,
-        submitted_at=AP_NOTIFIED, channel="ap_form", delay_reasons="The processor told us a month late.",
-        authority_reference="AP-2025-0815", actor=officer, reason="filed through the AP form",
+        incident,
+        controller=controller,
+        authority=dutch_ap,
+        filing_type="initial",
+        is_phased=True,
+        submitted_at=AP_NOTIFIED,
+        channel="ap_form",
+        delay_reasons="The processor told us a month late.",
+        authority_reference="AP-2025-0815",
+        actor=officer,
+        reason="filed through the AP form",
     )
     return controller, filing
 
@@ -593,6 +733,8 @@ def test_a_filing_of_another_party_or_incident_is_a_404_on_the_sheet(
     other = services.create_incident(organisation=lab, title="Another one", actor=officer, reason="report")
     client.force_login(officer)
     url = reverse("incidents:ap_answer_sheet_json", args=[incident.pk])
-    assert client.get(reverse("incidents:ap_answer_sheet_json", args=[other.pk]), {"filing": filing.pk}).status_code == 404
+    assert (
+        client.get(reverse("incidents:ap_answer_sheet_json", args=[other.pk]), {"filing": filing.pk}).status_code == 404
+    )
     assert client.get(url, {"filing": "x"}).status_code == 404
     assert client.get(url, {"party": processor.pk, "filing": filing.pk}).status_code == 404  # the controller's filing

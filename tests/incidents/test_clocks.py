@@ -166,9 +166,7 @@ def test_1182_71_bound_crosses_spring_forward_in_elapsed_hours():
 
 
 def test_floor_to_hour_drops_minutes_seconds_and_microseconds_in_utc():
-    assert floor_to_hour(ams(2025, 8, 6, 10, 17, 59, 999999)) == datetime(
-        2025, 8, 6, 8, 0, tzinfo=UTC
-    )
+    assert floor_to_hour(ams(2025, 8, 6, 10, 17, 59, 999999)) == datetime(2025, 8, 6, 8, 0, tzinfo=UTC)
 
 
 @given(aware_datetimes)
@@ -214,9 +212,7 @@ def test_a_due_time_on_a_weekend_is_the_plain_utc_sum_and_never_moved(aware):
 
 
 def test_only_the_authority_notification_is_a_legal_deadline():
-    assert {kind for kind, rule in DEFAULT_RULES.items() if rule.is_legal_deadline} == {
-        "authority_notification"
-    }
+    assert {kind for kind, rule in DEFAULT_RULES.items() if rule.is_legal_deadline} == {"authority_notification"}
     assert "Art. 33(1)" in AUTHORITY.legal_basis
 
 
@@ -249,9 +245,7 @@ def test_a_rule_with_duplicate_thresholds_is_refused():
 
 def test_due_at_follows_the_rule_duration():
     start = ams(2025, 8, 6, 16, 0)
-    assert due_at(DEFAULT_RULES["processor_notice"], start) == datetime(
-        2025, 8, 7, 14, 0, tzinfo=UTC
-    )
+    assert due_at(DEFAULT_RULES["processor_notice"], start) == datetime(2025, 8, 7, 14, 0, tzinfo=UTC)
     assert due_at(AUTHORITY, start) == authority_due_at(start)
 
 
@@ -324,8 +318,15 @@ def test_authority_clock_alerts_before_at_due_and_every_12_hours_overdue():
     due = authority_due_at(ams(2025, 8, 6, 16, 0))
     alerts = alert_thresholds(AUTHORITY, due, until=due + 36 * H)
     assert [label for label, _ in alerts] == [
-        "before:48h", "before:24h", "before:12h", "before:6h", "before:1h",
-        "due", "overdue:12h", "overdue:24h", "overdue:36h",
+        "before:48h",
+        "before:24h",
+        "before:12h",
+        "before:6h",
+        "before:1h",
+        "due",
+        "overdue:12h",
+        "overdue:24h",
+        "overdue:36h",
     ]
     assert alerts[0][1] == due - 48 * H
     assert alerts[5][1] == due
@@ -356,9 +357,7 @@ def test_thresholds_that_are_not_whole_hours_get_minute_labels():
 def test_a_rule_without_overdue_repeat_stops_at_due():
     rule = ClockRule("x", 72 * H, (H,), None, False, "test")
     due = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-    assert [label for label, _ in alert_thresholds(rule, due, until=due + 1000 * H)] == [
-        "before:1h", "due"
-    ]
+    assert [label for label, _ in alert_thresholds(rule, due, until=due + 1000 * H)] == ["before:1h", "due"]
     assert next_alert_at(rule, due, None, after=due) is None
 
 
@@ -384,9 +383,7 @@ def test_thresholds_are_strictly_ascending_unique_and_inside_the_clock(rule, due
     timedelta(0),
 )
 @settings(deadline=None)
-def test_walking_next_alert_from_the_start_visits_each_threshold_once_in_order(
-    rule, due, overdue_window
-):
+def test_walking_next_alert_from_the_start_visits_each_threshold_once_in_order(rule, due, overdue_window):
     # Elapsed time, in UTC: adding to a local time with fold=1 (the second 01:00 of a DST change)
     # gives fold=0, an hour *earlier*, which put ``until`` before the due moment itself.
     until = due.astimezone(UTC) + overdue_window
@@ -421,9 +418,7 @@ def test_next_alert_exactly_at_a_threshold_moves_to_the_following_one():
 def test_next_alert_months_overdue_is_the_next_12_hour_repeat():
     due = datetime(2025, 8, 9, 14, 0, tzinfo=UTC)
     after = due + timedelta(days=90, hours=5)
-    assert next_alert_at(AUTHORITY, due, None, after=after) == (
-        "overdue:2172h", due + timedelta(days=90, hours=12)
-    )
+    assert next_alert_at(AUTHORITY, due, None, after=after) == ("overdue:2172h", due + timedelta(days=90, hours=12))
 
 
 def test_there_is_no_next_alert_once_the_deadline_is_met():

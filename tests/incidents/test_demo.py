@@ -54,7 +54,9 @@ def programme_incident() -> Incident:
 
 
 def awareness_by_party(incident: Incident) -> dict[str, datetime]:
-    return {record.party.party.name: record.aware_at for record in incident.awareness_records.select_related("party__party")}
+    return {
+        record.party.party.name: record.aware_at for record in incident.awareness_records.select_related("party__party")
+    }
 
 
 def historied_models():
@@ -117,7 +119,9 @@ def test_the_lab_and_each_controller_became_aware_at_their_own_instant(demo):
 def test_the_programme_learned_of_the_breach_about_31_days_after_the_lab(demo):
     incident = lab_incident()
     lab_aware_at = incident.awareness_records.get(source="threat_actor").aware_at
-    notice = ProcessorNotice.objects.get(relationship__incident=incident, relationship__controller__party__name=PROGRAMME)
+    notice = ProcessorNotice.objects.get(
+        relationship__incident=incident, relationship__controller__party__name=PROGRAMME
+    )
     lag = processor_lag(lab_aware_at, notice.informed_at, timedelta(hours=24), now=timezone.now())
     assert lag.lag.days == 31
     assert lag.is_over_target
@@ -163,7 +167,9 @@ def test_the_partial_leak_is_recorded_and_its_art_34_reassessment_too(demo):
 def test_the_demo_countdown_is_history_and_moves_no_legal_clock(demo):
     """Dropped, and every deadline passed long before loading: no countdown clock is active."""
     incident = lab_incident()
-    assert not Deadline.objects.filter(incident=incident, kind=DeadlineKind.EXTORTION_COUNTDOWN, is_active=True).exists()
+    assert not Deadline.objects.filter(
+        incident=incident, kind=DeadlineKind.EXTORTION_COUNTDOWN, is_active=True
+    ).exists()
     authority = Deadline.objects.get(
         incident=incident, kind=DeadlineKind.AUTHORITY_NOTIFICATION, party__party__name=PROGRAMME
     )

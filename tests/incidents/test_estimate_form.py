@@ -23,17 +23,26 @@ def url(incident):
 
 def form(**overrides):
     data = {
-        "estimate-measure": "data_subjects", "estimate-low": "715000", "estimate-high": "",
-        "estimate-is_approximate": "on", "estimate-party": "",
-        "estimate-known_at_0": "2025-08-20T09:15", "estimate-known_at_1": "Europe/Amsterdam", "estimate-known_at_2": "",
-        "estimate-source": "Forensic report, first update", "estimate-note": "", "estimate-reason": "the count grew",
+        "estimate-measure": "data_subjects",
+        "estimate-low": "715000",
+        "estimate-high": "",
+        "estimate-is_approximate": "on",
+        "estimate-party": "",
+        "estimate-known_at_0": "2025-08-20T09:15",
+        "estimate-known_at_1": "Europe/Amsterdam",
+        "estimate-known_at_2": "",
+        "estimate-source": "Forensic report, first update",
+        "estimate-note": "",
+        "estimate-reason": "the count grew",
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
 
 def written(incident):
-    return AffectedEstimate.objects.filter(incident=incident).count(), AffectedEstimate.history.filter(incident_id=incident.pk).count()
+    return AffectedEstimate.objects.filter(incident=incident).count(), AffectedEstimate.history.filter(
+        incident_id=incident.pk
+    ).count()
 
 
 def test_an_officer_records_a_new_count_and_it_joins_the_chart(client, officer, incident, controller, now):
@@ -43,7 +52,11 @@ def test_an_officer_records_a_new_count_and_it_joins_the_chart(client, officer, 
     assert response.status_code == 302 and response["Location"].endswith("#affected")
     estimate = AffectedEstimate.objects.get(incident=incident)
     assert (estimate.measure, estimate.low, estimate.high, estimate.is_approximate, estimate.party) == (
-        "data_subjects", 715_000, None, True, controller,
+        "data_subjects",
+        715_000,
+        None,
+        True,
+        controller,
     )
     assert estimate.known_at == datetime(2025, 8, 20, 7, 15, tzinfo=UTC) and estimate.known_tz == "Europe/Amsterdam"
     record = estimate.history.get()
@@ -66,9 +79,22 @@ def test_an_officer_records_a_new_count_and_it_joins_the_chart(client, officer, 
         ({"estimate-source": ""}, "source", "This field is required."),
         ({"estimate-reason": ""}, "reason", "This field is required."),
     ],
-    ids=["no-time", "future", "dst-gap", "dst-twice", "negative", "not-a-number", "high-below-low", "foreign-party", "no-source", "no-reason"],
+    ids=[
+        "no-time",
+        "future",
+        "dst-gap",
+        "dst-twice",
+        "negative",
+        "not-a-number",
+        "high-below-low",
+        "foreign-party",
+        "no-source",
+        "no-reason",
+    ],
 )
-def test_a_refused_count_is_a_400_on_its_field_and_writes_nothing(client, officer, incident, controller, now, overrides, field, message):
+def test_a_refused_count_is_a_400_on_its_field_and_writes_nothing(
+    client, officer, incident, controller, now, overrides, field, message
+):
     client.force_login(officer)
     before = written(incident)
     response = client.post(url(incident), form(**overrides))

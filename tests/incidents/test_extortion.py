@@ -24,8 +24,12 @@ def codes(error: ValidationError) -> dict[str, list[str]]:
 
 def counts() -> tuple[int, ...]:
     return (
-        ExtortionThreat.objects.count(), ExtortionThreat.history.count(), ExtortionCountdown.objects.count(),
-        ExtortionCountdown.history.count(), Publication.objects.count(), Publication.history.count(),
+        ExtortionThreat.objects.count(),
+        ExtortionThreat.history.count(),
+        ExtortionCountdown.objects.count(),
+        ExtortionCountdown.history.count(),
+        Publication.objects.count(),
+        Publication.history.count(),
         Deadline.objects.count(),
     )
 
@@ -33,16 +37,29 @@ def counts() -> tuple[int, ...]:
 @pytest.fixture
 def threat(incident, officer, now):
     return extortion.record_threat(
-        incident, actor_name="Kraken Collective", actor_aliases="KC, Kraken", first_contact_at=now - 72 * H,
-        channel="leak_site", demand_amount=Decimal("1100000"), demand_currency="eur", demand_payment_method="bitcoin",
-        actor=officer, reason="listed on the leak site",
+        incident,
+        actor_name="Kraken Collective",
+        actor_aliases="KC, Kraken",
+        first_contact_at=now - 72 * H,
+        channel="leak_site",
+        demand_amount=Decimal("1100000"),
+        demand_currency="eur",
+        demand_payment_method="bitcoin",
+        actor=officer,
+        reason="listed on the leak site",
     )
 
 
 def set_countdown(threat, officer, now, deadline=None, **extra):
     return extortion.revise_countdown(
-        threat, kind="set", announced_at=now - 72 * H, deadline_at=deadline or now + 48 * H,
-        source="leak-site listing", actor=officer, reason="countdown on the leak site", **extra,
+        threat,
+        kind="set",
+        announced_at=now - 72 * H,
+        deadline_at=deadline or now + 48 * H,
+        source="leak-site listing",
+        actor=officer,
+        reason="countdown on the leak site",
+        **extra,
     )
 
 
@@ -79,8 +96,14 @@ def test_a_bad_demand_is_refused_precisely_and_nothing_is_written(incident, offi
 
 def test_a_demand_in_a_currency_with_three_decimals_keeps_them(incident, officer, now):
     threat = extortion.record_threat(
-        incident, actor_name="K", first_contact_at=now - H, channel="email", demand_amount=Decimal("5.125"),
-        demand_currency="KWD", actor=officer, reason="r",
+        incident,
+        actor_name="K",
+        first_contact_at=now - H,
+        channel="email",
+        demand_amount=Decimal("5.125"),
+        demand_currency="KWD",
+        actor=officer,
+        reason="r",
     )
     threat.refresh_from_db()
     assert threat.demand_amount == Decimal("5.125")
@@ -88,11 +111,18 @@ def test_a_demand_in_a_currency_with_three_decimals_keeps_them(incident, officer
 
 def test_first_contact_in_the_future_or_before_the_breach_is_refused(incident, officer, now):
     with pytest.raises(ValidationError) as future:
-        extortion.record_threat(incident, actor_name="K", first_contact_at=now + 2 * H, channel="email", actor=officer, reason="r")
+        extortion.record_threat(
+            incident, actor_name="K", first_contact_at=now + 2 * H, channel="email", actor=officer, reason="r"
+        )
     assert codes(future.value) == {"first_contact_at": ["future"]}
     with pytest.raises(ValidationError) as early:
         extortion.record_threat(
-            incident, actor_name="K", first_contact_at=incident.occurred_from_at - H, channel="email", actor=officer, reason="r"
+            incident,
+            actor_name="K",
+            first_contact_at=incident.occurred_from_at - H,
+            channel="email",
+            actor=officer,
+            reason="r",
         )
     assert codes(early.value) == {"first_contact_at": ["before_start"]}
 
@@ -102,8 +132,13 @@ def test_a_wall_clock_time_that_never_happened_is_refused(incident, officer, now
     before = counts()
     with pytest.raises(ValidationError) as refused:
         extortion.record_threat(
-            incident, actor_name="K", first_contact_at=datetime(2026, 3, 29, 2, 30), first_contact_tz="Europe/Amsterdam",
-            channel="email", actor=officer, reason="r",
+            incident,
+            actor_name="K",
+            first_contact_at=datetime(2026, 3, 29, 2, 30),
+            first_contact_tz="Europe/Amsterdam",
+            channel="email",
+            actor=officer,
+            reason="r",
         )
     assert codes(refused.value) == {"first_contact_at": ["nonexistent"]}
     assert counts() == before
@@ -113,13 +148,24 @@ def test_an_ambiguous_wall_clock_time_needs_its_fold(incident, officer, now, tim
     time_machine.move_to(datetime(2026, 11, 1, 12, 0, tzinfo=UTC), tick=False)
     with pytest.raises(ValidationError) as refused:
         extortion.record_threat(
-            incident, actor_name="K", first_contact_at=datetime(2026, 10, 25, 2, 30), first_contact_tz="Europe/Amsterdam",
-            channel="email", actor=officer, reason="r",
+            incident,
+            actor_name="K",
+            first_contact_at=datetime(2026, 10, 25, 2, 30),
+            first_contact_tz="Europe/Amsterdam",
+            channel="email",
+            actor=officer,
+            reason="r",
         )
     assert codes(refused.value) == {"first_contact_at": ["ambiguous"]}
     threat = extortion.record_threat(
-        incident, actor_name="K", first_contact_at=datetime(2026, 10, 25, 2, 30), first_contact_tz="Europe/Amsterdam",
-        first_contact_fold="later", channel="email", actor=officer, reason="r",
+        incident,
+        actor_name="K",
+        first_contact_at=datetime(2026, 10, 25, 2, 30),
+        first_contact_tz="Europe/Amsterdam",
+        first_contact_fold="later",
+        channel="email",
+        actor=officer,
+        reason="r",
     )
     assert threat.first_contact_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET = 01:30 UTC
     assert threat.first_contact_tz == "Europe/Amsterdam"
@@ -128,13 +174,25 @@ def test_an_ambiguous_wall_clock_time_needs_its_fold(incident, officer, now, tim
 def test_a_field_outside_the_service_is_refused(incident, officer, now):
     with pytest.raises(ValidationError) as refused:
         extortion.record_threat(
-            incident, actor_name="K", first_contact_at=now, channel="email", payment_decision="paid", actor=officer, reason="r"
+            incident,
+            actor_name="K",
+            first_contact_at=now,
+            channel="email",
+            payment_decision="paid",
+            actor=officer,
+            reason="r",
         )
     assert codes(refused.value) == {"payment_decision": ["not_editable"]}
     with pytest.raises(ValidationError) as refused:
         extortion.record_threat(
-            incident, actor_name="K", first_contact_at=now, channel="email", payment_decided_at=now,
-            payment_decided_fold="later", actor=officer, reason="r",
+            incident,
+            actor_name="K",
+            first_contact_at=now,
+            channel="email",
+            payment_decided_at=now,
+            payment_decided_fold="later",
+            actor=officer,
+            reason="r",
         )
     assert codes(refused.value) == {"payment_decided_at": ["not_editable"], "payment_decided_fold": ["not_editable"]}
 
@@ -145,9 +203,12 @@ def test_the_payment_decision_needs_when_and_why(threat, officer, now):
         extortion.record_payment_decision(threat, payment_decision="will_not_pay", actor=officer, reason="board")
     assert codes(refused.value) == {"payment_decided_at": ["required"], "payment_reasoning": ["required"]}
     threat = extortion.record_payment_decision(
-        threat, payment_decision="will_not_pay", payment_decided_at=now - H,
+        threat,
+        payment_decision="will_not_pay",
+        payment_decided_at=now - H,
         payment_reasoning="Police advice: do not pay; paying would not reduce the risk to patients.",
-        actor=officer, reason="board decision",
+        actor=officer,
+        reason="board decision",
     )
     threat.refresh_from_db()
     assert threat.payment_decision == "will_not_pay"
@@ -156,13 +217,23 @@ def test_the_payment_decision_needs_when_and_why(threat, officer, now):
 
 def test_paying_moves_no_deadline(threat, officer, now, processor_and_controller):
     processor, controller, _relationship = processor_and_controller
-    services.record_awareness(incident := threat.incident, party=controller, aware_at=now - 10 * H, source="own_detection",
-                              actor=officer, reason="aware")
+    services.record_awareness(
+        incident := threat.incident,
+        party=controller,
+        aware_at=now - 10 * H,
+        source="own_detection",
+        actor=officer,
+        reason="aware",
+    )
     set_countdown(threat, officer, now)
     before = list(Deadline.objects.filter(incident=incident).order_by("pk").values())
     extortion.record_payment_decision(
-        threat, payment_decision="paid", payment_decided_at=now - H, payment_reasoning="Board chose to pay.",
-        actor=officer, reason="paid",
+        threat,
+        payment_decision="paid",
+        payment_decided_at=now - H,
+        payment_reasoning="Board chose to pay.",
+        actor=officer,
+        reason="paid",
     )
     assert list(Deadline.objects.filter(incident=incident).order_by("pk").values()) == before
     threat.refresh_from_db()
@@ -174,30 +245,54 @@ def test_the_police_report_is_recorded_and_a_reference_needs_its_time(threat, of
         extortion.record_police_report(threat, police_reference="PL0900-2025-123", actor=officer, reason="police")
     assert codes(refused.value) == {"police_reported_at": ["required"]}
     threat = extortion.record_police_report(
-        threat, police_reported_at=now - 2 * H, police_reference="PL0900-2025-123",
-        other_agencies_told="Z-CERT and the NCSC, same day.", actor=officer, reason="reported to the police",
+        threat,
+        police_reported_at=now - 2 * H,
+        police_reference="PL0900-2025-123",
+        other_agencies_told="Z-CERT and the NCSC, same day.",
+        actor=officer,
+        reason="reported to the police",
     )
     threat.refresh_from_db()
-    assert (threat.police_reference, threat.other_agencies_told) == ("PL0900-2025-123", "Z-CERT and the NCSC, same day.")
+    assert (threat.police_reference, threat.other_agencies_told) == (
+        "PL0900-2025-123",
+        "Z-CERT and the NCSC, same day.",
+    )
 
 
 # --- The countdown ------------------------------------------------------------------------------------------
 def test_revisions_are_kept_in_order_with_who_and_why(threat, officer, now):
     set_countdown(threat, officer, now, deadline=now + 24 * H)
     extortion.revise_countdown(
-        threat, kind="extended", announced_at=now - 10 * H, deadline_at=now + 72 * H, actor=officer, reason="extended on the site"
+        threat,
+        kind="extended",
+        announced_at=now - 10 * H,
+        deadline_at=now + 72 * H,
+        actor=officer,
+        reason="extended on the site",
     )
     extortion.revise_countdown(
-        threat, kind="renewed_after_payment", announced_at=now - 2 * H, deadline_at=now + 96 * H,
-        note="They claim a payment was made.", actor=officer, reason="new countdown after payment",
+        threat,
+        kind="renewed_after_payment",
+        announced_at=now - 2 * H,
+        deadline_at=now + 96 * H,
+        note="They claim a payment was made.",
+        actor=officer,
+        reason="new countdown after payment",
     )
-    extortion.withdraw_countdown(threat, announced_at=now - H, source="leak site", actor=officer, reason="listing removed")
+    extortion.withdraw_countdown(
+        threat, announced_at=now - H, source="leak site", actor=officer, reason="listing removed"
+    )
 
     chain = list(threat.countdown_revisions.all())
     assert [r.kind for r in chain] == ["set", "extended", "renewed_after_payment", "withdrawn"]
     assert [r.deadline_at for r in chain] == [now + 24 * H, now + 72 * H, now + 96 * H, None]
     reasons = [r.history.get().history_change_reason for r in chain]
-    assert reasons == ["countdown on the leak site", "extended on the site", "new countdown after payment", "listing removed"]
+    assert reasons == [
+        "countdown on the leak site",
+        "extended on the site",
+        "new countdown after payment",
+        "listing removed",
+    ]
     assert {r.history.get().history_user for r in chain} == {officer}
     assert {r.recorded_by for r in chain} == {officer}
 
@@ -214,7 +309,9 @@ def test_a_revision_that_contradicts_the_chain_is_refused(threat, officer, now, 
     set_countdown(threat, officer, now, deadline=now + 48 * H)
     before = counts()
     with pytest.raises(ValidationError) as refused:
-        extortion.revise_countdown(threat, kind=kind, announced_at=now - H, deadline_at=now + offset * H, actor=officer, reason="r")
+        extortion.revise_countdown(
+            threat, kind=kind, announced_at=now - H, deadline_at=now + offset * H, actor=officer, reason="r"
+        )
     assert codes(refused.value) == expected
     assert counts() == before
 
@@ -222,7 +319,9 @@ def test_a_revision_that_contradicts_the_chain_is_refused(threat, officer, now, 
 def test_without_a_countdown_only_set_is_possible(threat, officer, now):
     for kind, expected in (("extended", "nothing_running"), ("renewed_after_payment", "nothing_to_renew")):
         with pytest.raises(ValidationError) as refused:
-            extortion.revise_countdown(threat, kind=kind, announced_at=now - H, deadline_at=now + H, actor=officer, reason="r")
+            extortion.revise_countdown(
+                threat, kind=kind, announced_at=now - H, deadline_at=now + H, actor=officer, reason="r"
+            )
         assert codes(refused.value) == {"kind": [expected]}
     with pytest.raises(ValidationError) as refused:
         extortion.withdraw_countdown(threat, announced_at=now - H, actor=officer, reason="r")
@@ -261,8 +360,12 @@ def test_impossible_countdown_times_are_refused_and_nothing_is_written(threat, o
     before = counts()
     with pytest.raises(ValidationError) as refused:
         extortion.revise_countdown(
-            threat, kind="set", announced_at=at(facts["announced_at"]), deadline_at=at(facts["deadline_at"]),
-            actor=officer, reason="r",
+            threat,
+            kind="set",
+            announced_at=at(facts["announced_at"]),
+            deadline_at=at(facts["deadline_at"]),
+            actor=officer,
+            reason="r",
         )
     assert codes(refused.value) == expected
     assert counts() == before
@@ -286,13 +389,22 @@ def test_a_countdown_that_had_already_run_out_is_kept_as_history_without_a_clock
 
 def test_a_running_countdown_starts_one_operational_clock_per_threat(threat, incident, officer, now):
     set_countdown(threat, officer, now, deadline=now + 48 * H)
-    other = extortion.record_threat(incident, actor_name="Copycat", first_contact_at=now - H, channel="email", actor=officer, reason="r")
-    extortion.revise_countdown(other, kind="set", announced_at=now - H, deadline_at=now + 10 * H, actor=officer, reason="r")
+    other = extortion.record_threat(
+        incident, actor_name="Copycat", first_contact_at=now - H, channel="email", actor=officer, reason="r"
+    )
+    extortion.revise_countdown(
+        other, kind="set", announced_at=now - H, deadline_at=now + 10 * H, actor=officer, reason="r"
+    )
 
     rows = {row.extortion_threat_id: row for row in Deadline.objects.filter(kind=DeadlineKind.EXTORTION_COUNTDOWN)}
     assert set(rows) == {threat.pk, other.pk}
     row = rows[threat.pk]
-    assert (row.started_at, row.due_at, row.is_legal_deadline, row.party_id) == (now - 72 * H, now + 48 * H, False, None)
+    assert (row.started_at, row.due_at, row.is_legal_deadline, row.party_id) == (
+        now - 72 * H,
+        now + 48 * H,
+        False,
+        None,
+    )
     assert (row.next_alert_label, row.next_alert_at) == ("before:24h", now + 24 * H)
     assert (rows[other.pk].next_alert_label, rows[other.pk].next_alert_at) == ("before:6h", now + 4 * H)
 
@@ -300,8 +412,15 @@ def test_a_running_countdown_starts_one_operational_clock_per_threat(threat, inc
 # --- Publications and the Art. 34 flag --------------------------------------------------------------------
 def test_a_publication_raises_the_art_34_flag_until_the_reassessment_is_recorded(threat, incident, officer, now):
     publication = extortion.record_publication(
-        incident, threat=threat, published_at=now - 3 * H, location="Leak site, post 'lab part 1'",
-        records_count=53_000, files_count=1_200, size_bytes=4_000_000_000, actor=officer, reason="partial leak seen",
+        incident,
+        threat=threat,
+        published_at=now - 3 * H,
+        location="Leak site, post 'lab part 1'",
+        records_count=53_000,
+        files_count=1_200,
+        size_bytes=4_000_000_000,
+        actor=officer,
+        reason="partial leak seen",
     )
     view = register_view(incident, now=now)
     assert publication.needs_risk_reassessment
@@ -345,8 +464,12 @@ def test_only_a_privacy_officer_of_the_organisation_may_record_extortion_facts(r
     actor = request.getfixturevalue(persona)
     before = counts()
     attempts = [
-        lambda: extortion.record_threat(incident, actor_name="K", first_contact_at=now, channel="email", actor=actor, reason="r"),
-        lambda: extortion.revise_countdown(threat, kind="set", announced_at=now - H, deadline_at=now + H, actor=actor, reason="r"),
+        lambda: extortion.record_threat(
+            incident, actor_name="K", first_contact_at=now, channel="email", actor=actor, reason="r"
+        ),
+        lambda: extortion.revise_countdown(
+            threat, kind="set", announced_at=now - H, deadline_at=now + H, actor=actor, reason="r"
+        ),
         lambda: extortion.withdraw_countdown(threat, announced_at=now - H, actor=actor, reason="r"),
         lambda: extortion.record_publication(incident, published_at=now, location="x", actor=actor, reason="r"),
         lambda: extortion.record_payment_decision(threat, payment_decision="paid", actor=actor, reason="r"),
@@ -368,7 +491,9 @@ def test_extortion_rows_are_visible_to_their_organisation_only(threat, officer, 
 
 def test_a_reason_is_required(incident, officer, now):
     with pytest.raises(ValidationError) as refused:
-        extortion.record_threat(incident, actor_name="K", first_contact_at=now, channel="email", actor=officer, reason=" ")
+        extortion.record_threat(
+            incident, actor_name="K", first_contact_at=now, channel="email", actor=officer, reason=" "
+        )
     assert codes(refused.value) == {"reason": ["required"]}
 
 
@@ -388,10 +513,20 @@ def _grow_extortion(incident, officer, now, n):
         threat = extortion.record_threat(
             incident, actor_name=f"Group {k}", first_contact_at=now - 50 * H, channel="email", actor=officer, reason="r"
         )
-        extortion.revise_countdown(threat, kind="set", announced_at=now - 50 * H, deadline_at=now + 10 * H, actor=officer, reason="r")
-        extortion.revise_countdown(threat, kind="extended", announced_at=now - 40 * H, deadline_at=now + 20 * H, actor=officer, reason="r")
+        extortion.revise_countdown(
+            threat, kind="set", announced_at=now - 50 * H, deadline_at=now + 10 * H, actor=officer, reason="r"
+        )
+        extortion.revise_countdown(
+            threat, kind="extended", announced_at=now - 40 * H, deadline_at=now + 20 * H, actor=officer, reason="r"
+        )
         extortion.record_publication(
-            incident, threat=threat, published_at=now - H, location=f"site {k}", records_count=k, actor=officer, reason="r"
+            incident,
+            threat=threat,
+            published_at=now - H,
+            location=f"site {k}",
+            records_count=k,
+            actor=officer,
+            reason="r",
         )
 
 
@@ -400,15 +535,29 @@ def test_the_page_shows_the_countdown_its_chain_publications_payment_and_police(
 
     set_countdown(threat, officer, now, deadline=now + 30 * H)
     extortion.revise_countdown(
-        threat, kind="renewed_after_payment", announced_at=now - 2 * H, deadline_at=now + 50 * H + 30 * timedelta(minutes=1),
-        actor=officer, reason="renewed",
+        threat,
+        kind="renewed_after_payment",
+        announced_at=now - 2 * H,
+        deadline_at=now + 50 * H + 30 * timedelta(minutes=1),
+        actor=officer,
+        reason="renewed",
     )
     extortion.record_payment_decision(
-        threat, payment_decision="paid", payment_decided_at=now - 3 * H, payment_reasoning="Board decision.",
-        actor=officer, reason="paid",
+        threat,
+        payment_decision="paid",
+        payment_decided_at=now - 3 * H,
+        payment_reasoning="Board decision.",
+        actor=officer,
+        reason="paid",
     )
     extortion.record_publication(
-        incident, threat=threat, published_at=now - H, location="Leak site", records_count=53_000, actor=officer, reason="leak"
+        incident,
+        threat=threat,
+        published_at=now - H,
+        location="Leak site",
+        records_count=53_000,
+        actor=officer,
+        reason="leak",
     )
     client.force_login(officer)
     body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
@@ -417,7 +566,7 @@ def test_the_page_shows_the_countdown_its_chain_publications_payment_and_police(
     assert "2 d 2 h left" in body  # 50.5 hours
     # The deadline 2025-08-22 14:30 UTC, shown in the officer's zone (Amsterdam, CEST).
     assert 'datetime="2025-08-22T14:30:00Z"' in body and "16:30 CEST" in body
-    chain = body[body.index("Countdown revisions, in the order"):]
+    chain = body[body.index("Countdown revisions, in the order") :]
     assert chain.index("Countdown set") < chain.index("Renewed after a payment")
     assert "reassess the risk to the people affected (Art. 34)" in body
     assert "the police were not told" in body
@@ -444,7 +593,9 @@ def test_the_register_page_query_count_does_not_grow_with_extortion_facts(client
     assert len(large) <= 20
 
 
-def test_another_organisations_countdown_is_not_on_any_page_they_can_open(client, threat, incident, officer, outsider, now):
+def test_another_organisations_countdown_is_not_on_any_page_they_can_open(
+    client, threat, incident, officer, outsider, now
+):
     from django.urls import reverse
 
     set_countdown(threat, officer, now)

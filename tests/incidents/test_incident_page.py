@@ -40,15 +40,18 @@ def body_of(client, incident) -> str:
 def section(body: str, heading_id: str) -> str:
     """The HTML of the <section> whose heading has ``heading_id``."""
     start = body.index(f'aria-labelledby="{heading_id}"')
-    return body[start:body.index("</section>", start)]
+    return body[start : body.index("</section>", start)]
 
 
 # --- Panels ---------------------------------------------------------------------------------------
 
+
 def test_the_header_shows_reference_status_our_role_and_a_live_countdown(client, officer, incident, controller, now):
     client.force_login(officer)
     body = body_of(client, incident)
-    header = body[body.index('class="incident-header"'):body.index("</header>", body.index('class="incident-header"'))]
+    header = body[
+        body.index('class="incident-header"') : body.index("</header>", body.index('class="incident-header"'))
+    ]
     assert incident.reference in header and "Ransomware at the laboratory" in header
     assert "We are: Processor" in header
     assert "Your role: Privacy officer" in header
@@ -63,7 +66,12 @@ def test_the_header_shows_reference_status_our_role_and_a_live_countdown(client,
 def test_an_overdue_deadline_is_red_and_announced(client, officer, incident, processor_and_controller, now):
     _processor, controller_party, _relationship = processor_and_controller
     services.record_awareness(
-        incident, party=controller_party, aware_at=now - 80 * H, source="processor_notice", actor=officer, reason="told",
+        incident,
+        party=controller_party,
+        aware_at=now - 80 * H,
+        source="processor_notice",
+        actor=officer,
+        reason="told",
     )
     client.force_login(officer)
     header = section(body_of(client, incident).replace("</header>", "</section>"), "incident-h")
@@ -75,12 +83,20 @@ def test_the_parties_panel_flags_the_processor_lag(client, officer, incident, pr
     processor, controller_party, relationship = processor_and_controller
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor",
-        actor=officer, reason="leak-site listing",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak-site listing",
     )
     services.record_processor_notice(
-        relationship, informed_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC), channel="email", informed_by="CEO",
-        actor=officer, reason="the lab told the programme",
+        relationship,
+        informed_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC),
+        channel="email",
+        informed_by="CEO",
+        actor=officer,
+        reason="the lab told the programme",
     )
     client.force_login(officer)
     parties = section(body_of(client, incident), "parties-h")
@@ -93,8 +109,12 @@ def test_the_parties_panel_flags_the_processor_lag(client, officer, incident, pr
 
 def test_a_lag_within_the_target_is_not_flagged(client, officer, incident, processor_and_controller, now):
     processor, _controller, relationship = processor_and_controller
-    services.record_awareness(incident, party=processor, aware_at=now - 10 * H, source="own_detection", actor=officer, reason="r")
-    services.record_processor_notice(relationship, informed_at=now - 4 * H, channel="phone", informed_by="CEO", actor=officer, reason="r")
+    services.record_awareness(
+        incident, party=processor, aware_at=now - 10 * H, source="own_detection", actor=officer, reason="r"
+    )
+    services.record_processor_notice(
+        relationship, informed_at=now - 4 * H, channel="phone", informed_by="CEO", actor=officer, reason="r"
+    )
     client.force_login(officer)
     parties = section(body_of(client, incident), "parties-h")
     assert "lag 6 h 0 min" in parties
@@ -108,7 +128,7 @@ def test_the_affected_people_chart_is_inline_svg_with_a_table(client, officer, i
     count(1_200_000, measure="records", known_at=datetime(2025, 8, 11, 9, 0, tzinfo=UTC))
     client.force_login(officer)
     panel = section(body_of(client, incident), "count-h")
-    svg = panel[panel.index("<svg"):panel.index("</svg>")]
+    svg = panel[panel.index("<svg") : panel.index("</svg>")]
     assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
     assert svg.count("<circle") == 3 and svg.count('class="point at-least"') == 1
     assert svg.count('class="range"') == 1
@@ -124,19 +144,23 @@ def test_the_chart_writes_coordinates_with_a_dot_in_dutch(client, officer, incid
     count(941_000, known_at=datetime(2025, 8, 19, 9, 0, tzinfo=UTC))
     client.force_login(officer)
     body = client.get(page_url(incident), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
-    svg = body[body.index("<svg"):body.index("</svg>")]
+    svg = body[body.index("<svg") : body.index("</svg>")]
     for value in re.findall(r'\s(?:cx|cy|x1|x2|y1|y2|x|y)="([^"]*)"', svg):
         assert re.fullmatch(r"-?\d+(\.\d+)?", value), value
 
 
-def test_the_filings_panel_lists_each_filing_frozen_with_its_answer_sheet(client, officer, incident, controller, complete_register, submit, now):
+def test_the_filings_panel_lists_each_filing_frozen_with_its_answer_sheet(
+    client, officer, incident, controller, complete_register, submit, now
+):
     initial = submit(controller, authority_reference="AP-2025-1")
     follow_up = submit(controller, filing_type="follow_up", submitted_at=now - 10 * 60 * timedelta(seconds=1))
     client.force_login(officer)
     panel = section(body_of(client, incident), "filings-h")
     for filing in (initial, follow_up):
         assert reverse("filings:detail", args=[incident.pk, filing.pk]) in panel
-        sheet = reverse("incidents:ap_answer_sheet", args=[incident.pk]) + f"?party={controller.pk}&amp;filing={filing.pk}"
+        sheet = (
+            reverse("incidents:ap_answer_sheet", args=[incident.pk]) + f"?party={controller.pk}&amp;filing={filing.pk}"
+        )
         assert sheet in panel
         assert f'title="SHA-256 {filing.content_sha256}"' in panel
     assert panel.count(">frozen<") == 2 and "AP-2025-1" in panel
@@ -146,19 +170,45 @@ def test_the_art34_panel_shows_the_current_assessment_and_the_waves(client, offi
     from actions import communications as comms
 
     comms.record_assessment(
-        incident, controller=controller, is_high_risk=False, reasoning="First view.", decided_by_name="J. de Vries",
-        decided_by_role="DPO", decided_at=now - 3 * H, actor=officer, reason="first",
+        incident,
+        controller=controller,
+        is_high_risk=False,
+        reasoning="First view.",
+        decided_by_name="J. de Vries",
+        decided_by_role="DPO",
+        decided_at=now - 3 * H,
+        actor=officer,
+        reason="first",
     )
     comms.record_assessment(
-        incident, controller=controller, is_high_risk=True, reasoning="Screening results and BSN.",
-        decided_by_name="J. de Vries", decided_by_role="DPO", decided_at=now - H, actor=officer, reason="reassessed",
+        incident,
+        controller=controller,
+        is_high_risk=True,
+        reasoning="Screening results and BSN.",
+        decided_by_name="J. de Vries",
+        decided_by_role="DPO",
+        decided_at=now - H,
+        actor=officer,
+        reason="reassessed",
     )
     version = comms.create_content_version(
-        incident, language="nl", title="Brief", text="Beste deelnemer", actor=officer, reason="letter",
+        incident,
+        language="nl",
+        title="Brief",
+        text="Beste deelnemer",
+        actor=officer,
+        reason="letter",
     )
     comms.plan_wave(
-        incident, controller=controller, cohort_label="participants 2017", channel="letter", content_version=version,
-        planned_at=now - 30 * 60 * timedelta(seconds=1), planned_count=941_000, actor=officer, reason="first wave",
+        incident,
+        controller=controller,
+        cohort_label="participants 2017",
+        channel="letter",
+        content_version=version,
+        planned_at=now - 30 * 60 * timedelta(seconds=1),
+        planned_count=941_000,
+        actor=officer,
+        reason="first wave",
     )
     client.force_login(officer)
     panel = section(body_of(client, incident), "art34-h")
@@ -180,10 +230,21 @@ def test_the_timeline_excerpt_shows_the_latest_events_and_links_the_full_timelin
 
 def test_the_extortion_panel_is_on_the_page(client, officer, incident, now):
     threat = extortion_services.record_threat(
-        incident, actor_name="Kraken Collective", first_contact_at=now - 20 * H, channel="leak_site", actor=officer, reason="listed",
+        incident,
+        actor_name="Kraken Collective",
+        first_contact_at=now - 20 * H,
+        channel="leak_site",
+        actor=officer,
+        reason="listed",
     )
     extortion_services.revise_countdown(
-        threat, kind="set", announced_at=now - 20 * H, deadline_at=now + 5 * H, source="leak site", actor=officer, reason="countdown",
+        threat,
+        kind="set",
+        announced_at=now - 20 * H,
+        deadline_at=now + 5 * H,
+        source="leak site",
+        actor=officer,
+        reason="countdown",
     )
     client.force_login(officer)
     body = body_of(client, incident)
@@ -198,7 +259,12 @@ def test_the_extortion_panel_is_on_the_page(client, officer, incident, now):
 
 def test_a_viewer_gets_no_extortion_action(client, viewer, incident, officer, now):
     extortion_services.record_threat(
-        incident, actor_name="Kraken Collective", first_contact_at=now - 20 * H, channel="leak_site", actor=officer, reason="listed",
+        incident,
+        actor_name="Kraken Collective",
+        first_contact_at=now - 20 * H,
+        channel="leak_site",
+        actor=officer,
+        reason="listed",
     )
     client.force_login(viewer)
     panel = section(body_of(client, incident), "extortion-h")
@@ -215,6 +281,7 @@ def test_no_inline_script_or_style_on_the_page(client, officer, incident, contro
 
 
 # --- Actions by role --------------------------------------------------------------------------------
+
 
 def test_an_officer_sees_the_write_actions_and_the_filing_form(client, officer, incident):
     client.force_login(officer)
@@ -244,28 +311,52 @@ def test_a_viewer_sees_no_write_action_and_no_legal_tool(client, viewer, inciden
 
 # --- Query bound -------------------------------------------------------------------------------------
 
+
 def _grow(incident, lab, officer, lead_authority, first_controller, n, *, offset, start):
     """``n`` more controllers (each aware), estimates, processor notices and follow-up filings."""
     for k in range(offset, offset + n):
         party = org_services.create_party(lab, name=f"GP practice {k}", country="NL", actor=officer, reason="directory")
         added = services.add_party(incident, party=party, role="controller", actor=officer, reason="another controller")
-        services.record_awareness(incident, party=added, aware_at=start + k * H, source="processor_notice", actor=officer, reason="r")
+        services.record_awareness(
+            incident, party=added, aware_at=start + k * H, source="processor_notice", actor=officer, reason="r"
+        )
         services.record_estimate(
-            incident, measure="data_subjects", low=100_000 + k, known_at=start + k * H, source=f"count {k}",
-            actor=officer, reason="count revised",
+            incident,
+            measure="data_subjects",
+            low=100_000 + k,
+            known_at=start + k * H,
+            source=f"count {k}",
+            actor=officer,
+            reason="count revised",
         )
         filing_services.submit_filing(
-            incident, controller=first_controller, authority=lead_authority, actor=officer, reason="follow-up",
-            filing_type="follow_up", submitted_at=start + k * H + timedelta(minutes=1), channel="ap_form", is_phased=True,
+            incident,
+            controller=first_controller,
+            authority=lead_authority,
+            actor=officer,
+            reason="follow-up",
+            filing_type="follow_up",
+            submitted_at=start + k * H + timedelta(minutes=1),
+            channel="ap_form",
+            is_phased=True,
         )
 
 
 def test_the_page_does_the_same_number_of_queries_at_2_and_40(client, officer, incident, lab, controller, lead_ap, now):
     start = now - 100 * H
-    services.record_awareness(incident, party=controller, aware_at=start - 5 * H, source="own_detection", actor=officer, reason="r")
+    services.record_awareness(
+        incident, party=controller, aware_at=start - 5 * H, source="own_detection", actor=officer, reason="r"
+    )
     filing_services.submit_filing(
-        incident, controller=controller, authority=lead_ap, actor=officer, reason="initial", filing_type="initial",
-        submitted_at=start - 4 * H, channel="ap_form", is_phased=True,
+        incident,
+        controller=controller,
+        authority=lead_ap,
+        actor=officer,
+        reason="initial",
+        filing_type="initial",
+        submitted_at=start - 4 * H,
+        channel="ap_form",
+        is_phased=True,
     )
     client.force_login(officer)
 
@@ -286,11 +377,20 @@ def test_the_page_does_the_same_number_of_queries_at_2_and_40(client, officer, i
 
 # --- The filing form ------------------------------------------------------------------------------------
 
+
 def _form(controller, authority, **overrides):
     data = {
-        "controller": controller.pk, "authority": authority.pk, "filing_type": "initial",
-        "submitted_at_0": "2025-08-20T13:30", "submitted_at_1": "Europe/Amsterdam", "submitted_at_2": "",
-        "channel": "ap_form", "authority_reference": "", "submitted_by": "", "delay_reasons": "", "withdrawal_reason": "",
+        "controller": controller.pk,
+        "authority": authority.pk,
+        "filing_type": "initial",
+        "submitted_at_0": "2025-08-20T13:30",
+        "submitted_at_1": "Europe/Amsterdam",
+        "submitted_at_2": "",
+        "channel": "ap_form",
+        "authority_reference": "",
+        "submitted_by": "",
+        "delay_reasons": "",
+        "withdrawal_reason": "",
         "reason": "filed through the AP's online form",
     }
     data.update(overrides)
@@ -302,23 +402,39 @@ def _written(incident):
     return (
         AuthorityFiling.objects.filter(incident=incident).count(),
         AuthorityFiling.history.filter(incident_id=incident.pk).count(),
-        list(Deadline.objects.filter(incident=incident).order_by("pk").values_list("kind", "due_at", "met_at", "is_active")),
+        list(
+            Deadline.objects.filter(incident=incident)
+            .order_by("pk")
+            .values_list("kind", "due_at", "met_at", "is_active")
+        ),
     )
 
 
-def test_an_officer_files_an_initial_notification_through_the_form(client, officer, incident, controller, complete_register, lead_ap):
+def test_an_officer_files_an_initial_notification_through_the_form(
+    client, officer, incident, controller, complete_register, lead_ap
+):
     client.force_login(officer)
     response = client.post(file_url(incident), _form(controller, lead_ap, authority_reference=" AP-2025-123 "))
 
     assert response.status_code == 302 and response["Location"].endswith(page_url(incident) + "#filings")
     filing = AuthorityFiling.objects.get(incident=incident)
-    assert (filing.filing_type, filing.controller, filing.authority, filing.authority_reference) == ("initial", controller, lead_ap, "AP-2025-123")
-    assert filing.submitted_at == datetime(2025, 8, 20, 11, 30, tzinfo=UTC) and filing.submitted_tz == "Europe/Amsterdam"
+    assert (filing.filing_type, filing.controller, filing.authority, filing.authority_reference) == (
+        "initial",
+        controller,
+        lead_ap,
+        "AP-2025-123",
+    )
+    assert (
+        filing.submitted_at == datetime(2025, 8, 20, 11, 30, tzinfo=UTC) and filing.submitted_tz == "Europe/Amsterdam"
+    )
     assert filing.content["nature.description"] == "Criminal group copied screening results."
     record = filing.history.get()
     assert (record.history_user, record.history_change_reason) == (officer, "filed through the AP's online form")
     # The clock is met.
-    assert Deadline.objects.get(incident=incident, kind="authority_notification", party=controller).met_at == filing.submitted_at
+    assert (
+        Deadline.objects.get(incident=incident, kind="authority_notification", party=controller).met_at
+        == filing.submitted_at
+    )
     body = client.get(response["Location"]).content.decode()
     assert "Filing recorded" in body and "AP-2025-123" in section(body, "filings-h")
 
@@ -348,7 +464,17 @@ def _refused(client, incident, data, field: str, message: str):
         ({"reason": ""}, "reason", "This field is required."),
         ({"filing_type": "sideways"}, "filing_type", "Select a valid choice."),
     ],
-    ids=["no-time", "future", "dst-gap", "dst-twice", "before-awareness", "follow-up-first", "withdrawal-first", "no-reason", "bad-type"],
+    ids=[
+        "no-time",
+        "future",
+        "dst-gap",
+        "dst-twice",
+        "before-awareness",
+        "follow-up-first",
+        "withdrawal-first",
+        "no-reason",
+        "bad-type",
+    ],
 )
 def test_a_refused_filing_is_a_400_on_its_field_and_writes_nothing(
     client, officer, incident, controller, complete_register, lead_ap, overrides, field, message
@@ -360,7 +486,9 @@ def test_a_refused_filing_is_a_400_on_its_field_and_writes_nothing(
 def test_a_second_initial_is_refused(client, officer, incident, controller, complete_register, lead_ap, submit):
     submit(controller)
     client.force_login(officer)
-    _refused(client, incident, _form(controller, lead_ap), "filing_type", "already notified this authority: file a follow-up")
+    _refused(
+        client, incident, _form(controller, lead_ap), "filing_type", "already notified this authority: file a follow-up"
+    )
 
 
 def test_an_incomplete_register_needs_a_phased_filing(client, officer, incident, controller, lead_ap):
@@ -371,27 +499,42 @@ def test_an_incomplete_register_needs_a_phased_filing(client, officer, incident,
     assert client.post(file_url(incident), _form(controller, lead_ap, is_phased="on")).status_code == 302
 
 
-def test_a_late_initial_needs_the_reasons_for_the_delay(client, officer, incident, processor_and_controller, complete_register, lead_ap, now):
+def test_a_late_initial_needs_the_reasons_for_the_delay(
+    client, officer, incident, processor_and_controller, complete_register, lead_ap, now
+):
     _processor, late_controller, _relationship = processor_and_controller
-    services.record_awareness(incident, party=late_controller, aware_at=now - 100 * H, source="processor_notice", actor=officer, reason="r")
+    services.record_awareness(
+        incident, party=late_controller, aware_at=now - 100 * H, source="processor_notice", actor=officer, reason="r"
+    )
     client.force_login(officer)
     _refused(client, incident, _form(late_controller, lead_ap), "delay_reasons", "must give the reasons for the delay")
-    accepted = client.post(file_url(incident), _form(late_controller, lead_ap, delay_reasons="The processor told us a month late."))
+    accepted = client.post(
+        file_url(incident), _form(late_controller, lead_ap, delay_reasons="The processor told us a month late.")
+    )
     assert accepted.status_code == 302
     assert AuthorityFiling.objects.get().delay_reasons == "The processor told us a month late."
 
 
-def test_an_authority_not_on_the_incident_is_refused(client, officer, incident, controller, complete_register, lead_ap, admin_actor):
+def test_an_authority_not_on_the_incident_is_refused(
+    client, officer, incident, controller, complete_register, lead_ap, admin_actor
+):
     other = org_services.save_authority(
-        None, code="be-apd", name="Gegevensbeschermingsautoriteit", country="BE", notification_url="https://www.example.be/",
-        actor=admin_actor, reason="another authority",
+        None,
+        code="be-apd",
+        name="Gegevensbeschermingsautoriteit",
+        country="BE",
+        notification_url="https://www.example.be/",
+        actor=admin_actor,
+        reason="another authority",
     )
     client.force_login(officer)
     _refused(client, incident, _form(controller, other), "authority", "Select a valid choice.")
 
 
 @pytest.mark.parametrize("persona", ["lawyer", "viewer"])
-def test_other_roles_are_refused_by_the_server(client, request, incident, controller, complete_register, lead_ap, persona):
+def test_other_roles_are_refused_by_the_server(
+    client, request, incident, controller, complete_register, lead_ap, persona
+):
     client.force_login(request.getfixturevalue(persona))
     before = _written(incident)
     assert client.post(file_url(incident), _form(controller, lead_ap)).status_code == 403
@@ -425,11 +568,19 @@ def test_after_the_initial_the_form_offers_a_follow_up(client, officer, lab, dut
     assert before.initial.get("filing_type") is None and after.initial["filing_type"] == "follow_up"
 
 
-def test_the_form_offers_the_filers_zones_and_refuses_another(client, officer, incident, controller, complete_register, lead_ap, admin_actor):
+def test_the_form_offers_the_filers_zones_and_refuses_another(
+    client, officer, incident, controller, complete_register, lead_ap, admin_actor
+):
     officer.time_zone = "America/New_York"
     org_services.save_with_history(officer, actor=admin_actor, reason="zone", update_fields=["time_zone"])
     client.force_login(officer)
     form = client.get(page_url(incident)).context["filing_form"]
     offered = [value for value, _label in form.fields["submitted_at"].fields[1].choices]
     assert offered[0] == "America/New_York" and "Europe/Amsterdam" in offered and "UTC" in offered
-    _refused(client, incident, _form(controller, lead_ap, submitted_at_1="Asia/Tokyo"), "submitted_at", "Select a valid choice.")
+    _refused(
+        client,
+        incident,
+        _form(controller, lead_ap, submitted_at_1="Asia/Tokyo"),
+        "submitted_at",
+        "Select a valid choice.",
+    )

@@ -27,8 +27,15 @@ from organisations.models import Party, Role
 UTC = UTC
 URL = "/incidents/new/"
 INTAKE_MODELS = (
-    Incident, IncidentParty, IncidentAuthority, ProcessingRelationship, AwarenessRecord, AffectedEstimate,
-    ExtortionThreat, ExtortionCountdown, ProcessorNotice,
+    Incident,
+    IncidentParty,
+    IncidentAuthority,
+    ProcessingRelationship,
+    AwarenessRecord,
+    AffectedEstimate,
+    ExtortionThreat,
+    ExtortionCountdown,
+    ProcessorNotice,
 )
 
 
@@ -90,8 +97,16 @@ def test_it_records_the_whole_incident_in_one_go_and_shows_its_clock(officer_cli
     assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
     after = counts()
     assert {name: after[name] - before[name] for name in after} == {
-        "Incident": 1, "IncidentParty": 3, "IncidentAuthority": 1, "ProcessingRelationship": 2, "AwarenessRecord": 1,
-        "AffectedEstimate": 1, "ExtortionThreat": 1, "ExtortionCountdown": 1, "ProcessorNotice": 0, "Party": 2,
+        "Incident": 1,
+        "IncidentParty": 3,
+        "IncidentAuthority": 1,
+        "ProcessingRelationship": 2,
+        "AwarenessRecord": 1,
+        "AffectedEstimate": 1,
+        "ExtortionThreat": 1,
+        "ExtortionCountdown": 1,
+        "ProcessorNotice": 0,
+        "Party": 2,
     }
     assert incident.organisation == lab and incident.reference == "2025-0001"
     assert incident.occurred_from_at == datetime(2025, 7, 3, 22, 0, tzinfo=UTC)  # 00:00 CEST
@@ -99,15 +114,32 @@ def test_it_records_the_whole_incident_in_one_go_and_shows_its_clock(officer_cli
     assert incident.is_ongoing and incident.is_confidentiality_breach and not incident.is_integrity_breach
     assert sorted(incident.data_categories) == ["health", "identity", "national_id"]
     roles = {p.party.name: p.role for p in incident.parties.select_related("party")}
-    assert roles == {"Example Diagnostics B.V.": "processor", "National Screening Programme": "controller", "Regional Hospital": "controller"}
+    assert roles == {
+        "Example Diagnostics B.V.": "processor",
+        "National Screening Programme": "controller",
+        "Regional Hospital": "controller",
+    }
     awareness = AwarenessRecord.objects.get()
     assert awareness.party.party.is_self and awareness.aware_at == datetime(2025, 7, 6, 8, 0, tzinfo=UTC)
-    assert awareness.aware_tz == "Europe/Amsterdam" and awareness.source == "threat_actor" and awareness.recorded_by == officer
+    assert (
+        awareness.aware_tz == "Europe/Amsterdam"
+        and awareness.source == "threat_actor"
+        and awareness.recorded_by == officer
+    )
     estimate = AffectedEstimate.objects.get()
-    assert (estimate.low, estimate.high, estimate.is_approximate, estimate.measure) == (485000, None, True, "data_subjects")
+    assert (estimate.low, estimate.high, estimate.is_approximate, estimate.measure) == (
+        485000,
+        None,
+        True,
+        "data_subjects",
+    )
     assert estimate.known_at == now
     threat = ExtortionThreat.objects.get()
-    assert (threat.actor_name, threat.demand_currency, threat.first_contact_at) == ("Nova", "USD", datetime(2025, 7, 6, 7, 0, tzinfo=UTC))
+    assert (threat.actor_name, threat.demand_currency, threat.first_contact_at) == (
+        "Nova",
+        "USD",
+        datetime(2025, 7, 6, 7, 0, tzinfo=UTC),
+    )
     assert ExtortionCountdown.objects.get().deadline_at == datetime(2025, 7, 20, 10, 0, tzinfo=UTC)
     assert IncidentAuthority.objects.get().authority == dutch_ap
 
@@ -129,13 +161,18 @@ def test_every_row_has_history_by_the_officer_with_the_reason(officer_client, of
 
 
 def test_a_processor_that_told_its_controllers_starts_each_controllers_clock(officer_client, officer, lab, now):
-    data = form_data(lab, controllers_informed_at="2025-08-06T14:00", controllers_informed_channel="email", has_extortion=None)
+    data = form_data(
+        lab, controllers_informed_at="2025-08-06T14:00", controllers_informed_channel="email", has_extortion=None
+    )
 
     response = officer_client.post(URL, data)
 
     assert response.status_code == 302
     notices = list(ProcessorNotice.objects.select_related("relationship__controller__party"))
-    assert sorted(n.relationship.controller.party.name for n in notices) == ["National Screening Programme", "Regional Hospital"]
+    assert sorted(n.relationship.controller.party.name for n in notices) == [
+        "National Screening Programme",
+        "Regional Hospital",
+    ]
     assert {(n.informed_at, n.informed_tz, n.channel, n.informed_by) for n in notices} == {
         (datetime(2025, 8, 6, 12, 0, tzinfo=UTC), "Europe/Amsterdam", "email", "officer@lab.example")
     }
@@ -149,7 +186,9 @@ def test_a_processor_that_told_its_controllers_starts_each_controllers_clock(off
 
 
 def test_a_controller_records_a_processor_and_its_own_clock(officer_client, lab, now):
-    data = form_data(lab, our_role="controller", other_controllers="", processor_name="Cloud Host B.V.", has_extortion=None)
+    data = form_data(
+        lab, our_role="controller", other_controllers="", processor_name="Cloud Host B.V.", has_extortion=None
+    )
 
     assert officer_client.post(URL, data).status_code == 302
 
@@ -186,7 +225,10 @@ REFUSALS = [
     ({"title": ""}, "This field is required."),
     ({"aware_at": ""}, "This field is required."),
     ({"aware_at": "2025-07-03T10:00"}, "We became aware at cannot come before the breach started (Started at)."),
-    ({"aware_at": "2025-08-21T10:00"}, "We became aware at lies in the future: it is now 2025-08-20 14:00 in Europe/Amsterdam."),
+    (
+        {"aware_at": "2025-08-21T10:00"},
+        "We became aware at lies in the future: it is now 2025-08-20 14:00 in Europe/Amsterdam.",
+    ),
     ({"occurred_from": "2025-09-01T10:00", "aware_at": "2025-09-02T10:00"}, "Started at lies in the future"),
     ({"occurred_until": "2025-07-01T10:00", "is_ongoing": ""}, "Ended at cannot come before Started at."),
     ({"occurred_until": "2025-07-05T10:00"}, "Ended at: an ongoing breach has no end yet."),
@@ -201,17 +243,27 @@ REFUSALS = [
     ({"extortion_deadline_at": "2025-07-06T08:00"}, "Their deadline must come after First contact at."),
     ({"extortion_demand_currency": "EU1"}, "Use a three-letter currency code such as EUR."),
     ({"our_role": "owner"}, "Select a valid choice."),
-    ({"controllers_informed_at": "2025-07-06T09:00", "controllers_informed_channel": "email"},
-     "We informed these controllers at cannot come before We became aware at"),
+    (
+        {"controllers_informed_at": "2025-07-06T09:00", "controllers_informed_channel": "email"},
+        "We informed these controllers at cannot come before We became aware at",
+    ),
     ({"controllers_informed_at": "2025-07-06T12:00"}, "How we informed them: say how the controllers were informed."),
-    ({"our_role": "controller", "controllers_informed_at": "2025-07-06T12:00", "controllers_informed_channel": "email"},
-     "We informed these controllers at: only a processor informs controllers."),
+    (
+        {
+            "our_role": "controller",
+            "controllers_informed_at": "2025-07-06T12:00",
+            "controllers_informed_channel": "email",
+        },
+        "We informed these controllers at: only a processor informs controllers.",
+    ),
     ({"our_role": "controller", "processor_name": "regional hospital"}, "This party is already named as a controller"),
     ({"change_reason": "  "}, "This field is required."),
 ]
 
 
-@pytest.mark.parametrize(("changes", "message"), REFUSALS, ids=[next(iter(c)) + str(i) for i, (c, _) in enumerate(REFUSALS)])
+@pytest.mark.parametrize(
+    ("changes", "message"), REFUSALS, ids=[next(iter(c)) + str(i) for i, (c, _) in enumerate(REFUSALS)]
+)
 def test_a_refused_intake_writes_nothing_and_says_why(officer_client, lab, now, changes, message):
     before = counts()
 
@@ -274,9 +326,14 @@ def test_a_time_that_happens_twice_is_asked_about_not_guessed(officer_client, la
     assert not Incident.objects.exists()
 
 
-@pytest.mark.parametrize(("fold", "expected"), [("earlier", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)), ("later", datetime(2026, 10, 25, 1, 30, tzinfo=UTC))])
+@pytest.mark.parametrize(
+    ("fold", "expected"),
+    [("earlier", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)), ("later", datetime(2026, 10, 25, 1, 30, tzinfo=UTC))],
+)
 def test_the_answer_to_the_repeated_time_decides_the_instant(officer_client, lab, november_2026, fold, expected):
-    data = form_data(lab, occurred_from="2026-10-24T20:00", aware_at="2026-10-25T02:30", aware_at_fold=fold, has_extortion=None)
+    data = form_data(
+        lab, occurred_from="2026-10-24T20:00", aware_at="2026-10-25T02:30", aware_at_fold=fold, has_extortion=None
+    )
 
     assert officer_client.post(URL, data).status_code == 302
 
@@ -299,7 +356,9 @@ def test_times_are_read_in_the_persons_own_zone(client, lab, officer, admin_acto
 @pytest.mark.parametrize("persona", ["lawyer", "viewer", "outsider_without_membership"])
 def test_only_a_privacy_officer_may_open_or_submit_it(client, lab, now, persona, request, admin_actor):
     if persona == "outsider_without_membership":
-        user = org_services.create_user(username="nobody@x.example", email="nobody@x.example", password=None, actor=admin_actor, reason="t")
+        user = org_services.create_user(
+            username="nobody@x.example", email="nobody@x.example", password=None, actor=admin_actor, reason="t"
+        )
     else:
         user = request.getfixturevalue(persona)
     client.force_login(user)
@@ -324,7 +383,9 @@ def test_another_organisations_id_is_refused_and_nothing_written(officer_client,
     assert counts() == before
 
 
-def test_an_officer_of_two_organisations_chooses_and_a_legal_membership_is_not_offered(client, officer, lab, other_org, admin_actor, now):
+def test_an_officer_of_two_organisations_chooses_and_a_legal_membership_is_not_offered(
+    client, officer, lab, other_org, admin_actor, now
+):
     third = org_services.create_organisation(name="Third Clinic", country="NL", actor=admin_actor, reason="t")
     org_services.add_member(other_org, officer, role=Role.PRIVACY_OFFICER, actor=admin_actor, reason="t")
     org_services.add_member(third, officer, role=Role.LEGAL, actor=admin_actor, reason="t")

@@ -47,15 +47,30 @@ def register(incident, lab, officer, processor_and_controller, dutch_ap):
     incident = services.update_incident(incident, actor=officer, reason="contained", contained_at=at(2025, 8, 7, 18, 0))
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead authority")
     own_awareness = services.record_awareness(
-        incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer,
+        incident,
+        party=processor,
+        aware_at=at(2025, 8, 5, 10, 0),
+        source="own_detection",
+        actor=officer,
         reason="own detection",
     )
     notice = services.record_processor_notice(
-        relationship, informed_at=at(2025, 8, 6, 9, 0), channel="email", informed_by="lab security officer",
-        received_by="programme DPO", evidence="mail 2025-08-06", actor=officer, reason="notice to the programme",
+        relationship,
+        informed_at=at(2025, 8, 6, 9, 0),
+        channel="email",
+        informed_by="lab security officer",
+        received_by="programme DPO",
+        evidence="mail 2025-08-06",
+        actor=officer,
+        reason="notice to the programme",
     )
     estimate = services.record_estimate(
-        incident, measure="data_subjects", low=485_000, known_at=at(2025, 8, 10), source="lab", actor=officer,
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=at(2025, 8, 10),
+        source="lab",
+        actor=officer,
         reason="first count",
     )
     hospital = org_services.create_party(lab, name="Regional Hospital", actor=officer, reason="directory")
@@ -97,7 +112,11 @@ WRITES = {
         r.incident, processor=r.processor, controller=r.spare_controller, actor=actor, reason=reason
     ),
     "record_awareness": lambda r, actor, reason: services.record_awareness(
-        r.incident, party=r.spare_controller, aware_at=at(2025, 8, 8, 9, 0), source="third_party", actor=actor,
+        r.incident,
+        party=r.spare_controller,
+        aware_at=at(2025, 8, 8, 9, 0),
+        source="third_party",
+        actor=actor,
         reason=reason,
     ),
     "correct_awareness": lambda r, actor, reason: services.correct_awareness(
@@ -113,7 +132,12 @@ WRITES = {
         r.notice, informed_at=at(2025, 8, 6, 10, 0), actor=actor, reason=reason
     ),
     "record_estimate": lambda r, actor, reason: services.record_estimate(
-        r.incident, measure="records", low=1_000_000, known_at=at(2025, 8, 12), source="lab", actor=actor,
+        r.incident,
+        measure="records",
+        low=1_000_000,
+        known_at=at(2025, 8, 12),
+        source="lab",
+        actor=actor,
         reason=reason,
     ),
     "create_party": lambda r, actor, reason: org_services.create_party(
@@ -239,10 +263,16 @@ def test_closing_refuses_an_incomplete_register_with_an_error_for_each_gap(incid
 
 
 def test_closing_succeeds_once_the_register_is_complete(complete_register, officer):
-    closed = services.change_status(complete_register.incident, Status.CLOSED, actor=officer, reason="register complete")
+    closed = services.change_status(
+        complete_register.incident, Status.CLOSED, actor=officer, reason="register complete"
+    )
     assert Incident.objects.get(pk=closed.pk).status == Status.CLOSED
     record = closed.history.first()
-    assert (record.status, record.history_user, record.history_change_reason) == ("closed", officer, "register complete")
+    assert (record.status, record.history_user, record.history_change_reason) == (
+        "closed",
+        officer,
+        "register complete",
+    )
 
 
 def test_an_ongoing_breach_cannot_be_closed(complete_register, officer):
@@ -270,7 +300,9 @@ def test_a_closed_incident_refuses_update_until_it_is_reopened(complete_register
 
 
 @pytest.mark.parametrize("write", INCIDENT_WRITES)
-def test_a_closed_incident_refuses_every_write_even_from_copies_loaded_before_it_closed(complete_register, officer, write):
+def test_a_closed_incident_refuses_every_write_even_from_copies_loaded_before_it_closed(
+    complete_register, officer, write
+):
     services.change_status(complete_register.incident, Status.CLOSED, actor=officer, reason="register complete")
     before = database_state()
     with pytest.raises(ValidationError) as refused:
@@ -316,7 +348,10 @@ def test_a_processor_notice_also_records_the_controllers_awareness(register, off
 
 def test_correcting_a_processor_notice_moves_the_derived_awareness(register, officer):
     services.correct_processor_notice(
-        register.notice, informed_at=at(2025, 8, 6, 7, 30), informed_tz="Europe/Brussels", actor=officer,
+        register.notice,
+        informed_at=at(2025, 8, 6, 7, 30),
+        informed_tz="Europe/Brussels",
+        actor=officer,
         reason="the e-mail header says 09:30 Brussels time",
     )
     notice = ProcessorNotice.objects.get(pk=register.notice.pk)

@@ -69,7 +69,9 @@ def test_an_ordinary_winter_time_converts_to_utc():
 
 
 def test_a_choice_given_for_an_unambiguous_time_changes_nothing():
-    assert local_to_utc(datetime(2025, 8, 20, 14, 0), AMSTERDAM, fold="later") == datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
+    assert local_to_utc(datetime(2025, 8, 20, 14, 0), AMSTERDAM, fold="later") == datetime(
+        2025, 8, 20, 12, 0, tzinfo=UTC
+    )
 
 
 def test_an_aware_input_is_refused():

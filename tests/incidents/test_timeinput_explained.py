@@ -42,15 +42,27 @@ def test_the_two_readings_of_the_autumn_hour_are_named_in_order():
     first, second = readings(datetime(2026, 10, 25, 2, 30), "Europe/Amsterdam")
 
     assert (first.fold, first.abbreviation, first.offset, first.at) == (
-        Fold.EARLIER, "CEST", "UTC+2", datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+        Fold.EARLIER,
+        "CEST",
+        "UTC+2",
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+    )
     assert (second.fold, second.abbreviation, second.offset, second.at) == (
-        Fold.LATER, "CET", "UTC+1", datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+        Fold.LATER,
+        "CET",
+        "UTC+1",
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+    )
     assert local_to_utc(datetime(2026, 10, 25, 2, 30), "Europe/Amsterdam", first.fold.value) == first.at
 
 
 @pytest.mark.parametrize(
     ("call", "local"),
-    [(readings, datetime(2026, 10, 25, 3, 30)), (gap_around, datetime(2026, 3, 29, 3, 0)), (gap_around, datetime(2026, 10, 25, 2, 30))],
+    [
+        (readings, datetime(2026, 10, 25, 3, 30)),
+        (gap_around, datetime(2026, 3, 29, 3, 0)),
+        (gap_around, datetime(2026, 10, 25, 2, 30)),
+    ],
 )
 def test_a_time_without_the_problem_is_refused_rather_than_explained(call, local):
     with pytest.raises(LocalTimeError):
@@ -59,7 +71,12 @@ def test_a_time_without_the_problem_is_refused_rather_than_explained(call, local
 
 @pytest.mark.parametrize(
     ("offset", "text"),
-    [(timedelta(hours=2), "UTC+2"), (timedelta(0), "UTC"), (timedelta(hours=-3), "UTC-3"), (timedelta(hours=5, minutes=30), "UTC+5:30")],
+    [
+        (timedelta(hours=2), "UTC+2"),
+        (timedelta(0), "UTC"),
+        (timedelta(hours=-3), "UTC-3"),
+        (timedelta(hours=5, minutes=30), "UTC+5:30"),
+    ],
 )
 def test_offsets_read_as_people_write_them(offset, text):
     assert format_offset(offset) == text
@@ -80,8 +97,11 @@ def _spring_changes(year: int, zone_name: str):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(2000, 2037), st.sampled_from(["Europe/Amsterdam", "America/New_York", "Australia/Lord_Howe", "America/Santiago"]),
-       st.floats(0, 0.999))
+@given(
+    st.integers(2000, 2037),
+    st.sampled_from(["Europe/Amsterdam", "America/New_York", "Australia/Lord_Howe", "America/Santiago"]),
+    st.floats(0, 0.999),
+)
 def test_every_skipped_time_lies_in_its_gap_and_the_gap_edges_exist(year, zone_name, position):
     tz = zone(zone_name)
     changes = _spring_changes(year, zone_name)

@@ -100,7 +100,11 @@ def test_a_processor_notice_before_the_breach_started_is_refused_on_its_own_fiel
     _, _, relationship = parties
     error = refused(
         lambda: services.record_processor_notice(
-            relationship, informed_at=START - timedelta(days=2), channel="email", informed_by="lab", actor=officer,
+            relationship,
+            informed_at=START - timedelta(days=2),
+            channel="email",
+            informed_by="lab",
+            actor=officer,
             reason="notice",
         )
     )
@@ -109,10 +113,16 @@ def test_a_processor_notice_before_the_breach_started_is_refused_on_its_own_fiel
 
 def test_a_processor_notice_before_the_processors_own_awareness_is_refused(incident, parties, officer):
     processor, _, relationship = parties
-    services.record_awareness(incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer, reason="aware")
+    services.record_awareness(
+        incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer, reason="aware"
+    )
     error = refused(
         lambda: services.record_processor_notice(
-            relationship, informed_at=at(2025, 8, 5, 9, 0), channel="email", informed_by="lab", actor=officer,
+            relationship,
+            informed_at=at(2025, 8, 5, 9, 0),
+            channel="email",
+            informed_by="lab",
+            actor=officer,
             reason="notice",
         )
     )
@@ -122,34 +132,56 @@ def test_a_processor_notice_before_the_processors_own_awareness_is_refused(incid
 def test_correcting_a_processor_notice_to_before_the_breach_is_refused_on_its_own_field(incident, parties, officer):
     _, _, relationship = parties
     notice = services.record_processor_notice(
-        relationship, informed_at=at(2025, 8, 6, 9, 0), channel="email", informed_by="lab", actor=officer, reason="notice"
+        relationship,
+        informed_at=at(2025, 8, 6, 9, 0),
+        channel="email",
+        informed_by="lab",
+        actor=officer,
+        reason="notice",
     )
     error = refused(
-        lambda: services.correct_processor_notice(notice, informed_at=START - timedelta(days=1), actor=officer, reason="fix")
+        lambda: services.correct_processor_notice(
+            notice, informed_at=START - timedelta(days=1), actor=officer, reason="fix"
+        )
     )
     assert list(error.error_dict) == ["informed_at"]
 
 
 def test_the_end_before_the_start_is_refused(incident, officer):
-    error = refused(lambda: services.update_incident(incident, occurred_until_at=START - timedelta(minutes=1), actor=officer, reason="end"))
+    error = refused(
+        lambda: services.update_incident(
+            incident, occurred_until_at=START - timedelta(minutes=1), actor=officer, reason="end"
+        )
+    )
     assert codes(error, "occurred_until_at") == ["before_start"]
 
 
 def test_detection_before_the_start_is_refused(incident, officer):
-    error = refused(lambda: services.update_incident(incident, detected_at=START - timedelta(days=1), actor=officer, reason="detected"))
+    error = refused(
+        lambda: services.update_incident(
+            incident, detected_at=START - timedelta(days=1), actor=officer, reason="detected"
+        )
+    )
     assert codes(error, "detected_at") == ["before_start"]
     assert messages(error, "detected_at") == ["A breach cannot be detected before it started."]
 
 
 def test_containment_before_the_start_is_refused(incident, officer):
-    error = refused(lambda: services.update_incident(incident, contained_at=START - timedelta(days=1), actor=officer, reason="contained"))
+    error = refused(
+        lambda: services.update_incident(
+            incident, contained_at=START - timedelta(days=1), actor=officer, reason="contained"
+        )
+    )
     assert codes(error, "contained_at") == ["before_start"]
 
 
 def test_the_investigation_before_detection_is_refused(incident, officer):
     error = refused(
         lambda: services.update_incident(
-            incident, detected_at=at(2025, 8, 5, 10, 0), investigation_started_at=at(2025, 8, 5, 9, 0), actor=officer,
+            incident,
+            detected_at=at(2025, 8, 5, 10, 0),
+            investigation_started_at=at(2025, 8, 5, 9, 0),
+            actor=officer,
             reason="timeline",
         )
     )
@@ -159,13 +191,19 @@ def test_the_investigation_before_detection_is_refused(incident, officer):
 
 def test_the_investigation_before_an_already_stored_detection_is_refused(incident, officer):
     services.update_incident(incident, detected_at=at(2025, 8, 5, 10, 0), actor=officer, reason="detected")
-    error = refused(lambda: services.update_incident(incident, investigation_started_at=at(2025, 8, 4), actor=officer, reason="investigation"))
+    error = refused(
+        lambda: services.update_incident(
+            incident, investigation_started_at=at(2025, 8, 4), actor=officer, reason="investigation"
+        )
+    )
     assert codes(error, "investigation_started_at") == ["before_start"]
 
 
 def test_an_ongoing_breach_with_an_end_is_refused(incident, officer):
     error = refused(
-        lambda: services.update_incident(incident, is_ongoing=True, occurred_until_at=at(2025, 7, 5), actor=officer, reason="x")
+        lambda: services.update_incident(
+            incident, is_ongoing=True, occurred_until_at=at(2025, 7, 5), actor=officer, reason="x"
+        )
     )
     assert codes(error, "occurred_until_at") == ["ongoing"]
 
@@ -178,15 +216,21 @@ def test_marking_a_breach_with_an_end_as_ongoing_is_refused(incident, officer):
 
 def test_moving_the_start_after_an_existing_awareness_is_refused(incident, parties, officer):
     processor, _, _ = parties
-    services.record_awareness(incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer, reason="aware")
-    error = refused(lambda: services.update_incident(incident, occurred_from_at=at(2025, 8, 6), actor=officer, reason="later start"))
+    services.record_awareness(
+        incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer, reason="aware"
+    )
+    error = refused(
+        lambda: services.update_incident(incident, occurred_from_at=at(2025, 8, 6), actor=officer, reason="later start")
+    )
     assert codes(error, "occurred_from_at") == ["after_awareness"]
     assert "2025-08-05T10:00:00+00:00" in messages(error, "occurred_from_at")[0]
 
 
 def test_moving_the_start_after_a_withdrawn_awareness_is_allowed(incident, parties, officer):
     processor, _, _ = parties
-    record = services.record_awareness(incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer, reason="aware")
+    record = services.record_awareness(
+        incident, party=processor, aware_at=at(2025, 8, 5, 10, 0), source="own_detection", actor=officer, reason="aware"
+    )
     services.withdraw_awareness(record, withdrawal_reason="test alert", actor=officer, reason="wrong")
     services.update_incident(incident, occurred_from_at=at(2025, 8, 6), actor=officer, reason="later start")
     assert Incident.objects.get(pk=incident.pk).occurred_from_at == at(2025, 8, 6)
@@ -206,7 +250,9 @@ def test_the_clock_skew_setting_is_a_few_minutes():
 def _future_writes(incident, parties, officer, instant):
     processor, _, relationship = parties
     return {
-        "detected_at": lambda: services.update_incident(incident, detected_at=instant, actor=officer, reason="detected"),
+        "detected_at": lambda: services.update_incident(
+            incident, detected_at=instant, actor=officer, reason="detected"
+        ),
         "aware_at": record_awareness(incident, processor, officer, aware_at=instant),
         "informed_at": lambda: services.record_processor_notice(
             relationship, informed_at=instant, channel="email", informed_by="lab", actor=officer, reason="notice"
@@ -259,7 +305,9 @@ def test_an_equal_lower_and_upper_bound_is_accepted(incident, officer):
 
 def test_a_party_of_another_organisation_cannot_be_added(incident, other_org, officer):
     stranger = other_org.parties.get(is_self=True)
-    error = refused(lambda: services.add_party(incident, party=stranger, role="controller", actor=officer, reason="parties"))
+    error = refused(
+        lambda: services.add_party(incident, party=stranger, role="controller", actor=officer, reason="parties")
+    )
     assert messages(error, "party") == ["Unknown party."]
 
 
@@ -267,7 +315,11 @@ def test_a_party_of_another_organisation_cannot_be_added(incident, other_org, of
 def test_link_processor_refuses_a_controller_of_another_incident(incident, parties, officer, foreign, request):
     processor, _, _ = parties
     controller = request.getfixturevalue(foreign)
-    error = refused(lambda: services.link_processor(incident, processor=processor, controller=controller, actor=officer, reason="dpa"))
+    error = refused(
+        lambda: services.link_processor(
+            incident, processor=processor, controller=controller, actor=officer, reason="dpa"
+        )
+    )
     assert messages(error, "controller") == ["Unknown party."]
 
 
@@ -290,7 +342,9 @@ def test_awareness_refuses_a_party_of_another_incident(incident, officer, foreig
 def test_a_processor_of_another_incident_cannot_be_linked(incident, parties, officer, other_incident_controller):
     _, controller, _ = parties
     error = refused(
-        lambda: services.link_processor(incident, processor=other_incident_controller, controller=controller, actor=officer, reason="dpa")
+        lambda: services.link_processor(
+            incident, processor=other_incident_controller, controller=controller, actor=officer, reason="dpa"
+        )
     )
     assert messages(error, "processor") == ["Unknown party."]
 
@@ -299,20 +353,28 @@ def test_a_processor_of_another_incident_cannot_be_linked(incident, parties, off
 
 
 def test_an_unknown_data_category_is_refused(incident, officer):
-    error = refused(lambda: services.update_incident(incident, data_categories=["health", "horoscope"], actor=officer, reason="data"))
+    error = refused(
+        lambda: services.update_incident(
+            incident, data_categories=["health", "horoscope"], actor=officer, reason="data"
+        )
+    )
     assert codes(error, "data_categories") == ["invalid_choice"]
     assert messages(error, "data_categories") == ["Unknown choice(s): horoscope."]
 
 
 def test_an_unknown_data_category_is_refused_when_creating_too(lab, officer, now):
     error = refused(
-        lambda: services.create_incident(organisation=lab, title="x", data_categories=["zodiac"], actor=officer, reason="report")
+        lambda: services.create_incident(
+            organisation=lab, title="x", data_categories=["zodiac"], actor=officer, reason="report"
+        )
     )
     assert codes(error, "data_categories") == ["invalid_choice"]
 
 
 def test_an_unknown_data_subject_category_is_refused(incident, officer):
-    error = refused(lambda: services.update_incident(incident, data_subject_categories=["aliens"], actor=officer, reason="data"))
+    error = refused(
+        lambda: services.update_incident(incident, data_subject_categories=["aliens"], actor=officer, reason="data")
+    )
     assert codes(error, "data_subject_categories") == ["invalid_choice"]
 
 
@@ -324,7 +386,11 @@ def test_data_categories_are_stored_sorted_and_without_duplicates(incident, offi
 def test_an_unknown_time_zone_of_an_incident_instant_is_refused(incident, officer):
     error = refused(
         lambda: services.update_incident(
-            incident, detected_at=at(2025, 8, 5, 10, 0), detected_tz="Mars/Olympus_Mons", actor=officer, reason="detected"
+            incident,
+            detected_at=at(2025, 8, 5, 10, 0),
+            detected_tz="Mars/Olympus_Mons",
+            actor=officer,
+            reason="detected",
         )
     )
     assert codes(error, "detected_tz") == ["invalid"]
@@ -333,7 +399,9 @@ def test_an_unknown_time_zone_of_an_incident_instant_is_refused(incident, office
 
 def test_an_unknown_time_zone_of_an_awareness_is_refused(incident, parties, officer):
     processor, _, _ = parties
-    error = refused(record_awareness(incident, processor, officer, aware_at=at(2025, 8, 5, 10, 0), aware_tz="Europe/Atlantis"))
+    error = refused(
+        record_awareness(incident, processor, officer, aware_at=at(2025, 8, 5, 10, 0), aware_tz="Europe/Atlantis")
+    )
     assert codes(error, "aware_tz") == ["invalid"]
 
 

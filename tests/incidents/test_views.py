@@ -20,24 +20,41 @@ def _grow(incident, officer, controller, relationship, n):
     start = datetime(2025, 7, 6, 8, 0, tzinfo=UTC)
     for k in range(n):
         services.record_estimate(
-            incident, measure="data_subjects", low=100_000 + k, known_at=start + timedelta(days=k + 1),
-            source=f"count {k}", actor=officer, reason="count revised",
+            incident,
+            measure="data_subjects",
+            low=100_000 + k,
+            known_at=start + timedelta(days=k + 1),
+            source=f"count {k}",
+            actor=officer,
+            reason="count revised",
         )
         services.record_processor_notice(
-            relationship, informed_at=start + timedelta(days=30, hours=k), channel="email", informed_by="CEO",
-            actor=officer, reason="notice",
+            relationship,
+            informed_at=start + timedelta(days=30, hours=k),
+            channel="email",
+            informed_by="CEO",
+            actor=officer,
+            reason="notice",
         )
 
 
 def test_an_officer_sees_the_register_of_their_own_incident(client, officer, incident, processor_and_controller):
     processor, controller, relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor",
-        actor=officer, reason="leak-site listing",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak-site listing",
     )
     services.record_processor_notice(
-        relationship, informed_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC), channel="email", informed_by="CEO",
-        actor=officer, reason="processor told the programme",
+        relationship,
+        informed_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC),
+        channel="email",
+        informed_by="CEO",
+        actor=officer,
+        reason="processor told the programme",
     )
     client.force_login(officer)
 
@@ -89,8 +106,12 @@ def test_every_role_of_the_organisation_can_read(client, request, incident, pers
 def test_the_register_page_does_a_constant_number_of_queries(client, officer, incident, processor_and_controller):
     processor, controller, relationship = processor_and_controller
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC), source="threat_actor",
-        actor=officer, reason="leak-site listing",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak-site listing",
     )
     client.force_login(officer)
     url = reverse("incidents:detail", args=[incident.pk])

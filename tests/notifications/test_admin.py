@@ -12,8 +12,12 @@ def test_an_officer_adds_an_endpoint_and_sees_its_secret_only_on_creation(client
     client.force_login(officer)
     response = client.post(
         reverse("admin:notifications_webhookendpoint_add"),
-        {"organisation": lab.pk, "url": "https://siem.lab.example/hook", "description": "SIEM",
-         "change_reason": "route alerts to the SOC"},
+        {
+            "organisation": lab.pk,
+            "url": "https://siem.lab.example/hook",
+            "description": "SIEM",
+            "change_reason": "route alerts to the SOC",
+        },
         follow=True,
     )
     endpoint = WebhookEndpoint.objects.get()

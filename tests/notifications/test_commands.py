@@ -69,7 +69,9 @@ def test_the_sweep_command_records_due_alerts_and_says_how_many(aware_controller
         assert _run("sweep") == "Recorded 0 alert(s).\nRe-queued 1 delivery(ies).\n"
 
 
-def test_a_processor_notice_clock_names_both_ends_of_the_relationship(processor_and_controller, record_awareness, incident, now):
+def test_a_processor_notice_clock_names_both_ends_of_the_relationship(
+    processor_and_controller, record_awareness, incident, now
+):
     from datetime import timedelta
 
     processor, _controller, _relationship = processor_and_controller

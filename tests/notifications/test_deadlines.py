@@ -17,7 +17,9 @@ def test_the_deadline_kinds_are_the_clock_rules():
         assert "Art." in label or "not a legal deadline" in label, kind
 
 
-def test_recording_awareness_starts_an_authority_deadline_for_each_controller(incident, officer, lab, processor_and_controller, record_awareness, now):
+def test_recording_awareness_starts_an_authority_deadline_for_each_controller(
+    incident, officer, lab, processor_and_controller, record_awareness, now
+):
     from organisations import services as org_services
 
     _processor, controller, _relationship = processor_and_controller
@@ -73,7 +75,9 @@ def test_an_earlier_awareness_record_moves_the_clock_and_a_later_one_does_not(aw
     assert Deadline.objects.get(party=aware_controller).due_at == now + timedelta(hours=69)
 
 
-def test_withdrawing_the_only_awareness_deactivates_the_deadline_and_keeps_its_alerts(aware_controller, officer, record_awareness, now):
+def test_withdrawing_the_only_awareness_deactivates_the_deadline_and_keeps_its_alerts(
+    aware_controller, officer, record_awareness, now
+):
     deadline = Deadline.objects.get(party=aware_controller)
     AlertEvent.objects.create(deadline=deadline, label="before:48h", due_at=deadline.due_at, fired_at=now)
     record = aware_controller.awareness_records.get()
@@ -90,12 +94,19 @@ def test_withdrawing_the_only_awareness_deactivates_the_deadline_and_keeps_its_a
     assert deadline.next_alert_at == now + timedelta(hours=23)
 
 
-def test_a_processor_aware_starts_the_processor_notice_deadline_on_the_agreed_target(incident, officer, processor_and_controller, record_awareness, now):
+def test_a_processor_aware_starts_the_processor_notice_deadline_on_the_agreed_target(
+    incident, officer, processor_and_controller, record_awareness, now
+):
     processor, controller, _relationship = processor_and_controller
     relationship = services.link_processor(
-        incident, processor=processor, controller=services.add_party(
+        incident,
+        processor=processor,
+        controller=services.add_party(
             incident, party=_another_party(incident, officer), role="controller", actor=officer, reason="parties"
-        ), notice_target_hours=48, actor=officer, reason="dpa",
+        ),
+        notice_target_hours=48,
+        actor=officer,
+        reason="dpa",
     )
     record_awareness(processor, now - timedelta(hours=1))
 
@@ -112,10 +123,14 @@ def test_a_processor_aware_starts_the_processor_notice_deadline_on_the_agreed_ta
 def _another_party(incident, officer):
     from organisations import services as org_services
 
-    return org_services.create_party(incident.organisation, name="Insurer", country="NL", actor=officer, reason="directory")
+    return org_services.create_party(
+        incident.organisation, name="Insurer", country="NL", actor=officer, reason="directory"
+    )
 
 
-def test_a_processor_notice_meets_the_processor_notice_deadline(processor_and_controller, record_awareness, officer, now):
+def test_a_processor_notice_meets_the_processor_notice_deadline(
+    processor_and_controller, record_awareness, officer, now
+):
     processor, controller, relationship = processor_and_controller
     record_awareness(processor, now - timedelta(hours=5))
     informed_at = now - timedelta(hours=1)
@@ -135,7 +150,12 @@ def test_correcting_the_notice_moves_both_clocks(processor_and_controller, recor
     processor, controller, relationship = processor_and_controller
     record_awareness(processor, now - timedelta(hours=5))
     notice = services.record_processor_notice(
-        relationship, informed_at=now - timedelta(hours=1), channel="email", informed_by="lab DPO", actor=officer, reason="notice"
+        relationship,
+        informed_at=now - timedelta(hours=1),
+        channel="email",
+        informed_by="lab DPO",
+        actor=officer,
+        reason="notice",
     )
     services.correct_processor_notice(notice, informed_at=now - timedelta(hours=2), actor=officer, reason="typo")
 

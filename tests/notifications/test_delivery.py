@@ -41,9 +41,13 @@ def header(message, name) -> str:
 def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
     aware_controller, officer, lawyer, viewer, outsider, other_org, sweep_at, django_capture_on_commit_callbacks, now
 ):
-    create_webhook_endpoint(officer.memberships.get().organisation, url="http://127.0.0.1:9/hook", actor=officer, reason="alerts")
+    create_webhook_endpoint(
+        officer.memberships.get().organisation, url="http://127.0.0.1:9/hook", actor=officer, reason="alerts"
+    )
     create_webhook_endpoint(other_org, url="http://127.0.0.1:9/elsewhere", actor=outsider, reason="their alerts")
-    retired = create_webhook_endpoint(officer.memberships.get().organisation, url="http://127.0.0.1:9/old", actor=officer, reason="x")
+    retired = create_webhook_endpoint(
+        officer.memberships.get().organisation, url="http://127.0.0.1:9/old", actor=officer, reason="x"
+    )
     deactivate_webhook_endpoint(retired, actor=officer, reason="retired")
     deadline = Deadline.objects.get(party=aware_controller)
     moment = deadline.due_at - timedelta(hours=24)
@@ -52,7 +56,8 @@ def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
 
     event = AlertEvent.objects.get(deadline=deadline)
     assert sorted(n.user.username for n in Notification.objects.filter(alert_event=event)) == [
-        "legal@lab.example", "officer@lab.example",
+        "legal@lab.example",
+        "officer@lab.example",
     ]
     deliveries = Delivery.objects.filter(alert_event=event).order_by("channel", "address")
     assert [(d.channel, d.address, d.status) for d in deliveries] == [
@@ -64,7 +69,9 @@ def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
     assert len(callbacks) == 3  # one notifications.deliver per delivery, after commit
 
 
-def test_a_repeated_sweep_creates_no_second_notification_or_delivery(alert, sweep_at, django_capture_on_commit_callbacks):
+def test_a_repeated_sweep_creates_no_second_notification_or_delivery(
+    alert, sweep_at, django_capture_on_commit_callbacks
+):
     counts = (Notification.objects.count(), Delivery.objects.count())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert sweep_at(alert.fired_at) == 0
@@ -85,7 +92,9 @@ def test_inactive_people_viewers_and_people_without_an_address_get_no_email(
     assert not Delivery.objects.exists()
 
 
-def test_an_ended_membership_is_not_told(aware_controller, officer, lawyer, admin_actor, sweep_at, django_capture_on_commit_callbacks):
+def test_an_ended_membership_is_not_told(
+    aware_controller, officer, lawyer, admin_actor, sweep_at, django_capture_on_commit_callbacks
+):
     org_services.update_membership(lawyer.memberships.get(), actor=admin_actor, reason="moved on", is_active=False)
     deadline = Deadline.objects.get(party=aware_controller)
     with django_capture_on_commit_callbacks(execute=False):
@@ -109,7 +118,9 @@ def test_a_failing_fan_out_rolls_the_event_back_with_it(aware_controller, office
 # --- E-mail through a real SMTP server -------------------------------------------------------
 
 
-def test_the_email_reaches_a_real_smtp_server_with_the_facts_in_the_recipients_zone(alert, officer, smtp_server, settings):
+def test_the_email_reaches_a_real_smtp_server_with_the_facts_in_the_recipients_zone(
+    alert, officer, smtp_server, settings
+):
     settings.BREACHTRACK_BASE_URL = "https://breachtrack.example"
     delivery = email_delivery(alert, officer)
     assert deliver(delivery) is Outcome.SENT
@@ -121,7 +132,9 @@ def test_the_email_reaches_a_real_smtp_server_with_the_facts_in_the_recipients_z
     subject = header(message, "Subject")
     assert incident.reference in subject
     assert "due in 24 hours" in subject
-    assert message["Message-ID"] == delivery.message_id == f"<alert-{alert.pk}.delivery-{delivery.pk}@breachtrack.example>"
+    assert (
+        message["Message-ID"] == delivery.message_id == f"<alert-{alert.pk}.delivery-{delivery.pk}@breachtrack.example>"
+    )
     assert message["Content-Language"] == "en"
     body = message.get_payload(decode=True).decode()
     due_local = alert.due_at.astimezone(timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
@@ -133,7 +146,12 @@ def test_the_email_reaches_a_real_smtp_server_with_the_facts_in_the_recipients_z
     assert f"https://breachtrack.example/incidents/{incident.pk}/" in body
 
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.sent_at, delivery.next_attempt_at) == ("sent", 1, alert.fired_at, None)
+    assert (delivery.status, delivery.attempts, delivery.sent_at, delivery.next_attempt_at) == (
+        "sent",
+        1,
+        alert.fired_at,
+        None,
+    )
     [attempt] = delivery.attempt_log.all()
     assert (attempt.number, attempt.is_ok, attempt.error, attempt.finished_at) == (1, True, "", alert.fired_at)
 
@@ -168,7 +186,12 @@ def test_an_unknown_delivery_id_is_a_no_op(db):
 
 def test_a_refused_smtp_connection_is_recorded_and_retried_after_a_minute(alert, officer, settings, closed_port):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, False, 5
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = (
+        "127.0.0.1",
+        closed_port,
+        False,
+        5,
+    )
     delivery = email_delivery(alert, officer)
     assert deliver(delivery) is Outcome.RETRY
     delivery.refresh_from_db()
@@ -191,7 +214,9 @@ def test_a_recipient_deactivated_before_delivery_fails_visibly_without_a_send(al
 # --- The dispatcher --------------------------------------------------------------------------
 
 
-def test_a_queued_delivery_whose_task_was_lost_is_re_enqueued_once_its_re_queue_interval_ends(alert, django_capture_on_commit_callbacks):
+def test_a_queued_delivery_whose_task_was_lost_is_re_enqueued_once_its_re_queue_interval_ends(
+    alert, django_capture_on_commit_callbacks
+):
     fired = alert.fired_at
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert dispatch_due_deliveries(fired + REQUEUE - timedelta(seconds=1)) == []
@@ -218,10 +243,15 @@ def test_a_sending_row_with_an_expired_lease_is_re_dispatched_and_delivered(
     time_machine.move_to(expired + timedelta(seconds=2), tick=False)
     assert deliver(delivery) is Outcome.SENT
     assert len(smtp_server.envelopes) == 1
-    assert [(a.number, a.is_ok, a.finished_at is None) for a in delivery.attempt_log.all()] == [(1, None, True), (2, True, False)]
+    assert [(a.number, a.is_ok, a.finished_at is None) for a in delivery.attempt_log.all()] == [
+        (1, None, True),
+        (2, True, False),
+    ]
 
 
-def test_the_sweep_task_records_alerts_then_dispatches(alert, officer, time_machine, django_capture_on_commit_callbacks):
+def test_the_sweep_task_records_alerts_then_dispatches(
+    alert, officer, time_machine, django_capture_on_commit_callbacks
+):
     from ops.tasks.notifications import sweep_deadlines
 
     originals = set(Delivery.objects.values_list("pk", flat=True))
@@ -296,7 +326,11 @@ def test_two_workers_racing_for_one_delivery_send_it_once(alert, officer, smtp_s
 def test_the_deliver_task_is_late_acknowledged_and_delivers_when_called(alert, officer, smtp_server):
     from ops.tasks.notifications import deliver as deliver_task
 
-    assert (deliver_task.name, deliver_task.acks_late, deliver_task.reject_on_worker_lost) == ("notifications.deliver", True, True)
+    assert (deliver_task.name, deliver_task.acks_late, deliver_task.reject_on_worker_lost) == (
+        "notifications.deliver",
+        True,
+        True,
+    )
     assert deliver_task(email_delivery(alert, officer).pk) == "sent"
     assert deliver_task(email_delivery(alert, officer).pk) == "nothing_to_do"
     assert len(smtp_server.envelopes) == 1

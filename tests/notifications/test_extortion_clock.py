@@ -27,8 +27,14 @@ H = timedelta(hours=1)
 @pytest.fixture
 def threat(incident, officer, now):
     return extortion.record_threat(
-        incident, actor_name="Kraken Collective", first_contact_at=now - 72 * H, channel="leak_site",
-        demand_amount=Decimal("1100000"), demand_currency="EUR", actor=officer, reason="listed on the leak site",
+        incident,
+        actor_name="Kraken Collective",
+        first_contact_at=now - 72 * H,
+        channel="leak_site",
+        demand_amount=Decimal("1100000"),
+        demand_currency="EUR",
+        actor=officer,
+        reason="listed on the leak site",
     )
 
 
@@ -36,8 +42,13 @@ def threat(incident, officer, now):
 def countdown(threat, officer, now):
     """Set 72 h ago, due 48 h from now."""
     return extortion.revise_countdown(
-        threat, kind="set", announced_at=now - 72 * H, deadline_at=now + 48 * H, source="leak site",
-        actor=officer, reason="countdown on the leak site",
+        threat,
+        kind="set",
+        announced_at=now - 72 * H,
+        deadline_at=now + 48 * H,
+        source="leak site",
+        actor=officer,
+        reason="countdown on the leak site",
     )
 
 
@@ -47,7 +58,9 @@ def countdown_row(threat) -> Deadline:
 
 def alerts(threat) -> list[tuple[str, object]]:
     return list(
-        AlertEvent.objects.filter(deadline__extortion_threat=threat).order_by("fired_at", "pk").values_list("label", "due_at")
+        AlertEvent.objects.filter(deadline__extortion_threat=threat)
+        .order_by("fired_at", "pk")
+        .values_list("label", "due_at")
     )
 
 
@@ -73,7 +86,12 @@ def test_the_row_carries_the_duration_from_announcement_to_deadline(countdown, t
 def test_the_sweep_alerts_at_each_threshold_and_at_the_deadline_then_stops(countdown, threat, now):
     due = now + 48 * H
     assert sweep_at(now) == 0
-    for moment, label in ((due - 24 * H, "before:24h"), (due - 6 * H, "before:6h"), (due - H, "before:1h"), (due, "due")):
+    for moment, label in (
+        (due - 24 * H, "before:24h"),
+        (due - 6 * H, "before:6h"),
+        (due - H, "before:1h"),
+        (due, "due"),
+    ):
         assert sweep_at(moment) == 1, label
         assert sweep_at(moment) == 0  # a second sweep records nothing twice
     assert alerts(threat) == [("before:24h", due), ("before:6h", due), ("before:1h", due), ("due", due)]
@@ -81,12 +99,19 @@ def test_the_sweep_alerts_at_each_threshold_and_at_the_deadline_then_stops(count
     assert countdown_row(threat).next_alert_at is None
 
 
-def test_an_extension_moves_the_clock_and_keeps_the_alerts_of_the_old_moment(countdown, threat, officer, now, time_machine):
+def test_an_extension_moves_the_clock_and_keeps_the_alerts_of_the_old_moment(
+    countdown, threat, officer, now, time_machine
+):
     old_due, new_due = now + 48 * H, now + 120 * H
     assert sweep_at(old_due - 24 * H) == 1
     time_machine.move_to(now + 25 * H, tick=False)
     extortion.revise_countdown(
-        threat, kind="extended", announced_at=now + 25 * H, deadline_at=new_due, actor=officer, reason="extended on the site"
+        threat,
+        kind="extended",
+        announced_at=now + 25 * H,
+        deadline_at=new_due,
+        actor=officer,
+        reason="extended on the site",
     )
 
     row = countdown_row(threat)
@@ -101,7 +126,12 @@ def test_a_shortened_countdown_runs_from_its_announcement(countdown, threat, off
     """Announced with 3 h left: the 24 h and 6 h rungs lie before its start and never fire (the
     person recording the announcement is the first to know); 1 h before and the deadline do."""
     extortion.revise_countdown(
-        threat, kind="shortened", announced_at=now, deadline_at=now + 3 * H, actor=officer, reason="deadline brought forward"
+        threat,
+        kind="shortened",
+        announced_at=now,
+        deadline_at=now + 3 * H,
+        actor=officer,
+        reason="deadline brought forward",
     )
     row = countdown_row(threat)
     assert (row.next_alert_label, row.next_alert_at) == ("before:1h", now + 2 * H)
@@ -126,12 +156,19 @@ def test_a_countdown_shortened_by_a_revision_recorded_late_alerts_once_for_where
     assert alerts(threat) == [("before:6h", now + 2 * H)]
 
 
-def test_a_renewal_after_payment_starts_a_fresh_clock_after_the_old_one_ran_out(countdown, threat, officer, now, time_machine):
+def test_a_renewal_after_payment_starts_a_fresh_clock_after_the_old_one_ran_out(
+    countdown, threat, officer, now, time_machine
+):
     assert sweep_at(now + 48 * H) == 1  # the first countdown ends: 'due' (the state at that sweep)
     time_machine.move_to(now + 100 * H, tick=False)
     extortion.revise_countdown(
-        threat, kind="renewed_after_payment", announced_at=now + 99 * H, deadline_at=now + 300 * H,
-        note="Payment made; a new countdown appeared anyway.", actor=officer, reason="renewed after payment",
+        threat,
+        kind="renewed_after_payment",
+        announced_at=now + 99 * H,
+        deadline_at=now + 300 * H,
+        note="Payment made; a new countdown appeared anyway.",
+        actor=officer,
+        reason="renewed after payment",
     )
     row = countdown_row(threat)
     assert row.is_active and row.due_at == now + 300 * H
@@ -154,7 +191,9 @@ def test_a_new_countdown_after_a_withdrawal_reactivates_the_same_row(countdown, 
     extortion.withdraw_countdown(threat, announced_at=now, actor=officer, reason="dropped")
     row_id = countdown_row(threat).pk
     time_machine.move_to(now + 2 * H, tick=False)
-    extortion.revise_countdown(threat, kind="set", announced_at=now + H, deadline_at=now + 50 * H, actor=officer, reason="back")
+    extortion.revise_countdown(
+        threat, kind="set", announced_at=now + H, deadline_at=now + 50 * H, actor=officer, reason="back"
+    )
     row = countdown_row(threat)
     assert (row.pk, row.is_active, row.due_at) == (row_id, True, now + 50 * H)
 
@@ -181,18 +220,42 @@ def test_no_extortion_fact_changes_any_authority_or_processor_deadline(
     threat = extortion.record_threat(
         incident, actor_name="Kraken", first_contact_at=now - 4 * H, channel="leak_site", actor=officer, reason="threat"
     )
-    extortion.revise_countdown(threat, kind="set", announced_at=now - 4 * H, deadline_at=now + 10 * H, actor=officer, reason="set")
-    extortion.revise_countdown(threat, kind="extended", announced_at=now - 3 * H, deadline_at=now + 200 * H, actor=officer, reason="ext")
-    extortion.revise_countdown(threat, kind="shortened", announced_at=now - 2 * H, deadline_at=now + 20 * H, actor=officer, reason="short")
-    extortion.record_payment_decision(
-        threat, payment_decision="paid", payment_decided_at=now - H, payment_reasoning="board", actor=officer, reason="paid"
+    extortion.revise_countdown(
+        threat, kind="set", announced_at=now - 4 * H, deadline_at=now + 10 * H, actor=officer, reason="set"
     )
     extortion.revise_countdown(
-        threat, kind="renewed_after_payment", announced_at=now, deadline_at=now + 30 * H, actor=officer, reason="renewed"
+        threat, kind="extended", announced_at=now - 3 * H, deadline_at=now + 200 * H, actor=officer, reason="ext"
     )
-    extortion.record_police_report(threat, police_reported_at=now, police_reference="PL-1", actor=officer, reason="police")
+    extortion.revise_countdown(
+        threat, kind="shortened", announced_at=now - 2 * H, deadline_at=now + 20 * H, actor=officer, reason="short"
+    )
+    extortion.record_payment_decision(
+        threat,
+        payment_decision="paid",
+        payment_decided_at=now - H,
+        payment_reasoning="board",
+        actor=officer,
+        reason="paid",
+    )
+    extortion.revise_countdown(
+        threat,
+        kind="renewed_after_payment",
+        announced_at=now,
+        deadline_at=now + 30 * H,
+        actor=officer,
+        reason="renewed",
+    )
+    extortion.record_police_report(
+        threat, police_reported_at=now, police_reference="PL-1", actor=officer, reason="police"
+    )
     extortion.record_publication(
-        incident, threat=threat, published_at=now, location="leak site", records_count=53_000, actor=officer, reason="leak"
+        incident,
+        threat=threat,
+        published_at=now,
+        location="leak site",
+        records_count=53_000,
+        actor=officer,
+        reason="leak",
     )
     extortion.withdraw_countdown(threat, announced_at=now + H, actor=officer, reason="dropped")
 
@@ -204,14 +267,25 @@ def test_the_sweep_alerts_the_legal_clock_and_the_countdown_independently(aware_
     threat = extortion.record_threat(
         incident, actor_name="Kraken", first_contact_at=now - 3 * H, channel="leak_site", actor=officer, reason="threat"
     )
-    extortion.revise_countdown(threat, kind="set", announced_at=now - 3 * H, deadline_at=now + 30 * H, actor=officer, reason="set")
-    assert sweep_at(now + 22 * H) == 2  # authority 'before:48h' (due now + 70h) and countdown 'before:24h' (30h - 24h = 6h)
+    extortion.revise_countdown(
+        threat, kind="set", announced_at=now - 3 * H, deadline_at=now + 30 * H, actor=officer, reason="set"
+    )
+    assert (
+        sweep_at(now + 22 * H) == 2
+    )  # authority 'before:48h' (due now + 70h) and countdown 'before:24h' (30h - 24h = 6h)
     kinds = set(AlertEvent.objects.values_list("deadline__kind", "label"))
-    assert kinds == {(DeadlineKind.AUTHORITY_NOTIFICATION, "before:48h"), (DeadlineKind.EXTORTION_COUNTDOWN, "before:24h")}
+    assert kinds == {
+        (DeadlineKind.AUTHORITY_NOTIFICATION, "before:48h"),
+        (DeadlineKind.EXTORTION_COUNTDOWN, "before:24h"),
+    }
 
 
 def test_the_deadlines_command_names_the_threat_actor(countdown, threat, now):
     out = StringIO()
     call_command("deadlines", "--format", "json", stdout=out)
     (row,) = json.loads(out.getvalue())
-    assert (row["kind"], row["party"], row["state"]) == ("extortion_countdown", "Kraken Collective (threat actor)", "pending")
+    assert (row["kind"], row["party"], row["state"]) == (
+        "extortion_countdown",
+        "Kraken Collective (threat actor)",
+        "pending",
+    )

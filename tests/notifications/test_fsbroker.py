@@ -16,6 +16,9 @@ def test_filesystem_urls_use_the_atomic_transport_and_a_file_being_written_is_ne
         queue = connection.SimpleQueue("fsbroker-test")
         queue.put({"n": 1})
         # Only whole files carry a queue's suffix; ours left no partial file behind.
-        assert sorted(path.suffix for path in tmp_path.iterdir() if path.suffix in (".msg", ".partial")) == [".msg", ".partial"]
+        assert sorted(path.suffix for path in tmp_path.iterdir() if path.suffix in (".msg", ".partial")) == [
+            ".msg",
+            ".partial",
+        ]
         assert queue.get(timeout=2).payload == {"n": 1}  # the partial file is not taken for a message
         queue.close()

@@ -35,7 +35,12 @@ def test_the_limit_is_three_sweep_intervals(settings):
 
 @pytest.mark.parametrize(
     ("age", "state"),
-    [(timedelta(0), "ok"), (timedelta(seconds=45), "ok"), (timedelta(seconds=46), "stale"), (timedelta(days=2), "stale")],
+    [
+        (timedelta(0), "ok"),
+        (timedelta(seconds=45), "ok"),
+        (timedelta(seconds=46), "stale"),
+        (timedelta(days=2), "stale"),
+    ],
 )
 def test_a_heartbeat_older_than_the_limit_is_stale(now, age, state):
     health = SweepHealth(last_sweep_at=now - age, checked_at=now, max_age=timedelta(seconds=45))
@@ -49,7 +54,9 @@ def test_no_heartbeat_at_all_is_never_and_failing(now):
 
 
 def test_the_banner_counts_whole_minutes(now):
-    health = SweepHealth(last_sweep_at=now - timedelta(minutes=10, seconds=59), checked_at=now, max_age=timedelta(seconds=45))
+    health = SweepHealth(
+        last_sweep_at=now - timedelta(minutes=10, seconds=59), checked_at=now, max_age=timedelta(seconds=45)
+    )
     assert health.banner() == (
         "Deadline alerts are not being checked: the last check was 10 minutes ago. "
         "Deadlines are still computed, but nobody will be alerted."
@@ -94,7 +101,11 @@ def test_healthz_fails_on_a_fresh_install_until_the_first_sweep(client, db):
     response = client.get(reverse("incidents:healthz"))
     assert response.status_code == 503
     body = response.json()
-    assert (body["problems"], body["sweep"]["status"], body["sweep"]["last_sweep_at"]) == (["sweep_never"], "never", None)
+    assert (body["problems"], body["sweep"]["status"], body["sweep"]["last_sweep_at"]) == (
+        ["sweep_never"],
+        "never",
+        None,
+    )
     assert "scripts/run" in body["sweep"]["detail"]
     _swept()
     assert client.get(reverse("incidents:healthz")).status_code == 200
@@ -131,7 +142,9 @@ def test_the_banner_shows_on_the_register_and_in_the_admin_when_the_sweep_stoppe
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        assert "Deadline alerts are not being checked: the last check was 10 minutes ago." in response.content.decode(), url
+        assert (
+            "Deadline alerts are not being checked: the last check was 10 minutes ago." in response.content.decode()
+        ), url
 
 
 def test_the_banner_says_never_on_a_fresh_install(client, officer):
@@ -152,7 +165,9 @@ def test_people_who_are_not_logged_in_see_no_banner_and_cost_no_query(client, db
 def test_a_page_reads_the_heartbeat_once(client, officer, incident, now, page):
     _swept(timedelta(minutes=10))
     client.force_login(officer)
-    url = reverse("incidents:list") if page == "list" else reverse("admin:incidents_incident_change", args=[incident.pk])
+    url = (
+        reverse("incidents:list") if page == "list" else reverse("admin:incidents_incident_change", args=[incident.pk])
+    )
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert BANNER in response.content.decode()

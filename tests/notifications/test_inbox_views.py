@@ -24,7 +24,9 @@ def more_alerts(alert, count: int, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=False):
         for index in range(count):
             event = AlertEvent.objects.create(
-                deadline=alert.deadline, label=f"overdue:{index + 1}h", due_at=alert.due_at,
+                deadline=alert.deadline,
+                label=f"overdue:{index + 1}h",
+                due_at=alert.due_at,
                 fired_at=alert.fired_at + timedelta(minutes=index + 1),
             )
             fan_out(event, event.fired_at)
@@ -89,7 +91,9 @@ def test_marking_one_read_keeps_the_first_reading(client, alert, officer, time_m
     assert notification.read_at == first_reading
 
 
-def test_marking_all_read_touches_only_ones_own_notifications(client, alert, officer, lawyer, django_capture_on_commit_callbacks):
+def test_marking_all_read_touches_only_ones_own_notifications(
+    client, alert, officer, lawyer, django_capture_on_commit_callbacks
+):
     more_alerts(alert, 2, django_capture_on_commit_callbacks)
     client.force_login(officer)
     response = client.post(reverse("notifications:mark_all_read"), follow=True)
@@ -118,7 +122,9 @@ def test_marking_read_needs_post_and_a_csrf_token(alert, officer):
     assert notification.read_at is None
 
 
-def test_members_see_their_organisations_delivery_problems_and_outsiders_do_not(client, alert, officer, viewer, outsider):
+def test_members_see_their_organisations_delivery_problems_and_outsiders_do_not(
+    client, alert, officer, viewer, outsider
+):
     failed = Delivery.objects.get(user=officer)
     fail(failed)
     client.force_login(viewer)  # a viewer gets no alerts but may see that delivery failed

@@ -21,7 +21,12 @@ KIND = "authority_notification"
 
 def _policy(organisation, actor, thresholds=(240, 30), repeat=120, reason="board decision"):
     return set_alert_policy(
-        organisation, KIND, thresholds_before_minutes=list(thresholds), overdue_repeat_minutes=repeat, actor=actor, reason=reason,
+        organisation,
+        KIND,
+        thresholds_before_minutes=list(thresholds),
+        overdue_repeat_minutes=repeat,
+        actor=actor,
+        reason=reason,
     )
 
 
@@ -72,9 +77,16 @@ def test_a_ladder_without_overdue_repeats_goes_quiet_after_the_due_moment(aware_
 
 def test_another_organisations_clocks_keep_the_default_ladder(aware_controller, lab, officer, other_org, outsider, now):
     theirs = services.create_incident(organisation=other_org, title="Lost laptop", actor=outsider, reason="report")
-    controller = services.add_party(theirs, party=other_org.parties.get(is_self=True), role="controller", actor=outsider, reason="p")
+    controller = services.add_party(
+        theirs, party=other_org.parties.get(is_self=True), role="controller", actor=outsider, reason="p"
+    )
     services.record_awareness(
-        theirs, party=controller, aware_at=now - timedelta(hours=2), source="own_detection", actor=outsider, reason="aware",
+        theirs,
+        party=controller,
+        aware_at=now - timedelta(hours=2),
+        source="own_detection",
+        actor=outsider,
+        reason="aware",
     )
     _policy(lab, officer)
     ours, their_deadline = Deadline.objects.get(party=aware_controller), Deadline.objects.get(incident=theirs)
@@ -93,7 +105,9 @@ def test_a_policy_change_moves_the_pending_alert_of_running_clocks(aware_control
     assert _pending(deadline) == ("before:48h", deadline.due_at - timedelta(hours=48))
 
 
-def test_a_policy_change_does_not_replay_a_threshold_already_recorded(aware_controller, lab, officer, time_machine, now):
+def test_a_policy_change_does_not_replay_a_threshold_already_recorded(
+    aware_controller, lab, officer, time_machine, now
+):
     deadline = Deadline.objects.get(party=aware_controller)
     due = deadline.due_at
     assert _sweep_at(time_machine, due - timedelta(hours=24)) == 1  # the late sweep records the current state
@@ -110,7 +124,9 @@ def test_a_policy_change_does_not_replay_a_threshold_already_recorded(aware_cont
     assert _labels(deadline) == ["before:24h", "before:22h"]
 
 
-def test_a_change_of_another_kind_or_organisation_leaves_the_clock_alone(aware_controller, lab, officer, other_org, outsider):
+def test_a_change_of_another_kind_or_organisation_leaves_the_clock_alone(
+    aware_controller, lab, officer, other_org, outsider
+):
     deadline = Deadline.objects.get(party=aware_controller)
     before = _pending(deadline)
     set_alert_policy(lab, "follow_up", thresholds_before_minutes=[60], actor=officer, reason="other kind")
@@ -127,14 +143,27 @@ def test_a_refused_change_moves_no_alert(aware_controller, lab, officer):
 
 
 def test_a_processing_agreements_own_target_still_wins_but_the_ladder_follows_the_policy(
-    processor_and_controller, record_awareness, lab, officer, now,
+    processor_and_controller,
+    record_awareness,
+    lab,
+    officer,
+    now,
 ):
     processor, _controller, relationship = processor_and_controller
     record_awareness(processor, now - timedelta(hours=1))
     deadline = Deadline.objects.get(relationship=relationship)
-    assert deadline.due_at - deadline.started_at == timedelta(hours=relationship.notice_target_hours) == timedelta(hours=24)
+    assert (
+        deadline.due_at - deadline.started_at
+        == timedelta(hours=relationship.notice_target_hours)
+        == timedelta(hours=24)
+    )
     set_alert_policy(
-        lab, "processor_notice", thresholds_before_minutes=[120], target_hours=36, actor=officer, reason="contract review",
+        lab,
+        "processor_notice",
+        thresholds_before_minutes=[120],
+        target_hours=36,
+        actor=officer,
+        reason="contract review",
     )
     deadline.refresh_from_db()
     assert deadline.due_at - deadline.started_at == timedelta(hours=24)
@@ -154,10 +183,17 @@ def test_rule_for_a_row_read_without_annotations_still_finds_the_policy(aware_co
 
 def _due_controllers(incident, officer, now, count, prefix):
     for n in range(count):
-        party = org_services.create_party(incident.organisation, name=f"{prefix} {n}", actor=officer, reason="directory")
+        party = org_services.create_party(
+            incident.organisation, name=f"{prefix} {n}", actor=officer, reason="directory"
+        )
         controller = services.add_party(incident, party=party, role="controller", actor=officer, reason="parties")
         services.record_awareness(
-            incident, party=controller, aware_at=now - timedelta(hours=30), source="own_detection", actor=officer, reason="aware",
+            incident,
+            party=controller,
+            aware_at=now - timedelta(hours=30),
+            source="own_detection",
+            actor=officer,
+            reason="aware",
         )
 
 

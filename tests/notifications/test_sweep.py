@@ -55,7 +55,9 @@ def test_handle_one_says_whether_it_found_work(aware_controller, now):
     assert handle_one_due_deadline(now=later) is False
 
 
-def test_a_clock_first_computed_after_its_thresholds_alerts_once_for_its_current_state(processor_and_controller, record_awareness, now):
+def test_a_clock_first_computed_after_its_thresholds_alerts_once_for_its_current_state(
+    processor_and_controller, record_awareness, now
+):
     _processor, controller, _relationship = processor_and_controller
     record_awareness(controller, now - timedelta(hours=100))  # due 28 hours ago
 
@@ -96,7 +98,9 @@ def test_a_corrected_awareness_gets_fresh_alerts(aware_controller, officer, now)
     ]
 
 
-def test_a_sweep_that_raises_pushes_the_row_an_hour_ahead_and_the_next_records_it_once(aware_controller, time_machine, monkeypatch, now):
+def test_a_sweep_that_raises_pushes_the_row_an_hour_ahead_and_the_next_records_it_once(
+    aware_controller, time_machine, monkeypatch, now
+):
     deadline = Deadline.objects.get(party=aware_controller)
     moment = deadline.next_alert_at
     original = AlertEvent.objects.bulk_create
@@ -138,7 +142,9 @@ def test_the_unique_constraint_stops_a_second_record_of_the_same_threshold(aware
 
 def _many_due_deadlines(incident, officer, record_awareness, now, count=6, hours_ago=30):
     for n in range(count):
-        party = org_services.create_party(incident.organisation, name=f"Controller {n}", country="NL", actor=officer, reason="directory")
+        party = org_services.create_party(
+            incident.organisation, name=f"Controller {n}", country="NL", actor=officer, reason="directory"
+        )
         controller = services.add_party(incident, party=party, role="controller", actor=officer, reason="parties")
         record_awareness(controller, now - timedelta(hours=hours_ago))  # 30: 'before:48h' passed, due at once
     return count
@@ -200,7 +206,9 @@ def test_it_alerts_once_per_threshold_when_two_sweeps_race(incident, officer, re
         assert _labels(deadline) == ["before:48h", "before:24h"]
 
 
-def test_a_sweep_with_nothing_due_does_a_constant_small_number_of_queries(incident, officer, record_awareness, now, django_assert_max_num_queries):
+def test_a_sweep_with_nothing_due_does_a_constant_small_number_of_queries(
+    incident, officer, record_awareness, now, django_assert_max_num_queries
+):
     sweep(now_func=lambda: now)  # the first sweep creates the heartbeat row
     # Steady state: the due-row lookup and the heartbeat UPDATE, each inside its savepoint
     # (SAVEPOINT + RELEASE); on PostgreSQL also the heartbeat's SET LOCAL synchronous_commit.

@@ -37,8 +37,13 @@ def _due_deadlines(incident, count: int) -> int:
     due = started + timedelta(hours=72)
     Deadline.objects.bulk_create(
         Deadline(
-            incident=incident, kind="authority_notification", started_at=started, due_at=due, is_legal_deadline=True,
-            next_alert_at=due - timedelta(hours=48), next_alert_label="before:48h",
+            incident=incident,
+            kind="authority_notification",
+            started_at=started,
+            due_at=due,
+            is_legal_deadline=True,
+            next_alert_at=due - timedelta(hours=48),
+            next_alert_label="before:48h",
         )
         for _ in range(count)
     )
@@ -48,12 +53,21 @@ def _due_deadlines(incident, count: int) -> int:
 def _sweeper() -> subprocess.Popen:
     """``manage.py sweep`` in a subprocess, pointed at this test's database."""
     db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
-    env.update(DATABASE_URL=url, BREACHTRACK_VAR_DIR=os.environ.get("BREACHTRACK_VAR_DIR", "/tmp"), PYTHONUNBUFFERED="1")
+    env.update(
+        DATABASE_URL=url, BREACHTRACK_VAR_DIR=os.environ.get("BREACHTRACK_VAR_DIR", "/tmp"), PYTHONUNBUFFERED="1"
+    )
     return subprocess.Popen(
-        [sys.executable, "manage.py", "sweep", "--budget-seconds", "600"], cwd=REPO, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [sys.executable, "manage.py", "sweep", "--budget-seconds", "600"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -85,7 +99,9 @@ def test_a_sweep_killed_half_way_is_completed_by_the_next_with_no_gap_and_no_dup
     count = _due_deadlines(incident, 2000)
     victim = _sweeper()
     try:
-        wait_until(lambda: AlertEvent.objects.count() >= count // 10, 120, interval=0.05, what="the sweep to be under way")
+        wait_until(
+            lambda: AlertEvent.objects.count() >= count // 10, 120, interval=0.05, what="the sweep to be under way"
+        )
     finally:
         os.killpg(victim.pid, signal.SIGKILL)
         victim.communicate(timeout=30)

@@ -83,7 +83,9 @@ def deliver(delivery) -> Outcome:
     return deliver_one(delivery.pk, now_func=timezone.now)
 
 
-def test_the_receiver_gets_a_signed_post_it_can_verify(alert, officer, receiver, sweep_at, django_capture_on_commit_callbacks, settings):
+def test_the_receiver_gets_a_signed_post_it_can_verify(
+    alert, officer, receiver, sweep_at, django_capture_on_commit_callbacks, settings
+):
     settings.BREACHTRACK_BASE_URL = "https://breachtrack.example"
     endpoint, delivery = webhook_for(alert, officer, receiver.url, sweep_at, django_capture_on_commit_callbacks)
     assert deliver(delivery) is Outcome.SENT
@@ -118,7 +120,9 @@ def test_the_receiver_gets_a_signed_post_it_can_verify(alert, officer, receiver,
 def test_a_500_is_retried_with_exact_back_off_and_fails_for_good_after_the_last_attempt(
     alert, officer, failing_receiver, sweep_at, time_machine, django_capture_on_commit_callbacks
 ):
-    _endpoint, delivery = webhook_for(alert, officer, failing_receiver.url, sweep_at, django_capture_on_commit_callbacks)
+    _endpoint, delivery = webhook_for(
+        alert, officer, failing_receiver.url, sweep_at, django_capture_on_commit_callbacks
+    )
     moment = delivery.created_at
     for number, wait in enumerate(BACKOFF, start=1):
         assert deliver(delivery) is Outcome.RETRY
@@ -136,15 +140,21 @@ def test_a_500_is_retried_with_exact_back_off_and_fails_for_good_after_the_last_
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 6, None)
     assert len(failing_receiver.requests) == 6
-    assert [(a.number, a.is_ok, a.http_status) for a in delivery.attempt_log.all()] == [(n, False, 500) for n in range(1, 7)]
+    assert [(a.number, a.is_ok, a.http_status) for a in delivery.attempt_log.all()] == [
+        (n, False, 500) for n in range(1, 7)
+    ]
     with django_capture_on_commit_callbacks(execute=False):
         assert delivery.pk not in dispatch_due_deliveries(moment + timedelta(days=30))
     assert deliver(delivery) is Outcome.NOTHING_TO_DO
 
 
-def test_the_back_off_follows_the_setting(alert, officer, failing_receiver, sweep_at, settings, django_capture_on_commit_callbacks):
+def test_the_back_off_follows_the_setting(
+    alert, officer, failing_receiver, sweep_at, settings, django_capture_on_commit_callbacks
+):
     settings.BREACHTRACK_DELIVERY_BACKOFF_SECONDS = [7]
-    _endpoint, delivery = webhook_for(alert, officer, failing_receiver.url, sweep_at, django_capture_on_commit_callbacks)
+    _endpoint, delivery = webhook_for(
+        alert, officer, failing_receiver.url, sweep_at, django_capture_on_commit_callbacks
+    )
     assert deliver(delivery) is Outcome.RETRY
     delivery.refresh_from_db()
     assert delivery.next_attempt_at == delivery.created_at + timedelta(seconds=7)
@@ -178,7 +188,9 @@ def test_a_deactivated_endpoint_receives_nothing_and_its_delivery_fails_visibly(
 
 
 def test_an_officer_creates_an_endpoint_with_a_generated_secret_and_history(lab, officer):
-    endpoint = create_webhook_endpoint(lab, url="https://siem.lab.example/hook", description="SIEM", actor=officer, reason="route alerts")
+    endpoint = create_webhook_endpoint(
+        lab, url="https://siem.lab.example/hook", description="SIEM", actor=officer, reason="route alerts"
+    )
     other = create_webhook_endpoint(lab, url="https://siem.lab.example/hook2", actor=officer, reason="second")
     assert len(endpoint.secret) == 43 and endpoint.secret != other.secret
     record = endpoint.history.get()
@@ -197,7 +209,11 @@ def test_only_privacy_officers_of_the_organisation_manage_endpoints(request, lab
     with pytest.raises(PermissionDenied):
         deactivate_webhook_endpoint(endpoint, actor=actor, reason="silence alerts")
     endpoint.refresh_from_db()
-    assert (WebhookEndpoint.objects.count(), endpoint.url, endpoint.is_active) == (1, "https://siem.lab.example/hook", True)
+    assert (WebhookEndpoint.objects.count(), endpoint.url, endpoint.is_active) == (
+        1,
+        "https://siem.lab.example/hook",
+        True,
+    )
     assert endpoint.history.count() == 1
 
 
@@ -208,7 +224,11 @@ def test_an_officer_changes_and_deactivates_an_endpoint_with_a_record_each(lab, 
     deactivate_webhook_endpoint(endpoint, actor=officer, reason="SIEM retired")
     endpoint.refresh_from_db()
     assert (endpoint.url, endpoint.is_active, endpoint.secret) == ("https://siem2.lab.example/hook", False, secret)
-    assert [r.history_change_reason for r in endpoint.history.order_by("history_id")] == ["route alerts", "new SIEM", "SIEM retired"]
+    assert [r.history_change_reason for r in endpoint.history.order_by("history_id")] == [
+        "route alerts",
+        "new SIEM",
+        "SIEM retired",
+    ]
 
 
 def test_the_secret_and_organisation_cannot_be_changed_through_the_update_service(lab, other_org, officer):

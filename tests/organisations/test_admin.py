@@ -34,7 +34,11 @@ def form_errors(response) -> str:
 def stranger(admin_actor):
     """An active account with no membership anywhere."""
     return services.create_user(
-        username="stranger@nowhere.example", email="stranger@nowhere.example", password=PASSWORD, actor=admin_actor, reason="test persona"
+        username="stranger@nowhere.example",
+        email="stranger@nowhere.example",
+        password=PASSWORD,
+        actor=admin_actor,
+        reason="test persona",
     )
 
 
@@ -48,7 +52,9 @@ def test_the_default_admin_site_is_breachtracks():
 
 def test_a_member_who_is_not_staff_logs_in(client, officer):
     assert not officer.is_staff
-    response = client.post(reverse("admin:login"), {"username": officer.username, "password": PASSWORD, "next": "/admin/"})
+    response = client.post(
+        reverse("admin:login"), {"username": officer.username, "password": PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     assert response["Location"] == "/admin/"
     assert client.get(reverse("admin:index")).status_code == 200
@@ -92,10 +98,15 @@ def test_a_superuser_without_membership_may_use_the_admin(client, superuser):
 
 def test_a_superuser_creates_an_organisation_with_its_own_party(client, superuser):
     client.force_login(superuser)
-    response = client.post(admin_url(Organisation, "add"), {
-        "name": "Screening Foundation", "country": "NL", "registration_number": "87654321",
-        "change_reason": "new customer contract",
-    })
+    response = client.post(
+        admin_url(Organisation, "add"),
+        {
+            "name": "Screening Foundation",
+            "country": "NL",
+            "registration_number": "87654321",
+            "change_reason": "new customer contract",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     organisation = Organisation.objects.get(name="Screening Foundation")
     record = organisation.history.get()
@@ -106,10 +117,16 @@ def test_a_superuser_creates_an_organisation_with_its_own_party(client, superuse
 def test_a_superuser_corrects_an_organisation_with_a_reason(client, superuser, lab):
     client.force_login(superuser)
     url = admin_url(Organisation, "change", lab.pk)
-    response = client.post(url, {
-        "name": lab.name, "country": "NL", "registration_number": lab.registration_number,
-        "dpo_email": "privacy@lab.example", "change_reason": "DPO mailbox renamed",
-    })
+    response = client.post(
+        url,
+        {
+            "name": lab.name,
+            "country": "NL",
+            "registration_number": lab.registration_number,
+            "dpo_email": "privacy@lab.example",
+            "change_reason": "DPO mailbox renamed",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     lab.refresh_from_db()
     assert lab.dpo_email == "privacy@lab.example"
@@ -139,18 +156,30 @@ def test_a_member_cannot_manage_people(client, officer, lab, viewer):
 
 def test_a_superuser_creates_an_account_that_can_log_in(client, superuser, lab):
     client.force_login(superuser)
-    response = client.post(admin_url(User, "add"), {
-        "username": "dpo@lab.example", "email": "dpo@lab.example", "time_zone": "Europe/Amsterdam",
-        "password1": "a long and unusual passphrase", "password2": "a long and unusual passphrase",
-        "change_reason": "new DPO",
-    })
+    response = client.post(
+        admin_url(User, "add"),
+        {
+            "username": "dpo@lab.example",
+            "email": "dpo@lab.example",
+            "time_zone": "Europe/Amsterdam",
+            "password1": "a long and unusual passphrase",
+            "password2": "a long and unusual passphrase",
+            "change_reason": "new DPO",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     user = User.objects.get(username="dpo@lab.example")
     assert user.history.get().history_change_reason == "new DPO"
 
-    response = client.post(admin_url(Membership, "add"), {
-        "user": user.pk, "organisation": lab.pk, "role": Role.PRIVACY_OFFICER, "change_reason": "appointed DPO",
-    })
+    response = client.post(
+        admin_url(Membership, "add"),
+        {
+            "user": user.pk,
+            "organisation": lab.pk,
+            "role": Role.PRIVACY_OFFICER,
+            "change_reason": "appointed DPO",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     assert Membership.objects.get(user=user).history.get().history_user == superuser
 
@@ -177,11 +206,17 @@ def test_a_superuser_changes_a_role_and_ends_a_membership(client, superuser, vie
 
 def test_mismatched_passwords_are_refused(client, superuser):
     client.force_login(superuser)
-    response = client.post(admin_url(User, "add"), {
-        "username": "new@lab.example", "email": "new@lab.example", "time_zone": "UTC",
-        "password1": "a long and unusual passphrase", "password2": "another passphrase entirely",
-        "change_reason": "x",
-    })
+    response = client.post(
+        admin_url(User, "add"),
+        {
+            "username": "new@lab.example",
+            "email": "new@lab.example",
+            "time_zone": "UTC",
+            "password1": "a long and unusual passphrase",
+            "password2": "another passphrase entirely",
+            "change_reason": "x",
+        },
+    )
     assert response.status_code == 200
     assert "password2" in response.context["adminform"].form.errors
     assert not User.objects.filter(username="new@lab.example").exists()
@@ -190,10 +225,15 @@ def test_mismatched_passwords_are_refused(client, superuser):
 def test_a_superuser_deactivates_an_account_it_is_not_deleted(client, superuser, viewer):
     client.force_login(superuser)
     url = admin_url(User, "change", viewer.pk)
-    response = client.post(url, {
-        "username": viewer.username, "email": viewer.email, "time_zone": viewer.time_zone,
-        "change_reason": "left the company",
-    })  # is_active unticked
+    response = client.post(
+        url,
+        {
+            "username": viewer.username,
+            "email": viewer.email,
+            "time_zone": viewer.time_zone,
+            "change_reason": "left the company",
+        },
+    )  # is_active unticked
     assert response.status_code == 302, form_errors(response)
     viewer.refresh_from_db()
     assert not viewer.is_active
@@ -212,14 +252,21 @@ def test_authorities_are_shared_and_kept_by_superusers(client, officer, outsider
     for member in (officer, outsider):
         client.force_login(member)
         assert client.get(url).status_code == 200
-        assert client.post(url, {"code": "nl-ap", "name": "x", "country": "NL", "change_reason": "x"}).status_code == 403
+        assert (
+            client.post(url, {"code": "nl-ap", "name": "x", "country": "NL", "change_reason": "x"}).status_code == 403
+        )
 
     client.force_login(superuser)
-    response = client.post(url, {
-        "code": dutch_ap.code, "name": dutch_ap.name, "country": "NL",
-        "notification_url": "https://www.autoriteitpersoonsgegevens.nl/datalek-melden",
-        "change_reason": "form moved",
-    })
+    response = client.post(
+        url,
+        {
+            "code": dutch_ap.code,
+            "name": dutch_ap.name,
+            "country": "NL",
+            "notification_url": "https://www.autoriteitpersoonsgegevens.nl/datalek-melden",
+            "change_reason": "form moved",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     assert dutch_ap.history.latest().history_change_reason == "form moved"
 
@@ -232,9 +279,15 @@ def test_an_officer_adds_a_party_to_their_directory(client, officer, lab, other_
     page = client.get(admin_url(Party, "add"))
     assert list(page.context["adminform"].form.fields["owner"].queryset) == [lab]
 
-    response = client.post(admin_url(Party, "add"), {
-        "owner": lab.pk, "name": "Cloud Hosting B.V.", "country": "NL", "change_reason": "sub-processor",
-    })
+    response = client.post(
+        admin_url(Party, "add"),
+        {
+            "owner": lab.pk,
+            "name": "Cloud Hosting B.V.",
+            "country": "NL",
+            "change_reason": "sub-processor",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     party = Party.objects.get(name="Cloud Hosting B.V.")
     assert party.owner == lab
@@ -243,9 +296,14 @@ def test_an_officer_adds_a_party_to_their_directory(client, officer, lab, other_
 
 def test_an_officer_cannot_add_to_another_directory(client, officer, other_org):
     client.force_login(officer)
-    response = client.post(admin_url(Party, "add"), {
-        "owner": other_org.pk, "name": "Planted entry", "change_reason": "x",
-    })
+    response = client.post(
+        admin_url(Party, "add"),
+        {
+            "owner": other_org.pk,
+            "name": "Planted entry",
+            "change_reason": "x",
+        },
+    )
     assert response.status_code == 200
     assert "owner" in response.context["adminform"].form.errors
     assert not Party.objects.filter(name="Planted entry").exists()
@@ -255,9 +313,15 @@ def test_an_officer_updates_a_party_through_the_service(client, officer, lab):
     party = services.create_party(lab, name="Mail Provider", actor=officer, reason="directory")
     client.force_login(officer)
     url = admin_url(Party, "change", party.pk)
-    response = client.post(url, {
-        "name": "Mail Provider Ltd", "country": "IE", "contact_email": "dpo@mail.example", "change_reason": "contract",
-    })
+    response = client.post(
+        url,
+        {
+            "name": "Mail Provider Ltd",
+            "country": "IE",
+            "contact_email": "dpo@mail.example",
+            "change_reason": "contract",
+        },
+    )
     assert response.status_code == 302, form_errors(response)
     party.refresh_from_db()
     assert (party.name, party.owner) == ("Mail Provider Ltd", lab)

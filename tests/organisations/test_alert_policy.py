@@ -33,7 +33,11 @@ def _refusal(call) -> dict[str, str]:
 def test_a_privacy_officer_sets_a_policy_with_history(lab, officer):
     policy = _set(lab, officer)
     policy.refresh_from_db()
-    assert (policy.thresholds_before_minutes, policy.overdue_repeat_minutes, policy.target_hours) == ([240, 30], 120, None)
+    assert (policy.thresholds_before_minutes, policy.overdue_repeat_minutes, policy.target_hours) == (
+        [240, 30],
+        120,
+        None,
+    )
     record = policy.history.get()
     assert (record.history_user, record.history_change_reason) == (officer, "board decision of 1 August")
 
@@ -44,7 +48,10 @@ def test_setting_it_again_replaces_the_same_row(lab, officer):
     assert first.pk == second.pk
     assert AlertPolicy.objects.get().thresholds_before_minutes == [60]
     assert AlertPolicy.objects.get().overdue_repeat_minutes is None
-    assert [r.history_change_reason for r in second.history.order_by("history_id")] == ["board decision of 1 August", "fewer alerts"]
+    assert [r.history_change_reason for r in second.history.order_by("history_id")] == [
+        "board decision of 1 August",
+        "fewer alerts",
+    ]
 
 
 def test_reset_brings_back_the_defaults_and_keeps_the_history(lab, officer):
@@ -52,7 +59,11 @@ def test_reset_brings_back_the_defaults_and_keeps_the_history(lab, officer):
     reset_alert_policy(lab, "authority_notification", actor=officer, reason="back to defaults")
     assert not AlertPolicy.objects.exists()
     deleted = AlertPolicy.history.filter(id=policy.pk).latest()
-    assert (deleted.history_type, deleted.history_user, deleted.history_change_reason) == ("-", officer, "back to defaults")
+    assert (deleted.history_type, deleted.history_user, deleted.history_change_reason) == (
+        "-",
+        officer,
+        "back to defaults",
+    )
     assert organisation_rules(lab.pk)["authority_notification"] == clocks.DEFAULT_RULES["authority_notification"]
 
 
@@ -104,8 +115,14 @@ def test_bad_values_are_refused_on_their_field_and_nothing_is_written(lab, offic
 
 
 def test_every_bad_field_is_named_at_once(lab, officer):
-    refusal = _refusal(lambda: _set(lab, officer, thresholds_before_minutes=[0], overdue_repeat_minutes=-1, target_hours=96))
-    assert refusal == {"thresholds_before_minutes": "min_value", "overdue_repeat_minutes": "min_value", "target_hours": "fixed_by_law"}
+    refusal = _refusal(
+        lambda: _set(lab, officer, thresholds_before_minutes=[0], overdue_repeat_minutes=-1, target_hours=96)
+    )
+    assert refusal == {
+        "thresholds_before_minutes": "min_value",
+        "overdue_repeat_minutes": "min_value",
+        "target_hours": "fixed_by_law",
+    }
 
 
 def test_the_refusal_of_a_target_for_the_72_hours_names_the_law(lab, officer):
@@ -161,9 +178,13 @@ def test_the_organisations_target_is_the_default_for_a_new_processing_agreement(
 
     _set(lab, officer, kind="processor_notice", target_hours=36)
     programme = org_services.create_party(lab, name="Programme", actor=officer, reason="directory")
-    processor = services.add_party(incident, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="p")
+    processor = services.add_party(
+        incident, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="p"
+    )
     controller = services.add_party(incident, party=programme, role="controller", actor=officer, reason="c")
-    relationship = services.link_processor(incident, processor=processor, controller=controller, actor=officer, reason="dpa")
+    relationship = services.link_processor(
+        incident, processor=processor, controller=controller, actor=officer, reason="dpa"
+    )
     assert relationship.notice_target_hours == 36
 
 
@@ -176,10 +197,17 @@ def _admin_url(view, *args):
 
 def test_an_officer_sets_a_policy_in_the_admin_through_the_service(client, lab, officer):
     client.force_login(officer)
-    response = client.post(_admin_url("add"), {
-        "organisation": lab.pk, "kind": "authority_notification", "thresholds_before_minutes": "240, 30",
-        "overdue_repeat_minutes": "120", "target_hours": "", "change_reason": "board decision",
-    })
+    response = client.post(
+        _admin_url("add"),
+        {
+            "organisation": lab.pk,
+            "kind": "authority_notification",
+            "thresholds_before_minutes": "240, 30",
+            "overdue_repeat_minutes": "120",
+            "target_hours": "",
+            "change_reason": "board decision",
+        },
+    )
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     policy = AlertPolicy.objects.get()
     assert (policy.thresholds_before_minutes, policy.overdue_repeat_minutes) == ([240, 30], 120)
@@ -188,10 +216,17 @@ def test_an_officer_sets_a_policy_in_the_admin_through_the_service(client, lab, 
 
 def test_the_admin_shows_a_refused_target_on_its_field(client, lab, officer):
     client.force_login(officer)
-    response = client.post(_admin_url("add"), {
-        "organisation": lab.pk, "kind": "authority_notification", "thresholds_before_minutes": "60",
-        "overdue_repeat_minutes": "", "target_hours": "96", "change_reason": "try",
-    })
+    response = client.post(
+        _admin_url("add"),
+        {
+            "organisation": lab.pk,
+            "kind": "authority_notification",
+            "thresholds_before_minutes": "60",
+            "overdue_repeat_minutes": "",
+            "target_hours": "96",
+            "change_reason": "try",
+        },
+    )
     assert response.status_code == 200
     assert "target_hours" in response.context["adminform"].form.errors
     assert not AlertPolicy.objects.exists()
@@ -199,10 +234,15 @@ def test_the_admin_shows_a_refused_target_on_its_field(client, lab, officer):
 
 def test_the_admin_refuses_words_in_the_ladder(client, lab, officer):
     client.force_login(officer)
-    response = client.post(_admin_url("add"), {
-        "organisation": lab.pk, "kind": "authority_notification", "thresholds_before_minutes": "four hours",
-        "change_reason": "try",
-    })
+    response = client.post(
+        _admin_url("add"),
+        {
+            "organisation": lab.pk,
+            "kind": "authority_notification",
+            "thresholds_before_minutes": "four hours",
+            "change_reason": "try",
+        },
+    )
     assert "thresholds_before_minutes" in response.context["adminform"].form.errors
     assert not AlertPolicy.objects.exists()
 
@@ -211,9 +251,15 @@ def test_an_outsider_cannot_see_or_set_the_labs_policy_in_the_admin(client, lab,
     policy = _set(lab, officer)
     client.force_login(outsider)
     assert client.get(_admin_url("change", policy.pk)).status_code == 404
-    response = client.post(_admin_url("add"), {
-        "organisation": lab.pk, "kind": "processor_notice", "thresholds_before_minutes": "60", "change_reason": "x",
-    })
+    response = client.post(
+        _admin_url("add"),
+        {
+            "organisation": lab.pk,
+            "kind": "processor_notice",
+            "thresholds_before_minutes": "60",
+            "change_reason": "x",
+        },
+    )
     assert response.status_code == 200
     assert "organisation" in response.context["adminform"].form.errors
     assert AlertPolicy.objects.count() == 1
@@ -234,10 +280,16 @@ def test_an_officer_resets_a_policy_in_the_admin_and_the_defaults_apply_again(cl
     client.force_login(officer)
     url = _admin_url("change", policy.pk)
     assert "reset_to_defaults" in client.get(url).context["adminform"].form.fields
-    response = client.post(url, {
-        "thresholds_before_minutes": "240, 30", "overdue_repeat_minutes": "120", "target_hours": "",
-        "reset_to_defaults": "on", "change_reason": "back to defaults",
-    })
+    response = client.post(
+        url,
+        {
+            "thresholds_before_minutes": "240, 30",
+            "overdue_repeat_minutes": "120",
+            "target_hours": "",
+            "reset_to_defaults": "on",
+            "change_reason": "back to defaults",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == _admin_url("changelist")
     assert not AlertPolicy.objects.exists()

@@ -14,7 +14,9 @@ def test_the_login_page_is_ours_and_logs_in_to_where_the_visitor_was_going(clien
     page = client.get(reverse("dashboard:home"), follow=True)
     assert page.redirect_chain[-1][0] == reverse("accounts:login") + "?next=/"
     assert b'<link rel="stylesheet" href="/static/incidents/register.css">' in page.content  # the app's look
-    response = client.post(reverse("accounts:login") + "?next=/", {"username": officer.username, "password": PASSWORD, "next": "/"})
+    response = client.post(
+        reverse("accounts:login") + "?next=/", {"username": officer.username, "password": PASSWORD, "next": "/"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200
@@ -42,7 +44,9 @@ def test_logging_out_takes_a_post_and_ends_the_session(client, officer):
 
 
 @pytest.mark.parametrize("login_url", ["accounts:login", "admin:login"])
-def test_too_many_failures_lock_the_username_out_from_that_address_even_with_the_right_password(client, officer, login_url):
+def test_too_many_failures_lock_the_username_out_from_that_address_even_with_the_right_password(
+    client, officer, login_url
+):
     url = reverse(login_url)
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         assert client.post(url, {"username": officer.username, "password": "wrong"}).status_code == 200
@@ -59,9 +63,18 @@ def test_too_many_failures_lock_the_username_out_from_that_address_even_with_the
 
 def test_the_lockout_is_per_address_so_nobody_can_lock_an_officer_out_from_elsewhere(client, officer):
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("accounts:login"), {"username": officer.username, "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
-    assert client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9").status_code == 429
-    response = client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
+        client.post(
+            reverse("accounts:login"), {"username": officer.username, "password": "wrong"}, REMOTE_ADDR="203.0.113.9"
+        )
+    assert (
+        client.post(
+            reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+        ).status_code
+        == 429
+    )
+    response = client.post(
+        reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}, REMOTE_ADDR="198.51.100.7"
+    )
     assert response.status_code == 302
 
 
@@ -69,15 +82,21 @@ def test_the_lockout_ends_after_the_cool_off(client, officer, time_machine):
     time_machine.move_to("2025-08-20T12:00:00Z", tick=False)
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("accounts:login"), {"username": officer.username, "password": "wrong"})
-    assert client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}).status_code == 429
+    assert (
+        client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}).status_code == 429
+    )
     time_machine.shift(settings.AXES_COOLOFF_TIME.total_seconds() + 1)
-    assert client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}).status_code == 302
+    )
 
 
 def test_a_success_before_the_limit_starts_the_count_again(client, officer):
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         client.post(reverse("accounts:login"), {"username": officer.username, "password": "wrong"})
-    assert client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}).status_code == 302
+    )
     client.post(reverse("accounts:logout"))
     response = client.post(reverse("accounts:login"), {"username": officer.username, "password": "wrong"})
     assert response.status_code == 200

@@ -46,31 +46,53 @@ TENANT_MODELS = [
 def build_register(organisation: Organisation, officer, authority) -> dict[type, set[int]]:
     """A complete small register for ``organisation``; returns the primary keys per model."""
     incident = services.create_incident(
-        organisation=organisation, title=f"Breach at {organisation.name}",
-        occurred_from_at=datetime(2025, 7, 3, 22, 0, tzinfo=UTC), actor=officer, reason="first report",
+        organisation=organisation,
+        title=f"Breach at {organisation.name}",
+        occurred_from_at=datetime(2025, 7, 3, 22, 0, tzinfo=UTC),
+        actor=officer,
+        reason="first report",
     )
-    client = org_services.create_party(organisation, name=f"Client of {organisation.name}", actor=officer, reason="directory")
+    client = org_services.create_party(
+        organisation, name=f"Client of {organisation.name}", actor=officer, reason="directory"
+    )
     processor = services.add_party(
         incident, party=organisation.parties.get(is_self=True), role="processor", actor=officer, reason="parties"
     )
     controller = services.add_party(incident, party=client, role="controller", actor=officer, reason="parties")
     services.add_authority(incident, authority=authority, role="lead", actor=officer, reason="lead authority")
-    relationship = services.link_processor(incident, processor=processor, controller=controller, actor=officer, reason="dpa")
+    relationship = services.link_processor(
+        incident, processor=processor, controller=controller, actor=officer, reason="dpa"
+    )
     services.record_awareness(
-        incident, party=processor, aware_at=datetime(2025, 8, 5, 10, 0, tzinfo=UTC), source="own_detection",
-        actor=officer, reason="own detection",
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 8, 5, 10, 0, tzinfo=UTC),
+        source="own_detection",
+        actor=officer,
+        reason="own detection",
     )
     services.record_processor_notice(
-        relationship, informed_at=datetime(2025, 8, 6, 9, 0, tzinfo=UTC), channel="email", informed_by="the processor",
-        actor=officer, reason="notice",
+        relationship,
+        informed_at=datetime(2025, 8, 6, 9, 0, tzinfo=UTC),
+        channel="email",
+        informed_by="the processor",
+        actor=officer,
+        reason="notice",
     )
     services.record_estimate(
-        incident, measure="data_subjects", low=485_000, known_at=datetime(2025, 8, 10, tzinfo=UTC), source="processor",
-        actor=officer, reason="first count",
+        incident,
+        measure="data_subjects",
+        low=485_000,
+        known_at=datetime(2025, 8, 10, tzinfo=UTC),
+        source="processor",
+        actor=officer,
+        reason="first count",
     )
     add_note(incident, body=f"Call with {client.name}", actor=officer, reason="call notes")
     return {
-        model: set(model.objects.filter(**{model.objects.none().tenant_lookup: organisation}).values_list("pk", flat=True))
+        model: set(
+            model.objects.filter(**{model.objects.none().tenant_lookup: organisation}).values_list("pk", flat=True)
+        )
         for model in TENANT_MODELS
     }
 
@@ -86,7 +108,9 @@ def other_rows(other_org, outsider, dutch_ap, now):
 
 
 def visible(user, **kwargs) -> dict[type, set[int]]:
-    return {model: set(model.objects.visible_to(user, **kwargs).values_list("pk", flat=True)) for model in TENANT_MODELS}
+    return {
+        model: set(model.objects.visible_to(user, **kwargs).values_list("pk", flat=True)) for model in TENANT_MODELS
+    }
 
 
 def nothing() -> dict[type, set[int]]:
@@ -130,7 +154,9 @@ def test_a_deactivated_user_sees_nothing_even_through_a_copy_loaded_before(offic
 
 def test_a_deactivated_membership_sees_nothing(officer, lab, admin_actor, lab_rows):
     changed = update_with_history(
-        Membership.objects.filter(user=officer, organisation=lab), actor=admin_actor, reason="moved to another team",
+        Membership.objects.filter(user=officer, organisation=lab),
+        actor=admin_actor,
+        reason="moved to another team",
         is_active=False,
     )
     assert changed == 1
@@ -171,7 +197,9 @@ def test_a_user_cannot_be_deleted(officer):
 def test_a_user_cannot_be_deleted_through_a_queryset_either(admin_actor, superuser, lab):
     """A queryset delete skips User.delete(); the user's records would lose their actor."""
     with acting_as(superuser, "a change to attribute"):
-        org_services.update_party(lab.parties.get(is_self=True), actor=superuser, reason="new phone", contact_phone="+31 20 000 0000")
+        org_services.update_party(
+            lab.parties.get(is_self=True), actor=superuser, reason="new phone", contact_phone="+31 20 000 0000"
+        )
     with acting_as(admin_actor, "clean-up"), pytest.raises((ValidationError, HistoryBypassError)):
         User.objects.filter(pk=superuser.pk).delete()
     assert User.objects.filter(pk=superuser.pk).exists()

@@ -53,7 +53,9 @@ def test_the_requirement_is_a_historied_organisation_setting(requiring_lab):
 
 
 @pytest.mark.parametrize("persona", ["officer", "lawyer"])
-def test_an_officer_or_lawyer_who_must_use_two_factor_reaches_nothing_but_enrolment(client, persona, requiring_lab, now, request):
+def test_an_officer_or_lawyer_who_must_use_two_factor_reaches_nothing_but_enrolment(
+    client, persona, requiring_lab, now, request
+):
     officer = request.getfixturevalue(persona)
     log_in(client, officer)
     for url in ["/", reverse("incidents:list"), "/admin/", reverse("notifications:inbox")]:
@@ -93,7 +95,9 @@ def test_the_next_login_asks_for_the_code_and_takes_only_a_valid_one(client, off
     response = client.get("/")
     assert response["Location"].startswith(reverse("accounts:two_factor_verify"))
     # The password alone cannot replace the device: enrolment sends back to the code step.
-    assert client.get(reverse("accounts:two_factor_enrol"))["Location"].startswith(reverse("accounts:two_factor_verify"))
+    assert client.get(reverse("accounts:two_factor_enrol"))["Location"].startswith(
+        reverse("accounts:two_factor_verify")
+    )
     wrong = client.post(reverse("accounts:two_factor_verify"), {"code": "123456", "next": "/"})
     assert wrong.status_code == 400 and "That code is not valid" in wrong.content.decode()
     time_machine.shift(60)  # django-otp throttles after a failure
@@ -141,7 +145,9 @@ def test_the_middleware_costs_no_query_of_its_own(client, officer, requiring_lab
 
 
 def test_the_admins_own_login_does_not_get_around_the_second_factor(client, officer, requiring_lab, now):
-    response = client.post(reverse("admin:login"), {"username": officer.username, "password": PASSWORD, "next": "/admin/"})
+    response = client.post(
+        reverse("admin:login"), {"username": officer.username, "password": PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/admin/"
     refused = client.get("/admin/incidents/incident/")
     assert refused.status_code == 302 and refused["Location"].startswith(reverse("accounts:two_factor_enrol"))

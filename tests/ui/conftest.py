@@ -86,7 +86,9 @@ class Shots:
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Europe/Amsterdam")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Europe/Amsterdam"
+    )
     context.set_default_timeout(15_000)
     opened = context.new_page()
     errors = []
@@ -123,8 +125,13 @@ def demo_officer(live_server):
         name="Demo Diagnostics Laboratory B.V.", country="NL", actor=admin, reason="browser test persona"
     )
     officer = org_services.create_user(
-        username="officer@demo.example", email="officer@demo.example", password=PASSWORD, first_name="Eva",
-        last_name="Voorbeeld", actor=admin, reason="browser test persona",
+        username="officer@demo.example",
+        email="officer@demo.example",
+        password=PASSWORD,
+        first_name="Eva",
+        last_name="Voorbeeld",
+        actor=admin,
+        reason="browser test persona",
     )
     org_services.add_member(lab, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="browser test persona")
     return officer
@@ -142,9 +149,20 @@ def demo_board(demo_officer):
     now = timezone.now().replace(microsecond=0)
     lab = demo_officer.memberships.get().organisation
     hours = timedelta(hours=1)
-    ransomware = open_incident(lab, demo_officer, title="Ransomware at the laboratory", aware_ago=10 * hours, now=now, risk_level="high")
-    set_countdown(ransomware, demo_officer, announced_at=now - 20 * hours, deadline_at=now + 5 * hours, actor_name="Nova")
-    open_incident(lab, demo_officer, title="Results letter sent to the wrong address", aware_ago=80 * hours, now=now, risk_level="risk")
+    ransomware = open_incident(
+        lab, demo_officer, title="Ransomware at the laboratory", aware_ago=10 * hours, now=now, risk_level="high"
+    )
+    set_countdown(
+        ransomware, demo_officer, announced_at=now - 20 * hours, deadline_at=now + 5 * hours, actor_name="Nova"
+    )
+    open_incident(
+        lab,
+        demo_officer,
+        title="Results letter sent to the wrong address",
+        aware_ago=80 * hours,
+        now=now,
+        risk_level="risk",
+    )
     open_incident(lab, demo_officer, title="Stolen laptop", aware_ago=60 * hours, now=now)
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=now + timedelta(minutes=10))  # no banner while the test runs
     return {"now": now, "ransomware_due": now + 62 * hours, "overdue_by": 8 * hours}

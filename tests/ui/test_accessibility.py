@@ -17,7 +17,10 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.ui.conftest import PASSWORD, log_in
 
-RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]}
+RULES = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 BLOCKING = {"serious", "critical"}
 
 
@@ -61,7 +64,9 @@ def violations(page, url: str) -> tuple[list[str], list[str]]:
     blocking, other = [], []
     for violation in results["violations"]:
         targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
-        line = f"{url}: [{violation['impact']}] {violation['id']}: {violation['help']} ({targets}) {violation['helpUrl']}"
+        line = (
+            f"{url}: [{violation['impact']}] {violation['id']}: {violation['help']} ({targets}) {violation['helpUrl']}"
+        )
         (blocking if violation["impact"] in BLOCKING else other).append(line)
     return blocking, other
 

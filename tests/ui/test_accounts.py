@@ -11,7 +11,9 @@ from tests.ui.conftest import log_in
 
 def csp_violations(page) -> list[str]:
     messages = []
-    page.on("console", lambda message: messages.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: messages.append(message.text) if "Content Security Policy" in message.text else None
+    )
     return messages
 
 
@@ -30,7 +32,9 @@ def test_an_officer_whose_organisation_requires_two_factor_sets_it_up_on_first_l
     from organisations import services as org_services
 
     lab = demo_officer.memberships.get().organisation
-    org_services.update_organisation(lab, requires_two_factor=True, actor=system_actor("browser tests"), reason="policy")
+    org_services.update_organisation(
+        lab, requires_two_factor=True, actor=system_actor("browser tests"), reason="policy"
+    )
     violations = csp_violations(page)
 
     page.goto(live_server.url + "/")

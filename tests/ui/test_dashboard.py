@@ -29,7 +29,9 @@ def test_an_officer_logs_in_and_lands_on_the_dashboard_most_urgent_first(page, l
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
     assert page.locator("li.incident-card h2 .title").all_inner_texts() == [
         # overdue by 8 h; the threat actor's countdown ends in 5 h; 12 h left
-        "Results letter sent to the wrong address", "Ransomware at the laboratory", "Stolen laptop",
+        "Results letter sent to the wrong address",
+        "Ransomware at the laboratory",
+        "Stolen laptop",
     ]
     assert page.locator(".sweep-banner").count() == 0  # the sweep runs: no banner
     page.shots.take("dashboard", full_page=True)
@@ -48,7 +50,9 @@ def test_the_countdown_ticks_in_the_browser(page, live_server, demo_officer, dem
     assert seconds_in(first) - seconds_in(second) in (1, 2)
     # 62 hours were left when the data was made, a few seconds ago.
     assert timedelta(hours=61, minutes=55) < timedelta(seconds=seconds_in(second)) <= timedelta(hours=62)
-    state = card(page, "Ransomware at the laboratory").locator('tr[data-kind="authority_notification"] [data-state-label]')
+    state = card(page, "Ransomware at the laboratory").locator(
+        'tr[data-kind="authority_notification"] [data-state-label]'
+    )
     assert state.inner_text() == "on track"
     threat = card(page, "Ransomware at the laboratory").locator('tr[data-kind="extortion_countdown"]')
     assert threat.locator("[data-state-label]").inner_text() == "under 6 h"
@@ -96,7 +100,10 @@ def test_switching_to_dutch_shows_dutch_labels_and_dutch_dates(page, live_server
     with translation.override("nl"):
         local = demo_board["ransomware_due"].astimezone(ZoneInfo("Europe/Amsterdam"))
         expected = f"{formats.date_format(local, 'D j b Y, H:i')} {local.tzname()}"
-    assert card(page, "Ransomware at the laboratory").locator('tr[data-kind="authority_notification"] time').inner_text() == expected
+    assert (
+        card(page, "Ransomware at the laboratory").locator('tr[data-kind="authority_notification"] time').inner_text()
+        == expected
+    )
     next_text(ransomware.locator("[data-countdown]"), first)
     assert ransomware.locator("[data-countdown]").inner_text() != first  # still ticking, in Dutch
     page.shots.take("dutch", full_page=True)

@@ -27,7 +27,9 @@ def test_a_filter_change_swaps_the_list_without_reloading_the_page(page, live_se
     assert page.evaluate("window.breachtrackMarker") == "still here"  # the page was not reloaded
     assert "risk=high" in page.url  # the filtered view is a link one can share (hx-push-url)
     assert page.get_by_label("Risk").input_value() == "high"
-    countdown = card(page, "Ransomware at the laboratory").locator('tr[data-kind="authority_notification"] [data-countdown]')
+    countdown = card(page, "Ransomware at the laboratory").locator(
+        'tr[data-kind="authority_notification"] [data-countdown]'
+    )
     before = countdown.inner_text()
     first = seconds_in(before)
     next_text(countdown, before)

@@ -26,25 +26,47 @@ def ransomware(demo_officer, dutch_ap):
     now = timezone.now().replace(microsecond=0)
     lab = demo_officer.memberships.get().organisation
     org_services.update_organisation(
-        lab, dpo_name="J. de Vries", dpo_email="dpo@demo.example", actor=system_actor("browser tests"), reason="DPO",
+        lab,
+        dpo_name="J. de Vries",
+        dpo_email="dpo@demo.example",
+        actor=system_actor("browser tests"),
+        reason="DPO",
     )
     lab.refresh_from_db()
-    incident = open_incident(lab, demo_officer, title="Ransomware at the laboratory", aware_ago=timedelta(hours=10), now=now)
+    incident = open_incident(
+        lab, demo_officer, title="Ransomware at the laboratory", aware_ago=timedelta(hours=10), now=now
+    )
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=demo_officer, reason="lead SA")
     services.update_incident(
-        incident, is_confidentiality_breach=True, description="Criminal group copied screening results.",
-        data_categories=["health", "identity"], data_subject_categories=["patients"],
-        likely_consequences="Identity fraud, distress.", measures_containment="Systems isolated.",
-        actor=demo_officer, reason="facts known",
+        incident,
+        is_confidentiality_breach=True,
+        description="Criminal group copied screening results.",
+        data_categories=["health", "identity"],
+        data_subject_categories=["patients"],
+        likely_consequences="Identity fraud, distress.",
+        measures_containment="Systems isolated.",
+        actor=demo_officer,
+        reason="facts known",
     )
     for measure, low in (("data_subjects", 485_000), ("records", 1_200_000)):
         services.record_estimate(
-            incident, measure=measure, low=low, known_at=now - timedelta(hours=5), source="lab count",
-            actor=demo_officer, reason="first count",
+            incident,
+            measure=measure,
+            low=low,
+            known_at=now - timedelta(hours=5),
+            source="lab count",
+            actor=demo_officer,
+            reason="first count",
         )
     services.record_estimate(
-        incident, measure="data_subjects", low=715_000, high=760_000, known_at=now - timedelta(hours=1),
-        source="second count", actor=demo_officer, reason="count revised",
+        incident,
+        measure="data_subjects",
+        low=715_000,
+        high=760_000,
+        known_at=now - timedelta(hours=1),
+        source="second count",
+        actor=demo_officer,
+        reason="count revised",
     )
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=now + timedelta(minutes=10))  # no banner while the test runs
     submitted = (now - timedelta(minutes=20)).astimezone(ZoneInfo("Europe/Amsterdam"))

@@ -68,7 +68,9 @@ def test_an_officer_records_a_new_incident_and_sees_its_clock(page, live_server,
     due = now - timedelta(hours=2) + timedelta(hours=72)
     assert page.locator(f'time[datetime="{due:%Y-%m-%dT%H:%M:%S}Z"]').count() >= 1  # the end of the 72 hours
     # The incident page's open deadlines, ticking like the dashboard's: about 70 hours to go.
-    row = page.locator('table.header-clocks tr[data-kind="authority_notification"]', has_text="Demo Diagnostics Laboratory B.V.")
+    row = page.locator(
+        'table.header-clocks tr[data-kind="authority_notification"]', has_text="Demo Diagnostics Laboratory B.V."
+    )
     assert re.search(r"\b2 d (21|22):\d\d:\d\d left", row.inner_text()), row.inner_text()
     page.shots.take("incident", full_page=True)
 
@@ -101,7 +103,9 @@ def test_an_hour_that_happened_twice_is_asked_about_and_answered(page, live_serv
     second.check()
     # Answered: now the end of the 72 hours is known, 72 real hours after 02:30 CET.
     expected = repeated.replace(tzinfo=AMSTERDAM, fold=1).astimezone(UTC) + timedelta(hours=72)
-    assert page.locator("#authority-deadline").inner_text().startswith("The 72 hours to the supervisory authority end at")
+    assert (
+        page.locator("#authority-deadline").inner_text().startswith("The 72 hours to the supervisory authority end at")
+    )
     assert expected.astimezone(AMSTERDAM).strftime("%H:%M") in page.locator("#authority-deadline").inner_text()
     page.get_by_role("button", name="Record the incident").click()
 

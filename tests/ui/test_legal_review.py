@@ -33,21 +33,41 @@ def case(demo_officer):
     admin = system_actor("browser tests")
     lab = demo_officer.memberships.get().organisation
     lawyer = org_services.create_user(
-        username="legal@demo.example", email="legal@demo.example", password=PASSWORD, actor=admin,
+        username="legal@demo.example",
+        email="legal@demo.example",
+        password=PASSWORD,
+        actor=admin,
         reason="browser test persona",
     )
     org_services.add_member(lab, lawyer, role=Role.LEGAL, actor=admin, reason="browser test persona")
     now = timezone.now().replace(second=0, microsecond=0)
     with time_machine.travel(now - timedelta(hours=3), tick=False):
         incident = services.create_incident(
-            organisation=lab, title="Ransomware at the laboratory", occurred_from_at=now - timedelta(days=5),
-            actor=demo_officer, reason="first report",
+            organisation=lab,
+            title="Ransomware at the laboratory",
+            occurred_from_at=now - timedelta(days=5),
+            actor=demo_officer,
+            reason="first report",
         )
-        services.record_estimate(incident, measure="data_subjects", low=485_000, known_at=now - timedelta(hours=4),
-                                 source="first figure", actor=demo_officer, reason="first figure")
+        services.record_estimate(
+            incident,
+            measure="data_subjects",
+            low=485_000,
+            known_at=now - timedelta(hours=4),
+            source="first figure",
+            actor=demo_officer,
+            reason="first figure",
+        )
     with time_machine.travel(now - timedelta(hours=1), tick=False):
-        services.record_estimate(incident, measure="data_subjects", low=715_000, known_at=now - timedelta(hours=2),
-                                 source="forensics", actor=demo_officer, reason="count revised after forensic report")
+        services.record_estimate(
+            incident,
+            measure="data_subjects",
+            low=715_000,
+            known_at=now - timedelta(hours=2),
+            source="forensics",
+            actor=demo_officer,
+            reason="count revised after forensic report",
+        )
     from notifications.models import SweepHeartbeat
 
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=now + timedelta(minutes=10))  # no banner while the test runs
