@@ -38,6 +38,7 @@ from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant
 from api.scoping import member_organisation_ids, role_in
 from api.serializers import JsonIntegerField, RegisterSerializer, TextField
 from api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES
+from breachtrack.uploads import takes_uploads
 from communications.choices import IdentifierKind, WaveChannel
 from communications.models import CommunicationWave, ContentVersion, ImportJob
 from incidents.models import IncidentParty
@@ -340,6 +341,7 @@ class WaveViewSet(IncidentChildViewSet):
         return self._answer(self.rows().get(pk=wave.pk))
 
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    @takes_uploads
     def imports(self, request, *args, pk=None, **kwargs):
         """Queue a recipient CSV for import: 202 with the job; poll its Location."""
         incident = self.require_writer()

@@ -34,6 +34,25 @@ class SizeLimitedUploadHandler(FileUploadHandler):
         return None
 
 
+def accepts_uploads(view_func):
+    """Mark a view (a function, or a DRF action's method) as one that takes a file upload.
+
+    Called with a view function returned by URL resolution, it answers whether that view was
+    marked: a DRF view carries its viewset class and the method's action name.
+    """
+    view_class = getattr(view_func, "cls", None)
+    actions = getattr(view_func, "actions", None) or {}
+    if view_class is not None:
+        return any(getattr(getattr(view_class, name, None), "takes_uploads", False) for name in actions.values())
+    return getattr(view_func, "takes_uploads", False)
+
+
+def takes_uploads(view_func):
+    """Decorator: this view accepts a body up to BREACHTRACK_UPLOAD_MAX_BYTES (see web.limits)."""
+    view_func.takes_uploads = True
+    return view_func
+
+
 def too_large_message(size: int, limit: int) -> str:
     return _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.") % {
         "size": f"{size:,}",

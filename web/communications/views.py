@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from actions import ledger
 from actions import recipient_imports as jobs
 from actions.communications import current_assessment
-from breachtrack.uploads import refuse_oversized_upload, too_large_message
+from breachtrack.uploads import refuse_oversized_upload, takes_uploads, too_large_message
 from communications.choices import ImportKind
 from communications.models import CommunicationWave, ImportJob
 from incidents.models import Incident
@@ -51,6 +51,7 @@ def incident_communications(request, pk: int):
     )
 
 
+@takes_uploads
 @require_http_methods(["GET", "POST"])
 @login_required
 def upload_ledger(request, wave_pk: int):
