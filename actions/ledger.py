@@ -140,7 +140,8 @@ def _rows(handle: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for each data row; the header checked first. Streams."""
     handle.seek(0)
     text = codecs.getreader("utf-8-sig")(handle, "strict")
-    reader = csv.reader(text)
+    # strict: an unclosed quote or a character after a closing quote is an error, not a guess.
+    reader = csv.reader(text, strict=True)
     try:
         header = next(reader, None)
     except UnicodeDecodeError:
@@ -165,7 +166,10 @@ def _rows(handle: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
             ) from None
         except csv.Error as error:
             raise field_error(
-                "file", _("Line %(line)d: %(error)s") % {"line": reader.line_num, "error": error}, "csv"
+                "file",
+                _("Line %(line)d is not valid CSV (%(error)s): check its quotes.")
+                % {"line": reader.line_num, "error": error},
+                "csv",
             ) from None
         if row:
             yield reader.line_num, row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -93,6 +94,15 @@ def test_a_bad_encoding_is_a_clear_error(plan, officer):
     with pytest.raises(ValidationError) as error:
         _import(plan(), handle, officer)
     assert error.value.error_dict["file"][0].code == "encoding" and "UTF-8" in _messages(error.value)[0]
+    assert _nothing_written()
+
+
+@pytest.mark.parametrize("row", ['bsn,"{bsn}', 'bsn,"{bsn}"9'])
+def test_a_row_with_broken_quotes_is_refused_not_guessed(plan, officer, row):
+    handle = io.BytesIO(("kind,identifier\n" + row.format(bsn=valid_bsns(1)[0])).encode())
+    with pytest.raises(ValidationError) as error:
+        _import(plan(), handle, officer)
+    assert error.value.error_dict["file"][0].code == "csv" and "Line 2" in _messages(error.value)[0]
     assert _nothing_written()
 
 

@@ -43,7 +43,7 @@ def test_an_officer_uploads_a_ledger_and_errors_come_back_with_line_numbers(clie
     client.force_login(officer)
     good, bad = valid_bsns(1)[0], "123456789"
     response = _upload(client, wave, f"kind,identifier\nbsn,{good}\nbsn,{bad}\n".encode())
-    assert response.status_code == 200 and "Line 3:" in response.content.decode()
+    assert response.status_code == 400 and "Line 3:" in response.content.decode()
     assert not Recipient.objects.exists()
     response = _upload(client, wave, f"kind,identifier\nbsn,{good}\n".encode())
     assert response.status_code == 302 and Recipient.objects.count() == 1
@@ -53,7 +53,7 @@ def test_a_viewer_cannot_upload(client, viewer, plan):
     wave = plan()
     client.force_login(viewer)
     response = _upload(client, wave, f"kind,identifier\nbsn,{valid_bsns(1)[0]}\n".encode())
-    assert response.status_code == 200 and not Recipient.objects.exists()
+    assert response.status_code == 403 and not Recipient.objects.exists()
 
 
 def test_another_organisations_wave_is_a_404(client, outsider, incident, plan):
@@ -88,7 +88,7 @@ def test_the_lookup_page_refuses_another_organisation(client, outsider, lab):
     response = client.post(
         reverse("communications:lookup"), {"organisation": lab.pk, "kind": "bsn", "identifier": valid_bsns(1)[0]}
     )
-    assert response.status_code == 200 and response.context["contacts"] is None
+    assert response.status_code == 400 and response.context["contacts"] is None
     assert "organisation" in response.context["form"].errors
     assert not LedgerLookup.objects.exists()
 
@@ -99,7 +99,7 @@ def test_an_officer_uploads_returned_mail_for_a_sent_wave(client, officer, plan,
     client.force_login(officer)
     _upload(client, wave, ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in bsns)).encode())
     refused = _upload(client, wave, f"kind,identifier\nbsn,{bsns[0]}\n".encode(), name="returns.csv", kind="bounces")
-    assert refused.status_code == 200 and "sent wave" in refused.content.decode()
+    assert refused.status_code == 400 and "sent wave" in refused.content.decode()
     services.mark_wave_sent(wave, sent_at=now - timedelta(days=1), actor=officer, reason="posted", now=now)
     response = _upload(client, wave, f"kind,identifier\nbsn,{bsns[0]}\n".encode(), name="returns.csv", kind="bounces")
     assert response.status_code == 302

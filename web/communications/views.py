@@ -71,9 +71,11 @@ def upload_ledger(request, wave_pk: int):
             report = _import(wave, upload, is_bounces, actor=request.user, reason=form.cleaned_data["reason"])
         except PermissionDenied as refusal:
             form.add_error(None, str(refusal) or _("Your role does not allow this change."))
+            status = 403
         except ValidationError as error:
             for message in getattr(error, "message_dict", {}).get("file", error.messages):
                 form.add_error("file", message)
+            status = 400
         else:
             if report.is_repeat:
                 messages.info(request, _("This file was imported before; nothing changed."))
@@ -96,7 +98,10 @@ def upload_ledger(request, wave_pk: int):
                     },
                 )
             return redirect("communications:incident", pk=wave.incident_id)
-    return render(request, "communications/upload.html", {"wave": wave, "form": form})
+        return render(request, "communications/upload.html", {"wave": wave, "form": form}, status=status)
+    # A refused form is a 400, so scripts and tests can tell a refusal from the empty form.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "communications/upload.html", {"wave": wave, "form": form}, status=status)
 
 
 def _import(wave, upload, is_bounces: bool, *, actor, reason):
@@ -112,12 +117,14 @@ def _queue(request, wave, form):
         job = jobs.queue_import(wave, form.cleaned_data["file"], actor=request.user, reason=form.cleaned_data["reason"])
     except PermissionDenied as refusal:
         form.add_error(None, str(refusal) or _("Your role does not allow this change."))
+        status = 403
     except ValidationError as error:
         for message in getattr(error, "message_dict", {}).get("file", error.messages):
             form.add_error("file", message)
+        status = 400
     else:
         return redirect("communications:job", pk=job.pk)
-    return render(request, "communications/upload.html", {"wave": wave, "form": form})
+    return render(request, "communications/upload.html", {"wave": wave, "form": form}, status=status)
 
 
 @require_GET
@@ -139,6 +146,9 @@ def lookup(request):
     )
     form = LookupForm(request.POST or None, organisations=organisations)
     contacts = None
+    status = 200
+    if request.method == "POST" and not form.is_valid():
+        status = 400
     if request.method == "POST" and form.is_valid():
         organisation = next(org for org in organisations if org.pk == form.cleaned_data["organisation"])
         try:
@@ -150,8 +160,10 @@ def lookup(request):
             )
         except ValidationError as error:
             form.add_error("identifier", error.message_dict.get("identifier", error.messages))
+            status = 400
         except PermissionDenied as refusal:
             form.add_error(None, str(refusal))
+            status = 403
         # The identifier is not shown back: the page may stay open on a shared screen.
         form = (
             LookupForm(
@@ -161,4 +173,4 @@ def lookup(request):
             if contacts is not None
             else form
         )
-    return render(request, "communications/lookup.html", {"form": form, "contacts": contacts})
+    return render(request, "communications/lookup.html", {"form": form, "contacts": contacts}, status=status)
