@@ -523,10 +523,36 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True  # evidence is never rolled back from the admin
 
 # --- Logging ----------------------------------------------------------------
+# A share link's token is the whole credential: Django's loggers that name a request path
+# (django.request: "Not Found: /share/<token>/"; django.server: runserver's request lines) pass
+# their records through breachtrack.redaction.ShareTokenFilter, which rewrites the token to
+# [redacted] in the record itself, for every handler. gunicorn's access log is redacted by its
+# logger class (breachtrack.gunicorn_logging, given to gunicorn by scripts/run).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_share_tokens": {"()": "breachtrack.redaction.ShareTokenFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Django's own format for runserver's request lines (django.utils.log.DEFAULT_LOGGING).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_share_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "level": "INFO"},
+    },
+    "loggers": {
+        "django.request": {"filters": ["redact_share_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_share_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
