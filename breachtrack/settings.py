@@ -391,10 +391,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Security (production) --------------------------------------------------
 # True only when a TLS proxy we run sits in front of the app: then its X-Forwarded-Proto is
-# trusted (below, production) and access.client.client_ip reads the client's address from the
-# last X-Forwarded-For entry (the one our proxy appended). Off: both headers are ignored, since
-# anyone can send them.
+# trusted (below, production) and access.client.client_ip reads the client's address from
+# X-Forwarded-For: the entry BEHIND_TLS_PROXY_COUNT places from the right, since each of our
+# proxies appends the address it saw (one proxy: the last entry). Entries further left are the
+# client's own invention; a header with fewer entries falls back to REMOTE_ADDR. Off: both
+# headers are ignored, since anyone can send them.
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+BEHIND_TLS_PROXY_COUNT = env_int("BEHIND_TLS_PROXY_COUNT", 1, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
