@@ -338,6 +338,10 @@ BREACHTRACK_DELIVERY_LEASE_SECONDS = env_int("BREACHTRACK_DELIVERY_LEASE_SECONDS
 # long. A duplicate task is harmless (the claim is a compare-and-set), so this can be short.
 BREACHTRACK_DELIVERY_REQUEUE_SECONDS = env_int("BREACHTRACK_DELIVERY_REQUEUE_SECONDS", 60, minimum=15)
 BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS = env_int("BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Webhooks go to public addresses only (notifications.addresses): a private, loopback or link-local
+# address is refused when an endpoint is saved and when a webhook is sent. Host names listed here
+# (as written in the endpoint's URL, e.g. a SIEM on the internal network) skip that check.
+BREACHTRACK_WEBHOOK_ALLOWED_HOSTS = env_list("BREACHTRACK_WEBHOOK_ALLOWED_HOSTS", [])
 if BREACHTRACK_DELIVERY_LEASE_SECONDS <= max(BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS, globals().get("EMAIL_TIMEOUT", 0)):
     # A lease shorter than a send would let the dispatcher hand a live send to a second worker.
     raise ConfigurationError("BREACHTRACK_DELIVERY_LEASE_SECONDS must exceed the webhook and e-mail timeouts")
