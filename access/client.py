@@ -19,17 +19,23 @@ def _valid_ip(value: str | None) -> str | None:
 def client_ip(request) -> str | None:
     """The client's IP address.
 
-    ``REMOTE_ADDR`` unless ``settings.BEHIND_TLS_PROXY`` says our own proxy is in front: then
-    the *last* ``X-Forwarded-For`` entry, the one that proxy appended (earlier entries are
-    whatever the client chose to send). A missing or malformed header falls back to
-    ``REMOTE_ADDR``: the log then names the proxy, which is true, rather than a made-up value.
+    ``REMOTE_ADDR`` unless ``settings.BEHIND_TLS_PROXY`` says our own proxies are in front: then
+    the ``X-Forwarded-For`` entry ``settings.BEHIND_TLS_PROXY_COUNT`` places from the right. Each
+    of our proxies appends the address it saw, so with one proxy (the default) the last entry is
+    the client's; with two (a load balancer, then a TLS proxy), the second from the right. Entries
+    further left are whatever the client chose to send, and are never read. A header with fewer
+    entries than that, or a malformed entry, falls back to ``REMOTE_ADDR``: the log then names the
+    proxy, which is true, rather than an address the client chose.
     """
     remote = _valid_ip(request.META.get("REMOTE_ADDR"))
     if not getattr(settings, "BEHIND_TLS_PROXY", False):
         return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    last = forwarded.split(",")[-1] if forwarded else None
-    return _valid_ip(last) or remote
+    hops = getattr(settings, "BEHIND_TLS_PROXY_COUNT", 1)
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    entries = header.split(",") if header else []
+    if hops < 1 or len(entries) < hops:
+        return remote
+    return _valid_ip(entries[-hops]) or remote
 
 
 def user_agent(request, limit: int) -> str:

@@ -120,6 +120,9 @@ INSTALLED_APPS[INSTALLED_APPS.index("organisations") : 0] = ["django_otp", "djan
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may answer early (two-factor, axes): Cache-Control: private, no-store
+    # on authenticated and share-link answers, and a Permissions-Policy on every one.
+    "web.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -341,6 +344,10 @@ BREACHTRACK_DELIVERY_LEASE_SECONDS = env_int("BREACHTRACK_DELIVERY_LEASE_SECONDS
 # long. A duplicate task is harmless (the claim is a compare-and-set), so this can be short.
 BREACHTRACK_DELIVERY_REQUEUE_SECONDS = env_int("BREACHTRACK_DELIVERY_REQUEUE_SECONDS", 60, minimum=15)
 BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS = env_int("BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Webhooks go to public addresses only (notifications.addresses): a private, loopback or link-local
+# address is refused when an endpoint is saved and when a webhook is sent. Host names listed here
+# (as written in the endpoint's URL, e.g. a SIEM on the internal network) skip that check.
+BREACHTRACK_WEBHOOK_ALLOWED_HOSTS = env_list("BREACHTRACK_WEBHOOK_ALLOWED_HOSTS", [])
 if BREACHTRACK_DELIVERY_LEASE_SECONDS <= max(BREACHTRACK_WEBHOOK_TIMEOUT_SECONDS, globals().get("EMAIL_TIMEOUT", 0)):
     # A lease shorter than a send would let the dispatcher hand a live send to a second worker.
     raise ConfigurationError("BREACHTRACK_DELIVERY_LEASE_SECONDS must exceed the webhook and e-mail timeouts")
@@ -394,10 +401,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Security (production) --------------------------------------------------
 # True only when a TLS proxy we run sits in front of the app: then its X-Forwarded-Proto is
-# trusted (below, production) and access.client.client_ip reads the client's address from the
-# last X-Forwarded-For entry (the one our proxy appended). Off: both headers are ignored, since
-# anyone can send them.
+# trusted (below, production) and access.client.client_ip reads the client's address from
+# X-Forwarded-For: the entry BEHIND_TLS_PROXY_COUNT places from the right, since each of our
+# proxies appends the address it saw (one proxy: the last entry). Entries further left are the
+# client's own invention; a header with fewer entries falls back to REMOTE_ADDR. Off: both
+# headers are ignored, since anyone can send them.
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+BEHIND_TLS_PROXY_COUNT = env_int("BEHIND_TLS_PROXY_COUNT", 1, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -408,10 +418,15 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 9 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The language cookie (set by /i18n/setlang/) is read by the server only: no script reads it, it
+# is sent on the same site only, and over HTTPS only wherever the session cookie is (production).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -526,10 +541,36 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True  # evidence is never rolled back from the admin
 
 # --- Logging ----------------------------------------------------------------
+# A share link's token is the whole credential: Django's loggers that name a request path
+# (django.request: "Not Found: /share/<token>/"; django.server: runserver's request lines) pass
+# their records through breachtrack.redaction.ShareTokenFilter, which rewrites the token to
+# [redacted] in the record itself, for every handler. gunicorn's access log is redacted by its
+# logger class (breachtrack.gunicorn_logging, given to gunicorn by scripts/run).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_share_tokens": {"()": "breachtrack.redaction.ShareTokenFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Django's own format for runserver's request lines (django.utils.log.DEFAULT_LOGGING).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_share_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "level": "INFO"},
+    },
+    "loggers": {
+        "django.request": {"filters": ["redact_share_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_share_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

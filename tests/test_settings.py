@@ -187,6 +187,18 @@ def test_production_behind_a_tls_proxy_with_every_hardening_variable_set_passes_
     ]
 
 
+def test_the_proxy_count_is_read_from_the_environment_and_must_be_positive(tmp_path):
+    env = production_env(tmp_path, BEHIND_TLS_PROXY="true", BEHIND_TLS_PROXY_COUNT="2")
+    shown = manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings as s; print(s.BEHIND_TLS_PROXY_COUNT)", env=env
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "2"
+    refused = manage("check", env=production_env(tmp_path, BEHIND_TLS_PROXY_COUNT="0"))
+    assert refused.returncode != 0
+    assert "BEHIND_TLS_PROXY_COUNT" in refused.stderr and "ConfigurationError" in refused.stderr
+
+
 def test_a_login_failure_limit_of_zero_is_refused(tmp_path):
     result = manage("check", env=production_env(tmp_path, BREACHTRACK_LOGIN_FAILURE_LIMIT="0"))
     assert result.returncode != 0

@@ -33,14 +33,25 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from notifications.addresses import is_refused_host
 from organisations.tenancy import ScopedQuerySet, tenant_manager
 
 
 def validate_webhook_url(value: str) -> None:
-    """http or https; https only in production mode (the signature does not hide the body)."""
+    """http or https (https only in production mode: the signature does not hide the body), to a
+    host that is not a private, loopback or link-local address (notifications.addresses)."""
     URLValidator(schemes=["http", "https"])(value)
-    if getattr(settings, "PRODUCTION", False) and urlsplit(value).scheme != "https":
+    parts = urlsplit(value)
+    if getattr(settings, "PRODUCTION", False) and parts.scheme != "https":
         raise ValidationError(_("Webhook addresses must use https in production."), code="https_required")
+    if is_refused_host(parts.hostname or ""):
+        raise ValidationError(
+            _(
+                "Webhooks are only sent to public addresses, not to a private, loopback or link-local one. "
+                "An administrator can allow an internal host (BREACHTRACK_WEBHOOK_ALLOWED_HOSTS)."
+            ),
+            code="address_not_public",
+        )
 
 
 class WebhookEndpoint(models.Model):

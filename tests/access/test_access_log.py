@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from axes.helpers import get_client_ip_address
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
@@ -131,3 +132,43 @@ def test_the_access_log_page_costs_the_same_queries_whatever_its_length(
         response = client.get(url)
     assert len(large) == len(small)
     assert len(response.context["page"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "expected"),
+    [
+        # One proxy of ours: the last entry, whatever the client wrote before it.
+        (1, "6.6.6.6, 192.0.2.55", "192.0.2.55"),
+        # Two (a load balancer, then the TLS proxy): the client's address is second from the right;
+        # the last is the load balancer's and the first the client's invention.
+        (2, "6.6.6.6, 192.0.2.55, 10.0.0.9", "192.0.2.55"),
+        (2, "192.0.2.55,10.0.0.9", "192.0.2.55"),
+        # Fewer entries than proxies: the client reached us past one of them; REMOTE_ADDR.
+        (2, "10.0.0.9", "10.0.0.2"),
+        (3, "6.6.6.6, 192.0.2.55", "10.0.0.2"),
+        (2, "", "10.0.0.2"),
+        # A malformed entry at that place: REMOTE_ADDR, never the next one to the left.
+        (2, "6.6.6.6, garbage, 10.0.0.9", "10.0.0.2"),
+    ],
+)
+def test_the_client_address_is_as_many_hops_from_the_right_as_we_have_proxies(
+    client, viewer, incident, settings, hops, forwarded, expected
+):
+    settings.BEHIND_TLS_PROXY = True
+    settings.BEHIND_TLS_PROXY_COUNT = hops
+    _view(client, viewer, incident, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert AccessLog.objects.get().ip_address == expected
+
+
+def test_the_login_throttle_counts_the_same_address_as_the_access_log(rf, settings):
+    """django-axes asks access.client.client_ip (AXES_CLIENT_IP_CALLABLE): a client that forges
+    X-Forwarded-For entries does not escape its lockout."""
+    settings.BEHIND_TLS_PROXY = True
+    settings.BEHIND_TLS_PROXY_COUNT = 2
+    addresses = {
+        get_client_ip_address(
+            rf.post("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{forged}, 192.0.2.55, 10.0.0.9")
+        )
+        for forged in ("6.6.6.6", "7.7.7.7", "1.2.3.4")
+    }
+    assert addresses == {"192.0.2.55"}

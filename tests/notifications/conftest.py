@@ -31,6 +31,14 @@ def aware_controller(processor_and_controller, record_awareness, now):
 # --- Delivery: an alert to deliver, and local stand-ins for the outside world -------------------
 
 
+@pytest.fixture(autouse=True)
+def local_receivers_allowed(settings):
+    """The stand-in receivers of these tests listen on 127.0.0.1, which webhooks refuse unless an
+    administrator allow-lists it (notifications.addresses): these tests allow it, as an
+    installation allows its internal SIEM. The tests of the refusal itself clear the list."""
+    settings.BREACHTRACK_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 @pytest.fixture
 def sweep_at(time_machine):
     """Run the real sweep with the clock at ``moment``; the alerts it recorded."""

@@ -31,17 +31,24 @@ def verify(secret: str, body: bytes, header: str, now: float, tolerance: int = 3
 class Receiver:
     """A real HTTP server in a thread, answering every POST with ``status``."""
 
-    def __init__(self, status: int = 204):
+    def __init__(self, status: int = 204, location: str | None = None):
         self.status = status
+        self.location = location  # sent as Location (a redirect) when given
         self.requests: list[dict] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"path": self.path, "headers": self.headers, "body": body})  # case-insensitive
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append(
+                    {"method": self.command, "path": self.path, "headers": self.headers, "body": body}
+                )  # headers: case-insensitive
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
+
+            do_GET = do_POST  # a client that follows a redirect may turn the POST into a GET
 
             def log_message(self, *args):
                 pass
