@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from incidents.models import (
     Incident,
     IncidentAuthority,
     IncidentParty,
+    IncidentReferenceCounter,
     ProcessingRelationship,
     ProcessorNotice,
 )
@@ -87,10 +88,37 @@ class IncidentChanges(IncidentFacts, total=False):
 EDITABLE_FIELDS = frozenset(IncidentChanges.__annotations__)
 
 
-def _next_reference(organisation: Organisation, now: datetime) -> str:
+def highest_reference_number(organisation: Organisation, year: int) -> int:
+    """The highest NNNN of ``organisation``'s references ``YYYY-NNNN`` in ``year`` (0: none yet)."""
+    prefix = f"{year}-"
+    references = Incident.objects.filter(organisation=organisation, reference__startswith=prefix)
+    numbers = (reference[len(prefix) :] for reference in references.values_list("reference", flat=True))
+    return max((int(number) for number in numbers if number.isascii() and number.isdigit()), default=0)
+
+
+def _allocate_reference(organisation: Organisation, now: datetime) -> str:
+    """The next reference of ``organisation`` in ``now``'s year, taken in the caller's transaction.
+
+    The year's counter row is locked until commit, so a concurrent create waits for it and takes
+    the next number; a create that rolls back gives its number back. The first create of a year
+    makes the row, starting at the highest number already used that year: on PostgreSQL a
+    concurrent first INSERT waits for this one's commit and is then ignored, on SQLite the write
+    lock (``BEGIN IMMEDIATE``) admits one writer at a time.
+    """
     year = now.year
-    count = Incident.objects.filter(organisation=organisation, reference__startswith=f"{year}-").count()
-    return f"{year}-{count + 1:04d}"
+    counters = IncidentReferenceCounter.objects.select_for_update()
+    counter = counters.filter(organisation=organisation, year=year).first()
+    if counter is None:
+        first = IncidentReferenceCounter(
+            organisation=organisation, year=year, last_number=highest_reference_number(organisation, year)
+        )
+        IncidentReferenceCounter.objects.bulk_create(  # not-historied: IncidentReferenceCounter
+            [first], ignore_conflicts=True
+        )
+        counter = counters.get(organisation=organisation, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{year}-{counter.last_number:04d}"
 
 
 @transaction.atomic
@@ -108,16 +136,8 @@ def create_incident(
     now = now or timezone.now()
     incident = Incident(organisation=organisation, title=title)
     apply_changes(incident, fields, EDITABLE_FIELDS, actor)
-    for attempt in range(5):
-        incident.reference = _next_reference(organisation, now)
-        try:
-            with transaction.atomic():
-                return save_with_history(incident, actor=actor, reason=reason)
-        except IntegrityError:
-            if attempt == 4:
-                raise
-            incident.pk = None  # a concurrent create took the number: take the next
-    raise AssertionError("unreachable")
+    incident.reference = _allocate_reference(organisation, now)
+    return save_with_history(incident, actor=actor, reason=reason)
 
 
 def recompute_deadlines_now(incident: Incident) -> None:

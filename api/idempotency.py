@@ -8,20 +8,31 @@ The key belongs to (organisation, caller, key), where the caller is the API toke
 of a session: two integrations can never collide, nor can a token and its user's browser.
 
 Steps of ``run``:
-1. **Claim**: INSERT the key as "in flight", in its own committed transaction, so a concurrent
-   duplicate sees it at once. The unique constraint decides between two racing requests (on
-   PostgreSQL the second INSERT waits for the first to commit, then fails).
-2. When the key exists already: expired → delete it and claim again; another request
+1. **Own the key** (PostgreSQL): take a session advisory lock on a hash of the key's scope
+   (``pg_try_advisory_lock``, never waiting) and hold it until the request has answered. The
+   lock lives exactly as long as the request: released when it answers, and by the server when
+   its connection ends (a killed worker, a database restart). A request that cannot take it
+   meets a live duplicate: it answers from the key's row (replay, 422) or 409
+   ``idempotency_key_in_flight`` without claiming anything.
+2. **Claim**: INSERT the key as "in flight", in its own committed transaction, so a concurrent
+   duplicate sees it at once. The unique constraint decides between two racing requests (where
+   there is no advisory lock; on PostgreSQL the lock already did).
+3. When the key exists already: expired → delete it and claim again; another request
    (method, path, body) → 422 ``idempotency_key_reused``; answered → the stored status, body
-   and headers, with ``Idempotent-Replayed: true``; in flight → 409
-   ``idempotency_key_in_flight``, unless it has been in flight longer than
-   ``BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS`` (its request died, and with it its
-   transaction): then this request takes the claim over (compare-and-set on ``claim``).
-3. **Execute** the operation in one transaction that also stores the answer on the key, by
+   and headers, with ``Idempotent-Replayed: true``; in flight → its request is gone if this one
+   holds the key's lock (PostgreSQL), so this one takes the claim over at once (compare-and-set
+   on ``claim``) and executes: the first never committed its work. Otherwise 409.
+4. **Execute** the operation in one transaction that also stores the answer on the key, by
    compare-and-set on the claim: the answer and the rows it describes commit together, and a
    request whose claim was taken over meanwhile rolls its work back.
-4. A refused request (an exception: 400, 403, 412, ...) **releases** the key: nothing was
+5. A refused request (an exception: 400, 403, 412, ...) **releases** the key: nothing was
    written, and the client may fix the request and send it again with the same key.
+
+**On SQLite** (embedded: one machine, one writer at a time) there is no lock that ends with its
+request, so a claim cannot tell a live request from a dead one: an "in flight" key answers 409
+until it has been in flight for ``BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS``, and is then
+taken over. Exactly-once still holds there: the answer is stored by compare-and-set in the
+operation's transaction, so of two requests holding the same key only one commits its work.
 """
 
 from __future__ import annotations
@@ -29,11 +40,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import Error, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -150,30 +163,73 @@ def run(request, *, organisation_id: int, operation) -> Response:
     if key is None:
         with transaction.atomic():
             return operation()
-    claimed = _claim(request, organisation_id=organisation_id, key=key, now=timezone.now())
-    if isinstance(claimed, Response):
-        return claimed
+    scope = {"organisation_id": organisation_id, "caller": caller_of(request), "key": key}
+    with key_owned(**scope) as owned:
+        claimed = _claim(request, scope=scope, now=timezone.now(), owned=owned)
+        if isinstance(claimed, Response):
+            return claimed
+        try:
+            with transaction.atomic():
+                response = operation()
+                if status.is_success(response.status_code):
+                    _store(claimed, response)
+        except BaseException:
+            _release(claimed)
+            raise
+        if not status.is_success(response.status_code):
+            _release(claimed)
+        return response
+
+
+def advisory_lock_id(*, organisation_id: int, caller: str, key: str) -> int:
+    """The PostgreSQL advisory lock (a signed 64-bit number) of one key's scope."""
+    scope = json.dumps(["api.idempotency", organisation_id, caller, key], separators=(",", ":"))
+    return int.from_bytes(hashlib.sha256(scope.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def key_owned(*, organisation_id: int, caller: str, key: str) -> Iterator[bool | None]:
+    """Hold the key's advisory lock while the block runs: True when held, False when a live
+    request holds it, None where the database has no advisory locks (SQLite).
+
+    A session lock, not a transaction's: it must span the claim's commit and the operation's
+    transaction. It is given back when the block ends; should that fail (the connection broke),
+    the connection is closed, and the end of its session gives the lock back.
+    """
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    lock = advisory_lock_id(organisation_id=organisation_id, caller=caller, key=key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock])
+        held = bool(cursor.fetchone()[0])
     try:
-        with transaction.atomic():
-            response = operation()
-            if status.is_success(response.status_code):
-                _store(claimed, response)
-    except BaseException:
-        _release(claimed)
-        raise
-    if not status.is_success(response.status_code):
-        _release(claimed)
-    return response
+        yield held
+    finally:
+        if held:
+            _unlock(lock)
 
 
-def _claim(request, *, organisation_id: int, key: str, now) -> IdempotencyKey | Response:
-    caller, print_ = caller_of(request), fingerprint(request)
-    lookup = {"organisation_id": organisation_id, "caller": caller, "key": key}
+def _unlock(lock: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
+    except Error:  # the connection broke (its session, and the lock, may be gone already)
+        connection.close()
+
+
+def _claim(request, *, scope: dict, now, owned: bool | None) -> IdempotencyKey | Response:
+    print_ = fingerprint(request)
+    if owned is False:  # a live request holds the key: answer from its row, claim nothing
+        existing = IdempotencyKey.objects.filter(**scope, expires_at__gt=now).first()
+        if existing is None:
+            raise KeyInFlight()  # it has not claimed yet, or is giving the key back
+        return _judge(existing, print_)
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 return IdempotencyKey.objects.create(
-                    **lookup,
+                    **scope,
                     fingerprint=print_,
                     method=request.method,
                     path=request.path[:500],
@@ -183,20 +239,33 @@ def _claim(request, *, organisation_id: int, key: str, now) -> IdempotencyKey | 
                 )
         except IntegrityError:
             pass  # the key exists: judge it below
-        existing = IdempotencyKey.objects.filter(**lookup).first()
+        existing = IdempotencyKey.objects.filter(**scope).first()
         if existing is None:
             continue  # released or purged meanwhile: claim it again
         if existing.expires_at <= now:
             IdempotencyKey.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
             continue
-        if existing.fingerprint != print_:
-            raise KeyReused()
-        if existing.state == IdempotencyKey.State.DONE:
-            return _replay(existing)
-        if existing.claimed_at <= now - in_flight_limit() and _take_over(existing, now):
-            return existing
-        raise KeyInFlight()
+        if existing.state == IdempotencyKey.State.IN_FLIGHT and existing.fingerprint == print_:
+            if _owner_gone(existing, now, owned) and _take_over(existing, now):
+                return existing
+        return _judge(existing, print_)
     raise KeyInFlight()
+
+
+def _judge(existing: IdempotencyKey, print_: str) -> Response:
+    """The answer to a key someone else claimed: 422, the stored answer, or 409."""
+    if existing.fingerprint != print_:
+        raise KeyReused()
+    if existing.state == IdempotencyKey.State.DONE:
+        return _replay(existing)
+    raise KeyInFlight()
+
+
+def _owner_gone(row: IdempotencyKey, now, owned: bool | None) -> bool:
+    """Whether the request that claimed ``row`` is gone (its work never committed)."""
+    if owned is None:  # no advisory locks (SQLite): only the claim's age tells
+        return row.claimed_at <= now - in_flight_limit()
+    return True  # this request holds the key's lock, so no live request has the claim
 
 
 def _take_over(row: IdempotencyKey, now) -> bool:

@@ -78,9 +78,10 @@ class IdempotencyKey(models.Model):
     **Not historied, deliberately.** It is a cache of an answer already given, not a fact a
     regulator asks about: the evidence of what the POST did is the historied row it created (a
     filing, a wave) or its import job. Rows are claimed with an INSERT (the unique constraint
-    decides between two concurrent requests), completed or released by compare-and-set on
-    ``claim``, and deleted once expired (``api.idempotency``: lazily on reuse, and by the beat
-    task ``api.purge_idempotency_keys``).
+    decides between two concurrent requests; on PostgreSQL the claiming request also holds an
+    advisory lock on the key until it answers, so a claim whose request died is taken over at
+    once), completed or released by compare-and-set on ``claim``, and deleted once expired
+    (``api.idempotency``: lazily on reuse, and by the beat task ``api.purge_idempotency_keys``).
     """
 
     class State(models.TextChoices):

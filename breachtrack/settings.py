@@ -521,8 +521,10 @@ SPECTACULAR_SETTINGS = {
 # The longest an API token may live: a credential nobody remembers must run out by itself.
 BREACHTRACK_API_TOKEN_MAX_DAYS = env_int("BREACHTRACK_API_TOKEN_MAX_DAYS", 365, minimum=1)
 # Idempotency-Key on the API's POSTs (api.idempotency): a key and its stored answer live this
-# long; a replay within it gets the stored answer. A key still "in flight" after the second
-# setting belongs to a request that died (its transaction rolled back): a retry may take it over.
+# long; a replay within it gets the stored answer. On PostgreSQL a key whose request died is
+# taken over by its retry at once (an advisory lock ends with its request); on SQLite, which has
+# no such lock, a key still "in flight" after the second setting is taken to belong to a request
+# that died, and a retry may take it over.
 BREACHTRACK_API_IDEMPOTENCY_TTL_HOURS = env_int("BREACHTRACK_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int(
     "BREACHTRACK_API_IDEMPOTENCY_IN_FLIGHT_SECONDS", 300, minimum=10

@@ -5,6 +5,7 @@ from incidents.models.facts import AffectedEstimate, AwarenessRecord
 from incidents.models.incident import TIME_FACTS, Incident
 from incidents.models.notes import IncidentNote
 from incidents.models.parties import IncidentAuthority, IncidentParty, ProcessingRelationship, ProcessorNotice
+from incidents.models.references import IncidentReferenceCounter
 
 __all__ = [
     "TIME_FACTS",
@@ -16,6 +17,7 @@ __all__ = [
     "IncidentAuthority",
     "IncidentNote",
     "IncidentParty",
+    "IncidentReferenceCounter",
     "ProcessingRelationship",
     "ProcessorNotice",
     "Publication",

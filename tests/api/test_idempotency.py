@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from api.idempotency import fingerprint, purge_expired
+from api.idempotency import advisory_lock_id, fingerprint, purge_expired
 from api.models import ApiToken, IdempotencyKey
 from api.tasks import purge_idempotency_keys
 from filings.models import AuthorityFiling
@@ -125,11 +126,29 @@ def dead_claim(world, officer, body, now, key) -> IdempotencyKey:
     )
 
 
+@contextmanager
+def claim_alive(world, officer, key):
+    """The request that claimed ``key`` is still running: on PostgreSQL it holds the key's advisory
+    lock, on a connection of its own, until it answers (SQLite has no such lock: the claim is all)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    lock = advisory_lock_id(organisation_id=world.incident.organisation_id, caller=f"user:{officer.pk}", key=key)
+    its_connection = connection.copy()
+    try:
+        with its_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [lock])
+        yield
+    finally:
+        its_connection.close()
+
+
 def test_a_key_in_flight_is_a_409_and_nothing_is_written(world, officer, now):
     body = follow_up(world, now)
     dead_claim(world, officer, body, now, "slow")
     before = counts()
-    again = session_client(officer).post(filings_url(world), body, format="json", HTTP_IDEMPOTENCY_KEY="slow")
+    with claim_alive(world, officer, "slow"):
+        again = session_client(officer).post(filings_url(world), body, format="json", HTTP_IDEMPOTENCY_KEY="slow")
     assert again.status_code == 409
     assert again.json()["detail"].startswith("A request with this Idempotency-Key is still running")
     assert counts() == before and IdempotencyKey.objects.get().claim == "old"
@@ -146,6 +165,36 @@ def test_a_key_left_in_flight_by_a_dead_request_is_taken_over_after_the_limit(
     row = IdempotencyKey.objects.get()
     assert row.state == "done" and row.claim != "old" and row.response_body["id"] == taken.json()["id"]
     assert AuthorityFiling.objects.filter(filing_type="follow_up").count() == 1
+
+
+@pytest.mark.postgres
+def test_a_key_left_in_flight_by_a_request_that_is_gone_is_taken_over_at_once_on_postgresql(world, officer, now):
+    """Its request died (no connection holds the key's lock): the retry is executed, not a 409."""
+    body = follow_up(world, now)
+    dead_claim(world, officer, body, now, "crashed")
+    retry = session_client(officer).post(filings_url(world), body, format="json", HTTP_IDEMPOTENCY_KEY="crashed")
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    row = IdempotencyKey.objects.get()
+    assert row.state == "done" and row.claim != "old" and row.response_body["id"] == retry.json()["id"]
+    assert AuthorityFiling.objects.filter(filing_type="follow_up").count() == 1
+    replay = session_client(officer).post(filings_url(world), body, format="json", HTTP_IDEMPOTENCY_KEY="crashed")
+    assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
+    assert AuthorityFiling.objects.filter(filing_type="follow_up").count() == 1
+
+
+def test_a_request_holding_its_key_gives_it_back_when_it_answers(world, officer, now):
+    """The key's lock lives as long as its request: a later duplicate replays, never a stale 409."""
+    client = session_client(officer)
+    first = client.post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="held")
+    refused = client.post(
+        filings_url(world), follow_up(world, now, is_phased=True), format="json", HTTP_IDEMPOTENCY_KEY="held"
+    )
+    replay = client.post(filings_url(world), follow_up(world, now), format="json", HTTP_IDEMPOTENCY_KEY="held")
+    assert (first.status_code, refused.status_code, replay.status_code) == (201, 422, 201)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            assert cursor.fetchone()[0] == 0
 
 
 def test_an_expired_key_is_forgotten_and_the_request_executed_again(world, officer, now, time_machine, settings):

@@ -7,18 +7,25 @@ inside its service), and two identical requests released at the same instant by 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 from api.models import IdempotencyKey
 from communications.models import CommunicationWave, ImportJob
 from filings.models import AuthorityFiling
 from incidents.models import Incident
 from tests.api.conftest import REASON, recipients_csv, token_client
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def wait_for(condition, timeout=20.0) -> None:
@@ -183,3 +190,87 @@ def test_two_identical_imports_at_the_same_instant_queue_one_job(world, secret):
     replay = post()
     assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
     assert ImportJob.objects.count() == before + 1
+
+
+# A worker of its own: a separate Python process that sends one POST (time frozen like the test's)
+# and is killed while the POST waits inside its operation, before it can answer or clean up.
+WORKER = """
+import json, os, sys
+from datetime import datetime
+
+import django
+import time_machine
+
+django.setup()
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+time_machine.travel(datetime.fromisoformat(sys.argv[1]), tick=False).start()
+from rest_framework.test import APIClient
+
+client = APIClient()
+client.credentials(HTTP_AUTHORIZATION="Bearer " + os.environ["BT_TEST_SECRET"])
+client.post(sys.argv[2], json.loads(sys.argv[3]), format="json", HTTP_IDEMPOTENCY_KEY=sys.argv[4])
+"""
+
+
+def backends_waiting_on_a_lock() -> list[int]:
+    """The server processes of this test database that wait on a row lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            " AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_after_the_first_requests_worker_was_killed_is_executed_at_once(world, secret, now, tmp_path):
+    """The first request claims its key, then its worker is killed mid-flight (SIGKILL: nothing of
+    it runs any more, its claim stays behind "in flight"). The claim died with its request, so the
+    retry is executed at once (not a 409 for 300 s), and once."""
+    url = f"/api/incidents/{world.incident.pk}/filings/"
+    body = follow_up(world, now)
+    settings_dict = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "breachtrack.settings",
+        "DATABASE_URL": f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
+        f"/{settings_dict['NAME']}",
+        "BREACHTRACK_VAR_DIR": str(tmp_path),
+        "BT_TEST_SECRET": secret,
+    }
+    before = (AuthorityFiling.objects.count(), AuthorityFiling.history.count())
+    with IncidentLock(world.incident.pk):
+        worker = subprocess.Popen(
+            [sys.executable, "-c", WORKER, now.isoformat(), url, json.dumps(body), "k-killed"],
+            cwd=REPO_ROOT,
+            env=env,
+        )
+        try:
+            wait_for(lambda: len(backends_waiting_on_a_lock()) == 1, timeout=60)
+            assert IdempotencyKey.objects.get(key="k-killed").state == "in_flight"
+            (its_backend,) = backends_waiting_on_a_lock()
+        finally:
+            worker.kill()
+            worker.wait(timeout=30)
+    # Its database session ends once the server notices the client is gone (here: as soon as the
+    # row it waited for is free and it tries to answer); its transaction rolls back with it.
+    wait_for(lambda: not backend_alive(its_backend))
+    assert IdempotencyKey.objects.get(key="k-killed").state == "in_flight"  # what the dead request left
+    assert (AuthorityFiling.objects.count(), AuthorityFiling.history.count()) == before
+
+    post = lambda: token_client(secret).post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-killed")  # noqa: E731
+    retry = post()
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry, retry.json()
+    assert IdempotencyKey.objects.get(key="k-killed").state == "done"
+    replay = post()
+    assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true" and replay.json() == retry.json()
+    assert (AuthorityFiling.objects.count(), AuthorityFiling.history.count()) == (before[0] + 1, before[1] + 1)

@@ -16,8 +16,9 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from actions import incidents as services
+from breachtrack.history import bulk_create_with_history
 from incidents.choices import AwarenessSource, Status
-from incidents.models import AwarenessRecord, Incident, ProcessorNotice
+from incidents.models import AwarenessRecord, Incident, IncidentReferenceCounter, ProcessorNotice
 from organisations import services as org_services
 from organisations.models import Authority
 
@@ -178,6 +179,36 @@ def test_a_new_year_starts_a_new_sequence(incident, lab, officer):
         organisation=lab, title="New year's breach", actor=officer, reason="report", now=at(2026, 1, 1, 0, 5)
     )
     assert next_year.reference == "2026-0001"
+
+
+def test_numbering_continues_from_the_incidents_of_that_year_when_its_counter_is_first_made(lab, officer, now):
+    """Incidents numbered before the year's counter existed (an upgrade, an import) are never repeated."""
+    earlier = [
+        Incident(organisation=lab, reference=reference, title=f"Registered as {reference}")
+        for reference in ("2025-0007", "2025-0012", "2024-0099", "D-000031")
+    ]
+    bulk_create_with_history(earlier, Incident, actor=officer, reason="imported from the old register")
+    assert not IncidentReferenceCounter.objects.exists()
+    created = services.create_incident(organisation=lab, title="Phishing", actor=officer, reason="report")
+    following = services.create_incident(organisation=lab, title="Lost laptop", actor=officer, reason="report")
+    assert [created.reference, following.reference] == ["2025-0013", "2025-0014"]
+    counter = IncidentReferenceCounter.objects.get()
+    assert (counter.organisation, counter.year, counter.last_number) == (lab, 2025, 14)
+
+
+def test_a_refused_create_takes_no_number(incident, lab, officer):
+    with pytest.raises(ValidationError):
+        services.create_incident(
+            organisation=lab,
+            title="Backwards",
+            occurred_from_at=at(2025, 8, 2),
+            occurred_until_at=at(2025, 8, 1),
+            actor=officer,
+            reason="report",
+        )
+    second = services.create_incident(organisation=lab, title="Lost laptop", actor=officer, reason="report")
+    assert second.reference == "2025-0002"
+    assert IncidentReferenceCounter.objects.get(organisation=lab, year=2025).last_number == 2
 
 
 def test_creating_an_incident_records_who_and_why(incident, officer):
