@@ -24,7 +24,7 @@ BEGIN
         IF TG_LEVEL = 'ROW' THEN RETURN NEW; END IF;
         RETURN NULL;
     END IF;
-    RAISE EXCEPTION 'append-only: % on %s is refused (history and logs are evidence)', TG_OP, TG_TABLE_NAME
+    RAISE EXCEPTION 'append-only: % on % is refused (history and logs are evidence)', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
