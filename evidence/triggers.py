@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import connections
 
 from evidence.append_only import history_tables, protected_tables
-from evidence.chain import adopt_unchained_if_new
+from evidence.chain import adopt_unchained_if_new, record_migration_actor
 from evidence.maintenance import PG_SETTING, maintainer_sql
 
 FUNCTION = "evidence_refuse_change"
@@ -149,3 +149,4 @@ def install_after_migrate(sender, using="default", **kwargs):
     install(protected_tables(), using=using)
     install_attribution(history_tables(), using=using)
     adopt_unchained_if_new(using=using)
+    record_migration_actor(using=using)  # after adopting: a link written first would stop the adoption
