@@ -185,12 +185,23 @@ def record_raw_save(sender, instance, raw=False, using=None, **kwargs):
     _require(actor, reason)  # refuse_before_write already refused a write without them
     history_manager = get_history_manager_for_model(sender)
     update = history_manager.using(using).filter(**{sender._meta.pk.attname: instance.pk}).exists()
+    write_history_record(instance, actor=actor, reason=reason, update=update, using=using)
+
+
+def write_history_record(instance, *, actor, reason: str, update: bool = False, using: str | None = None):
+    """Write one history record of ``instance`` as it is ("+", or "~" with ``update``), attributed
+    to ``actor`` with ``reason``, and announce it (the hash chain appends it). For a row that is
+    already stored and has no record for its current state: a raw save, a row written by a
+    migration."""
+    _require(actor, reason)
+    history_manager = get_history_manager_for_model(type(instance))
     records = history_manager.bulk_history_create(
         [instance], update=update, default_user=actor, default_change_reason=reason
     )
     post_bulk_create_historical_records.send(
         sender=history_manager.model, history_instances=records or [], using=using or history_manager.db
     )
+    return records
 
 
 models.signals.pre_save.connect(refuse_before_write, dispatch_uid="breachtrack.refuse_before_save")

@@ -18,7 +18,10 @@ And for history models, so the chain stays verifiable:
   (``None``: global);
 * migrations may *add* fields to historied models (old links cover only the fields they were chained
   with) but must not rename or remove them, nor rewrite history rows: the triggers refuse the
-  UPDATE, and verify_audit would report the change.
+  UPDATE, and verify_audit would report the change;
+* a data migration that changes live rows of a historied model writes their history too (through
+  the model's history manager, with an actor and a reason): verify_audit compares every live row
+  with its latest history record and names a row changed without one.
 """
 
 from __future__ import annotations

@@ -12,9 +12,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from breachtrack.history import write_history_record
 from evidence.append_only import history_models
 from evidence.canonical import GENESIS, UTC, content_sha256, link_hash, record_fields
 from evidence.models import GLOBAL_CHAIN, AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
+from organisations.models import User
 
 # The lookup from a *tracked* model to its owning organisation, when the default does not find it.
 # "self": the model is the organisation; None: global records (users, authorities).
@@ -200,3 +202,25 @@ def adopt_unchained_if_new(using: str = "default") -> int:
         for start in range(0, len(ids), 1000):
             adopted += len(append_records(model, ids[start : start + 1000], using=using))
     return adopted
+
+
+# The actor organisations' migration 0002 creates to seed the authorities with.
+MIGRATION_ACTOR = "system:migration"
+
+
+def record_migration_actor(using: str = "default") -> bool:
+    """After migrate (and after ``adopt_unchained_if_new``): give ``system:migration`` its history.
+
+    Migration 0002 of organisations creates that user through the migration state, where
+    simple-history writes nothing, so the user would be the one live row without a history record
+    (verify_audit names such rows). Like every system actor it vouches for its own creation; the
+    record is chained like any other. Idempotent: True only when it wrote the record.
+    """
+    actor = User.objects.using(using).filter(username=MIGRATION_ACTOR).first()
+    if actor is None or User.history.using(using).filter(id=actor.pk).exists():
+        return False
+    with transaction.atomic(using=using):
+        write_history_record(
+            actor, actor=actor, reason="system actor created by migration 0002 of organisations", using=using
+        )
+    return True

@@ -3,7 +3,9 @@
 Installed idempotently after every ``migrate`` (``post_migrate``) for every table that
 ``evidence.append_only.protected_tables()`` names, so a history table added later by any app is
 covered without anyone remembering. The trigger bodies let a row change only while
-``evidence.maintenance.maintenance()`` is on for the connection (the test runner's flush).
+``evidence.maintenance.maintenance()`` is on for the connection (the test runner's flush) and, on
+PostgreSQL, only for a superuser or a member of the maintenance role
+(``evidence.maintenance.MAINTENANCE_ROLE``; docs/operations.md, "Evidence: the append-only guard").
 History tables also refuse, on INSERT, a record without an actor or a reason (``install_attribution``).
 """
 
@@ -12,19 +14,28 @@ from __future__ import annotations
 from django.db import connections
 
 from evidence.append_only import history_tables, protected_tables
-from evidence.chain import adopt_unchained_if_new
+from evidence.chain import adopt_unchained_if_new, record_migration_actor
+from evidence.maintenance import PG_SETTING, maintainer_sql
 
 FUNCTION = "evidence_refuse_change"
 
+# A row changes only when (1) the role that logged in *and* the role in effect (SET ROLE) are both
+# maintainers, and (2) that session switched maintenance on (evidence.maintenance). The role is the
+# authority: the application's role can set the switch but is no maintainer, so it is refused. The
+# switch is a safety catch, so that a maintainer's stray statement is refused too. The fixed
+# search_path keeps a function of the same name in another schema from standing in for pg_catalog's.
 PG_FUNCTION_SQL = f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF coalesce(current_setting('breachtrack.evidence_maintenance', true), '') = 'on' THEN
+    IF coalesce(current_setting('{PG_SETTING}', true), '') = 'on'
+        AND {maintainer_sql("session_user")}
+        AND {maintainer_sql("current_user")} THEN
         IF TG_LEVEL = 'ROW' AND TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         IF TG_LEVEL = 'ROW' THEN RETURN NEW; END IF;
         RETURN NULL;
     END IF;
-    RAISE EXCEPTION 'append-only: % on %s is refused (history and logs are evidence)', TG_OP, TG_TABLE_NAME
+    RAISE EXCEPTION 'append-only: % on % is refused (history and logs are evidence)', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
@@ -138,3 +149,4 @@ def install_after_migrate(sender, using="default", **kwargs):
     install(protected_tables(), using=using)
     install_attribution(history_tables(), using=using)
     adopt_unchained_if_new(using=using)
+    record_migration_actor(using=using)  # after adopting: a link written first would stop the adoption

@@ -17,18 +17,26 @@ suspect anyway.
    link at the anchored seq still has that hash. The last check is what a recomputed chain cannot
    pass: rewriting history and every later link leaves the chain consistent but not the anchor.
    Every failing anchor is named (there are few: one per chain per day).
+
+4. **Live rows**, per historied model in chunks by primary key: each row equals its latest history
+   record (the highest history id) in every tracked field. A direct write to a live table (``UPDATE
+   incidents_incident SET ...``) writes no history and leaves every chain intact; this finds it.
+   A row without any history record, a row whose latest record says it was deleted, and a deleted
+   row whose latest record does not say so are named too. One query per chunk each for the rows and
+   their latest records, and one anti-join for the deleted rows: work in proportion to the rows,
+   memory to the chunk. The first ``LIVE_BREAKS_KEPT`` findings are kept by name, all are counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, Max, OuterRef, Q
 
 from evidence import tsp
 from evidence.append_only import history_models
 from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields
-from evidence.chain import chain_key
+from evidence.chain import chain_key, organisation_path
 from evidence.models import AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
 
 CHUNK = 10_000
@@ -45,6 +53,11 @@ ANCHOR_IMPRINT = "anchor imprint is not its hash"
 ANCHOR_FIELDS = "anchor differs from its token"
 ANCHOR_LINK_MISSING = "anchored link missing"
 ANCHOR_REWRITTEN = "history rewritten after the anchor"
+CHANGED_WITHOUT_HISTORY = "changed without history"
+NO_HISTORY = "no history record"
+ALIVE_AFTER_DELETE = "exists after its recorded deletion"
+DELETED_WITHOUT_HISTORY = "deleted without history"
+LIVE_BREAKS_KEPT = 10_000
 
 
 @dataclass(order=True)
@@ -68,16 +81,34 @@ class AnchorBreak:
 
 
 @dataclass
+class LiveBreak:
+    """A live row that does not match its history: ``model`` is the tracked model's label."""
+
+    model: str
+    pk: int | str
+    problem: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass
 class Report:
     links: int = 0
     records: int = 0
     anchors: int = 0
+    rows: int = 0
     breaks: list[Break] = field(default_factory=list)
     anchor_breaks: list[AnchorBreak] = field(default_factory=list)
+    live_breaks: list[LiveBreak] = field(default_factory=list)
+    live_breaks_total: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.breaks and not self.anchor_breaks
+        return not self.breaks and not self.anchor_breaks and not self.live_breaks_total
+
+    def add_live_break(self, found: LiveBreak) -> None:
+        self.live_breaks_total += 1
+        if len(self.live_breaks) < LIVE_BREAKS_KEPT:
+            self.live_breaks.append(found)
 
     def first_per_chain(self) -> list[Break]:
         first: dict[str, Break] = {}
@@ -91,8 +122,11 @@ class Report:
             "links": self.links,
             "records": self.records,
             "anchors": self.anchors,
+            "rows": self.rows,
             "first_breaks": [asdict(found) for found in self.first_per_chain()],
             "anchor_breaks": [asdict(found) for found in sorted(self.anchor_breaks)],
+            "live_breaks": [asdict(found) for found in self.live_breaks],
+            "live_breaks_total": self.live_breaks_total,
         }
 
 
@@ -104,6 +138,8 @@ def verify(organisation_id=None, using: str = "default", chunk: int = CHUNK, tru
     for model in history_models():
         _check_records(report, model, chains, using, chunk)
     _check_anchors(report, chains, using, trusted)
+    for model in history_models():
+        _check_live_rows(report, model, organisation_id, using, chunk)
     return report
 
 
@@ -255,3 +291,81 @@ def _anchor_problem(anchor: AuditAnchor, trusted, found: str | None) -> tuple[st
             f"now has {found}"
         )
     return None
+
+
+def _scoped(queryset, history_model, organisation_id):
+    """``queryset`` (of the tracked model or its history) limited to one organisation; None when
+    the model's rows belong to no organisation (the global chain)."""
+    if organisation_id is None:
+        return queryset
+    path = organisation_path(history_model)
+    if path is None:
+        return None
+    if path == "self":
+        return queryset.filter(**{history_model.instance_type._meta.pk.attname: organisation_id})
+    return queryset.filter(**{path: organisation_id})
+
+
+def _check_live_rows(report: Report, history_model, organisation_id, using, chunk) -> None:
+    """Step 4 of the module docstring for one historied model."""
+    tracked = history_model.instance_type
+    label = tracked._meta.label_lower
+    pk = tracked._meta.pk.attname
+    history_id = history_model._meta.pk.attname
+    names = tuple(field.name for field in history_model.tracked_fields)
+    live_columns = tuple(tracked._meta.get_field(name).attname for name in names)
+    history_columns = tuple(history_model._meta.get_field(name).attname for name in names)
+    rows = _scoped(tracked._base_manager.using(using).order_by(pk), history_model, organisation_id)
+    records = _scoped(history_model._default_manager.using(using), history_model, organisation_id)
+    if rows is None or records is None:
+        return
+    last = None
+    while True:
+        page = rows.filter(**{f"{pk}__gt": last}) if last is not None else rows
+        batch = list(page.values_list(*live_columns)[:chunk])
+        if not batch:
+            break
+        pk_index = live_columns.index(pk)
+        ids = [row[pk_index] for row in batch]
+        last = ids[-1]
+        latest_ids = (
+            history_model._default_manager.using(using)
+            .filter(**{f"{pk}__in": ids})
+            .values(pk)
+            .annotate(latest=Max(history_id))
+            .values("latest")
+        )
+        latest = {
+            record[0]: record
+            for record in history_model._default_manager.using(using)
+            .filter(**{f"{history_id}__in": latest_ids})
+            .values_list(pk, "history_type", *history_columns)
+        }
+        for row in batch:
+            report.rows += 1
+            _compare_live(report, label, names, row[pk_index], row, latest.get(row[pk_index]))
+    # Rows gone while their latest record still says they exist: one anti-join, streamed.
+    later = history_model._default_manager.using(using).filter(
+        **{pk: OuterRef(pk), f"{history_id}__gt": OuterRef(history_id)}
+    )
+    live = tracked._base_manager.using(using).filter(pk=OuterRef(pk))
+    gone = (
+        records.exclude(history_type="-").filter(~Exists(later), ~Exists(live)).order_by(pk).values_list(pk, flat=True)
+    )
+    for missing in gone.iterator(chunk_size=chunk):
+        report.add_live_break(LiveBreak(label, _plain(missing), DELETED_WITHOUT_HISTORY))
+
+
+def _compare_live(report: Report, label, names, pk, row, record) -> None:
+    if record is None:
+        report.add_live_break(LiveBreak(label, _plain(pk), NO_HISTORY))
+    elif record[1] == "-":
+        report.add_live_break(LiveBreak(label, _plain(pk), ALIVE_AFTER_DELETE))
+    else:
+        changed = tuple(name for name, now, then in zip(names, row, record[2:], strict=True) if now != then)
+        if changed:
+            report.add_live_break(LiveBreak(label, _plain(pk), CHANGED_WITHOUT_HISTORY, changed))
+
+
+def _plain(pk) -> int | str:
+    return pk if isinstance(pk, int) else str(pk)

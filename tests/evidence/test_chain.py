@@ -152,3 +152,14 @@ def test_history_written_before_the_app_existed_is_adopted_once(incident, admin_
     assert chain.adopt_unchained_if_new() == history_count()
     assert_every_record_chained()
     assert chain.adopt_unchained_if_new() == 0  # links exist: a record slipped in later is never adopted
+
+
+def test_the_migration_actor_has_its_history_chained(db):
+    """organisations' migration 0002 creates ``system:migration`` without history (the migration
+    state writes none); evidence's post_migrate gives it its record, once."""
+    actor = User.objects.get(username=chain.MIGRATION_ACTOR)
+    [record] = actor.history.all()
+    assert (record.history_type, record.history_user_id) == ("+", actor.pk)
+    assert links_of(actor).get().chain == "global"
+    assert chain.record_migration_actor() is False
+    assert actor.history.count() == 1

@@ -603,8 +603,9 @@ def test_after_the_demo_a_sweep_and_an_import_every_history_record_has_an_actor_
 def assert_every_row_has_history() -> None:
     """Complete history: every live row of every historied model has a record of its creation or a change.
 
-    One named exception: ``system:migration``, the user migration 0002 creates (through the
-    historical models, which write no record for it) to sign the authorities it seeds.
+    No exception: ``system:migration``, the user migration 0002 creates through the historical
+    models (which write no record), gets its record from evidence after migrate
+    (``evidence.chain.record_migration_actor``).
     """
     from evidence.append_only import history_models
 
@@ -614,9 +615,4 @@ def assert_every_row_has_history() -> None:
         recorded = set(history_model._default_manager.exclude(history_type="-").values_list("id", flat=True).distinct())
         for pk in model._base_manager.exclude(pk__in=recorded).values_list("pk", flat=True):
             missing.append(f"{model._meta.label}#{pk}")
-    exempt = {
-        f"organisations.User#{pk}"
-        for pk in User.objects.filter(username="system:migration").values_list("pk", flat=True)
-    }
-    assert set(missing) - exempt == set(), "rows without any history record"
-    assert exempt <= set(missing) or not exempt, "the migration actor now has a record: drop the exception"
+    assert set(missing) == set(), "rows without any history record"

@@ -55,6 +55,13 @@ def test_a_delete_of_a_history_row_is_refused(incident):
     assert Incident.history.count() == 1
 
 
+def test_the_refusal_names_the_table_exactly(incident, alert):
+    for table in (HISTORY_TABLE, "notifications_alertevent"):
+        for operation, sql in (("UPDATE", f'UPDATE "{table}" SET id = id'), ("DELETE", f'DELETE FROM "{table}"')):
+            message = refused(sql)
+            assert f"append-only: {operation} on {table} is refused (history and logs are evidence)" in message
+
+
 def test_the_orm_cannot_rewrite_a_change_reason_either(incident):
     record = Incident.history.get()
     record.history_change_reason = "a better story"

@@ -7,9 +7,24 @@ import json
 
 from django.core.management import CommandError, call_command
 
+from breachtrack.history import acting_as
+from evidence.append_only import history_models
 from evidence.models import AuditChainLink
-from evidence.verify import CONTENT_CHANGED, LINK_MISSING, NOT_CHAINED, ORDER_BROKEN, ROW_MISSING, verify
+from evidence.verify import (
+    ALIVE_AFTER_DELETE,
+    CHANGED_WITHOUT_HISTORY,
+    CONTENT_CHANGED,
+    DELETED_WITHOUT_HISTORY,
+    LINK_MISSING,
+    NO_HISTORY,
+    NOT_CHAINED,
+    ORDER_BROKEN,
+    ROW_MISSING,
+    verify,
+)
 from incidents.models import Incident
+from organisations import services as org_services
+from organisations.models import Party
 
 from .conftest import execute, trigger_disabled
 
@@ -33,6 +48,7 @@ def link_of(record) -> AuditChainLink:
 def test_intact_chains_pass(incident, other_org):
     code, out = run()
     assert code == 0 and "all chains intact" in out
+    assert "every live row matches its latest history record" in out
 
 
 def test_a_history_row_changed_by_raw_sql_is_named(incident, lab):
@@ -116,3 +132,91 @@ def test_a_link_names_the_fields_its_content_covers(incident):
     link = link_of(incident.history.get())
     assert "title" in link.field_set.fields.split(",")
     assert "history_change_reason" in link.field_set.fields and "history_user_id" in link.field_set.fields
+
+
+def live_problems(**kwargs) -> list[tuple[str, object, str, tuple[str, ...]]]:
+    return [(b.model, b.pk, b.problem, b.fields) for b in verify(**kwargs).live_breaks]
+
+
+def test_a_live_row_changed_by_raw_sql_is_named(incident, lab, other_org):
+    execute(
+        "UPDATE incidents_incident SET title = %s, description = %s WHERE id = %s",
+        ["nothing happened", "rewritten", incident.pk],
+    )
+    code, out = run()
+    assert code == 1
+    assert f"UNRECORDED incidents.incident:{incident.pk}: {CHANGED_WITHOUT_HISTORY}: title, description" in out
+    assert "BROKEN chain" not in out  # the chains are intact: no history was written at all
+    assert live_problems() == [("incidents.incident", incident.pk, CHANGED_WITHOUT_HISTORY, ("title", "description"))]
+    assert live_problems(organisation_id=lab.pk) == live_problems()
+    assert verify(organisation_id=other_org.pk).ok
+
+    code, out = run("--format", "json")
+    found = json.loads(out)
+    assert code == 1 and not found["ok"] and found["live_breaks_total"] == 1
+    assert found["live_breaks"] == [
+        {
+            "model": "incidents.incident",
+            "pk": incident.pk,
+            "problem": CHANGED_WITHOUT_HISTORY,
+            "fields": ["title", "description"],
+        }
+    ]
+
+
+def test_a_row_without_history_is_named(lab, officer):
+    party = Party(owner=lab, name="Written past history", country="NL")
+    party.skip_history_when_saving = True
+    party.save()
+    assert not party.history.exists()
+    assert live_problems() == [("organisations.party", party.pk, NO_HISTORY, ())]
+    code, out = run()
+    assert code == 1 and f"UNRECORDED organisations.party:{party.pk}: {NO_HISTORY}" in out
+
+
+def test_a_row_deleted_without_history_is_named(lab, officer):
+    party = org_services.create_party(lab, name="Deleted by hand", country="NL", actor=officer, reason="directory")
+    execute("DELETE FROM organisations_party WHERE id = %s", [party.pk])
+    assert live_problems() == [("organisations.party", party.pk, DELETED_WITHOUT_HISTORY, ())]
+
+
+def test_a_row_that_outlived_its_recorded_deletion_is_named(lab, officer):
+    party = org_services.create_party(lab, name="Back from the dead", country="NL", actor=officer, reason="directory")
+    row = Party.objects.filter(pk=party.pk).values().get()
+    with acting_as(officer, "test: remove the party"):
+        Party.objects.get(pk=party.pk).delete()
+    assert party.history.latest("history_id").history_type == "-"
+    execute(
+        f"INSERT INTO organisations_party ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+        list(row.values()),
+    )
+    assert live_problems() == [("organisations.party", row["id"], ALIVE_AFTER_DELETE, ())]
+
+
+def test_the_demo_verifies_clean(demo_incident):
+    code, out = run()
+    assert code == 0, out
+    assert "every live row matches its latest history record" in out
+    report = verify()
+    live_rows = sum(model.instance_type._base_manager.count() for model in history_models())
+    assert report.ok and report.rows == live_rows > 50 and not report.live_breaks
+
+
+def test_live_rows_are_compared_a_chunk_at_a_time(incident, lab, officer):
+    parties = [
+        org_services.create_party(lab, name=f"Party {n}", country="NL", actor=officer, reason="directory")
+        for n in range(5)
+    ]
+    execute(
+        "UPDATE organisations_party SET contact_phone = %s WHERE id IN (%s, %s)", ["112", parties[1].pk, parties[4].pk]
+    )
+    whole, chunked = verify(), verify(chunk=2)
+    assert chunked.rows == whole.rows
+    assert (
+        [(b.model, b.pk) for b in chunked.live_breaks]
+        == [(b.model, b.pk) for b in whole.live_breaks]
+        == [
+            ("organisations.party", parties[1].pk),
+            ("organisations.party", parties[4].pk),
+        ]
+    )

@@ -2,7 +2,10 @@
 
 The test runner empties the database with ``flush`` between transactional tests; the triggers
 refuse that unless evidence maintenance is on for the connection. This override is the only caller
-of ``evidence.maintenance.maintenance()``: it logs a warning and is refused in production.
+of ``evidence.maintenance.maintenance()``: it logs a warning and is refused in production. On
+PostgreSQL it works only for a maintainer (a superuser, as the tests connect, or a member of
+``breachtrack_maintenance``), never for the application's role (docs/operations.md, "Evidence: the
+append-only guard").
 """
 
 from django.core.management.commands.flush import Command as DjangoFlush

@@ -1,5 +1,6 @@
 """``manage.py verify_audit``: walk the hash chains and name the first broken link of each, then
-check every RFC 3161 anchor and name each one that fails."""
+check every RFC 3161 anchor and name each one that fails, then compare every live row of a
+historied model with its latest history record and name each one changed without history."""
 
 import json
 import time
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         else:
             self._write_text(report, anchoring, seconds)
         if not report.ok:
-            raise CommandError("audit chain or anchor broken", returncode=1)
+            raise CommandError("audit chain, anchor or live rows broken", returncode=1)
 
     def _write_text(self, report, anchoring, seconds):
         self.stdout.write(
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             if anchoring["on"]
             else OFF_MESSAGE.replace("audit anchoring", "anchoring")
         )
+        self.stdout.write(f"{report.rows} live rows compared with their latest history record")
         if report.anchors and not anchoring["tsa_certificate_checked"]:
             self.stdout.write(
                 "anchor signatures checked against the certificate in each token (set BREACHTRACK_TSA_CA_FILE "
@@ -62,5 +64,14 @@ class Command(BaseCommand):
                 f"BROKEN anchor {found.anchor_id} of chain {found.chain} ({found.day}, seq {found.seq}): "
                 f"{found.problem}: {found.detail}"
             )
+        for found in report.live_breaks:
+            fields = f": {', '.join(found.fields)}" if found.fields else ""
+            self.stdout.write(f"UNRECORDED {found.model}:{found.pk}: {found.problem}{fields}")
+        if report.live_breaks_total > len(report.live_breaks):
+            self.stdout.write(f"... and {report.live_breaks_total - len(report.live_breaks)} more rows like these")
         if report.ok:
-            self.stdout.write("all chains intact" + (", all anchors verified" if report.anchors else ""))
+            self.stdout.write(
+                "all chains intact"
+                + (", all anchors verified" if report.anchors else "")
+                + ", every live row matches its latest history record"
+            )
