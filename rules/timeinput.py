@@ -48,8 +48,15 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def is_ambiguous(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    """Whether ``local`` happens twice in ``tz`` (the clocks went back over it).
+
+    zoneinfo gives two offsets for a time in a gap too (fold picks the rule before or after the
+    jump), but such a time happened not twice but never: it is not ambiguous.
+    """
     naive = local.replace(tzinfo=None)
-    return naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset()
+    if naive.replace(tzinfo=tz, fold=0).utcoffset() == naive.replace(tzinfo=tz, fold=1).utcoffset():
+        return False
+    return not is_nonexistent(naive, tz)
 
 
 def is_nonexistent(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
