@@ -47,6 +47,10 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
         raise UnknownTimeZone(f"{name!r} is not a known time zone") from None
 
 
+class OutOfRangeLocalTime(LocalTimeError):
+    code = "out_of_range"
+
+
 def is_ambiguous(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
     """Whether ``local`` happens twice in ``tz`` (the clocks went back over it).
 
@@ -75,6 +79,13 @@ def local_to_utc(local: datetime, zone_name: str, fold: Fold | str | None = None
     if local.tzinfo is not None:
         raise LocalTimeError("expected a wall-clock time without a zone")
     tz = zone(zone_name)
+    try:
+        return _local_to_utc(local, tz, zone_name, fold)
+    except OverflowError:  # the first or last hours of year 1 or 9999: no UTC instant can hold them
+        raise OutOfRangeLocalTime(f"{local:%Y-%m-%d %H:%M} in {zone_name} is out of range") from None
+
+
+def _local_to_utc(local: datetime, tz: zoneinfo.ZoneInfo, zone_name: str, fold: Fold | str | None) -> datetime:
     if is_nonexistent(local, tz):
         raise NonExistentLocalTime(f"{local:%Y-%m-%d %H:%M} does not exist in {zone_name} (clocks moved forward)")
     if is_ambiguous(local, tz):
@@ -200,4 +211,5 @@ LOCAL_TIME_MESSAGES = {
         "Choose earlier (summer time) or later (winter time)."
     ),
     "unknown_zone": _("%(zone)s is not a known time zone."),
+    "out_of_range": _("%(time)s in %(zone)s lies outside the dates this register can hold: check the year."),
 }

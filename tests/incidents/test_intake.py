@@ -344,6 +344,24 @@ def test_a_time_skipped_by_the_clock_change_offers_no_choice_of_readings(officer
 
 
 @pytest.mark.parametrize(
+    ("aware_at", "expected"),
+    [
+        ("1989-12-31T10:00", "We became aware at: 1989-12-31T09:00:00+00:00 lies before 1990-01-01T00:00:00+00:00"),
+        ("0001-01-01T00:00", "We became aware at: 1-01-01 00:00 in Europe/Amsterdam lies outside the dates"),
+    ],
+    ids=["before-the-floor", "year-1"],
+)
+def test_an_implausibly_early_time_is_a_form_error(officer_client, lab, now, aware_at, expected):
+    before = counts()
+
+    response = officer_client.post(URL, form_data(lab, occurred_from="", aware_at=aware_at, has_extortion=None))
+
+    assert response.status_code == 400
+    assert expected in response.content.decode()
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
     ("fold", "expected"),
     [("earlier", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)), ("later", datetime(2026, 10, 25, 1, 30, tzinfo=UTC))],
 )
