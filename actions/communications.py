@@ -21,7 +21,7 @@ from actions.incidents import lock_open_incident
 from breachtrack.errors import field_error
 from communications.models import CommunicationAssessment, CommunicationWave, ContentVersion
 from incidents.models import Incident, IncidentParty
-from incidents.models.incident import check_not_future
+from incidents.models.incident import check_instant
 from organisations.models import User
 from organisations.services import authorise, save_with_history
 from rules.deadlines import recompute_deadlines
@@ -86,10 +86,11 @@ WAVE_FIELDS = frozenset(WaveFields.__annotations__)
 COUNT_FIELDS = tuple(WaveCounts.__annotations__)
 
 
-def _refuse_future(obj: object, fields: Iterable[str], now: datetime) -> None:
+def _refuse_implausible(obj: object, fields: Iterable[str], now: datetime) -> None:
+    """Not before the plausibility floor, not in the future (``check_instant``)."""
     errors: dict[str, list[ValidationError]] = {}
     for name in fields:
-        check_not_future(errors, name, getattr(obj, name), now)
+        check_instant(errors, name, getattr(obj, name), now)
     if errors:
         raise ValidationError(errors)
 
@@ -127,7 +128,7 @@ def record_assessment(
     incident = lock_open_incident(incident)
     assessment = CommunicationAssessment(incident=incident, controller=controller, recorded_by=actor)
     apply_changes(assessment, facts, ASSESSMENT_FIELDS, actor)
-    _refuse_future(assessment, ("decided_at", "authority_decided_at"), now)
+    _refuse_implausible(assessment, ("decided_at", "authority_decided_at"), now)
     _refuse_before_start(assessment, ("decided_at", "authority_decided_at"), incident)
     save_with_history(assessment, actor=actor, reason=reason)
     recompute_deadlines(incident, now=now)
@@ -229,7 +230,7 @@ def mark_wave_sent(
     fields = apply_changes(
         wave, {"sent_at": sent_at, **({"sent_tz": sent_tz} if sent_tz else {})}, {"sent_at", "sent_tz"}, actor
     )
-    _refuse_future(wave, ("sent_at",), now)
+    _refuse_implausible(wave, ("sent_at",), now)
     if incident.occurred_from_at and sent_at < incident.occurred_from_at:  # the wave's sent_at, just set
         raise field_error("sent_at", _("A wave cannot be sent before the breach started."), "before_start")
     if wave.has_ledger:

@@ -23,7 +23,7 @@ from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import CONTROLLER_ROLES, NotificationDecision, RiskLevel, Status
 from incidents.models import AwarenessRecord, Incident, IncidentParty
-from incidents.models.incident import check_not_future
+from incidents.models.incident import check_instant
 from organisations.models import Authority, User
 from organisations.services import authorise, require_reason, save_with_history
 from readers.filing_content import content_sha256, snapshot
@@ -94,7 +94,7 @@ def _check_instant(
     if value is None:
         _add(errors, field, _("Give the moment."), "required")
         return
-    check_not_future(errors, field, value, now)
+    check_instant(errors, field, value, now)
     if incident.occurred_from_at and value < incident.occurred_from_at:
         _add(errors, field, _("This cannot come before the breach started."), "before_start")
     if aware is not None and value < aware.aware_at:

@@ -18,12 +18,13 @@ from access.choices import AccessAction
 from access.log import log_view
 from api.permissions import may_write_in
 from api.scoping import request_token, visible
-from api.serializers import TextField, UtcDateTimeField
+from api.serializers import TextField, UtcDateTimeField, ZoneOffsetMixin
 from incidents.models import Incident
 
 
-class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses, by name, any field it does not declare."""
+class StrictSerializer(ZoneOffsetMixin, serializers.Serializer):
+    """An input serializer that refuses, by name, any field it does not declare (and an offset that
+    contradicts its zone, ``api.serializers.ZoneOffsetMixin``)."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict) or hasattr(data, "keys"):

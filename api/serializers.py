@@ -7,7 +7,7 @@ service accepts: any other field is refused by name, never silently ignored.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -17,12 +17,13 @@ from django_countries import countries
 from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from actions.incidents import EDITABLE_FIELDS
 from incidents.choices import DataCategory, DataSubjectCategory
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from notifications.models import Deadline
-from rules import clocks
+from rules import clocks, timeinput
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -45,6 +46,61 @@ class UtcDateTimeField(serializers.DateTimeField):
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
         return super().to_internal_value(value)
+
+
+def offset_contradictions(fields, data) -> dict[str, list[ErrorDetail]]:
+    """Each ``<stem>_at`` whose explicit offset contradicts the ``<stem>_tz`` sent with it.
+
+    ``2026-03-29T02:30:00+01:00`` with ``Europe/Amsterdam`` names a wall-clock time that zone never
+    showed (its clocks jumped from 02:00 to 03:00), and ``16:45-05:00`` is no time Amsterdam ever
+    showed at UTC-5: either reading would be a guess, so the pair is refused on ``<stem>_at``
+    (``rules.timeinput.check_offset_of_zone``). An instant given in UTC (``Z``, ``+00:00``) is no
+    reading of the zone's clock, only the instant (as the API itself writes it back), so any zone
+    goes with it. A naive time, an unknown zone or an instant out of range is left to the fields'
+    own errors.
+    """
+    if not hasattr(data, "get"):
+        return {}
+    found: dict[str, list[ErrorDetail]] = {}
+    for name, field in fields.items():
+        zone_field = f"{name.removesuffix('_at')}_tz"
+        if field.read_only or not isinstance(field, UtcDateTimeField) or zone_field not in fields:
+            continue
+        raw, zone_name = data.get(name), data.get(zone_field)
+        if not isinstance(raw, str) or not isinstance(zone_name, str) or not zone_name.strip():
+            continue
+        try:
+            given = parse_datetime(raw.strip())
+        except ValueError:
+            continue
+        if given is None or given.utcoffset() in (None, timedelta(0)):
+            continue
+        try:
+            timeinput.check_offset_of_zone(given, zone_name.strip())
+        except timeinput.OffsetNotOfZone as error:
+            message = timeinput.LOCAL_TIME_MESSAGES[error.code] % error.params
+            found[name] = [ErrorDetail(str(message), code=error.code)]
+        except (timeinput.LocalTimeError, OverflowError):
+            continue
+    return found
+
+
+class ZoneOffsetMixin:
+    """For serializers that take ``<stem>_at`` + ``<stem>_tz`` pairs: refuse an offset that
+    contradicts its zone (``offset_contradictions``), together with the other field errors."""
+
+    def to_internal_value(self, data):
+        contradictions = offset_contradictions(self.fields, data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as refused:
+            if contradictions and isinstance(refused.detail, dict):
+                for name, errors in contradictions.items():
+                    refused.detail.setdefault(name, errors)
+            raise
+        if contradictions:
+            raise serializers.ValidationError(contradictions)
+        return value
 
 
 class TextField(serializers.CharField):
@@ -79,7 +135,7 @@ class JsonIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class RegisterSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class RegisterSerializer(ZoneOffsetMixin, CountryFieldMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UtcDateTimeField,

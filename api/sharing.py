@@ -21,7 +21,7 @@ from access.models import ShareLink
 from actions import sharing as services
 from api.parts import REFUSED, IncidentPartsViewSet, ScopedRecordViewSet, log_read
 from api.scoping import role_in
-from api.serializers import ReasonField, RegisterSerializer, TextField, UtcDateTimeField
+from api.serializers import ReasonField, RegisterSerializer, TextField, UtcDateTimeField, ZoneOffsetMixin
 
 
 class SharePermission(IsAuthenticated):
@@ -56,7 +56,7 @@ class ShareLinkSerializer(RegisterSerializer):
         read_only_fields = fields
 
 
-class ShareLinkCreateSerializer(serializers.Serializer):
+class ShareLinkCreateSerializer(ZoneOffsetMixin, serializers.Serializer):
     export_kind = serializers.ChoiceField(choices=ExportKind.choices)
     recipient = TextField(max_length=200, help_text=_("Who the link is for, e.g. the authority's case handler."))
     expires_at = UtcDateTimeField()

@@ -8,6 +8,7 @@ variable, instead of surfacing later as a confusing runtime error.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -57,6 +58,22 @@ def env_int(name: str, default: int, *, minimum: int | None = None, environ=None
     if minimum is not None and number < minimum:
         raise ConfigurationError(f"{name}={number} is below the minimum of {minimum}")
     return number
+
+
+def env_instant(name: str, default: str, *, environ=None) -> datetime:
+    """An ISO 8601 instant with its UTC offset (``1990-01-01T00:00:00Z``), returned in UTC.
+
+    A wall-clock time without an offset is refused: the process would otherwise read it in
+    whatever zone it happens to run in.
+    """
+    value = _raw(name, environ) or default
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r} is not an ISO 8601 instant (e.g. 1990-01-01T00:00:00Z)") from None
+    if instant.utcoffset() is None:
+        raise ConfigurationError(f"{name}={value!r} has no UTC offset: add one, e.g. Z or +01:00")
+    return instant.astimezone(UTC)
 
 
 def env_list(name: str, default: list[str] | None = None, *, environ=None) -> list[str]:

@@ -28,6 +28,7 @@ from breachtrack.env import (
     ConfigurationError,
     env_bool,
     env_choice,
+    env_instant,
     env_int,
     env_list,
     env_secret,
@@ -245,6 +246,9 @@ FORMAT_MODULE_PATH = ["breachtrack.formats"]
 # How far in the future a reported instant may lie before it is refused as
 # impossible (clock skew between the reporter's device and the server).
 BREACHTRACK_CLOCK_SKEW_SECONDS = env_int("BREACHTRACK_CLOCK_SKEW_SECONDS", 300, minimum=0)
+# And how far in the past: an instant before this is a typing error (year 1, 0202 for 2025), not
+# a fact of a breach, and is refused wherever a person or a client reports one.
+BREACHTRACK_EARLIEST_INSTANT = env_instant("BREACHTRACK_EARLIEST_INSTANT", "1990-01-01T00:00:00Z")
 
 # Art. 33(4) follow-ups to the authority: "without undue further delay" has no number in the law,
 # so the target is a setting; and how much an affected count must move (in %) against the last

@@ -47,9 +47,30 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
         raise UnknownTimeZone(f"{name!r} is not a known time zone") from None
 
 
+class OutOfRangeLocalTime(LocalTimeError):
+    code = "out_of_range"
+
+
+class OffsetNotOfZone(LocalTimeError):
+    """An explicit offset that the named zone did not have at that wall-clock time."""
+
+    code = "offset_not_of_zone"
+
+    def __init__(self, message: str, params: dict[str, str]):
+        super().__init__(message)
+        self.params = params  # for LOCAL_TIME_MESSAGES["offset_not_of_zone"]
+
+
 def is_ambiguous(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    """Whether ``local`` happens twice in ``tz`` (the clocks went back over it).
+
+    zoneinfo gives two offsets for a time in a gap too (fold picks the rule before or after the
+    jump), but such a time happened not twice but never: it is not ambiguous.
+    """
     naive = local.replace(tzinfo=None)
-    return naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset()
+    if naive.replace(tzinfo=tz, fold=0).utcoffset() == naive.replace(tzinfo=tz, fold=1).utcoffset():
+        return False
+    return not is_nonexistent(naive, tz)
 
 
 def is_nonexistent(local: datetime, tz: zoneinfo.ZoneInfo) -> bool:
@@ -68,6 +89,13 @@ def local_to_utc(local: datetime, zone_name: str, fold: Fold | str | None = None
     if local.tzinfo is not None:
         raise LocalTimeError("expected a wall-clock time without a zone")
     tz = zone(zone_name)
+    try:
+        return _local_to_utc(local, tz, zone_name, fold)
+    except OverflowError:  # the first or last hours of year 1 or 9999: no UTC instant can hold them
+        raise OutOfRangeLocalTime(f"{local:%Y-%m-%d %H:%M} in {zone_name} is out of range") from None
+
+
+def _local_to_utc(local: datetime, tz: zoneinfo.ZoneInfo, zone_name: str, fold: Fold | str | None) -> datetime:
     if is_nonexistent(local, tz):
         raise NonExistentLocalTime(f"{local:%Y-%m-%d %H:%M} does not exist in {zone_name} (clocks moved forward)")
     if is_ambiguous(local, tz):
@@ -78,6 +106,34 @@ def local_to_utc(local: datetime, zone_name: str, fold: Fold | str | None = None
         fold_bit = 0 if Fold(fold) is Fold.EARLIER else 1
         return local.replace(tzinfo=tz, fold=fold_bit).astimezone(UTC)
     return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def check_offset_of_zone(given: datetime, zone_name: str) -> None:
+    """Refuse an instant whose explicit offset contradicts the zone it comes with.
+
+    ``given`` is the instant as the client wrote it (``2026-03-29T02:30:00+01:00``): a wall-clock
+    time with an offset. Said in ``zone_name``, that wall-clock time must exist there with exactly
+    that offset; otherwise the two disagree about what was meant (Amsterdam never showed 02:30
+    that night, and never showed 16:45 at UTC-5), and storing either reading would be a guess.
+    Raises ``OffsetNotOfZone``, whose ``params`` name both (the zone's own offset included).
+    """
+    offset = given.utcoffset()
+    if offset is None:
+        raise LocalTimeError("expected an instant with its offset")
+    tz = zone(zone_name)
+    shown = given.astimezone(tz)
+    if shown.replace(tzinfo=None) == given.replace(tzinfo=None) and shown.utcoffset() == offset:
+        return
+    same_day = shown.date() == given.date()
+    params = {
+        "offset": iso_offset(offset),
+        "zone": zone_name,
+        "date": given.strftime("%Y-%m-%d"),
+        "time": given.strftime("%H:%M"),
+        "zone_offset": format_offset(_utc_offset(shown)),
+        "shown": shown.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M"),
+    }
+    raise OffsetNotOfZone(f"{params['offset']} is not the offset of {zone_name} at {given:%Y-%m-%d %H:%M}", params)
 
 
 def utc_to_local(instant: datetime, zone_name: str) -> datetime:
@@ -101,6 +157,14 @@ def format_offset(offset: timedelta) -> str:
     sign = "+" if total > 0 else "-"
     hours, minutes = divmod(abs(total), 60)
     return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+def iso_offset(offset: timedelta) -> str:
+    """``+01:00``, ``-05:00``, ``+05:30`` — an offset as ISO 8601 writes it."""
+    total = int(offset.total_seconds()) // 60
+    sign = "-" if total < 0 else "+"
+    hours, minutes = divmod(abs(total), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 @dataclass(frozen=True)
@@ -193,4 +257,9 @@ LOCAL_TIME_MESSAGES = {
         "Choose earlier (summer time) or later (winter time)."
     ),
     "unknown_zone": _("%(zone)s is not a known time zone."),
+    "out_of_range": _("%(time)s in %(zone)s lies outside the dates this register can hold: check the year."),
+    "offset_not_of_zone": _(
+        "%(offset)s is not the offset of %(zone)s on %(date)s at %(time)s: that instant is %(shown)s there "
+        "(%(zone_offset)s). Give the offset %(zone)s had at that time, the instant in UTC, or another zone."
+    ),
 }

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from breachtrack.env import (
     ConfigurationError,
     env_bool,
     env_choice,
+    env_instant,
     env_int,
     env_list,
     env_secret,
@@ -121,6 +123,30 @@ def test_env_choice_list_and_str_read_their_variables():
     assert env_str("NAME", "fallback", environ={"NAME": "  "}) == "fallback"
 
 
+def test_env_instant_reads_an_iso_instant_into_utc_and_keeps_the_default_when_unset():
+    earliest = "BREACHTRACK_EARLIEST_INSTANT"
+    assert env_instant(earliest, "1990-01-01T00:00:00Z", environ={}) == datetime(1990, 1, 1, tzinfo=UTC)
+    assert env_instant(earliest, "1990-01-01T00:00:00Z", environ={earliest: "2000-06-01T02:00:00+02:00"}) == (
+        datetime(2000, 6, 1, tzinfo=UTC)
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1990", "is not an ISO 8601 instant"),
+        ("yesterday", "is not an ISO 8601 instant"),
+        ("1990-01-01", "no UTC offset"),
+    ],
+)
+def test_env_instant_refuses_a_malformed_or_naive_value_naming_the_variable(raw, message):
+    with pytest.raises(ConfigurationError) as refused:
+        env_instant(
+            "BREACHTRACK_EARLIEST_INSTANT", "1990-01-01T00:00:00Z", environ={"BREACHTRACK_EARLIEST_INSTANT": raw}
+        )
+    assert "BREACHTRACK_EARLIEST_INSTANT" in str(refused.value) and message in str(refused.value)
+
+
 # --- the two modes, as real processes ----------------------------------------------
 
 
@@ -197,6 +223,12 @@ def test_the_proxy_count_is_read_from_the_environment_and_must_be_positive(tmp_p
     refused = manage("check", env=production_env(tmp_path, BEHIND_TLS_PROXY_COUNT="0"))
     assert refused.returncode != 0
     assert "BEHIND_TLS_PROXY_COUNT" in refused.stderr and "ConfigurationError" in refused.stderr
+
+
+def test_a_malformed_earliest_instant_stops_start_up_naming_the_variable(tmp_path):
+    result = manage("check", env={"BREACHTRACK_VAR_DIR": str(tmp_path), "BREACHTRACK_EARLIEST_INSTANT": "1990-13-01"})
+    assert result.returncode != 0
+    assert "BREACHTRACK_EARLIEST_INSTANT" in result.stderr and "ConfigurationError" in result.stderr
 
 
 def test_a_login_failure_limit_of_zero_is_refused(tmp_path):

@@ -33,6 +33,7 @@ from rules.timeinput import (
     Fold,
     LocalTimeError,
     NonExistentLocalTime,
+    OutOfRangeLocalTime,
     UnknownTimeZone,
     is_ambiguous,
     local_to_utc,
@@ -214,6 +215,8 @@ class LocalInstantField(forms.MultiValueField):
             raise ValidationError(self.error_messages["ambiguous"], code="ambiguous", params=params) from None
         except UnknownTimeZone:
             raise ValidationError(self.error_messages["unknown_zone"], code="unknown_zone", params=params) from None
+        except OutOfRangeLocalTime:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range", params=params) from None
         except LocalTimeError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 

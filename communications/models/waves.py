@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from communications.choices import WaveChannel
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
+from incidents.models.incident import check_instant
 from organisations.tenancy import tenant_manager
 
 # The Art. 34(2) elements, as (flag, label): a communication must describe the nature of the
@@ -151,6 +152,7 @@ class CommunicationWave(RecordedFact):
             errors["bounced_count"] = [ValidationError(_("More bounced than sent."), code="bounced_gt_sent")]
         if self.planned_count and self.sent_count > self.planned_count:
             errors["sent_count"] = [ValidationError(_("More sent than planned."), code="sent_gt_planned")]
+        check_instant(errors, "planned_at", self.planned_at, may_be_ahead=True)  # the future is when it is planned
         for stem in ("planned", "sent"):
             if getattr(self, f"{stem}_at") is not None and not getattr(self, f"{stem}_tz"):
                 setattr(self, f"{stem}_tz", "UTC")

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 from incidents.choices import CountdownRevisionKind, ExtortionChannel, PaymentDecision
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
-from incidents.models.incident import check_not_future
+from incidents.models.incident import check_instant
 from organisations.tenancy import tenant_manager
 
 
@@ -143,7 +143,7 @@ class ExtortionThreat(RecordedFact):
     def _clean_times(self, errors):
         start = self.incident.occurred_from_at if self.incident_id else None
         for field in ("first_contact_at", "payment_decided_at", "police_reported_at"):
-            check_not_future(errors, field, getattr(self, field))
+            check_instant(errors, field, getattr(self, field))
         _check_after(
             errors,
             "first_contact_at",
@@ -272,7 +272,7 @@ class ExtortionCountdown(RecordedFact):
     def clean(self):
         """Checks of the row alone; the checks against the chain are in the service."""
         errors: dict[str, list] = {}
-        check_not_future(errors, "announced_at", self.announced_at)
+        check_instant(errors, "announced_at", self.announced_at)
         if self.is_withdrawal and self.deadline_at is not None:
             _add(errors, "deadline_at", _("A withdrawal has no deadline: clear it."), "withdrawn_with_deadline")
         elif not self.is_withdrawal and self.deadline_at is None:
@@ -357,7 +357,7 @@ class Publication(RecordedFact):
 
     def clean(self):
         errors: dict[str, list] = {}
-        check_not_future(errors, "published_at", self.published_at)
+        check_instant(errors, "published_at", self.published_at)
         start = self.incident.occurred_from_at if self.incident_id else None
         _check_after(
             errors,

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from incidents.choices import AwarenessSource, EstimateMeasure
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
-from incidents.models.incident import check_not_future
+from incidents.models.incident import check_instant
 from organisations.tenancy import tenant_manager
 
 
@@ -75,7 +75,7 @@ class AwarenessRecord(RecordedFact):
         errors: dict[str, list] = {}
         if self.party_id and self.incident_id and self.party.incident_id != self.incident_id:
             errors["party"] = [ValidationError(_("Unknown party."), code="other_incident")]
-        check_not_future(errors, "aware_at", self.aware_at)
+        check_instant(errors, "aware_at", self.aware_at)
         start = self.incident.occurred_from_at if self.incident_id else None
         if self.aware_at and start and self.aware_at < start:
             errors.setdefault("aware_at", []).append(
@@ -165,7 +165,16 @@ class AffectedEstimate(RecordedFact):
             ]
         if self.party_id and self.incident_id and self.party.incident_id != self.incident_id:
             errors["party"] = [ValidationError(_("Unknown party."), code="other_incident")]
-        check_not_future(errors, "known_at", self.known_at)
+        check_instant(errors, "known_at", self.known_at)
+        start = self.incident.occurred_from_at if self.incident_id else None
+        if self.known_at and start and self.known_at < start:
+            errors.setdefault("known_at", []).append(
+                ValidationError(
+                    _("A count known at %(known)s cannot come before the breach started (%(start)s)."),
+                    code="before_start",
+                    params={"known": self.known_at.isoformat(), "start": start.isoformat()},
+                )
+            )
         if self.known_at and not self.known_tz:
             self.known_tz = "UTC"
         if errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,13 +31,35 @@ from organisations.tenancy import tenant_manager
 TIME_FACTS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
 
 
-def future_limit(now=None):
+def future_limit(now: datetime | None = None) -> datetime:
     now = now or timezone.now()
     return now + timedelta(seconds=settings.BREACHTRACK_CLOCK_SKEW_SECONDS)
 
 
-def check_not_future(errors: dict, field: str, value, now=None) -> None:
-    if value is not None and value > future_limit(now):
+def earliest_instant() -> datetime:
+    """The plausibility floor: no instant a person or a client reports lies before it."""
+    return settings.BREACHTRACK_EARLIEST_INSTANT
+
+
+def too_early_error(value: datetime) -> ValidationError:
+    earliest = earliest_instant()
+    return ValidationError(
+        _("%(at)s lies before %(earliest)s: too early to be a fact of this register. Check the year."),
+        code="too_early",
+        params={"at": value.isoformat(), "earliest": earliest.isoformat()},
+    )
+
+
+def check_instant(
+    errors: dict, field: str, value: datetime | None, now: datetime | None = None, *, may_be_ahead: bool = False
+) -> None:
+    """The one check of every reported instant: not before ``earliest_instant()`` and, unless it
+    ``may_be_ahead`` (a planned moment, a threat's deadline), not in the future."""
+    if value is None:
+        return
+    if value < earliest_instant():
+        errors.setdefault(field, []).append(too_early_error(value))
+    elif not may_be_ahead and value > future_limit(now):
         errors.setdefault(field, []).append(ValidationError(_("This instant lies in the future."), code="future"))
 
 
@@ -152,7 +174,7 @@ class Incident(models.Model):
         errors: dict[str, list] = {}
         self._clean_time_order(errors)
         for name in TIME_FACTS:
-            check_not_future(errors, f"{name}_at", getattr(self, f"{name}_at"))
+            check_instant(errors, f"{name}_at", getattr(self, f"{name}_at"))
             if getattr(self, f"{name}_at") is not None and not getattr(self, f"{name}_tz"):
                 setattr(self, f"{name}_tz", "UTC")
         if self.is_ongoing and self.occurred_until_at is not None:
@@ -192,6 +214,15 @@ class Incident(models.Model):
                     _("A party was already aware at %(aware)s, before this start: correct the awareness record first."),
                     code="after_awareness",
                     params={"aware": earliest.isoformat()},
+                )
+            )
+        known = self.estimates.order_by("known_at").values_list("known_at", flat=True).first()
+        if known is not None and known < self.occurred_from_at:
+            errors.setdefault("occurred_from_at", []).append(
+                ValidationError(
+                    _("A count was already known at %(known)s, before this start (%(start)s)."),
+                    code="after_estimate",
+                    params={"known": known.isoformat(), "start": self.occurred_from_at.isoformat()},
                 )
             )
 

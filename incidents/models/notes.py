@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
-from incidents.models.incident import check_not_future
+from incidents.models.incident import check_instant
 from organisations.tenancy import tenant_manager
 
 NOTE_MAX_LENGTH = 20_000
@@ -57,7 +57,7 @@ class IncidentNote(RecordedFact):
         self.body = (self.body or "").strip()
         if not self.body:
             errors["body"] = [ValidationError(_("Write the note."), code="required")]
-        check_not_future(errors, "occurred_at", self.occurred_at)
+        check_instant(errors, "occurred_at", self.occurred_at)
         if self.occurred_at and not self.occurred_tz:
             self.occurred_tz = "UTC"
         if self.occurred_at is None:

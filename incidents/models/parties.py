@@ -18,7 +18,7 @@ from breachtrack.errors import field_error
 from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, Channel, PartyRole
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
-from incidents.models.incident import check_not_future
+from incidents.models.incident import check_instant
 from organisations.tenancy import tenant_manager
 
 
@@ -176,7 +176,7 @@ class ProcessorNotice(RecordedFact):
 
     def clean(self):
         errors = {}
-        check_not_future(errors, "informed_at", self.informed_at)
+        check_instant(errors, "informed_at", self.informed_at)
         if not self.informed_tz and self.informed_at:
             self.informed_tz = "UTC"
         if errors:

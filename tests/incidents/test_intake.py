@@ -326,6 +326,41 @@ def test_a_time_that_happens_twice_is_asked_about_not_guessed(officer_client, la
     assert not Incident.objects.exists()
 
 
+def test_a_time_skipped_by_the_clock_change_offers_no_choice_of_readings(officer_client, lab, november_2026):
+    """A gap happened never, not twice: only its error is shown, no "which one did you mean?"."""
+    gap = officer_client.post(
+        URL, form_data(lab, occurred_from="2026-03-28T20:00", aware_at="2026-03-29T02:30", has_extortion=None)
+    )
+    repeated = officer_client.post(
+        URL, form_data(lab, occurred_from="2026-10-24T20:00", aware_at="2026-10-25T02:30", has_extortion=None)
+    )
+
+    assert gap.status_code == repeated.status_code == 400
+    gap_body, repeated_body = gap.content.decode(), repeated.content.decode()
+    assert "does not exist in Europe/Amsterdam" in gap_body
+    assert 'name="aware_at_fold"' not in gap_body and "Which one did you mean?" not in gap_body
+    assert 'name="aware_at_fold"' in repeated_body and "Which one did you mean?" in repeated_body
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("aware_at", "expected"),
+    [
+        ("1989-12-31T10:00", "We became aware at: 1989-12-31T09:00:00+00:00 lies before 1990-01-01T00:00:00+00:00"),
+        ("0001-01-01T00:00", "We became aware at: 1-01-01 00:00 in Europe/Amsterdam lies outside the dates"),
+    ],
+    ids=["before-the-floor", "year-1"],
+)
+def test_an_implausibly_early_time_is_a_form_error(officer_client, lab, now, aware_at, expected):
+    before = counts()
+
+    response = officer_client.post(URL, form_data(lab, occurred_from="", aware_at=aware_at, has_extortion=None))
+
+    assert response.status_code == 400
+    assert expected in response.content.decode()
+    assert counts() == before
+
+
 @pytest.mark.parametrize(
     ("fold", "expected"),
     [("earlier", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)), ("later", datetime(2026, 10, 25, 1, 30, tzinfo=UTC))],

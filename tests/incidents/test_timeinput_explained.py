@@ -13,6 +13,7 @@ from rules.timeinput import (
     LocalTimeError,
     format_offset,
     gap_around,
+    is_ambiguous,
     is_nonexistent,
     local_to_utc,
     readings,
@@ -67,6 +68,21 @@ def test_the_two_readings_of_the_autumn_hour_are_named_in_order():
 def test_a_time_without_the_problem_is_refused_rather_than_explained(call, local):
     with pytest.raises(LocalTimeError):
         call(local, "Europe/Amsterdam")
+
+
+@pytest.mark.parametrize(
+    ("local", "zone_name"),
+    [
+        (datetime(2026, 3, 29, 2, 30), "Europe/Amsterdam"),
+        (datetime(2026, 3, 8, 2, 59), "America/New_York"),
+        (datetime(2026, 10, 4, 2, 15), "Australia/Lord_Howe"),
+    ],
+)
+def test_a_time_in_a_gap_happened_never_so_it_is_not_ambiguous_and_has_no_readings(local, zone_name):
+    """zoneinfo gives a gap time two offsets too (fold 0 and 1): that is no choice to offer."""
+    assert is_nonexistent(local, zone(zone_name)) and not is_ambiguous(local, zone(zone_name))
+    with pytest.raises(LocalTimeError):
+        readings(local, zone_name)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from access.choices import AccessAction, ExportKind
 from access.log import log_view
 from evidence.chain import export_stamp
 from incidents.models import Incident
-from incidents.models.incident import future_limit
+from incidents.models.incident import earliest_instant, future_limit
 from readers import asof, review, timeline, timeline_csv, timeline_pdf
 from rules import timeinput
 from web.evidence.forms import TimelineFilterForm
@@ -72,6 +72,18 @@ def parse_instant(
                 % {"name": name, "value": value, "zone": zone_name},
                 code="ambiguous",
             ) from None
+        except timeinput.OutOfRangeLocalTime:
+            raise BadInstant(
+                _("%(name)s: %(value)s lies outside the dates this register can hold.")
+                % {"name": name, "value": value},
+                code="out_of_range",
+            ) from None
+    if parsed < earliest_instant():
+        raise BadInstant(
+            _("%(name)s lies before %(earliest)s, before anything in this register.")
+            % {"name": name, "earliest": earliest_instant().isoformat()},
+            code="too_early",
+        )
     if parsed > future_limit(now):
         raise BadInstant(_("%(name)s lies in the future.") % {"name": name}, code="future")
     return parsed

@@ -27,10 +27,20 @@ from incidents.choices import (
     DiscoveryMethod,
     ExtortionChannel,
 )
-from incidents.models.incident import future_limit
+from incidents.models.incident import check_instant, future_limit
 from organisations.models import Authority
 from rules.clocks import authority_due_at
-from rules.timeinput import AmbiguousLocalTime, Fold, NonExistentLocalTime, gap_around, local_to_utc, readings, zone
+from rules.timeinput import (
+    LOCAL_TIME_MESSAGES,
+    AmbiguousLocalTime,
+    Fold,
+    NonExistentLocalTime,
+    OutOfRangeLocalTime,
+    gap_around,
+    local_to_utc,
+    readings,
+    zone,
+)
 from web.forms import LocalDateTimeInput, NaiveDateTimeField, default_zone_name
 
 MAX_OTHER_PARTIES = 10  # keeps one submission's writes (and queries) bounded
@@ -303,6 +313,9 @@ class IntakeForm(forms.Form):
                     params=params,
                 ),
             )
+        except OutOfRangeLocalTime:
+            message = LOCAL_TIME_MESSAGES["out_of_range"] % params
+            self.add_error(name, ValidationError(f"{params['field']}: {message}", code="out_of_range"))
         except AmbiguousLocalTime:
             self.add_error(
                 name,
@@ -320,6 +333,11 @@ class IntakeForm(forms.Form):
     def _check_order(self) -> None:
         limit = future_limit(self.now)
         for name, value in self.instants.items():
+            too_early: dict[str, list[ValidationError]] = {}
+            check_instant(too_early, name, value, self.now, may_be_ahead=True)  # the floor only: the future is below
+            for error in too_early.get(name, []):
+                message = error.message % error.params if error.params else error.message
+                self.add_error(name, ValidationError(f"{self._label(name)}: {message}", code=error.code))
             # Facts lie in the past; the threat actor's deadline is a threat, usually still ahead.
             if value is not None and value > limit and name not in self.MAY_BE_AHEAD:
                 self.add_error(
