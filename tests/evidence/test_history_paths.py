@@ -257,7 +257,7 @@ def test_a_web_post_without_a_reason_writes_no_history(client, officer, wave):
         response = client.post(
             reverse("communications:upload", args=[wave.pk]), {"kind": "recipients", "file": recipients_csv(3)}
         )
-    assert response.status_code == 200 and "reason" in response.context["form"].errors
+    assert response.status_code == 400 and "reason" in response.context["form"].errors  # a refused form is a 400
     assert list(recorded) == []
 
 
