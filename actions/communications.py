@@ -62,7 +62,7 @@ class ContentFields(ContentChanges, total=False):
 
 
 class WaveFields(TypedDict, total=False):
-    """What ``plan_wave`` sets and ``update_wave`` changes (a wave with a ledger counts its own recipients)."""
+    """What ``plan_wave`` sets and ``update_wave`` changes (the plan, apart from what a ledger holds)."""
 
     cohort_label: str
     channel: str
@@ -192,7 +192,7 @@ def update_wave(
     wave = CommunicationWave.objects.select_for_update().get(pk=wave.pk)
     if wave.is_sent:
         raise ValidationError(_("This wave was sent: record its counts instead."), code="sent")
-    fields = apply_changes(wave, changes, WAVE_FIELDS - {"planned_count"} if wave.has_ledger else WAVE_FIELDS, actor)
+    fields = apply_changes(wave, changes, WAVE_FIELDS, actor)  # the plan stays the officer's, ledger or not
     return save_with_history(wave, actor=actor, reason=reason, update_fields=fields)
 
 
@@ -234,7 +234,7 @@ def mark_wave_sent(
     if incident.occurred_from_at and sent_at < incident.occurred_from_at:  # the wave's sent_at, just set
         raise field_error("sent_at", _("A wave cannot be sent before the breach started."), "before_start")
     if wave.has_ledger:
-        wave.sent_count = wave.planned_count
+        wave.sent_count = wave.recipient_count
         fields.append("sent_count")
     save_with_history(wave, actor=actor, reason=reason, update_fields=fields)
     if not content.is_frozen:

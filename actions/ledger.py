@@ -459,16 +459,18 @@ def _insert(wave_id: int, batch_id: int, digests: Iterable[bytes], written: Call
 
 
 def _add_to_counts(wave: CommunicationWave, added: int, *, actor: User, reason: str) -> CommunicationWave:
-    """Roll the new ledger rows up into the wave's counts (inside the import's transaction).
+    """Roll the new ledger rows up into the wave's ``recipient_count`` (inside the import's transaction).
 
-    Incremental rather than a COUNT(*): the ledger has no per-wave index (see Recipient), and
-    the wave row is locked by the caller, so concurrent imports cannot lose an addition.
+    The officer's ``planned_count`` is left alone: what was planned and what the ledger holds
+    are separate figures. Incremental rather than a COUNT(*): the ledger has no per-wave index
+    (see Recipient), and the wave row is locked by the caller, so concurrent imports cannot
+    lose an addition; the rows added are those not in the ledger yet, so a re-import adds 0.
     """
-    wave.planned_count += added
-    wave.sent_count = wave.planned_count if wave.is_sent else 0
+    wave.recipient_count += added
+    wave.sent_count = wave.recipient_count if wave.is_sent else 0
     wave.has_ledger = True
     return save_with_history(
-        wave, actor=actor, reason=reason, update_fields=["planned_count", "sent_count", "has_ledger"]
+        wave, actor=actor, reason=reason, update_fields=["recipient_count", "sent_count", "has_ledger"]
     )
 
 

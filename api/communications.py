@@ -65,6 +65,7 @@ class WaveSerializer(RegisterSerializer):
             "sent_at",
             "sent_tz",
             "planned_count",
+            "recipient_count",
             "sent_count",
             "bounced_count",
             "has_ledger",

@@ -82,9 +82,10 @@ class ContentVersion(RecordedFact):
 class CommunicationWave(RecordedFact):
     """One sending to one cohort of one controller's data subjects, through one channel.
 
-    Counts are rolled up from the recipient ledger when the wave has one (then they cannot
-    be typed in); a wave without a ledger (a public notice, a phone campaign) carries counts
-    the officer records.
+    Two figures are kept apart: ``planned_count`` is what the officer planned (typed in, never
+    touched by an import), ``recipient_count`` is what the recipient ledger holds (rolled up by
+    each import, never typed in). A wave with a ledger takes its sent count from the ledger;
+    a wave without one (a public notice, a phone campaign) carries counts the officer records.
     """
 
     incident = models.ForeignKey(
@@ -108,6 +109,9 @@ class CommunicationWave(RecordedFact):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     sent_tz = entry_zone_field(_("sent at, zone"))
     planned_count = models.PositiveBigIntegerField(_("recipients planned"), default=0)
+    recipient_count = models.PositiveBigIntegerField(
+        _("recipients imported (ledger)"), default=0, editable=False
+    )
     sent_count = models.PositiveBigIntegerField(_("sent"), default=0)
     bounced_count = models.PositiveBigIntegerField(_("bounced or undeliverable"), default=0)
     has_ledger = models.BooleanField(_("counts from the recipient ledger"), default=False, editable=False)
@@ -122,8 +126,11 @@ class CommunicationWave(RecordedFact):
         ordering = ["incident", "planned_at", "pk"]
         indexes = [models.Index(fields=["controller", "sent_at"], name="wave_controller_sent")]
         constraints = [
+            # A ledger wave sends to the people in its ledger; another wave to at most its plan.
             models.CheckConstraint(
-                condition=models.Q(sent_count__lte=models.F("planned_count")) | models.Q(planned_count=0),
+                condition=models.Q(has_ledger=True, sent_count__lte=models.F("recipient_count"))
+                | models.Q(has_ledger=False, sent_count__lte=models.F("planned_count"))
+                | models.Q(has_ledger=False, planned_count=0),
                 name="wave_sent_le_planned",
             ),
         ]
@@ -150,7 +157,7 @@ class CommunicationWave(RecordedFact):
             errors["content_version"] = [ValidationError(_("Unknown content version."), code="other_incident")]
         if self.bounced_count > self.sent_count and self.sent_count:
             errors["bounced_count"] = [ValidationError(_("More bounced than sent."), code="bounced_gt_sent")]
-        if self.planned_count and self.sent_count > self.planned_count:
+        if not self.has_ledger and self.planned_count and self.sent_count > self.planned_count:
             errors["sent_count"] = [ValidationError(_("More sent than planned."), code="sent_gt_planned")]
         check_instant(errors, "planned_at", self.planned_at, may_be_ahead=True)  # the future is when it is planned
         for stem in ("planned", "sent"):

@@ -41,7 +41,7 @@ def test_an_import_stores_only_keyed_hashes_and_rolls_counts_up(plan, officer):
     report = _import(wave, csv_file([f"bsn,{b}" for b in bsns] + ["email,Anna@Example.nl"]), officer)
     assert not report.is_repeat and report.batch.rows_added == 6 and report.batch.rows_read == 6
     wave.refresh_from_db()
-    assert (wave.planned_count, wave.sent_count, wave.has_ledger) == (6, 0, True)
+    assert (wave.planned_count, wave.recipient_count, wave.sent_count, wave.has_ledger) == (0, 6, 0, True)
     for row in Recipient.objects.all():
         digest = bytes(row.identifier_hash)
         assert len(digest) == 32
@@ -79,7 +79,7 @@ def test_re_importing_the_same_people_in_another_file_does_not_duplicate(plan, o
     second = _import(wave, csv_file([f"bsn,{b}" for b in bsns[1:]]), officer, name="cohort-v2.csv")
     assert (second.batch.rows_added, second.batch.rows_already_present) == (1, 2)
     wave.refresh_from_db()
-    assert Recipient.objects.count() == 4 == wave.planned_count
+    assert Recipient.objects.count() == 4 == wave.recipient_count
 
 
 def test_wrong_columns_are_refused_on_line_1(plan, officer):
@@ -195,7 +195,7 @@ def test_bounces_mark_recipients_once_and_show_in_the_lookup_and_the_wave(lab, p
     )
     assert (report.batch.kind, report.batch.rows_added, report.batch.rows_already_present) == ("bounces", 1, 1)
     wave.refresh_from_db()
-    assert (wave.planned_count, wave.sent_count, wave.bounced_count) == (3, 3, 1)
+    assert (wave.recipient_count, wave.sent_count, wave.bounced_count) == (3, 3, 1)
     [contact] = ledger.lookup(lab, kind="bsn", identifier=bsns[0], actor=viewer, now=now)
     assert contact.status == "bounced"
     assert Recipient.objects.filter(bounced_at=now - timedelta(days=1)).count() == 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from actions import communications as services
 from communications.models import LedgerLookup, Recipient
@@ -105,3 +106,22 @@ def test_an_officer_uploads_returned_mail_for_a_sent_wave(client, officer, plan,
     assert response.status_code == 302
     wave.refresh_from_db()
     assert wave.bounced_count == 1 and Recipient.objects.filter(bounced_at=now).count() == 1
+
+
+def test_re_importing_the_same_recipients_keeps_the_planned_count_and_does_not_duplicate(client, officer, plan):
+    """Issue 13: a wave planned for 5, the same 5 people imported twice, showed "10 / 0 / 0"."""
+    wave = plan(planned_count=5)
+    client.force_login(officer)
+    people = valid_bsns(5)
+    assert _upload(client, wave, ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in people)).encode()).status_code == 302
+    # The same people again, in another file (another order, e-mail header case): nothing new.
+    again = ("kind,identifier\n" + "".join(f"BSN, {b}\n" for b in reversed(people))).encode()
+    assert _upload(client, wave, again, name="cohort-again.csv").status_code == 302
+    wave.refresh_from_db()
+    assert Recipient.objects.filter(wave=wave).count() == 5
+    assert wave.planned_count == 5
+    assert (wave.recipient_count, wave.sent_count) == (5, 0)
+    page = client.get(reverse("communications:incident", args=[wave.incident_id])).content.decode()
+    text = " ".join(strip_tags(page).split())
+    assert "10 / 0 / 0" not in text
+    assert "Planned: 5 Imported: 5 Sent: 0 Bounced: 0" in text

@@ -132,6 +132,7 @@ class CommunicationWaveAdmin(CommunicationsAdmin):
         "planned_at",
         "sent_at",
         "planned_count",
+        "recipient_count",
         "sent_count",
         "bounced_count",
     )
@@ -157,10 +158,10 @@ class CommunicationWaveAdmin(CommunicationsAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["incident", "controller", "cohort_label", "channel", "content_version", "planned_at"]}),
-        (_("Sending"), {"fields": ["sent_at", "planned_count", "sent_count", "bounced_count", "has_ledger"]}),
+        (_("Sending"), {"fields": ["sent_at", "planned_count", "recipient_count", "sent_count", "bounced_count", "has_ledger"]}),
         (_("Recorded"), {"fields": ["recorded_by", "recorded_at"]}),
     ]
-    readonly_fields = ("has_ledger", "recorded_by", "recorded_at")
+    readonly_fields = ("recipient_count", "has_ledger", "recorded_by", "recorded_at")
     fixed_after_creation = ("incident", "controller")
 
     def get_readonly_fields(self, request, obj=None):
@@ -168,7 +169,7 @@ class CommunicationWaveAdmin(CommunicationsAdmin):
         if obj is not None and obj.is_sent:
             readonly += ["cohort_label", "channel", "content_version", "planned_at", "sent_at"]
         if obj is not None and obj.has_ledger:
-            readonly += ["planned_count", "sent_count", "bounced_count"]
+            readonly += ["sent_count", "bounced_count"]  # the plan stays the officer's
         return readonly
 
     def save_through_service(self, request, obj, form, change):

@@ -46,6 +46,7 @@ def incident_communications(request, pk: int):
             "incident": incident,
             "rows": [(p, a, deadlines.get(p.pk)) for p, a in rows],
             "waves": waves,
+            "contents": incident.content_versions.order_by("language", "-version"),
             "may_edit": may_edit,
         },
     )
