@@ -109,9 +109,7 @@ class CommunicationWave(RecordedFact):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     sent_tz = entry_zone_field(_("sent at, zone"))
     planned_count = models.PositiveBigIntegerField(_("recipients planned"), default=0)
-    recipient_count = models.PositiveBigIntegerField(
-        _("recipients imported (ledger)"), default=0, editable=False
-    )
+    recipient_count = models.PositiveBigIntegerField(_("recipients imported (ledger)"), default=0, editable=False)
     sent_count = models.PositiveBigIntegerField(_("sent"), default=0)
     bounced_count = models.PositiveBigIntegerField(_("bounced or undeliverable"), default=0)
     has_ledger = models.BooleanField(_("counts from the recipient ledger"), default=False, editable=False)

@@ -113,7 +113,9 @@ def test_re_importing_the_same_recipients_keeps_the_planned_count_and_does_not_d
     wave = plan(planned_count=5)
     client.force_login(officer)
     people = valid_bsns(5)
-    assert _upload(client, wave, ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in people)).encode()).status_code == 302
+    assert (
+        _upload(client, wave, ("kind,identifier\n" + "".join(f"bsn,{b}\n" for b in people)).encode()).status_code == 302
+    )
     # The same people again, in another file (another order, e-mail header case): nothing new.
     again = ("kind,identifier\n" + "".join(f"BSN, {b}\n" for b in reversed(people))).encode()
     assert _upload(client, wave, again, name="cohort-again.csv").status_code == 302

@@ -158,7 +158,10 @@ class CommunicationWaveAdmin(CommunicationsAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["incident", "controller", "cohort_label", "channel", "content_version", "planned_at"]}),
-        (_("Sending"), {"fields": ["sent_at", "planned_count", "recipient_count", "sent_count", "bounced_count", "has_ledger"]}),
+        (
+            _("Sending"),
+            {"fields": ["sent_at", "planned_count", "recipient_count", "sent_count", "bounced_count", "has_ledger"]},
+        ),
         (_("Recorded"), {"fields": ["recorded_by", "recorded_at"]}),
     ]
     readonly_fields = ("recipient_count", "has_ledger", "recorded_by", "recorded_at")
