@@ -53,6 +53,13 @@ def controllers_of(incident):
     return incident.parties.filter(role__in=CONTROLLER_ROLES).select_related("party").order_by("pk")
 
 
+def offer(field: forms.ModelChoiceField, queryset) -> None:
+    """Limit the choices to ``queryset``; a single choice is chosen already (no empty line)."""
+    field.queryset = queryset
+    if len(queryset) == 1:
+        field.empty_label = None
+
+
 def _reason_field():
     return forms.CharField(
         label=_("Reason for this change — kept as evidence"),
@@ -114,7 +121,8 @@ class AssessmentForm(forms.Form):
 
     def __init__(self, *args, incident, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["controller"].queryset = controllers_of(incident)
+        offer(self.fields["controller"], controllers_of(incident))
+        self.fields["controller"].label_from_instance = lambda party: str(party.party)
         self.fields["authority_decided_at"] = _instant(_("Authority decided at"), user=user, required=False)
         self.fields["decided_at"] = _instant(_("Decided at"), user=user, required=True)
         self.fields["reason"] = _reason_field()
@@ -208,8 +216,9 @@ class WaveForm(forms.Form):
 
     def __init__(self, *args, incident, user, with_controller: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["controller"].queryset = controllers_of(incident)
-        self.fields["content_version"].queryset = ContentVersion.objects.filter(incident=incident)
+        offer(self.fields["controller"], controllers_of(incident))
+        self.fields["controller"].label_from_instance = lambda party: str(party.party)
+        offer(self.fields["content_version"], ContentVersion.objects.filter(incident=incident))
         self.fields["planned_at"] = _instant(_("Planned for"), user=user, required=True)
         self.fields["reason"] = _reason_field()
         self.order_fields(["controller", "cohort_label", "channel", "content_version", "planned_at", "planned_count"])

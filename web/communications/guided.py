@@ -73,7 +73,7 @@ def record_assessment(request, pk: int):
     form = AssessmentForm(request.POST or None, incident=incident, user=request.user, initial=initial)
     title = _("Record the Art. 34 assessment")
     intro = _(
-        "Does the breach likely result in a high risk to people? If so, they must be told without undue delay, "
+        "Is the breach likely to result in a high risk to people? If so, they must be told without undue delay, "
         "unless an Art. 34(3) condition is met. Every decision, also not to communicate, keeps its reasoning."
     )
     page = {"title": title, "intro": intro, "submit": _("Record the assessment")}
@@ -270,8 +270,7 @@ def mark_wave_sent(request, pk: int, wave_pk: int):
     missing = wave.content_version.missing_elements
     page = {
         "title": _("Mark the wave “%(cohort)s” as sent") % {"cohort": wave.cohort_label},
-        "intro": _("The letter text (%(content)s) is frozen once the wave is sent; a correction is a new version.")
-        % {"content": wave.content_version},
+        "intro": _("Once the wave is sent, its letter text is frozen: a correction is a new version."),
         "submit": _("Mark as sent"),
         "wave": wave,
         "missing": [label for _flag, label in missing],
