@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from actions import communications as services
 from actions import ledger
@@ -274,3 +277,33 @@ def test_the_lookup_rows_are_model_instances_with_aware_times_and_a_lazy_remaind
     assert contact.wave.planned_at == wave.planned_at and contact.wave.incident.reference == wave.incident.reference
     assert contact.wave.get_channel_display() == wave.get_channel_display()
     assert contact.wave.content_version_id == wave.content_version_id  # not selected: loaded on demand
+
+
+def test_the_plan_stays_the_officers_and_a_sent_ledger_wave_counts_its_ledger(plan, officer, now):
+    """Issue 13: planned and imported are separate figures; the ledger says how many were sent."""
+    wave = plan(planned_count=5)
+    bsns = valid_bsns(3)
+    _import(wave, csv_file([f"bsn,{b}" for b in bsns]), officer)
+    _import(wave, csv_file([f"bsn,{b}" for b in reversed(bsns)]), officer, name="again.csv")
+    wave.refresh_from_db()
+    assert (wave.planned_count, wave.recipient_count, Recipient.objects.count()) == (5, 3, 3)
+    wave = services.update_wave(wave, planned_count=4, actor=officer, reason="two people moved abroad")
+    assert (wave.planned_count, wave.recipient_count) == (4, 3)
+    services.mark_wave_sent(wave, sent_at=now - timedelta(hours=1), actor=officer, reason="posted", now=now)
+    wave.refresh_from_db()
+    assert (wave.planned_count, wave.recipient_count, wave.sent_count) == (4, 3, 3)
+
+
+def test_the_migration_splits_a_ledger_waves_inflated_plan_back_into_plan_and_ledger(plan, officer):
+    """Migration 0003: before it, each import added its rows to planned_count (5 planned + 3 → 8)."""
+    migration = importlib.import_module("communications.migrations.0003_wave_recipient_count")
+    wave = plan(planned_count=5)
+    _import(wave, csv_file([f"bsn,{b}" for b in valid_bsns(3)]), officer)
+    state = MigrationLoader(connection).project_state(("communications", "0003_wave_recipient_count")).apps
+    # The figures as the old import left them, written as the migration writes (models of its state, no history).
+    state.get_model("communications", "CommunicationWave").objects.filter(pk=wave.pk).update(
+        planned_count=8, recipient_count=0
+    )
+    migration.separate_the_ledger_from_the_plan(state, None)
+    wave.refresh_from_db()
+    assert (wave.planned_count, wave.recipient_count, wave.sent_count) == (5, 3, 0)
