@@ -6,7 +6,7 @@ from django.db.models import Sum
 
 
 def separate_the_ledger_from_the_plan(apps, schema_editor):
-    """Until now each import added its new rows to ``planned_count`` (issue 13: 5 planned, 5
+    """Until now each import added its new rows to ``planned_count`` (5 planned and 5
     imported showed 10). Imports never touched anything else and a ledger wave's plan could not
     be edited afterwards, so the officer's plan is ``planned_count`` minus the rows the recipient
     imports added, and a sent ledger wave was sent to the rows its ledger holds.

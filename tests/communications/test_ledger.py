@@ -280,7 +280,7 @@ def test_the_lookup_rows_are_model_instances_with_aware_times_and_a_lazy_remaind
 
 
 def test_the_plan_stays_the_officers_and_a_sent_ledger_wave_counts_its_ledger(plan, officer, now):
-    """Issue 13: planned and imported are separate figures; the ledger says how many were sent."""
+    """Planned and imported are separate figures; the ledger says how many were sent."""
     wave = plan(planned_count=5)
     bsns = valid_bsns(3)
     _import(wave, csv_file([f"bsn,{b}" for b in bsns]), officer)

@@ -109,7 +109,7 @@ def test_an_officer_uploads_returned_mail_for_a_sent_wave(client, officer, plan,
 
 
 def test_re_importing_the_same_recipients_keeps_the_planned_count_and_does_not_duplicate(client, officer, plan):
-    """Issue 13: a wave planned for 5, the same 5 people imported twice, showed "10 / 0 / 0"."""
+    """The defect: a wave planned for 5, the same 5 people imported twice, showed "10 / 0 / 0"."""
     wave = plan(planned_count=5)
     client.force_login(officer)
     people = valid_bsns(5)
