@@ -390,7 +390,7 @@ def _countdown_events(versions, names) -> list[Entry]:
     else:
         summary = _("Countdown: %(kind)s, deadline %(deadline)s") % {
             "kind": row.get_kind_display(),
-            "deadline": _instant(row.deadline_at),
+            "deadline": wording.instant_text(row.deadline_at),
         }
     return _event(versions, "announced_at", "countdown", summary)
 
@@ -447,7 +447,7 @@ def _alerts(incident) -> list[Entry]:
         summary = _("Alert %(label)s: %(deadline)s due %(due)s") % {
             "label": alert.label,
             "deadline": alert.deadline.get_kind_display(),
-            "due": _instant(alert.due_at),
+            "due": wording.instant_text(alert.due_at),
         }
         entries.append(
             Entry(alert.fired_at, alert.created_at, "alert", summary, "", "", AlertEvent._meta.label_lower, alert.pk)

@@ -326,8 +326,32 @@ def title_block(masthead: Masthead, count: int, wrapper: Wrapper) -> EntryRow:
     return EntryRow([[title, Block(REGULAR, wrapper.lines(facts, REGULAR, SIZE, width), muted=True)], [], [], []])
 
 
-def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo) -> bytes:
-    """The PDF of ``entries`` (already in timeline order)."""
+def section_heading(text: str, wrapper: Wrapper) -> EntryRow:
+    """A heading across the page: the summary, the timeline, the appendix."""
+    width = CONTENT_WIDTH - GUTTER
+    return EntryRow([[Block(BOLD, [""]), Block(BOLD, wrapper.lines(text.upper(), BOLD, SIZE, width))], [], [], []])
+
+
+def summary_rows(blocks: list[tuple[str, list[str]]], wrapper: Wrapper) -> list[EntryRow]:
+    """The regulator's summary (readers.regulator_summary.summary_lines): a row per heading,
+    its sentences under it, across the page."""
+    width = CONTENT_WIDTH - GUTTER
+    rows = []
+    for heading, lines in blocks:
+        cell = [Block(BOLD, wrapper.lines(heading, BOLD, SIZE, width))]
+        for line in lines:
+            cell.append(Block(REGULAR, wrapper.lines(line, REGULAR, SIZE, width)))
+        rows.append(EntryRow([cell, [], [], []]))
+    return rows
+
+
+def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo, summary=None) -> bytes:
+    """The PDF of ``entries`` (already in timeline order).
+
+    With ``summary`` (:func:`readers.regulator_summary.summary_lines`' blocks), the first page
+    opens on it; the system's own deadline alerts then go to an appendix after the timeline,
+    so the register's facts read without them.
+    """
     register_fonts()
     zone_name = getattr(zone, "key", str(zone))
     masthead = Masthead(
@@ -370,7 +394,18 @@ def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo) -> by
     story: list[Flowable] = [title_block(masthead, len(entries), wrapper)]
     with timezone.override(zone):
         words = change_words(entries)
-    story += [entry_row(entry, wrapper, zone, said) for entry, said in zip(entries, words, strict=True)]
+    rows = [entry_row(entry, wrapper, zone, said) for entry, said in zip(entries, words, strict=True)]
+    if summary is None:
+        story += rows
+    else:
+        story.append(section_heading(_("Summary for the supervisory authority"), wrapper))
+        story += summary_rows(summary, wrapper)
+        story.append(section_heading(_("Timeline"), wrapper))
+        story += [row for row, entry in zip(rows, entries, strict=True) if entry.kind != "alert"]
+        alerts = [row for row, entry in zip(rows, entries, strict=True) if entry.kind == "alert"]
+        if alerts:
+            story.append(section_heading(_("Appendix: the system's deadline alerts"), wrapper))
+            story += alerts
     if not entries:
         story.append(EntryRow([[], [], [Block(REGULAR, [_("Nothing recorded yet.")])], []]))
     doc.build(story, canvasmaker=numbered_canvas(masthead))

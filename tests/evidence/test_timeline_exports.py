@@ -237,6 +237,12 @@ def test_the_demo_csv_parses_back_to_the_timeline_in_order(legal_client, demo_in
     records = csv_records(response.content)
     assert records[3] == list(timeline_csv.COLUMNS)
     rows = [dict(zip(records[3], record, strict=False)) for record in records[4:]]
+    # The regulator's summary first, one sentence per record, then the entries.
+    summary = [row for row in rows if row["kind"] == "summary"]
+    assert summary and rows[: len(summary)] == summary
+    assert all(row["entry"] == "" and row["event_at"] == "" for row in summary)
+    assert any(row["summary"].startswith("Aware at ") for row in summary)
+    rows = rows[len(summary) :]
     by_entry: dict[int, list[dict]] = {}
     for row in rows:
         by_entry.setdefault(int(row["entry"]), []).append(row)

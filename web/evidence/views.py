@@ -26,7 +26,7 @@ from access.log import log_view
 from evidence.chain import export_stamp
 from incidents.models import Incident
 from incidents.models.incident import earliest_instant, future_limit
-from readers import asof, review, timeline, timeline_csv, timeline_pdf
+from readers import asof, regulator_summary, review, timeline, timeline_csv, timeline_pdf
 from rules import timeinput
 from web.evidence.forms import TimelineFilterForm
 
@@ -219,7 +219,10 @@ def export_entries(incident) -> list[timeline.Entry]:
 
 def render_timeline_json(incident) -> JsonResponse:
     """The timeline export, as the page's download and a regulator's share link both serve it."""
-    body = timeline.as_json(incident, export_entries(incident), now=timezone.now())
+    now = timezone.now()
+    body = timeline.as_json(incident, export_entries(incident), now=now)
+    # The regulator's summary first: who knew when, when each 72 h ended, what was filed when.
+    body = {**body, "summary": regulator_summary.summary_json(regulator_summary.regulator_summary(incident, now))}
     # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
@@ -234,16 +237,20 @@ def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -
 def render_timeline_pdf(incident) -> HttpResponse:
     """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
     stamp = export_stamp(incident.organisation_id)
-    body = timeline_pdf.render(
-        incident, export_entries(incident), stamp=stamp, now=timezone.now(), zone=timezone.get_default_timezone()
-    )
+    now, zone = timezone.now(), timezone.get_default_timezone()
+    with timezone.override(zone):  # the summaries' times in the zone the PDF prints
+        summary = regulator_summary.summary_lines(regulator_summary.regulator_summary(incident, now))
+        entries = export_entries(incident)
+    body = timeline_pdf.render(incident, entries, stamp=stamp, now=now, zone=zone, summary=summary)
     return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
 
 
 def render_timeline_csv(incident) -> HttpResponse:
     """The timeline as CSV (format breachtrack.timeline-csv/1, see readers.timeline_csv)."""
     stamp = export_stamp(incident.organisation_id)
-    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=timezone.now())
+    now = timezone.now()
+    summary = regulator_summary.summary_lines(regulator_summary.regulator_summary(incident, now))
+    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=now, summary=summary)
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     return _attachment(response, incident, "csv", stamp)
 
