@@ -10,6 +10,8 @@ from django.utils.formats import date_format, get_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from web.incidents.quantities import show_count, show_size
+
 register = template.Library()
 
 INSTANT_FORMAT = "D j M Y, H:i"  # e.g. "Sat 9 Aug 2025, 15:00"; names are translated
@@ -59,3 +61,15 @@ def duration(value):
     if days:
         return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
     return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+
+
+@register.filter
+def grouped(value):
+    """A whole number grouped in the page's language: 53,000 (English), 53.000 (Dutch)."""
+    return show_count(value)
+
+
+@register.filter
+def human_size(value):
+    """A size in bytes in people's units: 1.2 GB (English), 1,2 GB (Dutch)."""
+    return show_size(value)
