@@ -73,12 +73,13 @@ class GuidedForm(forms.Form):
         for name, required in self.instants.items():
             declared = self.fields[name]
             stored = (initial_instants or {}).get(name)
+            options = {"help_text": declared.help_text} if declared.help_text else {}
             self.fields[name] = LocalInstantField(
                 label=declared.label,
                 required=required,
                 default_zone=zone_name,
                 extra_zones=[stored.zone] if stored else [],
-                help_text=declared.help_text or None,
+                **options,
             )
             if stored:
                 self.initial[name] = stored
