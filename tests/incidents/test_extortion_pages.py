@@ -212,7 +212,11 @@ def test_an_officer_records_the_payment_decision_and_the_police_report(client, o
 
 def test_an_officer_sets_renews_and_withdraws_the_countdown_and_sees_the_chain(client, officer, incident, threat):
     client.force_login(officer)
+    assert '<option value="set" selected>' in client.get(url("countdown_revise", incident, threat.pk)).content.decode()
     assert client.post(url("countdown_revise", incident, threat.pk), revision_form()).status_code == 302
+    # A countdown runs: what the actor most likely did next is offered first.
+    page = client.get(url("countdown_revise", incident, threat.pk)).content.decode()
+    assert '<option value="extended" selected>' in page
     response = client.post(
         url("countdown_revise", incident, threat.pk),
         revision_form(

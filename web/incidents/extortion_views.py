@@ -59,6 +59,7 @@ class Step:
     call: Callable[..., Any]  # (incident, target, actor, reason, **form arguments) -> the record
     done: Callable[[Any], str]  # the record -> the success message
     shows_chain: bool = False
+    suggest: Callable[[Any], dict] | None = None  # the threat's row (or None) -> initial values
 
 
 def _incident(request, pk: int) -> Incident:
@@ -81,6 +82,8 @@ def _guided(request, pk: int, step: Step, *, target_pk: int | None = None, targe
         if hasattr(step.form_class, "initial_for") and target is not None:
             initial, instants = step.form_class.initial_for(target)
             form_options.update(initial=initial, initial_instants=instants)
+        elif step.suggest is not None:
+            form_options["initial"] = step.suggest(_row(extortion, target))
         return _render(request, incident, step, step.form_class(**form_options), target, extortion)
     form = step.form_class(request.POST, **form_options)
     if form.is_valid():
@@ -96,9 +99,20 @@ def _guided(request, pk: int, step: Step, *, target_pk: int | None = None, targe
     return _render(request, incident, step, form, target, extortion, status=400)
 
 
+def _row(extortion, target):
+    """The threat's row of the extortion view (its chain of revisions), or None."""
+    return next((row for row in extortion.threats if row.threat == target), None)
+
+
+def _next_revision(row) -> dict:
+    """What the threat actor most likely did next: set a countdown if none runs, else extend it."""
+    running = row is not None and row.current is not None and not row.current.is_withdrawal
+    return {"kind": "extended" if running else "set"}
+
+
 def _render(request, incident, step: Step, form, target, extortion, *, status=200):
     threat = target if isinstance(target, ExtortionThreat) else None
-    row = next((row for row in extortion.threats if threat is not None and row.threat.pk == threat.pk), None)
+    row = _row(extortion, threat) if threat is not None else None
     context = {
         "incident": incident,
         "step": step,
@@ -174,6 +188,7 @@ REVISE = Step(
         % {"kind": revision.get_kind_display(), "at": _when(revision.deadline_at)}
     ),
     shows_chain=True,
+    suggest=_next_revision,
 )
 WITHDRAW = Step(
     title=gettext_lazy("Record that the countdown was withdrawn"),
