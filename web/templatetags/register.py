@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from readers import wording
 from readers.wording import instant_format
+from web.incidents.quantities import show_count, show_size
 
 register = template.Library()
 
@@ -47,3 +48,15 @@ def instant(value, entered_tz: str = ""):
 def duration(value):
     """A timedelta to the minute, e.g. '31 d 4 h 45 min' (readers.wording.duration_text)."""
     return wording.duration_text(value)
+
+
+@register.filter
+def grouped(value):
+    """A whole number grouped in the page's language: 53,000 (English), 53.000 (Dutch)."""
+    return show_count(value)
+
+
+@register.filter
+def human_size(value):
+    """A size in bytes in people's units: 1.2 GB (English), 1,2 GB (Dutch)."""
+    return show_size(value)
