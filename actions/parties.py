@@ -19,11 +19,11 @@ from django.db.models import ProtectedError
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
-from actions.incidents import lock_open_incident, recompute_deadlines_now
+from actions.incidents import lock_open_incident, recompute_deadlines_now, refuse_second_lead
 from breachtrack.errors import field_error
 from breachtrack.history import delete_attributed
 from filings.models import AuthorityFiling, NotificationDecisionRecord
-from incidents.choices import CONTROLLER_ROLES, PartyRole
+from incidents.choices import CONTROLLER_ROLES, AuthorityRole, PartyRole
 from incidents.models import IncidentAuthority, IncidentParty, ProcessingRelationship
 from organisations.models import User
 from organisations.services import authorise, require_reason, save_with_history
@@ -147,6 +147,8 @@ def correct_authority(authority: IncidentAuthority, *, role: str, actor: User, r
     locked = IncidentAuthority.objects.select_for_update().get(pk=authority.pk)
     if role == locked.role:
         raise ValidationError(_("Nothing was changed: there is nothing to record."), code="unchanged")
+    if role == AuthorityRole.LEAD:
+        refuse_second_lead(incident, other_than=locked)
     locked.role = role
     return save_with_history(locked, actor=actor, reason=reason, update_fields=["role"])
 
@@ -170,3 +172,28 @@ def remove_authority(authority: IncidentAuthority, *, actor: User, reason: str) 
             code="already_filed",
         )
     delete_attributed(locked, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def remove_processing_link(relationship: ProcessingRelationship, *, actor: User, reason: str) -> None:
+    """Remove a processing link recorded by mistake (so a wrongly added party can go too).
+
+    Refused while a processor's notice to the controller is recorded on it: that notice started
+    the controller's clock, and the link is what it was sent along.
+    """
+    incident = relationship.incident
+    authorise(actor, incident.organisation)
+    require_reason(reason)
+    lock_open_incident(incident)
+    locked = ProcessingRelationship.objects.select_for_update().get(pk=relationship.pk)
+    link = str(locked)
+    try:
+        with transaction.atomic():
+            delete_attributed(locked, actor=actor, reason=reason)
+    except ProtectedError as error:
+        raise ValidationError(
+            _("%(link)s cannot be removed: %(records)s of this incident still refer to it. Correct those first.")
+            % {"link": link, "records": _protected_names(error)},
+            code="protected",
+        ) from None
+    recompute_deadlines_now(incident)

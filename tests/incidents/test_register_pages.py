@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from actions import incidents as services
 from filings.models import NotificationDecisionRecord
-from incidents.models import Incident, IncidentAuthority, IncidentParty
+from incidents.models import Incident, IncidentAuthority, IncidentParty, ProcessingRelationship
 from organisations import services as org_services
+from organisations.models import Authority
 from tests.filings.conftest import complete_register, controller, count, lead_ap, submit  # noqa: F401 (fixtures)
 
 UTC = UTC
@@ -484,3 +485,68 @@ def test_a_status_needs_a_reason(client, officer, incident, now):
     assert response.status_code == 400
     incident.refresh_from_db()
     assert incident.status == "open"
+
+
+def test_a_wrong_processor_goes_with_its_link_each_with_a_reason(
+    client, officer, incident, processor_and_controller, now
+):
+    processor, _controller, link = processor_and_controller
+    client.force_login(officer)
+    refused = client.post(reverse("register:remove_party", args=[incident.pk, processor.pk]), {"reason": "wrong"})
+    assert refused.status_code == 400 and "processing relationships (1)" in refused.content.decode()
+    url = reverse("register:remove_link", args=[incident.pk, link.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"reason": "not their processor"}).status_code == 302
+    assert (
+        client.post(reverse("register:remove_party", args=[incident.pk, processor.pk]), {"reason": "wrong"}).status_code
+        == 302
+    )
+    (record,) = [r for r in history_of(ProcessingRelationship, id=link.pk) if r.history_type == "-"]
+    assert (record.history_user, record.history_change_reason) == (officer, "not their processor")
+
+
+def test_a_link_a_notice_went_along_stays(client, officer, incident, processor_and_controller, now):
+    _processor, _controller, link = processor_and_controller
+    services.record_processor_notice(
+        link,
+        informed_at=now - timedelta(hours=3),
+        channel="email",
+        informed_by="lab DPO",
+        actor=officer,
+        reason="told them",
+    )
+    client.force_login(officer)
+    response = client.post(reverse("register:remove_link", args=[incident.pk, link.pk]), {"reason": "tidy"})
+    assert response.status_code == 400
+    assert "still refer to it" in response.content.decode()
+    assert ProcessingRelationship.objects.filter(pk=link.pk).exists()
+
+
+def test_a_second_lead_authority_is_refused_not_a_server_error(client, officer, incident, dutch_ap, now):
+    belgian = Authority.objects.exclude(pk=dutch_ap.pk).first()  # the seeded authorities
+    services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead")
+    services.add_authority(incident, authority=belgian, role="concerned", actor=officer, reason="concerned")
+    row = IncidentAuthority.objects.get(incident=incident, authority=belgian)
+    client.force_login(officer)
+    url = reverse("register:correct_authority", args=[incident.pk, row.pk])
+    response = client.post(url, {"role": "lead", "reason": "Belgium leads"})
+    assert response.status_code == 400
+    assert (
+        "This incident already has a lead supervisory authority (Autoriteit Persoonsgegevens)"
+        in response.content.decode()
+    )
+    row.refresh_from_db()
+    assert row.role == "concerned"
+
+
+def test_adding_a_second_lead_names_the_first(client, officer, incident, dutch_ap, now):
+    services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead")
+    other = Authority.objects.exclude(pk=dutch_ap.pk).first()
+    client.force_login(officer)
+    response = client.post(
+        reverse("register:add_authority", args=[incident.pk]),
+        {"authority-authority": str(other.pk), "authority-role": "lead", "authority-reason": "they lead"},
+    )
+    assert response.status_code == 400
+    assert "already has a lead supervisory authority (Autoriteit Persoonsgegevens)" in response.content.decode()
+    assert incident.authorities.count() == 1

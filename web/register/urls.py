@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("incidents/<int:pk>/authorities/<int:authority_pk>/remove/", views.remove_authority, name="remove_authority"),
     path("incidents/<int:pk>/processors/link/", views.link_processor, name="link_processor"),
+    path("incidents/<int:pk>/processors/<int:link_pk>/remove/", views.remove_link, name="remove_link"),
     path("incidents/<int:pk>/decision-not-to-notify/", views.decision_not_to_notify, name="decision"),
     path("incidents/<int:pk>/status/", views.change_status, name="status"),
 ]

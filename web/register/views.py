@@ -301,6 +301,24 @@ def remove_authority(request, pk: int, authority_pk: int):
     )
 
 
+@GET_POST
+@login_required
+def remove_link(request, pk: int, link_pk: int):
+    incident = _incident(request, pk)
+    row = get_object_or_404(
+        incident.processing_relationships.select_related("processor__party", "controller__party"), pk=link_pk
+    )
+    return _one_form_page(
+        request,
+        incident,
+        RemoveForm(_data(request)),
+        template="register/remove.html",
+        row=row,
+        written=_("Processing link removed: %(link)s.") % {"link": row},
+        write=lambda data: party_services.remove_processing_link(row, actor=request.user, reason=data["reason"]),
+    )
+
+
 # --- 3. A decision not to notify -----------------------------------------------------------------
 
 
