@@ -58,6 +58,7 @@ def facts_form(incident, **overrides):
         "notification_decision": incident.notification_decision,
         "notification_reasoning": "",
         "reason": "forensic report of 20 August",
+        "loaded_version": Incident.objects.get(pk=incident.pk).updated_at.isoformat(),  # as the page showed it
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -210,6 +211,18 @@ def test_the_facts_need_a_reason_and_a_change(client, officer, incident, now):
     assert missing.status_code == unchanged.status_code == 400
     assert "Nothing was changed" in unchanged.content.decode()
     assert incident.history.count() == 1
+
+
+def test_a_change_made_since_the_page_was_opened_is_not_undone(client, officer, incident, now, time_machine):
+    client.force_login(officer)
+    opened = facts_form(incident, likely_consequences="Identity fraud.")  # the page as it was opened
+    time_machine.move_to(now + timedelta(minutes=1), tick=False)
+    services.update_incident(incident, description="A colleague's description.", actor=officer, reason="colleague")
+    response = client.post(reverse("register:facts", args=[incident.pk]), opened)
+    assert response.status_code == 400
+    assert "Someone changed this incident after you opened this page" in response.content.decode()
+    incident.refresh_from_db()
+    assert (incident.description, incident.likely_consequences) == ("A colleague's description.", "")
 
 
 def test_a_closed_incident_refuses_new_facts(client, officer, incident, now):

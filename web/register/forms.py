@@ -107,6 +107,9 @@ class FactsForm(ServiceErrorsMixin, InstantFieldsMixin, forms.ModelForm):
 
     instant_fields = TIME_FACTS
     reason = _reason_field()
+    # The version of the facts the page showed: a change by someone else since then would
+    # otherwise be silently undone by the fields this person left as they were.
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Incident
@@ -135,6 +138,23 @@ class FactsForm(ServiceErrorsMixin, InstantFieldsMixin, forms.ModelForm):
         self.fields["data_subject_countries"].widget.attrs["size"] = 6
         for field in self.fields.values():
             field.label = capfirst(field.label)
+        self.version = self.instance.updated_at.isoformat() if self.instance.updated_at else ""
+        self.fields["loaded_version"].initial = self.version
+
+    def clean(self):
+        data = super().clean()
+        if self.data.get("loaded_version", "") != self.version:
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "Someone changed this incident after you opened this page. Nothing was saved: "
+                        "reload the page to see their change, then make yours again."
+                    ),
+                    code="stale",
+                ),
+            )
+        return data
 
     def changes(self) -> dict:
         """The facts the person changed, as ``update_incident`` takes them (each instant with its zone)."""

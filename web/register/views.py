@@ -104,7 +104,7 @@ def edit_facts(request, pk: int):
                 raise ValidationError(_("Nothing was changed: there is nothing to record."), code="unchanged")
             services.update_incident(incident, actor=request.user, reason=form.cleaned_data["reason"], **changes)
             written["labels"] = [
-                lower_first(str(form.fields[name].label)) for name in form.changed_data if name != "reason"
+                lower_first(str(form.fields[name].label)) for name in form.changed_data if name in changes
             ]
 
         if _save(form, write):
