@@ -138,6 +138,9 @@ class FactsForm(ServiceErrorsMixin, InstantFieldsMixin, forms.ModelForm):
         self.fields["data_subject_countries"].widget.attrs["size"] = 6
         for field in self.fields.values():
             field.label = capfirst(field.label)
+        for name in ("cause", "discovery_method", "severity", "risk_level"):
+            field = self.fields[name]
+            field.choices = [("", _("Not recorded yet"))] + [choice for choice in field.choices if choice[0]]
         self.version = self.instance.updated_at.isoformat() if self.instance.updated_at else ""
         self.fields["loaded_version"].initial = self.version
 
