@@ -225,7 +225,9 @@ class RemoveForm(ServiceErrorsMixin, forms.Form):
 
 
 class AddAuthorityForm(ServiceErrorsMixin, forms.Form):
-    authority = forms.ModelChoiceField(label=_("Supervisory authority"), queryset=Authority.objects.none())
+    authority = forms.ModelChoiceField(
+        label=_("Supervisory authority"), queryset=Authority.objects.none(), empty_label="—"
+    )
     role = forms.ChoiceField(label=_("Role"), choices=AuthorityRole.choices, initial=AuthorityRole.LEAD)
     reason = _reason_field()
 
