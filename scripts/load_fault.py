@@ -21,7 +21,10 @@ Steps:
      once, a 'due' alert during the run), record an estimate. Every POST carries an
      Idempotency-Key (api.idempotency) and is retried with the same key on a dropped connection,
      a 5xx or a 409 ``idempotency_key_in_flight``, as the API documents; 2xx (first answer or
-     replay) = acknowledged;
+     replay) = acknowledged. Every ``--lose-answers-every``-th chain loses the first answer of each
+     of its writes (the client stops waiting after 1 ms, the server carries on): its retry must be
+     answered from the key (``Idempotent-Replayed``), not executed again. With ``--without-keys``
+     (a control of the audit itself) those retries create duplicates, and the run must fail;
   4. faults, at fixed shares of the acknowledged chains: 20 %: SIGKILL of one gunicorn worker
      (its master starts another); 35 %: SIGKILL of a Celery worker, restarted at once (as a
      supervisor would); 50 %: the broker stops (SIGKILL; it keeps nothing on disk, so queued
@@ -48,6 +51,7 @@ deliveries complete after the broker's restart).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import queue
@@ -86,6 +90,7 @@ class Tally:
 
     answered: list = field(default_factory=list)  # (started monotonic, seconds, status, path)
     transport_errors: list = field(default_factory=list)  # (monotonic, path, error)
+    lost_answers: list = field(default_factory=list)  # (monotonic, path): answers the client gave up on
     retries: int = 0
     replayed: int = 0  # answers with Idempotent-Replayed: true (the first attempt had been executed)
     acknowledged: dict = field(default_factory=lambda: {kind: [] for kind in MODELS})  # kind → ids
@@ -98,23 +103,29 @@ class Tally:
 class Client:
     """One integration thread: POSTs with an Idempotency-Key, retried with the same key."""
 
-    def __init__(self, base_url: str, token: str, tally: Tally, budget: float):
+    def __init__(self, base_url: str, token: str, tally: Tally, budget: float, *, keys: bool = True):
         self.base_url = base_url
+        self.keys = keys
         self.headers = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
         self.tally = tally
         self.budget = budget
         self.session = requests.Session()
 
-    def post(self, kind: str, path: str, body: dict) -> dict | None:
+    def post(self, kind: str, path: str, body: dict, *, lose_first_answer: bool = False) -> dict | None:
+        """POST until acknowledged. ``lose_first_answer``: the first attempt stops waiting for its
+        answer at once (a client timeout), while the server goes on executing it."""
         key = str(uuid.uuid4())
         give_up = time.monotonic() + self.budget
         backoff = 0.05
+        timeout = (10, 0.001) if lose_first_answer else 30
         while True:
             started = time.monotonic()
+            headers = {**self.headers, "Idempotency-Key": key} if self.keys else self.headers
             try:
-                response = self.session.post(
-                    self.base_url + path, json=body, headers={**self.headers, "Idempotency-Key": key}, timeout=30
-                )
+                response = self.session.post(self.base_url + path, json=body, headers=headers, timeout=timeout)
+            except requests.ReadTimeout:
+                self.tally.lost_answers.append((started, path))
+                self.session = requests.Session()
             except requests.RequestException as exc:
                 self.tally.transport_errors.append((started, path, type(exc).__name__))
                 self.session = requests.Session()  # the connection may be half dead
@@ -134,6 +145,7 @@ class Client:
                         f"refused {response.status_code} on POST {path}: {response.text[:300]}"
                     )
                     return None
+            timeout = 30
             if time.monotonic() >= give_up:
                 self.tally.violations.append(f"POST {path} (key {key}) not acknowledged within {self.budget:.0f} s")
                 return None
@@ -142,9 +154,11 @@ class Client:
             time.sleep(backoff)  # a client's back-off between retries, not a synchronisation
             backoff = min(backoff * 2, 1.0)
 
-    def chain(self, number: int, own_party: int, due_in: float) -> None:
+    def chain(self, number: int, own_party: int, due_in: float, *, lose_answers: bool = False) -> None:
+        """Four writes on one new incident; ``lose_answers``: each one's first answer is lost."""
+        post = functools.partial(self.post, lose_first_answer=lose_answers)
         now = datetime.now(UTC)
-        incident = self.post(
+        incident = post(
             "incident",
             "/api/incidents/",
             {
@@ -157,12 +171,12 @@ class Client:
             return
         self.tally.references.append(incident["reference"])
         base = f"/api/incidents/{incident['id']}"
-        party = self.post("party", f"{base}/parties/", {"party": own_party, "role": "controller", "reason": "load"})
+        party = post("party", f"{base}/parties/", {"party": own_party, "role": "controller", "reason": "load"})
         if party is None:
             return
         aware_at = datetime.now(UTC) - timedelta(hours=72) + timedelta(seconds=due_in)
         body = {"party": party["id"], "aware_at": aware_at.isoformat(), "source": "own_detection", "reason": "load"}
-        if self.post("awareness", f"{base}/awareness/", body) is None:
+        if post("awareness", f"{base}/awareness/", body) is None:
             return
         estimate = {
             "measure": "data_subjects",
@@ -171,7 +185,7 @@ class Client:
             "source": "count",
             "reason": "load",
         }
-        if self.post("estimate", f"{base}/estimates/", estimate) is None:
+        if post("estimate", f"{base}/estimates/", estimate) is None:
             return
         with self.tally.lock:
             self.tally.chains_done += 1
@@ -255,13 +269,14 @@ def run(args, root: Path) -> dict:
             work.put((number, args.due_after + args.due_spread * number / max(args.incidents - 1, 1)))
 
         def client_loop() -> None:
-            client = Client(base_url, persona["token"], tally, args.retry_budget)
+            client = Client(base_url, persona["token"], tally, args.retry_budget, keys=not args.without_keys)
             while True:
                 try:
                     number, due_in = work.get_nowait()
                 except queue.Empty:
                     return
-                client.chain(number, persona["own_party"], due_in)
+                lose = args.lose_answers_every > 0 and number % args.lose_answers_every == 0
+                client.chain(number, persona["own_party"], due_in, lose_answers=lose)
 
         load_started = time.monotonic()
         threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(args.clients)]
@@ -334,6 +349,7 @@ def run(args, root: Path) -> dict:
                 "retries": tally.retries,
                 "replayed": tally.replayed,
                 "transport_errors": len(tally.transport_errors),
+                "lost_answers": len(tally.lost_answers),
                 "statuses": _count(code for _, _, code, _ in tally.answered),
                 "acknowledged_writes": writes,
                 "load_seconds": round(load_seconds, 1),
@@ -462,6 +478,17 @@ def main() -> int:
     parser.add_argument("--due-spread", type=float, default=20, help="clocks fall due over (s)")
     parser.add_argument("--broker-down", type=float, default=5, help="the broker's outage lasts at least (s)")
     parser.add_argument("--retry-budget", type=float, default=60, help="a write is given up after (s)")
+    parser.add_argument(
+        "--lose-answers-every",
+        type=int,
+        default=5,
+        help="every n-th chain's writes lose their first answer (a client timeout); 0: none (default 5)",
+    )
+    parser.add_argument(
+        "--without-keys",
+        action="store_true",
+        help="send no Idempotency-Key (a control: the audit must then find the lost answers' duplicates)",
+    )
     args = parser.parse_args()
     if args.incidents < 4 or args.clients < 1:
         parser.error("--incidents must be at least 4 (one per fault), --clients at least 1")
