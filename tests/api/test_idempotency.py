@@ -294,13 +294,15 @@ def test_a_retried_register_create_is_executed_once(world, officer, now):
         assert other.status_code == 422, url
 
 
-def test_the_schema_documents_the_header_on_the_register_creates(officer):
+def test_the_schema_documents_the_header_on_the_register_and_art34_creates(officer):
     schema = session_client(officer).get("/api/schema/?format=json").json()
     for path in (
         "/api/incidents/",
         "/api/incidents/{id}/parties/",
         "/api/incidents/{id}/awareness/",
         "/api/incidents/{id}/estimates/",
+        "/api/incidents/{id}/assessments/",
+        "/api/incidents/{id}/content-versions/",
     ):
         operation = schema["paths"][path]["post"]
         assert "Idempotency-Key" in [p["name"] for p in operation["parameters"] if p["in"] == "header"], path
