@@ -5,9 +5,10 @@ subprocesses, Celery worker and beat as subprocesses (each the leader of its own
 so a kill reaches the pool children too), a private ``redis-server`` on a free port when a Redis
 broker is wanted, a throw-away PostgreSQL database when PostgreSQL is wanted. The database is
 read back directly (sqlite3 / psycopg), never through pytest-django's test database, which the
-subprocesses could not see.
+subprocesses could not see. gunicorn (``Stack.start_web``) as scripts/run starts it in production,
+and a local SMTP server (``Mailbox``) that counts what arrives.
 
-Used by ``tests/e2e`` and ``scripts/bench_lateness.py``. Every process output goes to a file in
+Used by ``tests/e2e``, ``scripts/bench_lateness.py`` and ``scripts/load_fault.py``. Every process output goes to a file in
 the run's folder; :meth:`Stack.logs` returns them all for a failure report.
 """
 
