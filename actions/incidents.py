@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from actions.changes import apply_changes
 from breachtrack.errors import field_error
-from incidents.choices import AwarenessSource, Status
+from incidents.choices import AuthorityRole, AwarenessSource, Status
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,
@@ -216,9 +216,24 @@ def add_authority(
 ) -> IncidentAuthority:
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
+    if role == AuthorityRole.LEAD:
+        refuse_second_lead(incident)
     return save_with_history(
         IncidentAuthority(incident=incident, authority=authority, role=role), actor=actor, reason=reason
     )
+
+
+def refuse_second_lead(incident: Incident, *, other_than: IncidentAuthority | None = None) -> None:
+    """One lead supervisory authority per incident (Art. 56): say which one leads already."""
+    leads = IncidentAuthority.objects.filter(incident=incident, role=AuthorityRole.LEAD).select_related("authority")
+    lead = leads.exclude(pk=other_than.pk).first() if other_than is not None else leads.first()
+    if lead is not None:
+        raise field_error(
+            "role",
+            _("This incident already has a lead supervisory authority (%(name)s): make it a concerned one first.")
+            % {"name": lead.authority},
+            "second_lead",
+        )
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from actions import communications as services
+from api import idempotency
 from api.parts import (
     ETAG,
     IF_MATCH,
@@ -89,8 +90,8 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
     @extend_schema(
         methods=["POST"],
         request=AssessmentWriteSerializer,
-        responses={201: AssessmentSerializer, **REFUSED},
-        parameters=[ETAG],
+        responses={201: AssessmentSerializer, **REFUSED, **idempotency.RESPONSES},
+        parameters=[ETAG, idempotency.PARAMETER, idempotency.REPLAYED],
         description="Record a controller's Art. 34 decision; it supersedes the previous one.",
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
@@ -112,8 +113,8 @@ class IncidentCommunicationViewSet(IncidentPartsViewSet):
     @extend_schema(
         methods=["POST"],
         request=ContentVersionWriteSerializer,
-        responses={201: ContentVersionSerializer, **REFUSED},
-        parameters=[ETAG],
+        responses={201: ContentVersionSerializer, **REFUSED, **idempotency.RESPONSES},
+        parameters=[ETAG, idempotency.PARAMETER, idempotency.REPLAYED],
         description="Add a version of the text; it gets the next number for its language.",
     )
     @action(

@@ -1,7 +1,8 @@
 """``Idempotency-Key`` on the API's creating POSTs: a retried request is executed once.
 
 A client that lost the answer to a POST (a timeout, a dropped connection) sends it again with
-the same ``Idempotency-Key`` and gets the first answer back instead of a second filing, wave or
+the same ``Idempotency-Key`` and gets the first answer back instead of a second incident, party,
+awareness record, estimate, Art. 34 assessment or content version, filing, decision, wave or
 import. The header is **optional**: without it a POST is executed every time, as before.
 
 The key belongs to (organisation, caller, key), where the caller is the API token, or the user

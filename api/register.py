@@ -20,6 +20,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 
 from actions import incidents as services
+from api import idempotency
 from api.parts import (
     ETAG,
     IF_MATCH,
@@ -130,13 +131,18 @@ class StatusChangeSerializer(serializers.Serializer):
 
 
 def create_part(view, request, serializer_class, write, representation):
-    """POST on a part of an incident: find it (404) and check the role (403) before the input."""
+    """POST on a part of an incident: find it (404) and check the role (403) before the input;
+    executed once per Idempotency-Key (``api.idempotency``), so a retry never records twice."""
     incident = view.get_object()
-    serializer = serializer_class(data=request.data, incident=incident)
-    serializer.is_valid(raise_exception=True)
-    fields, reason = serializer.write_arguments()
-    row = write(incident, actor=request.user, reason=reason, **fields)
-    return etagged(representation(row).data, status=status.HTTP_201_CREATED)
+
+    def create():
+        serializer = serializer_class(data=request.data, incident=incident)
+        serializer.is_valid(raise_exception=True)
+        fields, reason = serializer.write_arguments()
+        row = write(incident, actor=request.user, reason=reason, **fields)
+        return etagged(representation(row).data, status=status.HTTP_201_CREATED)
+
+    return idempotency.run(request, organisation_id=incident.organisation_id, operation=create)
 
 
 def add_party(view, request):
@@ -153,21 +159,24 @@ def record_estimate(view, request):
 
 # What the POST half of IncidentViewSet's parts actions documents.
 PARTY_CREATE_SCHEMA = extend_schema(
-    methods=["POST"], request=PartyCreateSerializer, responses={201: PartySerializer, **REFUSED}, parameters=[ETAG]
+    methods=["POST"],
+    request=PartyCreateSerializer,
+    responses={201: PartySerializer, **REFUSED, **idempotency.RESPONSES},
+    parameters=[ETAG, idempotency.PARAMETER, idempotency.REPLAYED],
 )
 AWARENESS_CREATE_SCHEMA = extend_schema(
     methods=["POST"],
     request=AwarenessWriteSerializer,
-    responses={201: AwarenessSerializer, **REFUSED},
-    parameters=[ETAG],
+    responses={201: AwarenessSerializer, **REFUSED, **idempotency.RESPONSES},
+    parameters=[ETAG, idempotency.PARAMETER, idempotency.REPLAYED],
     description="Record that a party became aware (starts that controller's 72-hour clock, Art. 33(1)). "
     "Refused (400, on aware_at) before the breach started or in the future.",
 )
 ESTIMATE_CREATE_SCHEMA = extend_schema(
     methods=["POST"],
     request=EstimateCreateSerializer,
-    responses={201: EstimateSerializer, **REFUSED},
-    parameters=[ETAG],
+    responses={201: EstimateSerializer, **REFUSED, **idempotency.RESPONSES},
+    parameters=[ETAG, idempotency.PARAMETER, idempotency.REPLAYED],
     description="Add what is now known about the number affected; earlier figures stay on record.",
 )
 

@@ -13,6 +13,9 @@ them and a new view gets them by being routed:
 409, 422 or any other refusal a view chooses to raise is documented by that view
 (``extend_schema(responses={409: OpenApiResponse(description=…)})``); the body is filled in
 here, as for any error response a view declares without one.
+
+``add_links`` (a postprocessing hook in SPECTACULAR_SETTINGS) adds OpenAPI links from each
+create's success response to the operations on what it made.
 """
 
 from __future__ import annotations
@@ -128,3 +131,90 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token (btk_…), made by an administrator: `Authorization: Bearer btk_…`.",
         }
+
+
+# --- OpenAPI links -------------------------------------------------------------------------------
+# What an object made by a POST is reached by afterwards, where its URL is not the POST's own
+# collection: an awareness record is created under its incident and changed at /api/awareness-records/{id}/.
+DETAIL_COLLECTIONS = {
+    "/api/incidents/{id}/awareness/": "/api/awareness-records/",
+    "/api/incidents/{id}/content-versions/": "/api/content-versions/",
+    "/api/incidents/{id}/share-links/": "/api/share-links/",
+}
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: an OpenAPI link from each creating POST's success to
+    every operation on what it created (``POST /api/incidents/`` → ``PATCH /api/incidents/{id}/``,
+    ``POST …/waves/`` → ``…/waves/{id}/counts/``, ``POST …/awareness/`` → ``/api/awareness-records/{id}/``).
+
+    The new object's ``id`` comes from the response body, the parameters it shares with the POST
+    (``incident_pk``) from the POST's path, and ``If-Match``, where the target takes one on the
+    object itself, from the response's ``ETag``. A client (and Schemathesis' stateful tests) can so
+    follow a create to the reads and changes of what it made.
+    """
+    paths = result.get("paths", {})
+    schemas = result.get("components", {}).get("schemas", {})
+    for source_path, operations in paths.items():
+        create = operations.get("post")
+        if create is None:
+            continue
+        for code, response in create.get("responses", {}).items():
+            if code not in ("201", "202") or not _has_id(response, schemas):
+                continue
+            links = {}
+            for target_path, target_operations in paths.items():
+                bound = _bind(source_path, target_path)
+                if bound is None:
+                    continue
+                for method, target in target_operations.items():
+                    parameters = dict(bound)
+                    headers = {p["name"] for p in target.get("parameters", []) if p.get("in") == "header"}
+                    if "If-Match" in headers and "ETag" in response.get("headers", {}):
+                        # Every If-Match target here is the new object or one of its actions.
+                        parameters["header.If-Match"] = "$response.header.ETag"
+                    links[target["operationId"]] = {
+                        "operationId": target["operationId"],
+                        "parameters": parameters,
+                        "description": f"{method.upper()} {target_path} on the object this request created.",
+                    }
+            if links:
+                response["links"] = links
+    return result
+
+
+def _has_id(response: dict, schemas: dict) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return "id" in schema.get("properties", {})
+
+
+def _bind(source_path: str, target_path: str) -> dict | None:
+    """How a target's path parameters are filled after a POST on ``source_path``, or None when
+    the target is not about the object that POST created.
+
+    The target must start with the created object's collection (the POST's own path, or its
+    ``DETAIL_COLLECTIONS`` entry) followed by a parameter, which names the new object; the
+    parameters before it are the POST's own, in the same places (``{id}`` of
+    ``…/waves/{id}/imports/`` is ``{wave_pk}`` of ``…/waves/{wave_pk}/imports/{id}/``).
+    """
+    collection = DETAIL_COLLECTIONS.get(source_path, source_path)
+    prefix, target = collection.strip("/").split("/"), target_path.strip("/").split("/")
+    if len(target) <= len(prefix) or not _is_parameter(target[len(prefix)]):
+        return None
+    bound = {}
+    for mine, theirs in zip(prefix, target, strict=False):
+        if _is_parameter(mine) != _is_parameter(theirs) or (not _is_parameter(mine) and mine != theirs):
+            return None
+        if _is_parameter(mine):
+            bound[f"path.{theirs[1:-1]}"] = f"$request.path.{mine[1:-1]}"
+    rest = target[len(prefix) + 1 :]
+    if any(_is_parameter(segment) for segment in rest):
+        return None  # an object below the new one (…/waves/{id}/imports/{id}/): not known yet
+    bound[f"path.{target[len(prefix)][1:-1]}"] = "$response.body#/id"
+    return bound
+
+
+def _is_parameter(segment: str) -> bool:
+    return segment.startswith("{") and segment.endswith("}")

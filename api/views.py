@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from access.choices import AccessAction
 from access.log import log_view
 from actions import incidents as services
-from api import preconditions, register
+from api import idempotency, preconditions, register
 from api.permissions import RegisterPermission, may_write_in
 from api.scoping import member_organisation_ids, request_token, visible
 from api.serializers import (
@@ -65,7 +65,9 @@ PRECONDITION_RESPONSES = {
         parameters=[IF_MATCH, ETAG], responses={200: IncidentSerializer, **PRECONDITION_RESPONSES}
     ),
     create=extend_schema(
-        parameters=[ETAG], request=IncidentCreateSerializer, responses={201: IncidentSerializer, 400: OpenApiResponse()}
+        parameters=[ETAG, idempotency.PARAMETER, idempotency.REPLAYED],
+        request=IncidentCreateSerializer,
+        responses={201: IncidentSerializer, 400: OpenApiResponse(), **idempotency.RESPONSES},
     ),
 )
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -96,10 +98,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         fields = dict(serializer.validated_data)
         reason = fields.pop("reason")
         organisation_id = self._target_organisation(fields.pop("organisation", None))
-        organisation = Organisation.objects.get(pk=organisation_id)
-        incident = services.create_incident(organisation=organisation, actor=request.user, reason=reason, **fields)
-        data = self.get_serializer(incident).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": preconditions.etag_of(data)})
+
+        def create():
+            # Executed once per Idempotency-Key (api.idempotency): a retry never opens a second incident.
+            organisation = Organisation.objects.get(pk=organisation_id)
+            incident = services.create_incident(organisation=organisation, actor=request.user, reason=reason, **fields)
+            data = self.get_serializer(incident).data
+            return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": preconditions.etag_of(data)})
+
+        return idempotency.run(request, organisation_id=organisation_id, operation=create)
 
     def _target_organisation(self, given: int | None) -> int:
         """Where a new incident goes: the named organisation, or the request's only one."""

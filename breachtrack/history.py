@@ -352,6 +352,16 @@ def save_attributed(obj, *, actor, reason: str, update_fields=None) -> None:
         _forget_attribution(obj)
 
 
+def delete_attributed(obj, *, actor, reason: str) -> None:
+    """Delete one row, its "-" historical record attributed to ``actor`` with ``reason``."""
+    _require(actor, reason)
+    _attribute([obj], actor, reason)
+    try:
+        obj.delete()
+    finally:
+        _forget_attribution(obj)
+
+
 def with_system_actor(name: str, reason: str):
     """Decorator: run the function as the named system actor (tasks, commands)."""
 

@@ -521,6 +521,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # After drf-spectacular's own (the enums): links from each create to what it made (api.schema.add_links).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_links"],
 }
 # The longest an API token may live: a credential nobody remembers must run out by itself.
 BREACHTRACK_API_TOKEN_MAX_DAYS = env_int("BREACHTRACK_API_TOKEN_MAX_DAYS", 365, minimum=1)

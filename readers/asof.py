@@ -28,9 +28,10 @@ from datetime import datetime, timedelta
 from django.utils.translation import gettext as _
 
 from incidents.choices import EstimateMeasure
+from incidents.models.incident import TIME_FACTS
 from notifications.models import DeadlineKind
 from organisations.models import Authority, Party
-from readers import history_rows
+from readers import history_rows, wording
 from readers.register import ControllerClock, ProcessorLagRow, ThreatRow, controller_clocks
 from rules import clocks
 from rules.awareness import earliest_awareness
@@ -84,16 +85,82 @@ class RegisterAsOf:
         ]
 
 
-def register_as_of(incident, at: datetime) -> RegisterAsOf:
-    """The register as known at ``at``.
+# The two readings of "as of T" a reviewer chooses between.
+RECORDED = "recorded"  # what the register said at T: the history written down by T
+OCCURRED = "occurred"  # what had happened by T, as the register knows it now
+BASES = (RECORDED, OCCURRED)
 
-    Steps: read the history rows recorded by ``at`` (one query per table); keep the latest
-    version of each object, drop deleted ones; rebuild model instances and attach the party and
-    authority names (two queries); derive the clocks with ``now = at``.
+# Per source, the instant at which its fact happened (sources without one -- the incident, its
+# parties, authorities and processor relationships -- are the frame, kept whatever T is).
+EVENT_FIELDS = {
+    "processor_notices": "informed_at",
+    "awareness": "aware_at",
+    "estimates": "known_at",
+    "threats": "first_contact_at",
+    "countdown_revisions": "announced_at",
+    "publications": "published_at",
+    "filings": "submitted_at",
+    "decisions": "decided_at",
+    "assessments": "decided_at",
+    "waves": "sent_at",  # a wave happened when it was sent; one not sent by T had not happened
+}
+
+
+def register_as_of(incident, at: datetime, *, basis: str = RECORDED) -> RegisterAsOf:
+    """The register as known at ``at`` (``basis`` RECORDED), or what had happened by ``at``
+    as the register knows it today (``basis`` OCCURRED).
+
+    Steps: read the history rows (recorded by ``at``, or all of them; one query per table); keep
+    the latest version of each object, drop deleted ones; for OCCURRED, keep only the facts whose
+    own instant is at or before ``at`` (and blank the incident's own instants after it); rebuild
+    model instances and attach the party and authority names (two queries); derive the clocks
+    with ``now = at``.
     """
-    rows = history_rows.load(incident.pk, until=at)
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}")
+    rows = history_rows.load(incident.pk, until=at if basis == RECORDED else None)
     versions = {key: history_rows.latest_at(found) for key, found in rows.items()}
+    if basis == OCCURRED:
+        versions = happened_by(versions, at)
     return build_register(versions, at)
+
+
+def happened_by(versions: dict[str, dict], at: datetime) -> dict[str, dict]:
+    """The versions of the facts that had happened by ``at`` (their own instant at or before it).
+
+    The incident's own instants after ``at`` (contained, ended ...) are blanked on a copy: at
+    ``at`` the breach was not yet contained, whatever was written down later.
+    """
+    kept = {}
+    for key, found in versions.items():
+        name = EVENT_FIELDS.get(key)
+        if name is None:
+            kept[key] = found
+            continue
+        kept[key] = {
+            pk: row for pk, row in found.items() if getattr(row, name) is not None and getattr(row, name) <= at
+        }
+    kept["incident"] = {pk: _incident_by(row, at) for pk, row in versions.get("incident", {}).items()}
+    return kept
+
+
+@dataclass(frozen=True)
+class BlankedVersion:
+    """A history row of the incident with its own instants after a moment blanked."""
+
+    history_id: int
+    history_date: datetime
+    instance: object
+
+
+def _incident_by(row, at: datetime) -> BlankedVersion:
+    """A copy of the incident's history row with its own instants after ``at`` blanked."""
+    instance = row.instance
+    for name in TIME_FACTS:
+        value = getattr(instance, f"{name}_at")
+        if value is not None and value > at:
+            setattr(instance, f"{name}_at", None)
+    return BlankedVersion(row.history_id, row.history_date, instance)
 
 
 def build_register(versions: dict[str, dict], at: datetime) -> RegisterAsOf:
@@ -303,9 +370,11 @@ def _object_diff(key, object_id, old, new, between) -> ObjectDiff | None:
         if row.id == object_id
     ]
     if old is None and new is not None:
-        return ObjectDiff(key, object_id, str(_label(new)), "added", [], steps)
+        held = [(name, None, value) for name, value in history_rows.field_values(new) if _shown(name, value)]
+        return ObjectDiff(key, object_id, str(_label(new)), "added", held, steps)
     if new is None:
-        return ObjectDiff(key, object_id, str(_label(old)), "removed", [], steps)
+        held = [(name, value, None) for name, value in history_rows.field_values(old) if _shown(name, value)]
+        return ObjectDiff(key, object_id, str(_label(old)), "removed", held, steps)
     if old.history_id == new.history_id:
         return None
     fields = history_rows.field_changes(new, old)
@@ -314,6 +383,15 @@ def _object_diff(key, object_id, old, new, between) -> ObjectDiff | None:
     return ObjectDiff(key, object_id, str(_label(new)), "changed", fields, steps)
 
 
+# Columns of an added or removed record that say nothing to a reader: its id, its incident (the
+# page is the incident's) and bookkeeping.
+HIDDEN_IN_CONTENT = ("id", "incident", "organisation", "created_at", "updated_at")
+
+
+def _shown(name: str, value) -> bool:
+    return name not in HIDDEN_IN_CONTENT and value not in (None, "", [], {})
+
+
 def _label(row) -> str:
-    """A label that needs no query: the model's name and id."""
-    return f"{row.instance_type._meta.verbose_name} #{row.id}"
+    """The record's kind in words ("Processor notice"); what it held is listed under it."""
+    return wording.model_label(row.instance_type)

@@ -250,6 +250,12 @@ def field_changes(new, old) -> list[tuple[str, object, object]]:
     return [(name, b, a) for name, b, a in zip(names, before, after, strict=False) if b != a]
 
 
+def field_values(row) -> list[tuple[str, object]]:
+    """(field, value) of one version, the tracked fields in model order (noise left out)."""
+    names, values = _tracked_fields(type(row))
+    return list(zip(names, values(row.__dict__), strict=True))
+
+
 _TRACKED: dict[type, tuple[tuple[str, ...], object]] = {}
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from readers import history_rows
+from readers import history_rows, wording
 from rules import timeinput
 
 # The timeline's kinds (readers.timeline.KINDS) in words, for the kind filter and the table.
@@ -138,31 +138,55 @@ def actors_of(entries: list) -> list[str]:
 
 @dataclass(frozen=True)
 class DiffRow:
-    record: str
+    record: str  # the record's kind, and whose it is ("Awareness record · Stichting BVO")
     change: str  # "added", "removed", "changed"
-    field: str  # the field's verbose name ("" for an added or removed record)
-    before: object
-    after: object
+    field: str  # the field's label
+    before: str  # the value at the start, in words ("—" for none)
+    after: str  # the value at the end, in words
     steps: list  # asof.Step: who, when, why
+    first: bool = True  # the record's first row (the page names the record once)
 
 
-def _field_label(source_key: str, name: str) -> str:
-    source = history_rows.SOURCES_BY_KEY.get(source_key)
-    if source is None:
-        return name
-    try:
-        return str(source.model._meta.get_field(name).verbose_name)
-    except Exception:  # a field that no longer exists on the model: its history name is still true
-        return name
+# Fields that say whose a record is, in the order they are tried.
+OWNER_FIELDS = ("controller", "party", "processor", "authority")
+
+
+def _owner(model, fields: list, names: wording.Names) -> str:
+    values = {name: (before if after is None else after) for name, before, after in fields}
+    for name in OWNER_FIELDS:
+        if values.get(name) is not None:
+            return wording.value_text(model, name, values[name], names)
+    return ""
 
 
 def diff_rows(diffs: list) -> list[DiffRow]:
-    """Each changed field of each record as its own row, with the history steps between."""
+    """Each field of each record as its own row, in words (labels, names, local times), with
+    the history steps between; an added or removed record lists what it held."""
+    names = wording.Names()
+    models = {}
+    for diff in diffs:
+        models[diff.source] = history_rows.SOURCES_BY_KEY[diff.source].model
+        for name, before, after in diff.fields:
+            names.want(models[diff.source], name, before)
+            names.want(models[diff.source], name, after)
     rows = []
     for diff in diffs:
-        if diff.change != "changed":
-            rows.append(DiffRow(diff.label, diff.change, "", None, None, diff.steps))
+        model = models[diff.source]
+        owner = _owner(model, diff.fields, names)
+        record = f"{diff.label} · {owner}" if owner else diff.label
+        if not diff.fields:
+            rows.append(DiffRow(record, diff.change, "", wording.NOTHING, wording.NOTHING, diff.steps))
             continue
-        for name, before, after in diff.fields:
-            rows.append(DiffRow(diff.label, diff.change, _field_label(diff.source, name), before, after, diff.steps))
+        for index, (name, before, after) in enumerate(diff.fields):
+            rows.append(
+                DiffRow(
+                    record,
+                    diff.change,
+                    wording.field_label(model, name),
+                    wording.value_text(model, name, before, names),
+                    wording.value_text(model, name, after, names),
+                    diff.steps,
+                    first=index == 0,
+                )
+            )
     return rows

@@ -39,13 +39,17 @@ JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
           "actor": str,                      # username of the recorder ("" for the system's alerts)
           "reason": str,                     # the change reason recorded with the history record
           "object": {"model": "app_label.model", "id": int},
-          "changes": [{"field": str, "old": any, "new": any}]   # history changes only, else []
+          "changes": [{"field": str, "old": any, "new": any,    # history changes only, else []
+                       "label": str, "old_text": str, "new_text": str}]
         }
       ]
     }
 
 Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimals as strings,
-lists as lists, anything else as its string form.
+lists as lists, anything else as its string form. Beside them, the same change in people's
+language (:mod:`readers.wording`, in the request's language and zone): ``label`` (the field's
+label), ``old_text`` and ``new_text`` (choice labels, names, local times with their zone, local
+numbers; "—" for nothing). Added fields: still ``breachtrack.timeline/1``.
 
 Notes (a new ``kind`` value, so still ``breachtrack.timeline/1``): an entry of kind ``note`` has
 ``summary`` "Note: <its text>", ``event_at`` when what it describes happened (its creation when
@@ -82,13 +86,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.utils.translation import gettext as _
 
 from evidence.chain import export_stamp
 from incidents.models import AffectedEstimate
 from notifications.models import AlertEvent
 from organisations.models import Authority, Party
-from readers import history_rows
+from readers import history_rows, wording
 from readers.notes import may_read_privileged
 
 SCHEMA = "breachtrack.timeline/1"
@@ -173,7 +178,11 @@ def incident_timeline(incident, *, audience: Audience) -> list[Entry]:
     names = _names(grouped)
     entries: list[Entry] = []
     # Translated once, not once per change: thousands of changes share two sentences.
-    texts = {"deletion": _("%(model)s deleted"), "change": _("%(model)s changed: %(fields)s")}
+    texts = {
+        "deletion": _("%(model)s deleted"),
+        "change": _("%(model)s changed: %(fields)s"),
+        "labels": FieldLabels(),
+    }
     for key, objects in grouped.items():
         events = EVENTS.get(key, _no_events)
         for versions in objects.values():
@@ -215,6 +224,7 @@ def _changes(versions: list, texts: dict) -> list[Entry]:
         texts[label] = str(versions[0].instance_type._meta.verbose_name)  # a lazy string: cast once per model
     change, deletion, name = texts["change"], texts["deletion"], texts[label]
     field_changes, actor_name = history_rows.field_changes, history_rows.actor_name
+    labels = texts["labels"]
     for previous, row in itertools.pairwise(versions):
         if row.history_type == "-":
             summary, changes, kind = deletion % {"model": name}, [], "deletion"
@@ -222,7 +232,8 @@ def _changes(versions: list, texts: dict) -> list[Entry]:
             changes = field_changes(row, previous)
             if not changes:
                 continue  # a save that changed nothing a reader needs (only updated_at)
-            summary, kind = change % {"model": name, "fields": ", ".join([c[0] for c in changes])}, "change"
+            fields = ", ".join([labels(row.instance_type, c[0]) for c in changes])
+            summary, kind = change % {"model": name, "fields": fields}, "change"
         entries.append(
             Entry(
                 row.history_date,
@@ -379,7 +390,7 @@ def _countdown_events(versions, names) -> list[Entry]:
     else:
         summary = _("Countdown: %(kind)s, deadline %(deadline)s") % {
             "kind": row.get_kind_display(),
-            "deadline": _instant(row.deadline_at),
+            "deadline": wording.instant_text(row.deadline_at),
         }
     return _event(versions, "announced_at", "countdown", summary)
 
@@ -436,7 +447,7 @@ def _alerts(incident) -> list[Entry]:
         summary = _("Alert %(label)s: %(deadline)s due %(due)s") % {
             "label": alert.label,
             "deadline": alert.deadline.get_kind_display(),
-            "due": _instant(alert.due_at),
+            "due": wording.instant_text(alert.due_at),
         }
         entries.append(
             Entry(alert.fired_at, alert.created_at, "alert", summary, "", "", AlertEvent._meta.label_lower, alert.pk)
@@ -514,7 +525,47 @@ def json_value(value):
     return str(value)
 
 
-def entry_json(entry: Entry) -> dict:
+class FieldLabels:
+    """Field labels in the active language, cached per model and field for one timeline."""
+
+    def __init__(self):
+        self.found: dict[tuple[type, str], str] = {}
+
+    def __call__(self, model, name: str) -> str:
+        key = (model, name)
+        if key not in self.found:
+            self.found[key] = wording.field_label(model, name)
+        return self.found[key]
+
+
+def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
+    """Each entry's changes in words, aligned with ``entries``: (label, before, after), read by
+    people -- labels, choice labels, names, local times in the active zone, local numbers.
+
+    Names behind foreign keys are read with one query per related model for all the entries.
+    """
+    names = wording.Names()
+    labels = FieldLabels()
+    models = {entry.model: apps.get_model(entry.model) for entry in entries if entry.changes}
+    for entry in entries:
+        for name, old, new in entry.changes:
+            names.want(models[entry.model], name, old)
+            names.want(models[entry.model], name, new)
+    text = wording.value_text
+    return [
+        [
+            (
+                labels(models[entry.model], name),
+                text(models[entry.model], name, old, names),
+                text(models[entry.model], name, new, names),
+            )
+            for name, old, new in entry.changes
+        ]
+        for entry in entries
+    ]
+
+
+def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) -> dict:
     event_at = _instant(entry.event_at)
     # A history change happened when it was recorded: one instant, formatted once.
     recorded_at = event_at if entry.recorded_at is entry.event_at else _instant(entry.recorded_at)
@@ -527,7 +578,11 @@ def entry_json(entry: Entry) -> dict:
         "actor": entry.actor,
         "reason": entry.reason,
         "object": {"model": entry.model, "id": entry.object_id},
-        "changes": [{"field": name, "old": value(old), "new": value(new)} for name, old, new in entry.changes],
+        "changes": [
+            {"field": name, "old": value(old), "new": value(new)}
+            | ({"label": said[0], "old_text": said[1], "new_text": said[2]} if said else {})
+            for (name, old, new), said in zip(entry.changes, words or [None] * len(entry.changes), strict=True)
+        ],
     }
 
 
@@ -551,5 +606,5 @@ def as_json(incident, entries: list[Entry], *, now: datetime) -> dict:
             "title": incident.title,
             "organisation": str(incident.organisation),
         },
-        "entries": [entry_json(entry) for entry in entries],
+        "entries": [entry_json(entry, words) for entry, words in zip(entries, change_words(entries), strict=True)],
     }

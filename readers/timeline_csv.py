@@ -11,7 +11,9 @@ the whole file is one rectangular RFC 4180 table:
    incident and the chain head (:func:`evidence.chain.export_stamp`);
 3. record 3: empty;
 4. record 4: the names of the entry columns (``COLUMNS``);
-5. then one record per entry, in timeline order (event time, then recorded time). A history change
+5. the regulator's summary (:mod:`readers.regulator_summary`), one record of kind ``summary``
+   per sentence, its heading in ``field``, no entry number and no instants;
+6. then one record per entry, in timeline order (event time, then recorded time). A history change
    that changed several fields has one record per field, each repeating the entry's columns and
    its ``entry`` number, so every cell holds one value and a spreadsheet can filter by field.
 
@@ -108,8 +110,18 @@ def rows(entries):
             yield _padded([*common, name, value_text(old), value_text(new)])
 
 
-def render(incident, entries, *, stamp: dict, now: datetime) -> str:
-    """The CSV text of ``entries`` (already in timeline order), byte-order mark first."""
+def summary_records(blocks):
+    """The regulator's summary as records of kind ``summary`` before the entries: no entry number
+    and no instants, ``summary`` holding one sentence, ``field`` its heading (the controller, the
+    counts, the waves)."""
+    for heading, lines in blocks:
+        for line in lines:
+            yield _padded(["", "", "", "summary", line, "", "", "", "", heading])
+
+
+def render(incident, entries, *, stamp: dict, now: datetime, summary=None) -> str:
+    """The CSV text of ``entries`` (already in timeline order), byte-order mark first; with
+    ``summary`` (:func:`readers.regulator_summary.summary_lines`), its records come first."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -131,5 +143,7 @@ def render(incident, entries, *, stamp: dict, now: datetime) -> str:
     )
     writer.writerow(_padded([]))
     writer.writerow(list(COLUMNS))
+    if summary:
+        writer.writerows(summary_records(summary))
     writer.writerows(rows(entries))
     return buffer.getvalue()

@@ -28,6 +28,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -35,6 +36,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+
+from readers.review import KIND_LABELS
+from readers.timeline import change_words
 
 REGULAR, BOLD = "BreachTrackSans", "BreachTrackSans-Bold"
 SIZE, LEADING = 8, 9.6  # entry text
@@ -199,16 +203,19 @@ def column_widths() -> list[float]:
     return [fraction * CONTENT_WIDTH - GUTTER for fraction in COLUMNS]
 
 
-def entry_row(entry, wrapper: Wrapper, zone: tzinfo) -> EntryRow:
+def entry_row(entry, wrapper: Wrapper, zone: tzinfo, words: list[tuple[str, str, str]] | None = None) -> EntryRow:
+    """One entry: when it happened and was written down, what (its kind in words, its summary,
+    each change as label: before → after, in words), who and why."""
     happened, written, what, who = column_widths()
 
     def block(text, width, font=REGULAR, muted=False):
         return Block(font, wrapper.lines(text, font, SIZE, width), muted)
 
-    what_cell = [block(entry.kind, what, BOLD), block(str(entry.summary), what)]
-    for name, old, new in entry.changes:
-        text = f"{name}: {display_value(old, zone)} → {display_value(new, zone)}"
-        what_cell.append(block(text, what, muted=True))
+    what_cell = [block(str(KIND_LABELS.get(entry.kind, entry.kind)), what, BOLD), block(str(entry.summary), what)]
+    if words is None:
+        words = [(name, display_value(old, zone), display_value(new, zone)) for name, old, new in entry.changes]
+    for label, old, new in words:
+        what_cell.append(block(f"{label}: {old} → {new}", what, muted=True))
     who_cell = [block(entry.actor or _("the system"), who, BOLD)]
     if entry.reason:
         who_cell.append(block(entry.reason, who))
@@ -319,8 +326,32 @@ def title_block(masthead: Masthead, count: int, wrapper: Wrapper) -> EntryRow:
     return EntryRow([[title, Block(REGULAR, wrapper.lines(facts, REGULAR, SIZE, width), muted=True)], [], [], []])
 
 
-def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo) -> bytes:
-    """The PDF of ``entries`` (already in timeline order)."""
+def section_heading(text: str, wrapper: Wrapper) -> EntryRow:
+    """A heading across the page: the summary, the timeline, the appendix."""
+    width = CONTENT_WIDTH - GUTTER
+    return EntryRow([[Block(BOLD, [""]), Block(BOLD, wrapper.lines(text.upper(), BOLD, SIZE, width))], [], [], []])
+
+
+def summary_rows(blocks: list[tuple[str, list[str]]], wrapper: Wrapper) -> list[EntryRow]:
+    """The regulator's summary (readers.regulator_summary.summary_lines): a row per heading,
+    its sentences under it, across the page."""
+    width = CONTENT_WIDTH - GUTTER
+    rows = []
+    for heading, lines in blocks:
+        cell = [Block(BOLD, wrapper.lines(heading, BOLD, SIZE, width))]
+        for line in lines:
+            cell.append(Block(REGULAR, wrapper.lines(line, REGULAR, SIZE, width)))
+        rows.append(EntryRow([cell, [], [], []]))
+    return rows
+
+
+def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo, summary=None) -> bytes:
+    """The PDF of ``entries`` (already in timeline order).
+
+    With ``summary`` (:func:`readers.regulator_summary.summary_lines`' blocks), the first page
+    opens on it; the system's own deadline alerts then go to an appendix after the timeline,
+    so the register's facts read without them.
+    """
     register_fonts()
     zone_name = getattr(zone, "key", str(zone))
     masthead = Masthead(
@@ -361,7 +392,20 @@ def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo) -> by
     )
     wrapper = Wrapper()
     story: list[Flowable] = [title_block(masthead, len(entries), wrapper)]
-    story += [entry_row(entry, wrapper, zone) for entry in entries]
+    with timezone.override(zone):
+        words = change_words(entries)
+    rows = [entry_row(entry, wrapper, zone, said) for entry, said in zip(entries, words, strict=True)]
+    if summary is None:
+        story += rows
+    else:
+        story.append(section_heading(_("Summary for the supervisory authority"), wrapper))
+        story += summary_rows(summary, wrapper)
+        story.append(section_heading(_("Timeline"), wrapper))
+        story += [row for row, entry in zip(rows, entries, strict=True) if entry.kind != "alert"]
+        alerts = [row for row, entry in zip(rows, entries, strict=True) if entry.kind == "alert"]
+        if alerts:
+            story.append(section_heading(_("Appendix: the system's deadline alerts"), wrapper))
+            story += alerts
     if not entries:
         story.append(EntryRow([[], [], [Block(REGULAR, [_("Nothing recorded yet.")])], []]))
     doc.build(story, canvasmaker=numbered_canvas(masthead))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("notifications/", include("web.notifications.urls")),
     path("", include("web.dashboard.urls")),
     path("", include("web.incidents.urls")),
+    path("", include("web.register.urls")),
     path("", include("web.filings.urls")),
     path("", include("web.communications.urls")),
     path("", include("web.evidence.urls")),

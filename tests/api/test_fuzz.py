@@ -39,43 +39,13 @@ from actions import sharing as access_services
 from api import tokens
 from organisations.models import Role
 from tests.api.conftest import session_client
+from tests.api.fuzz_checks import CHECKS
 
 EXAMPLES = int(os.environ.get("BREACHTRACK_FUZZ_EXAMPLES", "12"))
 PERSONAS = {"officer": Role.PRIVACY_OFFICER, "viewer": Role.VIEWER}
 
 CONFIG = SchemathesisConfig.from_dict(
-    {
-        "generation": {"max-examples": EXAMPLES, "deterministic": True},
-        "checks": {
-            # A schema-valid request may still break a rule JSON Schema cannot state: an instant in
-            # the future or before the incident began, an organisation the caller is not in, a change
-            # naming no field. Those are 400s with the field named (tests/api/test_validation.py);
-            # a 415, 428 or any other refusal of valid data still fails the check.
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "412"]},
-            # A change is judged against the version it names before its content is read (RFC 9110,
-            # 13.2.1: preconditions come before processing the content), so a stale If-Match with an
-            # invalid body is a 412.
-            "negative_data_rejection": {
-                "expected-statuses": [
-                    "400",
-                    "401",
-                    "403",
-                    "404",
-                    "405",
-                    "406",
-                    "409",
-                    "412",
-                    "415",
-                    "422",
-                    "428",
-                    "429",
-                ]
-            },
-            # Without If-Match a change is a 428 (RFC 6585, 3: "Precondition Required"), after the
-            # object was found (404) and the role checked (403).
-            "missing_required_header": {"expected-statuses": ["400", "401", "403", "404", "406", "415", "422", "428"]},
-        },
-    }
+    {"generation": {"max-examples": EXAMPLES, "deterministic": True}, "checks": CHECKS}
 )
 # The document /api/schema/ serves (test_the_fuzzed_schema_is_the_served_one), made here at
 # collection time so each operation becomes a test of its own.

@@ -242,3 +242,68 @@ def test_the_key_table_has_its_unique_constraint_in_the_database(db):
 def test_beat_purges_the_keys_hourly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
     assert entry["task"] == purge_idempotency_keys.name == "api.purge_idempotency_keys"
+
+
+def _register_posts(world, officer, now) -> list[tuple[str, dict, type]]:
+    """The register's creating POSTs: a new incident, a party, an awareness record, an estimate."""
+    from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
+    from organisations import services as org_services
+
+    incident = world.incident
+    party = org_services.create_party(
+        incident.organisation, name="Third Controller", country="NL", actor=officer, reason="directory"
+    )
+    return [
+        ("/api/incidents/", {"title": "Phishing wave", "reason": REASON}, Incident),
+        (
+            f"/api/incidents/{incident.pk}/parties/",
+            {"party": party.pk, "role": "controller", "reason": REASON},
+            IncidentParty,
+        ),
+        (
+            f"/api/incidents/{incident.pk}/awareness/",
+            {
+                "party": world.controller.pk,
+                "aware_at": (now - timedelta(hours=1)).isoformat(),
+                "source": "own_detection",
+                "reason": REASON,
+            },
+            AwarenessRecord,
+        ),
+        (
+            f"/api/incidents/{incident.pk}/estimates/",
+            {"measure": "records", "low": 1_300_000, "known_at": now.isoformat(), "source": "count", "reason": REASON},
+            AffectedEstimate,
+        ),
+    ]
+
+
+def test_a_retried_register_create_is_executed_once(world, officer, now):
+    """A client that lost the answer to a new incident, party, awareness record or estimate sends
+    it again with its key: the first answer comes back, and nothing is written twice."""
+    client = session_client(officer)
+    for url, body, model in _register_posts(world, officer, now):
+        first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"register {url}")
+        assert first.status_code == 201, (url, first.json())
+        written = (model.objects.count(), model.history.count())
+        replay = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"register {url}")
+        assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true", url
+        assert replay.json() == first.json() and replay["ETag"] == first["ETag"], url
+        assert (model.objects.count(), model.history.count()) == written, url
+        other = client.post(url, {**body, "reason": "another"}, format="json", HTTP_IDEMPOTENCY_KEY=f"register {url}")
+        assert other.status_code == 422, url
+
+
+def test_the_schema_documents_the_header_on_the_register_and_art34_creates(officer):
+    schema = session_client(officer).get("/api/schema/?format=json").json()
+    for path in (
+        "/api/incidents/",
+        "/api/incidents/{id}/parties/",
+        "/api/incidents/{id}/awareness/",
+        "/api/incidents/{id}/estimates/",
+        "/api/incidents/{id}/assessments/",
+        "/api/incidents/{id}/content-versions/",
+    ):
+        operation = schema["paths"][path]["post"]
+        assert "Idempotency-Key" in [p["name"] for p in operation["parameters"] if p["in"] == "header"], path
+        assert {"409", "422"} <= set(operation["responses"]), path

@@ -9,12 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import threading
-from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.stack import PostgresDatabase, Processes, RedisServer, Stack
+from tests.e2e.stack import Mailbox, PostgresDatabase, Processes, RedisServer, Stack
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -24,46 +22,13 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-class Mailbox:
-    """What the local SMTP server received: ``messages`` (``email.message.Message``) and, at the
-    same index, ``arrived_at`` (aware UTC), so a test can tell how late a mail came."""
-
-    def __init__(self):
-        self.messages = []
-        self.arrived_at = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        from email import message_from_bytes
-
-        with self._lock:
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
-            self.arrived_at.append(datetime.now(UTC))
-        return "250 OK"
-
-    def by_message_id(self) -> dict[str, list[datetime]]:
-        """Arrival times per Message-ID: a repeat of the same delivery shows as two entries."""
-        with self._lock:
-            arrivals: dict[str, list[datetime]] = {}
-            for message, at in zip(self.messages, self.arrived_at, strict=False):
-                arrivals.setdefault(message["Message-ID"], []).append(at)
-            return arrivals
-
-
 @pytest.fixture
 def smtp_server():
     """An aiosmtpd server on a free port; ``.env`` points BreachTrack's e-mail settings at it."""
-    from aiosmtpd.controller import Controller
-
-    from tests.e2e.stack import free_port
-
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    mailbox.env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(controller.port), "EMAIL_USE_TLS": "false"}
-    mailbox.port = controller.port
+    mailbox.start()
     yield mailbox
-    controller.stop()
+    mailbox.stop()
 
 
 @pytest.fixture

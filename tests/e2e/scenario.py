@@ -63,5 +63,43 @@ def incident_with_clocks_due_in(leads: list[float], *, tag: str) -> list[dict]:
     return rows
 
 
+def api_officer(*, tag: str, organisations: int = 1) -> list[dict]:
+    """``organisations`` tenants, each with a privacy officer holding an API token valid for a day.
+
+    Returns ``[{"organisation": id, "token": secret, "own_party": id}]``: what an integration is
+    given to talk to the API (``Authorization: Bearer <token>``), and the organisation's own entry
+    in its party directory (to name it a party to an incident).
+    """
+    from api import tokens
+    from breachtrack.history import system_actor
+    from organisations import services as org_services
+    from organisations.models import Role
+
+    admin = system_actor("e2e")
+    result = []
+    for n in range(organisations):
+        organisation = org_services.create_organisation(name=f"API {tag} {n}", country="NL", actor=admin, reason="e2e")
+        officer = org_services.create_user(
+            username=f"api-{tag}-{n}@e2e.example",
+            email=f"api-{tag}-{n}@e2e.example",
+            password=None,
+            actor=admin,
+            reason="e2e",
+        )
+        org_services.add_member(organisation, officer, role=Role.PRIVACY_OFFICER, actor=admin, reason="e2e")
+        secret = tokens.create_api_token(
+            organisation=organisation,
+            user=officer,
+            role=Role.PRIVACY_OFFICER,
+            name=f"e2e {tag}",
+            expires_at=timezone.now() + timedelta(days=1),
+            actor=admin,
+            reason="e2e",
+        ).secret
+        own = organisation.parties.get(is_self=True).pk
+        result.append({"organisation": organisation.pk, "token": secret, "own_party": own})
+    return result
+
+
 def main(function: str, **kwargs) -> None:
     print(RESULT_MARK + json.dumps(globals()[function](**kwargs)))

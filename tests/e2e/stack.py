@@ -5,9 +5,10 @@ subprocesses, Celery worker and beat as subprocesses (each the leader of its own
 so a kill reaches the pool children too), a private ``redis-server`` on a free port when a Redis
 broker is wanted, a throw-away PostgreSQL database when PostgreSQL is wanted. The database is
 read back directly (sqlite3 / psycopg), never through pytest-django's test database, which the
-subprocesses could not see.
+subprocesses could not see. gunicorn (``Stack.start_web``) as scripts/run starts it in production,
+and a local SMTP server (``Mailbox``) that counts what arrives.
 
-Used by ``tests/e2e`` and ``scripts/bench_lateness.py``. Every process output goes to a file in
+Used by ``tests/e2e``, ``scripts/bench_lateness.py`` and ``scripts/load_fault.py``. Every process output goes to a file in
 the run's folder; :meth:`Stack.logs` returns them all for a failure report.
 """
 
@@ -20,11 +21,16 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import message_from_bytes
 from pathlib import Path
+
+import requests
+from aiosmtpd.controller import Controller
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: celery sits beside python
@@ -73,6 +79,42 @@ class Alert:
     label: str
     due_at: datetime
     fired_at: datetime
+
+
+class Mailbox:
+    """An aiosmtpd server on a free port, and what it received: ``messages`` (``email.message.Message``) and, at the
+    same index, ``arrived_at`` (aware UTC), so a test can tell how late a mail came."""
+
+    def __init__(self):
+        self.messages = []
+        self.arrived_at = []
+        self._lock = threading.Lock()
+        self._controller = None
+
+    def start(self) -> None:
+        """Listen on a free port; ``env`` then points BreachTrack's e-mail settings at it."""
+        self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self._controller.start()
+        self.port = self._controller.port
+        self.env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(self.port), "EMAIL_USE_TLS": "false"}
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            self.arrived_at.append(datetime.now(UTC))
+        return "250 OK"
+
+    def by_message_id(self) -> dict[str, list[datetime]]:
+        """Arrival times per Message-ID: a repeat of the same delivery shows as two entries."""
+        with self._lock:
+            arrivals: dict[str, list[datetime]] = {}
+            for message, at in zip(self.messages, self.arrived_at, strict=False):
+                arrivals.setdefault(message["Message-ID"], []).append(at)
+            return arrivals
 
 
 class Processes:
@@ -399,6 +441,43 @@ class Stack:
             if name in self.processes.running:
                 self.processes.signal(name, signal.SIGKILL)
 
+    # --- The web server ---------------------------------------------------------------------
+    def collectstatic(self) -> None:
+        """Production serves its static files from a manifest (whitenoise), as scripts/run makes it."""
+        self.manage("collectstatic", "--noinput", "-v", "0")
+
+    def start_web(self, *, workers: int = 2, timeout: float = 60) -> str:
+        """gunicorn with ``workers`` workers, as scripts/run starts it in production, on a free
+        port; its base URL once it answers HTTP (any status: the app is up)."""
+        port = free_port()
+        self.processes.start(
+            "web",
+            [
+                str(BIN / "gunicorn"),
+                "breachtrack.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+                "--no-control-socket",
+                "--logger-class",
+                "breachtrack.gunicorn_logging.RedactingLogger",
+            ],
+        )
+        self.web_url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers_http(self.web_url), timeout, what=f"gunicorn on port {port}")
+        return self.web_url
+
+    def web_workers(self) -> list[int]:
+        """The pids of gunicorn's workers (the children of its master)."""
+        master = self.processes.running["web"].pid
+        children = Path(f"/proc/{master}/task/{master}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
     def stop(self) -> list[str]:
         return self.processes.stop_all()
 
@@ -450,6 +529,14 @@ class Stack:
 
     def logs(self) -> str:
         return self.processes.logs()
+
+
+def _answers_http(base_url: str) -> bool:
+    try:
+        requests.get(base_url + "/api/", timeout=2, allow_redirects=False)
+    except requests.RequestException:
+        return False
+    return True  # an answer, whatever its status
 
 
 def _sqlite_instant(text: str) -> datetime:

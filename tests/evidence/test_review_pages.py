@@ -4,6 +4,7 @@ picker in the reader's zone (DST gaps refused, repeated times asked about) and t
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -267,11 +268,15 @@ def test_the_diff_lists_each_field_with_before_after_who_when_and_why(
 
     assert response.status_code == 200
     rows = response.context["rows"]
-    aware = next(row for row in rows if row.field == "aware at")
-    assert (aware.before, aware.after) == (AWARE, AWARE - timedelta(hours=12))
+    aware = next(row for row in rows if row.field == "Aware at")
+    # In words, in the reader's zone (Amsterdam): 09:00 UTC is 11:00 CEST.
+    assert (aware.before, aware.after) == ("Mon 18 Aug 2025, 11:00 CEST", "Sun 17 Aug 2025, 23:00 CEST")
     assert [(s.actor, s.reason) for s in aware.steps] == [(officer.get_username(), "the e-mail of the evening before")]
-    added = [row for row in rows if row.change == "added"]
-    assert added and all(row.field == "" for row in added)  # the 715,000 estimate, recorded in between
+    # The 715,000 estimate, recorded in between: added, with what it holds, in words.
+    added = {row.field: row.after for row in rows if row.change == "added"}
+    assert added["Number (or lower bound)"] == "715,000"
+    assert added["What is counted"] == "Data subjects (Art. 33(3)(a))"
+    assert all(row.before == "—" for row in rows if row.change == "added")
     body = response.content.decode()
     for heading in ("Field", "Before", "After", "Who", "When", "Reason"):
         assert f'<th scope="col">{heading}</th>' in body
@@ -288,3 +293,81 @@ def test_a_bad_diff_end_names_its_field_and_keeps_the_other(client, lawyer, inci
     body = response.content.decode()
     assert "to: 2025-03-30T02:30 does not exist" in body
     assert 'value="2025-08-20T14:30"' in body
+
+
+def test_the_as_of_page_opens_on_now_with_the_picker_filled(client, lawyer, incident, history):
+    # Legal clicks "as of" before typing anything: the register as of now, not a 400.
+    client.force_login(lawyer)
+
+    response = client.get(reverse("evidence:as_of", args=[incident.pk]))
+
+    assert response.status_code == 200
+    assert response.context["r"].at == datetime.now(UTC)
+    body = response.content.decode()
+    local_now = f"{response.context['r'].at.astimezone(ZoneInfo('Europe/Amsterdam')):%Y-%m-%dT%H:%M}"
+    assert f'value="{local_now}"' in body
+    assert 'name="basis" value="recorded" checked' in body
+
+
+@pytest.mark.parametrize("word", ["now", "Now", "nu"])
+def test_now_is_accepted_as_an_end(client, lawyer, incident, history, word):
+    client.force_login(lawyer)
+
+    response = client.get(reverse("evidence:as_of_diff", args=[incident.pk]), {"from": "2025-08-20T14:30", "to": word})
+
+    assert response.status_code == 200
+    assert response.context["t2"] == datetime.now(UTC)
+
+
+def test_the_current_minute_is_now_not_the_future(client, lawyer, incident, history, time_machine):
+    # A datetime-local has minutes only: 15:00:59 is "now" when typed as 15:01 one second early.
+    time_machine.move_to(datetime(2025, 8, 21, 12, 0, 59, tzinfo=UTC), tick=False)
+    client.force_login(lawyer)
+
+    response = client.get(
+        reverse("evidence:as_of_diff", args=[incident.pk]), {"from": "2025-08-20T14:30", "to": "2025-08-21T14:01"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["t2"] == datetime(2025, 8, 21, 12, 0, 59, tzinfo=UTC)
+
+
+def test_the_diff_opens_on_the_last_day(client, lawyer, incident, history):
+    client.force_login(lawyer)
+
+    response = client.get(reverse("evidence:as_of_diff", args=[incident.pk]))
+
+    assert response.status_code == 200
+    now = datetime.now(UTC)
+    assert response.context["t2"] == now
+    assert response.context["t1"] == max(now - timedelta(days=1), incident.created_at)
+
+
+def test_as_of_when_it_happened_places_facts_at_their_own_moment(client, lawyer, officer, incident, history):
+    # An awareness corrected later to an earlier moment: "written down" at 16:00 shows the
+    # first version; "happened" at 16:00 shows the correction, as known today.
+    from incidents.models import AwarenessRecord
+
+    record = AwarenessRecord.objects.filter(incident=incident).first()
+    client.force_login(lawyer)
+    recorded = client.get(
+        reverse("evidence:as_of", args=[incident.pk]), {"at": "2025-08-18T10:00", "basis": "recorded"}
+    )
+    occurred = client.get(
+        reverse("evidence:as_of", args=[incident.pk]), {"at": "2025-08-18T12:00", "basis": "occurred"}
+    )
+
+    assert recorded.status_code == occurred.status_code == 200
+    # Nothing was written down by 18 Aug (the history starts later), but the awareness had happened.
+    assert recorded.context["r"].awareness == []
+    assert [a.pk for a in occurred.context["r"].awareness] == [record.pk]
+    assert "what had happened by" in occurred.content.decode()
+
+
+def test_an_unknown_basis_is_a_400_naming_the_choice(client, lawyer, incident, history):
+    client.force_login(lawyer)
+
+    response = client.get(reverse("evidence:as_of", args=[incident.pk]), {"at": "now", "basis": "later"})
+
+    assert response.status_code == 400
+    assert "when it happened or when it was written down" in response.content.decode()

@@ -137,7 +137,16 @@ def test_the_json_export_has_its_schema_chain_head_and_utc_instants(client, demo
     assert set(first) == {"event_at", "recorded_at", "kind", "summary", "actor", "reason", "object", "changes"}
     assert first["event_at"] == "2025-07-03T20:00:00Z" and first["kind"] == "occurred"
     change = next(e for e in body["entries"] if e["kind"] == "change" and e["reason"] == "breach contained")
-    assert {"field": "contained_at", "old": None, "new": "2025-07-08T16:00:00Z"} in change["changes"]
+    contained = next(c for c in change["changes"] if c["field"] == "contained_at")
+    # The machine's value and, beside it, the same change as a reader reads it (the request's zone).
+    assert contained == {
+        "field": "contained_at",
+        "old": None,
+        "new": "2025-07-08T16:00:00Z",
+        "label": "Contained",
+        "old_text": "—",
+        "new_text": "Tue 8 Jul 2025, 18:00 CEST",
+    }
 
 
 @pytest.mark.parametrize("persona", ["officer", "lawyer", "viewer"])

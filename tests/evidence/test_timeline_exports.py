@@ -20,6 +20,7 @@ from access.models import AccessLog
 from actions import incidents as services
 from evidence.chain import export_stamp
 from readers import timeline_csv, timeline_pdf
+from readers.review import KIND_LABELS
 from readers.timeline import Audience, Entry, incident_timeline
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -77,11 +78,13 @@ def test_the_demo_pdf_lists_every_entry_in_timeline_order_with_both_instants(leg
 
     position = 0
     for entry in entries:
-        found = text.find(flat(entry.summary), position)
+        kind = str(KIND_LABELS[entry.kind])  # the kind in words, never its code
+        kind_at = text.find(kind, position)
+        assert kind_at >= 0, f"{kind!r} missing or out of order"
+        found = text.find(flat(entry.summary), kind_at + len(kind))
         assert found >= 0, f"{entry.summary!r} missing or out of order"
-        row_start = text[position:found]  # the row's first cells: when it happened, when written down, kind
+        row_start = text[position:kind_at]  # the row's first cells: when it happened, when written down
         assert amsterdam(entry.event_at) in row_start and amsterdam(entry.recorded_at) in row_start
-        assert entry.kind in row_start
         position = found + len(flat(entry.summary))
     assert len(entries) >= 25
 
@@ -91,8 +94,10 @@ def test_the_demo_pdf_shows_actor_reason_and_each_change_as_old_to_new(legal_cli
 
     assert "2025-07-06 10:00:00 CEST (UTC+02:00) " in text  # the laboratory's awareness, Amsterdam summer time
     assert "officer@demo.example our own awareness: leak-site listing verified" in text
-    assert "is_ongoing: yes → no" in text
-    assert "contained_at: — → 2025-07-08 18:00:00 CEST (UTC+02:00)" in text
+    # Each change in words: the field's label, the values as a reader reads them, no column name.
+    assert "Still ongoing: yes → no" in text
+    assert "Contained: — → Tue 8 Jul 2025, 18:00 CEST" in text
+    assert "is_ongoing" not in text and "contained_at" not in text
     assert "≈485,000" in text and "≥850,000" in text
 
 
@@ -232,6 +237,12 @@ def test_the_demo_csv_parses_back_to_the_timeline_in_order(legal_client, demo_in
     records = csv_records(response.content)
     assert records[3] == list(timeline_csv.COLUMNS)
     rows = [dict(zip(records[3], record, strict=False)) for record in records[4:]]
+    # The regulator's summary first, one sentence per record, then the entries.
+    summary = [row for row in rows if row["kind"] == "summary"]
+    assert summary and rows[: len(summary)] == summary
+    assert all(row["entry"] == "" and row["event_at"] == "" for row in summary)
+    assert any(row["summary"].startswith("Aware at ") for row in summary)
+    rows = rows[len(summary) :]
     by_entry: dict[int, list[dict]] = {}
     for row in rows:
         by_entry.setdefault(int(row["entry"]), []).append(row)

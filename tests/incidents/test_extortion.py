@@ -563,7 +563,7 @@ def test_the_page_shows_the_countdown_its_chain_publications_payment_and_police(
     body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
 
     assert "Kraken Collective" in body
-    assert "2 d 2 h left" in body  # 50.5 hours
+    assert "2 d 2 h 30 min left" in body  # 50.5 hours, to the minute
     # The deadline 2025-08-22 14:30 UTC, shown in the officer's zone (Amsterdam, CEST).
     assert 'datetime="2025-08-22T14:30:00Z"' in body and "16:30 CEST" in body
     chain = body[body.index("Countdown revisions, in the order") :]

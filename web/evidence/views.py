@@ -11,7 +11,7 @@ again, with a message naming the field (and, for a time that happens twice, the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -26,7 +26,7 @@ from access.log import log_view
 from evidence.chain import export_stamp
 from incidents.models import Incident
 from incidents.models.incident import earliest_instant, future_limit
-from readers import asof, review, timeline, timeline_csv, timeline_pdf
+from readers import asof, regulator_summary, review, timeline, timeline_csv, timeline_pdf
 from rules import timeinput
 from web.evidence.forms import TimelineFilterForm
 
@@ -123,6 +123,7 @@ def incident_timeline(request, pk: int):
         "incident": incident,
         "page": page,
         "entries": page.object_list,
+        "rows": zip(page.object_list, timeline.change_words(list(page.object_list)), strict=True),
         "audience": audience,
         "form": form,
         "filter_query": query.urlencode(),
@@ -218,7 +219,10 @@ def export_entries(incident) -> list[timeline.Entry]:
 
 def render_timeline_json(incident) -> JsonResponse:
     """The timeline export, as the page's download and a regulator's share link both serve it."""
-    body = timeline.as_json(incident, export_entries(incident), now=timezone.now())
+    now = timezone.now()
+    body = timeline.as_json(incident, export_entries(incident), now=now)
+    # The regulator's summary first: who knew when, when each 72 h ended, what was filed when.
+    body = {**body, "summary": regulator_summary.summary_json(regulator_summary.regulator_summary(incident, now))}
     # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
@@ -233,31 +237,68 @@ def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -
 def render_timeline_pdf(incident) -> HttpResponse:
     """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
     stamp = export_stamp(incident.organisation_id)
-    body = timeline_pdf.render(
-        incident, export_entries(incident), stamp=stamp, now=timezone.now(), zone=timezone.get_default_timezone()
-    )
+    now, zone = timezone.now(), timezone.get_default_timezone()
+    with timezone.override(zone):  # the summaries' times in the zone the PDF prints
+        summary = regulator_summary.summary_lines(regulator_summary.regulator_summary(incident, now))
+        entries = export_entries(incident)
+    body = timeline_pdf.render(incident, entries, stamp=stamp, now=now, zone=zone, summary=summary)
     return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
 
 
 def render_timeline_csv(incident) -> HttpResponse:
     """The timeline as CSV (format breachtrack.timeline-csv/1, see readers.timeline_csv)."""
     stamp = export_stamp(incident.organisation_id)
-    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=timezone.now())
+    now = timezone.now()
+    summary = regulator_summary.summary_lines(regulator_summary.regulator_summary(incident, now))
+    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=now, summary=summary)
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     return _attachment(response, incident, "csv", stamp)
 
 
-def _instant_param(request, name: str, *, now: datetime) -> datetime:
-    return parse_instant(
-        request.GET.get(name),
+NOW_WORDS = ("now", "nu")  # typed or sent as a value: this moment
+
+
+def _instant_param(request, name: str, *, now: datetime, default: datetime | None = None) -> datetime:
+    """The instant a picker sends: absent -> ``default`` (if any), "now" -> ``now``, else parsed.
+
+    A datetime-local value has minutes only: the current minute, typed as "now", is read as
+    ``now`` rather than refused as a few seconds in the future.
+    """
+    value = request.GET.get(name)
+    if value is None and default is not None:
+        return default
+    if value is not None and value.strip().casefold() in NOW_WORDS:
+        return now
+    found = parse_instant(
+        value,
         name=name,
         now=now,
         zone_name=timezone.get_current_timezone_name(),
         fold=request.GET.get(f"{name}_fold"),
     )
+    return min(found, now) if now < found < now + timedelta(minutes=1) else found
 
 
-def _picker_error(request, incident, template: str, error: BadInstant, field: str, context: dict):
+def _local_value(instant: datetime) -> str:
+    """An instant as the value of a datetime-local input in the reader's zone (minutes)."""
+    return f"{timezone.localtime(instant):%Y-%m-%dT%H:%M}"
+
+
+def _picker_values(request, **defaults: datetime) -> dict:
+    """The pickers' values: what the reader sent, else the defaults as local times."""
+    values = {name: _local_value(instant) for name, instant in defaults.items()}
+    values.update({key: value for key, value in request.GET.items()})
+    return values
+
+
+def _basis(request) -> str:
+    basis = request.GET.get("basis") or asof.RECORDED
+    if basis not in asof.BASES:
+        raise BadInstant(_("Choose when it happened or when it was written down."), code="basis")
+    return basis
+
+
+def _picker_error(request, incident, template: str, error: BadInstant, field: str, context: dict, values=None):
     """The picker again, with the message (escaped by the template) and, for a time that happens
     twice, the choice between the two: 400, nothing else shown."""
     context.update(
@@ -267,7 +308,7 @@ def _picker_error(request, incident, template: str, error: BadInstant, field: st
             "error_field": field,
             "ask_fold": error.code == "ambiguous",
             "zone": timezone.get_current_timezone_name(),
-            "values": request.GET,
+            "values": request.GET if values is None else values,
         }
     )
     return render(request, template, context, status=400)
@@ -276,31 +317,49 @@ def _picker_error(request, incident, template: str, error: BadInstant, field: st
 @require_GET
 @login_required
 def register_as_of(request, pk: int):
-    """The register as it stood at ``at`` (a local time in the reader's zone, or ISO 8601 with an offset)."""
+    """The register at ``at`` (a local time in the reader's zone, ISO 8601 with an offset, or
+    "now", the default): as written down by then (``basis=recorded``, the default), or what had
+    happened by then as known today (``basis=occurred``)."""
     incident = _incident(request, pk)
+    now = timezone.now()
+    values = _picker_values(request, at=now)
     try:
-        at = _instant_param(request, "at", now=timezone.now())
+        at = _instant_param(request, "at", now=now, default=now)
+        basis = _basis(request)
     except BadInstant as error:
-        return _picker_error(request, incident, "evidence/as_of.html", error, "at", {"r": None})
-    log_view(request, incident, AccessAction.TIMELINE_VIEW, detail=f"as of {at.isoformat()}")
-    register = asof.register_as_of(incident, at)
-    context = {"incident": incident, "r": register, "zone": timezone.get_current_timezone_name(), "values": request.GET}
+        field = "basis" if error.code == "basis" else "at"
+        return _picker_error(request, incident, "evidence/as_of.html", error, field, {"r": None}, values)
+    log_view(request, incident, AccessAction.TIMELINE_VIEW, detail=f"as of {at.isoformat()} ({basis})")
+    register = asof.register_as_of(incident, at, basis=basis)
+    context = {
+        "incident": incident,
+        "r": register,
+        "basis": basis,
+        "zone": timezone.get_current_timezone_name(),
+        "values": values,
+    }
     return render(request, "evidence/as_of.html", context)
+
+
+DIFF_DEFAULT_SPAN = timedelta(days=1)  # with no "from", the diff shows the last day
 
 
 @require_GET
 @login_required
 def register_diff(request, pk: int):
-    """What changed between ``from`` and ``to``: one row per field, with who, when and why."""
+    """What changed between ``from`` and ``to`` (defaults: a day ago, and now): one row per
+    field, with who, when and why; an added or removed record shows what it held."""
     incident = _incident(request, pk)
     now = timezone.now()
+    since = max(now - DIFF_DEFAULT_SPAN, min(incident.created_at, now))
+    values = _picker_values(request, **{"from": since, "to": now})
     field = "from"
     try:
-        t1 = _instant_param(request, "from", now=now)
+        t1 = _instant_param(request, "from", now=now, default=since)
         field = "to"
-        t2 = _instant_param(request, "to", now=now)
+        t2 = _instant_param(request, "to", now=now, default=now)
     except BadInstant as error:
-        return _picker_error(request, incident, "evidence/diff.html", error, field, {"rows": None})
+        return _picker_error(request, incident, "evidence/diff.html", error, field, {"rows": None}, values)
     log_view(request, incident, AccessAction.TIMELINE_VIEW, detail=f"diff {t1.isoformat()} .. {t2.isoformat()}")
     rows = review.diff_rows(asof.diff_as_of(incident, t1, t2))
     context = {
@@ -309,6 +368,6 @@ def register_diff(request, pk: int):
         "t1": min(t1, t2),
         "t2": max(t1, t2),
         "zone": timezone.get_current_timezone_name(),
-        "values": request.GET,
+        "values": values,
     }
     return render(request, "evidence/diff.html", context)

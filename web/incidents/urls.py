@@ -1,7 +1,7 @@
 from django.urls import path
 
 from web import health
-from web.incidents import intake, note_views, page_views, views
+from web.incidents import extortion_views, intake, note_views, page_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -19,3 +19,20 @@ urlpatterns = [
 
 
 urlpatterns += [path("incidents/new/", intake.new_incident, name="new")]
+
+# The guided extortion pages (officers): a threat, its countdown, what was published.
+_threat = "incidents/<int:pk>/extortion/threats/<int:threat_pk>"
+urlpatterns += [
+    path("incidents/<int:pk>/extortion/threats/new/", extortion_views.record_threat, name="threat_new"),
+    path(f"{_threat}/edit/", extortion_views.update_threat, name="threat_edit"),
+    path(f"{_threat}/payment/", extortion_views.payment_decision, name="threat_payment"),
+    path(f"{_threat}/police/", extortion_views.police_report, name="threat_police"),
+    path(f"{_threat}/countdown/", extortion_views.revise_countdown, name="countdown_revise"),
+    path(f"{_threat}/countdown/withdraw/", extortion_views.withdraw_countdown, name="countdown_withdraw"),
+    path("incidents/<int:pk>/extortion/publications/new/", extortion_views.record_publication, name="publication_new"),
+    path(
+        "incidents/<int:pk>/extortion/publications/<int:publication_pk>/reassess/",
+        extortion_views.reassess_risk,
+        name="publication_reassess",
+    ),
+]

@@ -6,19 +6,15 @@ import zoneinfo
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format, get_format
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from readers import wording
+from readers.wording import instant_format
+from web.incidents.quantities import show_count, show_size
+
 register = template.Library()
-
-INSTANT_FORMAT = "D j M Y, H:i"  # e.g. "Sat 9 Aug 2025, 15:00"; names are translated
-
-
-def instant_format() -> str:
-    """The active language's INSTANT_FORMAT (breachtrack/formats/<lang>/formats.py), else ours."""
-    found = get_format("INSTANT_FORMAT")
-    return INSTANT_FORMAT if found == "INSTANT_FORMAT" else found
 
 
 @register.simple_tag
@@ -50,12 +46,17 @@ def instant(value, entered_tz: str = ""):
 
 @register.filter
 def duration(value):
-    """A timedelta as days and hours, e.g. '31 d 4 h'."""
-    if value is None:
-        return ""
-    total_hours = int(value.total_seconds() // 3600)
-    days, hours = divmod(abs(total_hours), 24)
-    minutes = int(abs(value.total_seconds()) % 3600 // 60)
-    if days:
-        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
-    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    """A timedelta to the minute, e.g. '31 d 4 h 45 min' (readers.wording.duration_text)."""
+    return wording.duration_text(value)
+
+
+@register.filter
+def grouped(value):
+    """A whole number grouped in the page's language: 53,000 (English), 53.000 (Dutch)."""
+    return show_count(value)
+
+
+@register.filter
+def human_size(value):
+    """A size in bytes in people's units: 1.2 GB (English), 1,2 GB (Dutch)."""
+    return show_size(value)

@@ -1,0 +1,157 @@
+"""Evidence in people's language: a field's label and a stored value as a reader reads them.
+
+Pages and exports that show what was recorded or changed (the diff, the timeline and its exports)
+say it the way the reader speaks, never the way the database stores it:
+
+- a field by its label ("end of the breach"), never its column name (``occurred_until_at``);
+- a choice by its label ("Health data"), never its code (``health``), lists of choices too;
+- a person or a party by name, never an id (``risk_reassessed_by: 3``);
+- an instant in the reader's zone, named ("Sat 9 Aug 2025, 15:00 CEST"), never ISO-Z;
+- numbers in the reader's locale ("1.100.000" in Dutch), never ``1100000.0000``;
+- yes/no for a truth value, never ``True``.
+
+Everything here formats in the active language and time zone (Django's ``translation`` and
+``timezone`` activation), so a page and an export in Dutch read alike. Linked names are read by
+:class:`Names` with one query per related model, whatever the number of values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.formats import get_format, number_format
+from django.utils.translation import gettext as _
+
+INSTANT_FORMAT = "D j M Y, H:i"  # when the active language defines none: "Sat 9 Aug 2025, 15:00"
+NOTHING = "—"
+
+
+def instant_format() -> str:
+    """The active language's INSTANT_FORMAT (breachtrack/formats/<lang>/formats.py), else ours."""
+    found = get_format("INSTANT_FORMAT")
+    return INSTANT_FORMAT if found == "INSTANT_FORMAT" else found
+
+
+def instant_text(value: datetime | None) -> str:
+    """An instant in the reader's zone, the zone named: "Sat 9 Aug 2025, 15:00 CEST"."""
+    if value is None:
+        return NOTHING
+    local = timezone.localtime(value)
+    return f"{date_format(local, instant_format())} {local.tzname()}"
+
+
+def duration_text(value: timedelta | None) -> str:
+    """A duration to the minute: 748.75 h reads "31 d 4 h 45 min"; zero parts are left out."""
+    if value is None:
+        return ""
+    minutes = int(abs(value.total_seconds()) // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(_("%(d)s d") % {"d": days})
+    if hours or (days and minutes):
+        parts.append(_("%(h)s h") % {"h": hours})
+    if minutes or not parts:
+        parts.append(_("%(m)s min") % {"m": minutes})
+    return " ".join(parts)
+
+
+def number_text(value) -> str:
+    """A number in the reader's locale with grouping; a decimal without its trailing zeros."""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        if value == value.to_integral_value():
+            value = int(value)
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
+def field_of(model, name: str):
+    """The model field called ``name`` (by name or attname), or None."""
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:  # an attname (party_id), or a field since removed
+        for field in model._meta.concrete_fields:
+            if field.attname == name:
+                return field
+        return None
+
+
+def field_label(model, name: str) -> str:
+    """A field's label as a reader reads it ("End of the breach"), its name if it is gone."""
+    field = field_of(model, name)
+    if field is None or not getattr(field, "verbose_name", None):
+        return name.replace("_", " ")
+    text = str(field.verbose_name)
+    return text[:1].upper() + text[1:]
+
+
+def model_label(model) -> str:
+    text = str(model._meta.verbose_name)
+    return text[:1].upper() + text[1:]
+
+
+class Names:
+    """The people and parties behind foreign-key values, read once per related model.
+
+    ``want(model, name, value)`` for every value first, then ``value_text`` reads them from the
+    cache: one query per related model for the whole page or export.
+    """
+
+    def __init__(self):
+        self.wanted: dict[type, set] = defaultdict(set)
+        self.found: dict[type, dict] = {}
+
+    def want(self, model, name: str, value) -> None:
+        field = field_of(model, name)
+        if field is not None and field.is_relation and field.many_to_one and value is not None:
+            self.wanted[field.related_model].add(value)
+
+    def name_of(self, related_model, pk) -> str:
+        if related_model not in self.found or pk not in self.found[related_model]:
+            ids = self.wanted.pop(related_model, set()) | {pk}
+            self.found.setdefault(related_model, {}).update(related_model._default_manager.in_bulk(ids))
+        obj = self.found[related_model].get(pk)
+        if obj is None:
+            return _("a record since removed")
+        full_name = getattr(obj, "get_full_name", None)
+        if callable(full_name):
+            return full_name() or obj.get_username()
+        return str(obj)
+
+
+def value_text(model, name: str, value, names: Names | None = None) -> str:
+    """A stored value of ``model.name`` as a reader reads it."""
+    if value is None or value == "" or value == []:
+        return NOTHING
+    field = field_of(model, name)
+    if field is None:
+        return str(value)
+    if field.is_relation and field.many_to_one:
+        return (names or Names()).name_of(field.related_model, value)
+    choices_enum = getattr(field, "choices_enum", None)
+    if choices_enum is not None and isinstance(value, list | tuple):
+        labels = dict(choices_enum.choices)
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    if field.choices and getattr(field, "flatchoices", None) is not None:
+        labels = dict(field.flatchoices)
+        if isinstance(value, list | tuple):
+            return ", ".join(str(labels.get(item, item)) for item in value)
+        return str(labels.get(value, value))
+    if isinstance(value, list | tuple):  # countries and other lists: their own text, joined
+        return ", ".join(str(getattr(item, "name", item)) for item in value)
+    if isinstance(field, models.BooleanField) or isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime):
+        return instant_text(value)
+    if isinstance(value, date):
+        return date_format(value, get_format("DATE_FORMAT"))
+    if isinstance(value, int | float | Decimal):
+        return number_text(value)
+    return str(value)

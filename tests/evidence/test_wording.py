@@ -1,0 +1,84 @@
+"""Evidence in people's language (readers.wording): labels, choices, names, local times, numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone, translation
+
+from incidents.models import AffectedEstimate, Incident, Publication
+from readers import wording
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (748.75, "31 d 4 h 45 min"),
+        (72, "3 d"),
+        (50.5, "2 d 2 h 30 min"),
+        (24 * 31 + 0.25, "31 d 0 h 15 min"),
+        (6, "6 h"),
+        (0.5, "30 min"),
+        (0, "0 min"),
+    ],
+)
+def test_a_duration_reads_to_the_minute(hours, text):
+    assert wording.duration_text(timedelta(hours=hours)) == text
+
+
+def test_numbers_read_in_the_readers_locale():
+    with translation.override("en"):
+        assert wording.number_text(Decimal("1100000.0000")) == "1,100,000"
+    with translation.override("nl"):
+        assert wording.number_text(Decimal("1100000.0000")) == "1.100.000"
+        assert wording.number_text(Decimal("2.50")) == "2,5"
+
+
+def test_an_instant_reads_in_the_readers_zone_with_the_zone_named():
+    moment = datetime(2025, 8, 9, 13, 0, tzinfo=UTC)
+    with timezone.override("Europe/Amsterdam"), translation.override("en"):
+        assert wording.instant_text(moment) == "Sat 9 Aug 2025, 15:00 CEST"
+    with timezone.override("Europe/Amsterdam"), translation.override("nl"):
+        assert wording.instant_text(moment) == "za 9 aug 2025, 15:00 CEST"
+
+
+def test_field_labels_not_column_names():
+    with translation.override("en"):
+        label = wording.field_label(Incident, "occurred_until_at")
+    assert "_" not in label and label[0].isupper()
+    # An attname reads as its field's label, a removed field as words.
+    assert wording.field_label(AffectedEstimate, "party_id") == wording.field_label(AffectedEstimate, "party")
+    assert wording.field_label(Incident, "gone_field") == "gone field"
+
+
+def test_choices_truth_values_and_nothing_read_as_words():
+    with translation.override("en"):
+        assert wording.value_text(AffectedEstimate, "measure", "data_subjects") == "Data subjects (Art. 33(3)(a))"
+        assert wording.value_text(AffectedEstimate, "is_at_least", True) == "yes"
+        assert wording.value_text(AffectedEstimate, "is_at_least", False) == "no"
+        assert wording.value_text(AffectedEstimate, "high", None) == "—"
+    with translation.override("nl"):
+        assert wording.value_text(AffectedEstimate, "is_at_least", True) == "ja"
+
+
+def test_a_list_of_choice_codes_reads_as_their_labels():
+    field = next(f for f in Incident._meta.fields if getattr(f, "choices_enum", None) is not None)
+    codes = list(field.choices_enum.values)[:2]
+    with translation.override("en"):
+        text = wording.value_text(Incident, field.name, codes)
+    labels = dict(field.choices_enum.choices)
+    assert text == ", ".join(str(labels[code]) for code in codes)
+
+
+@pytest.mark.django_db
+def test_a_person_reads_by_name_with_one_query_per_related_model(officer, lawyer, django_assert_num_queries):
+    field = next(f for f in Publication._meta.fields if f.is_relation and f.related_model.__name__ == "User")
+    names = wording.Names()
+    for user in (officer, lawyer):
+        names.want(Publication, field.name, user.pk)
+    with django_assert_num_queries(1):
+        texts = [wording.value_text(Publication, field.name, user.pk, names) for user in (officer, lawyer)]
+    assert texts == [officer.get_full_name() or officer.get_username(), lawyer.get_full_name() or lawyer.get_username()]
+    assert str(officer.pk) not in texts
