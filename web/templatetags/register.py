@@ -60,3 +60,10 @@ def grouped(value):
 def human_size(value):
     """A size in bytes in people's units: 1.2 GB (English), 1,2 GB (Dutch)."""
     return show_size(value)
+
+
+@register.filter
+def words(obj, field_name: str):
+    """A model instance's field as a person reads it: choice labels (lists too), names, local
+    times, local numbers, yes/no (readers.wording.value_text); "—" for nothing."""
+    return wording.value_text(type(obj), field_name, getattr(obj, field_name, None))
