@@ -62,6 +62,12 @@ def is_met_late(deadline: Deadline) -> bool:
 def _description(deadline: Deadline, rule: clocks.ClockRule) -> str:
     nature = _("Legal deadline (set by law).") if deadline.is_legal_deadline else _("Target, not a legal deadline.")
     lines = [rule.legal_basis, nature]
+    bound = clocks.outer_bound_at(deadline.kind, deadline.started_at)
+    if bound is not None:
+        lines.append(
+            _("Outer bound (Reg. 1182/71, information): %(at)s UTC.")
+            % {"at": bound.astimezone(UTC).strftime("%Y-%m-%d %H:%M")}
+        )
     if deadline.met_at:
         at = deadline.met_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         if is_met_late(deadline):

@@ -91,6 +91,29 @@ def test_a_processor_notice_made_a_month_over_its_target_is_met_late_not_met(
     assert not event.walk("VALARM")
 
 
+def test_the_72_hours_event_gives_the_1182_71_outer_bound_and_a_target_does_not(
+    client, viewer, officer, incident, processor_and_controller, aware
+):
+    _processor, controller, _relationship = processor_and_controller
+    services.record_awareness(
+        incident,
+        party=controller,
+        aware_at=datetime(2025, 8, 19, 9, 30, tzinfo=UTC),
+        source="processor_notice",
+        actor=officer,
+        reason="processor phoned",
+    )
+    found = events(fetch(client, viewer, incident))
+    authority = Deadline.objects.get(incident=incident, kind="authority_notification")
+    notice = Deadline.objects.get(incident=incident, kind="processor_notice")
+
+    assert found[uid_of(authority)].decoded("dtstart") == datetime(2025, 8, 22, 9, 30, tzinfo=UTC)
+    assert "Outer bound (Reg. 1182/71, information): 2025-08-22 10:00 UTC" in str(
+        found[uid_of(authority)]["description"]
+    )
+    assert "1182/71" not in str(found[uid_of(notice)]["description"])
+
+
 def test_the_calendar_carries_the_chain_head_it_was_made_at(client, viewer, incident, aware):
     calendar = fetch(client, viewer, incident)
     stamp = export_stamp(incident.organisation)
