@@ -53,7 +53,7 @@ JSON export schema ``breachtrack.timeline/2`` (:func:`as_json`; 2 added ``deadli
 Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimals as strings,
 lists as lists, anything else as its string form.
 
-Notes (a new ``kind`` value, so still ``breachtrack.timeline/1``): an entry of kind ``note`` has
+Notes (a new ``kind`` value, added under ``breachtrack.timeline/1``): an entry of kind ``note`` has
 ``summary`` "Note: <its text>", ``event_at`` when what it describes happened (its creation when
 it does not say), ``object`` ``{"model": "incidents.incidentnote", ...}``; an edit of the note is
 a ``change`` entry of that object (``body``, ``occurred_at``, ``is_legally_privileged``). A note

@@ -70,9 +70,9 @@ def _answer_sheet(request, pk: int):
     submission. A bounded number of queries: the incident, then the register's fixed set
     (``register_view``, which also reads the filings).
     """
+    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
     party_id = sheet_parameter(request, "party")
     filing_id = sheet_parameter(request, "filing")
-    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
     now = timezone.now()
     register = register_view(incident, now=now)
     party = None
@@ -114,8 +114,6 @@ def _filing_answers_for(register, party, *, filing_pk) -> dict:
 
 
 def _sheet_party_filings(register, party) -> list:
-    if party is None:
-        party = default_controller(register.parties, earliest_awareness(register.awareness))
     return [f for f in register.filings if party is not None and f.controller_id == party.pk]
 
 
