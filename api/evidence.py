@@ -150,7 +150,7 @@ class IncidentEvidenceViewSet(IncidentPartsViewSet):
         return exports.render(kind, incident)
 
     @_download_schema(
-        ExportKind.TIMELINE_JSON, "The timeline export (breachtrack.timeline/1), as a share link serves it."
+        ExportKind.TIMELINE_JSON, "The timeline export (breachtrack.timeline/2), as a share link serves it."
     )
     @action(detail=True, methods=["get"], url_path="exports/timeline-json", url_name="timeline-json")
     def timeline_json(self, request, pk=None):

@@ -288,6 +288,12 @@ class EstimateSerializer(RegisterSerializer):
 
 class DeadlineSerializer(RegisterSerializer):
     state = serializers.SerializerMethodField(help_text=_("Where the deadline stands now."))
+    outer_bound_at = serializers.SerializerMethodField(
+        help_text=_(
+            "The outer bound of the 72 hours of Art. 33(1) if Regulation 1182/71 governs them (the hour of "
+            "awareness not counted): information only, alerts run on due_at. Null for every other kind."
+        )
+    )
 
     class Meta:
         model = Deadline
@@ -299,12 +305,18 @@ class DeadlineSerializer(RegisterSerializer):
             "extortion_threat",
             "started_at",
             "due_at",
+            "outer_bound_at",
             "met_at",
             "is_legal_deadline",
             "is_active",
             "state",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(UtcDateTimeField(allow_null=True, read_only=True))
+    def get_outer_bound_at(self, deadline) -> str | None:
+        bound = clocks.outer_bound_at(deadline.kind, deadline.started_at)
+        return None if bound is None else UtcDateTimeField().to_representation(bound)
 
     @extend_schema_field(serializers.ChoiceField(choices=[state.value for state in clocks.DeadlineState]))
     def get_state(self, deadline) -> str:

@@ -15,8 +15,13 @@ Why it looks the way it does:
   form's, which is the form's text, not a translation of ours. Labels of register choices (cause,
   data categories, …) come from the translation catalogue, rendered once per language.
 * **One controller's filing.** Each controller has its own clock and files its own notification
-  (docs/domain.md#awareness). The sheet is built for one party: its awareness, its 72 hours, its estimates
-  where it has its own, and the other parties as "other organisations involved".
+  (docs/domain.md#awareness). The sheet is built for one party: its awareness, its 72 hours (with the
+  Reg. 1182/71 outer bound beside them, ``rules.clocks.outer_bound_at``), its estimates where it has
+  its own, and the other parties as "other organisations involved". Without a party chosen it is
+  the controller being filed for (:func:`default_controller`), never a processor's own clock.
+* **People's words for where an answer comes from.** Each question names the register fields it
+  is answered from as labels in both languages (:data:`SOURCE_LABELS`); the field paths stay in
+  the JSON's ``sources`` for machines, beside ``source_labels``.
 * **Local times, as the form asks them.** Every instant is given in Europe/Amsterdam wall-clock
   time with its UTC offset, and in UTC beside it.
 * **Filings are not read here.** Whether this is a follow-up, and why the notification comes after
@@ -37,7 +42,9 @@ from incidents.choices import SPECIAL_CATEGORIES, Cause, DataCategory, DataSubje
 from rules import clocks
 from rules.awareness import earliest_awareness
 
-SCHEMA = "breachtrack.ap-answer-sheet/1"
+# 2: "outer_bound_at" (Reg. 1182/71) after "due_at"; "source_labels" beside each question's
+# "sources"; the default party is the controller being filed for.
+SCHEMA = "breachtrack.ap-answer-sheet/2"
 AP_ZONE = ZoneInfo("Europe/Amsterdam")  # the AP's form asks for Dutch local times
 LANGUAGES = ("nl", "en")
 _WEEKDAYS = {"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -77,10 +84,19 @@ class Answer:
     answer: Text | None = None  # what to paste into the form
     detail: Text | None = None  # provenance or what is missing; not for pasting
     value: object = None  # a machine-readable value (numbers, instants) for the JSON
+    answered_from: tuple[str, ...] | None = None  # where this answer came from, if not the question's
 
     @property
     def key(self) -> str:
         return self.question.key
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.answered_from if self.answered_from is not None else self.question.sources
+
+    @property
+    def source_labels(self) -> list[Text]:
+        return [source_label(source) for source in self.sources]
 
     def as_dict(self) -> dict:
         return {
@@ -90,7 +106,8 @@ class Answer:
             "answer": self.answer.as_dict() if self.answer else None,
             "detail": self.detail.as_dict() if self.detail else None,
             "value": self.value,
-            "sources": list(self.question.sources),
+            "sources": list(self.sources),
+            "source_labels": [label.as_dict() for label in self.source_labels],
         }
 
 
@@ -107,6 +124,7 @@ class AnswerSheet:
     party: object  # the IncidentParty whose filing this is, or None
     generated_at: datetime
     due_at: datetime | None  # the party's 72 hours (Art. 33(1)), if it is aware
+    outer_bound_at: datetime | None  # their Reg. 1182/71 outer bound (information only)
     chapters: tuple[Chapter, ...]
 
     @property
@@ -131,6 +149,7 @@ class AnswerSheet:
             "organisation": self.incident.organisation.name,
             "party": None if party is None else {"id": party.pk, "name": party.party.name, "role": party.role},
             "due_at": _utc_iso(self.due_at) if self.due_at else None,
+            "outer_bound_at": _utc_iso(self.outer_bound_at) if self.outer_bound_at else None,
             "unanswered_count": self.unanswered_count,
             "chapters": [
                 {"number": c.number, "title": c.title.as_dict(), "questions": [a.as_dict() for a in c.answers]}
@@ -367,6 +386,84 @@ QUESTIONS = {
 }
 
 
+# What each source names, in people's words (docs/domain.md#ap-form): the State column shows
+# these, never a field path.
+SOURCE_LABELS: dict[str, Text] = {
+    "incident": Text("Het incident", "The incident"),
+    "filing.is_follow_up": Text("Vervolgmelding", "Follow-up filing"),
+    "filing.previous_reference": Text(
+        "Meldnummer van de AP bij de eerdere melding", "AP report number of the earlier filing"
+    ),
+    "filing.filer": Text("Wie de melding doet", "Who files"),
+    "filing.delay_reasons": Text(
+        "Redenen voor de vertraging (bij de melding)", "Reasons for the delay (with the filing)"
+    ),
+    "organisation.name": Text("Naam van de organisatie", "Name of the organisation"),
+    "organisation.address": Text("Adres van de organisatie", "Address of the organisation"),
+    "organisation.registration_number": Text(
+        "KvK-nummer van de organisatie", "Organisation's Chamber of Commerce number"
+    ),
+    "organisation.sector": Text("Sector van de organisatie", "Organisation's sector"),
+    "organisation.dpo_name": Text("Naam van de functionaris gegevensbescherming", "Data protection officer's name"),
+    "organisation.dpo_email": Text(
+        "E-mailadres van de functionaris gegevensbescherming", "Data protection officer's e-mail"
+    ),
+    "organisation.dpo_phone": Text(
+        "Telefoon van de functionaris gegevensbescherming", "Data protection officer's phone"
+    ),
+    "party": Text("Partijenlijst", "Directory of parties"),
+    "party.name": Text(
+        "Naam van de verwerkingsverantwoordelijke (partijenlijst)", "Controller's name (directory of parties)"
+    ),
+    "party.registration_number": Text(
+        "Registratienummer (partijenlijst)", "Registration number (directory of parties)"
+    ),
+    "party.contact_name": Text("Contactpersoon (partijenlijst)", "Contact person (directory of parties)"),
+    "party.contact_email": Text(
+        "E-mailadres van het contact (partijenlijst)", "Contact's e-mail (directory of parties)"
+    ),
+    "party.contact_phone": Text("Telefoon van het contact (partijenlijst)", "Contact's phone (directory of parties)"),
+    "incident.parties": Text("Betrokken partijen", "Parties involved"),
+    "incident.occurred_from_at": Text("Begin van het datalek", "Breach started"),
+    "incident.occurred_until_at": Text("Einde van het datalek", "Breach ended"),
+    "incident.is_ongoing": Text("Duurt nog voort", "Still ongoing"),
+    "incident.detected_at": Text("Ontdekt", "Detected"),
+    "incident.discovery_method": Text("Hoe het is ontdekt", "How it was discovered"),
+    "incident.discovery_detail": Text("Ontdekking, toelichting", "Discovery, details"),
+    "awareness_records.aware_at": Text("Kennisname van de partij", "The party's awareness"),
+    "incident.is_confidentiality_breach": Text("Inbreuk op de vertrouwelijkheid", "Confidentiality breach"),
+    "incident.is_integrity_breach": Text("Inbreuk op de integriteit", "Integrity breach"),
+    "incident.is_availability_breach": Text("Inbreuk op de beschikbaarheid", "Availability breach"),
+    "incident.cause": Text("Oorzaak", "Cause"),
+    "incident.cause_detail": Text("Oorzaak, toelichting", "Cause, details"),
+    "incident.description": Text("Wat er is gebeurd", "What happened"),
+    "incident.data_categories": Text("Soorten persoonsgegevens", "Categories of personal data"),
+    "incident.data_subject_categories": Text("Groepen betrokkenen", "Categories of data subjects"),
+    "estimates[records]": Text("Schattingen: aantal records", "Estimates: number of records"),
+    "estimates[data_subjects]": Text("Schattingen: aantal betrokkenen", "Estimates: number of data subjects"),
+    "incident.is_data_encrypted": Text("Gegevens versleuteld", "Data encrypted"),
+    "incident.is_key_compromised": Text("Sleutel gecompromitteerd", "Key compromised"),
+    "incident.likely_consequences": Text("Waarschijnlijke gevolgen", "Likely consequences"),
+    "incident.severity": Text("Ernst (schaal van de AP)", "Severity (AP scale)"),
+    "incident.risk_level": Text("Risiconiveau", "Risk level"),
+    "incident.risk_reasoning": Text("Motivering van het risico", "Reasoning for the risk level"),
+    "art34_communications": Text(
+        "Berichten aan betrokkenen (art. 34 AVG)", "Communications to data subjects (Art. 34)"
+    ),
+    "incident.measures_containment": Text("Maatregelen: inperking", "Measures: containment"),
+    "incident.measures_mitigation": Text("Maatregelen: beperking van de gevolgen", "Measures: mitigation"),
+    "incident.measures_planned": Text("Geplande maatregelen", "Planned measures"),
+    "incident.measures_before": Text("Maatregelen vóór het datalek", "Measures in place before"),
+    "incident.data_subject_countries": Text("Landen van de betrokkenen", "Countries of the data subjects"),
+    "incident.authorities": Text("Toezichthouders", "Supervisory authorities"),
+}
+
+
+def source_label(source: str) -> Text:
+    """A source in people's words; a source without a label is a bug the tests catch, not a path shown."""
+    return SOURCE_LABELS[source]
+
+
 # --- Building -------------------------------------------------------------------------------
 
 
@@ -378,6 +475,7 @@ class _Context:
     party: object
     awareness: object
     due_at: datetime | None
+    outer_bound_at: datetime | None
     now: datetime
     delay_reasons: str
     is_follow_up: bool | None
@@ -401,46 +499,76 @@ def build_answer_sheet(
 
     Steps:
       1. pick the filing party: ``party`` (an ``IncidentParty`` of this incident), else the
-         organisation's own party on the incident, else none;
-      2. find its clock: its earliest awareness not withdrawn, and ``aware_at + 72h``;
+         controller being filed for (:func:`default_controller`), else none;
+      2. find its clock: its earliest awareness not withdrawn, ``aware_at + 72h`` and the
+         Reg. 1182/71 outer bound (``rules.clocks.outer_bound_at``);
       3. answer each chapter from the register; estimates count only if known at ``now``.
 
     ``delay_reasons`` (the reasons for notifying after 72 hours, Art. 33(1)), ``is_follow_up`` and
     ``previous_reference`` (the AP's report number of the notification this one supplements) are
     facts of the filing, supplied by whoever builds the filing; left out, they stay unanswered.
     """
-    party = party if party is not None else _own_party(register.parties)
-    awareness = earliest_awareness(register.awareness).get(party.pk) if party is not None else None
+    earliest = earliest_awareness(register.awareness)
+    party = party if party is not None else default_controller(register.parties, earliest)
+    awareness = earliest.get(party.pk) if party is not None else None
     due_at = clocks.authority_due_at(awareness.aware_at) if awareness else None
+    bound = clocks.outer_bound_at("authority_notification", awareness.aware_at) if awareness else None
     context = _Context(
-        register, party, awareness, due_at, now, (delay_reasons or "").strip(), is_follow_up, previous_reference.strip()
+        register,
+        party,
+        awareness,
+        due_at,
+        bound,
+        now,
+        (delay_reasons or "").strip(),
+        is_follow_up,
+        previous_reference.strip(),
     )
     chapters = tuple(
         Chapter(number, CHAPTERS[number], tuple(builder(context)))
         for number, builder in enumerate(_CHAPTER_BUILDERS, start=1)
     )
-    return AnswerSheet(register.incident, party, now, due_at, chapters)
+    return AnswerSheet(register.incident, party, now, due_at, bound, chapters)
 
 
-def _own_party(parties):
-    return next((p for p in parties if p.party.is_self), None)
+def controllers_of(parties) -> list:
+    """The parties the incident notifies the authority for: its controllers (Art. 33(1)), one sheet each."""
+    return [party for party in parties if party.is_controller]
 
 
-def answered(key: str, answer: Text, *, detail: Text | None = None, value=None) -> Answer:
-    return Answer(QUESTIONS[key], State.ANSWERED, answer, detail, value)
+def default_controller(parties, earliest: dict):
+    """The controller a sheet is for when none is chosen: the one being filed for.
+
+    The organisation itself when it is one of the incident's controllers; otherwise the
+    controller whose 72 hours started first (``earliest``: party id → its awareness); otherwise
+    the first controller recorded. A processor's own clock is never the default: a processor
+    does not notify the authority (Art. 33(2)). None when the incident has no controller yet.
+    """
+    controllers = controllers_of(parties)
+    own = next((p for p in controllers if p.party.is_self), None)
+    if own is not None:
+        return own
+    aware = [p for p in controllers if p.pk in earliest]
+    if aware:
+        return min(aware, key=lambda p: (earliest[p.pk].aware_at, p.pk))
+    return controllers[0] if controllers else None
 
 
-def unanswered(key: str, detail: Text | None = None) -> Answer:
-    return Answer(QUESTIONS[key], State.UNANSWERED, None, detail)
+def answered(key: str, answer: Text, *, detail: Text | None = None, value=None, sources=None) -> Answer:
+    return Answer(QUESTIONS[key], State.ANSWERED, answer, detail, value, sources)
+
+
+def unanswered(key: str, detail: Text | None = None, *, sources=None) -> Answer:
+    return Answer(QUESTIONS[key], State.UNANSWERED, None, detail, answered_from=sources)
 
 
 def not_applicable(key: str, detail: Text) -> Answer:
     return Answer(QUESTIONS[key], State.NOT_APPLICABLE, None, detail)
 
 
-def _text_or_unanswered(key: str, value: str) -> Answer:
+def _text_or_unanswered(key: str, value: str, sources=None) -> Answer:
     value = (value or "").strip()
-    return answered(key, Text(value, value)) if value else unanswered(key)
+    return answered(key, Text(value, value), sources=sources) if value else unanswered(key, sources=sources)
 
 
 # --- Rendering helpers ----------------------------------------------------------------------
@@ -546,17 +674,24 @@ def chapter_3(c: _Context):
 
 def _other_controller_organisation(directory):
     """A sheet prepared for a controller in our directory (e.g. a processor helping it file)."""
-    yield _text_or_unanswered("3.1", directory.name)
-    yield unanswered("3.2", Text("Niet in de partijenlijst.", "Not in the directory of parties."))
-    yield _text_or_unanswered("3.3", directory.registration_number)
-    yield unanswered("3.4", Text("Niet in de partijenlijst.", "Not in the directory of parties."))
-    yield _contact("3.5", directory.contact_name, directory.contact_email, directory.contact_phone)
+    not_kept = Text("Niet in de partijenlijst.", "Not in the directory of parties.")
+    yield _text_or_unanswered("3.1", directory.name, ("party.name",))
+    yield unanswered("3.2", not_kept, sources=("party",))
+    yield _text_or_unanswered("3.3", directory.registration_number, ("party.registration_number",))
+    yield unanswered("3.4", not_kept, sources=("party",))
+    yield _contact(
+        "3.5",
+        directory.contact_name,
+        directory.contact_email,
+        directory.contact_phone,
+        sources=("party.contact_name", "party.contact_email", "party.contact_phone"),
+    )
 
 
-def _contact(key: str, name: str, email: str, phone: str) -> Answer:
+def _contact(key: str, name: str, email: str, phone: str, sources=None) -> Answer:
     parts = [part for part in (name, email, phone) if part]
     if not parts:
-        return unanswered(key)
+        return unanswered(key, sources=sources)
     missing = [
         what
         for what, part in (
@@ -571,7 +706,7 @@ def _contact(key: str, name: str, email: str, phone: str) -> Answer:
         listed = join(missing, ", ")
         detail = Text(f"Ontbreekt: {listed.nl}", f"Missing: {listed.en}")
     text = ", ".join(parts)
-    return answered(key, Text(text, text), detail=detail)
+    return answered(key, Text(text, text), detail=detail, sources=sources)
 
 
 def _other_organisations(c: _Context) -> Answer:
@@ -634,6 +769,14 @@ def _awareness(c: _Context) -> Answer:
         _processor_chain(row) for row in c.register.processor_lags if row.relationship.controller_id == c.party.pk
     ]
     lines.append(Text(f"72 uur eindigen: {local_time(c.due_at).nl}", f"72 hours end: {local_time(c.due_at).en}"))
+    if c.outer_bound_at is not None:
+        bound = local_time(c.outer_bound_at)
+        lines.append(
+            Text(
+                f"Uiterste grens (Verordening 1182/71, ter informatie): {bound.nl}",
+                f"Outer bound (Reg. 1182/71, information): {bound.en}",
+            )
+        )
     if c.party.is_processor:  # the AP still asks; the law's 72 hours bind the controllers
         lines.append(
             Text(

@@ -31,7 +31,11 @@ from incidents.choices import (
 )
 from rules.filing_chains import latest_estimates
 
-SCHEMA_VERSION = 1
+# 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
+# recording organisation's DPO. Contents frozen under 1 stay as they were submitted.
+SCHEMA_VERSION = 2
+CONTACT_FROM_ORGANISATION = "organisation"
+CONTACT_FROM_CONTROLLER = "controller"
 TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
 
 # (key, label, choices used to display the stored value). The order is the order shown.
@@ -100,6 +104,32 @@ def _estimate(estimate) -> dict | None:
     }
 
 
+def contact_point(organisation, controller) -> dict:
+    """The Art. 33(3)(b) contact point of a filing: the contact of the controller it is filed for.
+
+    A processor's organisation that records the filing of one of its controllers gives that
+    controller's contact (its entry in the directory of parties), never its own DPO. The
+    organisation's own DPO is the contact only when the organisation itself is the controller
+    (its own party, ``is_self``), or for a preview with no controller chosen yet.
+    ``contact.source`` says which of the two it is, so the completeness check
+    (``rules.completeness``) can name the field that fills it.
+    """
+    if controller is None or controller.party.is_self:
+        return {
+            "contact.source": CONTACT_FROM_ORGANISATION,
+            "contact.name": organisation.dpo_name,
+            "contact.email": organisation.dpo_email,
+            "contact.phone": organisation.dpo_phone,
+        }
+    party = controller.party
+    return {
+        "contact.source": CONTACT_FROM_CONTROLLER,
+        "contact.name": party.contact_name,
+        "contact.email": party.contact_email,
+        "contact.phone": party.contact_phone,
+    }
+
+
 def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = "") -> dict:
     """The register as it stands, for ``controller``: what a filing freezes as its content.
 
@@ -133,9 +163,7 @@ def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = ""
         "nature.is_key_compromised": incident.is_key_compromised,
         "numbers.data_subjects": _estimate(numbers.get(EstimateMeasure.DATA_SUBJECTS)),
         "numbers.records": _estimate(numbers.get(EstimateMeasure.RECORDS)),
-        "contact.name": organisation.dpo_name,
-        "contact.email": organisation.dpo_email,
-        "contact.phone": organisation.dpo_phone,
+        **contact_point(organisation, controller),
         "consequences.likely": incident.likely_consequences,
         "consequences.severity": incident.severity,
         "consequences.risk_level": incident.risk_level,

@@ -7,7 +7,7 @@ strict about them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
@@ -42,19 +42,56 @@ def uid_of(deadline: Deadline) -> str:
     return f"deadline-{deadline.pk}@breachtrack"
 
 
+def span_text(span: timedelta) -> str:
+    """A timedelta as days and hours ('30 d 4 h'), or hours and minutes under a day."""
+    total_minutes = int(abs(span.total_seconds()) // 60)
+    days, minutes = divmod(total_minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+
+
+def is_met_late(deadline: Deadline) -> bool:
+    """Met, but after its due moment (``rules.clocks.evaluate``): a month-late notice is not "met"."""
+    if deadline.met_at is None:
+        return False
+    return clocks.evaluate(deadline.due_at, deadline.met_at, deadline.met_at).state is clocks.DeadlineState.MET_LATE
+
+
 def _description(deadline: Deadline, rule: clocks.ClockRule) -> str:
     nature = _("Legal deadline (set by law).") if deadline.is_legal_deadline else _("Target, not a legal deadline.")
     lines = [rule.legal_basis, nature]
+    bound = clocks.outer_bound_at(deadline.kind, deadline.started_at)
+    if bound is not None:
+        lines.append(
+            _("Outer bound (Reg. 1182/71, information): %(at)s UTC.")
+            % {"at": bound.astimezone(UTC).strftime("%Y-%m-%d %H:%M")}
+        )
     if deadline.met_at:
-        lines.append(_("Met at %(at)s UTC.") % {"at": deadline.met_at.strftime("%Y-%m-%d %H:%M")})
+        at = deadline.met_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        if is_met_late(deadline):
+            lines.append(
+                _("Met late at %(at)s UTC: %(late)s over.")
+                % {"at": at, "late": span_text(deadline.met_at - deadline.due_at)}
+            )
+        else:
+            lines.append(_("Met at %(at)s UTC.") % {"at": at})
     return "\n".join(lines)
+
+
+def _marked(deadline: Deadline, summary: str) -> str:
+    if deadline.met_at is None:
+        return summary
+    return (_("[met late] ") if is_met_late(deadline) else _("[met] ")) + summary
 
 
 def event_for(incident, deadline: Deadline, stamp_at: datetime) -> Event:
     """One deadline as a VEVENT: due moment, what and whose, basis, an alarm at the first threshold.
 
     VEVENT has no COMPLETED status (that is VTODO's): a met deadline keeps STATUS:CONFIRMED, says
-    so in its summary and description, and carries no alarm.
+    so in its summary and description ("[met]", or "[met late]" with how late when it was met
+    after its due moment), and carries no alarm.
     """
     rule = rule_for(deadline)
     event = Event()
@@ -63,7 +100,7 @@ def event_for(incident, deadline: Deadline, stamp_at: datetime) -> Event:
     event.add("dtstart", deadline.due_at)
     party = party_of(deadline)
     summary = f"{incident.reference}: {deadline.get_kind_display()}" + (f" ({party})" if party else "")
-    event.add("summary", (_("[met] ") + summary) if deadline.met_at else summary)
+    event.add("summary", _marked(deadline, summary))
     event.add("description", _description(deadline, rule))
     event.add("status", "CONFIRMED")
     event.add("categories", [deadline.kind])

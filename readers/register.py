@@ -102,7 +102,7 @@ def controller_clocks(parties, earliest, now, met=None, decided=frozenset()) -> 
                 party=party,
                 awareness=record,
                 due_at=due,
-                outer_bound_at=clocks.regulation_1182_71_bound(record.aware_at),
+                outer_bound_at=clocks.outer_bound_at("authority_notification", record.aware_at),
                 # Met by the earliest initial filing that stands (rules.filing_chains.standing_initials).
                 status=clocks.evaluate(due, met.get(party.pk), now),
                 is_decided_not_to_notify=party.pk not in met and party.pk in decided,

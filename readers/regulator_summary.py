@@ -315,7 +315,7 @@ def summary_json(summary: Summary) -> dict:
                 "aware_from": c.aware_from,
                 "due_at": instant(c.due_at),
                 "outer_bound_at": instant(c.outer_bound_at),
-                "state": c.state,
+                "state_text": c.state,
                 "filings": [
                     {
                         "kind": f.kind,

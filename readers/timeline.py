@@ -22,14 +22,20 @@ with *every* history record of it, so a note marked privileged after the fact do
 through its earlier versions. ``INTERNAL`` (officers, legal) shows them, each entry flagged
 ``is_privileged``; :func:`as_json` refuses such entries, so no export can carry one.
 
-JSON export schema ``breachtrack.timeline/1`` (:func:`as_json`)::
+JSON export schema ``breachtrack.timeline/2`` (:func:`as_json`; 2 added ``deadlines``)::
 
     {
-      "schema": "breachtrack.timeline/1",
+      "schema": "breachtrack.timeline/2",
       "generated_at": "<UTC ISO 8601 instant>",
       "chain": {...},                 # evidence.chain.export_stamp(organisation): the chain head
                                       # and its latest RFC 3161 anchor ("anchor": {"at", "tsa", ...} or null)
       "incident": {"id": int, "reference": str, "title": str, "organisation": str},
+      "deadlines": [                  # the active clocks at generated_at, by due moment
+        {"kind": str, "kind_label": str, "party": str, "is_legal_deadline": bool,
+         "started_at": "<UTC>", "due_at": "<UTC>",
+         "outer_bound_at": "<UTC>" | null,   # Reg. 1182/71 bound of the 72 hours (information only)
+         "met_at": "<UTC>" | null, "state": "pending" | "overdue" | "met_on_time" | "met_late"}
+      ],
       "entries": [                    # sorted by event_at, then recorded_at
         {
           "event_at": "<UTC ISO 8601>",      # when it happened
@@ -49,9 +55,10 @@ Values in ``changes`` are JSON values: instants as UTC ISO 8601 strings, decimal
 lists as lists, anything else as its string form. Beside them, the same change in people's
 language (:mod:`readers.wording`, in the request's language and zone): ``label`` (the field's
 label), ``old_text`` and ``new_text`` (choice labels, names, local times with their zone, local
-numbers; "—" for nothing). Added fields: still ``breachtrack.timeline/1``.
+numbers; "—" for nothing). Added in ``breachtrack.timeline/2``, with ``deadlines``; an export
+served with the page or a share link also opens with ``summary`` (:mod:`readers.regulator_summary`).
 
-Notes (a new ``kind`` value, so still ``breachtrack.timeline/1``): an entry of kind ``note`` has
+Notes (a new ``kind`` value, added under ``breachtrack.timeline/1``): an entry of kind ``note`` has
 ``summary`` "Note: <its text>", ``event_at`` when what it describes happened (its creation when
 it does not say), ``object`` ``{"model": "incidents.incidentnote", ...}``; an edit of the note is
 a ``change`` entry of that object (``body``, ``occurred_at``, ``is_legally_privileged``). A note
@@ -94,9 +101,12 @@ from incidents.models import AffectedEstimate
 from notifications.models import AlertEvent
 from organisations.models import Authority, Party
 from readers import history_rows, wording
+from readers.ics import deadlines_of, party_of
 from readers.notes import may_read_privileged
+from rules import clocks
 
-SCHEMA = "breachtrack.timeline/1"
+# 2: a "deadlines" list (each clock with its due moment and the Reg. 1182/71 outer bound).
+SCHEMA = "breachtrack.timeline/2"
 
 KINDS = (
     "occurred",
@@ -606,5 +616,25 @@ def as_json(incident, entries: list[Entry], *, now: datetime) -> dict:
             "title": incident.title,
             "organisation": str(incident.organisation),
         },
+        "deadlines": deadlines_json(incident, now=now),
         "entries": [entry_json(entry, words) for entry, words in zip(entries, change_words(entries), strict=True)],
     }
+
+
+def deadlines_json(incident, *, now: datetime) -> list[dict]:
+    """The incident's active clocks as they stand at ``now`` (one query): each with its due moment
+    and, for the 72 hours of Art. 33(1), the Reg. 1182/71 outer bound (``rules.clocks.outer_bound_at``)."""
+    return [
+        {
+            "kind": deadline.kind,
+            "kind_label": str(deadline.get_kind_display()),
+            "party": party_of(deadline),
+            "is_legal_deadline": deadline.is_legal_deadline,
+            "started_at": _instant(deadline.started_at),
+            "due_at": _instant(deadline.due_at),
+            "outer_bound_at": json_value(clocks.outer_bound_at(deadline.kind, deadline.started_at)),
+            "met_at": json_value(deadline.met_at),
+            "state": clocks.evaluate(deadline.due_at, deadline.met_at, now).state.value,
+        }
+        for deadline in deadlines_of(incident)
+    ]

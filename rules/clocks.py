@@ -187,6 +187,25 @@ def regulation_1182_71_bound(aware_at: datetime) -> datetime:
     return floor_to_hour(aware_at) + REGULATION_1182_71_PERIOD
 
 
+# The clocks whose period is one of the law's, counted in hours, and so has a Regulation 1182/71
+# reading: only Art. 33(1)'s 72 hours. Targets ("without undue delay") and the attackers' countdown
+# are not periods of the law and have no outer bound.
+OUTER_BOUND_KINDS = frozenset({"authority_notification"})
+
+
+def outer_bound_at(kind: str, started_at: datetime) -> datetime | None:
+    """The outer bound of a clock of ``kind`` started at ``started_at``, shown beside its due moment.
+
+    The one place every output (incident page, API deadline rows, the ``deadlines`` command, the
+    iCalendar file, the timeline export, the AP answer sheet) takes it from: the Regulation 1182/71
+    bound (:func:`regulation_1182_71_bound`, information only) for the 72 hours of Art. 33(1),
+    ``None`` for every other kind.
+    """
+    if kind not in OUTER_BOUND_KINDS:
+        return None
+    return regulation_1182_71_bound(started_at)
+
+
 class DeadlineState(str, Enum):
     PENDING = "pending"
     MET_ON_TIME = "met_on_time"

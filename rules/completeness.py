@@ -3,13 +3,22 @@
 Each missing item names the letter of Art. 33(3) it belongs to and the register
 field that would fill it, so a refusal can point a person at the right place.
 An incomplete initial filing is allowed only as a phased one (Art. 33(4)).
+
+The contact point (b) is the one of the controller the filing is for
+(``readers.filing_content.contact_point``): when the content says it came from the
+controller's entry in the directory (``contact.source == "controller"``), a missing contact
+names that controller and the field ``controller.party.contact_email``; otherwise the
+organisation's own DPO, ``organisation.dpo_email``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+CONTROLLER_CONTACT_FIELD = "controller.party.contact_email"
 
 
 @dataclass(frozen=True)
@@ -92,9 +101,29 @@ CHECKS = (
 )
 
 
+def _controller_contact(content: dict) -> MissingItem:
+    name = content.get("controller.name") or "?"
+    label = format_lazy(
+        _(
+            "(b) Name and contact details of the contact point of the controller {controller}: record its "
+            "contact person and e-mail or phone in the directory of parties"
+        ),
+        controller=name,
+    )
+    return MissingItem("contact_point", "b", label, CONTROLLER_CONTACT_FIELD)
+
+
 def missing_items(content: dict) -> list[MissingItem]:
     """What ``content`` lacks of Art. 33(3)(a)-(d), in the order of the article."""
-    return [MissingItem(code, letter, label, field) for code, letter, label, field, test in CHECKS if not test(content)]
+    missing = []
+    for code, letter, label, field, test in CHECKS:
+        if test(content):
+            continue
+        if code == "contact_point" and content.get("contact.source") == "controller":
+            missing.append(_controller_contact(content))
+        else:
+            missing.append(MissingItem(code, letter, label, field))
+    return missing
 
 
 def is_complete(content: dict) -> bool:

@@ -4,7 +4,7 @@ ISO-Z instant in its visible text.
 
 Visible text: a page's text without its markup, scripts, styles and attributes; a PDF's text; a
 JSON export's human-text members (``summary``, ``label``, ``old_text``, ``new_text``, ``text``,
-``lines``, ``heading``, ``state``); a CSV's ``summary`` column. Machine members (``kind``,
+``lines``, ``heading``, ``state_text``, ``kind_label``); a CSV's ``summary`` column. Machine members (``kind``,
 ``field``, UTC instants) are for programs and are left out on purpose.
 """
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 SNAKE = re.compile(r"(?<![\w@./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
 ISO_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z")
 BARE_ID = re.compile(r"(?<![\w&])#\d+\b")
-HUMAN_KEYS = {"summary", "label", "old_text", "new_text", "text", "lines", "heading", "state"}
+HUMAN_KEYS = {"summary", "label", "old_text", "new_text", "text", "lines", "heading", "state_text", "kind_label"}
 
 
 class VisibleText(HTMLParser):

@@ -62,6 +62,58 @@ def test_each_active_deadline_is_an_event_due_in_utc_with_an_alarm(client, viewe
     assert str(calendar["x-wr-calname"]) == f"{incident.reference} deadlines"
 
 
+def test_a_processor_notice_made_a_month_over_its_target_is_met_late_not_met(
+    client, viewer, officer, incident, processor_and_controller, now
+):
+    processor, _controller, relationship = processor_and_controller
+    services.record_awareness(
+        incident,
+        party=processor,
+        aware_at=datetime(2025, 7, 6, 8, 0, tzinfo=UTC),
+        source="threat_actor",
+        actor=officer,
+        reason="leak-site listing",
+    )
+    services.record_processor_notice(  # 31 days after the lab knew: 30 days over its 24-hour target
+        relationship,
+        informed_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC),
+        channel="email",
+        informed_by="CEO",
+        actor=officer,
+        reason="the lab told the programme",
+    )
+    row = Deadline.objects.get(incident=incident, kind="processor_notice")
+    event = events(fetch(client, viewer, incident))[uid_of(row)]
+
+    summary, description = str(event["summary"]), str(event["description"])
+    assert summary.startswith("[met late] ") and not summary.startswith("[met] ")
+    assert "Met late at 2025-08-06 12:00 UTC: 30 d 4 h over." in description
+    assert not event.walk("VALARM")
+
+
+def test_the_72_hours_event_gives_the_1182_71_outer_bound_and_a_target_does_not(
+    client, viewer, officer, incident, processor_and_controller, aware
+):
+    _processor, controller, _relationship = processor_and_controller
+    services.record_awareness(
+        incident,
+        party=controller,
+        aware_at=datetime(2025, 8, 19, 9, 30, tzinfo=UTC),
+        source="processor_notice",
+        actor=officer,
+        reason="processor phoned",
+    )
+    found = events(fetch(client, viewer, incident))
+    authority = Deadline.objects.get(incident=incident, kind="authority_notification")
+    notice = Deadline.objects.get(incident=incident, kind="processor_notice")
+
+    assert found[uid_of(authority)].decoded("dtstart") == datetime(2025, 8, 22, 9, 30, tzinfo=UTC)
+    assert "Outer bound (Reg. 1182/71, information): 2025-08-22 10:00 UTC" in str(
+        found[uid_of(authority)]["description"]
+    )
+    assert "1182/71" not in str(found[uid_of(notice)]["description"])
+
+
 def test_the_calendar_carries_the_chain_head_it_was_made_at(client, viewer, incident, aware):
     calendar = fetch(client, viewer, incident)
     stamp = export_stamp(incident.organisation)
@@ -112,9 +164,12 @@ def test_the_demo_labs_calendar_holds_its_clocks_and_marks_the_met_ones(client, 
         event = found[uid_of(row)]
         assert event.decoded("dtstart") == row.due_at
         assert str(event["categories"].cats[0]) == row.kind
-        if row.met_at:
+        if row.met_at and row.met_at <= row.due_at:
             assert str(event["summary"]).startswith("[met] ") and not event.walk("VALARM")
             assert "Met at" in str(event["description"])
+        elif row.met_at:  # e.g. the lab's notice to the programme, a month over its target
+            assert str(event["summary"]).startswith("[met late] ") and not event.walk("VALARM")
+            assert "Met late at" in str(event["description"])
         else:
             assert event.walk("VALARM")
     assert any(row.met_at for row in rows) and any(not row.met_at for row in rows)

@@ -118,7 +118,7 @@ def test_a_link_to_the_timeline_serves_that_incidents_timeline_with_the_chain_he
     response = client.get(share_url(created.token))
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     body = response.json()
-    assert body["schema"] == "breachtrack.timeline/1"
+    assert body["schema"] == "breachtrack.timeline/2"
     assert body["incident"]["reference"] == incident.reference
     assert body["chain"]["seq"] > 0 and len(body["chain"]["sha256"]) == 64
     log = AccessLog.objects.get()

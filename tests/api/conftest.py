@@ -104,6 +104,15 @@ def world(
     org_services.update_organisation(
         lab, dpo_name="J. de Vries", dpo_phone="+31 20 000 0000", actor=admin_actor, reason="DPO appointed"
     )
+    # The contact point of a filing is the controller's own (Art. 33(3)(b)), not the lab's DPO.
+    for party in (controller.party, second_party):
+        org_services.update_party(
+            party,
+            contact_name=f"Privacy desk of {party.name}",
+            contact_email="privacy@controller.example",
+            actor=officer,
+            reason="contact point",
+        )
     services.update_incident(
         incident,
         is_confidentiality_breach=True,

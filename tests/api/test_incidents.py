@@ -115,3 +115,29 @@ def test_a_viewer_is_refused_a_create_before_her_input_is_judged(viewer, now):
     response = session_client(viewer).post("/api/incidents/", {"title": ""}, format="json")
     assert response.status_code == 403
     assert not Incident.objects.exists()
+
+
+def test_each_deadline_row_gives_the_1182_71_outer_bound_of_the_72_hours_and_none_for_targets(
+    officer, incident, processor_and_controller, now
+):
+    from datetime import timedelta
+
+    from actions import incidents as services
+
+    processor, controller, relationship = processor_and_controller
+    services.record_awareness(
+        incident, party=processor, aware_at=now - timedelta(hours=5), source="own_detection", actor=officer, reason="r"
+    )
+    services.record_awareness(
+        incident,
+        party=controller,
+        aware_at=now - timedelta(hours=2, minutes=30),  # 09:30 UTC
+        source="processor_notice",
+        actor=officer,
+        reason="r",
+    )
+    rows = {row["kind"]: row for row in session_client(officer).get(detail_url(incident) + "deadlines/").json()}
+
+    assert rows["authority_notification"]["due_at"] == "2025-08-23T09:30:00Z"
+    assert rows["authority_notification"]["outer_bound_at"] == "2025-08-23T10:00:00Z"  # floor(09:30) + 73 h
+    assert rows["processor_notice"]["outer_bound_at"] is None

@@ -25,6 +25,14 @@ def test_the_schema_validates_without_a_single_warning(tmp_path):
         assert f"  {path}:" in text
 
 
+def test_the_schema_documents_the_outer_bound_of_a_deadline_row(viewer):
+    schema = session_client(viewer).get("/api/schema/?format=json").json()
+    field = schema["components"]["schemas"]["Deadline"]["properties"]["outer_bound_at"]
+    assert field["type"] == "string" and field["format"] == "date-time"
+    assert field["nullable"] is True and field["readOnly"] is True
+    assert "1182/71" in field["description"]
+
+
 def test_the_schema_documents_the_token_the_reason_and_if_match(viewer):
     schema = session_client(viewer).get("/api/schema/?format=json").json()
     assert schema["components"]["securitySchemes"]["apiToken"] == {

@@ -149,6 +149,38 @@ def test_the_json_export_has_its_schema_chain_head_and_utc_instants(client, demo
     }
 
 
+def test_the_json_export_lists_the_deadlines_with_the_1182_71_outer_bound_of_the_72_hours(
+    client, lawyer, incident, processor_and_controller, officer, now
+):
+    processor, controller, _relationship = processor_and_controller
+    services.record_awareness(
+        incident, party=processor, aware_at=now - timedelta(hours=5), source="own_detection", actor=officer, reason="r"
+    )
+    services.record_awareness(
+        incident,
+        party=controller,
+        aware_at=now - timedelta(hours=2, minutes=30),  # 09:30 UTC
+        source="processor_notice",
+        actor=officer,
+        reason="programme told us",
+    )
+    client.force_login(lawyer)
+
+    body = json.loads(client.get(reverse("evidence:timeline_json", args=[incident.pk])).content)
+
+    assert body["schema"] == SCHEMA == "breachtrack.timeline/2"
+    rows = {row["kind"]: row for row in body["deadlines"]}
+    authority = rows["authority_notification"]
+    assert (authority["party"], authority["due_at"], authority["outer_bound_at"]) == (
+        "National Screening Programme",
+        "2025-08-23T09:30:00Z",
+        "2025-08-23T10:00:00Z",
+    )
+    assert authority["kind_label"] == "Notify the supervisory authority (GDPR Art. 33(1))"
+    assert authority["is_legal_deadline"] is True and authority["state"] == "pending"
+    assert rows["processor_notice"]["outer_bound_at"] is None
+
+
 @pytest.mark.parametrize("persona", ["officer", "lawyer", "viewer"])
 def test_every_member_may_read_the_timeline(client, request, incident, persona):
     client.force_login(request.getfixturevalue(persona))

@@ -56,10 +56,22 @@ def count(incident, officer):
 
 
 @pytest.fixture
-def complete_register(incident, officer, lab, admin_actor, count):
-    """Everything Art. 33(3)(a)-(d) asks for, recorded in the register."""
+def complete_register(incident, officer, lab, admin_actor, count, processor_and_controller):
+    """Everything Art. 33(3)(a)-(d) asks for, recorded in the register.
+
+    The contact point (b) is the controller's: the screening programme's privacy desk in the
+    lab's directory. The lab has a DPO too, so a test can tell the two apart.
+    """
     org_services.update_organisation(
         lab, dpo_name="J. de Vries", dpo_phone="+31 20 000 0000", actor=admin_actor, reason="DPO appointed"
+    )
+    _processor, programme, _relationship = processor_and_controller
+    org_services.update_party(
+        programme.party,
+        contact_name="M. Jansen (privacy desk)",
+        contact_email="privacy@programme.example",
+        actor=officer,
+        reason="the programme's contact point",
     )
     services.update_incident(
         incident,

@@ -40,7 +40,9 @@ def test_the_add_page_shows_what_the_register_still_lacks(client, officer, incid
     assert page.status_code == 200
     body = page.content.decode()
     assert "(a) Nature of the breach: what happened" in body
-    assert "(b) Name and contact details of the DPO or other contact point" in body
+    # The programme files: its own contact point is missing, not the lab's DPO (which is set).
+    assert "(b) Name and contact details of the contact point of the controller National Screening Programme" in body
+    assert "controller.party.contact_email" in body
     assert "file it as phased (Art. 33(4))" in body
     # Before a controller is chosen the preview counts the whole incident's figures only.
     assert client.get(admin_url(AuthorityFiling, "add"), {"incident": incident.pk}).status_code == 200

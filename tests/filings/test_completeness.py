@@ -46,6 +46,15 @@ def test_a_contact_point_needs_a_name_and_a_way_to_reach_it():
     assert is_complete({**COMPLETE, "contact.email": "", "contact.phone": "+31 20 000 0000"})
 
 
+def test_a_missing_contact_of_a_controller_in_the_directory_names_that_controller_and_its_field():
+    content = {**COMPLETE, "contact.source": "controller", "controller.name": "National Screening Programme"}
+    assert is_complete(content)
+
+    (missing,) = missing_items({**content, "contact.name": "", "contact.email": ""})
+    assert (missing.code, missing.letter, missing.field) == ("contact_point", "b", "controller.party.contact_email")
+    assert "National Screening Programme" in str(missing.label) and str(missing.label).startswith("(b)")
+
+
 def test_a_count_of_zero_is_a_count():
     zero = {"low": 0, "high": None, "display": "≈0"}
     assert is_complete({**COMPLETE, "numbers.records": zero})

@@ -38,7 +38,8 @@ def test_a_complete_initial_filing_freezes_the_register_with_actor_and_reason(
     assert filing.submitted_by == officer.username
     assert filing.content["nature.description"] == "Criminal group copied screening results."
     assert filing.content["numbers.data_subjects"]["display"] == "≈485,000"
-    assert filing.content["contact.name"] == "J. de Vries"
+    assert filing.content["contact.name"] == "M. Jansen (privacy desk)"  # the controller's, not the lab's DPO
+    assert filing.content["contact.email"] == "privacy@programme.example"
     assert filing.content["controller.name"] == "National Screening Programme"
     assert filing.content_sha256 == content_sha256(filing.content)
     record = filing.history.get()
@@ -67,10 +68,70 @@ def test_an_incomplete_filing_that_is_not_phased_is_refused_listing_what_is_miss
     assert errors["estimates"] == ["incomplete", "incomplete"]  # data subjects and records
     assert errors["likely_consequences"] == ["incomplete"]
     assert errors["measures_containment"] == ["incomplete"]
-    assert errors["organisation.dpo_email"] == ["incomplete"]
+    assert errors["controller.party.contact_email"] == ["incomplete"]  # the programme has no contact yet
+    assert "organisation.dpo_email" not in errors
     assert errors["is_phased"] == ["incomplete"]
     assert "(a)" in " ".join(refused.value.message_dict["description"])
     assert nothing_written()
+
+
+def test_a_processor_filing_for_its_controller_freezes_the_controllers_contact_not_its_own_dpo(
+    submit, controller, complete_register, officer
+):
+    org_services.update_party(
+        controller.party, contact_name="", contact_email="", actor=officer, reason="contact left the programme"
+    )
+    with pytest.raises(ValidationError) as refused:
+        submit(controller)
+
+    assert codes(refused.value) == {"controller.party.contact_email": ["incomplete"], "is_phased": ["incomplete"]}
+    message = " ".join(refused.value.message_dict["controller.party.contact_email"])
+    assert "(b)" in message and "National Screening Programme" in message
+    assert nothing_written()
+
+
+def test_the_organisations_own_dpo_is_the_contact_only_when_it_files_as_the_controller(
+    lab, officer, admin_actor, dutch_ap, now
+):
+    own_breach = services.create_incident(
+        organisation=lab,
+        title="Laptop lost",
+        occurred_from_at=now - timedelta(days=1),
+        actor=officer,
+        reason="first report",
+    )
+    services.add_authority(own_breach, authority=dutch_ap, role="lead", actor=officer, reason="lead SA")
+    own = services.add_party(
+        own_breach, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="our own data"
+    )
+    services.record_awareness(
+        own_breach, party=own, aware_at=now - timedelta(hours=3), source="own_detection", actor=officer, reason="aware"
+    )
+
+    def file(**facts):
+        return filing_services.submit_filing(
+            own_breach,
+            controller=own,
+            authority=dutch_ap,
+            filing_type="initial",
+            submitted_at=now - timedelta(minutes=5),
+            channel="ap_form",
+            actor=officer,
+            reason="filed",
+            **facts,
+        )
+
+    org_services.update_organisation(lab, dpo_name="", dpo_email="", dpo_phone="", actor=admin_actor, reason="DPO left")
+    with pytest.raises(ValidationError) as refused:
+        file()
+    assert codes(refused.value)["organisation.dpo_email"] == ["incomplete"]
+    assert "controller.party.contact_email" not in codes(refused.value)
+
+    org_services.update_organisation(
+        lab, dpo_name="J. de Vries", dpo_phone="+31 20 000 0000", actor=admin_actor, reason="DPO appointed"
+    )
+    filing = file(is_phased=True)
+    assert (filing.content["contact.name"], filing.content["contact.phone"]) == ("J. de Vries", "+31 20 000 0000")
 
 
 def test_an_incomplete_initial_filing_is_accepted_as_a_phased_one(submit, controller):

@@ -252,7 +252,8 @@ def test_other_organisations_are_every_party_but_the_filer(incident, processor_a
     # The controller is a directory entry, not the tenant: its own contact details are used.
     assert en(sheet, "3.1") == "National Screening Programme"
     assert by_key(sheet)["3.2"].state is State.UNANSWERED
-    assert en(sheet_for(incident, now), "3.7") == "National Screening Programme (Controller (Art. 4(7)))"
+    # Without a party chosen the sheet is the controller's, so the lab is the other organisation.
+    assert en(sheet_for(incident, now), "3.7") == "Example Diagnostics B.V. (Processor (Art. 4(8)), KvK 12345678)"
 
 
 # --- Numbers: approximate, at least, ranges, as known at the time ------------------------------
@@ -317,7 +318,7 @@ def test_an_estimate_recorded_after_the_sheets_moment_is_not_used(officer, incid
 
 
 def test_the_demo_lab_sheet_at_the_end_of_august(demo):
-    sheet = sheet_for(demo, END_OF_AUGUST)
+    sheet = sheet_for(demo, END_OF_AUGUST, party=party_named(demo, LAB))
 
     assert sheet.party.party.name == LAB
     assert en(sheet, "3.3") == "99000001"
@@ -402,24 +403,33 @@ def test_the_json_keeps_a_stable_schema(demo):
         "organisation",
         "party",
         "due_at",
+        "outer_bound_at",
         "unanswered_count",
         "chapters",
     ]
-    assert data["schema"] == SCHEMA == "breachtrack.ap-answer-sheet/1"
+    assert data["schema"] == SCHEMA == "breachtrack.ap-answer-sheet/2"
     assert data["generated_at"] == "2025-08-30T12:00:00Z"
     assert data["incident"] == {"id": demo.pk, "reference": demo.reference, "title": demo.title}
-    assert data["party"]["name"] == LAB and data["party"]["role"] == "processor"
-    assert data["due_at"] == "2025-07-09T08:00:00Z"
+    # The controller being filed for (the programme, the first told), not the lab's own clock.
+    assert data["party"]["name"] == PROGRAMME and data["party"]["role"] == "controller"
+    assert data["due_at"] == "2025-08-09T13:00:00Z"
+    assert data["outer_bound_at"] == "2025-08-09T14:00:00Z"  # Reg. 1182/71: floor(13:00) + 73 h
     assert [chapter["number"] for chapter in data["chapters"]] == list(range(1, 11))
     questions = [q for chapter in data["chapters"] for q in chapter["questions"]]
     assert [q["key"] for q in questions] == list(QUESTIONS)
-    assert {tuple(q) for q in questions} == {("key", "question", "state", "answer", "detail", "value", "sources")}
+    assert {tuple(q) for q in questions} == {
+        ("key", "question", "state", "answer", "detail", "value", "sources", "source_labels")
+    }
+    assert all(len(q["source_labels"]) == len(q["sources"]) for q in questions)
     assert {q["state"] for q in questions} <= {"answered", "unanswered", "not_applicable"}
     assert all(set(q["question"]) == {"nl", "en"} for q in questions)
     assert all(q["answer"] is None or set(q["answer"]) == {"nl", "en"} for q in questions)
     assert data["unanswered_count"] == sum(q["state"] == "unanswered" for q in questions)
     answer_72 = next(q for q in questions if q["key"] == "7.2")
     assert answer_72["sources"] == ["estimates[data_subjects]"]
+    assert answer_72["source_labels"] == [
+        {"nl": "Schattingen: aantal betrokkenen", "en": "Estimates: number of data subjects"}
+    ]
     assert answer_72["answer"]["en"] == "at least 850,000 (minimum 850000, maximum unknown)"
 
 
@@ -460,7 +470,8 @@ def test_a_party_of_another_incident_is_a_404(client, officer, lab, incident, pr
 
     url = reverse("incidents:ap_answer_sheet_json", args=[other.pk])
     assert client.get(url, {"party": controller.pk}).status_code == 404
-    assert client.get(url, {"party": "not-a-number"}).status_code == 404
+    malformed = client.get(url, {"party": "not-a-number"})
+    assert malformed.status_code == 400 and "party" in malformed.json()["detail"]
     own = client.get(reverse("incidents:ap_answer_sheet_json", args=[incident.pk]), {"party": controller.pk})
     assert own.json()["party"]["name"] == "National Screening Programme"
 
@@ -631,7 +642,7 @@ def test_the_interface_language_does_not_change_either_column(demo):
 
 
 def test_a_processors_own_sheet_says_the_72_hours_bind_its_controllers(demo):
-    detail = by_key(sheet_for(demo, END_OF_AUGUST))["4.5"].detail
+    detail = by_key(sheet_for(demo, END_OF_AUGUST, party=party_named(demo, LAB)))["4.5"].detail
     assert detail.en.endswith("As a processor you inform the controllers (Art. 33(2) GDPR)")
     assert detail.nl.endswith("Als verwerker informeert u de verwerkingsverantwoordelijken (art. 33 lid 2 AVG)")
 
@@ -736,5 +747,104 @@ def test_a_filing_of_another_party_or_incident_is_a_404_on_the_sheet(
     assert (
         client.get(reverse("incidents:ap_answer_sheet_json", args=[other.pk]), {"filing": filing.pk}).status_code == 404
     )
-    assert client.get(url, {"filing": "x"}).status_code == 404
+    assert client.get(url, {"filing": "x"}).status_code == 400
     assert client.get(url, {"party": processor.pk, "filing": filing.pk}).status_code == 404  # the controller's filing
+
+
+# --- One sheet per controller; people's words for the sources (issue: hardening) --------------------
+
+
+def test_without_a_choice_the_sheet_is_the_controller_being_filed_for_not_the_processors_own_clock(client, demo):
+    programme = party_named(demo, PROGRAMME)
+    assert sheet_for(demo, END_OF_AUGUST).party == programme  # the first controller told, 6 August
+
+    client.force_login(demo.organisation.memberships.get(role="privacy_officer").user)
+    data = client.get(reverse("incidents:ap_answer_sheet_json", args=[demo.pk])).json()
+    assert data["party"] == {"id": programme.pk, "name": PROGRAMME, "role": "controller"}
+
+
+def test_the_organisation_itself_is_the_default_when_it_is_one_of_the_controllers(
+    officer, lab, incident, processor_and_controller, now
+):
+    other = services.create_incident(organisation=lab, title="Laptop lost", actor=officer, reason="report")
+    own = services.add_party(other, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we")
+    assert sheet_for(other, now).party == own
+    # An incident with no controller yet has a sheet for no one, never a processor's.
+    bare = services.create_incident(organisation=lab, title="Unclear", actor=officer, reason="report")
+    services.add_party(bare, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="we")
+    assert sheet_for(bare, now).party is None
+
+
+def test_the_page_offers_one_sheet_per_controller_and_refuses_any_other_party(client, demo):
+    client.force_login(demo.organisation.memberships.get(role="privacy_officer").user)
+    url = reverse("incidents:ap_answer_sheet", args=[demo.pk])
+    lab_party = party_named(demo, LAB)
+    hospital = party_named(demo, HOSPITAL)
+
+    page = client.get(url).content.decode()
+    selector = page.split('<select id="sheet-party" name="party">')[1].split("</select>")[0]
+    assert PROGRAMME in selector and HOSPITAL in selector and GP_PRACTICE in selector
+    assert LAB not in selector  # a processor does not notify the authority
+
+    chosen = client.get(url, {"party": hospital.pk})
+    assert chosen.status_code == 200
+    assert f'<option value="{hospital.pk}" selected>' in chosen.content.decode()
+    assert client.get(url, {"party": lab_party.pk}).status_code == 404  # the processor: not a controller
+    assert client.get(url, {"party": 999_999}).status_code == 404
+    refused = client.get(url, {"party": "1; DROP"})
+    assert refused.status_code == 400 and "party" in refused.content.decode()
+
+
+def test_another_organisations_controller_is_a_404_on_this_sheet(client, officer, incident, outsider, now):
+    from actions import incidents as their_services
+
+    theirs = their_services.create_incident(
+        organisation=outsider.memberships.get().organisation, title="Theirs", actor=outsider, reason="report"
+    )
+    their_party = theirs.organisation.parties.get(is_self=True)
+    their_controller = their_services.add_party(
+        theirs, party=their_party, role="controller", actor=outsider, reason="we"
+    )
+    client.force_login(officer)
+    for name in ("incidents:ap_answer_sheet", "incidents:ap_answer_sheet_json"):
+        assert client.get(reverse(name, args=[incident.pk]), {"party": their_controller.pk}).status_code == 404
+
+
+def test_the_state_column_names_its_sources_in_peoples_words_in_both_languages(client, officer, lab, now):
+    own_breach = services.create_incident(organisation=lab, title="Laptop lost", actor=officer, reason="report")
+    services.add_party(own_breach, party=lab.parties.get(is_self=True), role="controller", actor=officer, reason="we")
+    client.force_login(officer)
+    url = reverse("incidents:ap_answer_sheet", args=[own_breach.pk])
+
+    both = client.get(url).content.decode()
+    english = client.get(url, {"lang": "en"}).content.decode()
+
+    for path in ("filing.is_follow_up", "organisation.dpo_email", "incident.occurred_from_at", "estimates["):
+        assert path not in both
+    assert "<code>" not in both
+    assert "Follow-up filing" in english and "Data protection officer&#x27;s e-mail" in english
+    assert "Vervolgmelding" in both and "E-mailadres van de functionaris gegevensbescherming" in both
+    assert "Vervolgmelding" not in english
+
+
+def test_every_source_of_every_question_has_a_label_in_both_languages():
+    from readers.answer_sheet import SOURCE_LABELS, source_label
+
+    for question in QUESTIONS.values():
+        for source in question.sources:
+            label = source_label(source)
+            assert label.nl and label.en and label.nl != source and label.en != source
+    assert all("." not in text.en.split(" ")[0] for text in SOURCE_LABELS.values())
+
+
+def test_the_sheet_gives_the_1182_71_outer_bound_beside_the_72_hours(client, demo):
+    client.force_login(demo.organisation.memberships.get(role="privacy_officer").user)
+    programme = party_named(demo, PROGRAMME)
+
+    page = client.get(reverse("incidents:ap_answer_sheet", args=[demo.pk]), {"party": programme.pk}).content.decode()
+
+    assert "Outer bound (Reg. 1182/71, information)" in page
+    assert 'datetime="2025-08-09T14:00:00Z"' in page
+    detail = by_key(sheet_for(demo, END_OF_AUGUST, party=programme))["4.5"].detail
+    assert "Outer bound (Reg. 1182/71, information): Sat 09-08-2025 16:00 +02:00 (UTC 09-08-2025 14:00)" in detail.en
+    assert "Uiterste grens (Verordening 1182/71, ter informatie): za 09-08-2025 16:00" in detail.nl

@@ -21,6 +21,7 @@ from rules.clocks import (
     evaluate,
     floor_to_hour,
     next_alert_at,
+    outer_bound_at,
     processor_lag,
     regulation_1182_71_bound,
     rule_with_duration,
@@ -163,6 +164,13 @@ def test_1182_71_bound_crosses_spring_forward_in_elapsed_hours():
     # floor(09:17 UTC) = 09:00 UTC, + 73h = 2026-03-30 10:00 UTC = 12:00 CEST.
     aware = ams(2026, 3, 27, 10, 17)
     assert regulation_1182_71_bound(aware) == datetime(2026, 3, 30, 10, 0, tzinfo=UTC)
+
+
+def test_the_outer_bound_of_a_clock_is_the_1182_71_bound_for_the_72_hours_only():
+    aware = ams(2025, 8, 6, 10, 17)
+    assert outer_bound_at("authority_notification", aware) == regulation_1182_71_bound(aware)
+    for kind in ("processor_notice", "follow_up", "data_subject_communication", "extortion_countdown"):
+        assert outer_bound_at(kind, aware) is None  # targets and countdowns are not periods of the law
 
 
 def test_floor_to_hour_drops_minutes_seconds_and_microseconds_in_utc():

@@ -28,6 +28,7 @@ def test_deadlines_as_json_is_parseable_with_iso_utc_instants(aware_controller, 
             "kind": "authority_notification",
             "party": "National Screening Programme",
             "due_at": "2025-08-23T10:00:00Z",
+            "outer_bound_at": "2025-08-23T11:00:00Z",  # Reg. 1182/71: floor(10:00) + 73 h
             "state": "pending",
             "met_at": None,
             "next_alert_at": "2025-08-21T10:00:00Z",
@@ -40,8 +41,19 @@ def test_deadlines_as_a_table_shows_the_state_at_now(aware_controller, time_mach
     time_machine.move_to(now + timedelta(hours=71), tick=False)
     output = _run("deadlines")
     header, row = output.splitlines()
-    assert header.split() == ["incident", "kind", "party", "due_at", "state", "met_at", "next_alert_at", "next_alert"]
+    assert header.split() == [
+        "incident",
+        "kind",
+        "party",
+        "due_at",
+        "outer_bound_at",
+        "state",
+        "met_at",
+        "next_alert_at",
+        "next_alert",
+    ]
     assert "authority_notification" in row and "2025-08-23T10:00:00Z" in row and "overdue" in row
+    assert "2025-08-23T11:00:00Z" in row  # the outer bound, beside the due moment
 
 
 def test_deadlines_says_so_when_there_are_none(db):

@@ -169,8 +169,9 @@ def export_panel(incident) -> list[dict]:
             "url": reverse("evidence:timeline_json", args=[incident.pk]),
             "kind": "json",
             "contains": _(
-                "The same entries for software (schema breachtrack.timeline/1), instants in UTC, "
-                "with the evidence-chain head and its latest time-stamp anchor."
+                "The same entries for software (schema breachtrack.timeline/2), instants in UTC, "
+                "with the evidence-chain head and its latest time-stamp anchor, and each deadline with "
+                "its outer bound under Reg. 1182/71."
             ),
         },
         {

@@ -11,13 +11,15 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
 from incidents.models import Incident
-from readers.answer_sheet import build_answer_sheet
+from readers.answer_sheet import build_answer_sheet, controllers_of, default_controller
 from readers.register import register_view
+from rules.awareness import earliest_awareness
 from web.incidents import page_views
 
 
@@ -38,30 +40,50 @@ incident_detail = page_views.incident_detail
 SHEET_LANGUAGES = {"nl": ("nl",), "en": ("en",), "both": ("nl", "en")}
 
 
-def _answer_sheet(request, pk: int):
-    """The incident (scoped: another organisation's id is a 404) and its sheet for one party.
+class BadSheetParameter(ValueError):
+    """A query parameter of the sheet that is not a number: the request is malformed (400)."""
 
-    ``?party=<id>`` picks the controller whose filing it is, among this incident's parties;
-    without it the sheet is for the organisation's own party. By default the sheet prepares the
-    party's *next* filing (a follow-up once one was filed, quoting the AP's report number);
+
+def sheet_parameter(request, name: str) -> str | None:
+    """``?<name>=<id>``: None when absent, the id when it is a positive whole number, else refused."""
+    value = request.GET.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) == 0:
+        raise BadSheetParameter(
+            _("%(name)s must be the number of one of this incident's entries, not “%(value)s”.")
+            % {"name": name, "value": value[:40]}
+        )
+    return str(int(value))
+
+
+def _answer_sheet(request, pk: int):
+    """The incident (scoped: another organisation's id is a 404) and its sheet for one controller.
+
+    One sheet per controller the incident notifies for (docs/domain.md#ap-form): ``?party=<id>``
+    picks it among this incident's controllers; an id that is not one of them (a processor,
+    another incident's or organisation's party) is a 404, a malformed one a 400
+    (``BadSheetParameter``). Without it the sheet is for the controller being filed for
+    (``readers.answer_sheet.default_controller``). By default the sheet prepares the
+    controller's *next* filing (a follow-up once one was filed, quoting the AP's report number);
     ``?filing=<id>`` shows it as it stood for a filing already recorded, judged at its
     submission. A bounded number of queries: the incident, then the register's fixed set
     (``register_view``, which also reads the filings).
     """
     incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
+    party_id = sheet_parameter(request, "party")
+    filing_id = sheet_parameter(request, "filing")
     now = timezone.now()
     register = register_view(incident, now=now)
     party = None
-    if request.GET.get("party"):
-        party = next((p for p in register.parties if str(p.pk) == request.GET["party"]), None)
+    if party_id is not None:
+        party = next((p for p in controllers_of(register.parties) if str(p.pk) == party_id), None)
         if party is None:
-            raise Http404("unknown party")
-    answers = _filing_answers(request, register, party)
+            raise Http404("unknown controller")
+    else:
+        party = default_controller(register.parties, earliest_awareness(register.awareness))
+    answers = _filing_answers_for(register, party, filing_pk=filing_id)
     return register, build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers)
-
-
-def _filing_answers(request, register, party) -> dict:
-    return _filing_answers_for(register, party, filing_pk=request.GET.get("filing"))
 
 
 def _filing_answers_for(register, party, *, filing_pk) -> dict:
@@ -92,8 +114,6 @@ def _filing_answers_for(register, party, *, filing_pk) -> dict:
 
 
 def _sheet_party_filings(register, party) -> list:
-    if party is None:
-        party = next((p for p in register.parties if p.party.is_self), None)
     return [f for f in register.filings if party is not None and f.controller_id == party.pk]
 
 
@@ -102,10 +122,19 @@ def _initial_delay_reasons(filings) -> str | None:
     return next((f.delay_reasons for f in filings if f.filing_type == "initial" and f.delay_reasons), None)
 
 
+def _refused(request, refusal: BadSheetParameter, *, as_json: bool):
+    if as_json:
+        return JsonResponse({"detail": str(refusal), "code": "invalid"}, status=400)
+    return render(request, "request_refused.html", {"message": str(refusal)}, status=400)
+
+
 @require_GET
 @login_required
 def ap_answer_sheet(request, pk: int):
-    register, sheet = _answer_sheet(request, pk)
+    try:
+        register, sheet = _answer_sheet(request, pk)
+    except BadSheetParameter as refusal:
+        return _refused(request, refusal, as_json=False)
     log_view(request, register.incident, AccessAction.ANSWER_SHEET_VIEW, detail=request.GET.urlencode())
     language = request.GET.get("lang", "both")
     if language not in SHEET_LANGUAGES:
@@ -117,7 +146,7 @@ def ap_answer_sheet(request, pk: int):
         "language": language,
         "sheet_languages": languages,  # not "languages": base.html sets that one for its menu
         "chapters": sheet_rows(sheet, languages),
-        "parties": register.parties,
+        "controllers": controllers_of(register.parties),
         "lead_authority": next((a.authority for a in register.authorities if a.role == "lead"), None),
     }
     return render(request, "incidents/answer_sheet.html", context)
@@ -126,7 +155,10 @@ def ap_answer_sheet(request, pk: int):
 @require_GET
 @login_required
 def ap_answer_sheet_json(request, pk: int):
-    register, sheet = _answer_sheet(request, pk)
+    try:
+        register, sheet = _answer_sheet(request, pk)
+    except BadSheetParameter as refusal:
+        return _refused(request, refusal, as_json=True)
     log_view(
         request,
         register.incident,
@@ -142,14 +174,15 @@ def _sheet_json(sheet) -> JsonResponse:
 
 
 def render_answer_sheet_json(incident) -> JsonResponse:
-    """The sheet as a share link serves it: the organisation's own party, its next filing.
+    """The sheet as a share link serves it: the controller being filed for, its next filing.
 
     No query parameters: a share link names one export, not a choice of parties or filings.
     """
     now = timezone.now()
     register = register_view(incident, now=now)
-    answers = _filing_answers_for(register, None, filing_pk=None)
-    return _sheet_json(build_answer_sheet(register, now=answers.pop("now", now), party=None, **answers))
+    party = default_controller(register.parties, earliest_awareness(register.awareness))
+    answers = _filing_answers_for(register, party, filing_pk=None)
+    return _sheet_json(build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers))
 
 
 def sheet_rows(sheet, languages):
@@ -167,6 +200,7 @@ def sheet_rows(sheet, languages):
                             "question": answer.question.text.get(language),
                             "answer": answer.answer.get(language) if answer.answer else "",
                             "detail": answer.detail.get(language) if answer.detail else "",
+                            "sources": "; ".join(label.get(language) for label in answer.source_labels),
                         }
                         for language in languages
                     ],

@@ -23,6 +23,7 @@ def deadline_row(deadline: Deadline, now) -> dict:
         "kind": deadline.kind,
         "party": _party_label(deadline),
         "due_at": iso_utc(deadline.due_at),
+        "outer_bound_at": iso_utc(clocks.outer_bound_at(deadline.kind, deadline.started_at)),
         "state": clocks.evaluate(deadline.due_at, deadline.met_at, now).state.value
         if deadline.is_active
         else "inactive",
@@ -43,7 +44,10 @@ def _party_label(deadline) -> str | None:
 
 
 class Command(BaseCommand):
-    help = "List deadlines (kind, party, due, state, met, next alert); instants in ISO 8601 UTC."
+    help = (
+        "List deadlines (kind, party, due, the Reg. 1182/71 outer bound of the 72 hours, state, met, "
+        "next alert); instants in ISO 8601 UTC."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--incident", type=int, help="Only this incident (database id).")
