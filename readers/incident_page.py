@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from communications.models import CommunicationAssessment, CommunicationWave
 from incidents.choices import EstimateMeasure
-from notifications.models import Deadline
+from notifications.models import Deadline, DeadlineKind
 from organisations.models import Role
 from organisations.tenancy import active_memberships
 from readers.clock_states import read_clock
@@ -104,6 +105,50 @@ class IncidentPage:
     @property
     def has_overdue(self) -> bool:
         return any(row.reading.state.value == "overdue" for row in self.clocks)
+
+    @property
+    def next_actions(self) -> list[NextAction]:
+        """Who is waiting for what, nearest deadline first: one sentence per open clock, then
+        what the register still lacks."""
+        actions = [next_action(row) for row in self.clocks]
+        if self.register.gaps:
+            actions.append(
+                NextAction(
+                    None,
+                    ngettext(
+                        "Complete the register: %(n)s item is missing before it can be closed.",
+                        "Complete the register: %(n)s items are missing before it can be closed.",
+                        len(self.register.gaps),
+                    )
+                    % {"n": len(self.register.gaps)},
+                    False,
+                )
+            )
+        return actions
+
+
+@dataclass(frozen=True)
+class NextAction:
+    due_at: datetime | None
+    text: str  # who is waiting for what, in words
+    is_overdue: bool
+
+
+# Per clock, who is waiting for what (the subject is the controller, or processor → controller).
+NEXT_ACTION_TEXTS = {
+    DeadlineKind.AUTHORITY_NOTIFICATION: gettext_lazy(
+        "The supervisory authority is waiting for the notification for %(who)s."
+    ),
+    DeadlineKind.PROCESSOR_NOTICE: gettext_lazy("The controller is waiting to be informed: %(who)s."),
+    DeadlineKind.FOLLOW_UP: gettext_lazy("The supervisory authority is waiting for further information for %(who)s."),
+    DeadlineKind.DATA_SUBJECT_COMMUNICATION: gettext_lazy("The data subjects of %(who)s are waiting to be informed."),
+}
+
+
+def next_action(row: ClockRow) -> NextAction:
+    text = NEXT_ACTION_TEXTS.get(row.kind)
+    sentence = str(text) % {"who": row.subject} if text else str(row.deadline.get_kind_display())
+    return NextAction(row.reading.due_at, sentence, row.reading.state.value == "overdue")
 
 
 def reader_role(user, incident) -> str | None:
