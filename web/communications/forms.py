@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from communications.choices import IdentifierKind, ImportKind
 
 
@@ -20,7 +21,9 @@ class LedgerUploadForm(forms.Form):
         label=_("Recipients (CSV)"),
         help_text=_("UTF-8 CSV with the header 'kind,identifier'; kind is 'bsn' or 'email'. One person per line."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the import."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=limits.REASON, help_text=_("Kept as evidence with the import.")
+    )
 
 
 class LookupForm(forms.Form):
@@ -28,7 +31,7 @@ class LookupForm(forms.Form):
     kind = forms.ChoiceField(label=_("Identifier"), choices=IdentifierKind.choices)
     identifier = forms.CharField(
         label=_("BSN or e-mail address"),
-        max_length=254,
+        max_length=limits.EMAIL,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
