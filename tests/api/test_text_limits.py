@@ -4,6 +4,7 @@ named in the JSON error, and not a row or a history record written."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from actions import incidents as services
 from breachtrack import limits
@@ -13,6 +14,14 @@ from tests.api.conftest import REASON, detail_url, session_client
 from tests.test_history_guard import database_state
 
 MEGABYTE = "x" * 1_048_576
+
+
+@pytest.fixture(autouse=True)
+def _english_after(db):
+    """LocaleMiddleware leaves a Dutch request's language active in the thread: restore English,
+    so the tests that run after these ones read their messages in English."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

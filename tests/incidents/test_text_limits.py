@@ -20,6 +20,14 @@ from tests.test_history_guard import database_state
 MEGABYTE = "x" * 1_048_576
 
 
+@pytest.fixture(autouse=True)
+def _english_after(db):
+    """LocaleMiddleware leaves a Dutch request's language active in the thread: restore English,
+    so the tests that run after these ones read their messages in English."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def officer_client(client, officer):
     client.force_login(officer)
