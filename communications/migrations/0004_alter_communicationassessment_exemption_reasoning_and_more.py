@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     so the state changes alone (SQLite would otherwise rebuild every table, history included)."""
 
     dependencies = [
-        ('communications', '0002_import_job_write_progress_and_lease'),
+        ('communications', '0003_wave_recipient_count'),
     ]
 
     operations = [
