@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from access.choices import AccessAction, AccessOutcome, ExportKind, RefusalReason
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from incidents.fields import entry_zone_field
 from organisations.tenancy import tenant_manager
 
@@ -36,7 +38,9 @@ class ShareLink(models.Model):
         max_length=200,
         help_text=_("Who the link is for, e.g. the supervisory authority's case handler."),
     )
-    purpose = models.TextField(_("purpose"), help_text=_("Why the link was made (e.g. the AP's request of ...)."))
+    purpose = bounded_text(
+        _("purpose"), limits.REASON, help_text=_("Why the link was made (e.g. the AP's request of ...).")
+    )
     token_sha256 = models.CharField(_("token SHA-256"), max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
@@ -53,7 +57,7 @@ class ShareLink(models.Model):
         related_name="+",
         verbose_name=_("revoked by"),
     )
-    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    revocation_reason = bounded_text(_("revocation reason"), limits.REASON, blank=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("organisation")

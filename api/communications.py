@@ -38,6 +38,7 @@ from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant
 from api.scoping import member_organisation_ids, role_in
 from api.serializers import JsonIntegerField, RegisterSerializer, TextField
 from api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES
+from breachtrack import limits
 from breachtrack.uploads import takes_uploads
 from communications.choices import IdentifierKind, WaveChannel
 from communications.models import CommunicationWave, ContentVersion, ImportJob
@@ -165,7 +166,7 @@ class LookupInput(StrictSerializer):
         required=False, help_text=gettext_lazy("Needed only when you are a member of several organisations.")
     )
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
-    identifier = TextField(max_length=254, write_only=True)
+    identifier = TextField(max_length=limits.EMAIL, write_only=True)
 
 
 class ContactSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from actions import filings as services
 from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
+from breachtrack import limits
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty
@@ -109,17 +110,17 @@ class FilingInput(StrictSerializer):
     filing_type = serializers.ChoiceField(choices=FilingType.choices)
     submitted_at = instant_field(help_text=gettext_lazy("When it was actually submitted to the authority."))
     submitted_tz = TextField(required=False, allow_blank=True, max_length=64)
-    submitted_by = TextField(required=False, allow_blank=True, max_length=200)
+    submitted_by = TextField(required=False, allow_blank=True, max_length=limits.NAME)
     channel = serializers.ChoiceField(choices=FilingChannel.choices)
-    authority_reference = TextField(required=False, allow_blank=True, max_length=100)
+    authority_reference = TextField(required=False, allow_blank=True, max_length=limits.REFERENCE)
     is_phased = JsonBooleanField(required=False, default=False)
-    delay_reasons = TextField(required=False, allow_blank=True)
-    withdrawal_reason = TextField(required=False, allow_blank=True)
+    delay_reasons = TextField(required=False, allow_blank=True, max_length=limits.TEXT)
+    withdrawal_reason = TextField(required=False, allow_blank=True, max_length=limits.REASON)
     reason = reason_field()
 
 
 class AuthorityReferenceInput(StrictSerializer):
-    authority_reference = TextField(max_length=100)
+    authority_reference = TextField(max_length=limits.REFERENCE)
     reason = reason_field()
 
 
@@ -127,9 +128,9 @@ class DecisionInput(StrictSerializer):
     controller = JsonIntegerField(help_text=gettext_lazy("The id of the incident's controller that decided."))
     decided_at = instant_field()
     decided_tz = TextField(required=False, allow_blank=True, max_length=64)
-    decided_by = TextField(required=False, allow_blank=True, max_length=200)
+    decided_by = TextField(required=False, allow_blank=True, max_length=limits.NAME)
     risk_basis = serializers.ChoiceField(choices=NotNotifiedBasis.choices)
-    reasoning = TextField()
+    reasoning = TextField(max_length=limits.TEXT)
     reason = reason_field()
 
 

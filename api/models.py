@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from incidents.fields import entry_zone_field
 from organisations.models import Role
 from organisations.tenancy import scoped_manager, tenant_manager
@@ -53,7 +55,7 @@ class ApiToken(models.Model):
         related_name="+",
         verbose_name=_("revoked by"),
     )
-    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    revocation_reason = bounded_text(_("revocation reason"), limits.REASON, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["last_used_at"])

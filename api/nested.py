@@ -19,6 +19,7 @@ from access.log import log_view
 from api.permissions import may_write_in
 from api.scoping import request_token, visible
 from api.serializers import TextField, UtcDateTimeField, ZoneOffsetMixin
+from breachtrack import limits
 from incidents.models import Incident
 
 
@@ -36,7 +37,7 @@ class StrictSerializer(ZoneOffsetMixin, serializers.Serializer):
 
 def reason_field():
     return TextField(
-        max_length=2000,
+        max_length=limits.REASON,
         help_text=gettext_lazy("Why you are making this change, kept as evidence with it."),
     )
 

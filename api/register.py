@@ -42,6 +42,7 @@ from api.serializers import (
     RegisterSerializer,
     TextField,
 )
+from breachtrack import limits
 from incidents.choices import Status
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from organisations.models import Party
@@ -107,7 +108,7 @@ class AwarenessCorrectionSerializer(AwarenessWriteSerializer):
 
 
 class AwarenessWithdrawalSerializer(serializers.Serializer):
-    withdrawal_reason = TextField(max_length=2000, help_text=_("Why the record turned out wrong."))
+    withdrawal_reason = TextField(max_length=limits.REASON, help_text=_("Why the record turned out wrong."))
     reason = ReasonField()
 
 

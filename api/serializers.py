@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from actions.incidents import EDITABLE_FIELDS
+from breachtrack import limits
 from incidents.choices import DataCategory, DataSubjectCategory
 from incidents.models import AffectedEstimate, AwarenessRecord, Incident, IncidentParty
 from notifications.models import Deadline
@@ -161,7 +162,7 @@ class ReasonField(TextField):
     def __init__(self, **kwargs):
         super().__init__(
             write_only=True,
-            max_length=2000,
+            max_length=limits.REASON,
             help_text=_(
                 "Why you are making this change, kept as evidence with it (e.g. 'processor's e-mail of 4 July, 09:12')."
             ),

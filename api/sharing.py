@@ -22,6 +22,7 @@ from actions import sharing as services
 from api.parts import REFUSED, IncidentPartsViewSet, ScopedRecordViewSet, log_read
 from api.scoping import role_in
 from api.serializers import ReasonField, RegisterSerializer, TextField, UtcDateTimeField, ZoneOffsetMixin
+from breachtrack import limits
 
 
 class SharePermission(IsAuthenticated):
@@ -58,7 +59,9 @@ class ShareLinkSerializer(RegisterSerializer):
 
 class ShareLinkCreateSerializer(ZoneOffsetMixin, serializers.Serializer):
     export_kind = serializers.ChoiceField(choices=ExportKind.choices)
-    recipient = TextField(max_length=200, help_text=_("Who the link is for, e.g. the authority's case handler."))
+    recipient = TextField(
+        max_length=limits.NAME, help_text=_("Who the link is for, e.g. the authority's case handler.")
+    )
     expires_at = UtcDateTimeField()
     expires_tz = TextField(max_length=64, required=False, help_text=_("The zone you think in (display only)."))
     reason = ReasonField()

@@ -12,6 +12,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
+
 GLOBAL_CHAIN = "global"
 
 
@@ -23,7 +26,7 @@ class AuditFieldSet(models.Model):
     """
 
     history_model = models.CharField(_("history model"), max_length=100)
-    fields = models.TextField(_("fields"), help_text=_("Attribute names, comma-separated, sorted."))
+    fields = bounded_text(_("fields"), limits.SYSTEM_TEXT, help_text=_("Attribute names, comma-separated, sorted."))
 
     class Meta:
         verbose_name = _("audit field set")
@@ -147,7 +150,7 @@ class AnchorRun(models.Model):
         help_text=_("The last run after which no chain that moved was left without its anchor."),
     )
     failed_chains = models.PositiveIntegerField(_("chains left unanchored by the last run"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
+    last_error = bounded_text(_("last error"), limits.SYSTEM_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("anchoring run")

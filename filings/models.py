@@ -13,6 +13,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
@@ -75,12 +77,12 @@ class AuthorityFiling(RecordedFact):
         default=False,
         help_text=_("An incomplete filing; the missing information follows in phases."),
     )
-    delay_reasons = models.TextField(
+    delay_reasons = bounded_text(
         _("reasons for the delay (Art. 33(1))"),
         blank=True,
         help_text=_("Required when the initial notification is made after the 72 hours."),
     )
-    withdrawal_reason = models.TextField(_("why the notification is withdrawn"), blank=True)
+    withdrawal_reason = bounded_text(_("why the notification is withdrawn"), limits.REASON, blank=True)
     content = models.JSONField(_("content as submitted"), editable=False)
     content_sha256 = models.CharField(_("SHA-256 of the content"), max_length=64, editable=False)
 
@@ -182,7 +184,7 @@ class NotificationDecisionRecord(RecordedFact):
     decided_tz = entry_zone_field(_("decided at, zone"))
     decided_by = models.CharField(_("decided by"), max_length=200, help_text=_("The person who took the decision."))
     risk_basis = models.CharField(_("basis"), max_length=32, choices=NotNotifiedBasis.choices)
-    reasoning = models.TextField(_("reasoning"), help_text=_("Why notifying the authority is not required."))
+    reasoning = bounded_text(_("reasoning"), help_text=_("Why notifying the authority is not required."))
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")

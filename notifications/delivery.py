@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from breachtrack import limits
 from breachtrack.dbclock import database_now
 from notifications.fanout import enqueue_on_commit, lease, requeue_after
 from notifications.messages import alert_email
@@ -187,10 +188,10 @@ def deliver_one(delivery_id: int, *, now_func: Callable[[], datetime] = database
     try:
         http_status, error = _send(delivery, now), None
     except DeliveryError as failure:
-        http_status, error = failure.http_status, str(failure)
+        http_status, error = failure.http_status, limits.cut(str(failure))
     except Exception as failure:  # SMTP errors, DNS, a bad address: recorded, retried, visible
         logger.warning("delivery %s: attempt %s failed", delivery.pk, attempt.number, exc_info=True)
-        http_status, error = None, f"{type(failure).__name__}: {failure}"
+        http_status, error = None, limits.cut(f"{type(failure).__name__}: {failure}")
     return _record_outcome(delivery, attempt, error, http_status, now_func())
 
 

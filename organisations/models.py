@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
 from breachtrack.history import HistoriedManager, UserManager
+from breachtrack.limits import bounded_text
 from organisations.tenancy import tenant_manager
 
 
@@ -80,7 +82,7 @@ class Organisation(models.Model):
     registration_number = models.CharField(
         _("registration number"), max_length=64, blank=True, help_text=_("e.g. the Dutch KvK number")
     )
-    address = models.TextField(_("address"), blank=True)
+    address = bounded_text(_("address"), limits.ADDRESS, blank=True)
     sector = models.CharField(_("sector"), max_length=120, blank=True)
     dpo_name = models.CharField(_("DPO or contact point"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)

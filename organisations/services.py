@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from breachtrack import limits
 from breachtrack.errors import field_error, field_errors
 from breachtrack.history import save_attributed
 from organisations.models import Authority, Membership, Organisation, Party, Role, User
@@ -27,7 +28,14 @@ M = TypeVar("M", bound=models.Model)
 def require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
         raise field_error("reason", _("Give a reason for this change: it is kept as evidence."), "required")
-    return reason.strip()
+    reason = reason.strip()
+    if len(reason) > limits.REASON:
+        message = _("Keep the reason to at most %(limit)d characters (it has %(length)d).") % {
+            "limit": limits.REASON,
+            "length": len(reason),
+        }
+        raise field_error("reason", message, "max_length")
+    return reason
 
 
 def authorise(actor: User | None, organisation: Organisation, roles: Collection[str] = EDIT_ROLES) -> None:

@@ -8,12 +8,15 @@ see and change is decided per object by the model admins (``admin_base``).
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
+from organisations.models import User
 from organisations.tenancy import active_memberships
 
 
@@ -25,7 +28,20 @@ def is_member(user) -> bool:
 
 
 class MemberAuthenticationForm(AdminAuthenticationForm):
-    """Admin login for members: ``is_staff`` plays no part."""
+    """Admin login for members: ``is_staff`` plays no part.
+
+    Both fields are declared with their bound (breachtrack.limits): Django sets the username's only
+    when the form is made, and gives the password none, so a megabyte would be hashed."""
+
+    username = UsernameField(
+        max_length=User._meta.get_field("username").max_length, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    password = forms.CharField(
+        label=AuthenticationForm.base_fields["password"].label,
+        strip=False,
+        max_length=limits.PASSWORD,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from incidents.models.notes import NOTE_MAX_LENGTH
 from rules.timeinput import (
     LOCAL_TIME_MESSAGES,
@@ -322,7 +323,7 @@ class ReasonFormMixin(forms.Form):
 
     change_reason = forms.CharField(
         label=_("Reason for this change — kept as evidence"),
-        max_length=2000,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why you are making this change, e.g. 'processor's e-mail of 4 July, 09:12'."),
     )
@@ -346,7 +347,9 @@ class NoteForm(forms.Form):
         required=False,
         help_text=_("Legal advice or work product: never exported, never shown to viewers."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the change."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=limits.REASON, help_text=_("Kept as evidence with the change.")
+    )
 
     def __init__(self, *args, user=None, with_privilege: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -382,4 +385,6 @@ class NotePrivilegeForm(forms.Form):
         coerce=lambda value: value == "1",
         choices=[("1", _("Mark as legally privileged")), ("0", _("Remove the legal privilege"))],
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the decision."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=limits.REASON, help_text=_("Kept as evidence with the decision.")
+    )

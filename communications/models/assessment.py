@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack.limits import bounded_text
 from communications.choices import CLOSING_EXEMPTIONS, AuthorityDecision, Exemption
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
@@ -36,11 +37,11 @@ class CommunicationAssessment(RecordedFact):
         verbose_name=_("controller"),
     )
     is_high_risk = models.BooleanField(_("likely to result in a high risk (Art. 34(1))"))
-    reasoning = models.TextField(_("reasoning for the risk assessment"))
+    reasoning = bounded_text(_("reasoning for the risk assessment"))
     exemption = models.CharField(
         _("exemption (Art. 34(3))"), max_length=32, choices=Exemption.choices, default=Exemption.NONE
     )
-    exemption_reasoning = models.TextField(_("reasoning for the exemption"), blank=True)
+    exemption_reasoning = bounded_text(_("reasoning for the exemption"), blank=True)
     authority_decision = models.CharField(
         _("decision of the authority (Art. 34(4))"),
         max_length=32,

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from communications.choices import ImportKind, ImportStatus
 from incidents.models.base import RecordedFact
 from organisations.tenancy import scoped_manager, tenant_manager
@@ -171,7 +173,7 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    reason = models.TextField(_("reason"))
+    reason = bounded_text(_("reason"), limits.REASON)
     file_name = models.CharField(_("file name"), max_length=255)
     spool_path = models.CharField(_("uploaded file (server path)"), max_length=500, editable=False)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from communications.choices import WaveChannel
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
@@ -39,7 +41,7 @@ class ContentVersion(RecordedFact):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     version = models.PositiveIntegerField(_("version"), editable=False)
     title = models.CharField(_("title"), max_length=200)
-    text = models.TextField(_("text"))
+    text = bounded_text(_("text"), limits.LETTER)
     describes_nature = models.BooleanField(_("describes the nature of the breach"), default=False)
     names_contact_point = models.BooleanField(_("names the contact point"), default=False)
     describes_consequences = models.BooleanField(_("describes the likely consequences"), default=False)

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack.limits import bounded_text
 from incidents.choices import CountdownRevisionKind, ExtortionChannel, PaymentDecision
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
@@ -63,9 +64,7 @@ class ExtortionThreat(RecordedFact):
     first_contact_at = models.DateTimeField(_("first contact at"))
     first_contact_tz = entry_zone_field(_("first contact at, zone"))
     channel = models.CharField(_("channel"), max_length=16, choices=ExtortionChannel.choices)
-    channel_detail = models.TextField(
-        _("channel, details"), blank=True, help_text=_("Leak-site address, e-mail, chat id.")
-    )
+    channel_detail = bounded_text(_("channel, details"), blank=True, help_text=_("Leak-site address, e-mail, chat id."))
 
     demand_amount = models.DecimalField(
         _("amount demanded"),
@@ -94,12 +93,12 @@ class ExtortionThreat(RecordedFact):
     )
     payment_decided_at = models.DateTimeField(_("decided (or paid) at"), null=True, blank=True)
     payment_decided_tz = entry_zone_field(_("decided (or paid) at, zone"))
-    payment_reasoning = models.TextField(_("reasoning for the payment decision"), blank=True)
+    payment_reasoning = bounded_text(_("reasoning for the payment decision"), blank=True)
 
     police_reported_at = models.DateTimeField(_("reported to the police at"), null=True, blank=True)
     police_reported_tz = entry_zone_field(_("reported to the police at, zone"))
     police_reference = models.CharField(_("police report reference"), max_length=100, blank=True)
-    other_agencies_told = models.TextField(
+    other_agencies_told = bounded_text(
         _("other agencies told"),
         blank=True,
         help_text=_("e.g. the national CSIRT, a sector CERT, the insurer: who, when."),
@@ -229,8 +228,8 @@ class ExtortionCountdown(RecordedFact):
     )
     deadline_tz = entry_zone_field(_("deadline, zone"))
     source = models.CharField(_("source"), max_length=300, blank=True, help_text=_("Where we saw it."))
-    evidence = models.TextField(_("evidence"), blank=True)
-    note = models.TextField(_("note"), blank=True)
+    evidence = bounded_text(_("evidence"), blank=True)
+    note = bounded_text(_("note"), blank=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("threat__incident__organisation")
@@ -324,7 +323,7 @@ class Publication(RecordedFact):
     records_count = models.PositiveBigIntegerField(_("records"), null=True, blank=True)
     files_count = models.PositiveBigIntegerField(_("files"), null=True, blank=True)
     size_bytes = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = bounded_text(_("note"), blank=True)
 
     risk_reassessed_at = models.DateTimeField(_("Art. 34 risk reassessed at"), null=True, blank=True, editable=False)
     risk_reassessed_by = models.ForeignKey(
@@ -336,7 +335,7 @@ class Publication(RecordedFact):
         verbose_name=_("Art. 34 risk reassessed by"),
         editable=False,
     )
-    risk_reassessment_note = models.TextField(_("outcome of the Art. 34 reassessment"), blank=True, editable=False)
+    risk_reassessment_note = bounded_text(_("outcome of the Art. 34 reassessment"), blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")

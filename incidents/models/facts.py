@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from incidents.choices import AwarenessSource, EstimateMeasure
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
@@ -33,15 +35,15 @@ class AwarenessRecord(RecordedFact):
     aware_at = models.DateTimeField(_("aware at"))
     aware_tz = entry_zone_field(_("aware at, zone"))
     source = models.CharField(_("source"), max_length=32, choices=AwarenessSource.choices)
-    source_detail = models.TextField(_("source, details"), blank=True)
+    source_detail = bounded_text(_("source, details"), blank=True)
     asserted_by = models.CharField(
         _("asserted by"),
         max_length=200,
         blank=True,
         help_text=_("The person who had the knowledge, if not the recorder."),
     )
-    evidence = models.TextField(_("evidence"), blank=True)
-    rationale = models.TextField(
+    evidence = bounded_text(_("evidence"), blank=True)
+    rationale = bounded_text(
         _("why this is the moment of awareness"),
         blank=True,
         help_text=_("The reasonable degree of certainty (EDPB 9/2022)."),
@@ -56,7 +58,7 @@ class AwarenessRecord(RecordedFact):
         editable=False,
     )
     is_withdrawn = models.BooleanField(_("withdrawn"), default=False)
-    withdrawal_reason = models.TextField(_("why it was withdrawn"), blank=True)
+    withdrawal_reason = bounded_text(_("why it was withdrawn"), limits.REASON, blank=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")
@@ -122,7 +124,7 @@ class AffectedEstimate(RecordedFact):
     known_at = models.DateTimeField(_("known at"))
     known_tz = entry_zone_field(_("known at, zone"))
     source = models.CharField(_("source"), max_length=300)
-    note = models.TextField(_("note"), blank=True)
+    note = bounded_text(_("note"), blank=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from breachtrack.limits import bounded_text
 from incidents.choices import (
     SPECIAL_CATEGORIES,
     Cause,
@@ -76,12 +77,12 @@ class Incident(models.Model):
     is_integrity_breach = models.BooleanField(_("integrity breach"), default=False)
     is_availability_breach = models.BooleanField(_("availability breach"), default=False)
     cause = models.CharField(_("cause"), max_length=32, choices=Cause.choices, blank=True)
-    cause_detail = models.TextField(_("cause, details"), blank=True)
+    cause_detail = bounded_text(_("cause, details"), blank=True)
     discovery_method = models.CharField(
         _("how it was discovered"), max_length=32, choices=DiscoveryMethod.choices, blank=True
     )
-    discovery_detail = models.TextField(_("discovery, details"), blank=True)
-    description = models.TextField(_("what happened"), blank=True)
+    discovery_detail = bounded_text(_("discovery, details"), blank=True)
+    description = bounded_text(_("what happened"), blank=True)
 
     # --- Time facts (each in UTC, with the zone it was entered in) ---
     occurred_from_at = models.DateTimeField(_("occurred from"), null=True, blank=True)
@@ -108,16 +109,16 @@ class Incident(models.Model):
     )
 
     # --- Risk (Art. 33(3)(c)) ---
-    likely_consequences = models.TextField(_("likely consequences"), blank=True)
+    likely_consequences = bounded_text(_("likely consequences"), blank=True)
     severity = models.CharField(_("severity (AP scale)"), max_length=16, choices=Severity.choices, blank=True)
     risk_level = models.CharField(_("risk level"), max_length=8, choices=RiskLevel.choices, blank=True)
-    risk_reasoning = models.TextField(_("reasoning for the risk level"), blank=True)
+    risk_reasoning = bounded_text(_("reasoning for the risk level"), blank=True)
 
     # --- Measures (Art. 33(3)(d)) ---
-    measures_before = models.TextField(_("measures in place before"), blank=True)
-    measures_containment = models.TextField(_("containment measures"), blank=True)
-    measures_mitigation = models.TextField(_("mitigation for data subjects"), blank=True)
-    measures_planned = models.TextField(_("planned measures"), blank=True)
+    measures_before = bounded_text(_("measures in place before"), blank=True)
+    measures_containment = bounded_text(_("containment measures"), blank=True)
+    measures_mitigation = bounded_text(_("mitigation for data subjects"), blank=True)
+    measures_planned = bounded_text(_("planned measures"), blank=True)
 
     # --- The decision to notify the authority ---
     notification_decision = models.CharField(
@@ -126,7 +127,7 @@ class Incident(models.Model):
         choices=NotificationDecision.choices,
         default=NotificationDecision.UNDECIDED,
     )
-    notification_reasoning = models.TextField(_("reasoning for the decision"), blank=True)
+    notification_reasoning = bounded_text(_("reasoning for the decision"), blank=True)
 
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed at"), auto_now=True)

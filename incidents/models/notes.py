@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
 from incidents.models.incident import check_instant
 from organisations.tenancy import tenant_manager
 
-NOTE_MAX_LENGTH = 20_000
+NOTE_MAX_LENGTH = limits.TEXT
 
 
 class IncidentNote(RecordedFact):
@@ -29,7 +30,7 @@ class IncidentNote(RecordedFact):
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="notes", verbose_name=_("incident")
     )
-    body = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH, validators=[MaxLengthValidator(NOTE_MAX_LENGTH)])
+    body = bounded_text(_("note"), NOTE_MAX_LENGTH)
     is_legally_privileged = models.BooleanField(
         _("legally privileged"),
         default=False,

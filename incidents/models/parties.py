@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from breachtrack.errors import field_error
+from breachtrack.limits import bounded_text
 from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, Channel, PartyRole
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
@@ -30,7 +31,7 @@ class IncidentParty(models.Model):
         "organisations.Party", on_delete=models.PROTECT, related_name="incident_roles", verbose_name=_("party")
     )
     role = models.CharField(_("role in this incident"), max_length=32, choices=PartyRole.choices)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = bounded_text(_("notes"), blank=True)
 
     history = HistoricalRecords()
     objects = tenant_manager("incident__organisation")
@@ -154,8 +155,8 @@ class ProcessorNotice(RecordedFact):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     informed_by = models.CharField(_("informed by (processor side)"), max_length=200)
     received_by = models.CharField(_("received by (controller side)"), max_length=200, blank=True)
-    summary = models.TextField(_("what was said"), blank=True)
-    evidence = models.TextField(
+    summary = bounded_text(_("what was said"), blank=True)
+    evidence = bounded_text(
         _("evidence"), blank=True, help_text=_("Where the proof is kept: e-mail id, ticket, document.")
     )
 

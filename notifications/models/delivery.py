@@ -33,6 +33,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from breachtrack import limits
+from breachtrack.limits import bounded_text
 from notifications.addresses import is_refused_host
 from organisations.tenancy import ScopedQuerySet, tenant_manager
 
@@ -201,7 +203,7 @@ class Delivery(models.Model):
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
+    last_error = bounded_text(_("last error"), limits.SYSTEM_TEXT, blank=True)
     created_at = models.DateTimeField(_("created at"))
 
     objects = DeliveryQuerySet.as_manager()
@@ -265,7 +267,7 @@ class DeliveryAttempt(models.Model):
     )
     is_ok = models.BooleanField(_("succeeded"), null=True)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True)
+    error = bounded_text(_("error"), limits.SYSTEM_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("delivery attempt")

@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessAction, ExportKind
+from breachtrack import limits
 from readers.exports import is_available
 from readers.review import BadLocalTime, day_start, local_instant
 from web.evidence.forms import DateInput
@@ -72,11 +73,13 @@ FOLD_CHOICES = [
 class ShareLinkForm(forms.Form):
     export_kind = forms.ChoiceField(label=_("Export"))
     recipient = forms.CharField(
-        label=_("For whom"), max_length=200, help_text=_("E.g. the supervisory authority's case handler.")
+        label=_("For whom"), max_length=limits.NAME, help_text=_("E.g. the supervisory authority's case handler.")
     )
     expires = NaiveDateTimeField(label=_("Expires at"), widget=LocalDateTimeInput)
     expires_fold = forms.ChoiceField(label=_("If that time happens twice"), choices=FOLD_CHOICES, required=False)
-    reason = forms.CharField(label=_("Why (recorded with the link)"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Why (recorded with the link)"), max_length=limits.REASON, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, zone_name: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,4 +103,4 @@ class ShareLinkForm(forms.Form):
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(label=_("Why revoke it"), max_length=1000)
+    reason = forms.CharField(label=_("Why revoke it"), max_length=limits.REASON)

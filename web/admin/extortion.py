@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actions import extortion
+from breachtrack import limits
 from incidents.choices import CountdownRevisionKind
 from incidents.models import ExtortionCountdown, ExtortionThreat, Publication
 from web.admin.incidents import RegisterAdmin, local_time_text
@@ -158,6 +159,7 @@ class ExtortionCountdownAdmin(_ThreatChoiceMixin, RegisterAdmin):
 class PublicationForm(AdminServiceForm):
     reassessment_outcome = forms.CharField(
         label=_("Outcome of the Art. 34 reassessment"),
+        max_length=limits.TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Fill in once the risk to the people affected was reassessed in the light of this publication."),

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from actions import alert_policies
+from breachtrack import limits
 from organisations import services
 from organisations.models import AlertPolicy, Authority, Membership, Organisation, Party, User
 from organisations.tenancy import organisation_ids
@@ -106,6 +107,7 @@ class UserAdminForm(AdminServiceForm):
     time_zone = forms.ChoiceField(label=_("display time zone"), choices=zone_choices)
     password1 = forms.CharField(
         label=_("New password"),
+        max_length=limits.PASSWORD,
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -113,6 +115,7 @@ class UserAdminForm(AdminServiceForm):
     )
     password2 = forms.CharField(
         label=_("New password (again)"),
+        max_length=limits.PASSWORD,
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -309,6 +312,7 @@ class MinutesListField(forms.CharField):
 class AlertPolicyForm(AdminServiceForm):
     thresholds_before_minutes = MinutesListField(
         label=_("alerts before the deadline (minutes)"),
+        max_length=limits.LABEL,
         required=False,
         help_text=_(
             "Minutes before the due moment, separated by commas: 240, 30 is 4 hours and 30 minutes before. "

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from communications.choices import AuthorityDecision, Exemption, IdentifierKind, ImportKind, WaveChannel
 from communications.models import ContentVersion
 from communications.models.waves import ART_34_2_ELEMENTS
@@ -26,7 +27,9 @@ class LedgerUploadForm(forms.Form):
         label=_("Recipients (CSV)"),
         help_text=_("UTF-8 CSV with the header 'kind,identifier'; kind is 'bsn' or 'email'. One person per line."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Kept as evidence with the import."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=limits.REASON, help_text=_("Kept as evidence with the import.")
+    )
 
 
 class LookupForm(forms.Form):
@@ -34,7 +37,7 @@ class LookupForm(forms.Form):
     kind = forms.ChoiceField(label=_("Identifier"), choices=IdentifierKind.choices)
     identifier = forms.CharField(
         label=_("BSN or e-mail address"),
-        max_length=254,
+        max_length=limits.EMAIL,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

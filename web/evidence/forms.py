@@ -11,6 +11,7 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from readers.review import KIND_LABELS, TimelineFilters, day_start
 
 
@@ -24,7 +25,7 @@ class TimelineFilterForm(forms.Form):
     actor = forms.ChoiceField(label=_("Recorded by"), required=False)
     since = forms.DateField(label=_("Happened from (date)"), required=False, widget=DateInput)
     until = forms.DateField(label=_("Happened until (date, inclusive)"), required=False, widget=DateInput)
-    q = forms.CharField(label=_("Text contains"), required=False, max_length=200)
+    q = forms.CharField(label=_("Text contains"), required=False, max_length=limits.SEARCH)
 
     def __init__(self, data, *, parties, actors, zone_name: str):
         """``parties``: ``[(incident party id, name, label)]``; ``actors``: the usernames on the timeline."""

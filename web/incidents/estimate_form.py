@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from incidents.choices import EstimateMeasure
 from web.forms import LocalInstantField, default_zone_name, zone_choices
 
@@ -28,10 +29,12 @@ class EstimateForm(forms.Form):
     party = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None)
     known_at = LocalInstantField(label=_("Known at"), required=True)
     source = forms.CharField(
-        label=_("Source"), max_length=300, help_text=_("e.g. the forensic report, the mailing list.")
+        label=_("Source"), max_length=limits.LABEL, help_text=_("e.g. the forensic report, the mailing list.")
     )
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=2000)
+    note = forms.CharField(
+        label=_("Note"), max_length=limits.TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=limits.REASON)
 
     SERVICE_FIELDS = ("measure", "low", "high", "is_approximate", "is_at_least", "source", "note")
 

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from filings.choices import FilingChannel, FilingType
 from web.forms import LocalInstantField, default_zone_name, zone_choices
 
@@ -24,13 +25,13 @@ class FilingForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=FilingChannel.choices, initial=FilingChannel.AP_FORM)
     authority_reference = forms.CharField(
         label=_("Authority's report number"),
-        max_length=100,
+        max_length=limits.REFERENCE,
         required=False,
         help_text=_("If the authority gave one; it can be added once later."),
     )
     submitted_by = forms.CharField(
         label=_("Submitted by"),
-        max_length=200,
+        max_length=limits.NAME,
         required=False,
         help_text=_("The filer named on the form; you, if empty."),
     )
@@ -41,16 +42,18 @@ class FilingForm(forms.Form):
     )
     delay_reasons = forms.CharField(
         label=_("Reasons for the delay (Art. 33(1))"),
+        max_length=limits.TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for an initial notification made after the 72 hours."),
     )
     withdrawal_reason = forms.CharField(
         label=_("Why the notification is withdrawn"),
+        max_length=limits.REASON,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=2000)
+    reason = forms.CharField(label=_("Reason for recording it — kept as evidence"), max_length=limits.REASON)
 
     SERVICE_FIELDS = (
         "filing_type",

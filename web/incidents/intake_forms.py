@@ -18,6 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from incidents.choices import (
     AwarenessSource,
     Cause,
@@ -121,7 +122,9 @@ class IntakeForm(forms.Form):
         },
     )
     # 1. The breach
-    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("A short name people will recognise."))
+    title = forms.CharField(
+        label=_("Title"), max_length=limits.NAME, help_text=_("A short name people will recognise.")
+    )
     is_confidentiality_breach = forms.BooleanField(
         label=_("Confidentiality: data seen or taken by someone who should not have it"), required=False
     )
@@ -135,7 +138,9 @@ class IntakeForm(forms.Form):
         choices=[("", _("Not recorded yet"))] + DiscoveryMethod.choices,
         required=False,
     )
-    description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(
+        label=_("What happened"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     # 2. When it happened
     occurred_from = _instant_field(
         _("Started at"), _("Leave empty if unknown. If only roughly known, the earliest moment it could have started.")
@@ -157,12 +162,15 @@ class IntakeForm(forms.Form):
     awareness_source = forms.ChoiceField(label=_("How we learnt of it"), choices=AwarenessSource.choices)
     awareness_asserted_by = forms.CharField(
         label=_("Who knew"),
-        max_length=200,
+        max_length=limits.NAME,
         required=False,
         help_text=_("The person who had the knowledge, if not you."),
     )
     awareness_rationale = forms.CharField(
-        label=_("Why this is the moment of awareness"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Why this is the moment of awareness"),
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
     )
     # 4. Roles and parties
     our_role = forms.ChoiceField(
@@ -170,6 +178,7 @@ class IntakeForm(forms.Form):
     )
     other_controllers = forms.CharField(
         label=_("Other controllers"),
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text=_(
@@ -189,7 +198,7 @@ class IntakeForm(forms.Form):
     )
     processor_name = forms.CharField(
         label=_("Processor where it happened"),
-        max_length=200,
+        max_length=limits.NAME,
         required=False,
         help_text=_("Only if we are the controller and the breach happened at a processor."),
     )
@@ -226,7 +235,10 @@ class IntakeForm(forms.Form):
     # 6. Extortion
     has_extortion = forms.BooleanField(label=_("Someone is demanding money or threatening to publish"), required=False)
     extortion_actor_name = forms.CharField(
-        label=_("Threat actor"), max_length=200, required=False, help_text=_("The name the group uses, or 'unknown'.")
+        label=_("Threat actor"),
+        max_length=limits.NAME,
+        required=False,
+        help_text=_("The name the group uses, or 'unknown'."),
     )
     extortion_channel = forms.ChoiceField(
         label=_("Channel"), choices=[("", "—")] + ExtortionChannel.choices, required=False
@@ -246,7 +258,7 @@ class IntakeForm(forms.Form):
     # 7. Reason
     change_reason = forms.CharField(
         label=_("Reason for recording this — kept as evidence"),
-        max_length=2000,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("e.g. 'call from the service desk, 09:12'."),
     )
@@ -421,7 +433,17 @@ class IntakeForm(forms.Form):
         if data.get("affected_is_at_least") and high is not None:
             self.add_error("affected_is_at_least", _("'At least' has no upper bound: clear one or the other."))
         names = _names(data.get("other_controllers", ""))
-        if len(names) > MAX_OTHER_PARTIES:
+        too_long = [name for name in names if len(name) > limits.NAME]
+        if too_long:
+            self.add_error(
+                "other_controllers",
+                forms.ValidationError(
+                    _("A name has at most %(limit)d characters; this one has %(length)d: %(name)s"),
+                    code="max_length",
+                    params={"limit": limits.NAME, "length": len(too_long[0]), "name": too_long[0][:40] + "…"},
+                ),
+            )
+        elif len(names) > MAX_OTHER_PARTIES:
             self.add_error(
                 "other_controllers",
                 _("At most %(n)d controllers here; add more on the incident page.") % {"n": MAX_OTHER_PARTIES},
