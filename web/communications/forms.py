@@ -98,6 +98,7 @@ class AssessmentForm(forms.Form):
         widget=forms.RadioSelect,
     )
     reasoning = forms.CharField(
+        max_length=limits.TEXT,
         label=_("Reasoning for the risk assessment"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("A decision not to communicate needs its reasoning too (Art. 33(5))."),
@@ -106,6 +107,7 @@ class AssessmentForm(forms.Form):
         label=_("Exemption (Art. 34(3))"), choices=Exemption.choices, initial=Exemption.NONE, widget=forms.RadioSelect
     )
     exemption_reasoning = forms.CharField(
+        max_length=limits.TEXT,
         label=_("Why the exemption applies"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -171,7 +173,9 @@ class ContentForm(forms.Form):
 
     language = forms.ChoiceField(label=_("Language of the text"), choices=settings.LANGUAGES)
     title = forms.CharField(label=_("Title"), max_length=200)
-    text = forms.CharField(label=_("Text of the communication"), widget=forms.Textarea(attrs={"rows": 16}))
+    text = forms.CharField(
+        label=_("Text of the communication"), max_length=limits.LETTER, widget=forms.Textarea(attrs={"rows": 16})
+    )
 
     copied_fields = ("language", "title", "text", *(flag for flag, _label in ART_34_2_ELEMENTS))
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from breachtrack import limits
 from incidents.choices import CountdownRevisionKind, ExtortionChannel, PaymentDecision
 from web.forms import LocalInstant, LocalInstantField, default_zone_name
 from web.incidents.quantities import parse_count, parse_decimal, parse_size, show_count, show_size
@@ -24,6 +25,10 @@ TEXTAREA = forms.Textarea(attrs={"rows": 2})
 class CountField(forms.CharField):
     """A whole number typed as people do: "53,000", "53.000", "53 000"."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", limits.REFERENCE)  # a number with its unit or grouping
+        super().__init__(**kwargs)
+
     def to_python(self, value):
         value = super().to_python(value)
         return parse_count(value) if value else None
@@ -31,6 +36,10 @@ class CountField(forms.CharField):
 
 class AmountField(forms.CharField):
     """A sum of money in the page's notation ("2,500,000.00", in Dutch "2.500.000,00")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", limits.REFERENCE)  # a number with its unit or grouping
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -44,6 +53,10 @@ class AmountField(forms.CharField):
 
 class SizeField(forms.CharField):
     """A data size with its unit ("1.2 GB", "800 MB"), cleaned to bytes."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", limits.REFERENCE)  # a number with its unit or grouping
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -104,7 +117,7 @@ class GuidedForm(forms.Form):
 
 def _instant_field(label, help_text=""):
     """A placeholder the form replaces with a ``LocalInstantField`` in the person's zone."""
-    return forms.CharField(label=label, help_text=help_text, required=False)
+    return forms.CharField(label=label, help_text=help_text, required=False, max_length=limits.REFERENCE)
 
 
 class ThreatForm(GuidedForm):
@@ -117,6 +130,7 @@ class ThreatForm(GuidedForm):
     channel_detail = forms.CharField(
         label=_("Channel, details"),
         required=False,
+        max_length=limits.TEXT,
         widget=TEXTAREA,
         help_text=_("Leak-site address, e-mail, chat id."),
     )
@@ -160,7 +174,10 @@ class PaymentForm(GuidedForm):
         _("Decided (or paid) at"), _("Local time, in the zone it was read in. Empty while nothing is decided.")
     )
     payment_reasoning = forms.CharField(
-        label=_("Reasoning for the payment decision"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reasoning for the payment decision"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     @classmethod
@@ -178,6 +195,7 @@ class PoliceForm(GuidedForm):
     other_agencies_told = forms.CharField(
         label=_("Other agencies told"),
         required=False,
+        max_length=limits.TEXT,
         widget=TEXTAREA,
         help_text=_("e.g. the national CSIRT, a sector CERT, the insurer: who, when."),
     )
@@ -192,8 +210,8 @@ class PoliceForm(GuidedForm):
 class _RevisionFields(GuidedForm):
     announced_at = _instant_field(_("Announced at"), _("When the threat actor made this change."))
     source = forms.CharField(label=_("Source"), max_length=300, required=False, help_text=_("Where we saw it."))
-    evidence = forms.CharField(label=_("Evidence"), required=False, widget=TEXTAREA)
-    note = forms.CharField(label=_("Note"), required=False, widget=TEXTAREA)
+    evidence = forms.CharField(label=_("Evidence"), required=False, widget=TEXTAREA, max_length=limits.TEXT)
+    note = forms.CharField(label=_("Note"), required=False, widget=TEXTAREA, max_length=limits.TEXT)
 
 
 class RevisionForm(_RevisionFields):
@@ -233,7 +251,7 @@ class PublicationForm(GuidedForm):
         required=False,
         help_text=_("With its unit, e.g. 1.2 GB or 800 MB (1 GB = 1,000 MB; KiB, MiB, GiB for binary units)."),
     )
-    note = forms.CharField(label=_("Note"), required=False, widget=TEXTAREA)
+    note = forms.CharField(label=_("Note"), required=False, widget=TEXTAREA, max_length=limits.TEXT)
 
     def __init__(self, *args, threats=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -275,6 +293,7 @@ class ReassessmentForm(GuidedForm):
 
     outcome = forms.CharField(
         label=_("Outcome of the Art. 34 reassessment"),
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the risk to the people affected is now, and whether they must be told (Art. 34)."),
     )

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from filings.choices import NotNotifiedBasis
 from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, PartyRole, Status
 from incidents.models import Incident
@@ -109,7 +110,7 @@ class FactsForm(ServiceErrorsMixin, InstantFieldsMixin, forms.ModelForm):
     reason = _reason_field()
     # The version of the facts the page showed: a change by someone else since then would
     # otherwise be silently undone by the fields this person left as they were.
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=limits.REFERENCE)
 
     class Meta:
         model = Incident
@@ -189,7 +190,9 @@ class AddPartyForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Its name, as it will appear in your directory."),
     )
     role = forms.ChoiceField(label=_("Role in this incident"), choices=PartyRole.choices)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
     reason = _reason_field()
 
     def __init__(self, *args, incident, **kwargs):
@@ -216,7 +219,9 @@ class AddPartyForm(ServiceErrorsMixin, forms.Form):
 
 class CorrectPartyForm(ServiceErrorsMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role in this incident"), choices=PartyRole.choices)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
     reason = _reason_field()
 
 
@@ -289,6 +294,7 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
     risk_basis = forms.ChoiceField(label=_("Basis"), choices=NotNotifiedBasis.choices)
     reasoning = forms.CharField(
         label=_("Reasoning"),
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Why notifying the authority is not required: the authority must be able to verify it."),
     )
