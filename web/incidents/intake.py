@@ -35,7 +35,7 @@ SERVICE_FIELDS = {
     "source": "awareness_source",
     "informed_at": "controllers_informed_at",
     "low": "affected_low",
-    "known_at": "affected_low",  # the first count is known "now", at intake
+    "known_at": "affected_known_at",
     "high": "affected_high",
     "is_at_least": "affected_is_at_least",
     "actor_name": "extortion_actor_name",

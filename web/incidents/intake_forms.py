@@ -106,6 +106,7 @@ class IntakeForm(forms.Form):
         "occurred_until",
         "aware_at",
         "controllers_informed_at",
+        "affected_known_at",
         "extortion_first_contact_at",
         "extortion_deadline_at",
     )
@@ -223,6 +224,14 @@ class IntakeForm(forms.Form):
     )
     affected_is_approximate = forms.BooleanField(label=_("Approximate"), required=False, initial=True)
     affected_is_at_least = forms.BooleanField(label=_("At least this many (no upper bound known)"), required=False)
+    affected_known_at = _instant_field(
+        _("This count was known at"),
+        _(
+            "When this number became known. Left empty, it is the moment we became aware (above): the latest "
+            "known count is the current one, and a filing shows the counts known when it was submitted."
+        ),
+    )
+    affected_known_at_fold = _fold_field()
     # 6. Extortion
     has_extortion = forms.BooleanField(label=_("Someone is demanding money or threatening to publish"), required=False)
     extortion_actor_name = forms.CharField(
@@ -418,6 +427,8 @@ class IntakeForm(forms.Form):
             self.add_error("affected_low", _("Give the lower bound too, or only one number."))
         elif high is not None and high < low:
             self.add_error("affected_high", _("The upper bound is below the lower bound."))
+        if data.get("affected_known_at") is not None and low is None and "affected_known_at" not in self.errors:
+            self.add_error("affected_low", _("Give the count that was known at that moment, or clear the moment."))
         if data.get("affected_is_at_least") and high is not None:
             self.add_error("affected_is_at_least", _("'At least' has no upper bound: clear one or the other."))
         names = _names(data.get("other_controllers", ""))
@@ -517,7 +528,9 @@ class IntakeForm(forms.Form):
                 "high": data.get("affected_high"),
                 "is_approximate": data["affected_is_approximate"],
                 "is_at_least": data["affected_is_at_least"],
-                "known_at": self.now,
+                # The moment the count became known, not when it is typed in: else the first count
+                # ranks newer than every later one. Unknown: the awareness moment (the form says so).
+                "known_at": at.get("affected_known_at") or at["aware_at"],
                 "known_tz": self.zone,
                 "source": str(_("First estimate, at intake")),
             }
