@@ -189,6 +189,30 @@ def test_a_wrong_moment_for_the_count_is_refused_on_its_field(officer_client, la
     assert counts() == before
 
 
+def test_a_controller_told_by_its_processor_records_the_notice_with_its_awareness(officer_client, lab, now):
+    response = officer_client.post(
+        URL,
+        form_data(lab, our_role="controller", other_controllers="", awareness_source="processor_notice",
+                  processor_name="Cloud Lab Services", has_extortion=""),
+    )  # fmt: skip
+    assert response.status_code == 302
+    notice = ProcessorNotice.objects.get()
+    awareness = AwarenessRecord.objects.get(processor_notice=notice)
+    assert notice.relationship.processor.party.name == "Cloud Lab Services"
+    assert awareness.party.party.is_self and awareness.aware_at == notice.informed_at
+    assert AwarenessRecord.objects.count() == 1
+
+
+def test_a_controller_told_by_a_processor_must_name_it(officer_client, lab, now):
+    before = counts()
+    response = officer_client.post(
+        URL, form_data(lab, our_role="controller", other_controllers="", awareness_source="processor_notice")
+    )
+    assert response.status_code == 400
+    assert "name that processor" in response.context["form"].errors["processor_name"][0]
+    assert counts() == before
+
+
 def test_every_row_has_history_by_the_officer_with_the_reason(officer_client, officer, lab, now, dutch_ap):
     officer_client.post(URL, form_data(lab, authority=str(dutch_ap.pk)))
 

@@ -33,6 +33,7 @@ SERVICE_FIELDS = {
     "occurred_until_at": "occurred_until",
     "aware_at": "aware_at",
     "source": "awareness_source",
+    "processor": "processor_name",
     "informed_at": "controllers_informed_at",
     "low": "affected_low",
     "known_at": "affected_known_at",

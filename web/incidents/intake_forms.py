@@ -474,6 +474,11 @@ class IntakeForm(forms.Form):
                         params={"field": self._label("controllers_informed_at")},
                     ),
                 )
+            if data.get("awareness_source") == AwarenessSource.PROCESSOR_NOTICE and not data.get("processor_name"):
+                # Our awareness from a processor is that processor's notice: it is recorded with it.
+                self._require(
+                    data, "processor_name", _("%(field)s: we learnt of it from a processor, so name that processor.")
+                )
             processor = " ".join((data.get("processor_name") or "").split()).casefold()
             if processor and processor in {name.casefold() for name in names}:
                 self.add_error(
