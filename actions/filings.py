@@ -250,7 +250,13 @@ def submit_filing(
             "no_awareness",
         )
     _check_instant(errors, "submitted_at", filing.submitted_at, incident=incident, aware=aware, now=now, after=last)
-    filing.content = snapshot(incident, controller, aware.aware_at if aware else None, aware.aware_tz if aware else "")
+    filing.content = snapshot(
+        incident,
+        controller,
+        aware.aware_at if aware else None,
+        aware.aware_tz if aware else "",
+        known_by=filing.submitted_at,
+    )
     filing.content_sha256 = content_sha256(filing.content)
     _check_complete(errors, filing)
     _check_reasons(errors, filing, aware)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from actions.changes import apply_changes
 from breachtrack.errors import field_error
-from incidents.choices import AuthorityRole, AwarenessSource, Status
+from incidents.choices import AuthorityRole, AwarenessSource, Channel, Status
 from incidents.models import (
     AffectedEstimate,
     AwarenessRecord,
@@ -33,6 +33,7 @@ from organisations.models import Authority, Organisation, Party, User
 from organisations.services import authorise, save_with_history
 from rules.deadlines import recompute_deadlines
 from rules.policies import default_notice_target_hours
+from rules.timeinput import utc_to_local
 
 
 class IncidentFacts(TypedDict, total=False):
@@ -279,15 +280,131 @@ class AwarenessFacts(TypedDict, total=False):
 AWARENESS_FIELDS = frozenset(AwarenessFacts.__annotations__)
 
 
+def _local(at: datetime, zone_name: str) -> str:
+    """An instant as the person entered it: wall-clock time and zone, for a message."""
+    return f"{utc_to_local(at, zone_name or 'UTC'):%Y-%m-%d %H:%M} {zone_name or 'UTC'}"
+
+
+def _refuse_repeated_awareness(record: AwarenessRecord) -> None:
+    """One awareness per party and source: a second one is a correction of the first, or a mistake.
+
+    A withdrawn record does not count (it is kept as evidence of what turned out wrong).
+    """
+    held = (
+        AwarenessRecord.objects.filter(party_id=record.party_id, source=record.source, is_withdrawn=False)
+        .exclude(pk=record.pk)
+        .order_by("aware_at", "pk")
+        .first()
+    )
+    if held is not None:
+        raise field_error(
+            "source",
+            _(
+                "%(party)s already has an awareness record from this source (aware at %(at)s). Does this one "
+                "correct it? Then correct that record (Correct awareness) instead of adding a second one."
+            )
+            % {"party": held.party.party, "at": _local(held.aware_at, held.aware_tz)},
+            "repeated",
+        )
+
+
+# A notice recorded as an awareness is refused on the awareness's own fields.
+NOTICE_TO_AWARENESS = {
+    "informed_at": "aware_at",
+    "informed_tz": "aware_tz",
+    "received_by": "asserted_by",
+    "summary": "source_detail",
+}
+
+
+def as_awareness_error(error: ValidationError) -> ValidationError:
+    """A notice's refusal, named by the awareness fields the person filled in (a repeat: on ``source``)."""
+    if not hasattr(error, "error_dict"):
+        return error
+    renamed: dict[str, list[ValidationError]] = {}
+    for name, items in error.error_dict.items():
+        for item in items:
+            target = "source" if item.code == "repeated" else NOTICE_TO_AWARENESS.get(name, name)
+            renamed.setdefault(target, []).append(item)
+    return ValidationError(renamed)
+
+
+def notifying_relationship(
+    party: IncidentParty, relationship: ProcessingRelationship | None = None
+) -> ProcessingRelationship:
+    """The processing relationship whose notice made ``party`` aware: the one given, or its only one.
+
+    Refuses (on ``processor``) when ``party`` has no processor on this incident, when it has several
+    and none was chosen, or when the one chosen does not serve ``party``.
+    """
+    served_by = list(party.served_by.select_related("processor__party"))
+    if relationship is not None:
+        if relationship.pk not in {r.pk for r in served_by}:
+            raise field_error("processor", _("Choose a processor that serves this controller."), "other_party")
+        return relationship
+    if not served_by:
+        raise field_error(
+            "processor",
+            _(
+                "%(party)s has no processor on this incident. Add the processor and link it to this controller "
+                "first, or choose another source."
+            )
+            % {"party": party.party},
+            "no_processor",
+        )
+    if len(served_by) > 1:
+        raise field_error(
+            "processor",
+            _("%(party)s has several processors: say which one informed it.") % {"party": party.party},
+            "ambiguous",
+        )
+    return served_by[0]
+
+
 @transaction.atomic
 def record_awareness(
-    incident: Incident, *, party: IncidentParty, actor: User, reason: str, **facts: Unpack[AwarenessFacts]
+    incident: Incident,
+    *,
+    party: IncidentParty,
+    actor: User,
+    reason: str,
+    relationship: ProcessingRelationship | None = None,
+    channel: str = "",
+    **facts: Unpack[AwarenessFacts],
 ) -> AwarenessRecord:
-    """Record that ``party`` became aware of the breach (starts that party's clock)."""
+    """Record that ``party`` became aware of the breach (starts that party's clock).
+
+    An awareness whose source is a processor's notice *is* that notice (Art. 33(2)): it is recorded
+    as the notice of ``relationship`` (the party's only processor when not given, ``channel`` how it
+    was told), with this awareness derived from it, so the processor's clock is met and the two
+    never disagree. A second live record for the same party and source is refused: it is a
+    correction (``correct_awareness``, or ``correct_processor_notice``), not a new fact.
+    """
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
     record = AwarenessRecord(incident=incident, party=party, recorded_by=actor)
     apply_changes(record, facts, AWARENESS_FIELDS, actor)
+    if record.source == AwarenessSource.PROCESSOR_NOTICE:
+        if party.incident_id != incident.pk:
+            raise field_error("party", _("Unknown party."), "other_incident")
+        chosen = notifying_relationship(party, relationship)
+        notice = ProcessorNotice(
+            relationship=chosen,
+            recorded_by=actor,
+            informed_at=record.aware_at,
+            informed_tz=record.aware_tz,
+            channel=channel or Channel.OTHER,
+            informed_by=chosen.processor.party.name[:200],
+            received_by=record.asserted_by,
+            summary=record.source_detail,
+            evidence=record.evidence,
+        )
+        try:
+            notice = _write_notice(notice, incident, actor=actor, reason=reason, rationale=record.rationale)
+        except ValidationError as error:
+            raise as_awareness_error(error) from None
+        return notice.awareness_record
+    _refuse_repeated_awareness(record)
     record = save_with_history(record, actor=actor, reason=reason)
     recompute_deadlines_now(incident)
     return record
@@ -311,6 +428,14 @@ def correct_awareness(
     record = AwarenessRecord.objects.select_for_update().get(pk=record.pk)
     _refuse_derived(record)
     fields = apply_changes(record, changes, AWARENESS_FIELDS, actor)
+    if "source" in fields and record.source == AwarenessSource.PROCESSOR_NOTICE:
+        raise field_error(
+            "source",
+            _("An awareness from a processor's notice is recorded as that notice: record the processor's notice."),
+            "derived",
+        )
+    if "source" in fields:
+        _refuse_repeated_awareness(record)
     record = save_with_history(record, actor=actor, reason=reason, update_fields=fields)
     recompute_deadlines_now(record.incident)
     return record
@@ -372,6 +497,67 @@ def _check_notice_time(notice: ProcessorNotice, relationship: ProcessingRelation
         )
 
 
+def _refuse_repeated_notice(notice: ProcessorNotice) -> None:
+    """One notice per processor and controller: a second one is a correction of the first."""
+    held = notice.relationship.notices.exclude(pk=notice.pk).order_by("informed_at", "pk").first()
+    if held is not None:
+        raise field_error(
+            "informed_at",
+            _(
+                "%(relationship)s: this notice is already recorded (informed at %(at)s). Does this one correct it? "
+                "Then correct that notice instead of adding a second one."
+            )
+            % {"relationship": notice.relationship, "at": _local(held.informed_at, held.informed_tz)},
+            "repeated",
+        )
+
+
+def _write_notice(
+    notice: ProcessorNotice, incident: Incident, *, actor: User, reason: str, rationale: str = ""
+) -> ProcessorNotice:
+    """Save ``notice`` and the controller awareness it is, linked; recompute the clocks.
+
+    Steps: 1. the notice's time (not before the breach, nor the processor's own awareness);
+    2. no second notice for the same relationship; 3. the notice; 4. the controller's awareness
+    from it — an unlinked one from an earlier "notice from its processor" record is adopted (linked
+    and moved to the notice's time, its old value kept in history) rather than doubled.
+    """
+    relationship = notice.relationship
+    _check_notice_time(notice, relationship, incident)
+    _refuse_repeated_notice(notice)
+    save_with_history(notice, actor=actor, reason=reason)
+    processor_name = relationship.processor.party.name
+    awareness = (
+        AwarenessRecord.objects.select_for_update()
+        .filter(
+            party=relationship.controller,
+            source=AwarenessSource.PROCESSOR_NOTICE,
+            processor_notice__isnull=True,
+            is_withdrawn=False,
+        )
+        .order_by("aware_at", "pk")
+        .first()
+    )
+    if awareness is None:
+        awareness = AwarenessRecord(
+            incident=incident,
+            party=relationship.controller,
+            source=AwarenessSource.PROCESSOR_NOTICE,
+            source_detail=_("Informed by processor %(name)s via %(channel)s")
+            % {"name": processor_name, "channel": notice.get_channel_display()},
+            asserted_by=notice.received_by,
+            evidence=notice.evidence,
+            rationale=rationale
+            or _("A controller is in principle aware when its processor informs it (EDPB Guidelines 9/2022)."),
+            recorded_by=actor,
+        )
+    awareness.aware_at, awareness.aware_tz = notice.informed_at, notice.informed_tz
+    awareness.processor_notice = notice
+    save_with_history(awareness, actor=actor, reason=reason)
+    recompute_deadlines_now(incident)
+    return notice
+
+
 @transaction.atomic
 def record_processor_notice(
     relationship: ProcessingRelationship, *, actor: User, reason: str, **facts: Unpack[NoticeFacts]
@@ -380,33 +566,14 @@ def record_processor_notice(
 
     The controller is, in principle, aware when its processor tells it (EDPB
     Guidelines 9/2022), so the notice also records that controller's awareness
-    — linked to the notice, so the two never disagree.
+    — linked to the notice, so the two never disagree, and never twice.
     """
     incident = relationship.incident
     authorise(actor, incident.organisation)
     incident = lock_open_incident(incident)
     notice = ProcessorNotice(relationship=relationship, recorded_by=actor)
     apply_changes(notice, facts, NOTICE_FIELDS, actor)
-    _check_notice_time(notice, relationship, incident)
-    save_with_history(notice, actor=actor, reason=reason)
-    processor_name = relationship.processor.party.name
-    awareness = AwarenessRecord(
-        incident=incident,
-        party=relationship.controller,
-        aware_at=notice.informed_at,
-        aware_tz=notice.informed_tz,
-        source=AwarenessSource.PROCESSOR_NOTICE,
-        source_detail=_("Informed by processor %(name)s via %(channel)s")
-        % {"name": processor_name, "channel": notice.get_channel_display()},
-        asserted_by=notice.received_by,
-        evidence=notice.evidence,
-        rationale=_("A controller is in principle aware when its processor informs it (EDPB Guidelines 9/2022)."),
-        processor_notice=notice,
-        recorded_by=actor,
-    )
-    save_with_history(awareness, actor=actor, reason=reason)
-    recompute_deadlines_now(incident)
-    return notice
+    return _write_notice(notice, incident, actor=actor, reason=reason)
 
 
 @transaction.atomic

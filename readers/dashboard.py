@@ -7,7 +7,8 @@ page, tested at two sizes and measured by scripts/bench_dashboard.py):
   3. the ids of one page of them, ordered by their nearest pending deadline (an aggregate over
      the notifications.Deadline rows, which every incident service keeps in step with the facts);
   4. those incidents, with their organisation;
-  5. the active deadline rows of that page, with the names their labels need.
+  5. the active deadline rows of that page, with the names their labels need;
+  6. the Art. 34 assessments of that page (each controller's latest is its current one).
 The states are computed in Python by the pure ``readers.clock_states.read_clock`` at one ``now``.
 """
 
@@ -17,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import DateTimeField, Min, Q, Value
+from django.db.models import DateTimeField, Exists, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 
-from incidents.choices import Status
+from communications.models import CommunicationAssessment
+from incidents.choices import RiskLevel, Status
 from incidents.models import Incident
 from notifications.models import Deadline, DeadlineKind
 from organisations.models import Organisation
@@ -30,6 +32,7 @@ from readers.clock_states import ClockReading, ClockState, read_clock
 PAGE_SIZE = 25
 NOTHING_PENDING = datetime(9999, 12, 31, tzinfo=UTC)  # the sort key of an incident with no pending clock
 UNASSESSED = "unassessed"  # the risk filter's value for "no risk level recorded yet"
+NO_HIGH_RISK = "no_high_risk"  # no level on the incident, but an Art. 34 assessment found no high risk
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,21 @@ class IncidentRow:
     next_due_at: datetime | None  # the nearest pending (unmet, active) deadline; the sort key
     clocks: list[ClockRow] = field(default_factory=list)  # legal clocks and targets
     countdowns: list[ClockRow] = field(default_factory=list)  # the threat actor's, operational
+    assessments: list = field(default_factory=list)  # each controller's current Art. 34 assessment
+
+    @property
+    def risk(self) -> str:
+        """The risk the badge shows: one truth for the register's level and the Art. 34 assessments.
+
+        A current assessment that finds a high risk (Art. 34(1)) is a high risk whatever the level
+        field says; else the register's level; else, when assessments found no high risk, that;
+        else nothing was assessed ("").
+        """
+        if any(assessment.is_high_risk for assessment in self.assessments):
+            return RiskLevel.HIGH.value
+        if self.incident.risk_level:
+            return self.incident.risk_level
+        return NO_HIGH_RISK if self.assessments else ""
 
     @property
     def worst_state(self) -> ClockState | None:
@@ -97,10 +115,15 @@ def open_incidents(user, organisations: list[Organisation], filters: DashboardFi
     incidents = Incident.objects.visible_to(user).filter(organisation_id__in=ids).exclude(status=Status.CLOSED)
     if filters.status:
         incidents = incidents.filter(status=filters.status)
+    assessed = CommunicationAssessment.objects.filter(incident=OuterRef("pk"))
+    later = CommunicationAssessment.objects.filter(controller=OuterRef("controller"), pk__gt=OuterRef("pk"))
+    high = Exists(assessed.filter(is_high_risk=True).exclude(Exists(later)))  # a current one finds it high
     if filters.risk == UNASSESSED:
-        incidents = incidents.filter(risk_level="")
+        incidents = incidents.filter(risk_level="").exclude(Exists(assessed))
+    elif filters.risk == RiskLevel.HIGH:
+        incidents = incidents.filter(Q(risk_level=RiskLevel.HIGH) | high)
     elif filters.risk:
-        incidents = incidents.filter(risk_level=filters.risk)
+        incidents = incidents.filter(risk_level=filters.risk).exclude(high)
     return incidents
 
 
@@ -151,6 +174,17 @@ def _attach_clocks(user, rows: list[IncidentRow], now: datetime) -> None:
         row.clocks.sort(key=lambda clock: not clock.reading.state.is_pending)  # stable: keeps due order
 
 
+def _attach_assessments(rows: list[IncidentRow]) -> None:
+    """One query: each controller's latest Art. 34 assessment (by id, as the model's history says)."""
+    by_incident = {row.incident.pk: row for row in rows}
+    seen: set[int] = set()
+    found = CommunicationAssessment.objects.filter(incident_id__in=list(by_incident)).order_by("controller_id", "-pk")
+    for assessment in found.only("pk", "incident_id", "controller_id", "is_high_risk"):
+        if assessment.controller_id not in seen:
+            seen.add(assessment.controller_id)
+            by_incident[assessment.incident_id].assessments.append(assessment)
+
+
 def dashboard(user, filters: DashboardFilters, *, organisations=None, page_number=None, now: datetime) -> Dashboard:
     """One page of the user's open incidents with their clocks, read at ``now``.
 
@@ -167,5 +201,6 @@ def dashboard(user, filters: DashboardFilters, *, organisations=None, page_numbe
     rows = [IncidentRow(loaded[pk], None if due == NOTHING_PENDING else due) for pk, due in keys]
     if rows:
         _attach_clocks(user, rows, now)
+        _attach_assessments(rows)
     page.object_list = rows
     return Dashboard(organisations=organisations, page=page, now=now)

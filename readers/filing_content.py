@@ -130,13 +130,17 @@ def contact_point(organisation, controller) -> dict:
     }
 
 
-def snapshot(incident, controller, aware_at: datetime | None, aware_tz: str = "") -> dict:
+def snapshot(
+    incident, controller, aware_at: datetime | None, aware_tz: str = "", *, known_by: datetime | None = None
+) -> dict:
     """The register as it stands, for ``controller``: what a filing freezes as its content.
 
-    ``controller`` may be None for a preview (the whole incident's counts only).
+    ``controller`` may be None for a preview (the whole incident's counts only). ``known_by``: the
+    filing's submission; only the counts known by then (``known_at`` ≤ it) are what it said, so a
+    filing recorded afterwards does not claim a count learnt later. None: every count (a preview).
     """
     organisation = incident.organisation
-    estimates = list(incident.estimates.all())
+    estimates = [e for e in incident.estimates.all() if known_by is None or e.known_at <= known_by]
     numbers = latest_estimates(estimates, controller.pk if controller else None)
     parties = sorted(
         ({"name": p.party.name, "role": p.role} for p in incident.parties.select_related("party")),

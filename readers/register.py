@@ -46,6 +46,7 @@ class ProcessorLagRow:
     informed_at: datetime | None
     target: timedelta
     lag: clocks.ProcessorLag | None
+    notice: object | None = None  # incidents.ProcessorNotice: the (one) notice, for its correction link
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,16 @@ def _processor_lags(relationships, earliest, now) -> list[ProcessorLagRow]:
         lag = None
         if aware is not None and (informed_at is None or informed_at >= aware.aware_at):
             lag = clocks.processor_lag(aware.aware_at, informed_at, target, now)
-        rows.append(ProcessorLagRow(relationship, aware.aware_at if aware else None, informed_at, target, lag))
+        rows.append(
+            ProcessorLagRow(
+                relationship,
+                aware.aware_at if aware else None,
+                informed_at,
+                target,
+                lag,
+                notices[0] if notices else None,
+            )
+        )
     return rows
 
 

@@ -75,8 +75,13 @@ def populate(n_incidents: int, n_facts: int):
         services.record_estimate(
             big, measure="data_subjects", low=1000 + k, known_at=at, source="count", actor=officer, reason="b"
         )
+        served = relationship
+        if k:  # one notice per processor and controller: each further notice tells another controller
+            practice = org_services.create_party(lab, name=f"Practice {k}", country="NL", actor=officer, reason="b")
+            other = services.add_party(big, party=practice, role="controller", actor=officer, reason="b")
+            served = services.link_processor(big, processor=processor, controller=other, actor=officer, reason="b")
         services.record_processor_notice(
-            relationship, informed_at=at, channel="email", informed_by="CEO", actor=officer, reason="b"
+            served, informed_at=at, channel="email", informed_by="CEO", actor=officer, reason="b"
         )
     return officer, big
 

@@ -134,7 +134,7 @@ WHEN = "2025-08-19T08:00:00Z"  # a day before the frozen now, weeks after the br
 def _part_body(name: str, parts) -> dict | None:
     bodies = {
         "api:incident-parties": lambda: {"party": parts.directory_party.pk, "role": "controller"},
-        "api:incident-awareness": lambda: {"party": parts.controller.pk, "aware_at": WHEN, "source": "own_detection"},
+        "api:incident-awareness": lambda: {"party": parts.controller.pk, "aware_at": WHEN, "source": "third_party"},
         "api:incident-estimates": lambda: {
             "measure": "data_subjects",
             "low": 485000,

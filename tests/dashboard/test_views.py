@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from actions import communications as communication_services
 from actions import incidents as services
 from actions.sweep import database_now
 from notifications.models import SweepHeartbeat
@@ -279,3 +280,52 @@ def test_large_counts_are_written_the_dutch_way(rf, officer):
         )
     with translation.override("en"):
         assert template.render(Context({"total": 10000})) == "10,000 open incidents, the nearest deadline first."
+
+
+def _assess(incident, officer, now, *, is_high_risk: bool):
+    controller = incident.parties.get(party__is_self=True)
+    return communication_services.record_assessment(
+        incident,
+        controller=controller,
+        is_high_risk=is_high_risk,
+        reasoning="Health data of screening participants.",
+        decided_by_name="J. de Vries",
+        decided_by_role="DPO",
+        decided_at=now - H,
+        actor=officer,
+        reason="Art. 34 assessment",
+    )
+
+
+def risk_badges(body: str) -> dict[str, str]:
+    cards = re.findall(
+        r'<span class="title">([^<]*)</span>.*?<span class="badge-risk ([^"]+)">([^<]*)</span>', body, re.S
+    )
+    return {title: (css, label) for title, css, label in cards}
+
+
+def test_a_recorded_high_risk_art_34_assessment_is_the_badge_and_the_filter(client, officer, make_incident, now):
+    """No "Risk not assessed" beside a recorded high-risk Art. 34 assessment."""
+    assessed = make_incident(title="Assessed under Art. 34")
+    _assess(assessed, officer, now, is_high_risk=True)
+    low = make_incident(title="No high risk found")
+    _assess(low, officer, now, is_high_risk=False)
+    make_incident(title="Unassessed")
+    client.force_login(officer)
+
+    badges = risk_badges(page(client))
+    assert badges["Assessed under Art. 34"] == ("risk-high", "High risk")
+    assert badges["No high risk found"] == ("risk-no_high_risk", "No high risk (Art. 34)")
+    assert badges["Unassessed"] == ("risk-unassessed", "Risk not assessed")
+    assert titles(page(client, risk="high")) == ["Assessed under Art. 34"]
+    assert titles(page(client, risk="unassessed")) == ["Unassessed"]
+
+
+def test_only_the_current_assessment_of_a_controller_counts(client, officer, make_incident, now):
+    revised = make_incident(title="Revised", risk_level="risk")
+    _assess(revised, officer, now, is_high_risk=True)
+    _assess(revised, officer, now, is_high_risk=False)  # supersedes the first
+    client.force_login(officer)
+    assert risk_badges(page(client))["Revised"] == ("risk-risk", "Risk")
+    assert titles(page(client, risk="high")) == []
+    assert titles(page(client, risk="risk")) == ["Revised"]

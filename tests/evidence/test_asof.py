@@ -44,8 +44,8 @@ def history(incident, processor_and_controller, officer, now, time_machine):
         reason="count revised after forensic report",
     )
     time_machine.move_to(now + timedelta(hours=2), tick=False)
-    services.correct_awareness(
-        record, aware_at=CORRECTED, actor=officer, reason="the e-mail arrived the evening before"
+    services.correct_processor_notice(  # the awareness from the processor is its notice
+        record.processor_notice, informed_at=CORRECTED, actor=officer, reason="the e-mail arrived the evening before"
     )
     time_machine.move_to(now + timedelta(hours=3), tick=False)
     return record

@@ -256,8 +256,11 @@ def test_the_diff_lists_each_field_with_before_after_who_when_and_why(
     from incidents.models import AwarenessRecord
 
     record = AwarenessRecord.objects.get(party=controller)
-    services.correct_awareness(
-        record, aware_at=AWARE - timedelta(hours=12), actor=officer, reason="the e-mail of the evening before"
+    services.correct_processor_notice(  # the awareness from the processor is its notice
+        record.processor_notice,
+        informed_at=AWARE - timedelta(hours=12),
+        actor=officer,
+        reason="the e-mail of the evening before",
     )
     time_machine.move_to(now + timedelta(hours=3), tick=False)
     client.force_login(lawyer)

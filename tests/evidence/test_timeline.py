@@ -88,9 +88,10 @@ def test_a_corrected_awareness_appears_as_a_change_and_the_event_moves(
     record = services.record_awareness(
         incident, party=controller, aware_at=first, source="processor_notice", actor=officer, reason="programme told us"
     )
-    services.correct_awareness(
-        record, aware_at=first - timedelta(hours=12), actor=officer, reason="e-mail of the evening before"
-    )
+    services.correct_processor_notice(  # the awareness from the programme's processor is its notice
+        record.processor_notice, informed_at=first - timedelta(hours=12), actor=officer,
+        reason="e-mail of the evening before",
+    )  # fmt: skip
 
     entries = incident_timeline(incident, audience=Audience.INTERNAL)
     change = next(e for e in entries if e.kind == "change" and e.model == "incidents.awarenessrecord")

@@ -46,6 +46,18 @@ def test_a_complete_initial_filing_freezes_the_register_with_actor_and_reason(
     assert (record.history_user, record.history_change_reason) == (officer, "filed with the AP")
 
 
+def test_a_filing_freezes_the_counts_known_at_its_submission_by_when_they_were_known(
+    submit, controller, complete_register, count, now
+):
+    """Known at submission: 715,000 (recorded first) over 485,000; a count known after it: not at all."""
+    count(715_000, known_at=now - timedelta(hours=5))
+    count(850_000, known_at=now - timedelta(minutes=10), is_at_least=True)  # after the submission below
+    filing = submit(controller, submitted_at=now - timedelta(minutes=30), is_phased=True)
+    assert filing.content["numbers.data_subjects"]["display"] == "≈715,000"
+    later = submit(controller, filing_type="follow_up", submitted_at=now - timedelta(minutes=5))
+    assert later.content["numbers.data_subjects"]["display"] == "≥850,000"
+
+
 def test_the_content_stays_as_submitted_when_the_register_changes(
     submit, controller, complete_register, officer, count
 ):
@@ -149,11 +161,10 @@ def test_a_follow_up_chains_to_the_previous_filing_and_may_complete_it(submit, c
 def test_a_late_initial_filing_without_reasons_for_the_delay_is_refused(
     submit, controller, incident, officer, complete_register, now
 ):
-    services.record_awareness(
-        incident,
-        party=controller,
-        aware_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC),
-        source="processor_notice",
+    # The controller's awareness is the processor's notice: an earlier notice is its correction.
+    services.correct_processor_notice(
+        controller.awareness_records.get().processor_notice,
+        informed_at=datetime(2025, 8, 6, 12, 0, tzinfo=UTC),
         actor=officer,
         reason="the processor's e-mail of 6 August",
     )

@@ -519,7 +519,10 @@ def _grow(incident, lab, officer, relationship, n, offset=0):
     start = datetime(2025, 7, 6, 8, 0, tzinfo=UTC)
     for k in range(offset, offset + n):
         party = org_services.create_party(lab, name=f"GP practice {k}", country="NL", actor=officer, reason="directory")
-        services.add_party(incident, party=party, role="controller", actor=officer, reason="another controller")
+        added = services.add_party(incident, party=party, role="controller", actor=officer, reason="another controller")
+        served = services.link_processor(
+            incident, processor=relationship.processor, controller=added, actor=officer, reason="dpa"
+        )
         services.record_estimate(
             incident,
             measure="data_subjects",
@@ -529,8 +532,8 @@ def _grow(incident, lab, officer, relationship, n, offset=0):
             actor=officer,
             reason="count revised",
         )
-        services.record_processor_notice(
-            relationship,
+        services.record_processor_notice(  # one notice per processor and controller
+            served,
             informed_at=start + timedelta(days=30, hours=k),
             channel="email",
             informed_by="CEO",

@@ -321,6 +321,8 @@ def _grow(incident, lab, officer, lead_authority, first_controller, n, *, offset
     for k in range(offset, offset + n):
         party = org_services.create_party(lab, name=f"GP practice {k}", country="NL", actor=officer, reason="directory")
         added = services.add_party(incident, party=party, role="controller", actor=officer, reason="another controller")
+        processor = incident.parties.get(role="processor")  # the awareness is its notice: link it first
+        services.link_processor(incident, processor=processor, controller=added, actor=officer, reason="dpa")
         services.record_awareness(
             incident, party=added, aware_at=start + k * H, source="processor_notice", actor=officer, reason="r"
         )

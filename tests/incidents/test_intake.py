@@ -133,7 +133,8 @@ def test_it_records_the_whole_incident_in_one_go_and_shows_its_clock(officer_cli
         True,
         "data_subjects",
     )
-    assert estimate.known_at == now
+    # Not the typing time: the count was known when we became aware (the form's stated default).
+    assert (estimate.known_at, estimate.known_tz) == (datetime(2025, 7, 6, 8, 0, tzinfo=UTC), "Europe/Amsterdam")
     threat = ExtortionThreat.objects.get()
     assert (threat.actor_name, threat.demand_currency, threat.first_contact_at) == (
         "Nova",
@@ -145,6 +146,71 @@ def test_it_records_the_whole_incident_in_one_go_and_shows_its_clock(officer_cli
 
     page = officer_client.get(response["Location"])
     assert "National Screening Programme" in page.content.decode()
+
+
+def test_the_first_count_is_stamped_with_when_it_was_known_not_when_it_was_typed(officer_client, officer, lab, now):
+    """Typed on 20 August, known on 7 July: a later 715,000 known on 25 July must rank newer."""
+    response = officer_client.post(URL, form_data(lab, affected_known_at="2025-07-07T11:30"))
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    first = AffectedEstimate.objects.get()
+    assert (first.known_at, first.known_tz) == (datetime(2025, 7, 7, 9, 30, tzinfo=UTC), "Europe/Amsterdam")
+    later = services.record_estimate(
+        incident,
+        measure="data_subjects",
+        low=715_000,
+        known_at=datetime(2025, 7, 25, 10, 0, tzinfo=UTC),
+        source="forensic report",
+        actor=officer,
+        reason="count",
+    )
+    assert list(incident.estimates.order_by("known_at")) == [first, later]
+
+
+def test_the_form_asks_when_the_count_was_known_and_names_its_default(officer_client, lab, now):
+    page = officer_client.get(URL).content.decode()
+    assert 'name="affected_known_at"' in page
+    assert "Left empty, it is the moment we became aware" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"affected_known_at": "2025-09-01T10:00"}, "affected_known_at", "lies in the future"),
+        ({"affected_known_at": "2025-07-01T10:00"}, "affected_known_at", "before the breach started"),
+        ({"affected_low": "", "affected_known_at": "2025-07-07T10:00"}, "affected_low", "Give the count"),
+    ],
+)
+def test_a_wrong_moment_for_the_count_is_refused_on_its_field(officer_client, lab, now, changes, field, message):
+    before = counts()
+    response = officer_client.post(URL, form_data(lab, **changes))
+    assert response.status_code == 400
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert counts() == before
+
+
+def test_a_controller_told_by_its_processor_records_the_notice_with_its_awareness(officer_client, lab, now):
+    response = officer_client.post(
+        URL,
+        form_data(lab, our_role="controller", other_controllers="", awareness_source="processor_notice",
+                  processor_name="Cloud Lab Services", has_extortion=""),
+    )  # fmt: skip
+    assert response.status_code == 302
+    notice = ProcessorNotice.objects.get()
+    awareness = AwarenessRecord.objects.get(processor_notice=notice)
+    assert notice.relationship.processor.party.name == "Cloud Lab Services"
+    assert awareness.party.party.is_self and awareness.aware_at == notice.informed_at
+    assert AwarenessRecord.objects.count() == 1
+
+
+def test_a_controller_told_by_a_processor_must_name_it(officer_client, lab, now):
+    before = counts()
+    response = officer_client.post(
+        URL, form_data(lab, our_role="controller", other_controllers="", awareness_source="processor_notice")
+    )
+    assert response.status_code == 400
+    assert "name that processor" in response.context["form"].errors["processor_name"][0]
+    assert counts() == before
 
 
 def test_every_row_has_history_by_the_officer_with_the_reason(officer_client, officer, lab, now, dutch_ap):

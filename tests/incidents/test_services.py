@@ -76,6 +76,12 @@ def register(incident, lab, officer, processor_and_controller, dutch_ap):
     )
     hospital = org_services.create_party(lab, name="Regional Hospital", actor=officer, reason="directory")
     spare_controller = services.add_party(incident, party=hospital, role="controller", actor=officer, reason="parties")
+    second = org_services.create_party(lab, name="Second Programme", actor=officer, reason="directory")
+    second_controller = services.add_party(incident, party=second, role="controller", actor=officer, reason="parties")
+    # Not told yet: record_processor_notice's turn (one notice per processor and controller).
+    untold = services.link_processor(
+        incident, processor=processor, controller=second_controller, actor=officer, reason="dpa"
+    )
     return SimpleNamespace(
         lab=lab,
         incident=incident,
@@ -86,6 +92,7 @@ def register(incident, lab, officer, processor_and_controller, dutch_ap):
         notice=notice,
         estimate=estimate,
         spare_controller=spare_controller,
+        untold=untold,
         spare_party=org_services.create_party(lab, name="General Practice", actor=officer, reason="directory"),
         hospital=hospital,
         authority=Authority.objects.get(code="be-gba"),
@@ -127,7 +134,7 @@ WRITES = {
         r.own_awareness, withdrawal_reason="It was a test alert.", actor=actor, reason=reason
     ),
     "record_processor_notice": lambda r, actor, reason: services.record_processor_notice(
-        r.relationship, informed_at=at(2025, 8, 7, 9, 0), channel="phone", informed_by="lab", actor=actor, reason=reason
+        r.untold, informed_at=at(2025, 8, 7, 9, 0), channel="phone", informed_by="lab", actor=actor, reason=reason
     ),
     "correct_processor_notice": lambda r, actor, reason: services.correct_processor_notice(
         r.notice, informed_at=at(2025, 8, 6, 10, 0), actor=actor, reason=reason

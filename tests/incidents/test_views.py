@@ -28,8 +28,18 @@ def _grow(incident, officer, controller, relationship, n):
             actor=officer,
             reason="count revised",
         )
+        other = org_services.create_party(  # one notice per processor and controller: a controller each
+            incident.organisation, name=f"GP practice {incident.parties.count()}", actor=officer, reason="directory"
+        )
+        served = services.link_processor(
+            incident,
+            processor=relationship.processor,
+            controller=services.add_party(incident, party=other, role="controller", actor=officer, reason="r"),
+            actor=officer,
+            reason="dpa",
+        )
         services.record_processor_notice(
-            relationship,
+            served,
             informed_at=start + timedelta(days=30, hours=k),
             channel="email",
             informed_by="CEO",

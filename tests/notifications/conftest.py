@@ -12,9 +12,9 @@ from actions import incidents as services
 
 @pytest.fixture
 def record_awareness(incident, officer):
-    def record(party, aware_at, reason="aware"):
+    def record(party, aware_at, reason="aware", source="own_detection"):
         return services.record_awareness(
-            incident, party=party, aware_at=aware_at, source="own_detection", actor=officer, reason=reason
+            incident, party=party, aware_at=aware_at, source=source, actor=officer, reason=reason
         )
 
     return record

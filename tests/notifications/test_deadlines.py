@@ -69,9 +69,10 @@ def test_a_corrected_awareness_moves_the_deadline_and_its_history_shows_old_and_
 
 
 def test_an_earlier_awareness_record_moves_the_clock_and_a_later_one_does_not(aware_controller, record_awareness, now):
-    record_awareness(aware_controller, now - timedelta(hours=1), reason="later, irrelevant")
+    # Other sources (one record per party and source: the same source twice is a correction).
+    record_awareness(aware_controller, now - timedelta(hours=1), reason="later, irrelevant", source="third_party")
     assert Deadline.objects.get(party=aware_controller).due_at == now + timedelta(hours=70)
-    record_awareness(aware_controller, now - timedelta(hours=3), reason="earlier")
+    record_awareness(aware_controller, now - timedelta(hours=3), reason="earlier", source="threat_actor")
     assert Deadline.objects.get(party=aware_controller).due_at == now + timedelta(hours=69)
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import RiskLevel, Status
-from readers.dashboard import UNASSESSED, DashboardFilters
+from readers.dashboard import NO_HIGH_RISK, UNASSESSED, DashboardFilters
 
 STATUS_CHOICES = [
     ("", _("Open or contained")),
@@ -26,6 +26,7 @@ RISK_BADGES = {
     RiskLevel.HIGH.value: _("High risk"),
     RiskLevel.RISK.value: _("Risk"),
     RiskLevel.NONE.value: _("No risk"),
+    NO_HIGH_RISK: _("No high risk (Art. 34)"),
     "": _("Risk not assessed"),
 }
 STATUS_BADGES = {Status.OPEN.value: _("Open"), Status.CONTAINED.value: _("Contained")}

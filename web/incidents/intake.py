@@ -33,9 +33,10 @@ SERVICE_FIELDS = {
     "occurred_until_at": "occurred_until",
     "aware_at": "aware_at",
     "source": "awareness_source",
+    "processor": "processor_name",
     "informed_at": "controllers_informed_at",
     "low": "affected_low",
-    "known_at": "affected_low",  # the first count is known "now", at intake
+    "known_at": "affected_known_at",
     "high": "affected_high",
     "is_at_least": "affected_is_at_least",
     "actor_name": "extortion_actor_name",

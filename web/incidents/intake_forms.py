@@ -107,6 +107,7 @@ class IntakeForm(forms.Form):
         "occurred_until",
         "aware_at",
         "controllers_informed_at",
+        "affected_known_at",
         "extortion_first_contact_at",
         "extortion_deadline_at",
     )
@@ -232,6 +233,14 @@ class IntakeForm(forms.Form):
     )
     affected_is_approximate = forms.BooleanField(label=_("Approximate"), required=False, initial=True)
     affected_is_at_least = forms.BooleanField(label=_("At least this many (no upper bound known)"), required=False)
+    affected_known_at = _instant_field(
+        _("This count was known at"),
+        _(
+            "When this number became known. Left empty, it is the moment we became aware (above): the latest "
+            "known count is the current one, and a filing shows the counts known when it was submitted."
+        ),
+    )
+    affected_known_at_fold = _fold_field()
     # 6. Extortion
     has_extortion = forms.BooleanField(label=_("Someone is demanding money or threatening to publish"), required=False)
     extortion_actor_name = forms.CharField(
@@ -430,6 +439,8 @@ class IntakeForm(forms.Form):
             self.add_error("affected_low", _("Give the lower bound too, or only one number."))
         elif high is not None and high < low:
             self.add_error("affected_high", _("The upper bound is below the lower bound."))
+        if data.get("affected_known_at") is not None and low is None and "affected_known_at" not in self.errors:
+            self.add_error("affected_low", _("Give the count that was known at that moment, or clear the moment."))
         if data.get("affected_is_at_least") and high is not None:
             self.add_error("affected_is_at_least", _("'At least' has no upper bound: clear one or the other."))
         names = _names(data.get("other_controllers", ""))
@@ -485,6 +496,11 @@ class IntakeForm(forms.Form):
                         params={"field": self._label("controllers_informed_at")},
                     ),
                 )
+            if data.get("awareness_source") == AwarenessSource.PROCESSOR_NOTICE and not data.get("processor_name"):
+                # Our awareness from a processor is that processor's notice: it is recorded with it.
+                self._require(
+                    data, "processor_name", _("%(field)s: we learnt of it from a processor, so name that processor.")
+                )
             processor = " ".join((data.get("processor_name") or "").split()).casefold()
             if processor and processor in {name.casefold() for name in names}:
                 self.add_error(
@@ -539,7 +555,9 @@ class IntakeForm(forms.Form):
                 "high": data.get("affected_high"),
                 "is_approximate": data["affected_is_approximate"],
                 "is_at_least": data["affected_is_at_least"],
-                "known_at": self.now,
+                # The moment the count became known, not when it is typed in: else the first count
+                # ranks newer than every later one. Unknown: the awareness moment (the form says so).
+                "known_at": at.get("affected_known_at") or at["aware_at"],
                 "known_tz": self.zone,
                 "source": str(_("First estimate, at intake")),
             }

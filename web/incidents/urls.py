@@ -1,7 +1,7 @@
 from django.urls import path
 
 from web import health
-from web.incidents import extortion_views, intake, note_views, page_views, views
+from web.incidents import awareness_views, extortion_views, intake, note_views, page_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -35,4 +35,14 @@ urlpatterns += [
         extortion_views.reassess_risk,
         name="publication_reassess",
     ),
+]
+urlpatterns += [
+    path("incidents/<int:pk>/awareness/new/", awareness_views.record_awareness, name="record_awareness"),
+    path(
+        "incidents/<int:pk>/awareness/<int:record_pk>/correct/",
+        awareness_views.correct_awareness,
+        name="correct_awareness",
+    ),
+    path("incidents/<int:pk>/notices/new/", awareness_views.record_notice, name="record_notice"),
+    path("incidents/<int:pk>/notices/<int:notice_pk>/correct/", awareness_views.correct_notice, name="correct_notice"),
 ]
