@@ -539,6 +539,11 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "FilingChannelEnum": "filings.choices.FilingChannel",
         "WaveChannelEnum": "communications.choices.WaveChannel",
+        "NoticeChannelEnum": "incidents.choices.Channel",
+        "ExtortionChannelEnum": "incidents.choices.ExtortionChannel",
+        "CountdownRevisionKindEnum": "incidents.choices.CountdownRevisionKind",
+        "AuthorityRoleEnum": "incidents.choices.AuthorityRole",
+        "RoleEnum": "incidents.choices.PartyRole",  # the name it had before AuthorityRole came
     }
 )
 

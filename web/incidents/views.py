@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
 from incidents.models import Incident
-from readers.answer_sheet import build_answer_sheet
+from readers.answer_sheet import UnknownFiling, sheet_for
 from readers.register import register_view
 from web.incidents import page_views
 
@@ -56,50 +56,10 @@ def _answer_sheet(request, pk: int):
         party = next((p for p in register.parties if str(p.pk) == request.GET["party"]), None)
         if party is None:
             raise Http404("unknown party")
-    answers = _filing_answers(request, register, party)
-    return register, build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers)
-
-
-def _filing_answers(request, register, party) -> dict:
-    return _filing_answers_for(register, party, filing_pk=request.GET.get("filing"))
-
-
-def _filing_answers_for(register, party, *, filing_pk) -> dict:
-    """What the filings say for questions 2.1 (follow-up, and of which report) and 4.6 (why late)."""
-    if filing_pk:
-        filing = next((f for f in register.filings if str(f.pk) == filing_pk), None)
-        if filing is None or (party is not None and filing.controller_id != party.pk):
-            raise Http404("unknown filing")
-        earlier = [
-            f
-            for f in register.filings
-            if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at
-        ]
-        return {
-            "now": filing.submitted_at,
-            "delay_reasons": filing.delay_reasons or _initial_delay_reasons(earlier),
-            "is_follow_up": filing.filing_type != "initial",
-            "previous_reference": next((f.authority_reference for f in reversed(earlier) if f.authority_reference), ""),
-        }
-    own = _sheet_party_filings(register, party)
-    if not own:
-        return {"is_follow_up": False}
-    return {
-        "delay_reasons": _initial_delay_reasons(own),
-        "is_follow_up": True,
-        "previous_reference": next((f.authority_reference for f in reversed(own) if f.authority_reference), ""),
-    }
-
-
-def _sheet_party_filings(register, party) -> list:
-    if party is None:
-        party = next((p for p in register.parties if p.party.is_self), None)
-    return [f for f in register.filings if party is not None and f.controller_id == party.pk]
-
-
-def _initial_delay_reasons(filings) -> str | None:
-    """The reasons for lateness given with the initial filing: a follow-up form repeats them."""
-    return next((f.delay_reasons for f in filings if f.filing_type == "initial" and f.delay_reasons), None)
+    try:
+        return register, sheet_for(register, party, filing_pk=request.GET.get("filing"), now=now)
+    except UnknownFiling:
+        raise Http404("unknown filing") from None
 
 
 @require_GET
@@ -148,8 +108,7 @@ def render_answer_sheet_json(incident) -> JsonResponse:
     """
     now = timezone.now()
     register = register_view(incident, now=now)
-    answers = _filing_answers_for(register, None, filing_pk=None)
-    return _sheet_json(build_answer_sheet(register, now=answers.pop("now", now), party=None, **answers))
+    return _sheet_json(sheet_for(register, None, filing_pk=None, now=now))
 
 
 def sheet_rows(sheet, languages):
