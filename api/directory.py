@@ -30,7 +30,7 @@ from api.filings import CREATED_RESPONSES, LOCATION
 from api.parts import ETAG, IF_MATCH, PRECONDITION_RESPONSES, REFUSED, etagged
 from api.permissions import may_write_in, writable_organisation
 from api.scoping import member_organisation_ids
-from api.serializers import JsonIntegerField, ReasonField, RegisterSerializer
+from api.serializers import COUNTRY_CODES, JsonIntegerField, ReasonField, RegisterSerializer
 from organisations import services as org_services
 from organisations.models import Authority, Organisation, Party
 
@@ -38,6 +38,10 @@ from organisations.models import Authority, Organisation, Party
 
 
 class AuthoritySerializer(RegisterSerializer):
+    notification_url = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("The authority's online notification form; empty when not known.")
+    )
+
     class Meta:
         model = Authority
         fields = ["id", "code", "name", "country", "notification_url"]
@@ -61,6 +65,12 @@ class AuthorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
 
 class DirectoryPartySerializer(RegisterSerializer):
+    # Plain strings: each may be empty, which neither an e-mail format nor the country enum admits.
+    country = serializers.CharField(
+        source="country.code", read_only=True, help_text=gettext_lazy("ISO 3166-1 alpha-2; empty when not known.")
+    )
+    contact_email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Party
         fields = [
@@ -84,6 +94,12 @@ class DirectoryPartyInput(RegisterSerializer):
         required=False,
         write_only=True,
         help_text=gettext_lazy("Needed only when you are a member of several organisations."),
+    )
+    country = serializers.ChoiceField(
+        choices=COUNTRY_CODES,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("ISO 3166-1 alpha-2 code."),
     )
     reason = ReasonField()
 
@@ -164,10 +180,10 @@ class DirectoryPartyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             fields.pop("organisation", None)
             reason = fields.pop("reason")
             party = org_services.create_party(
-                Organisation.objects.get(pk=owner_id), actor=request.user, reason=reason, **_as_text(fields)
+                Organisation.objects.get(pk=owner_id), actor=request.user, reason=reason, **fields
             )
             data = DirectoryPartySerializer(party).data
-            location = reverse("api:party-detail", kwargs={"pk": party.pk})
+            location = request.build_absolute_uri(reverse("api:party-detail", kwargs={"pk": party.pk}))
             return Response(
                 data,
                 status=status.HTTP_201_CREATED,
@@ -192,13 +208,5 @@ class DirectoryPartyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             reason = changes.pop("reason")
             if not changes:
                 raise serializers.ValidationError({"non_field_errors": [_("Name at least one field to change.")]})
-            updated = org_services.update_party(locked, actor=request.user, reason=reason, **_as_text(changes))
+            updated = org_services.update_party(locked, actor=request.user, reason=reason, **changes)
         return etagged(DirectoryPartySerializer(updated).data)
-
-
-def _as_text(fields: dict) -> dict:
-    """A country arrives as django-countries' Country (or its code): the services store the code."""
-    country = fields.get("country")
-    if country is not None and not isinstance(country, str):
-        fields["country"] = getattr(country, "code", str(country))
-    return fields

@@ -57,7 +57,9 @@ class IncidentRecordsViewSet(IncidentChildViewSet):
             fields, reason = serializer.write_arguments()
             row = self.write(incident, fields, reason)
             data = self.representation(row).data
-            location = reverse(f"api:{self.basename}-detail", kwargs=self.location_kwargs(row))
+            location = request.build_absolute_uri(
+                reverse(f"api:{self.basename}-detail", kwargs=self.location_kwargs(row))
+            )
             return Response(
                 data,
                 status=status.HTTP_201_CREATED,
