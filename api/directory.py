@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -87,6 +87,12 @@ class DirectoryPartySerializer(RegisterSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "enum": [*COUNTRY_CODES, ""]})
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 code or nothing: not django-countries' field, which also takes names,
+    other codes and objects (``api.serializers.CountryCodesField``)."""
+
+
 class DirectoryPartyInput(RegisterSerializer):
     """A party's facts: ``name`` is required to add one; a correction names what it changes."""
 
@@ -95,7 +101,7 @@ class DirectoryPartyInput(RegisterSerializer):
         write_only=True,
         help_text=gettext_lazy("Needed only when you are a member of several organisations."),
     )
-    country = serializers.ChoiceField(
+    country = CountryCodeField(
         choices=COUNTRY_CODES,
         required=False,
         allow_blank=True,

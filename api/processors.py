@@ -26,6 +26,7 @@ from api.parts import ETAG, IF_MATCH, PRECONDITION_RESPONSES, REFUSED, etagged
 from api.records import IncidentRecordsViewSet
 from api.register import IncidentScopedSerializer
 from api.serializers import RegisterSerializer
+from incidents.choices import AuthorityRole
 from incidents.models import Incident, IncidentAuthority, IncidentParty, ProcessingRelationship, ProcessorNotice
 from organisations.models import Authority
 
@@ -77,7 +78,8 @@ class IncidentAuthorityInput(IncidentScopedSerializer):
         return authority
 
     def validate_role(self, role):
-        if role == "lead" and IncidentAuthority.objects.filter(incident_id=self.incident.pk, role="lead").exists():
+        lead = AuthorityRole.LEAD
+        if role == lead and IncidentAuthority.objects.filter(incident_id=self.incident.pk, role=lead).exists():
             raise serializers.ValidationError(_("The incident has a lead authority already."))
         return role
 
