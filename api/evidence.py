@@ -14,10 +14,13 @@ anyone). Every read and download is logged in the access log before it is served
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -26,7 +29,10 @@ from access.choices import AccessAction, ExportKind
 from api.parts import IncidentPartsViewSet, log_read
 from api.scoping import role_in
 from readers import exports, timeline
+from readers.answer_sheet import UnknownFiling, controllers_of, default_controller, sheet_for
 from readers.notes import PRIVILEGE_READ_ROLES, may_read_privileged
+from readers.register import register_view
+from rules.awareness import earliest_awareness
 
 NOT_FOUND = {404: OpenApiResponse(description="No such incident in your organisation.")}
 
@@ -94,7 +100,22 @@ DOWNLOADS = {
     ExportKind.TIMELINE_PDF: ("application/pdf", OpenApiTypes.BINARY),
     ExportKind.TIMELINE_CSV: ("text/csv", OpenApiTypes.STR),
     ExportKind.DEADLINES_ICS: ("text/calendar", OpenApiTypes.STR),
+    ExportKind.AP_ANSWER_SHEET_JSON: ("application/json", OpenApiTypes.OBJECT),
 }
+SHEET_PARAMETERS = [
+    OpenApiParameter(
+        "party",
+        OpenApiTypes.INT,
+        OpenApiParameter.QUERY,
+        description="The id of the incident's controller whose filing it is; left out: your organisation's own party.",
+    ),
+    OpenApiParameter(
+        "filing",
+        OpenApiTypes.INT,
+        OpenApiParameter.QUERY,
+        description="A filing already recorded (of that party): the sheet as it stood then, judged at its submission.",
+    ),
+]
 
 
 def _download_schema(kind: str, description: str):
@@ -188,3 +209,37 @@ class IncidentEvidenceViewSet(IncidentPartsViewSet):
     )
     def deadlines_ics(self, request, pk=None):
         return self._download(request, ExportKind.DEADLINES_ICS)
+
+    @_download_schema(
+        ExportKind.AP_ANSWER_SHEET_JSON,
+        "The AP notification form answered from the register (breachtrack.ap-answer-sheet), for one controller's "
+        "next filing or a filing recorded; its due_at is that controller's 72-hour deadline (Art. 33(1)).",
+    )
+    @extend_schema(parameters=SHEET_PARAMETERS)
+    @action(detail=True, methods=["get"], url_path="exports/answer-sheet-json", url_name="answer-sheet-json")
+    def answer_sheet_json(self, request, pk=None):
+        incident = self.get_object()
+        now = timezone.now()
+        register = register_view(incident, now=now)
+        if request.query_params.get("party"):
+            # A controller of this incident: the sheet is a controller's filing (never a processor's).
+            party = next(
+                (p for p in controllers_of(register.parties) if str(p.pk) == request.query_params["party"]), None
+            )
+            if party is None:
+                raise NotFound(_("No such controller on this incident."))
+        else:
+            # As on the page: the controller being filed for, never the processor's own clock.
+            party = default_controller(register.parties, earliest_awareness(register.awareness))
+        try:
+            sheet = sheet_for(register, party, filing_pk=request.query_params.get("filing"), now=now)
+        except UnknownFiling:
+            raise NotFound(_("No such filing of this party.")) from None
+        log_read(
+            request,
+            incident,
+            f"download {ExportKind.AP_ANSWER_SHEET_JSON} {request.query_params.urlencode()}".strip(),
+            AccessAction.EXPORT_DOWNLOAD,
+            export_kind=ExportKind.AP_ANSWER_SHEET_JSON,
+        )
+        return Response(sheet.as_json())

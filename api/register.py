@@ -49,8 +49,9 @@ from organisations.models import Party
 
 
 class IncidentScopedSerializer(RegisterSerializer):
-    """A write on one incident: its party fields accept only that incident's (or its
-    organisation's) rows, so an id from elsewhere reads as one that does not exist."""
+    """A write on one incident: its id fields accept only that incident's rows (parties,
+    relationships, threats) or its organisation's (directory parties), so an id from elsewhere
+    reads as one that does not exist."""
 
     reason = ReasonField()
 
@@ -61,10 +62,12 @@ class IncidentScopedSerializer(RegisterSerializer):
             return  # the schema generator's instance: it only reads the fields
         for field in self.fields.values():
             if isinstance(field, serializers.PrimaryKeyRelatedField):
-                if field.queryset.model is Party:
+                model = field.queryset.model
+                if model is Party:
                     field.queryset = Party.objects.filter(owner_id=incident.organisation_id)
-                elif field.queryset.model is IncidentParty:
-                    field.queryset = IncidentParty.objects.filter(incident_id=incident.pk)
+                elif any(f.name == "incident" for f in model._meta.get_fields()):
+                    # a party, relationship or threat of this incident
+                    field.queryset = model.objects.filter(incident_id=incident.pk)
 
     def write_arguments(self) -> tuple[dict, str]:
         fields = dict(self.validated_data)

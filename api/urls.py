@@ -49,3 +49,28 @@ parts_router.register("awareness-records", AwarenessRecordViewSet, basename="awa
 parts_router.register("content-versions", ContentVersionViewSet, basename="content-version")
 parts_router.register("share-links", ShareLinkViewSet, basename="share-link")
 urlpatterns += parts_router.urls
+
+# The real case end to end (docs/domain.md): the reference data a filing names, who processes for
+# whom and when the processor told each controller, and the extortion facts, nested under the
+# incident like the filings, so another organisation's incident answers 404 for all of them.
+from api.directory import AuthorityViewSet, DirectoryPartyViewSet  # noqa: E402
+from api.extortion import CountdownRevisionViewSet, PublicationViewSet, ThreatViewSet  # noqa: E402
+from api.processors import IncidentAuthorityViewSet, NoticeViewSet, RelationshipViewSet  # noqa: E402
+
+case_router = SimpleRouter()
+case_router.register("authorities", AuthorityViewSet, basename="authority")
+case_router.register("parties", DirectoryPartyViewSet, basename="party")
+INCIDENT = r"incidents/(?P<incident_pk>[0-9]+)"
+case_router.register(f"{INCIDENT}/authorities", IncidentAuthorityViewSet, basename="incident-authority")
+case_router.register(
+    f"{INCIDENT}/processor-relationships", RelationshipViewSet, basename="incident-processor-relationship"
+)
+case_router.register(f"{INCIDENT}/processor-notices", NoticeViewSet, basename="incident-processor-notice")
+case_router.register(f"{INCIDENT}/threats", ThreatViewSet, basename="incident-threat")
+case_router.register(
+    f"{INCIDENT}/threats/(?P<threat_pk>[0-9]+)/countdown-revisions",
+    CountdownRevisionViewSet,
+    basename="incident-threat-countdown-revision",
+)
+case_router.register(f"{INCIDENT}/publications", PublicationViewSet, basename="incident-publication")
+urlpatterns += case_router.urls

@@ -23,7 +23,7 @@ from access.choices import AccessAction
 from access.log import log_view
 from actions import incidents as services
 from api import idempotency, preconditions, register
-from api.permissions import RegisterPermission, may_write_in
+from api.permissions import RegisterPermission, may_write_in, writable_organisation
 from api.scoping import member_organisation_ids, request_token, visible
 from api.serializers import (
     AwarenessSerializer,
@@ -97,7 +97,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         reason = fields.pop("reason")
-        organisation_id = self._target_organisation(fields.pop("organisation", None))
+        organisation_id = writable_organisation(request, fields.pop("organisation", None))
 
         def create():
             # Executed once per Idempotency-Key (api.idempotency): a retry never opens a second incident.
@@ -107,22 +107,6 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": preconditions.etag_of(data)})
 
         return idempotency.run(request, organisation_id=organisation_id, operation=create)
-
-    def _target_organisation(self, given: int | None) -> int:
-        """Where a new incident goes: the named organisation, or the request's only one."""
-        candidates = member_organisation_ids(self.request)
-        if given is None:
-            if len(candidates) != 1:
-                raise serializers.ValidationError(
-                    {"organisation": [_("Name the organisation the incident belongs to.")]}
-                )
-            given = candidates[0]
-        elif given not in candidates:
-            # The same answer for an organisation that does not exist and one of someone else.
-            raise serializers.ValidationError({"organisation": [_("Unknown organisation.")]})
-        if not may_write_in(self.request, given):
-            raise PermissionDenied(_("Your role does not allow this change."))
-        return given
 
     def update(self, request, *args, partial=False, **kwargs):
         """Change an incident, only if the client read its current version.

@@ -541,6 +541,13 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "FilingChannelEnum": "filings.choices.FilingChannel",
         "WaveChannelEnum": "communications.choices.WaveChannel",
+        "NoticeChannelEnum": "incidents.choices.Channel",
+        "ExtortionChannelEnum": "incidents.choices.ExtortionChannel",
+        "CountdownRevisionKindEnum": "incidents.choices.CountdownRevisionKind",
+        "AuthorityRoleEnum": "incidents.choices.AuthorityRole",
+        "RoleEnum": "incidents.choices.PartyRole",  # the name it had before AuthorityRole came
+        # ISO 3166-1 alpha-2 codes: the data subjects' countries and a directory party's country
+        "DataSubjectCountriesEnum": "api.serializers.COUNTRY_CODES",
     }
 )
 

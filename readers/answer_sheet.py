@@ -1057,3 +1057,60 @@ _CHAPTER_BUILDERS = (
     chapter_9,
     chapter_10,
 )
+
+
+# --- The sheet of one filing party, as the pages and the API serve it -------------------------
+
+
+class UnknownFiling(LookupError):
+    """The filing named is not one of the party's (or of the incident's)."""
+
+
+def filing_answers(register, party, *, filing_pk: str | int | None) -> dict:
+    """What the filings say for questions 2.1 (follow-up, and of which report) and 4.6 (why late).
+
+    With ``filing_pk``: the sheet as it stood for that filing, judged at its submission (also
+    ``now``); without: ``party``'s next filing (a follow-up once one was filed). Raises
+    ``UnknownFiling`` for a filing of another party or incident.
+    """
+    if filing_pk:
+        filing = next((f for f in register.filings if str(f.pk) == str(filing_pk)), None)
+        if filing is None or (party is not None and filing.controller_id != party.pk):
+            raise UnknownFiling(filing_pk)
+        earlier = [
+            f
+            for f in register.filings
+            if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at
+        ]
+        return {
+            "now": filing.submitted_at,
+            "delay_reasons": filing.delay_reasons or _initial_delay_reasons(earlier),
+            "is_follow_up": filing.filing_type != "initial",
+            "previous_reference": next((f.authority_reference for f in reversed(earlier) if f.authority_reference), ""),
+        }
+    own = _sheet_party_filings(register, party)
+    if not own:
+        return {"is_follow_up": False}
+    return {
+        "delay_reasons": _initial_delay_reasons(own),
+        "is_follow_up": True,
+        "previous_reference": next((f.authority_reference for f in reversed(own) if f.authority_reference), ""),
+    }
+
+
+def sheet_for(register, party, *, filing_pk: str | int | None, now: datetime) -> AnswerSheet:
+    """The sheet for ``party`` (None: the organisation's own party), for its next filing or the
+    one named (``filing_answers``)."""
+    answers = filing_answers(register, party, filing_pk=filing_pk)
+    return build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers)
+
+
+def _sheet_party_filings(register, party) -> list:
+    if party is None:
+        party = next((p for p in register.parties if p.party.is_self), None)
+    return [f for f in register.filings if party is not None and f.controller_id == party.pk]
+
+
+def _initial_delay_reasons(filings) -> str | None:
+    """The reasons for lateness given with the initial filing: a follow-up form repeats them."""
+    return next((f.delay_reasons for f in filings if f.filing_type == "initial" and f.delay_reasons), None)

@@ -429,8 +429,15 @@ def _note_events(versions, names) -> list[Entry]:
 
 
 def _publication_events(versions, names) -> list[Entry]:
+    """Where, and how much when it is known: the size of a leak is what a regulator asks next."""
     row = versions[-1]
-    return _event(versions, "published_at", "leak", _("Data published: %(where)s") % {"where": row.location})
+    summary = _("Data published: %(where)s") % {"where": row.location}
+    if row.records_count is not None:
+        summary = _("Data published: %(where)s (%(records)s records)") % {
+            "where": row.location,
+            "records": f"{row.records_count:,}",
+        }
+    return _event(versions, "published_at", "leak", summary)
 
 
 EVENTS = {

@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from werkzeug.test import Client
 
+from actions import extortion as extortion_services
 from actions import incidents as services
 from actions import sharing as access_services
 from api import tokens
@@ -85,7 +86,8 @@ def seeded(world, lab, officer, viewer, admin_actor, now):
 
     ``world`` (tests/api/conftest.py) gives an incident with parties, awareness, estimates, an
     authority, a filing, a content version, a planned wave and a queued import; an awareness
-    record of the processor and a share link are added here. Returned: the pk of each, by the
+    record of the processor, its notice to the controller, a threat with a countdown, a
+    publication and a share link are added here. Returned: the pk of each, by the
     collection its URLs name (``{"incidents": 1, "waves": 1, …}``), so the fuzz reaches real
     objects on nested routes instead of only 404s.
 
@@ -109,8 +111,49 @@ def seeded(world, lab, officer, viewer, admin_actor, now):
         actor=officer,
         reason="AP",
     ).link
+    relationship = incident.processing_relationships.get(controller=world.controller)
+    notice = services.record_processor_notice(
+        relationship,
+        informed_at=now - timedelta(days=1),
+        channel="email",
+        informed_by="Lab DPO",
+        actor=officer,
+        reason="our e-mail",
+    )
+    threat = extortion_services.record_threat(
+        incident,
+        actor_name="Nova",
+        first_contact_at=now - timedelta(days=2),
+        channel="leak_site",
+        actor=officer,
+        reason="leak site",
+    )
+    revision = extortion_services.revise_countdown(
+        threat,
+        kind="set",
+        announced_at=now - timedelta(days=2),
+        deadline_at=now + timedelta(days=5),
+        actor=officer,
+        reason="leak site timer",
+    )
+    publication = extortion_services.record_publication(
+        incident,
+        threat=threat,
+        published_at=now - timedelta(days=1),
+        location="leak site",
+        records_count=53_000,
+        actor=officer,
+        reason="partial leak",
+    )
     objects = {
         "incidents": incident.pk,
+        "parties": world.second_controller.party_id,  # /api/parties/{id}/: the directory
+        "authorities": incident.authorities.get().pk,
+        "processor-relationships": relationship.pk,
+        "processor-notices": notice.pk,
+        "threats": threat.pk,
+        "countdown-revisions": revision.pk,
+        "publications": publication.pk,
         "filings": world.filing.pk,
         "waves": world.wave.pk,
         "imports": world.job.pk,
@@ -136,7 +179,7 @@ def seeded(world, lab, officer, viewer, admin_actor, now):
 # Path parameters that name a seeded object: each is aimed at the object of the collection its
 # URL segment names (``/incidents/{incident_pk}/waves/{id}/``: the incident, then the wave). A new
 # nested route gets its object seeded above and, if it names it otherwise, its parameter here.
-OBJECT_PARAMETERS = {"id", "pk", "incident_pk", "incident_id", "wave_pk", "filing_pk"}
+OBJECT_PARAMETERS = {"id", "pk", "incident_pk", "incident_id", "wave_pk", "filing_pk", "threat_pk"}
 
 
 def _aim(case, objects: dict, auth: dict) -> None:

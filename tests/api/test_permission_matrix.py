@@ -71,6 +71,25 @@ ROUTES |= {
     "api:share-link-detail": {"GET": READ, "HEAD": READ},
     "api:share-link-revoke": {"POST": SHARE},
 }
+ROUTES |= {
+    "api:authority-list": {"GET": LIST, "HEAD": LIST},  # shared reference data
+    "api:authority-detail": {"GET": READ_ANY, "HEAD": READ_ANY},
+    "api:party-list": {"GET": LIST, "HEAD": LIST, "POST": CREATE},  # the caller's own directory
+    "api:party-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:incident-evidence-answer-sheet-json": {"GET": READ, "HEAD": READ},
+    "api:incident-authority-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-authority-detail": {"GET": READ, "HEAD": READ},
+    "api:incident-processor-relationship-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-processor-relationship-detail": {"GET": READ, "HEAD": READ},
+    "api:incident-processor-notice-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-processor-notice-detail": {"GET": READ, "HEAD": READ, "PATCH": WRITE},
+    "api:incident-threat-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-threat-detail": {"GET": READ, "HEAD": READ},
+    "api:incident-threat-countdown-revision-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-threat-countdown-revision-detail": {"GET": READ, "HEAD": READ},
+    "api:incident-publication-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
+    "api:incident-publication-detail": {"GET": READ, "HEAD": READ},
+}
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 OWN_WRITERS = {"officer", "officer_token"}
@@ -125,6 +144,22 @@ TARGETS = {
     "api:content-version-detail": lambda parts: parts.content,
     "api:share-link-detail": lambda parts: parts.link,
     "api:share-link-revoke": lambda parts: parts.link,
+    "api:authority-detail": lambda parts: parts.second_authority,
+    "api:party-detail": lambda parts: parts.directory_party,
+}
+
+# Routes on a record under the incident: the keyword arguments of their URL.
+NESTED_TARGETS = {
+    "api:incident-authority-detail": lambda world, parts: {"pk": parts.incident_authority.pk},
+    "api:incident-processor-relationship-detail": lambda world, parts: {"pk": parts.relationship.pk},
+    "api:incident-processor-notice-detail": lambda world, parts: {"pk": parts.notice.pk},
+    "api:incident-threat-detail": lambda world, parts: {"pk": parts.threat.pk},
+    "api:incident-threat-countdown-revision-list": lambda world, parts: {"threat_pk": parts.threat.pk},
+    "api:incident-threat-countdown-revision-detail": lambda world, parts: {
+        "threat_pk": parts.threat.pk,
+        "pk": parts.revision.pk,
+    },
+    "api:incident-publication-detail": lambda world, parts: {"pk": parts.publication.pk},
 }
 
 
@@ -165,6 +200,36 @@ def _part_body(name: str, parts) -> dict | None:
             "expires_at": "2025-08-27T12:00:00Z",
         },
         "api:share-link-revoke": lambda: {},
+        "api:party-list": lambda: {"name": "Matrix Laboratory Network", "country": "NL"},
+        "api:party-detail": lambda: {"contact_email": "privacy@hospital.example"},
+        "api:incident-authority-list": lambda: {"authority": parts.second_authority.pk, "role": "concerned"},
+        "api:incident-processor-relationship-list": lambda: {
+            "processor": parts.processor.pk,
+            "controller": parts.controller.pk,
+        },
+        "api:incident-processor-notice-list": lambda: {
+            "relationship": parts.second_relationship.pk,
+            "informed_at": WHEN,
+            "channel": "email",
+            "informed_by": "Lab DPO",
+        },
+        "api:incident-processor-notice-detail": lambda: {"evidence": "mail of 19 August, 10:02"},
+        "api:incident-threat-list": lambda: {
+            "actor_name": "Second group",
+            "first_contact_at": WHEN,
+            "channel": "email",
+        },
+        "api:incident-threat-countdown-revision-list": lambda: {
+            "kind": "extended",
+            "announced_at": WHEN,
+            "deadline_at": "2025-09-30T10:00:00Z",
+        },
+        "api:incident-publication-list": lambda: {
+            "threat": parts.threat.pk,
+            "published_at": WHEN,
+            "location": "leak site",
+            "records_count": 53000,
+        },
     }
     return {**bodies[name](), "reason": REASON} if name in bodies else None
 
@@ -184,6 +249,8 @@ def _pk_of(name: str, key: str, world) -> int:
 
 def _url(name: str, world, parts) -> str:
     pattern = api_routes()[name]
+    if name in NESTED_TARGETS:
+        return reverse(name, kwargs={"incident_pk": world.incident.pk, **NESTED_TARGETS[name](world, parts)})
     if name in TARGETS:  # a route on a record of its own (its id), not on the incident
         return reverse(name, kwargs={key: TARGETS[name](parts).pk for key in pattern.pattern.regex.groupindex})
     return reverse(name, kwargs={key: _pk_of(name, key, world) for key in pattern.pattern.regex.groupindex})
@@ -195,6 +262,16 @@ def _if_match(name: str, world, parts) -> str:
 
     if name.startswith("api:awareness-record-"):
         return etag_of(AwarenessSerializer(type(parts.awareness).objects.get(pk=parts.awareness.pk)).data)
+    if name == "api:party-detail":
+        from api.directory import DirectoryPartySerializer
+
+        return etag_of(
+            DirectoryPartySerializer(type(parts.directory_party).objects.get(pk=parts.directory_party.pk)).data
+        )
+    if name == "api:incident-processor-notice-detail":
+        from api.processors import NoticeSerializer
+
+        return etag_of(NoticeSerializer(type(parts.notice).objects.get(pk=parts.notice.pk)).data)
     if name.startswith("api:content-version-"):
         return etag_of(ContentVersionSerializer(type(parts.content).objects.get(pk=parts.content.pk)).data)
     if name.startswith("api:incident-wave-"):
@@ -266,17 +343,67 @@ def _body(name: str, method: str, world, parts) -> dict:
 
 
 @pytest.fixture
-def matrix_parts(incident, lab, officer, now):
+def matrix_parts(incident, lab, officer, now, world):
     """One record of each kind the routes act on, made through the services."""
     from datetime import timedelta
     from types import SimpleNamespace
 
     from actions import communications as communication_services
+    from actions import extortion as extortion_services
     from actions import incidents as services
     from actions import sharing as access_services
     from organisations import services as org_services
+    from organisations.models import Authority
 
     reason = "matrix set-up"
+    processor = incident.parties.get(role="processor")
+    relationship = incident.processing_relationships.get(controller=world.controller)
+    services.record_awareness(
+        incident,
+        party=processor,
+        aware_at=now - timedelta(days=3),
+        source="own_detection",
+        actor=officer,
+        reason=reason,
+    )
+    second_relationship = services.link_processor(
+        incident, processor=processor, controller=world.second_controller, actor=officer, reason=reason
+    )
+    threat = extortion_services.record_threat(
+        incident,
+        actor_name="Nova",
+        first_contact_at=now - timedelta(days=3),
+        channel="leak_site",
+        actor=officer,
+        reason=reason,
+    )
+    extra = SimpleNamespace(
+        processor=processor,
+        second_authority=Authority.objects.get(code="be-gba"),
+        incident_authority=incident.authorities.get(),
+        relationship=relationship,
+        second_relationship=second_relationship,
+        notice=services.record_processor_notice(
+            relationship,
+            informed_at=now - timedelta(days=2),
+            channel="email",
+            informed_by="Lab DPO",
+            actor=officer,
+            reason=reason,
+        ),
+        threat=threat,
+        revision=extortion_services.revise_countdown(
+            threat,
+            kind="set",
+            announced_at=now - timedelta(days=3),
+            deadline_at=now + timedelta(days=7),
+            actor=officer,
+            reason=reason,
+        ),
+        publication=extortion_services.record_publication(
+            incident, published_at=now - timedelta(days=1), location="leak site", actor=officer, reason=reason
+        ),
+    )
     services.update_incident(incident, contained_at=now - timedelta(days=1), actor=officer, reason=reason)
     controller = services.add_party(
         incident,
@@ -286,6 +413,7 @@ def matrix_parts(incident, lab, officer, now):
         reason=reason,
     )
     return SimpleNamespace(
+        **vars(extra),
         controller=controller,
         directory_party=org_services.create_party(
             lab, name="Matrix Hospital", country="NL", actor=officer, reason=reason

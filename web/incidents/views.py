@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
 from incidents.models import Incident
-from readers.answer_sheet import build_answer_sheet, controllers_of, default_controller
+from readers.answer_sheet import UnknownFiling, controllers_of, default_controller, sheet_for
 from readers.register import register_view
 from rules.awareness import earliest_awareness
 from web.incidents import page_views
@@ -82,44 +82,10 @@ def _answer_sheet(request, pk: int):
             raise Http404("unknown controller")
     else:
         party = default_controller(register.parties, earliest_awareness(register.awareness))
-    answers = _filing_answers_for(register, party, filing_pk=filing_id)
-    return register, build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers)
-
-
-def _filing_answers_for(register, party, *, filing_pk) -> dict:
-    """What the filings say for questions 2.1 (follow-up, and of which report) and 4.6 (why late)."""
-    if filing_pk:
-        filing = next((f for f in register.filings if str(f.pk) == filing_pk), None)
-        if filing is None or (party is not None and filing.controller_id != party.pk):
-            raise Http404("unknown filing")
-        earlier = [
-            f
-            for f in register.filings
-            if f.controller_id == filing.controller_id and f.submitted_at < filing.submitted_at
-        ]
-        return {
-            "now": filing.submitted_at,
-            "delay_reasons": filing.delay_reasons or _initial_delay_reasons(earlier),
-            "is_follow_up": filing.filing_type != "initial",
-            "previous_reference": next((f.authority_reference for f in reversed(earlier) if f.authority_reference), ""),
-        }
-    own = _sheet_party_filings(register, party)
-    if not own:
-        return {"is_follow_up": False}
-    return {
-        "delay_reasons": _initial_delay_reasons(own),
-        "is_follow_up": True,
-        "previous_reference": next((f.authority_reference for f in reversed(own) if f.authority_reference), ""),
-    }
-
-
-def _sheet_party_filings(register, party) -> list:
-    return [f for f in register.filings if party is not None and f.controller_id == party.pk]
-
-
-def _initial_delay_reasons(filings) -> str | None:
-    """The reasons for lateness given with the initial filing: a follow-up form repeats them."""
-    return next((f.delay_reasons for f in filings if f.filing_type == "initial" and f.delay_reasons), None)
+    try:
+        return register, sheet_for(register, party, filing_pk=filing_id, now=now)
+    except UnknownFiling:
+        raise Http404("unknown filing") from None
 
 
 def _refused(request, refusal: BadSheetParameter, *, as_json: bool):
@@ -181,8 +147,7 @@ def render_answer_sheet_json(incident) -> JsonResponse:
     now = timezone.now()
     register = register_view(incident, now=now)
     party = default_controller(register.parties, earliest_awareness(register.awareness))
-    answers = _filing_answers_for(register, party, filing_pk=None)
-    return _sheet_json(build_answer_sheet(register, now=answers.pop("now", now), party=party, **answers))
+    return _sheet_json(sheet_for(register, party, filing_pk=None, now=now))
 
 
 def sheet_rows(sheet, languages):
