@@ -97,7 +97,18 @@ def test_the_whole_real_case_through_the_api(integration, time_machine):
     directory = api.read("/api/parties/")["results"]
     own = next(p for p in directory if p["is_self"])
     controllers = [
-        api.post("/api/parties/", {"name": name, "country": "NL", "reason": "processing agreement"}, key=f"dir-{name}")
+        api.post(
+            "/api/parties/",
+            {
+                "name": name,
+                "country": "NL",
+                # Each controller's own contact point: what its filings name (Art. 33(3)(b)).
+                "contact_name": f"Privacy office, {name}",
+                "contact_email": f"privacy@{name.split()[0].lower()}.example",
+                "reason": "processing agreement",
+            },
+            key=f"dir-{name}",
+        )
         for name in CONTROLLERS
     ]
     incident = api.post(
@@ -454,8 +465,8 @@ def test_the_whole_real_case_through_the_api(integration, time_machine):
         "Data subjects (Art. 33(3)(a)): ≈715,000",
         "Data subjects (Art. 33(3)(a)): ≥850,000",
         "Data published: the group's leak site (53,000 records)",
-        "Countdown: Countdown set, deadline 2025-07-13T08:00:00Z",
-        "Countdown: Extended: a later deadline, deadline 2025-08-28T10:00:00Z",
+        "Countdown: Countdown set, deadline Sun 13 Jul 2025, 10:00 CEST",
+        "Countdown: Extended: a later deadline, deadline Thu 28 Aug 2025, 12:00 CEST",
         "Countdown: Withdrawn: no deadline any more",
     ):
         assert expected in summaries, expected
@@ -467,6 +478,10 @@ def test_the_whole_real_case_through_the_api(integration, time_machine):
     assert table[1][0] == "breachtrack.timeline-csv/1" and table[1][3] == str(incident["id"])
     columns = table[3]
     rows = [dict(zip(columns, row, strict=True)) for row in table[4:]]
+    # The regulator's summary first (kind "summary", no entry number), then every entry.
+    summary = [row["summary"] for row in rows if row["kind"] == "summary"]
+    assert any("informed it at" in line and "over its target of 1 d" in line for line in summary)
+    rows = [row for row in rows if row["kind"] != "summary"]
     assert {row["entry"] for row in rows} == {str(number) for number in range(1, len(entries) + 1)}
     assert any(row["kind"] == "leak" and "53,000 records" in row["summary"] for row in rows)
     assert [row["event_at"] for row in rows if row["kind"] == "processor_notice"] == [utc(m) for m in informed]

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from breachtrack import limits
 from incidents.choices import AwarenessSource, Channel
 from web.forms import LocalInstant, LocalInstantField, default_zone_name
 
@@ -50,18 +51,20 @@ class AwarenessFields(forms.Form):
 
     source = forms.ChoiceField(label=_("How the party learnt of it"), choices=AwarenessSource.choices)
     source_detail = forms.CharField(
-        label=_("Source, details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=limits.TEXT, label=_("Source, details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     asserted_by = forms.CharField(
         label=_("Who knew"), max_length=200, required=False, help_text=_("The person who had the knowledge.")
     )
     evidence = forms.CharField(
+        max_length=limits.TEXT,
         label=_("Evidence"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Where the proof is kept: e-mail id, ticket, document."),
     )
     rationale = forms.CharField(
+        max_length=limits.TEXT,
         label=_("Why this is the moment of awareness"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -173,8 +176,11 @@ class NoticeFields(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     informed_by = forms.CharField(label=_("Informed by (processor side)"), max_length=200)
     received_by = forms.CharField(label=_("Received by (controller side)"), max_length=200, required=False)
-    summary = forms.CharField(label=_("What was said"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    summary = forms.CharField(
+        label=_("What was said"), required=False, max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
     evidence = forms.CharField(
+        max_length=limits.TEXT,
         label=_("Evidence"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
