@@ -107,7 +107,7 @@ USERS = (
         Role.PRIVACY_OFFICER,
         "Eva",
         "Voorbeeld",
-        "privacy officer of the laboratory (writes; gets the alerts)",
+        "privacy officer of the laboratory (writes; gets alerts)",
     ),
     (
         "legal@demo.example",
@@ -115,7 +115,7 @@ USERS = (
         Role.LEGAL,
         "Jeroen",
         "Proef",
-        "legal counsel of the laboratory (reads; gets the alerts)",
+        "legal counsel of the laboratory (reads; gets alerts)",
     ),
     ("viewer@demo.example", LAB, Role.VIEWER, "Lotte", "Kijker", "viewer at the laboratory (reads only)"),
     (
@@ -124,7 +124,7 @@ USERS = (
         Role.PRIVACY_OFFICER,
         "Noor",
         "Steekproef",
-        "privacy officer of the screening programme (writes; its own record of the breach)",
+        "privacy officer of the screening programme (writes)",
     ),
 )
 USERNAMES = tuple(row[0] for row in USERS)
