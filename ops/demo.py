@@ -888,19 +888,24 @@ def create_live_incident(lab: Organisation, officer: User, *, now: datetime) -> 
         reason="our own staff's data: we are the controller",
     )
     _add_lead_authority(incident, officer)
+    _record_live_awareness(incident, controller, officer, instants["aware"], "our awareness: the theft was confirmed")
+    return incident
+
+
+def _record_live_awareness(incident: Incident, controller, officer: User, aware_at: datetime, reason: str) -> None:
     services.record_awareness(
         incident,
         party=controller,
         actor=officer,
-        reason="our awareness: the theft was confirmed and the laptop's contents known",
-        **_zoned(instants, "aware"),
+        reason=reason,
+        aware_at=aware_at,
+        aware_tz=AMSTERDAM,
         source=AwarenessSource.OWN_DETECTION,
         source_detail="The employee's report to the IT service desk.",
         asserted_by="Head of IT, Demo Diagnostics Laboratory",
         evidence="Service desk ticket IT-DEMO-0042; the police report of the theft.",
         rationale="The laptop's inventory shows the staff spreadsheet on an unencrypted disk.",
     )
-    return incident
 
 
 def place_live_incident(lab: Organisation, officer: User, *, now: datetime) -> Incident:
@@ -930,9 +935,7 @@ def place_live_incident(lab: Organisation, officer: User, *, now: datetime) -> I
     if record is None:
         incident = services.update_incident(incident, actor=officer, reason=LIVE_REPLACED_REASON, **facts)
         controller = incident.parties.get(party__is_self=True)
-        services.record_awareness(
-            incident, party=controller, actor=officer, reason=LIVE_REPLACED_REASON, **_zoned(instants, "aware")
-        )
+        _record_live_awareness(incident, controller, officer, instants["aware"], LIVE_REPLACED_REASON)
     elif instants["aware"] > record.aware_at:  # later: awareness first, so it never precedes the breach
         services.correct_awareness(record, actor=officer, reason=LIVE_REPLACED_REASON, **_zoned(instants, "aware"))
         incident = services.update_incident(incident, actor=officer, reason=LIVE_REPLACED_REASON, **facts)

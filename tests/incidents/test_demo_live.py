@@ -153,3 +153,36 @@ def test_describe_names_every_demo_user_and_what_each_is_for_without_writing(db)
         assert line.startswith(username) and line.endswith(purpose)
     assert "privacy officer of the laboratory" in lines[0] and "writes" in lines[0]
     assert not Organisation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reloading_after_the_awareness_was_withdrawn_records_a_fresh_one(demo, frozen):
+    incident = live_incident()
+    officer = User.objects.get(username="officer@demo.example")
+    services.withdraw_awareness(
+        incident.awareness_records.get(), withdrawal_reason="trying the demo", actor=officer, reason="try it"
+    )
+    later = NOW + timedelta(hours=2)
+    frozen.move_to(later, tick=False)
+
+    load_demo(PASSWORD, now=later)
+
+    current = incident.awareness_records.get(is_withdrawn=False)
+    assert current.aware_at == later - AWARE_AGO
+    assert live_clock(incident).due_at == later + TIME_LEFT
+
+
+@pytest.mark.django_db
+def test_reloading_a_demo_loaded_before_the_live_incident_existed_adds_it_once(db, frozen, monkeypatch):
+    import ops.demo
+
+    monkeypatch.setattr(ops.demo, "create_live_incident", lambda *args, **kwargs: None)
+    load_demo(PASSWORD, now=NOW)
+    monkeypatch.undo()
+    assert not Incident.objects.filter(title=LIVE_TITLE).exists()
+
+    load_demo(PASSWORD, now=NOW)
+    load_demo(PASSWORD, now=NOW)
+
+    assert live_clock().due_at == NOW + TIME_LEFT
+    assert Incident.objects.filter(organisation__name=LAB).count() == 2
