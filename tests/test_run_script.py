@@ -68,7 +68,10 @@ def test_scripts_run_names_every_demo_login_and_alert_links_follow_the_port(tmp_
         assert {link.split("/incidents/")[0] for link in links} == {f"http://127.0.0.1:{port}"}
     finally:
         if run.poll() is None:
-            run.send_signal(signal.SIGINT)  # scripts/run's trap stops the web server and the worker it started
+            # scripts/run's trap stops the web server and the worker it started. TERM, not INT: a
+            # shell started from a background job (as CI may be) inherits INT ignored, and traps
+            # cannot catch an ignored signal.
+            run.send_signal(signal.SIGTERM)
         try:
             run.wait(timeout=60)
         except subprocess.TimeoutExpired:
