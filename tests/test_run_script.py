@@ -19,7 +19,8 @@ import pytest
 from ops.demo import describe_users
 from tests.e2e.stack import CLEARED_ENV, REPO, free_port, wait_until
 
-pytestmark = pytest.mark.slow
+# Start-up (migrate, demo, server, worker) can take minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(540)]
 
 BOX_BORDER = re.compile(r"^\+-+\+$")
 LINK = re.compile(r"https?://[^\s/]+/incidents/\d+/")
