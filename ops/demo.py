@@ -811,7 +811,7 @@ LIVE_REPLACED_REASON = "demo reloaded: live incident placed relative to the new 
 # so the first sweep records nothing stale ("due in 12 hours" with 6 hours left) and the first
 # alert is the next threshold, minutes away.
 LIVE_FIRST_ALERT_AFTER = timedelta(minutes=3)
-LIVE_OCCURRED_BEFORE_AWARE = timedelta(hours=14)  # stolen in the evening, reported the next morning
+LIVE_OCCURRED_BEFORE_AWARE = timedelta(hours=14)  # the theft, hours before anyone reported it
 LIVE_DETECTED_BEFORE_AWARE = timedelta(hours=1, minutes=30)  # the employee reports the theft to IT
 LIVE_INVESTIGATION_AFTER_AWARE = timedelta(minutes=30)
 
@@ -854,8 +854,8 @@ def find_live_incident(lab: Organisation) -> Incident | None:
 def create_live_incident(lab: Organisation, officer: User, *, now: datetime) -> Incident:
     """The lab's own breach as controller, with its Art. 33(1) clock running at ``now``.
 
-    Steps: the incident as first reported (the theft the evening before, reported to IT the next
-    morning); the lab as controller; the AP as lead authority; the lab's awareness. Not yet
+    Steps: the incident as first reported (the theft, then its report to the IT service desk);
+    the lab as controller; the AP as lead authority; the lab's awareness. Not yet
     decided whether to notify: that is what the officer has the next two days for.
     """
     instants = _live_instants(now)
@@ -867,9 +867,9 @@ def create_live_incident(lab: Organisation, officer: User, *, now: datetime) -> 
         now=now,
         is_confidentiality_breach=True,
         cause=Cause.LOST_OR_STOLEN,
-        cause_detail="Laptop taken from an employee's parked car in the evening.",
+        cause_detail="Laptop taken from an employee's parked car.",
         discovery_method=DiscoveryMethod.OWN_MONITORING,
-        discovery_detail="The employee reported the theft to the IT service desk the next morning.",
+        discovery_detail="The employee reported the theft to the IT service desk.",
         description=(
             "A laptop of the HR department was stolen from an employee's car. It held a spreadsheet with "
             "the names, addresses, BSN and salary details of about 240 staff. The disk was not encrypted."
