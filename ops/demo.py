@@ -1,5 +1,10 @@
 """A demo register modelled on the 2025 Dutch laboratory case (docs/domain.md#demo-case), with invented names.
 
+Beside that historical case, whose clocks all ran out in 2025, the laboratory has one live
+incident placed relative to the moment the demo is loaded (``create_live_incident``): a stolen
+laptop with staff records, its 72 hours to the AP running, and its first alert a few minutes
+after loading, so a newcomer sees a clock tick and an alert arrive.
+
 A laboratory (a processor) is hit by ransomware in early July 2025 and knows on
 Sunday 6 July, when the attackers list it on their leak site. It tells the
 screening programme (a controller) only on Wednesday 6 August, about 31 days
@@ -18,12 +23,13 @@ real ones; times are Amsterdam wall-clock times stored in UTC, with the zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import password_validation
 from django.db import transaction
+from django.utils import timezone
 
 from actions import communications as comms
 from actions import extortion as extortion_services
@@ -46,10 +52,12 @@ from incidents.choices import (
     PaymentDecision,
     RiskLevel,
     Severity,
+    Status,
 )
-from incidents.models import Incident
+from incidents.models import AwarenessRecord, Incident
 from organisations import services as org_services
 from organisations.models import Authority, Organisation, Role, User
+from rules.policies import installation_rule
 
 AMSTERDAM = "Europe/Amsterdam"
 _AMSTERDAM = ZoneInfo(AMSTERDAM)
@@ -90,14 +98,43 @@ TENANTS = {
     },
 }
 
-# username, tenant, role, first name, last name
+# username, tenant, role, first name, last name, what the login is for (``load_demo --describe``,
+# which scripts/run prints in its start-up box)
 USERS = (
-    ("officer@demo.example", LAB, Role.PRIVACY_OFFICER, "Eva", "Voorbeeld"),
-    ("legal@demo.example", LAB, Role.LEGAL, "Jeroen", "Proef"),
-    ("viewer@demo.example", LAB, Role.VIEWER, "Lotte", "Kijker"),
-    ("programme@demo.example", PROGRAMME, Role.PRIVACY_OFFICER, "Noor", "Steekproef"),
+    (
+        "officer@demo.example",
+        LAB,
+        Role.PRIVACY_OFFICER,
+        "Eva",
+        "Voorbeeld",
+        "privacy officer of the laboratory (writes; gets alerts)",
+    ),
+    (
+        "legal@demo.example",
+        LAB,
+        Role.LEGAL,
+        "Jeroen",
+        "Proef",
+        "legal counsel of the laboratory (reads; gets alerts)",
+    ),
+    ("viewer@demo.example", LAB, Role.VIEWER, "Lotte", "Kijker", "viewer at the laboratory (reads only)"),
+    (
+        "programme@demo.example",
+        PROGRAMME,
+        Role.PRIVACY_OFFICER,
+        "Noor",
+        "Steekproef",
+        "privacy officer of the screening programme (writes)",
+    ),
 )
 USERNAMES = tuple(row[0] for row in USERS)
+
+
+def describe_users() -> tuple[str, ...]:
+    """One line per demo user, in the table's order: the login, then what it is for."""
+    width = max(len(row[0]) for row in USERS)
+    return tuple(f"{username:<{width}}  {purpose}" for username, *_rest, purpose in USERS)
+
 
 # The lab's directory: the controllers it works for.
 LAB_CONTROLLERS = {
@@ -256,26 +293,38 @@ class DemoResult:
     incidents: tuple[str, ...]
 
 
-def load_demo(password: str) -> DemoResult:
-    """Load the demo, or only reset the demo users' passwords if it is already there.
+def load_demo(password: str, *, now: datetime | None = None) -> DemoResult:
+    """Load the demo, or, if it is already there, reset the demo users' passwords and re-place the live incident.
 
     Steps:
       1. refuse a password that fails AUTH_PASSWORD_VALIDATORS;
-      2. if the lab tenant exists (found by name): set ``password`` on the demo users and stop;
+      2. if the lab tenant exists (found by name): set ``password`` on the demo users, then
+         re-place the live incident relative to ``now`` (``place_live_incident``: created if an
+         older demo lacks it, never duplicated) and stop; the historical case is left as it is;
       3. otherwise, in one transaction: the two tenants and their users (system actor), the
-         lab's directory, the lab's incident, the programme's own incident of the breach.
+         lab's directory, the lab's historical incident, the programme's own incident of the
+         breach, and the lab's live incident placed relative to ``now``.
+
+    A reload re-places the live incident because its point is a clock that is running, with an
+    alert minutes away; a clock placed at an earlier load would long have run out.
     """
     password_validation.validate_password(password)
+    now = now or timezone.now()
     with transaction.atomic():
-        if Organisation.objects.filter(name=LAB).exists():
-            return DemoResult(False, (LAB, PROGRAMME), _reset_passwords(password), _incident_labels())
-        _create_demo(password)
+        lab = Organisation.objects.filter(name=LAB).first()
+        if lab is not None:
+            reset = _reset_passwords(password)
+            officer = User.objects.filter(username=USERS[0][0]).first()
+            if officer is not None:
+                place_live_incident(lab, officer, now=now)
+            return DemoResult(False, (LAB, PROGRAMME), reset, _incident_labels())
+        _create_demo(password, now)
         return DemoResult(True, (LAB, PROGRAMME), USERNAMES, _incident_labels())
 
 
 def _incident_labels() -> tuple[str, ...]:
     incidents = Incident.objects.filter(organisation__name__in=[LAB, PROGRAMME]).select_related("organisation")
-    return tuple(f"{i.organisation.name}: {i}" for i in incidents.order_by("organisation__name"))
+    return tuple(f"{i.organisation.name}: {i}" for i in incidents.order_by("organisation__name", "pk"))
 
 
 def _reset_passwords(password: str) -> tuple[str, ...]:
@@ -288,7 +337,7 @@ def _reset_passwords(password: str) -> tuple[str, ...]:
     return tuple(reset)
 
 
-def _create_demo(password: str) -> None:
+def _create_demo(password: str, now: datetime) -> None:
     """Tenants and users as ``system:demo``; everything else as the tenants' privacy officers."""
     admin = system_actor("demo")
     tenants = {
@@ -296,7 +345,7 @@ def _create_demo(password: str) -> None:
         for name, fields in TENANTS.items()
     }
     users = {}
-    for username, tenant, role, first_name, last_name in USERS:
+    for username, tenant, role, first_name, last_name, _purpose in USERS:
         user = org_services.create_user(
             username=username,
             email=username,
@@ -311,6 +360,7 @@ def _create_demo(password: str) -> None:
         users[username] = user
     create_lab_incident(tenants[LAB], users["officer@demo.example"])
     create_programme_incident(tenants[PROGRAMME], users["programme@demo.example"])
+    create_live_incident(tenants[LAB], users["officer@demo.example"], now=now)
 
 
 # --- Tenant 1: the laboratory (processor) ------------------------------------------------------
@@ -749,3 +799,147 @@ def _programme_facts() -> dict:
         "notification_decision": NotificationDecision.NOTIFY,
         "notification_reasoning": "High risk: notify the AP within 72 hours of the laboratory's notice and write to participants.",
     }
+
+
+# --- The live incident: the lab as controller of its own staff's data --------------------------
+LIVE_TITLE = "Laptop with staff records stolen from a car"
+LIVE_CREATED_REASON = "first report: a laptop with staff records was stolen"  # finds it again on a reload
+LIVE_REPLACED_REASON = "demo reloaded: live incident placed relative to the new load time"
+# The first alert of the AP clock comes this long after loading. The awareness is placed just
+# before the largest threshold of the installation's rule (48 h before the due moment by
+# default, so about 23 h 57 min ago, due in about 48 h 3 min): no threshold has passed at load,
+# so the first sweep records nothing stale ("due in 12 hours" with 6 hours left) and the first
+# alert is the next threshold, minutes away.
+LIVE_FIRST_ALERT_AFTER = timedelta(minutes=3)
+LIVE_OCCURRED_BEFORE_AWARE = timedelta(hours=14)  # the theft, hours before anyone reported it
+LIVE_DETECTED_BEFORE_AWARE = timedelta(hours=1, minutes=30)  # the employee reports the theft to IT
+LIVE_INVESTIGATION_AFTER_AWARE = timedelta(minutes=30)
+
+
+def live_aware_ago() -> timedelta:
+    """How long before loading the lab became aware, so that the first alert fires LIVE_FIRST_ALERT_AFTER after it."""
+    rule = installation_rule("authority_notification")
+    thresholds = [threshold for threshold in rule.thresholds_before if threshold < rule.duration]
+    first = max(thresholds, default=timedelta(0))  # no threshold: the first alert is the due moment
+    return rule.duration - first - LIVE_FIRST_ALERT_AFTER
+
+
+def _live_instants(now: datetime) -> dict[str, datetime]:
+    aware = now - live_aware_ago()
+    return {
+        "occurred_from": aware - LIVE_OCCURRED_BEFORE_AWARE,
+        "detected": aware - LIVE_DETECTED_BEFORE_AWARE,
+        "aware": aware,
+        "investigation_started": aware + LIVE_INVESTIGATION_AFTER_AWARE,
+    }
+
+
+def _zoned(instants: dict[str, datetime], *names: str) -> dict:
+    fields: dict = {}
+    for name in names:
+        fields[f"{name}_at"] = instants[name]
+        fields[f"{name}_tz"] = AMSTERDAM
+    return fields
+
+
+def find_live_incident(lab: Organisation) -> Incident | None:
+    """The live incident, found by the reason it was created with (its title may have been edited)."""
+    created = Incident.history.filter(
+        organisation=lab, history_type="+", history_change_reason=LIVE_CREATED_REASON
+    ).order_by("history_id")
+    first = created.first()
+    return Incident.objects.filter(pk=first.id).first() if first else None
+
+
+def create_live_incident(lab: Organisation, officer: User, *, now: datetime) -> Incident:
+    """The lab's own breach as controller, with its Art. 33(1) clock running at ``now``.
+
+    Steps: the incident as first reported (the theft, then its report to the IT service desk);
+    the lab as controller; the AP as lead authority; the lab's awareness. Not yet
+    decided whether to notify: that is what the officer has the next two days for.
+    """
+    instants = _live_instants(now)
+    incident = services.create_incident(
+        organisation=lab,
+        title=LIVE_TITLE,
+        actor=officer,
+        reason=LIVE_CREATED_REASON,
+        now=now,
+        is_confidentiality_breach=True,
+        cause=Cause.LOST_OR_STOLEN,
+        cause_detail="Laptop taken from an employee's parked car.",
+        discovery_method=DiscoveryMethod.OWN_MONITORING,
+        discovery_detail="The employee reported the theft to the IT service desk.",
+        description=(
+            "A laptop of the HR department was stolen from an employee's car. It held a spreadsheet with "
+            "the names, addresses, BSN and salary details of about 240 staff. The disk was not encrypted."
+        ),
+        data_categories=[DataCategory.IDENTITY, DataCategory.NATIONAL_ID, DataCategory.FINANCIAL],
+        data_subject_categories=[DataSubjectCategory.EMPLOYEES],
+        data_subject_countries=["NL"],
+        is_data_encrypted=False,
+        **_zoned(instants, "occurred_from", "detected", "investigation_started"),
+    )
+    controller = services.add_party(
+        incident,
+        party=lab.parties.get(is_self=True),
+        role=PartyRole.CONTROLLER,
+        actor=officer,
+        reason="our own staff's data: we are the controller",
+    )
+    _add_lead_authority(incident, officer)
+    _record_live_awareness(incident, controller, officer, instants["aware"], "our awareness: the theft was confirmed")
+    return incident
+
+
+def _record_live_awareness(incident: Incident, controller, officer: User, aware_at: datetime, reason: str) -> None:
+    services.record_awareness(
+        incident,
+        party=controller,
+        actor=officer,
+        reason=reason,
+        aware_at=aware_at,
+        aware_tz=AMSTERDAM,
+        source=AwarenessSource.OWN_DETECTION,
+        source_detail="The employee's report to the IT service desk.",
+        asserted_by="Head of IT, Demo Diagnostics Laboratory",
+        evidence="Service desk ticket IT-DEMO-0042; the police report of the theft.",
+        rationale="The laptop's inventory shows the staff spreadsheet on an unencrypted disk.",
+    )
+
+
+def place_live_incident(lab: Organisation, officer: User, *, now: datetime) -> Incident:
+    """Create the live incident, or move its instants so its clock runs as at a first load at ``now``.
+
+    The move is recorded through the services as the officer with LIVE_REPLACED_REASON: the
+    incident's instants and the lab's awareness are shifted together (in the order that keeps
+    awareness after the start of the breach), and the deadlines are recomputed. A closed live
+    incident is reopened first. What else the user recorded on it stays.
+    """
+    incident = find_live_incident(lab)
+    if incident is None:
+        return create_live_incident(lab, officer, now=now)
+    record = (
+        AwarenessRecord.objects.filter(
+            incident=incident, party__party__is_self=True, is_withdrawn=False, processor_notice__isnull=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    instants = _live_instants(now)
+    if record is not None and record.aware_at == instants["aware"]:
+        return incident
+    if incident.status == Status.CLOSED:
+        incident = services.change_status(incident, Status.OPEN, actor=officer, reason=LIVE_REPLACED_REASON)
+    facts = _zoned(instants, "occurred_from", "detected", "investigation_started")
+    if record is None:
+        incident = services.update_incident(incident, actor=officer, reason=LIVE_REPLACED_REASON, **facts)
+        controller = incident.parties.get(party__is_self=True)
+        _record_live_awareness(incident, controller, officer, instants["aware"], LIVE_REPLACED_REASON)
+    elif instants["aware"] > record.aware_at:  # later: awareness first, so it never precedes the breach
+        services.correct_awareness(record, actor=officer, reason=LIVE_REPLACED_REASON, **_zoned(instants, "aware"))
+        incident = services.update_incident(incident, actor=officer, reason=LIVE_REPLACED_REASON, **facts)
+    else:
+        incident = services.update_incident(incident, actor=officer, reason=LIVE_REPLACED_REASON, **facts)
+        services.correct_awareness(record, actor=officer, reason=LIVE_REPLACED_REASON, **_zoned(instants, "aware"))
+    return incident

@@ -418,14 +418,16 @@ def test_load_demo_records_tenants_as_the_demo_actor_and_the_register_as_the_ten
     }
 
 
-def test_running_load_demo_again_records_the_password_reset_with_its_reason(tmp_path, demo):
+def test_running_load_demo_again_records_the_password_reset_and_the_live_incident_move_with_reasons(tmp_path, demo):
+    """Later than the first load, so the live incident is re-placed too, as its officer."""
     password_file = tmp_path / "demo_password"
     password_file.write_text("a new demo password for the history paths")
     with recording_history() as recorded:
         call_command("load_demo", "--password-file", str(password_file), stdout=StringIO())
     assert recorded and unattributed(recorded) == []
     assert {(r.history_user.username, r.history_change_reason) for r in recorded} == {
-        ("system:demo", "demo password reset from the password file")
+        ("system:demo", "demo password reset from the password file"),
+        ("officer@demo.example", "demo reloaded: live incident placed relative to the new load time"),
     }
 
 

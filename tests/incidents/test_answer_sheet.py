@@ -46,7 +46,7 @@ def party_named(incident, name):
 @pytest.fixture
 def demo(db):
     load_demo(DEMO_PASSWORD)
-    return Incident.objects.get(organisation__name=LAB)
+    return Incident.objects.get(organisation__name=LAB, title__startswith="Ransomware attack")
 
 
 # --- The questionnaire itself ----------------------------------------------------------------

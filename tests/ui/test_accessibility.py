@@ -38,7 +38,7 @@ def demo(live_server, dutch_ap):
 
     load_demo(PASSWORD)
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=timezone.now() + timedelta(minutes=10))
-    pk = Incident.objects.get(organisation__name=LAB).pk
+    pk = Incident.objects.get(organisation__name=LAB, title__startswith="Ransomware attack").pk
     return {
         "officer": [
             reverse("dashboard:home"),
