@@ -385,7 +385,9 @@ def _object_diff(key, object_id, old, new, between) -> ObjectDiff | None:
 
 # Columns of an added or removed record that say nothing to a reader: its id, its incident (the
 # page is the incident's) and bookkeeping.
-HIDDEN_IN_CONTENT = ("id", "incident", "organisation", "created_at", "updated_at")
+# A filing's frozen content (a document of its own, shown on the filing's page) and its hash are
+# left out too: the diff names the filing, its page shows what it said.
+HIDDEN_IN_CONTENT = ("id", "incident", "organisation", "created_at", "updated_at", "content", "content_sha256")
 
 
 def _shown(name: str, value) -> bool:

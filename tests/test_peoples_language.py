@@ -131,6 +131,11 @@ def pages(incident):
         reverse("register:parties", args=[pk]),
         reverse("register:decision", args=[pk]),
         reverse("register:status", args=[pk]),
+        reverse("incidents:record_awareness", args=[pk]),
+        reverse("incidents:record_notice", args=[pk]),
+        reverse("communications:assess", args=[pk]),
+        reverse("communications:content_new", args=[pk]),
+        reverse("communications:wave_new", args=[pk]),
         reverse("incidents:threat_new", args=[pk]),
         reverse("incidents:publication_new", args=[pk]),
     ]
@@ -138,6 +143,9 @@ def pages(incident):
     if threat is not None:
         for name in ("threat_edit", "threat_payment", "threat_police", "countdown_revise", "countdown_withdraw"):
             names.append(reverse(f"incidents:{name}", args=[pk, threat.pk]))
+    for wave in incident.communication_waves.all() if hasattr(incident, "communication_waves") else []:
+        for name in ("wave_edit", "wave_sent", "wave_counts"):
+            names.append(reverse(f"communications:{name}", args=[pk, wave.pk]))
     if filing is not None:
         names.append(reverse("filings:detail", args=[pk, filing.pk]))
     return names
@@ -145,13 +153,19 @@ def pages(incident):
 
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_every_page_of_the_demo_reads_as_people_read(client, demo, language):
-    incident, lawyer, officer = demo
+    from incidents.models import Incident
+    from organisations.models import User
+
+    _incident, lawyer, officer = demo
+    programme = User.objects.get(username="programme@demo.example")  # the controller's officer
     codes = choice_codes()
     problems = []
-    for user in (officer, lawyer):
+    for user in (officer, lawyer, programme):
         client.force_login(user)
         client.cookies["django_language"] = language
-        for url in pages(incident):
+        # Every incident of the demo the user sees: the 2025 case, the live one, the programme's.
+        urls = [url for incident in Incident.objects.visible_to(user) for url in pages(incident)]
+        for url in urls:
             response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             if response.status_code in (403, 404):
                 continue  # a page this role does not see

@@ -32,5 +32,7 @@ def filing_detail(request, incident_pk: int, pk: int):
         "changes": diff(previous.content if previous else None, filing.content),
         "missing": missing_items(filing.content) if not filing.is_withdrawal else [],
         "next_filing": filing.next_filings.first(),
+        # The filing's history in the product: the timeline's changes to filings (not the admin).
+        "history_query": str(AuthorityFiling._meta.verbose_name),
     }
     return render(request, "filings/filing_detail.html", context)
