@@ -112,14 +112,8 @@ def seeded(world, lab, officer, viewer, admin_actor, now):
         reason="AP",
     ).link
     relationship = incident.processing_relationships.get(controller=world.controller)
-    notice = services.record_processor_notice(
-        relationship,
-        informed_at=now - timedelta(days=1),
-        channel="email",
-        informed_by="Lab DPO",
-        actor=officer,
-        reason="our e-mail",
-    )
+    # The controller's awareness from its processor (the world) is this notice: one, never two.
+    notice = relationship.notices.get()
     threat = extortion_services.record_threat(
         incident,
         actor_name="Nova",

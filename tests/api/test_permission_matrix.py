@@ -383,7 +383,9 @@ def matrix_parts(incident, lab, officer, now, world):
         incident_authority=incident.authorities.get(),
         relationship=relationship,
         second_relationship=second_relationship,
-        notice=services.record_processor_notice(
+        # The controller's awareness from its processor (the world) is this notice: one, never two.
+        notice=relationship.notices.first()
+        or services.record_processor_notice(
             relationship,
             informed_at=now - timedelta(days=2),
             channel="email",

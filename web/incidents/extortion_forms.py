@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,24 +23,32 @@ from web.incidents.quantities import parse_count, parse_decimal, parse_size, sho
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
 
-class CountField(forms.CharField):
-    """A whole number typed as people do: "53,000", "53.000", "53 000"."""
+class TypedTextField(forms.CharField):
+    """Text typed by a person and cleaned to a number: its length is held before it is parsed
+    (Django's length check runs on the cleaned value, which is no longer text)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", limits.REFERENCE)  # a number with its unit or grouping
         super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value:
+            MaxLengthValidator(self.max_length)(value)  # Django's own message, in both languages
+        return value
+
+
+class CountField(TypedTextField):
+    """A whole number typed as people do: "53,000", "53.000", "53 000"."""
 
     def to_python(self, value):
         value = super().to_python(value)
         return parse_count(value) if value else None
 
 
-class AmountField(forms.CharField):
+class AmountField(TypedTextField):
     """A sum of money in the page's notation ("2,500,000.00", in Dutch "2.500.000,00")."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", limits.REFERENCE)  # a number with its unit or grouping
-        super().__init__(**kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -51,12 +60,8 @@ class AmountField(forms.CharField):
             raise ValidationError(_("Enter an amount, e.g. 250,000."), code="invalid") from None
 
 
-class SizeField(forms.CharField):
+class SizeField(TypedTextField):
     """A data size with its unit ("1.2 GB", "800 MB"), cleaned to bytes."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", limits.REFERENCE)  # a number with its unit or grouping
-        super().__init__(**kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
