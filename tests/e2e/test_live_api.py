@@ -15,8 +15,9 @@ If-Match: ``POST /api/incidents/`` â†’ ``POST /api/incidents/{id}/awareness/`` â
 Checks (tests/api/fuzz_checks.py): no 5xx; every status, content type, header and body is one the
 schema documents for the operation; valid input is not refused with an undocumented status.
 
-Bounded and reproducible: ``BREACHTRACK_LIVE_FUZZ_SCENARIOS`` scenarios (default 25) of at most
-``BREACHTRACK_LIVE_FUZZ_STEPS`` calls (default 6), derandomized. The scenarios take about 25 s on
+Bounded and reproducible: ``BREACHTRACK_LIVE_FUZZ_SCENARIOS`` scenarios (default 200) of at most
+``BREACHTRACK_LIVE_FUZZ_STEPS`` calls (default 10), derandomized (with some 70 operations, fewer scenarios rarely chain a
+create and the links it offers). The scenarios take about 30 s on
 two busy cores; the setup (migration, collectstatic, gunicorn's start) takes longer. A failure
 prints the calls as curl commands and the server's logs.
 """
@@ -38,8 +39,8 @@ from tests.api.fuzz_checks import CHECKS
 from tests.e2e.stack import Stack
 from tests.production_env import production_env
 
-SCENARIOS = int(os.environ.get("BREACHTRACK_LIVE_FUZZ_SCENARIOS", "25"))
-STEPS = int(os.environ.get("BREACHTRACK_LIVE_FUZZ_STEPS", "6"))
+SCENARIOS = int(os.environ.get("BREACHTRACK_LIVE_FUZZ_SCENARIOS", "200"))
+STEPS = int(os.environ.get("BREACHTRACK_LIVE_FUZZ_STEPS", "10"))
 # The properties asked of every answer, named (they are Schemathesis' defaults too): no 5xx, and
 # the status, content type, headers and body the schema documents for the operation.
 REQUIRED_CHECKS = (
