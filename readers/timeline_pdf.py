@@ -262,7 +262,9 @@ def draw_header(canvas, masthead: Masthead) -> None:
     canvas.drawString(
         MARGIN, top - 25, _fit(f"{_('Organisation')}: {masthead.organisation}", REGULAR, 9, CONTENT_WIDTH / 2)
     )
-    right = f"{_('Generated at')} {masthead.generated} · {_('times in %(zone)s') % {'zone': masthead.zone_name}}"
+    # Outside an f-string, so makemessages sees it (the Dutch PDF said "times in" in English).
+    zone_note = _("times in %(zone)s") % {"zone": masthead.zone_name}
+    right = f"{_('Generated at')} {masthead.generated} · {zone_note}"
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 25, right)
     canvas.setFont(BOLD, SIZE)
     x, y = MARGIN, PAGE_HEIGHT - MARGIN - HEADER_HEIGHT + 6
