@@ -10,6 +10,8 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from breachtrack.history import acting_as, system_actor
@@ -181,6 +183,20 @@ def processor_and_controller(incident, lab, officer):
         incident, processor=processor, controller=controller, actor=officer, reason="dpa"
     )
     return processor, controller, relationship
+
+
+@pytest.fixture(autouse=True)
+def _language_starts_as_configured():
+    """Each test starts in the configured language and leaves none behind.
+
+    A test-client request runs LocaleMiddleware in the test's own thread, and
+    the middleware activates the requester's language without restoring it; a
+    test that then reads a label would see Dutch or English depending on which
+    test ran before it on the same worker.
+    """
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
