@@ -15,16 +15,17 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, CharField, DateTimeField, Q, Value, When
 
 from breachtrack.dbclock import database_now
-from incidents.models import Incident
 from notifications.fanout import fan_out_batch
 from notifications.models import AlertEvent, Deadline, SweepHeartbeat
 from rules import clocks
-from rules.deadlines import current_alert, rule_for
+from rules.deadlines import current_alert
+from rules.policies import PolicyBook
 
 logger = logging.getLogger(__name__)
 
@@ -39,40 +40,110 @@ class Outcome(enum.Enum):
     LOST_CLAIM = "lost_claim"  # another sweeper (or a recompute) changed the row first
 
 
-def _due(now: datetime, limit: int) -> list[Deadline]:
-    """Up to ``limit`` due rows, each with its policy and its organisation (no join, no extra query).
+class DueRow(NamedTuple):
+    """A due deadline as the sweep works on it: the columns it reads, no model instance."""
 
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` on the deadline rows only, so concurrent sweepers take
-    different rows instead of queueing on one, and a service editing an incident is not blocked.
+    pk: int
+    kind: str
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    next_alert_at: datetime
+    next_alert_label: str
+    organisation_id: int
+
+
+DUE_COLUMNS = tuple("incident__organisation_id" if name == "organisation_id" else name for name in DueRow._fields)
+
+
+def due_queryset(now: datetime, limit: int):
+    """The sweep's pick: up to ``limit`` due rows, the columns of ``DueRow`` (organisation by a join).
+
+    PostgreSQL: ``FOR UPDATE OF`` the deadline rows only, ``SKIP LOCKED``, so concurrent sweepers
+    take different rows instead of queueing on one, and the joined incident is neither locked nor
+    waited for (a service editing an incident does not block the sweep). The alert policies are
+    read once per batch afterwards (``rules.policies.PolicyBook``), not as subqueries per row.
     """
-
-    organisation = Incident.objects.filter(pk=OuterRef("incident_id")).order_by().values("organisation_id")[:1]
-    due = Deadline.objects.due(now).annotate(organisation_id=Subquery(organisation))
+    due = Deadline.objects.filter(next_alert_at__lte=now).order_by("next_alert_at", "pk").values_list(*DUE_COLUMNS)
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
-    return list(due[:limit])
+    return due[:limit]
 
 
-def _claim(deadline: Deadline, now: datetime) -> tuple[str, datetime | None] | None:
-    """Move the row past ``now``; the alert it claimed, or None if another writer got there first.
+def due_rows(now: datetime, limit: int) -> list[DueRow]:
+    """The due rows as the sweep works on them (one query, plain tuples)."""
+    return [DueRow._make(values) for values in due_queryset(now, limit)]
+
+
+def _next(row: DueRow, rule: clocks.ClockRule, now: datetime) -> tuple[str, tuple[str, datetime | None]]:
+    """(the alert the row's claim records, the (label, moment) its next alert moves to).
 
     The alert recorded is the clock's state at ``now`` (the latest passed threshold); it equals
     the stored label when the sweep runs on time, and after an outage it is one alert for the
     current state rather than a replay of every missed threshold.
     """
-    rule = rule_for(deadline)
-    claimed = current_alert(rule, deadline.due_at, now) or (deadline.next_alert_label, deadline.next_alert_at)
-    upcoming = clocks.next_alert_at(rule, deadline.due_at, deadline.met_at, after=now)
-    label, at = upcoming if upcoming is not None else ("", None)
-    changed = Deadline.objects.filter(
-        pk=deadline.pk, next_alert_at=deadline.next_alert_at
-    ).update(  # not-historied: Deadline
-        next_alert_at=at, next_alert_label=label
+    claimed = current_alert(rule, row.due_at, now) or (row.next_alert_label, row.next_alert_at)
+    upcoming = clocks.next_alert_at(rule, row.due_at, row.met_at, after=now)
+    return claimed[0], upcoming if upcoming is not None else ("", None)
+
+
+def _claim(row: DueRow, next_label: str, at: datetime | None) -> bool:
+    """Move one row to its next alert by compare-and-set; False if another writer changed it first."""
+    return (
+        Deadline.objects.filter(pk=row.pk, next_alert_at=row.next_alert_at).update(  # not-historied: Deadline
+            next_alert_at=at, next_alert_label=next_label
+        )
+        == 1
     )
-    return claimed if changed == 1 else None
 
 
-def _record_all(claims: list[tuple[Deadline, str]], now: datetime) -> int:
+class _ClaimRace(Exception):
+    """Some row of a batch changed between its pick and its claim (the batch claims them one by one)."""
+
+
+def _claim_all(rows: list[DueRow], now: datetime) -> list[tuple[DueRow, str]]:
+    """Claim every row (compare-and-set, one UPDATE for the batch); (row, label) of each row claimed.
+
+    The UPDATE matches each row only at the ``next_alert_at`` it was picked with. When it moves
+    all of them (always on PostgreSQL, where the picked rows are locked) they are all ours; else a
+    writer changed one meanwhile (SQLite, where a pick does not lock), so the UPDATE is undone
+    (savepoint) and the rows are claimed one by one, each keeping its own compare-and-set.
+    """
+    if not rows:
+        return []
+    book = PolicyBook(row.organisation_id for row in rows)
+    plans = [
+        (row, _next(row, book.rule(row.organisation_id, row.kind, row.due_at - row.started_at), now)) for row in rows
+    ]
+    if len(rows) == 1:
+        ((row, (label, (next_label, at))),) = plans
+        return [(row, label)] if _claim(row, next_label, at) else []
+    matches = Q(*(Q(pk=row.pk, next_alert_at=row.next_alert_at) for row in rows), _connector=Q.OR)
+    try:
+        with transaction.atomic():
+            # pk__in first: the primary key index finds the rows; the pairs are checked on them.
+            changed = (
+                Deadline.objects.filter(pk__in=[row.pk for row in rows])
+                .filter(matches)
+                .update(  # not-historied: Deadline
+                    next_alert_at=Case(
+                        *(When(pk=row.pk, then=Value(at)) for row, (_l, (_n, at)) in plans),
+                        output_field=DateTimeField(),
+                    ),
+                    next_alert_label=Case(
+                        *(When(pk=row.pk, then=Value(next_label)) for row, (_l, (next_label, _a)) in plans),
+                        output_field=CharField(),
+                    ),
+                )
+            )
+            if changed != len(rows):
+                raise _ClaimRace
+    except _ClaimRace:
+        return [(row, label) for row, (label, (next_label, at)) in plans if _claim(row, next_label, at)]
+    return [(row, label) for row, (label, _upcoming) in plans]
+
+
+def _record_all(claims: list[tuple[DueRow, str]], now: datetime) -> int:
     """Record the claimed alerts that are not recorded yet, fan the new ones out; how many were new.
 
     One query for the ones already there, one INSERT for the rest: inside the batch's transaction
@@ -81,19 +152,19 @@ def _record_all(claims: list[tuple[Deadline, str]], now: datetime) -> int:
     """
     if not claims:
         return 0
-    wanted = {(deadline.pk, label, deadline.due_at): deadline for deadline, label in claims}
+    wanted = {(row.pk, label, row.due_at): row for row, label in claims}
     existing = set(
-        AlertEvent.objects.filter(deadline_id__in=[deadline.pk for deadline, _label in claims]).values_list(
-            "deadline_id", "label", "due_at"
-        )
+        AlertEvent.objects.filter(
+            deadline_id__in=[row.pk for row, _label in claims], label__in={label for _row, label in claims}
+        ).values_list("deadline_id", "label", "due_at")
     )
-    new = [
-        AlertEvent(deadline=deadline, label=label, due_at=due_at, fired_at=now)
-        for (pk, label, due_at), deadline in wanted.items()
-        if (pk, label, due_at) not in existing
-    ]
+    new, organisations = [], []
+    for (pk, label, due_at), row in wanted.items():
+        if (pk, label, due_at) not in existing:
+            new.append(AlertEvent(deadline_id=pk, label=label, due_at=due_at, fired_at=now))
+            organisations.append(row.organisation_id)
     AlertEvent.objects.bulk_create(new)  # not-historied: AlertEvent
-    fan_out_batch(new, now)
+    fan_out_batch(new, now, organisations)
     return len(new)
 
 
@@ -109,13 +180,8 @@ def _handle(now: datetime, limit: int) -> tuple[int, int]:
     batch back, claims included, so nothing is half done.
     """
     with transaction.atomic():
-        rows = _due(now, limit)
-        claims = []
-        for deadline in rows:
-            claimed = _claim(deadline, now)
-            if claimed is not None:
-                claims.append((deadline, claimed[0]))
-        return len(rows), _record_all(claims, now)
+        rows = due_rows(now, limit)
+        return len(rows), _record_all(_claim_all(rows, now), now)
 
 
 def _handle_one(now: datetime) -> Outcome:
@@ -123,14 +189,14 @@ def _handle_one(now: datetime) -> Outcome:
     deadline = None
     try:
         with transaction.atomic():
-            rows = _due(now, 1)
+            rows = due_rows(now, 1)
             if not rows:
                 return Outcome.NOTHING_DUE
             deadline = rows[0]
-            claimed = _claim(deadline, now)
-            if claimed is None:
+            claims = _claim_all(rows, now)
+            if not claims:
                 return Outcome.LOST_CLAIM
-            return Outcome.RECORDED if _record_all([(deadline, claimed[0])], now) else Outcome.ALREADY_RECORDED
+            return Outcome.RECORDED if _record_all(claims, now) else Outcome.ALREADY_RECORDED
     except DatabaseError:
         # Not this row's fault (a lock, a lost connection): the claim was rolled back, the row
         # stays due and the next sweep retries it. A push here would likely fail the same way.

@@ -8,9 +8,45 @@ Django starts, so every process (web, worker, shell) knows every task by name, a
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+
 from breachtrack.celery import app
+
+logger = logging.getLogger(__name__)
 
 
 def enqueue(task_name: str, *args: object) -> None:
     """Queue ``task_name`` with ``args``; a name no task registered is a KeyError, never a silent drop."""
     app.tasks[task_name].delay(*args)
+
+
+def enqueue_many(task_name: str, calls: Iterable[tuple]) -> None:
+    """Queue one ``task_name`` message per argument tuple, sent to the broker together.
+
+    One message per call still (each is acknowledged, retried and redelivered on its own), but
+    published through one producer in one batch: on Redis one pipelined round trip instead of one
+    per message (a sweep of 1,000 alerts enqueues 3,000 deliveries). Brokers without batch
+    publication (the embedded filesystem one) publish each message immediately. Should the batch
+    fail, each message is published on its own; one that still fails is logged and left to the
+    caller's recovery (a duplicate message is harmless to a task that is safe to run twice).
+    """
+    task = app.tasks[task_name]
+    calls = list(calls)
+    if not calls:
+        return
+    if app.conf.task_always_eager:
+        for args in calls:
+            task.delay(*args)
+        return
+    try:
+        with app.producer_or_acquire() as producer, producer.batch(max_size=max(len(calls), 1)):
+            for args in calls:
+                task.apply_async(args, producer=producer)
+    except Exception:
+        logger.exception("%s: publishing %d messages as one batch failed; publishing each", task_name, len(calls))
+        for args in calls:
+            try:
+                task.apply_async(args)
+            except Exception:
+                logger.exception("%s%r: not enqueued", task_name, args)

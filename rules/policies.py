@@ -63,6 +63,31 @@ class OrganisationRules:
         return clock_rule(kind, self.policies.get(kind))
 
 
+class PolicyBook:
+    """The rules of several organisations at once: their policies read with one query, rules cached.
+
+    For a batch of deadline rows (the sweep's): ``rule(organisation, kind, duration)`` equals
+    ``rules.deadlines.rule_for`` of a row of that organisation and kind whose ``due_at - started_at``
+    is ``duration``, without a query or a new rule object per row.
+    """
+
+    def __init__(self, organisation_ids):
+        wanted = sorted(set(organisation_ids))
+        self.policies = {
+            (policy.organisation_id, policy.kind): policy
+            for policy in AlertPolicy.objects.filter(organisation_id__in=wanted).order_by()
+        }
+        self._rules: dict[tuple[int, str, timedelta], clocks.ClockRule] = {}
+
+    def rule(self, organisation_id: int, kind: str, duration: timedelta) -> clocks.ClockRule:
+        key = (organisation_id, kind, duration)
+        found = self._rules.get(key)
+        if found is None:
+            base = clock_rule(kind, self.policies.get((organisation_id, kind)))
+            found = self._rules[key] = clocks.rule_with_duration(base, duration)
+        return found
+
+
 class RuleBook(Protocol):
     """The rule of each kind: an ``OrganisationRules``, or a plain mapping of kind to rule."""
 

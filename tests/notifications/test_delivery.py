@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from actions.notifications import create_webhook_endpoint, deactivate_webhook_endpoint
+from notifications import fanout
 from notifications.delivery import Outcome, _claim, deliver_one, dispatch_due_deliveries
 from notifications.models import AlertEvent, Channel, Deadline, Delivery, Notification
 from organisations import services as org_services
@@ -39,7 +40,16 @@ def header(message, name) -> str:
 
 
 def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
-    aware_controller, officer, lawyer, viewer, outsider, other_org, sweep_at, django_capture_on_commit_callbacks, now
+    aware_controller,
+    officer,
+    lawyer,
+    viewer,
+    outsider,
+    other_org,
+    sweep_at,
+    django_capture_on_commit_callbacks,
+    now,
+    monkeypatch,
 ):
     create_webhook_endpoint(
         officer.memberships.get().organisation, url="http://127.0.0.1:9/hook", actor=officer, reason="alerts"
@@ -66,7 +76,12 @@ def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
         ("webhook", "http://127.0.0.1:9/hook", "pending"),
     ]
     assert {(d.queued_at, d.next_attempt_at) for d in deliveries} == {(moment, moment + REQUEUE)}
-    assert len(callbacks) == 3  # one notifications.deliver per delivery, after commit
+    # After commit, one notifications.deliver message per delivery, published as one batch.
+    published = []
+    monkeypatch.setattr(fanout, "enqueue_many", lambda name, calls: published.append((name, sorted(calls))))
+    for callback in callbacks:
+        callback()
+    assert published == [("notifications.deliver", sorted((d.pk,) for d in deliveries))]
 
 
 def test_a_repeated_sweep_creates_no_second_notification_or_delivery(
@@ -105,7 +120,7 @@ def test_an_ended_membership_is_not_told(
 def test_a_failing_fan_out_rolls_the_event_back_with_it(aware_controller, officer, sweep_at, monkeypatch):
     import actions.sweep
 
-    def broken(events, now):
+    def broken(*args, **kwargs):
         raise RuntimeError("fan-out failed")
 
     monkeypatch.setattr(actions.sweep, "fan_out_batch", broken)
