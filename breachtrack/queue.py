@@ -41,8 +41,10 @@ def enqueue_many(task_name: str, calls: Iterable[tuple]) -> None:
         return
     try:
         with app.producer_or_acquire() as producer, producer.batch(max_size=max(len(calls), 1)):
-            for args in calls:
-                task.apply_async(args, producer=producer)
+            first, *rest = calls
+            task.apply_async(first, producer=producer)  # declares the queue (once per channel)
+            for args in rest:
+                task.apply_async(args, producer=producer, declare=[])  # the same queue: no per-message check
     except Exception:
         logger.exception("%s: publishing %d messages as one batch failed; publishing each", task_name, len(calls))
         for args in calls:
