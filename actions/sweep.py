@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, CharField, DateTimeField, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.lookups import Exact
+from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, Subquery, Value, When
 
 from breachtrack.dbclock import database_now
 from incidents.models import Incident
@@ -159,11 +158,7 @@ def _claim_all(rows: list[DueRow], now: datetime) -> list[tuple[DueRow, str]]:
     if len(rows) == 1:
         ((row, (label, (next_label, at))),) = plans
         return [(row, label)] if _claim(row, next_label, at) else []
-    # Lookups built directly (not keyword filters): a batch has 300 of them, and the keyword form
-    # costs a filter resolution each.
-    matches = Q(
-        *(Q(Exact(F("pk"), row.pk), Exact(F("next_alert_at"), row.next_alert_at)) for row in rows), _connector=Q.OR
-    )
+    matches = Q(*(Q(pk=row.pk, next_alert_at=row.next_alert_at) for row in rows), _connector=Q.OR)
     try:
         with transaction.atomic():
             # pk__in first: the primary key index finds the rows; the pairs are checked on them.
@@ -172,14 +167,11 @@ def _claim_all(rows: list[DueRow], now: datetime) -> list[tuple[DueRow, str]]:
                 .filter(matches)
                 .update(  # not-historied: Deadline
                     next_alert_at=Case(
-                        *(When(Exact(F("pk"), row.pk), then=Value(at)) for row, (_l, (_n, at)) in plans),
+                        *(When(pk=row.pk, then=Value(at)) for row, (_l, (_n, at)) in plans),
                         output_field=DateTimeField(),
                     ),
                     next_alert_label=Case(
-                        *(
-                            When(Exact(F("pk"), row.pk), then=Value(next_label))
-                            for row, (_l, (next_label, _a)) in plans
-                        ),
+                        *(When(pk=row.pk, then=Value(next_label)) for row, (_l, (next_label, _a)) in plans),
                         output_field=CharField(),
                     ),
                 )
