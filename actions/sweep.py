@@ -1,4 +1,4 @@
-"""The sweep: turn passed deadline thresholds into AlertEvent rows, one due row at a time; detection only.
+"""The sweep: turn passed deadline thresholds into AlertEvent rows, in batches of due rows; detection only.
 
 Modelled on healthchecks' ``sendalerts``: ``handle_one_due_deadline`` takes one due row per
 call and says whether it found work; ``sweep`` drains them within a time budget. Claiming is a

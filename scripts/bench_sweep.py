@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the deadline sweep as the worker runs it: a busy sweep with its fan-out, an idle sweep, its selection.
 
-    .venv/bin/python scripts/bench_sweep.py --rows 20000 --due 200 --repeat 3      # small (CI, < 30 s)
+    .venv/bin/python scripts/bench_sweep.py --rows 10000 --due 100 --repeat 3      # small (CI)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bt_e2e_bench \\
         .venv/bin/python scripts/bench_sweep.py --rows 1000000 --due 1000           # full size
 
