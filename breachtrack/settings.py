@@ -23,6 +23,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from breachtrack.env import (
     ConfigurationError,
@@ -374,6 +375,11 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         # kombu's default is ./control, relative to wherever the process was started.
         "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
+        # How long an idle worker sleeps between looks at its queue's folder (kombu: 1 s). A
+        # worker whose prefetch is full also sleeps it before fetching the next message, so 1 s
+        # handed over one message a second: a burst of 60 alert e-mails took a minute. 0.1 s costs
+        # one listdir of a near-empty folder per queue, ten times a second (about 1 % of a core).
+        "polling_interval": 0.1,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -382,6 +388,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues: the sweep has its own, consumed by its own worker process (scripts/run, docs/operations.md
+# "Workers and queues"), so a sweep never waits behind alert deliveries, which are the burst each
+# sweep creates and may each hold a slot for an SMTP or webhook timeout. Deliveries have theirs so
+# that they can be given their own workers too; everything else (imports, anchoring, purges) goes
+# to the default queue. A worker started without -Q consumes all three.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("sweep"), Queue("deliveries"), Queue(CELERY_TASK_DEFAULT_QUEUE))
+CELERY_TASK_ROUTES = {"actions.sweep": {"queue": "sweep"}, "notifications.deliver": {"queue": "deliveries"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

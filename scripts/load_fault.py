@@ -14,7 +14,8 @@ Steps:
      migrated; a private redis-server on a free port (so it can be stopped); a local SMTP server;
      an organisation with a privacy officer and an API token;
   2. production mode (``BREACHTRACK_MODE=production``) as scripts/run starts it: gunicorn with 2
-     workers, two Celery workers and beat (sweeping every 2 s);
+     workers, a Celery worker for the sweep, two for deliveries and the rest, and beat
+     (sweeping every 2 s);
   3. ``--clients`` threads write ``--incidents`` chains through the API, each one: create an
      incident, name the organisation controller, record its awareness (its Art. 33(1) clock then
      falls due ``--due-after`` to ``--due-after + --due-spread`` s later: a 'before:1h' alert at
@@ -199,23 +200,15 @@ def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
 
+WORKERS = ("sweep-worker", "worker1", "worker2")
+
+
 def start_celery(stack: Stack, name: str) -> None:
-    stack.processes.start(
-        name,
-        [
-            str(BIN / "celery"),
-            "-A",
-            "breachtrack",
-            "worker",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{name}@%h",
-            "--loglevel=INFO",
-        ],
-    )
+    """The production topology (docs/operations.md, "Workers and queues"): the sweep worker, and
+    workers for deliveries and the rest (two here, so that one can die while the other works)."""
+    argv = Stack.SWEEP_WORKER if name == "sweep-worker" else (*Stack.WORKER, "--concurrency=1")
+    argv = [*argv[: argv.index("-n")], *argv[argv.index("-n") + 2 :], "-n", f"{name}@%h"]
+    stack.processes.start(name, [str(BIN / "celery"), "-A", "breachtrack", *argv, "--loglevel=INFO"])
 
 
 def run(args, root: Path) -> dict:
@@ -255,11 +248,11 @@ def run(args, root: Path) -> dict:
         setup_started = time.monotonic()
         stack.migrate()
         [persona] = stack.scenario("api_officer", tag=uuid.uuid4().hex[:8])
-        for name in ("worker1", "worker2"):
+        for name in WORKERS:
             start_celery(stack, name)
         processes.start("beat", [str(BIN / "celery"), "-A", "breachtrack", "beat", "--max-interval", "1"])
         base_url = stack.start_web(workers=2)
-        for name in ("worker1", "worker2"):
+        for name in WORKERS:
             processes.wait_for_log(name, " ready.", 60)
         figures["setup_seconds"] = round(time.monotonic() - setup_started, 1)
 

@@ -1,9 +1,11 @@
 """scripts/run end to end, as a newcomer starts it: the start-up box and where alert links point.
 
 One real run (embedded mode, a throw-away var dir, a free port): migrate, load the demo, the
-development server and the Celery worker with beat. The historical demo clocks are overdue, so the
-first sweep sends alert e-mails at once (embedded mode writes them to var/mail/); their links
-must point at the port this run serves on, not at the settings' default of 8000.
+development server and the two Celery workers (the sweep's, with beat; the one for deliveries and
+the rest). The historical demo clocks are overdue, so the first sweep sends alert e-mails at once
+(embedded mode writes them to var/mail/); their links must point at the port this run serves on,
+not at the settings' default of 8000. The sweep ran in the sweep worker and the e-mails were sent by
+the other one, so a sweep never waits behind deliveries.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def alert_links(mail_dir: Path) -> list[str]:
     return [link for path in mail_dir.iterdir() for link in LINK.findall(path.read_text(encoding="utf-8"))]
 
 
+def log(var_dir: Path, worker: str) -> str:
+    """What the Celery worker ``worker`` (sweep, worker) wrote to its log under var/log/."""
+    return (var_dir / "log" / f"celery-{worker}.log").read_text(encoding="utf-8", errors="replace")
+
+
 def test_scripts_run_names_every_demo_login_and_alert_links_follow_the_port(tmp_path):
     port = free_port()
     var_dir = tmp_path / "var"
@@ -67,6 +74,12 @@ def test_scripts_run_names_every_demo_login_and_alert_links_follow_the_port(tmp_
 
         links = wait_until(lambda: alert_links(var_dir / "mail"), timeout=120, what="an alert e-mail")
         assert {link.split("/incidents/")[0] for link in links} == {f"http://127.0.0.1:{port}"}
+
+        # Celery logs "Task <name>[<id>] received" in the worker that took the task.
+        wait_until(lambda: "notifications.deliver[" in log(var_dir, "worker"), timeout=30, what="a delivery logged")
+        assert "Task actions.sweep[" in log(var_dir, "sweep")
+        assert "notifications.deliver[" not in log(var_dir, "sweep")
+        assert "Task actions.sweep[" not in log(var_dir, "worker")
     finally:
         if run.poll() is None:
             # scripts/run's trap stops the web server and the worker it started. TERM, not INT: a

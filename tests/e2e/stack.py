@@ -341,6 +341,8 @@ class Stack:
     ``database_url`` None: the embedded SQLite file under the var dir. ``broker_url`` None: the
     embedded filesystem broker (worker with ``-B``); a Redis URL: worker and a separate beat.
     ``extra_env`` reaches every subprocess (e.g. EMAIL_HOST/EMAIL_PORT of a local SMTP server).
+    ``worker_concurrency``: pool processes of the deliveries worker (1 keeps tests light;
+    scripts/run leaves Celery's default, one per CPU).
     """
 
     def __init__(
@@ -352,6 +354,7 @@ class Stack:
         broker_url: str | None = None,
         extra_env: dict[str, str] | None = None,
         processes: Processes | None = None,
+        worker_concurrency: int = 1,
     ):
         self.root = root
         self.var_dir = root / "var"
@@ -359,6 +362,7 @@ class Stack:
         self.interval = interval
         self.database_url = database_url
         self.broker_url = broker_url
+        self.worker_concurrency = worker_concurrency  # the deliveries worker's pool (the sweep's is 1)
         env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
         env.update(
             {
@@ -410,34 +414,49 @@ class Stack:
     def _celery(self, *args: str) -> list[str]:
         return [str(BIN / "celery"), "-A", "breachtrack", *args, "--loglevel=INFO"]
 
-    WORKER = (
-        "worker",
-        "--concurrency=1",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        "e2e@%h",
-    )
+    # The topology scripts/run starts (docs/operations.md, "Workers and queues"): a worker of its
+    # own for the sweep (one slot, so it never waits behind a delivery), a worker for deliveries and
+    # the rest, and one beat -- inside the sweep worker (-B) on the filesystem broker, where beat
+    # must run on the one host, else a process of its own. Gossip, mingle and heartbeats are off
+    # here only to start faster; they carry no task.
+    QUIET = ("--without-gossip", "--without-mingle", "--without-heartbeat")
+    SWEEP_WORKER = ("worker", "-Q", "sweep", "--concurrency=1", *QUIET, "-n", "sweep@%h")
+    WORKER = ("worker", "-Q", "deliveries,celery", *QUIET, "-n", "e2e@%h")
+    WORKERS = ("sweep-worker", "worker")
+
+    def _worker_argv(self, name: str, *extra: str) -> list[str]:
+        if name == "sweep-worker":
+            return self._celery(*self.SWEEP_WORKER, *extra)
+        return self._celery(*self.WORKER, f"--concurrency={self.worker_concurrency}", *extra)
 
     def start_celery(self, timeout: float = 60) -> None:
-        """Start the worker (and beat): ``worker -B`` on the filesystem broker, else two processes."""
+        """Start both workers and beat: beat inside the sweep worker (-B) on the filesystem broker,
+        else a process of its own; wait until both workers are ready."""
         if self.broker_url:
-            self.processes.start("worker", self._celery(*self.WORKER))
+            self.processes.start("sweep-worker", self._worker_argv("sweep-worker"))
             self.processes.start("beat", self._celery("beat", "--max-interval", "1"))
             self.processes.wait_for_log("beat", "beat: Starting", timeout)
         else:
-            self.processes.start("worker", self._celery(*self.WORKER, "-B"))
-        self.processes.wait_for_log("worker", " ready.", timeout)
+            self.processes.start("sweep-worker", self._worker_argv("sweep-worker", "-B"))
+        self.processes.start("worker", self._worker_argv("worker"))
+        for name in self.WORKERS:
+            self.processes.wait_for_log(name, " ready.", timeout)
 
-    def restart_worker(self, timeout: float = 60) -> None:
-        """Start the (separate-beat) worker again after it was killed; wait until it is ready again."""
-        self.processes.start("worker", self._celery(*self.WORKER))
-        self.processes.wait_for_log("worker", " ready.", timeout)
+    def kill_workers(self) -> None:
+        """SIGKILL both (separate-beat) workers, with their pools; beat keeps sending."""
+        for name in self.WORKERS:
+            self.processes.signal(name, signal.SIGKILL)
+
+    def restart_workers(self, timeout: float = 60) -> None:
+        """Start the (separate-beat) workers again after they were killed; wait until they are ready."""
+        for name in self.WORKERS:
+            self.processes.start(name, self._worker_argv(name))
+        for name in self.WORKERS:
+            self.processes.wait_for_log(name, " ready.", timeout)
 
     def kill_celery(self) -> None:
-        """SIGKILL worker (with its pool) and beat, as a power cut would."""
-        for name in ("worker", "beat"):
+        """SIGKILL workers (with their pools) and beat, as a power cut would."""
+        for name in (*self.WORKERS, "beat"):
             if name in self.processes.running:
                 self.processes.signal(name, signal.SIGKILL)
 
