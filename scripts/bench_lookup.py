@@ -55,10 +55,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import requests  # noqa: E402
-from benchkit import Figure, emit, percentile  # noqa: E402
+import requests
+from benchkit import Figure, emit, percentile
 
-from tests.e2e.stack import BIN, CLEARED_ENV, PostgresDatabase, Processes, free_port, wait_until  # noqa: E402
+from tests.e2e.stack import BIN, CLEARED_ENV, PostgresDatabase, Processes, free_port, wait_until
 
 API_MEDIAN_MS, API_P99_MS = 5, 10
 IMPORT_S, WORKER_PEAK_MB = 60, 300
@@ -168,9 +168,7 @@ def populate() -> dict:
 def environment(database_url: str | None, broker_url: str | None, var_dir: Path) -> dict[str, str]:
     """The environment of this process and of gunicorn and the worker (the same settings)."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
-    env.update(
-        {"BREACHTRACK_VAR_DIR": str(var_dir), "DEBUG": "false", "PYTHONUNBUFFERED": "1", "ALLOWED_HOSTS": HOST}
-    )
+    env.update({"BREACHTRACK_VAR_DIR": str(var_dir), "DEBUG": "false", "PYTHONUNBUFFERED": "1", "ALLOWED_HOSTS": HOST})
     env["DJANGO_SETTINGS_MODULE"] = "breachtrack.settings"
     if database_url:  # production mode, as deployed: PostgreSQL, Redis, TLS at the proxy
         env.update(
@@ -237,6 +235,19 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (what the shared machine's load cannot inflate)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+    return total
+
+
 def peak_rss_mb(pids: list[int]) -> dict[int, float]:
     """VmHWM (peak resident set) of each process, in MB."""
     peaks = {}
@@ -260,6 +271,7 @@ def run_import(url: str, world: dict, path: Path, worker_pid: int) -> dict:
 
     wave, incident = world["wave"], world["incident"]
     endpoint = f"{url}/api/incidents/{incident.pk}/waves/{wave.pk}/imports/"
+    cpu_before = cpu_seconds(process_tree(worker_pid))
     started_at = datetime.now(UTC)
     began = time.perf_counter()
     with path.open("rb") as handle:
@@ -284,6 +296,7 @@ def run_import(url: str, world: dict, path: Path, worker_pid: int) -> dict:
         raise RuntimeError(f"import job ended {job.state}: {job.messages}")
     peaks = peak_rss_mb(process_tree(worker_pid))
     return {
+        "worker_cpu_s": cpu_seconds(process_tree(worker_pid)) - cpu_before,
         "upload_s": upload_s,
         "seconds": (job.finished_at - started_at).total_seconds(),
         "rows": job.rows_written,
@@ -403,9 +416,7 @@ def main() -> int:
     database = PostgresDatabase(base_url, suffix="lookupbench") if base_url.startswith("postgres") else None
     if base_url and database is None:
         raise SystemExit("DATABASE_URL must be a PostgreSQL URL (or unset: SQLite)")
-    env = environment(
-        database.url if database else None, os.environ.get("CELERY_BROKER_URL"), root / "var"
-    )
+    env = environment(database.url if database else None, os.environ.get("CELERY_BROKER_URL"), root / "var")
     os.environ.clear()
     os.environ.update(env)
     processes = Processes(root / "logs", env)
@@ -431,7 +442,7 @@ def main() -> int:
         print(
             f"database: {connection.vendor}; {args.recipients:,} recipients ({csv_path.stat().st_size / 1e6:.1f} MB) "
             f"through the API and the Celery worker: {imported['seconds']:.1f} s from upload to done "
-            f"(upload answered in {imported['upload_s']:.2f} s); worker peak RSS {imported['worker_peak_mb']:.0f} MB "
+            f"(upload answered in {imported['upload_s']:.2f} s; worker CPU {imported['worker_cpu_s']:.1f} s); worker peak RSS {imported['worker_peak_mb']:.0f} MB "
             f"(per process: {', '.join(f'{mb:.0f}' for mb in imported['peaks'].values())})"
         )
 
@@ -439,14 +450,20 @@ def main() -> int:
         time_api(url, world, warm)
         time_page(url, world, warm)
         load_before = os.getloadavg()[0]
+        web = process_tree(processes.running["web"].pid)
+        cpu_before = cpu_seconds(web)
         api = time_api(url, world, random.choices(sample, k=args.lookups))
+        api_cpu = (cpu_seconds(web) - cpu_before) * 1000 / args.lookups
+        cpu_before = cpu_seconds(web)
         page = time_page(url, world, random.choices(sample, k=args.lookups))
+        page_cpu = (cpu_seconds(web) - cpu_before) * 1000 / args.lookups
         load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
         print(summary(f"API  POST /api/lookup/ (gunicorn, viewer token; load {load})", api))
         print(summary("page POST /communications/lookup/ (gunicorn, session)", page))
         api_queries, api_sql = count_queries(world, sample, page=False)
         page_queries, page_sql = count_queries(world, sample, page=True)
         print(f"queries per lookup: API {api_queries}, page {page_queries}")
+        print(f"gunicorn CPU per lookup: API {api_cpu:.2f} ms, page {page_cpu:.2f} ms")
         if args.show_queries:
             for label, sql in (("API", api_sql), ("page", page_sql)):
                 for line in sql:
@@ -477,6 +494,8 @@ def main() -> int:
             Figure("lookup through the page, median", statistics.median(page), "ms", target=API_MEDIAN_MS),
             Figure("lookup through the page, p99", percentile(page, 0.99), "ms", target=API_P99_MS),
             Figure("queries per API lookup", api_queries, "queries"),
+            Figure("gunicorn CPU per API lookup", api_cpu, "ms"),
+            Figure("gunicorn CPU per page lookup", page_cpu, "ms"),
             Figure("queries per page lookup", page_queries, "queries"),
             Figure(
                 f"import of {args.recipients:,} recipients through Celery, upload to done",
@@ -485,6 +504,7 @@ def main() -> int:
                 target=IMPORT_S,
                 detail="the target is for 1M recipients",
             ),
+            Figure("import worker CPU time", imported["worker_cpu_s"], "s"),
             Figure("import worker peak RSS", imported["worker_peak_mb"], "MB", target=WORKER_PEAK_MB),
         ],
         size={"recipients": args.recipients, "lookups": args.lookups},
