@@ -340,7 +340,9 @@ def _write(
     )
     save_with_history(batch, actor=actor, reason=reason)
     if bounced_at is None:
-        added = _insert(wave.pk, batch.pk, _spooled(spool), written)
+        # The wave is locked, and only an import adds rows (and sets has_ledger): none yet means
+        # none can conflict, and the file's rows are unique (checked in _validate).
+        added = _insert(wave.pk, batch.pk, _spooled(spool), written, first=not wave.has_ledger)
     else:
         added = _mark_bounced(wave, _spooled(spool), bounced_at)
     batch.rows_added, batch.rows_already_present = added, rows - added
@@ -411,27 +413,37 @@ def _chunks(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _insert(wave_id: int, batch_id: int, digests: Iterable[bytes], written: Callable[[int], None] | None = None) -> int:
+def _insert(
+    wave_id: int,
+    batch_id: int,
+    digests: Iterable[bytes],
+    written: Callable[[int], None] | None = None,
+    *,
+    first: bool = False,
+) -> int:
     """Insert rows not yet in the wave's ledger: set-based, with raw SQL for speed.
 
     Recipient is insert-only and not historied (see its docstring), so no history is bypassed.
     Chunks of ``INSERT_CHUNK`` rows, ``written(rows so far)`` after each (progress, heartbeat):
     PostgreSQL: COPY a chunk into a temporary table, one INSERT … ON CONFLICT DO NOTHING, empty it.
-    SQLite: executemany with ON CONFLICT DO NOTHING.
+    SQLite: executemany with ON CONFLICT DO NOTHING. ``first``: the wave's ledger is empty and
+    locked by the caller, and the rows are unique, so nothing can conflict: PostgreSQL then
+    inserts without ON CONFLICT (its speculative insertion roughly doubles the INSERT's time
+    at a million rows) and in hash order (the unique index is filled page after page).
     """
     table = Recipient._meta.db_table
     added = done = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("CREATE TEMPORARY TABLE ledger_import (identifier_hash bytea NOT NULL) ON COMMIT DROP")
+            tail = "ORDER BY identifier_hash" if first else "ON CONFLICT (identifier_hash, wave_id) DO NOTHING"
             for chunk in _chunks(digests, INSERT_CHUNK):
                 with cursor.copy("COPY ledger_import (identifier_hash) FROM STDIN") as copy:
                     for digest in chunk:
                         copy.write_row((digest,))
                 cursor.execute(
                     f"INSERT INTO {table} (wave_id, batch_id, identifier_hash) "  # noqa: S608 (identifiers from our models' metadata, values as parameters)
-                    "SELECT %s, %s, identifier_hash FROM ledger_import "
-                    "ON CONFLICT (identifier_hash, wave_id) DO NOTHING",
+                    f"SELECT %s, %s, identifier_hash FROM ledger_import {tail}",
                     [wave_id, batch_id],
                 )
                 added += cursor.rowcount
