@@ -35,7 +35,7 @@ from actions import recipient_imports as jobs
 from api import idempotency, preconditions
 from api.filings import CREATED_RESPONSES, INCIDENT_PK, LOCATION
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
-from api.scoping import member_organisation_ids, role_in
+from api.scoping import request_token
 from api.serializers import JsonIntegerField, RegisterSerializer, TextField
 from api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES
 from breachtrack import limits
@@ -45,6 +45,7 @@ from communications.models import CommunicationWave, ContentVersion, ImportJob
 from incidents.models import IncidentParty
 from organisations.models import Organisation
 from organisations.services import READ_ROLES
+from organisations.tenancy import active_memberships
 
 # --- Representations -----------------------------------------------------------------------
 
@@ -392,16 +393,25 @@ class LookupView(APIView):
     )
     def post(self, request):
         facts = _valid(LookupInput, request.data)
-        organisation = Organisation.objects.get(pk=self._organisation(facts.get("organisation")))
+        organisation = self._organisation(facts.get("organisation"))
         contacts = ledger.lookup(organisation, kind=facts["kind"], identifier=facts["identifier"], actor=request.user)
         return Response(LookupResultSerializer({"contacts": contacts}).data)
 
-    def _organisation(self, given: int | None) -> int:
-        readable = [pk for pk in member_organisation_ids(self.request) if role_in(self.request, pk) in READ_ROLES]
+    def _organisation(self, given: int | None) -> Organisation:
+        """The organisation to look in, among those the request reads (no query for a token: the
+        authentication loaded its organisation; one for a session)."""
+        token = request_token(self.request)
+        if token is not None:
+            readable = {token.organisation_id: token.organisation} if token.role in READ_ROLES else {}
+        else:
+            memberships = active_memberships(self.request.user).select_related("organisation")
+            if not self.request.user.is_superuser:  # an administrator reads wherever a member
+                memberships = memberships.filter(role__in=list(READ_ROLES))
+            readable = {membership.organisation_id: membership.organisation for membership in memberships}
         if given is None:
             if len(readable) != 1:
                 raise serializers.ValidationError({"organisation": [_("Name the organisation to look in.")]})
-            return readable[0]
+            return next(iter(readable.values()))
         if given not in readable:
             raise serializers.ValidationError({"organisation": [_("Unknown organisation.")]})
-        return given
+        return readable[given]

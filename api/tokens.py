@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiToken
 from breachtrack.errors import check_expiry, field_error
-from organisations.models import Role
+from organisations.models import Membership, Role
 from organisations.services import require_reason, save_with_history
 from organisations.tenancy import active_memberships
 
@@ -125,14 +126,24 @@ def usable_token(secret: str, *, now: datetime) -> ApiToken | None:
     Usable means: not revoked, not expired, and its user still an active member of its
     organisation with the token's role (or any role, for a viewer token). A user who was
     deactivated or demoted loses the token's power at once, without anyone revoking it.
+    One query, since every API request runs it: the token with its user and organisation, and
+    the membership check as an EXISTS in the same statement.
     """
-    token = ApiToken.objects.select_related("user", "organisation").filter(secret_sha256=secret_hash(secret)).first()
+    memberships = Membership.objects.filter(
+        user=OuterRef("user_id"), organisation=OuterRef("organisation_id"), is_active=True, user__is_active=True
+    )
+    token = (
+        ApiToken.objects.select_related("user", "organisation")
+        .annotate(
+            member_in_role=Exists(memberships.filter(role=OuterRef("role"))),
+            member_at_all=Exists(memberships),
+        )
+        .filter(secret_sha256=secret_hash(secret))
+        .first()
+    )
     if token is None or not token.is_usable_at(now):
         return None
-    memberships = active_memberships(token.user).filter(organisation_id=token.organisation_id)
-    if token.role != Role.VIEWER:
-        memberships = memberships.filter(role=token.role)
-    if not memberships.exists():
+    if not (token.member_at_all if token.role == Role.VIEWER else token.member_in_role):
         return None
     _record_use(token, now)
     return token

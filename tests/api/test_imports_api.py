@@ -134,6 +134,24 @@ def test_the_lookup_finds_the_wave_logs_the_lookup_and_never_echoes_the_identifi
     assert unknown.status_code == 200 and unknown.json() == {"contacts": []} and LedgerLookup.objects.count() == 2
 
 
+def test_a_token_lookup_costs_the_token_and_the_ledger_statement_only(
+    world, officer, lab, make_token, django_assert_num_queries
+):
+    """The token, its user, organisation and membership in one query; on PostgreSQL the ledger
+    query and its log row in one statement (elsewhere two). The salt is read again only because
+    a test runs inside a transaction (outside one the organisation's key is cached)."""
+    from django.db import connection
+
+    jobs.run_job(world.job.pk)
+    client = token_client(make_token(officer, lab, "viewer").secret)
+    bsn = valid_bsns(1)[0]
+    client.post("/api/lookup/", {"kind": "bsn", "identifier": bsn}, format="json")  # records last_used_at
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 4):
+        response = client.post("/api/lookup/", {"kind": "bsn", "identifier": bsn}, format="json")
+    assert [c["wave"] for c in response.json()["contacts"]] == [world.wave.pk]
+    assert list(LedgerLookup.objects.values_list("looked_up_by", "matches")) == [(officer.pk, 1)] * 2
+
+
 def test_a_lookup_is_scoped_to_the_callers_organisation(world, outsider, other_org, lab):
     jobs.run_job(world.job.pk)
     client = session_client(outsider)

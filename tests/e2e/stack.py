@@ -8,7 +8,7 @@ read back directly (sqlite3 / psycopg), never through pytest-django's test datab
 subprocesses could not see. gunicorn (``Stack.start_web``) as scripts/run starts it in production,
 and a local SMTP server (``Mailbox``) that counts what arrives.
 
-Used by ``tests/e2e``, ``scripts/bench_lateness.py`` and ``scripts/load_fault.py``. Every process output goes to a file in
+Used by ``tests/e2e``, ``scripts/bench_lateness.py``, ``scripts/bench_lookup.py`` and ``scripts/load_fault.py``. Every process output goes to a file in
 the run's folder; :meth:`Stack.logs` returns them all for a failure report.
 """
 
