@@ -117,9 +117,10 @@ def count_text(estimate) -> str:
     return f"{low}–{wording.number_text(estimate.high)}"
 
 
-def regulator_summary(incident, now: datetime) -> Summary:
-    """The summary of ``incident`` as recorded by ``now``."""
-    register = asof.register_as_of(incident, now)
+def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> Summary:
+    """The summary of ``incident`` as recorded by ``now``; ``rows``: its history rows, when the
+    caller has read them already (:func:`readers.asof.register_as_of`)."""
+    register = asof.register_as_of(incident, now, rows=rows)
     parties = {party.pk: party for party in register.parties}
     notices = {notice.pk: notice for notice in register.processor_notices}
     relationships = {relationship.pk: relationship for relationship in register.relationships}

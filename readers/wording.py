@@ -155,3 +155,78 @@ def value_text(model, name: str, value, names: Names | None = None) -> str:
     if isinstance(value, int | float | Decimal):
         return number_text(value)
     return str(value)
+
+
+class ValueTexts:
+    """:func:`value_text` for a whole export: what it looks up once per value is looked up once
+    per export here, with the same result to the byte.
+
+    A 10,000-record timeline formats some 40,000 values; per value, :func:`value_text` finds the
+    field, turns the choices into a dict (translating every label), reads the locale's number
+    format and formats the instant. Here the field and its choice labels are kept per model and
+    field, the number format per export (an integer is grouped by ``str.format``), and the text
+    of each instant per instant. Make one per export, in the language and zone it is written in.
+    """
+
+    def __init__(self, names: Names | None = None):
+        self.names = names or Names()
+        self._fields: dict[tuple[type, str], tuple] = {}
+        self._instants: dict[datetime, str] = {}
+        grouping = get_format("NUMBER_GROUPING", use_l10n=True)
+        # Django groups by threes with the locale's separator; other groupings take the slow path.
+        self._thousands = get_format("THOUSAND_SEPARATOR", use_l10n=True) if grouping == 3 else None
+
+    def _field(self, model, name: str) -> tuple:
+        """(field, many-to-one related model, choice labels or None, list-of-choices labels or None)."""
+        key = (model, name)
+        found = self._fields.get(key)
+        if found is None:
+            field = field_of(model, name)
+            related = enum_labels = labels = None
+            if field is not None:
+                if field.is_relation and field.many_to_one:
+                    related = field.related_model
+                choices_enum = getattr(field, "choices_enum", None)
+                if choices_enum is not None:
+                    enum_labels = {value: str(label) for value, label in choices_enum.choices}
+                if field.choices and getattr(field, "flatchoices", None) is not None:
+                    labels = {value: str(label) for value, label in field.flatchoices}
+            found = self._fields[key] = (field, related, enum_labels, labels)
+        return found
+
+    def __call__(self, model, name: str, value) -> str:
+        if value is None or value == "" or value == []:
+            return NOTHING
+        field, related, enum_labels, labels = self._field(model, name)
+        if field is None:
+            return str(value)
+        if related is not None:
+            return self.names.name_of(related, value)
+        is_list = isinstance(value, list | tuple)
+        if enum_labels is not None and is_list:
+            return ", ".join(_label(enum_labels, item) for item in value)
+        if labels is not None:
+            if is_list:
+                return ", ".join(_label(labels, item) for item in value)
+            return _label(labels, value)
+        if is_list:
+            return ", ".join(str(getattr(item, "name", item)) for item in value)
+        if isinstance(field, models.BooleanField) or isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if isinstance(value, datetime):
+            text = self._instants.get(value)
+            if text is None:
+                text = self._instants[value] = instant_text(value)
+            return text
+        if isinstance(value, date):
+            return date_format(value, get_format("DATE_FORMAT"))
+        if type(value) is int and self._thousands is not None:
+            grouped = f"{value:,}"
+            return grouped if self._thousands == "," else grouped.replace(",", self._thousands)
+        if isinstance(value, int | float | Decimal):
+            return number_text(value)
+        return str(value)
+
+
+def _label(labels: dict, value) -> str:
+    return labels[value] if value in labels else str(value)
