@@ -571,7 +571,10 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
     """
     names = wording.Names()
     labels = FieldLabels()
-    models = {entry.model: apps.get_model(entry.model) for entry in entries if entry.changes}
+    models = {}
+    for entry in entries:  # one registry look-up per model, not per entry
+        if entry.changes and entry.model not in models:
+            models[entry.model] = apps.get_model(entry.model)
     for entry in entries:
         for name, old, new in entry.changes:
             names.want(models[entry.model], name, old)

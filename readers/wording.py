@@ -107,11 +107,17 @@ class Names:
     def __init__(self):
         self.wanted: dict[type, set] = defaultdict(set)
         self.found: dict[type, dict] = {}
+        self._related: dict[tuple[type, str], type | None] = {}  # (model, name) -> the model it links to
 
     def want(self, model, name: str, value) -> None:
-        field = field_of(model, name)
-        if field is not None and field.is_relation and field.many_to_one and value is not None:
-            self.wanted[field.related_model].add(value)
+        key = (model, name)
+        if key not in self._related:
+            field = field_of(model, name)
+            is_link = field is not None and field.is_relation and field.many_to_one
+            self._related[key] = field.related_model if is_link else None
+        related = self._related[key]
+        if related is not None and value is not None:
+            self.wanted[related].add(value)
 
     def name_of(self, related_model, pk) -> str:
         if related_model not in self.found or pk not in self.found[related_model]:
