@@ -17,6 +17,7 @@ Everything here formats in the active language and time zone (Django's ``transla
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 INSTANT_FORMAT = "D j M Y, H:i"  # when the active language defines none: "Sat 9 Aug 2025, 15:00"
@@ -43,7 +45,22 @@ def instant_text(value: datetime | None) -> str:
     if value is None:
         return NOTHING
     local = timezone.localtime(value)
-    return f"{date_format(local, instant_format())} {local.tzname()}"
+    found = instant_format()
+    if found.endswith(_CLOCK) and _DATE_ONLY.issuperset(found[: -len(_CLOCK)]):
+        # The day's words once per day and language; the clock is two numbers (what "H:i" writes).
+        day = _day_text(found[: -len(_CLOCK)], get_language(), local.date())
+        return f"{day}, {local:%H:%M} {local.tzname()}"
+    return f"{date_format(local, found)} {local.tzname()}"
+
+
+_CLOCK = ", H:i"
+_DATE_ONLY = frozenset("DjMbYdmnyNlFSwz ,./-")  # format characters of the day alone (no time, no zone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day_format: str, language: str | None, day: date) -> str:
+    """The day part of an instant's text (a thousand counts of one incident fall on a few days)."""
+    return date_format(day, day_format)
 
 
 def duration_text(value: timedelta | None) -> str:

@@ -118,3 +118,18 @@ def test_an_exports_cached_wording_says_what_value_text_says(language, officer, 
         cached = wording.ValueTexts()
         assert [cached(model, name, value) for model, name, value in cases] == plain
         assert [cached(model, name, value) for model, name, value in cases] == plain  # from its caches
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "America/New_York", "Asia/Kolkata"])
+def test_an_instants_text_is_the_languages_format_through_both_clock_changes(language, zone):
+    """instant_text words each day once and writes the clock itself: the same text as Django's
+    date_format of the whole INSTANT_FORMAT, across both of 2025's clock changes."""
+    from django.utils.dateformat import format as date_format
+
+    start = datetime(2025, 3, 29, 0, 0, 30, tzinfo=UTC)
+    with translation.override(language), timezone.override(zone):
+        for step in range(0, 60 * 24 * 220, 97):  # every 97 minutes for 220 days: March to November
+            value = start + timedelta(minutes=step)
+            local = timezone.localtime(value)
+            assert wording.instant_text(value) == f"{date_format(local, wording.instant_format())} {local.tzname()}"
