@@ -300,7 +300,8 @@ def main() -> int:
         size={"records": args.records, "organisations": args.organisations},
         full_size=args.records >= FULL_SIZE,
     )
-    return 0 if ok else 1
+    # The time is promised at full size only; a changed record not named fails at every size.
+    return 0 if tampering_named and (ok or args.records < FULL_SIZE) else 1
 
 
 def _check_tampering(first_history_id: int) -> bool:

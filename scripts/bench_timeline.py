@@ -10,7 +10,7 @@ What a user waits on is the download: a logged-in *legal* member asks for
 ``/incidents/<id>/timeline.json`` (``.pdf``, ``.csv``) and the whole Django stack answers it
 (middleware, session, login, the access log, the view, the renderer), with DEBUG off. The test
 client does exactly that, without the network. The script works in a throw-away test database
-(Django's test-database machinery; your data is never touched). Steps:
+(``<NAME>_timelinebench`` on PostgreSQL, in memory on SQLite; your data is never touched). Steps:
 
   1. one organisation, an officer who records and a legal member who downloads; one incident
      with a party, an awareness record and estimates, created and then changed in bulk
@@ -266,6 +266,8 @@ def main() -> int:
 
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
+    if connection.vendor == "postgresql":  # its own database: benchmarks run side by side in scripts/test
+        connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_timelinebench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         lab, officer, legal = setup()
@@ -313,8 +315,10 @@ def main() -> int:
             profile(client, reverse(EXPORTS[args.profile], args=[incident.pk]), args.top)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    ok = emit("timeline", figures, size={"history_records": total}, full_size=total >= FULL_SIZE)
-    return 0 if ok else 1
+    full_size = total >= FULL_SIZE
+    ok = emit("timeline", figures, size={"history_records": total}, full_size=full_size)
+    # The times are promised at full size only; below it (CI, a shared machine) they are shown, not failed.
+    return 0 if ok or not full_size else 1
 
 
 if __name__ == "__main__":
