@@ -106,7 +106,7 @@ EVENT_FIELDS = {
 }
 
 
-def register_as_of(incident, at: datetime, *, basis: str = RECORDED) -> RegisterAsOf:
+def register_as_of(incident, at: datetime, *, basis: str = RECORDED, rows: dict | None = None) -> RegisterAsOf:
     """The register as known at ``at`` (``basis`` RECORDED), or what had happened by ``at``
     as the register knows it today (``basis`` OCCURRED).
 
@@ -115,11 +115,17 @@ def register_as_of(incident, at: datetime, *, basis: str = RECORDED) -> Register
     own instant is at or before ``at`` (and blank the incident's own instants after it); rebuild
     model instances and attach the party and authority names (two queries); derive the clocks
     with ``now = at``.
+
+    ``rows``: the incident's history rows already read by the caller (``history_rows.load_rows``,
+    every record, oldest first), so an export that also builds the timeline reads the history once;
+    the records after ``at`` are left out here as the query would have.
     """
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}")
-    rows = history_rows.load(incident.pk, until=at if basis == RECORDED else None)
-    versions = {key: history_rows.latest_at(found) for key, found in rows.items()}
+    until = at if basis == RECORDED else None
+    if rows is None:
+        rows = history_rows.load(incident.pk, until=until)
+    versions = {source.key: history_rows.latest_at(rows[source.key], until) for source in history_rows.SOURCES}
     if basis == OCCURRED:
         versions = happened_by(versions, at)
     return build_register(versions, at)

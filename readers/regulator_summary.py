@@ -18,6 +18,7 @@ directory names, whatever the size of the incident.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -117,9 +118,10 @@ def count_text(estimate) -> str:
     return f"{low}–{wording.number_text(estimate.high)}"
 
 
-def regulator_summary(incident, now: datetime) -> Summary:
-    """The summary of ``incident`` as recorded by ``now``."""
-    register = asof.register_as_of(incident, now)
+def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> Summary:
+    """The summary of ``incident`` as recorded by ``now``; ``rows``: its history rows, when the
+    caller has read them already (:func:`readers.asof.register_as_of`)."""
+    register = asof.register_as_of(incident, now, rows=rows)
     parties = {party.pk: party for party in register.parties}
     notices = {notice.pk: notice for notice in register.processor_notices}
     relationships = {relationship.pk: relationship for relationship in register.relationships}
@@ -205,7 +207,9 @@ def regulator_summary(incident, now: datetime) -> Summary:
 def summary_lines(summary: Summary) -> list[tuple[str, list[str]]]:
     """The summary as headed blocks of sentences, in the active language and zone: what the PDF
     prints and the CSV carries, so both say the same words."""
-    when, duration = wording.instant_text, wording.duration_text
+    # Cached per instant for this summary: an incident can have a thousand counts, and formatting
+    # an instant (zone, language) costs more than the rest of a line.
+    when, duration = functools.cache(wording.instant_text), wording.duration_text
     blocks = []
     for controller in summary.controllers:
         lines = []
@@ -257,12 +261,12 @@ def summary_lines(summary: Summary) -> list[tuple[str, list[str]]]:
             )
         blocks.append((_("Controller: %(name)s") % {"name": controller.name}, lines))
     if summary.counts:
+        sentence = _("%(measure)s: %(value)s, known at %(when)s.")  # translated once, not once per count
         blocks.append(
             (
                 _("Counts over time"),
                 [
-                    _("%(measure)s: %(value)s, known at %(when)s.")
-                    % {"measure": count.measure, "value": count.value, "when": when(count.known_at)}
+                    sentence % {"measure": count.measure, "value": count.value, "when": when(count.known_at)}
                     for count in summary.counts
                 ],
             )

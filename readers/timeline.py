@@ -172,17 +172,19 @@ class Entry:
     is_privileged: bool = False  # a legally privileged note or its history (Audience.INTERNAL only)
 
 
-def incident_timeline(incident, *, audience: Audience) -> list[Entry]:
+def incident_timeline(incident, *, audience: Audience, rows: dict | None = None) -> list[Entry]:
     """Every entry of the incident's timeline for ``audience``, sorted by event time then recorded time.
 
     Steps: read the history (one query per table, as plain rows: no model instance per record);
     leave out the notes ``audience`` may not read, with all their versions; name the parties and
     authorities (two queries); derive the domain events from the latest version of each object;
     diff each non-creation version against its predecessor; add the alerts (one query); sort.
+    ``rows``: the history rows of :func:`load_rows`, when the caller has read them already.
     """
     if not isinstance(audience, Audience):
         raise TypeError(f"audience must be an readers.timeline.Audience, not {audience!r}")
-    rows = history_rows.load_rows(incident.pk, (*history_rows.SOURCES, history_rows.NOTES))
+    if rows is None:
+        rows = load_rows(incident)
     grouped = {key: history_rows.versions_by_object(found) for key, found in rows.items()}
     grouped["notes"] = _notes_for(grouped["notes"], audience)
     names = _names(grouped)
@@ -205,6 +207,12 @@ def incident_timeline(incident, *, audience: Audience) -> list[Entry]:
     entries += _alerts(incident)
     entries.sort(key=_order)
     return entries
+
+
+def load_rows(incident) -> dict[str, list]:
+    """Every history row the timeline reads (the register's tables and the notes), oldest first:
+    one query per table. An export reads them once for its timeline and its regulator's summary."""
+    return history_rows.load_rows(incident.pk, (*history_rows.SOURCES, history_rows.NOTES))
 
 
 def _notes_for(notes: dict[int, list], audience: Audience) -> dict[int, list]:
@@ -563,18 +571,21 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
     """
     names = wording.Names()
     labels = FieldLabels()
-    models = {entry.model: apps.get_model(entry.model) for entry in entries if entry.changes}
+    models = {}
+    for entry in entries:  # one registry look-up per model, not per entry
+        if entry.changes and entry.model not in models:
+            models[entry.model] = apps.get_model(entry.model)
     for entry in entries:
         for name, old, new in entry.changes:
             names.want(models[entry.model], name, old)
             names.want(models[entry.model], name, new)
-    text = wording.value_text
+    text = wording.ValueTexts(names)
     return [
         [
             (
                 labels(models[entry.model], name),
-                text(models[entry.model], name, old, names),
-                text(models[entry.model], name, new, names),
+                text(models[entry.model], name, old),
+                text(models[entry.model], name, new),
             )
             for name, old, new in entry.changes
         ]

@@ -69,10 +69,13 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
 
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)  # each one character: a set look-up of the first
+
+
 def neutralise(cell) -> str:
     """A cell a spreadsheet cannot read as a formula."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    text = cell if type(cell) is str else "" if cell is None else str(cell)
+    return "'" + text if text[:1] in _TRIGGERS else text
 
 
 def value_text(value) -> str:
@@ -91,23 +94,27 @@ def _padded(cells) -> list[str]:
 
 
 def rows(entries):
-    """The entry records, one per entry, or one per changed field of a history change."""
+    """The entry records, one per entry, or one per changed field of a history change (the
+    entry's own cells made safe once, not once per changed field)."""
     for number, entry in enumerate(entries, start=1):
         common = [
-            number,
-            json_value(entry.event_at),
-            json_value(entry.recorded_at),
-            entry.kind,
-            str(entry.summary),
-            entry.actor,
-            entry.reason,
-            entry.model,
-            entry.object_id,
+            neutralise(cell)
+            for cell in (
+                number,
+                json_value(entry.event_at),
+                json_value(entry.recorded_at),
+                entry.kind,
+                str(entry.summary),
+                entry.actor,
+                entry.reason,
+                entry.model,
+                entry.object_id,
+            )
         ]
         if not entry.changes:
-            yield _padded(common)
+            yield [*common, "", "", ""]
         for name, old, new in entry.changes:
-            yield _padded([*common, name, value_text(old), value_text(new)])
+            yield [*common, neutralise(name), neutralise(value_text(old)), neutralise(value_text(new))]
 
 
 def summary_records(blocks):

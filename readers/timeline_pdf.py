@@ -29,12 +29,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
+from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from readers.review import KIND_LABELS
@@ -71,6 +74,7 @@ class Wrapper:
 
     def __init__(self):
         self._widths: dict[tuple[str, str, float], float] = {}
+        self._lines: dict[tuple[str, str, float, float], list[str]] = {}
 
     def width(self, text: str, font: str, size: float) -> float:
         key = (text, font, size)
@@ -80,6 +84,15 @@ class Wrapper:
         return found
 
     def lines(self, text: str, font: str, size: float, width: float) -> list[str]:
+        """``text`` wrapped to ``width``; whole texts are cached too (kinds, actors, reasons, labels
+        and times recur thousands of times). The list returned is shared: do not change it."""
+        key = (text, font, size, width)
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = self._wrap(text, font, size, width)
+        return found
+
+    def _wrap(self, text: str, font: str, size: float, width: float) -> list[str]:
         out: list[str] = []
         space = self.width(" ", font, size)
         for paragraph in text.splitlines() or [""]:
@@ -136,6 +149,46 @@ def local_time(value: datetime, zone: tzinfo) -> str:
 # --- One row ------------------------------------------------------------------------------------
 
 
+class RowText(PDFTextObject):
+    """reportlab's text object, with the PDF operators of each line kept per document.
+
+    Turning a line into PDF operators maps every character to the embedded subset's code, one
+    Python step per character: with some 100,000 lines it was most of a 10,000-entry export's
+    time. The operators depend only on the text, the font, its size and leading, and the subset
+    in use before the line (the subset codes, once given, never change within a document), so
+    a line already written is not written again: the same operators, the same bytes. The cache
+    lives on the canvas (``line_codes``); a canvas without one works uncached.
+    """
+
+    def _formatText(self, text):
+        cache = getattr(self._canvas, "line_codes", None)
+        if cache is None:
+            return super()._formatText(text)
+        key = (self._fontname, self._fontsize, self._leading, self._curSubset, text)
+        found = cache.get(key)
+        if found is None:
+            code = super()._formatText(text)
+            cache[key] = (code, self._curSubset)
+            return code
+        code, self._curSubset = found
+        return code
+
+    def setFillColorRGB(self, r, g, b, alpha=None):
+        """As reportlab's (a plain RGB tuple, no alpha: "r g b rg"), its operator formatted once."""
+        if alpha is not None or self._enforceColorSpace:
+            return super().setFillColorRGB(r, g, b, alpha)
+        rgb = (r, g, b)
+        code = _FILL_CODES.get(rgb)
+        if code is None:
+            code = _FILL_CODES[rgb] = f"{fp_str(rgb)} rg"
+        self._fillColorObj = rgb
+        self._code.append(code)
+        return None
+
+
+_FILL_CODES: dict[tuple, str] = {}
+
+
 @dataclass
 class Block:
     """Wrapped lines of one font in one cell."""
@@ -182,7 +235,7 @@ class EntryRow(Flowable):
         # One text object for the whole row: a line costs one "T*" and its glyphs, not a text
         # object of its own (half the drawing time of a 10,000-entry export).
         canvas = self.canv
-        text = canvas.beginText()
+        text = RowText(canvas)  # what canvas.beginText() makes, with its lines cached
         text.setLeading(LEADING)
         x = 0.0
         for cell, fraction in zip(self.cells, COLUMNS, strict=False):
@@ -203,26 +256,53 @@ def column_widths() -> list[float]:
     return [fraction * CONTENT_WIDTH - GUTTER for fraction in COLUMNS]
 
 
-def entry_row(entry, wrapper: Wrapper, zone: tzinfo, words: list[tuple[str, str, str]] | None = None) -> EntryRow:
+class RowTexts:
+    """The words every row repeats, worked out once per export: the kinds' labels, "the system",
+    and the local time of each instant (a history change happened when it was recorded, and a
+    bulk change records thousands of rows at one instant)."""
+
+    def __init__(self, zone: tzinfo):
+        self.zone = zone
+        self.kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
+        self.system = _("the system")
+        self._times: dict[datetime, str] = {}
+
+    def time(self, value: datetime) -> str:
+        found = self._times.get(value)
+        if found is None:
+            found = self._times[value] = local_time(value, self.zone)
+        return found
+
+
+def entry_row(
+    entry,
+    wrapper: Wrapper,
+    zone: tzinfo,
+    words: list[tuple[str, str, str]] | None = None,
+    texts: RowTexts | None = None,
+) -> EntryRow:
     """One entry: when it happened and was written down, what (its kind in words, its summary,
-    each change as label: before → after, in words), who and why."""
+    each change as label: before → after, in words), who and why. ``texts``: the export's
+    :class:`RowTexts` (made here when not given)."""
     happened, written, what, who = column_widths()
+    texts = texts or RowTexts(zone)
+    lines = wrapper.lines
 
     def block(text, width, font=REGULAR, muted=False):
-        return Block(font, wrapper.lines(text, font, SIZE, width), muted)
+        return Block(font, lines(text, font, SIZE, width), muted)
 
-    what_cell = [block(str(KIND_LABELS.get(entry.kind, entry.kind)), what, BOLD), block(str(entry.summary), what)]
+    what_cell = [block(texts.kinds.get(entry.kind, entry.kind), what, BOLD), block(str(entry.summary), what)]
     if words is None:
         words = [(name, display_value(old, zone), display_value(new, zone)) for name, old, new in entry.changes]
     for label, old, new in words:
         what_cell.append(block(f"{label}: {old} → {new}", what, muted=True))
-    who_cell = [block(entry.actor or _("the system"), who, BOLD)]
+    who_cell = [block(entry.actor or texts.system, who, BOLD)]
     if entry.reason:
         who_cell.append(block(entry.reason, who))
     return EntryRow(
         [
-            [block(local_time(entry.event_at, zone), happened)],
-            [block(local_time(entry.recorded_at, zone), written, muted=True)],
+            [block(texts.time(entry.event_at), happened)],
+            [block(texts.time(entry.recorded_at), written, muted=True)],
             what_cell,
             who_cell,
         ]
@@ -252,23 +332,34 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text + "…"
 
 
+@functools.lru_cache(maxsize=16)
+def _header_texts(masthead: Masthead, language: str | None) -> tuple[str, str, str, tuple[str, ...]]:
+    """The header's words, translated and fitted once per export (a 10,000-entry export has 650
+    pages), not once per page: the heading, the organisation, the right-hand note, the columns."""
+    heading = f"{_('Timeline')} · {masthead.reference} · {masthead.title}"
+    organisation = f"{_('Organisation')}: {masthead.organisation}"
+    # Outside an f-string, so makemessages sees it (the Dutch PDF said "times in" in English).
+    zone_note = _("times in %(zone)s") % {"zone": masthead.zone_name}
+    return (
+        _fit(heading, BOLD, 12, CONTENT_WIDTH),
+        _fit(organisation, REGULAR, 9, CONTENT_WIDTH / 2),
+        f"{_('Generated at')} {masthead.generated} · {zone_note}",
+        (_("Happened"), _("Written down"), _("What"), _("Who and why")),
+    )
+
+
 def draw_header(canvas, masthead: Masthead) -> None:
+    heading, organisation, right, columns = _header_texts(masthead, get_language())
     top = PAGE_HEIGHT - MARGIN
     canvas.saveState()
     canvas.setFont(BOLD, 12)
-    heading = f"{_('Timeline')} · {masthead.reference} · {masthead.title}"
-    canvas.drawString(MARGIN, top - 12, _fit(heading, BOLD, 12, CONTENT_WIDTH))
+    canvas.drawString(MARGIN, top - 12, heading)
     canvas.setFont(REGULAR, 9)
-    canvas.drawString(
-        MARGIN, top - 25, _fit(f"{_('Organisation')}: {masthead.organisation}", REGULAR, 9, CONTENT_WIDTH / 2)
-    )
-    # Outside an f-string, so makemessages sees it (the Dutch PDF said "times in" in English).
-    zone_note = _("times in %(zone)s") % {"zone": masthead.zone_name}
-    right = f"{_('Generated at')} {masthead.generated} · {zone_note}"
+    canvas.drawString(MARGIN, top - 25, organisation)
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 25, right)
     canvas.setFont(BOLD, SIZE)
     x, y = MARGIN, PAGE_HEIGHT - MARGIN - HEADER_HEIGHT + 6
-    for label, fraction in zip((_("Happened"), _("Written down"), _("What"), _("Who and why")), COLUMNS, strict=False):
+    for label, fraction in zip(columns, COLUMNS, strict=False):
         canvas.drawString(x, y, label)
         x += fraction * CONTENT_WIDTH
     canvas.setLineWidth(0.8)
@@ -302,6 +393,7 @@ def numbered_canvas(masthead: Masthead):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
+            self.line_codes: dict = {}  # RowText's operators per line, for this document
 
         def showPage(self):
             self._pages.append(dict(self.__dict__))
@@ -396,7 +488,8 @@ def render(incident, entries, *, stamp: dict, now: datetime, zone: tzinfo, summa
     story: list[Flowable] = [title_block(masthead, len(entries), wrapper)]
     with timezone.override(zone):
         words = change_words(entries)
-    rows = [entry_row(entry, wrapper, zone, said) for entry, said in zip(entries, words, strict=True)]
+    texts = RowTexts(zone)
+    rows = [entry_row(entry, wrapper, zone, said, texts) for entry, said in zip(entries, words, strict=True)]
     if summary is None:
         story += rows
     else:

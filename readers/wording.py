@@ -17,6 +17,7 @@ Everything here formats in the active language and time zone (Django's ``transla
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 INSTANT_FORMAT = "D j M Y, H:i"  # when the active language defines none: "Sat 9 Aug 2025, 15:00"
@@ -43,7 +45,22 @@ def instant_text(value: datetime | None) -> str:
     if value is None:
         return NOTHING
     local = timezone.localtime(value)
-    return f"{date_format(local, instant_format())} {local.tzname()}"
+    found = instant_format()
+    if found.endswith(_CLOCK) and _DATE_ONLY.issuperset(found[: -len(_CLOCK)]):
+        # The day's words once per day and language; the clock is two numbers (what "H:i" writes).
+        day = _day_text(found[: -len(_CLOCK)], get_language(), local.date())
+        return f"{day}, {local:%H:%M} {local.tzname()}"
+    return f"{date_format(local, found)} {local.tzname()}"
+
+
+_CLOCK = ", H:i"
+_DATE_ONLY = frozenset("DjMbYdmnyNlFSwz ,./-")  # format characters of the day alone (no time, no zone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day_format: str, language: str | None, day: date) -> str:
+    """The day part of an instant's text (a thousand counts of one incident fall on a few days)."""
+    return date_format(day, day_format)
 
 
 def duration_text(value: timedelta | None) -> str:
@@ -107,11 +124,17 @@ class Names:
     def __init__(self):
         self.wanted: dict[type, set] = defaultdict(set)
         self.found: dict[type, dict] = {}
+        self._related: dict[tuple[type, str], type | None] = {}  # (model, name) -> the model it links to
 
     def want(self, model, name: str, value) -> None:
-        field = field_of(model, name)
-        if field is not None and field.is_relation and field.many_to_one and value is not None:
-            self.wanted[field.related_model].add(value)
+        key = (model, name)
+        if key not in self._related:
+            field = field_of(model, name)
+            is_link = field is not None and field.is_relation and field.many_to_one
+            self._related[key] = field.related_model if is_link else None
+        related = self._related[key]
+        if related is not None and value is not None:
+            self.wanted[related].add(value)
 
     def name_of(self, related_model, pk) -> str:
         if related_model not in self.found or pk not in self.found[related_model]:
@@ -155,3 +178,78 @@ def value_text(model, name: str, value, names: Names | None = None) -> str:
     if isinstance(value, int | float | Decimal):
         return number_text(value)
     return str(value)
+
+
+class ValueTexts:
+    """:func:`value_text` for a whole export: what it looks up once per value is looked up once
+    per export here, with the same result to the byte.
+
+    A 10,000-record timeline formats some 40,000 values; per value, :func:`value_text` finds the
+    field, turns the choices into a dict (translating every label), reads the locale's number
+    format and formats the instant. Here the field and its choice labels are kept per model and
+    field, the number format per export (an integer is grouped by ``str.format``), and the text
+    of each instant per instant. Make one per export, in the language and zone it is written in.
+    """
+
+    def __init__(self, names: Names | None = None):
+        self.names = names or Names()
+        self._fields: dict[tuple[type, str], tuple] = {}
+        self._instants: dict[datetime, str] = {}
+        grouping = get_format("NUMBER_GROUPING", use_l10n=True)
+        # Django groups by threes with the locale's separator; other groupings take the slow path.
+        self._thousands = get_format("THOUSAND_SEPARATOR", use_l10n=True) if grouping == 3 else None
+
+    def _field(self, model, name: str) -> tuple:
+        """(field, many-to-one related model, choice labels or None, list-of-choices labels or None)."""
+        key = (model, name)
+        found = self._fields.get(key)
+        if found is None:
+            field = field_of(model, name)
+            related = enum_labels = labels = None
+            if field is not None:
+                if field.is_relation and field.many_to_one:
+                    related = field.related_model
+                choices_enum = getattr(field, "choices_enum", None)
+                if choices_enum is not None:
+                    enum_labels = {value: str(label) for value, label in choices_enum.choices}
+                if field.choices and getattr(field, "flatchoices", None) is not None:
+                    labels = {value: str(label) for value, label in field.flatchoices}
+            found = self._fields[key] = (field, related, enum_labels, labels)
+        return found
+
+    def __call__(self, model, name: str, value) -> str:
+        if value is None or value == "" or value == []:
+            return NOTHING
+        field, related, enum_labels, labels = self._field(model, name)
+        if field is None:
+            return str(value)
+        if related is not None:
+            return self.names.name_of(related, value)
+        is_list = isinstance(value, list | tuple)
+        if enum_labels is not None and is_list:
+            return ", ".join(_label(enum_labels, item) for item in value)
+        if labels is not None:
+            if is_list:
+                return ", ".join(_label(labels, item) for item in value)
+            return _label(labels, value)
+        if is_list:
+            return ", ".join(str(getattr(item, "name", item)) for item in value)
+        if isinstance(field, models.BooleanField) or isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if isinstance(value, datetime):
+            text = self._instants.get(value)
+            if text is None:
+                text = self._instants[value] = instant_text(value)
+            return text
+        if isinstance(value, date):
+            return date_format(value, get_format("DATE_FORMAT"))
+        if type(value) is int and self._thousands is not None:
+            grouped = f"{value:,}"
+            return grouped if self._thousands == "," else grouped.replace(",", self._thousands)
+        if isinstance(value, int | float | Decimal):
+            return number_text(value)
+        return str(value)
+
+
+def _label(labels: dict, value) -> str:
+    return labels[value] if value in labels else str(value)

@@ -163,3 +163,38 @@ def test_the_migration_actor_has_its_history_chained(db):
     assert links_of(actor).get().chain == "global"
     assert chain.record_migration_actor() is False
     assert actor.history.count() == 1
+
+
+def test_the_canonical_content_is_the_documented_json_whatever_the_value_types():
+    """content_sha256 skips normalise() for plain values and reuses one encoder: the text it hashes
+    is still json.dumps(sort_keys, no spaces, UTF-8) of normalise()d values (links written by
+    earlier versions must keep verifying)."""
+    import datetime as dt
+    import hashlib
+    import json
+    import uuid
+    from decimal import Decimal
+
+    from evidence.canonical import content_sha256, normalise
+
+    names = ["b", "a", "é", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o"]
+    values = [
+        1,
+        'quote " and é, ë, €',
+        None,
+        True,
+        dt.datetime(2025, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.date(2025, 1, 2),
+        Decimal("1.50"),
+        uuid.UUID(int=7),
+        b"\x00\xff",
+        [1, "x"],
+        {"z": 1, "a": 2},
+        dt.timedelta(days=1, seconds=5, microseconds=3),
+        1.5,
+        "+31 20",
+        dt.datetime(2025, 1, 1, 12),
+    ]
+    document = {"model": "app.historicalthing", "fields": {n: normalise(v) for n, v in zip(names, values, strict=True)}}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert content_sha256("app.historicalthing", names, values) == hashlib.sha256(text.encode()).hexdigest()

@@ -404,3 +404,41 @@ def test_the_timeline_page_links_the_pdf_and_csv_exports(client, lawyer, inciden
     page = client.get(reverse("evidence:timeline", args=[incident.pk])).content.decode()
 
     assert all(reverse(name, args=[incident.pk]) in page for name in EXPORTS)
+
+
+def test_a_rows_cached_pdf_operators_are_the_ones_reportlab_writes(settings):
+    """RowText keeps each line's PDF operators per document: the page it draws is byte for byte
+    the page reportlab's own text object draws (a canvas without the cache)."""
+    from reportlab import rl_config
+    from reportlab.pdfgen import canvas as pdfcanvas
+
+    timeline_pdf.register_fonts()
+    wrapper = timeline_pdf.Wrapper()
+    texts = ["Change", "Affected estimate changed: low, note", "Ĳsselmeer € ≈ → ë", "Change", "benchmark"]
+    rows = [
+        timeline_pdf.EntryRow(
+            [
+                [timeline_pdf.Block(timeline_pdf.REGULAR, wrapper.lines(text, timeline_pdf.REGULAR, 8, 80))],
+                [timeline_pdf.Block(timeline_pdf.REGULAR, [text], muted=True)],
+                [timeline_pdf.Block(timeline_pdf.BOLD, [text]), timeline_pdf.Block(timeline_pdf.REGULAR, [text])],
+                [],
+            ]
+        )
+        for text in texts * 3
+    ]
+
+    def page(cached: bool) -> bytes:
+        buffer = io.BytesIO()
+        canvas = pdfcanvas.Canvas(buffer, invariant=1)
+        if cached:
+            canvas.line_codes = {}
+        for number, row in enumerate(rows):
+            row.drawOn(canvas, 40, 800 - 40 * number)
+        canvas.save()
+        return buffer.getvalue()
+
+    invariant = rl_config.invariant
+    try:
+        assert page(cached=True) == page(cached=False)
+    finally:
+        rl_config.invariant = invariant

@@ -220,3 +220,40 @@ def test_live_rows_are_compared_a_chunk_at_a_time(incident, lab, officer):
             ("organisations.party", parties[4].pk),
         ]
     )
+
+
+def test_the_streamed_merge_names_what_the_chunked_comparison_names_in_the_same_order(lab, officer):
+    """The whole installation is checked by one merge of rows and latest records; one organisation
+    a chunk at a time: every kind of unrecorded change comes out the same from both."""
+    made = [
+        org_services.create_party(lab, name=f"Party {n}", country="NL", actor=officer, reason="directory")
+        for n in range(6)
+    ]
+    execute("UPDATE organisations_party SET contact_phone = %s WHERE id = %s", ["112", made[1].pk])
+    execute("DELETE FROM organisations_party WHERE id = %s", [made[2].pk])
+    revived = Party.objects.filter(pk=made[4].pk).values().get()
+    with acting_as(officer, "test: remove the party"):
+        Party.objects.get(pk=made[4].pk).delete()
+    execute(
+        f"INSERT INTO organisations_party ({', '.join(revived)}) VALUES ({', '.join(['%s'] * len(revived))})",
+        list(revived.values()),
+    )
+    unrecorded = Party(owner=lab, name="Written past history", country="NL")
+    unrecorded.skip_history_when_saving = True
+    unrecorded.save()
+
+    def findings(report):
+        return [(b.model, b.pk, b.problem, b.fields) for b in report.live_breaks if b.model == "organisations.party"]
+
+    merged, chunked = verify(), verify(organisation_id=lab.pk, chunk=2)
+    assert (
+        findings(merged)
+        == findings(chunked)
+        == [
+            ("organisations.party", made[1].pk, CHANGED_WITHOUT_HISTORY, ("contact_phone",)),
+            ("organisations.party", made[4].pk, ALIVE_AFTER_DELETE, ()),
+            ("organisations.party", unrecorded.pk, NO_HISTORY, ()),
+            ("organisations.party", made[2].pk, DELETED_WITHOUT_HISTORY, ()),
+        ]
+    )
+    assert merged.live_breaks_total == 4

@@ -82,3 +82,54 @@ def test_a_person_reads_by_name_with_one_query_per_related_model(officer, lawyer
         texts = [wording.value_text(Publication, field.name, user.pk, names) for user in (officer, lawyer)]
     assert texts == [officer.get_full_name() or officer.get_username(), lawyer.get_full_name() or lawyer.get_username()]
     assert str(officer.pk) not in texts
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_an_exports_cached_wording_says_what_value_text_says(language, officer, lawyer):
+    """ValueTexts (one per export, its look-ups cached) writes every value as value_text does, to the byte."""
+    user_field = next(f for f in Publication._meta.fields if f.is_relation and f.related_model.__name__ == "User")
+    choice_list = next(f for f in Incident._meta.fields if getattr(f, "choices_enum", None) is not None)
+    moment = datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
+    cases = [
+        (AffectedEstimate, "measure", "data_subjects"),
+        (AffectedEstimate, "measure", "no_such_code"),
+        (AffectedEstimate, "is_at_least", True),
+        (AffectedEstimate, "is_at_least", False),
+        (AffectedEstimate, "high", None),
+        (AffectedEstimate, "note", ""),
+        (AffectedEstimate, "note", "counted again"),
+        (AffectedEstimate, "low", 0),
+        (AffectedEstimate, "low", 1234567),
+        (AffectedEstimate, "low", -1234567),
+        (AffectedEstimate, "low", Decimal("1100000.0000")),
+        (AffectedEstimate, "low", Decimal("2.50")),
+        (AffectedEstimate, "low", 2.5),
+        (AffectedEstimate, "known_at", moment),
+        (AffectedEstimate, "known_at", moment + timedelta(hours=1)),
+        (Incident, choice_list.name, list(choice_list.choices_enum.values)[:2]),
+        (Incident, choice_list.name, []),
+        (Incident, "gone_field", 12),
+        (Publication, user_field.name, officer.pk),
+        (Publication, user_field.name, lawyer.pk),
+    ]
+    with timezone.override("Europe/Amsterdam"), translation.override(language):
+        plain = [wording.value_text(model, name, value, wording.Names()) for model, name, value in cases]
+        cached = wording.ValueTexts()
+        assert [cached(model, name, value) for model, name, value in cases] == plain
+        assert [cached(model, name, value) for model, name, value in cases] == plain  # from its caches
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "America/New_York", "Asia/Kolkata"])
+def test_an_instants_text_is_the_languages_format_through_both_clock_changes(language, zone):
+    """instant_text words each day once and writes the clock itself: the same text as Django's
+    date_format of the whole INSTANT_FORMAT, across both of 2025's clock changes."""
+    from django.utils.dateformat import format as date_format
+
+    start = datetime(2025, 3, 29, 0, 0, 30, tzinfo=UTC)
+    with translation.override(language), timezone.override(zone):
+        for step in range(0, 60 * 24 * 220, 97):  # every 97 minutes for 220 days: March to November
+            value = start + timedelta(minutes=step)
+            local = timezone.localtime(value)
+            assert wording.instant_text(value) == f"{date_format(local, wording.instant_format())} {local.tzname()}"

@@ -211,19 +211,27 @@ def incident_timeline_csv(request, pk: int):
     return render_timeline_csv(_export_download(request, pk, ExportKind.TIMELINE_CSV))
 
 
-def export_entries(incident) -> list[timeline.Entry]:
+def export_entries(incident, rows: dict | None = None) -> list[timeline.Entry]:
     """The entries every timeline export carries (JSON, PDF, CSV; page downloads and share links
     alike): regulator-facing whoever downloads it (legal included), so no legally privileged note
-    and none of its history. The one place that chooses what an export may carry."""
-    return timeline.incident_timeline(incident, audience=timeline.Audience.REGULATOR)
+    and none of its history. The one place that chooses what an export may carry. ``rows``: the
+    history already read (``timeline.load_rows``), shared with the export's regulator's summary."""
+    return timeline.incident_timeline(incident, audience=timeline.Audience.REGULATOR, rows=rows)
+
+
+def _export_summary(incident, now, rows: dict):
+    """The regulator's summary of an export, from the history rows its timeline reads (the
+    history is read once per export, not once for the entries and again for the summary)."""
+    return regulator_summary.regulator_summary(incident, now, rows=rows)
 
 
 def render_timeline_json(incident) -> JsonResponse:
     """The timeline export, as the page's download and a regulator's share link both serve it."""
     now = timezone.now()
-    body = timeline.as_json(incident, export_entries(incident), now=now)
+    rows = timeline.load_rows(incident)
+    body = timeline.as_json(incident, export_entries(incident, rows), now=now)
     # The regulator's summary first: who knew when, when each 72 h ended, what was filed when.
-    body = {**body, "summary": regulator_summary.summary_json(regulator_summary.regulator_summary(incident, now))}
+    body = {**body, "summary": regulator_summary.summary_json(_export_summary(incident, now, rows))}
     # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
@@ -239,9 +247,10 @@ def render_timeline_pdf(incident) -> HttpResponse:
     """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
     stamp = export_stamp(incident.organisation_id)
     now, zone = timezone.now(), timezone.get_default_timezone()
+    rows = timeline.load_rows(incident)
     with timezone.override(zone):  # the summaries' times in the zone the PDF prints
-        summary = regulator_summary.summary_lines(regulator_summary.regulator_summary(incident, now))
-        entries = export_entries(incident)
+        summary = regulator_summary.summary_lines(_export_summary(incident, now, rows))
+        entries = export_entries(incident, rows)
     body = timeline_pdf.render(incident, entries, stamp=stamp, now=now, zone=zone, summary=summary)
     return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
 
@@ -250,8 +259,9 @@ def render_timeline_csv(incident) -> HttpResponse:
     """The timeline as CSV (format breachtrack.timeline-csv/1, see readers.timeline_csv)."""
     stamp = export_stamp(incident.organisation_id)
     now = timezone.now()
-    summary = regulator_summary.summary_lines(regulator_summary.regulator_summary(incident, now))
-    body = timeline_csv.render(incident, export_entries(incident), stamp=stamp, now=now, summary=summary)
+    rows = timeline.load_rows(incident)
+    summary = regulator_summary.summary_lines(_export_summary(incident, now, rows))
+    body = timeline_csv.render(incident, export_entries(incident, rows), stamp=stamp, now=now, summary=summary)
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     return _attachment(response, incident, "csv", stamp)
 
