@@ -270,7 +270,7 @@ def _events(register: RegisterView, waves, assessments) -> list[PageEvent]:
         if not record.is_withdrawn:
             add(record.aware_at, record.aware_tz, "awareness", _awareness_words, record)
     for row in register.processor_lags:
-        for notice in row.relationship.notices.all():
+        for notice in row.notices:
             add(notice.informed_at, notice.informed_tz, "processor_notice", _notice_words, row.relationship)
     for rows in register.estimates.values():
         for estimate in rows:
