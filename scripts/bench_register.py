@@ -104,7 +104,9 @@ def _first_facts(lab, officer, n_facts: int, start: datetime):
     programme = org_services.create_party(
         lab, name=f"Programme ({n_facts})", country="NL", actor=officer, reason="benchmark"
     )
-    processor = services.add_party(big, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="b")
+    processor = services.add_party(
+        big, party=lab.parties.get(is_self=True), role="processor", actor=officer, reason="b"
+    )
     controller = services.add_party(big, party=programme, role="controller", actor=officer, reason="b")
     relationship = services.link_processor(big, processor=processor, controller=controller, actor=officer, reason="b")
     services.record_awareness(
@@ -121,7 +123,9 @@ def _first_facts(lab, officer, n_facts: int, start: datetime):
             made["party"] = org_services.create_party(
                 lab, name=f"Practice {n_facts}-{k}", country="NL", actor=officer, reason="b"
             )
-            made["controller"] = services.add_party(big, party=made["party"], role="controller", actor=officer, reason="b")
+            made["controller"] = services.add_party(
+                big, party=made["party"], role="controller", actor=officer, reason="b"
+            )
             served = services.link_processor(
                 big, processor=processor, controller=made["controller"], actor=officer, reason="b"
             )
@@ -136,8 +140,13 @@ def populate_incident(lab, officer, n_facts: int):
     """One incident with ``n_facts`` estimates and ``n_facts`` controllers told by the processor."""
     from actions.incidents import recompute_deadlines_now
     from breachtrack.history import bulk_create_with_history
-    from incidents.models import AffectedEstimate, AwarenessRecord, IncidentParty, ProcessingRelationship
-    from incidents.models import ProcessorNotice
+    from incidents.models import (
+        AffectedEstimate,
+        AwarenessRecord,
+        IncidentParty,
+        ProcessingRelationship,
+        ProcessorNotice,
+    )
     from organisations.models import Party
 
     start = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)
