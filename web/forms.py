@@ -24,7 +24,8 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
@@ -98,35 +99,21 @@ class LongSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        options = []
-        for _group, group_choices, _index in widget["optgroups"]:
-            for option in group_choices:
-                options.append(
-                    format_html(
-                        '<option value="{}"{}>{}</option>',
-                        str(option["value"]),
-                        _attrs(option["attrs"]),
-                        option["label"],
-                    )
-                )
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            widget["name"],
-            _attrs(widget["attrs"]),
-            format_html_join("", "{}", ((option,) for option in options)),
+        options = "".join(
+            f'<option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>{escape(option["label"])}</option>'
+            for _group, group_choices, _index in widget["optgroups"]
+            for option in group_choices
         )
+        html = f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>{options}</select>'
+        return mark_safe(html)  # noqa: S308 (every name, value and label is escaped above)
 
 
 def _attrs(attrs: dict) -> str:
-    """django/forms/widgets/attrs.html: a True value is a bare attribute, a False one is left out."""
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value)),)
-            for name, value in attrs.items()
-            if value is not False
-        ),
+    """django/forms/widgets/attrs.html, escaped: a True value is a bare attribute, a False one is left out."""
+    return "".join(
+        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
     )
 
 
