@@ -207,19 +207,29 @@ def reader_role(user, incident) -> str | None:
     return role
 
 
-def _clock_rows(incident, now) -> tuple[list[ClockRow], list[ClockRow]]:
+def _clock_rows(incident, now, register: RegisterView) -> tuple[list[ClockRow], list[ClockRow]]:
+    """The open deadline rows, their parties and links handed over from the register (loaded
+    already) rather than joined in again: at 2,000 controllers the joins made 16,000 instances."""
+    parties = {party.pk: party for party in register.parties}
+    links = {row.relationship.pk: row.relationship for row in register.processor_lags}
     deadlines = (
         Deadline.objects.filter(incident=incident, is_active=True, met_at__isnull=True)
-        .select_related(
-            "party__party", "relationship__processor__party", "relationship__controller__party", "extortion_threat"
-        )
+        .select_related("extortion_threat")
         .order_by("due_at", "pk")
     )
     legal, countdowns = [], []
     for deadline in deadlines:
+        if deadline.party_id in parties:
+            _DEADLINE_PARTY.set_cached_value(deadline, parties[deadline.party_id])
+        if deadline.relationship_id in links:
+            _DEADLINE_LINK.set_cached_value(deadline, links[deadline.relationship_id])
         row = ClockRow(deadline, read_clock(deadline.due_at, deadline.met_at, now), deadline_subject(deadline))
         (countdowns if row.is_extortion else legal).append(row)
     return legal, countdowns
+
+
+_DEADLINE_PARTY = Deadline._meta.get_field("party")
+_DEADLINE_LINK = Deadline._meta.get_field("relationship")
 
 
 def _parties(register: RegisterView) -> tuple[list[ControllerRow], list[ProcessorRow]]:
@@ -347,7 +357,7 @@ def incident_page(incident, *, user, now: datetime, rows: int | None = ROWS_SHOW
     """
     register = register_view(incident, now=now)
     page = IncidentPage(register=register, role=reader_role(user, incident), now=now)
-    page.clocks, page.countdowns = _clock_rows(incident, now)
+    page.clocks, page.countdowns = _clock_rows(incident, now, register)
     page.folds["clocks"] = _fold(page.clocks, rows)[1]  # nearest first: the cut keeps the most urgent
     controllers, processors = _parties(register)
     page.controllers, page.folds["controllers"] = _fold(controllers, rows)
