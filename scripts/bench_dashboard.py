@@ -21,8 +21,8 @@ it at the end. Steps:
 Targets: at most 100 ms (the slowest page's median) and at most 10 queries for a page at 10,000
 open incidents (the 10 is also held by tests/dashboard/test_queries.py), the same count on every
 page. DEBUG is off and templates are not instrumented (no setup_test_environment): the page as
-served. Ends with benchkit's JSON line; exits 1 when a target is missed (read the CPU figure and
-the load average before blaming the code for a missed time on a loaded machine).
+served. Ends with benchkit's JSON line; exits 1 when a target is missed (at small size: only the
+queries; read the CPU figure and the load average before blaming the code for a missed time).
 """
 
 from __future__ import annotations
@@ -203,6 +203,8 @@ def main():
             print(
                 f"  {label:24s} median {median:7.1f} ms   max {worst:7.1f} ms   cpu {cpu:7.1f} ms   queries {queries}"
             )
+        full_size = args.incidents >= FULL_SIZE
+        queries_ok = max(counts) <= QUERY_BUDGET and len(counts) == 1
         ok = emit(
             "dashboard",
             [
@@ -223,11 +225,12 @@ def main():
                 ),
             ],
             size={"incidents": args.incidents},
-            full_size=args.incidents >= FULL_SIZE,
+            full_size=full_size,
         )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    sys.exit(0 if ok else 1)
+    # A time is a promise at full size only: a small run (CI) fails on its query figures alone.
+    sys.exit(0 if ok or (not full_size and queries_ok) else 1)
 
 
 if __name__ == "__main__":

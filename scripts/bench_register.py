@@ -18,7 +18,7 @@ drops it at the end. Steps:
      max wall-clock milliseconds, CPU milliseconds of this process and its PostgreSQL backend, and
      the number of SQL queries; the page must show every controller.
 Targets (at the largest size): median <= 300 ms; the same number of queries at every size.
-Ends with benchkit's JSON line; exits 1 when a target is missed.
+Ends with benchkit's JSON line; exits 1 when a target is missed (at small size: only the queries).
 """
 
 from __future__ import annotations
@@ -241,6 +241,8 @@ def main():
         print(f"  list page (50 per page)   median {list_median:7.1f} ms   queries {list_queries}")
         small_queries = results[sizes[0]][3]
         difference = max(queries + small_queries) - min(queries + small_queries)
+        full_size = sizes[-1] >= FULL_SIZE
+        queries_ok = difference == 0
         ok = emit(
             "register",
             [
@@ -256,11 +258,12 @@ def main():
                 Figure("register list page, median", list_median, "ms"),
             ],
             size={"facts": sizes, "incidents": args.incidents},
-            full_size=sizes[-1] >= FULL_SIZE,
+            full_size=full_size,
         )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    sys.exit(0 if ok else 1)
+    # A time is a promise at full size only: a small run (CI) fails on its query figures alone.
+    sys.exit(0 if ok or (not full_size and queries_ok) else 1)
 
 
 if __name__ == "__main__":
