@@ -14,8 +14,10 @@ timeline, with every change, is evidence:timeline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -31,6 +33,40 @@ from readers.estimate_chart import EstimateChart, build_chart
 from readers.register import ControllerClock, ProcessorLagRow, RegisterView, register_view
 
 TIMELINE_EXCERPT = 8  # the latest events shown; the rest is one click away
+ROWS_SHOWN = 50  # rows of a long table (controllers, processors, awareness, counts, Art. 34); "show all" gives the rest
+
+
+@dataclass(frozen=True)
+class Fold:
+    """How much of a long table the page shows: ``shown`` of ``total`` rows."""
+
+    shown: int
+    total: int
+    is_latest: bool = False  # the latest rows are shown (a table in time order), else the first
+
+    @property
+    def is_folded(self) -> bool:
+        return self.shown < self.total
+
+
+def _fold(rows: list, limit: int | None, *, latest: bool = False) -> tuple[list, Fold]:
+    if limit is None or len(rows) <= limit:
+        return rows, Fold(len(rows), len(rows), latest)
+    return (rows[-limit:] if latest else rows[:limit]), Fold(limit, len(rows), latest)
+
+
+def _fold_processors(processors: list[ProcessorRow], limit: int | None) -> tuple[list[ProcessorRow], Fold]:
+    """The processors' table, one row per processor and controller, cut after ``limit`` rows."""
+    total = sum(max(1, len(row.serves)) for row in processors)
+    if limit is None or total <= limit:
+        return processors, Fold(total, total)
+    shown, left = [], limit
+    for row in processors:
+        if left <= 0:
+            break
+        shown.append(ProcessorRow(row.party, row.awareness, row.serves[:left]))
+        left -= max(1, len(shown[-1].serves))
+    return shown, Fold(limit - max(0, left), total)
 
 
 @dataclass(frozen=True)
@@ -65,7 +101,7 @@ class PageEvent:
     at: datetime
     entered_tz: str
     kind: str  # a CSS class and a test hook
-    text: str
+    text: str  # (a function giving it, until the event is in the excerpt: see _events)
 
 
 @dataclass
@@ -84,6 +120,8 @@ class IncidentPage:
     waves: list[CommunicationWave] = field(default_factory=list)
     events: list[PageEvent] = field(default_factory=list)
     event_count: int = 0
+    awareness: list = field(default_factory=list)  # the awareness records shown (register.awareness: all)
+    folds: dict[str, Fold] = field(default_factory=dict)  # per long table: how many of its rows are shown
 
     @property
     def incident(self):
@@ -103,6 +141,13 @@ class IncidentPage:
         return self.role in (Role.PRIVACY_OFFICER, Role.LEGAL)
 
     @property
+    def visible_clocks(self) -> list[ClockRow]:
+        """The open clocks the page lists (the nearest ones when there are many): ``has_overdue``
+        still reads them all."""
+        fold = self.folds.get("clocks")
+        return self.clocks if fold is None else self.clocks[: fold.shown]
+
+    @property
     def has_overdue(self) -> bool:
         return any(row.reading.state.value == "overdue" for row in self.clocks)
 
@@ -110,7 +155,7 @@ class IncidentPage:
     def next_actions(self) -> list[NextAction]:
         """Who is waiting for what, nearest deadline first: one sentence per open clock, then
         what the register still lacks."""
-        actions = [next_action(row) for row in self.clocks]
+        actions = [next_action(row) for row in self.visible_clocks]
         if self.register.gaps:
             actions.append(
                 NextAction(
@@ -162,19 +207,29 @@ def reader_role(user, incident) -> str | None:
     return role
 
 
-def _clock_rows(incident, now) -> tuple[list[ClockRow], list[ClockRow]]:
+def _clock_rows(incident, now, register: RegisterView) -> tuple[list[ClockRow], list[ClockRow]]:
+    """The open deadline rows, their parties and links handed over from the register (loaded
+    already) rather than joined in again: at 2,000 controllers the joins made 16,000 instances."""
+    parties = {party.pk: party for party in register.parties}
+    links = {row.relationship.pk: row.relationship for row in register.processor_lags}
     deadlines = (
         Deadline.objects.filter(incident=incident, is_active=True, met_at__isnull=True)
-        .select_related(
-            "party__party", "relationship__processor__party", "relationship__controller__party", "extortion_threat"
-        )
+        .select_related("extortion_threat")
         .order_by("due_at", "pk")
     )
     legal, countdowns = [], []
     for deadline in deadlines:
+        if deadline.party_id in parties:
+            _DEADLINE_PARTY.set_cached_value(deadline, parties[deadline.party_id])
+        if deadline.relationship_id in links:
+            _DEADLINE_LINK.set_cached_value(deadline, links[deadline.relationship_id])
         row = ClockRow(deadline, read_clock(deadline.due_at, deadline.met_at, now), deadline_subject(deadline))
         (countdowns if row.is_extortion else legal).append(row)
     return legal, countdowns
+
+
+_DEADLINE_PARTY = Deadline._meta.get_field("party")
+_DEADLINE_LINK = Deadline._meta.get_field("relationship")
 
 
 def _parties(register: RegisterView) -> tuple[list[ControllerRow], list[ProcessorRow]]:
@@ -183,18 +238,14 @@ def _parties(register: RegisterView) -> tuple[list[ControllerRow], list[Processo
         held = earliest.get(record.party_id)
         if not record.is_withdrawn and (held is None or record.aware_at < held.aware_at):
             earliest[record.party_id] = record
-    controllers = [
-        ControllerRow(
-            clock, [row for row in register.processor_lags if row.relationship.controller_id == clock.party.pk]
-        )
-        for clock in register.controller_clocks
-    ]
+    # Grouped once: a scan of every lag row per party is quadratic (4M steps at 2,000 controllers).
+    by_controller, by_processor = defaultdict(list), defaultdict(list)
+    for row in register.processor_lags:
+        by_controller[row.relationship.controller_id].append(row)
+        by_processor[row.relationship.processor_id].append(row)
+    controllers = [ControllerRow(clock, by_controller[clock.party.pk]) for clock in register.controller_clocks]
     processors = [
-        ProcessorRow(
-            party,
-            earliest.get(party.pk),
-            [row for row in register.processor_lags if row.relationship.processor_id == party.pk],
-        )
+        ProcessorRow(party, earliest.get(party.pk), by_processor[party.pk])
         for party in register.parties
         if party.is_processor
     ]
@@ -215,116 +266,117 @@ def _communications(incident, register) -> tuple[list[CommunicationRow], list[Co
 
 
 def _events(register: RegisterView, waves, assessments) -> list[PageEvent]:
-    """The domain events the page has loaded anyway, newest first."""
+    """The domain events the page has loaded anyway, newest first.
+
+    Each event's words are a function of its row, called for the excerpt only: thousands of
+    estimates and notices are counted and sorted, but only ``TIMELINE_EXCERPT`` are worded.
+    """
     events = []
+
+    def add(at, zone, kind, words, *row):
+        events.append(PageEvent(at, zone, kind, partial(words, *row)))
+
     for record in register.awareness:
         if not record.is_withdrawn:
-            events.append(
-                PageEvent(
-                    record.aware_at,
-                    record.aware_tz,
-                    "awareness",
-                    _("%(party)s became aware") % {"party": record.party.party},
-                )
-            )
+            add(record.aware_at, record.aware_tz, "awareness", _awareness_words, record)
     for row in register.processor_lags:
-        for notice in row.relationship.notices.all():
-            events.append(
-                PageEvent(
-                    notice.informed_at,
-                    notice.informed_tz,
-                    "processor_notice",
-                    _("%(processor)s informed %(controller)s")
-                    % {"processor": row.relationship.processor.party, "controller": row.relationship.controller.party},
-                )
-            )
+        for notice in row.notices:
+            add(notice.informed_at, notice.informed_tz, "processor_notice", _notice_words, row.relationship)
     for rows in register.estimates.values():
         for estimate in rows:
-            events.append(
-                PageEvent(
-                    estimate.known_at,
-                    estimate.known_tz,
-                    "estimate",
-                    _("Estimate: %(measure)s %(value)s")
-                    % {"measure": estimate.get_measure_display(), "value": estimate.display_value},
-                )
-            )
+            add(estimate.known_at, estimate.known_tz, "estimate", _estimate_words, estimate)
     for filing in register.filings:
-        events.append(
-            PageEvent(
-                filing.submitted_at,
-                filing.submitted_tz,
-                "filing",
-                _("%(type)s filed with %(authority)s")
-                % {"type": filing.get_filing_type_display(), "authority": filing.authority},
-            )
-        )
+        add(filing.submitted_at, filing.submitted_tz, "filing", _filing_words, filing)
     for decision in register.decisions:
-        events.append(
-            PageEvent(
-                decision.decided_at,
-                decision.decided_tz,
-                "decision",
-                _("%(controller)s decided not to notify") % {"controller": decision.controller.party},
-            )
-        )
+        add(decision.decided_at, decision.decided_tz, "decision", _decision_words, decision)
     for threat in register.extortion.threats:
         for revision in threat.revisions:
-            events.append(
-                PageEvent(
-                    revision.announced_at,
-                    revision.announced_tz,
-                    "countdown",
-                    _("%(actor)s: %(kind)s") % {"actor": threat.threat.actor_name, "kind": revision.get_kind_display()},
-                )
-            )
+            add(revision.announced_at, revision.announced_tz, "countdown", _countdown_words, threat, revision)
     for publication in register.extortion.publications:
-        events.append(
-            PageEvent(
-                publication.published_at,
-                publication.published_tz,
-                "publication",
-                _("Data published: %(where)s") % {"where": publication.location},
-            )
-        )
+        add(publication.published_at, publication.published_tz, "publication", _publication_words, publication)
     for assessment in assessments:
-        events.append(
-            PageEvent(
-                assessment.decided_at,
-                assessment.decided_tz,
-                "assessment",
-                _("Art. 34 assessment: %(risk)s")
-                % {"risk": _("high risk") if assessment.is_high_risk else _("no high risk")},
-            )
-        )
+        add(assessment.decided_at, assessment.decided_tz, "assessment", _assessment_words, assessment)
     for wave in waves:
         if wave.sent_at is not None:
-            events.append(
-                PageEvent(
-                    wave.sent_at, wave.sent_tz, "wave", _("Letters sent: %(cohort)s") % {"cohort": wave.cohort_label}
-                )
-            )
+            add(wave.sent_at, wave.sent_tz, "wave", _wave_words, wave)
     events.sort(key=lambda event: event.at, reverse=True)
     return events
 
 
-def incident_page(incident, *, user, now: datetime) -> IncidentPage:
-    """Everything the incident page shows, read at ``now``, in a fixed number of queries."""
+def _awareness_words(record) -> str:
+    return _("%(party)s became aware") % {"party": record.party.party}
+
+
+def _notice_words(relationship) -> str:
+    return _("%(processor)s informed %(controller)s") % {
+        "processor": relationship.processor.party,
+        "controller": relationship.controller.party,
+    }
+
+
+def _estimate_words(estimate) -> str:
+    return _("Estimate: %(measure)s %(value)s") % {
+        "measure": estimate.get_measure_display(),
+        "value": estimate.display_value,
+    }
+
+
+def _filing_words(filing) -> str:
+    return _("%(type)s filed with %(authority)s") % {
+        "type": filing.get_filing_type_display(),
+        "authority": filing.authority,
+    }
+
+
+def _decision_words(decision) -> str:
+    return _("%(controller)s decided not to notify") % {"controller": decision.controller.party}
+
+
+def _countdown_words(threat, revision) -> str:
+    return _("%(actor)s: %(kind)s") % {"actor": threat.threat.actor_name, "kind": revision.get_kind_display()}
+
+
+def _publication_words(publication) -> str:
+    return _("Data published: %(where)s") % {"where": publication.location}
+
+
+def _assessment_words(assessment) -> str:
+    risk = _("high risk") if assessment.is_high_risk else _("no high risk")
+    return _("Art. 34 assessment: %(risk)s") % {"risk": risk}
+
+
+def _wave_words(wave) -> str:
+    return _("Letters sent: %(cohort)s") % {"cohort": wave.cohort_label}
+
+
+def incident_page(incident, *, user, now: datetime, rows: int | None = ROWS_SHOWN) -> IncidentPage:
+    """Everything the incident page shows, read at ``now``, in a fixed number of queries.
+
+    ``rows``: the rows each long table shows (the first ones; the open clocks: the nearest; the
+    counts: the latest), None for all of them. The filings and the events are never cut.
+    """
     register = register_view(incident, now=now)
     page = IncidentPage(register=register, role=reader_role(user, incident), now=now)
-    page.clocks, page.countdowns = _clock_rows(incident, now)
-    page.controllers, page.processors = _parties(register)
+    page.clocks, page.countdowns = _clock_rows(incident, now, register)
+    page.folds["clocks"] = _fold(page.clocks, rows)[1]  # nearest first: the cut keeps the most urgent
+    controllers, processors = _parties(register)
+    page.controllers, page.folds["controllers"] = _fold(controllers, rows)
+    page.processors, page.folds["processors"] = _fold_processors(processors, rows)
+    page.awareness, page.folds["awareness"] = _fold(register.awareness, rows)
     subjects = register.estimates.get(EstimateMeasure.DATA_SUBJECTS, [])
     whole = [e for e in subjects if e.party_id is None]
-    page.subject_estimates = subjects
-    page.other_estimates = [
-        e for measure, rows in register.estimates.items() if measure != EstimateMeasure.DATA_SUBJECTS for e in rows
-    ]
+    page.subject_estimates, page.folds["subject_estimates"] = _fold(subjects, rows, latest=True)
+    page.other_estimates, page.folds["other_estimates"] = _fold(
+        [e for measure, group in register.estimates.items() if measure != EstimateMeasure.DATA_SUBJECTS for e in group],
+        rows,
+        latest=True,
+    )
     # The line is the whole incident's count; per-controller counts stay in the table only.
     page.chart = build_chart(whole or subjects, now=now)
-    page.communications, page.waves = _communications(incident, register)
-    assessments = [row.assessment for row in page.communications if row.assessment is not None]
+    communications, page.waves = _communications(incident, register)
+    assessments = [row.assessment for row in communications if row.assessment is not None]
+    page.communications, page.folds["communications"] = _fold(communications, rows)
     events = _events(register, page.waves, assessments)
     page.event_count = len(events)
-    page.events = events[:TIMELINE_EXCERPT]
+    page.events = [replace(event, text=event.text()) for event in events[:TIMELINE_EXCERPT]]
     return page

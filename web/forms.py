@@ -24,6 +24,8 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
@@ -85,6 +87,34 @@ def default_zone_name(user=None) -> str:
 
 def _wall_clock(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
+
+
+class LongSelect(forms.Select):
+    """A ``Select`` for thousands of options (the controllers of an incident), written in Python.
+
+    The same HTML as Django's select.html and select_option.html, without a template per option:
+    those cost about a millisecond per 10 options, a second for the two controller menus of an
+    incident with 2,000 controllers. No option groups (none of its choices has any).
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = "".join(
+            f'<option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>{escape(option["label"])}</option>'
+            for _group, group_choices, _index in widget["optgroups"]
+            for option in group_choices
+        )
+        html = f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>{options}</select>'
+        return mark_safe(html)  # noqa: S308 (every name, value and label is escaped above)
+
+
+def _attrs(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html, escaped: a True value is a bare attribute, a False one is left out."""
+    return "".join(
+        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
 
 
 class NaiveDateTimeField(forms.DateTimeField):

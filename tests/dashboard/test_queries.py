@@ -13,7 +13,7 @@ from django.urls import reverse
 from readers.dashboard import PAGE_SIZE
 from tests.dashboard.conftest import open_incident, set_countdown
 
-BUDGET = 15  # at most 15 queries for a page of the dashboard, at any number of incidents
+BUDGET = 10  # at most 10 queries for a page of the dashboard, at any number of incidents
 H = timedelta(hours=1)
 
 

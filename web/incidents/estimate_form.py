@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from incidents.choices import EstimateMeasure
-from web.forms import LocalInstantField, default_zone_name, zone_choices
+from web.forms import LocalInstantField, LongSelect, default_zone_name, zone_choices
 
 
 class EstimateForm(forms.Form):
@@ -26,7 +26,7 @@ class EstimateForm(forms.Form):
     high = forms.IntegerField(label=_("Upper bound"), min_value=0, required=False, help_text=_("For a range only."))
     is_approximate = forms.BooleanField(label=_("Approximate"), required=False, initial=True)
     is_at_least = forms.BooleanField(label=_("At least this many (no upper bound known)"), required=False)
-    party = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None)
+    party = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None, widget=LongSelect)
     known_at = LocalInstantField(label=_("Known at"), required=True)
     source = forms.CharField(
         label=_("Source"), max_length=limits.LABEL, help_text=_("e.g. the forensic report, the mailing list.")

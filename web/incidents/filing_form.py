@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from filings.choices import FilingChannel, FilingType
-from web.forms import LocalInstantField, default_zone_name, zone_choices
+from web.forms import LocalInstantField, LongSelect, default_zone_name, zone_choices
 
 
 class FilingForm(forms.Form):
-    controller = forms.TypedChoiceField(label=_("Controller that files"), coerce=int)
+    controller = forms.TypedChoiceField(label=_("Controller that files"), coerce=int, widget=LongSelect)
     authority = forms.TypedChoiceField(label=_("Supervisory authority"), coerce=int)
     filing_type = forms.ChoiceField(label=_("Type of filing"), choices=FilingType.choices, initial=FilingType.INITIAL)
     submitted_at = LocalInstantField(label=_("Submitted at"), required=True)

@@ -23,7 +23,7 @@ from actions.filings import submit_filing
 from actions.incidents import record_estimate
 from incidents.models import Incident
 from organisations.services import authorise
-from readers.incident_page import incident_page
+from readers.incident_page import ROWS_SHOWN, incident_page
 from readers.register import register_view
 from web.incidents.estimate_form import EstimateForm
 from web.incidents.filing_form import FilingForm
@@ -35,7 +35,9 @@ def _incident(request, pk: int) -> Incident:
 
 
 def render_page(request, incident, *, form=None, estimate_form=None, status=200):
-    page = incident_page(incident, user=request.user, now=timezone.now())
+    # A long table shows its first rows (the counts: the latest); ?all=1 shows every row.
+    rows = None if request.GET.get("all") == "1" else ROWS_SHOWN
+    page = incident_page(incident, user=request.user, now=timezone.now(), rows=rows)
     if form is None and page.may_write:
         form = FilingForm(register=page.register, user=request.user)
     if estimate_form is None and page.may_write:

@@ -7,7 +7,7 @@ import zoneinfo
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from readers import wording
@@ -42,6 +42,27 @@ def instant(value, entered_tz: str = ""):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             pass
     return format_html('<time datetime="{}" title="{}">{}</time>', iso, iso, text)
+
+
+@register.simple_tag
+def chart_points(points):
+    """The estimate chart's points as SVG in one pass (a template loop costs ~0.1 ms a point, 2,000
+    points on a large incident): a range's bar, then its circle (open: "at least")."""
+    return format_html_join(
+        "",
+        '{}<circle class="point{}" cx="{}" cy="{}" r="5"/>',
+        (
+            (
+                format_html('<line class="range" x1="{}" x2="{}" y1="{}" y2="{}"/>', p.x, p.x, p.y, p.y_high)
+                if p.y_high
+                else "",
+                " at-least" if p.is_at_least else "",
+                p.x,
+                p.y,
+            )
+            for p in points
+        ),
+    )
 
 
 @register.filter
