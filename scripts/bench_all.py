@@ -177,6 +177,9 @@ def execute(run: Run, *, small: bool, python: str, pg_url: str | None, timeout: 
     var_dir.mkdir(parents=True, exist_ok=True)
     command = [python, str(SCRIPTS / run.bench.script), *(run.bench.small if small else run.bench.full)]
     began = time.monotonic()
+    if _stopping:
+        run.problem = "not run: interrupted"
+        return run
     # Its own session, so a timeout can stop the whole group (lateness starts Celery and Redis).
     process = subprocess.Popen(
         command,
@@ -188,12 +191,17 @@ def execute(run: Run, *, small: bool, python: str, pg_url: str | None, timeout: 
         errors="replace",
         start_new_session=True,
     )
+    _running.add(process)
     try:
         run.output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop_group(process)
         run.output, _ = process.communicate()
         run.problem = f"timed out after {timeout:.0f} s"
+    finally:
+        _running.discard(process)
+    if _stopping and not run.problem:
+        run.problem = "interrupted"
     run.seconds = time.monotonic() - began
     run.returncode = process.returncode
     run.line = json_line(run.output)
@@ -206,6 +214,21 @@ def execute(run: Run, *, small: bool, python: str, pg_url: str | None, timeout: 
     elif run.returncode != 0 and not run.missed:
         run.problem = f"exit status {run.returncode} with every target met: it broke after measuring"
     return run
+
+
+# The scripts run in their own sessions, so Ctrl-C in the terminal does not reach them: on an
+# interrupt (or scripts/test's TERM) the runner stops every group it started, then exits.
+_running: set[subprocess.Popen] = set()
+_stopping = False
+
+
+def _stop_everything(signum=None, frame=None) -> None:
+    global _stopping
+    _stopping = True
+    for process in list(_running):
+        _stop_group(process)
+    if signum is not None:
+        raise SystemExit(128 + signum)
 
 
 def _stop_group(process: subprocess.Popen) -> None:
@@ -307,6 +330,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None, *, benches: tuple[Bench, ...] = BENCHES, python: str = sys.executable) -> int:
     """Steps 1-4; ``benches`` and ``python`` are parameters so that tests can run tiny fakes."""
+    global _stopping
+    _stopping = False
     args = parse(argv)
     if args.list:
         for bench in benches:
@@ -331,15 +356,21 @@ def main(argv: list[str] | None = None, *, benches: tuple[Bench, ...] = BENCHES,
     load_before = os.getloadavg()
     print(f"== benchmarks: {len(runs)} runs at {size} size, {jobs} at a time ==", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="breachtrack-bench-"))
+    previous = signal.signal(signal.SIGTERM, _stop_everything)
+    pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [
-                pool.submit(execute, run, small=args.small, python=python, pg_url=pg_url, timeout=timeout, tmp=tmp)
-                for run in runs
-            ]
-            for future in futures:  # in table order; the output of each is printed whole
-                report_one(future.result(), args.verbose)
+        futures = [
+            pool.submit(execute, run, small=args.small, python=python, pg_url=pg_url, timeout=timeout, tmp=tmp)
+            for run in runs
+        ]
+        for future in futures:  # in table order; the output of each is printed whole
+            report_one(future.result(), args.verbose)
+    except BaseException:  # Ctrl-C, TERM: no script outlives the runner
+        _stop_everything()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(tmp, ignore_errors=True)
     load_after = os.getloadavg()
     print()

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -242,3 +245,33 @@ def test_the_size_table_uses_options_its_script_has(bench):
     given = {arg for arg in (*bench.small, *bench.full) if arg.startswith("--")}
     assert given <= options, f"{bench.script} has no {sorted(given - options)}"
     assert set(bench.databases) <= {bench_all.SQLITE, bench_all.POSTGRESQL}
+
+
+def test_a_terminated_runner_stops_the_script_it_started(tmp_path):
+    """scripts/test's trap sends TERM; the scripts run in their own sessions, so the runner must stop them."""
+    ready, block = tmp_path / "ready", tmp_path / "block"
+    os.mkfifo(ready)
+    os.mkfifo(block)
+    hanging = fake(
+        tmp_path,
+        "hangs",
+        f"""
+        with open({str(ready)!r}, "w") as f:
+            f.write(str(os.getpid()))
+        open({str(block)!r}).read()  # no writer ever comes: it waits until it is stopped
+        """,
+    )
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import bench_all; "
+        "sys.exit(bench_all.main(['--small'], benches=(bench_all.Bench('hangs', sys.argv[2], (), (), ('sqlite',)),)))"
+    )
+    runner = subprocess.Popen([sys.executable, "-c", code, str(SCRIPTS), hanging.script], stdout=subprocess.DEVNULL)
+    try:
+        with open(ready) as f:  # blocks until the fake script runs
+            pid = int(f.read())
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        runner.kill()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
