@@ -256,6 +256,7 @@ def submit_filing(
         aware.aware_at if aware else None,
         aware.aware_tz if aware else "",
         known_by=filing.submitted_at,
+        previous_reference=last.authority_reference if last else "",
     )
     filing.content_sha256 = content_sha256(filing.content)
     _check_complete(errors, filing)

@@ -33,7 +33,9 @@ from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
 # recording organisation's DPO. Contents frozen under 1 stay as they were submitted.
-SCHEMA_VERSION = 2
+# 3: also the controller's registration number and sector and the previous filing's report number
+# at submission, for the EDPB export (``readers.edpb``); contents frozen under 1 and 2 lack them.
+SCHEMA_VERSION = 3
 CONTACT_FROM_ORGANISATION = "organisation"
 CONTACT_FROM_CONTROLLER = "controller"
 TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
@@ -131,13 +133,21 @@ def contact_point(organisation, controller) -> dict:
 
 
 def snapshot(
-    incident, controller, aware_at: datetime | None, aware_tz: str = "", *, known_by: datetime | None = None
+    incident,
+    controller,
+    aware_at: datetime | None,
+    aware_tz: str = "",
+    *,
+    known_by: datetime | None = None,
+    previous_reference: str = "",
 ) -> dict:
     """The register as it stands, for ``controller``: what a filing freezes as its content.
 
     ``controller`` may be None for a preview (the whole incident's counts only). ``known_by``: the
     filing's submission; only the counts known by then (``known_at`` ≤ it) are what it said, so a
     filing recorded afterwards does not claim a count learnt later. None: every count (a preview).
+    ``previous_reference``: the authority's report number of the filing this one follows, as known
+    at submission (the EDPB template asks for it on a follow-up).
     """
     organisation = incident.organisation
     estimates = [e for e in incident.estimates.all() if known_by is None or e.known_at <= known_by]
@@ -152,6 +162,10 @@ def snapshot(
         "incident.title": incident.title,
         "controller.name": controller.party.name if controller else "",
         "controller.role": controller.role if controller else "",
+        "controller.registration_number": controller.party.registration_number if controller else "",
+        # The organisation's sector is its own: it describes the controller only when that is itself.
+        "controller.sector": organisation.sector if controller is None or controller.party.is_self else "",
+        "previous.authority_reference": previous_reference,
         "nature.breach_types": [
             name for name in ("confidentiality", "integrity", "availability") if getattr(incident, f"is_{name}_breach")
         ],
