@@ -3,7 +3,8 @@
 ``/api/incidents/{incident_pk}/filings/``: list and submit (initial, follow-up, withdrawal);
 ``…/filings/{pk}/``: one filing as submitted, with its frozen content; it never changes, so
 PUT, PATCH and DELETE are 405; ``…/filings/{pk}/authority-reference/``: add the authority's
-report number, once. ``/api/incidents/{incident_pk}/decisions-not-to-notify/``: list and record.
+report number, once; ``…/filings/{pk}/edpb/``: the filing in the EDPB template with the fields
+it leaves empty (``readers.edpb``). ``/api/incidents/{incident_pk}/decisions-not-to-notify/``: list and record.
 
 Reading a filing is logged as the web page logs it (``FILING_VIEW``); the POSTs that create
 accept an ``Idempotency-Key`` (``api.idempotency``).
@@ -30,6 +31,7 @@ from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty
 from organisations.models import Authority
+from readers import edpb
 
 INCIDENT_PK = OpenApiParameter("incident_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id.")
 LOCATION = OpenApiParameter(
@@ -79,6 +81,30 @@ class FilingDetailSerializer(FilingSerializer):
     class Meta(FilingSerializer.Meta):
         fields = [*FilingSerializer.Meta.fields, "content"]
         read_only_fields = fields
+
+
+class EdpbGapSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text=gettext_lazy("The template's field, e.g. field_21."))
+    obligation = serializers.ChoiceField(
+        choices=[edpb.MANDATORY, edpb.CONDITIONAL, edpb.OPTIONAL],
+        help_text=gettext_lazy("How binding the template makes the field."),
+    )
+    label = serializers.CharField(help_text=gettext_lazy("The field's name in the request's language."))
+
+
+class EdpbExportSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    filing = serializers.IntegerField()
+    filing_type = serializers.ChoiceField(choices=FilingType.choices)
+    submitted_at = serializers.DateTimeField()
+    content_sha256 = serializers.CharField()
+    notification = serializers.JSONField(
+        help_text=gettext_lazy(
+            "The filing in the EDPB notification template (draft 2020-12 JSON Schema, template v1.0), "
+            "built from the content frozen at submission: it never changes."
+        )
+    )
+    not_filled = EdpbGapSerializer(many=True, help_text=gettext_lazy("The template fields the register left empty."))
 
 
 class DecisionSerializer(RegisterSerializer):
@@ -153,6 +179,10 @@ def _controller(incident, pk: int) -> IncidentParty:
         parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION],
         responses={201: FilingDetailSerializer, **CREATED_RESPONSES},
     ),
+    edpb=extend_schema(
+        responses={200: EdpbExportSerializer},
+        description="The filing in the EDPB notification template, and the template fields it leaves empty.",
+    ),
     authority_reference=extend_schema(
         request=AuthorityReferenceInput,
         responses={200: FilingDetailSerializer, 400: CREATED_RESPONSES[400]},
@@ -203,6 +233,12 @@ class FilingViewSet(IncidentChildViewSet):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+    @action(detail=True, methods=["get"], url_path="edpb", url_name="edpb")
+    def edpb(self, request, *args, pk=None, **kwargs):
+        filing = child_of(self.incident(), self.rows(), pk)
+        self.log_read(AccessAction.FILING_VIEW, f"filing {filing.pk} (EDPB)")
+        return Response(edpb.document(filing))
 
     @action(detail=True, methods=["post"], url_path="authority-reference", url_name="authority-reference")
     def authority_reference(self, request, *args, pk=None, **kwargs):

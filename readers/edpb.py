@@ -352,9 +352,12 @@ def export(filing) -> Export:
     b.put("field_12", content.get("controller.name"))
     b.put("field_13", _contact(content))
     b.put("field_17", content.get("controller.sector"))
+    b.hold("field_12", "")
+    b.hold("field_13", "")
 
     # 2.2 The reporting person: the filer the filing names
     b.put("field_21", filing.submitted_by)
+    b.hold("field_21", "")
     from_dpo = content.get("contact.source") == "organisation"
     if from_dpo and filing.submitted_by and filing.submitted_by == content.get("contact.name"):
         b.put("field_23", "a")  # the organisation's DPO filed
@@ -527,7 +530,8 @@ def completeness(result: Export) -> Completeness:
 def document(filing) -> dict:
     """The download: the template's JSON under ``notification``, with what identifies the filing.
 
-    ``notification`` alone is what validates against the schema (its root allows no other keys).
+    ``notification`` alone is what validates against the schema (its root allows no other keys);
+    ``not_filled`` lists the gaps, labelled in the active language.
     """
     result = export(filing)
     return {
@@ -537,5 +541,16 @@ def document(filing) -> dict:
         "submitted_at": filing.submitted_at.isoformat(),
         "content_sha256": filing.content_sha256,
         "notification": result.payload,
-        "not_filled": [{"field": g.field, "obligation": g.obligation} for g in completeness(result).gaps],
+        "not_filled": [
+            {"field": g.field, "obligation": g.obligation, "label": g.label} for g in completeness(result).gaps
+        ],
+    }
+
+
+def incident_document(incident, filings) -> dict:
+    """Every filing of an incident, each as ``document`` (the share link's export)."""
+    return {
+        "format": FORMAT,
+        "incident": incident.reference,
+        "filings": [document(filing) for filing in filings],
     }
