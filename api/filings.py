@@ -27,7 +27,7 @@ from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
 from breachtrack import limits
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
+from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty
 from organisations.models import Authority
@@ -60,6 +60,9 @@ class FilingSerializer(RegisterSerializer):
             "submitted_at",
             "submitted_tz",
             "submitted_by",
+            "reporter_function",
+            "reporter_function_detail",
+            "reporter_contact",
             "channel",
             "authority_reference",
             "previous",
@@ -137,6 +140,14 @@ class FilingInput(StrictSerializer):
     submitted_at = instant_field(help_text=gettext_lazy("When it was actually submitted to the authority."))
     submitted_tz = TextField(required=False, allow_blank=True, max_length=64)
     submitted_by = TextField(required=False, allow_blank=True, max_length=limits.NAME)
+    reporter_function = serializers.ChoiceField(
+        choices=ReporterFunction.choices,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("The filer's function, as the EDPB template asks it."),
+    )
+    reporter_function_detail = TextField(required=False, allow_blank=True, max_length=200)
+    reporter_contact = TextField(required=False, allow_blank=True, max_length=200)
     channel = serializers.ChoiceField(choices=FilingChannel.choices)
     authority_reference = TextField(required=False, allow_blank=True, max_length=limits.REFERENCE)
     is_phased = JsonBooleanField(required=False, default=False)

@@ -233,6 +233,13 @@ DATA_ORDER = (
     "identity",
     "other",
 )
+CONFIDENTIALITY = {  # incidents.choices.ConfidentialityOutcome → field_56
+    "disclosed": "a",
+    "likely_disclosed": "b",
+    "not_disclosed": "c",
+    "cannot_assess": "d",
+}
+REPORTER_FUNCTION = {"dpo": "a", "legal_representative": "b", "other": "c"}  # filings.choices → field_23
 SEVERITY = {"low": "a", "medium": "b", "high": "c", "very_high": "c"}  # the AP's scale → field_87
 RISK = {"high": "a", "risk": "b", "none": "c"}  # incidents.choices.RiskLevel → field_89
 BREACH_TYPE = {"confidentiality": "a", "integrity": "b", "availability": "c"}  # → field_55
@@ -355,11 +362,18 @@ def export(filing) -> Export:
     b.hold("field_12", "")
     b.hold("field_13", "")
 
-    # 2.2 The reporting person: the filer the filing names
+    # 2.2 The reporting person: the filer the filing names, with the function and contact asked
+    # in the filing form (frozen columns; empty on filings recorded before they were asked)
     b.put("field_21", filing.submitted_by)
     b.hold("field_21", "")
     from_dpo = content.get("contact.source") == "organisation"
-    if from_dpo and filing.submitted_by and filing.submitted_by == content.get("contact.name"):
+    function = REPORTER_FUNCTION.get(filing.reporter_function or "")
+    b.put("field_22", filing.reporter_contact)
+    if function:
+        b.put("field_23", function)
+        if function == "c":
+            b.put("field_24", filing.reporter_function_detail)
+    elif from_dpo and filing.submitted_by and filing.submitted_by == content.get("contact.name"):
         b.put("field_23", "a")  # the organisation's DPO filed
         b.put("field_22", _contact(content))
     b.hold("field_22", "")
@@ -413,6 +427,8 @@ def export(filing) -> Export:
     types = content.get("nature.breach_types") or []
     b.put("field_55", BREACH_TYPE[types[0]] if types else "")
     b.hold("field_55", "a")
+    if "confidentiality" in types:
+        b.put("field_56", CONFIDENTIALITY.get(content.get("nature.confidentiality_outcome") or ""))
     if "confidentiality" in types and content.get("nature.is_data_encrypted") is not None:
         if not content["nature.is_data_encrypted"]:
             b.put("field_57", "c")
@@ -427,6 +443,7 @@ def export(filing) -> Export:
     b.hold("field_61", "e" if phased else "f")
     b.put("field_62", _text(content.get("nature.description"), content.get("nature.cause_detail")))
     b.hold("field_62", "")
+    b.put("field_63", content.get("nature.systems_involved"))
     b.hold("field_63", "")
 
     # 3.3 Data subjects, 3.4 data and records

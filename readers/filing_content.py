@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import (
     Cause,
+    ConfidentialityOutcome,
     DataCategory,
     DataSubjectCategory,
     DiscoveryMethod,
@@ -33,8 +34,9 @@ from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
 # recording organisation's DPO. Contents frozen under 1 stay as they were submitted.
-# 3: also the controller's registration number and sector and the previous filing's report number
-# at submission, for the EDPB export (``readers.edpb``); contents frozen under 1 and 2 lack them.
+# 3: also the controller's registration number and sector, the previous filing's report number at
+# submission, the systems involved and what became of the data in a confidentiality breach, for the
+# EDPB export (``readers.edpb``); contents frozen under 1 and 2 lack them.
 SCHEMA_VERSION = 3
 CONTACT_FROM_ORGANISATION = "organisation"
 CONTACT_FROM_CONTROLLER = "controller"
@@ -48,6 +50,12 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
     ("nature.discovery_method", _("How it was discovered (Art. 33(3)(a))"), DiscoveryMethod),
     ("nature.discovery_detail", _("Discovery, details (Art. 33(3)(a))"), None),
     ("nature.description", _("What happened (Art. 33(3)(a))"), None),
+    ("nature.systems_involved", _("Systems, software and services involved (Art. 33(3)(a))"), None),
+    (
+        "nature.confidentiality_outcome",
+        _("What became of the data (Art. 33(3)(a))"),
+        ConfidentialityOutcome,
+    ),
     ("nature.data_categories", _("Categories of personal data (Art. 33(3)(a))"), DataCategory),
     ("nature.data_subject_categories", _("Categories of data subjects (Art. 33(3)(a))"), DataSubjectCategory),
     ("nature.data_subject_countries", _("Countries of data subjects"), None),
@@ -174,6 +182,8 @@ def snapshot(
         "nature.discovery_method": incident.discovery_method,
         "nature.discovery_detail": incident.discovery_detail,
         "nature.description": incident.description,
+        "nature.systems_involved": incident.systems_involved,
+        "nature.confidentiality_outcome": incident.confidentiality_outcome,
         "nature.data_categories": sorted(incident.data_categories or []),
         "nature.data_subject_categories": sorted(incident.data_subject_categories or []),
         "nature.data_subject_countries": sorted(str(c) for c in incident.data_subject_countries or []),

@@ -17,12 +17,22 @@ from hypothesis import strategies as st
 from access.choices import ExportKind
 from actions import incidents as services
 from actions import sharing
+from filings.choices import ReporterFunction
 from filings.models import AuthorityFiling
-from incidents.choices import Cause, DataCategory, DataSubjectCategory, DiscoveryMethod, PartyRole, RiskLevel, Severity
+from incidents.choices import (
+    Cause,
+    ConfidentialityOutcome,
+    DataCategory,
+    DataSubjectCategory,
+    DiscoveryMethod,
+    PartyRole,
+    RiskLevel,
+    Severity,
+)
 from organisations import services as org_services
 from readers import edpb
 from readers.exports import is_available
-from tests.api.conftest import make_token, session_client, token_client  # noqa: F401 (a fixture)
+from tests.api.conftest import make_token, session_client, token_client, world  # noqa: F401 (fixtures)
 
 SHARED_SCHEMA_SHA256 = "bd45c5bd2e329c7079f8bfde38c6725e441a10adec5f0fc03057f7dc5d71c6f2"  # ../shared/edpb, 85e03a5
 
@@ -87,6 +97,8 @@ contents = st.fixed_dictionaries(
         "nature.discovery_method": st.sampled_from(["", *DiscoveryMethod.values]),
         "nature.discovery_detail": texts,
         "nature.description": texts,
+        "nature.systems_involved": texts,
+        "nature.confidentiality_outcome": st.sampled_from(["", *ConfidentialityOutcome.values]),
         "nature.data_categories": st.lists(st.sampled_from(DataCategory.values), unique=True),
         "nature.data_subject_categories": st.lists(st.sampled_from(DataSubjectCategory.values), unique=True),
         "nature.data_subject_countries": st.lists(st.sampled_from(["NL", "BE", "DE"]), unique=True),
@@ -119,18 +131,24 @@ contents = st.fixed_dictionaries(
     },
 )
 filings = st.builds(
-    lambda content, kind, phased, by, delay, why: SimpleNamespace(
+    lambda content, kind, phased, by, delay, why, function, detail, contact: SimpleNamespace(
         content=content,
         filing_type=kind,
         is_phased=phased,
         submitted_by=by,
         delay_reasons=delay,
         withdrawal_reason=why,
+        reporter_function=function,
+        reporter_function_detail=detail,
+        reporter_contact=contact,
     ),
     contents,
     st.sampled_from(["initial", "follow_up", "withdrawal"]),
     st.booleans(),
     texts,
+    texts,
+    texts,
+    st.sampled_from(["", *ReporterFunction.values]),
     texts,
     texts,
 )
@@ -150,7 +168,9 @@ def test_any_frozen_content_exports_valid_edpb_json(filing):
 @given(filings)
 def test_an_old_content_without_the_new_keys_still_validates(filing):
     for key in list(filing.content):
-        if key.startswith(("controller.registration", "controller.sector", "previous.")):
+        if key.startswith(
+            ("controller.registration", "controller.sector", "previous.", "nature.systems", "nature.conf")
+        ):
             del filing.content[key]
     assert edpb.validation_errors(edpb.export(filing).payload) == []
 
@@ -183,17 +203,18 @@ def test_every_filing_of_the_demo_exports_valid_json_and_its_completeness_is_rig
     assert (payload["field_65"], payload["field_70"], payload["field_87"], payload["field_89"]) == ("e", "k", "c", "a")
     assert (payload["field_67"], payload["field_68"]) == ("b", 850_000)
     gaps = {g.field: g.obligation for g in edpb.gaps(follow_up)}
-    # Not in the register (yet): the reporting person's contact and function, the systems
-    # involved, the Art. 34 answer for a high risk, cross-border facts.
-    assert {f: gaps[f] for f in ("field_22", "field_23", "field_63", "field_97", "field_113", "field_120")} == {
-        "field_22": "mandatory",
-        "field_23": "mandatory",
-        "field_63": "mandatory",
+    # The filer's function and contact, asked in the filing form.
+    assert (payload["field_22"], payload["field_23"]) == ("privacy@programme.demo.example", "c")
+    assert payload["field_24"] == "Privacy officer of the screening programme"
+    # New in the register: the systems involved, what became of the data (published).
+    assert payload["field_63"].startswith("The laboratory's file shares") and payload["field_56"] == "a"
+    # Not in the register (yet): the Art. 34 answer for a high risk, cross-border facts.
+    assert {f: gaps[f] for f in ("field_97", "field_113", "field_120")} == {
         "field_97": "mandatory",
         "field_113": "mandatory",
         "field_120": "mandatory",
     }
-    assert gaps["field_14"] == "optional" and gaps["field_5"] == "conditional" and gaps["field_56"] == "conditional"
+    assert gaps["field_14"] == "optional" and gaps["field_5"] == "conditional" and gaps["field_58"] == "conditional"
     for filled in (
         "field_3",
         "field_6",
@@ -207,6 +228,7 @@ def test_every_filing_of_the_demo_exports_valid_json_and_its_completeness_is_rig
     ):
         assert filled not in gaps
     assert len(follow_up.filled) + len(gaps) == 100
+    assert len(follow_up.filled) == 44  # of the template's 100 fields, on the real case
 
 
 # --- Frozen: the register changes, the export does not ---------------------------------------------
@@ -318,3 +340,85 @@ def test_a_share_link_serves_every_filing_in_the_edpb_template(client, filed, in
     body = response.json()
     assert [f["filing"] for f in body["filings"]] == [filed.pk]
     assert edpb.validation_errors(body["filings"][0]["notification"]) == []
+
+
+# --- The register, extended where the template's facts belong ---------------------------------------
+
+
+def test_the_filer_and_the_new_incident_facts_reach_the_export_through_the_api(world, officer, now):
+    from tests.api.conftest import REASON
+
+    client = session_client(officer)
+    incident_url = f"/api/incidents/{world.incident.pk}/"
+    read = client.get(incident_url)
+    changed = client.patch(
+        incident_url,
+        {
+            "systems_involved": "LIMS at the laboratory, Rotterdam",
+            "confidentiality_outcome": "likely_disclosed",
+            "reason": REASON,
+        },
+        format="json",
+        HTTP_IF_MATCH=read["ETag"],
+    )
+    assert changed.status_code == 200, changed.content
+    body = {
+        "controller": world.controller.pk,
+        "authority": world.authority.pk,
+        "filing_type": "follow_up",
+        "submitted_at": (now - timedelta(minutes=5)).isoformat(),
+        "channel": "ap_form",
+        "reporter_function": "legal_representative",
+        "reporter_contact": "legal@lab.example",
+        "reason": REASON,
+    }
+    refused = client.post(
+        f"/api/incidents/{world.incident.pk}/filings/", {**body, "reporter_function": "boss"}, format="json"
+    )
+    assert refused.status_code == 400 and "reporter_function" in refused.json()["fields"]
+    assert AuthorityFiling.objects.count() == 1  # nothing written
+    response = client.post(f"/api/incidents/{world.incident.pk}/filings/", body, format="json")
+    assert response.status_code == 201, response.content
+    filing = AuthorityFiling.objects.get(pk=response.json()["id"])
+    assert response.json()["reporter_function"] == "legal_representative"
+    payload = edpb.export(filing).payload
+    assert (payload["field_22"], payload["field_23"]) == ("legal@lab.example", "b")
+    assert payload["field_63"] == "LIMS at the laboratory, Rotterdam"
+    if "confidentiality" in filing.content["nature.breach_types"]:
+        assert payload["field_56"] == "b"
+    assert edpb.validation_errors(payload) == []
+    assert filing.content["schema"] == 3
+
+
+def test_an_old_filing_exports_what_it_has_and_says_what_is_missing(filed):
+    """A content frozen under schema 2 lacks the keys added in 3: still valid, those fields listed."""
+    old = dict(filed.content)
+    for key in (
+        "controller.registration_number",
+        "controller.sector",
+        "previous.authority_reference",
+        "nature.systems_involved",
+        "nature.confidentiality_outcome",
+    ):
+        old.pop(key, None)
+    old["schema"] = 2
+    filing = SimpleNamespace(
+        **{
+            name: getattr(filed, name)
+            for name in (
+                "filing_type",
+                "is_phased",
+                "submitted_by",
+                "delay_reasons",
+                "withdrawal_reason",
+                "reporter_function",
+                "reporter_function_detail",
+                "reporter_contact",
+            )
+        },
+        content=old,
+    )
+    result = edpb.export(filing)
+    assert edpb.validation_errors(result.payload) == []
+    gaps = {g.field for g in edpb.gaps(result)}
+    assert {"field_11", "field_63"} <= gaps
