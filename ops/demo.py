@@ -85,6 +85,8 @@ TENANTS = {
         "registration_number": "99000001",  # invented KvK number
         "address": "Demoweg 1, 9999 ZZ Demostad",
         "sector": "Medical laboratory: processor for screening programmes, hospitals and GPs",
+        "ownership": "private",
+        "size": "sme",
         "dpo_name": "Dr. A. Voorbeeld (DPO)",
         "dpo_email": "dpo@demo.example",
         "dpo_phone": "+31 20 000 0001",
@@ -93,6 +95,7 @@ TENANTS = {
         "registration_number": "99000002",
         "address": "Proefstraat 2, 9999 ZY Demostad",
         "sector": "Population screening (controller)",
+        "ownership": "public",
         "dpo_name": "M. Steekproef (DPO)",
         "dpo_email": "dpo@programme.demo.example",
         "dpo_phone": "+31 30 000 0002",

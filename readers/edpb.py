@@ -233,6 +233,8 @@ DATA_ORDER = (
     "identity",
     "other",
 )
+OWNERSHIP = {"private": "a", "public": "b"}  # organisations.models.Ownership → field_14
+SIZE = {"micro": "a", "sme": "b", "large": "c", "other": "d"}  # organisations.models.OrganisationSize → field_15
 CONFIDENTIALITY = {  # incidents.choices.ConfidentialityOutcome → field_56
     "disclosed": "a",
     "likely_disclosed": "b",
@@ -358,6 +360,9 @@ def export(filing) -> Export:
         b.put("field_11", content["controller.registration_number"])
     b.put("field_12", content.get("controller.name"))
     b.put("field_13", _contact(content))
+    b.put("field_14", OWNERSHIP.get(content.get("controller.ownership") or ""))
+    if content.get("controller.ownership") == "private":
+        b.put("field_15", SIZE.get(content.get("controller.size") or ""))
     b.put("field_17", content.get("controller.sector"))
     b.hold("field_12", "")
     b.hold("field_13", "")

@@ -34,7 +34,7 @@ from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
 # recording organisation's DPO. Contents frozen under 1 stay as they were submitted.
-# 3: also the controller's registration number and sector, the previous filing's report number at
+# 3: also the controller's registration number, sector, ownership and size, the previous filing's report number at
 # submission, the systems involved and what became of the data in a confidentiality breach, for the
 # EDPB export (``readers.edpb``); contents frozen under 1 and 2 lack them.
 SCHEMA_VERSION = 3
@@ -160,6 +160,9 @@ def snapshot(
     organisation = incident.organisation
     estimates = [e for e in incident.estimates.all() if known_by is None or e.known_at <= known_by]
     numbers = latest_estimates(estimates, controller.pk if controller else None)
+    # The organisation's sector, ownership and size are its own: they describe the controller only
+    # when that is the organisation itself (or for a preview).
+    own = controller is None or controller.party.is_self
     parties = sorted(
         ({"name": p.party.name, "role": p.role} for p in incident.parties.select_related("party")),
         key=lambda p: (p["role"], p["name"]),
@@ -171,8 +174,9 @@ def snapshot(
         "controller.name": controller.party.name if controller else "",
         "controller.role": controller.role if controller else "",
         "controller.registration_number": controller.party.registration_number if controller else "",
-        # The organisation's sector is its own: it describes the controller only when that is itself.
-        "controller.sector": organisation.sector if controller is None or controller.party.is_self else "",
+        "controller.sector": organisation.sector if own else "",
+        "controller.ownership": organisation.ownership if own else "",
+        "controller.size": organisation.size if own else "",
         "previous.authority_reference": previous_reference,
         "nature.breach_types": [
             name for name in ("confidentiality", "integrity", "availability") if getattr(incident, f"is_{name}_breach")

@@ -127,6 +127,8 @@ contents = st.fixed_dictionaries(
     optional={
         "controller.registration_number": texts,
         "controller.sector": texts,
+        "controller.ownership": st.sampled_from(["", "private", "public"]),
+        "controller.size": st.sampled_from(["", "micro", "sme", "large", "other"]),
         "previous.authority_reference": texts,
     },
 )
@@ -206,6 +208,7 @@ def test_every_filing_of_the_demo_exports_valid_json_and_its_completeness_is_rig
     # The filer's function and contact, asked in the filing form.
     assert (payload["field_22"], payload["field_23"]) == ("privacy@programme.demo.example", "c")
     assert payload["field_24"] == "Privacy officer of the screening programme"
+    assert payload["field_14"] == "b" and "field_15" not in payload  # a public body: no enterprise size
     # New in the register: the systems involved, what became of the data (published).
     assert payload["field_63"].startswith("The laboratory's file shares") and payload["field_56"] == "a"
     # Not in the register (yet): the Art. 34 answer for a high risk, cross-border facts.
@@ -228,7 +231,7 @@ def test_every_filing_of_the_demo_exports_valid_json_and_its_completeness_is_rig
     ):
         assert filled not in gaps
     assert len(follow_up.filled) + len(gaps) == 100
-    assert len(follow_up.filled) == 44  # of the template's 100 fields, on the real case
+    assert len(follow_up.filled) == 45  # of the template's 100 fields, on the real case
 
 
 # --- Frozen: the register changes, the export does not ---------------------------------------------
