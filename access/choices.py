@@ -15,6 +15,7 @@ class ExportKind(models.TextChoices):
     TIMELINE_JSON = "timeline_json", _("Timeline (JSON)")
     TIMELINE_PDF = "timeline_pdf", _("Timeline (PDF)")
     TIMELINE_CSV = "timeline_csv", _("Timeline (CSV)")
+    EDPB_JSON = "edpb_json", _("Filings in the EDPB template (JSON)")
 
 
 class AccessAction(models.TextChoices):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions.changes import actor_zone
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
+from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import CONTROLLER_ROLES, NotificationDecision, RiskLevel, Status
 from incidents.models import AwarenessRecord, Incident, IncidentParty
@@ -175,6 +175,9 @@ class FilingFacts(TypedDict, total=False):
     submitted_at: datetime
     submitted_tz: str
     submitted_by: str
+    reporter_function: str
+    reporter_function_detail: str
+    reporter_contact: str
     channel: str
     authority_reference: str
     is_phased: bool
@@ -229,13 +232,23 @@ def submit_filing(
         raise AssertionError("unreachable")
 
     filing = AuthorityFiling(incident=incident, controller=controller, authority=authority, recorded_by=actor, **facts)
-    for name in ("delay_reasons", "withdrawal_reason", "submitted_by", "authority_reference"):
+    for name in (
+        "delay_reasons",
+        "withdrawal_reason",
+        "submitted_by",
+        "authority_reference",
+        "reporter_function",
+        "reporter_function_detail",
+        "reporter_contact",
+    ):
         setattr(filing, name, (getattr(filing, name) or "").strip())
     filing.submitted_by = filing.submitted_by or _actor_name(actor)
     if filing.submitted_at is not None and not filing.submitted_tz:
         filing.submitted_tz = actor_zone(actor)
     if filing.filing_type not in FilingType.values:
         _add(errors, "filing_type", _("Unknown type of filing."), "invalid_choice")
+    if filing.reporter_function and filing.reporter_function not in ReporterFunction.values:
+        _add(errors, "reporter_function", _("Unknown function."), "invalid_choice")
     if filing.channel not in FilingChannel.values:
         _add(errors, "channel", _("Unknown channel."), "invalid_choice")
     last = chain(incident, controller, authority).last()
@@ -256,6 +269,7 @@ def submit_filing(
         aware.aware_at if aware else None,
         aware.aware_tz if aware else "",
         known_by=filing.submitted_at,
+        previous_reference=last.authority_reference if last else "",
     )
     filing.content_sha256 = content_sha256(filing.content)
     _check_complete(errors, filing)

@@ -51,6 +51,8 @@ class IncidentFacts(TypedDict, total=False):
     discovery_method: str
     discovery_detail: str
     description: str
+    systems_involved: str
+    confidentiality_outcome: str
     occurred_from_at: datetime | None
     occurred_from_tz: str
     occurred_until_at: datetime | None

@@ -101,6 +101,7 @@ DOWNLOADS = {
     ExportKind.TIMELINE_CSV: ("text/csv", OpenApiTypes.STR),
     ExportKind.DEADLINES_ICS: ("text/calendar", OpenApiTypes.STR),
     ExportKind.AP_ANSWER_SHEET_JSON: ("application/json", OpenApiTypes.OBJECT),
+    ExportKind.EDPB_JSON: ("application/json", OpenApiTypes.OBJECT),
 }
 SHEET_PARAMETERS = [
     OpenApiParameter(
@@ -176,6 +177,15 @@ class IncidentEvidenceViewSet(IncidentPartsViewSet):
     @action(detail=True, methods=["get"], url_path="exports/timeline-json", url_name="timeline-json")
     def timeline_json(self, request, pk=None):
         return self._download(request, ExportKind.TIMELINE_JSON)
+
+    @_download_schema(
+        ExportKind.EDPB_JSON,
+        "Every filing of the incident in the EDPB notification template (edpb-breach-notification/1.0), with the "
+        "template fields each leaves empty, as a share link serves it.",
+    )
+    @action(detail=True, methods=["get"], url_path="exports/edpb-json", url_name="edpb-json")
+    def edpb_json(self, request, pk=None):
+        return self._download(request, ExportKind.EDPB_JSON)
 
     @_download_schema(ExportKind.TIMELINE_PDF, "The timeline as printable A4 PDF.")
     @action(

@@ -3,7 +3,8 @@
 ``/api/incidents/{incident_pk}/filings/``: list and submit (initial, follow-up, withdrawal);
 ``…/filings/{pk}/``: one filing as submitted, with its frozen content; it never changes, so
 PUT, PATCH and DELETE are 405; ``…/filings/{pk}/authority-reference/``: add the authority's
-report number, once. ``/api/incidents/{incident_pk}/decisions-not-to-notify/``: list and record.
+report number, once; ``…/filings/{pk}/edpb/``: the filing in the EDPB template with the fields
+it leaves empty (``readers.edpb``). ``/api/incidents/{incident_pk}/decisions-not-to-notify/``: list and record.
 
 Reading a filing is logged as the web page logs it (``FILING_VIEW``); the POSTs that create
 accept an ``Idempotency-Key`` (``api.idempotency``).
@@ -26,10 +27,11 @@ from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
 from breachtrack import limits
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
+from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty
 from organisations.models import Authority
+from readers import edpb
 
 INCIDENT_PK = OpenApiParameter("incident_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id.")
 LOCATION = OpenApiParameter(
@@ -58,6 +60,9 @@ class FilingSerializer(RegisterSerializer):
             "submitted_at",
             "submitted_tz",
             "submitted_by",
+            "reporter_function",
+            "reporter_function_detail",
+            "reporter_contact",
             "channel",
             "authority_reference",
             "previous",
@@ -79,6 +84,30 @@ class FilingDetailSerializer(FilingSerializer):
     class Meta(FilingSerializer.Meta):
         fields = [*FilingSerializer.Meta.fields, "content"]
         read_only_fields = fields
+
+
+class EdpbGapSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text=gettext_lazy("The template's field, e.g. field_21."))
+    obligation = serializers.ChoiceField(
+        choices=[edpb.MANDATORY, edpb.CONDITIONAL, edpb.OPTIONAL],
+        help_text=gettext_lazy("How binding the template makes the field."),
+    )
+    label = serializers.CharField(help_text=gettext_lazy("The field's name in the request's language."))
+
+
+class EdpbExportSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    filing = serializers.IntegerField()
+    filing_type = serializers.ChoiceField(choices=FilingType.choices)
+    submitted_at = serializers.DateTimeField()
+    content_sha256 = serializers.CharField()
+    notification = serializers.JSONField(
+        help_text=gettext_lazy(
+            "The filing in the EDPB notification template (draft 2020-12 JSON Schema, template v1.0), "
+            "built from the content frozen at submission: it never changes."
+        )
+    )
+    not_filled = EdpbGapSerializer(many=True, help_text=gettext_lazy("The template fields the register left empty."))
 
 
 class DecisionSerializer(RegisterSerializer):
@@ -111,6 +140,14 @@ class FilingInput(StrictSerializer):
     submitted_at = instant_field(help_text=gettext_lazy("When it was actually submitted to the authority."))
     submitted_tz = TextField(required=False, allow_blank=True, max_length=64)
     submitted_by = TextField(required=False, allow_blank=True, max_length=limits.NAME)
+    reporter_function = serializers.ChoiceField(
+        choices=ReporterFunction.choices,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("The filer's function, as the EDPB template asks it."),
+    )
+    reporter_function_detail = TextField(required=False, allow_blank=True, max_length=200)
+    reporter_contact = TextField(required=False, allow_blank=True, max_length=200)
     channel = serializers.ChoiceField(choices=FilingChannel.choices)
     authority_reference = TextField(required=False, allow_blank=True, max_length=limits.REFERENCE)
     is_phased = JsonBooleanField(required=False, default=False)
@@ -152,6 +189,10 @@ def _controller(incident, pk: int) -> IncidentParty:
         request=FilingInput,
         parameters=[idempotency.PARAMETER, idempotency.REPLAYED, LOCATION],
         responses={201: FilingDetailSerializer, **CREATED_RESPONSES},
+    ),
+    edpb=extend_schema(
+        responses={200: EdpbExportSerializer},
+        description="The filing in the EDPB notification template, and the template fields it leaves empty.",
     ),
     authority_reference=extend_schema(
         request=AuthorityReferenceInput,
@@ -203,6 +244,12 @@ class FilingViewSet(IncidentChildViewSet):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+    @action(detail=True, methods=["get"], url_path="edpb", url_name="edpb")
+    def edpb(self, request, *args, pk=None, **kwargs):
+        filing = child_of(self.incident(), self.rows(), pk)
+        self.log_read(AccessAction.FILING_VIEW, f"filing {filing.pk} (EDPB)")
+        return Response(edpb.document(filing))
 
     @action(detail=True, methods=["post"], url_path="authority-reference", url_name="authority-reference")
     def authority_reference(self, request, *args, pk=None, **kwargs):

@@ -32,3 +32,11 @@ class NotNotifiedBasis(models.TextChoices):
         ),
     )
     NO_PERSONAL_DATA = "no_personal_data", _("No personal data was affected: not a personal-data breach (Art. 4(12))")
+
+
+class ReporterFunction(models.TextChoices):
+    """The function of the person who files, as the EDPB template asks it."""
+
+    DPO = "dpo", _("Data protection officer")
+    LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
+    OTHER = "other", _("Authorised representative or other (describe)")

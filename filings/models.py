@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from breachtrack import limits
 from breachtrack.limits import bounded_text
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis
+from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
 from organisations.tenancy import tenant_manager
@@ -55,6 +55,19 @@ class AuthorityFiling(RecordedFact):
     submitted_tz = entry_zone_field(_("submitted at, zone"))
     submitted_by = models.CharField(
         _("submitted by"), max_length=200, blank=True, help_text=_("The filer named on the authority's form.")
+    )
+    reporter_function = models.CharField(
+        _("function of the filer"),
+        max_length=32,
+        choices=ReporterFunction.choices,
+        blank=True,
+        help_text=_("The EDPB template asks who files: the DPO, a legal representative or someone else."),
+    )
+    reporter_function_detail = models.CharField(
+        _("function of the filer, described"), max_length=200, blank=True, help_text=_("When someone else files.")
+    )
+    reporter_contact = models.CharField(
+        _("filer's contact details"), max_length=200, blank=True, help_text=_("E-mail or phone of the filer.")
     )
     channel = models.CharField(_("channel"), max_length=16, choices=FilingChannel.choices)
     authority_reference = models.CharField(
@@ -98,6 +111,9 @@ class AuthorityFiling(RecordedFact):
         "submitted_at",
         "submitted_tz",
         "submitted_by",
+        "reporter_function",
+        "reporter_function_detail",
+        "reporter_contact",
         "channel",
         "previous_id",
         "is_phased",

@@ -81,6 +81,15 @@ class DataSubjectCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class ConfidentialityOutcome(models.TextChoices):
+    """What became of the data in a confidentiality breach (the EDPB template's type of breach)."""
+
+    DISCLOSED = "disclosed", _("Exfiltrated or disclosed")
+    LIKELY_DISCLOSED = "likely_disclosed", _("Likely exfiltrated or disclosed (no evidence)")
+    NOT_DISCLOSED = "not_disclosed", _("Not exfiltrated nor disclosed (reasonable evidence)")
+    CANNOT_ASSESS = "cannot_assess", _("Not possible to assess")
+
+
 class Severity(models.TextChoices):
     """The AP's four-level severity scale (chapter 9 of its form)."""
 

@@ -41,6 +41,7 @@ from incidents.choices import (
     AwarenessSource,
     Cause,
     Channel,
+    ConfidentialityOutcome,
     CountdownRevisionKind,
     DataCategory,
     DataSubjectCategory,
@@ -84,6 +85,8 @@ TENANTS = {
         "registration_number": "99000001",  # invented KvK number
         "address": "Demoweg 1, 9999 ZZ Demostad",
         "sector": "Medical laboratory: processor for screening programmes, hospitals and GPs",
+        "ownership": "private",
+        "size": "sme",
         "dpo_name": "Dr. A. Voorbeeld (DPO)",
         "dpo_email": "dpo@demo.example",
         "dpo_phone": "+31 20 000 0001",
@@ -92,6 +95,7 @@ TENANTS = {
         "registration_number": "99000002",
         "address": "Proefstraat 2, 9999 ZY Demostad",
         "sector": "Population screening (controller)",
+        "ownership": "public",
         "dpo_name": "M. Steekproef (DPO)",
         "dpo_email": "dpo@programme.demo.example",
         "dpo_phone": "+31 30 000 0002",
@@ -173,6 +177,8 @@ FIRST_REPORT = {
     "cause_detail": "Criminal group; file shares encrypted and copied; ransom demanded.",
     "discovery_method": DiscoveryMethod.THREAT_ACTOR,
     "discovery_detail": "Listed on the group's leak site with a sample of our files and a deadline.",
+    "systems_involved": "File shares and servers of the laboratory network (Netherlands).",
+    "confidentiality_outcome": ConfidentialityOutcome.DISCLOSED,
     "description": (
         "Attackers entered the laboratory network in early July, copied file shares holding "
         "screening results and patient details, and encrypted servers. The group published a "
@@ -686,6 +692,7 @@ def record_programme_filings(incident: Incident, controller, officer: User) -> N
         is_phased=True,
         channel="ap_form",
         **instant("submitted", 2025, 8, 11, 10, 0),
+        **PROGRAMME_FILER,
         authority_reference="AP-DEMO-2025-0811",
         delay_reasons=(
             "The laboratory told us on Wednesday 6 August at 15:00, a month after it knew; we needed the "
@@ -730,10 +737,19 @@ def record_programme_filings(incident: Incident, controller, officer: User) -> N
         filing_type="follow_up",
         channel="ap_form",
         **instant("submitted", 2025, 8, 29, 16, 0),
+        **PROGRAMME_FILER,
         authority_reference="AP-DEMO-2025-0811",
         actor=officer,
         reason="follow-up with the new count, consequences and measures",
     )
+
+
+# Who files for the programme, as the EDPB template asks it (the filer is not its DPO).
+PROGRAMME_FILER = {
+    "reporter_function": "other",
+    "reporter_function_detail": "Privacy officer of the screening programme",
+    "reporter_contact": "privacy@programme.demo.example",
+}
 
 
 def record_programme_letters(incident: Incident, controller, officer: User) -> None:
@@ -788,6 +804,8 @@ def _programme_facts() -> dict:
         "cause": Cause.RANSOMWARE,
         "discovery_method": DiscoveryMethod.PROCESSOR_NOTICE,
         "discovery_detail": "The laboratory told us on 6 August, about a month after it knew.",
+        "systems_involved": "The laboratory's file shares and servers holding screening results (Netherlands).",
+        "confidentiality_outcome": ConfidentialityOutcome.DISCLOSED,
         "description": "Our screening laboratory was hit by ransomware; participants' data and results were copied.",
         **instant("occurred_from", *OCCURRED_FROM),
         **instant("detected", *DETECTED),

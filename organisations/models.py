@@ -74,6 +74,22 @@ class User(AbstractUser):
         raise ValidationError(_("Users are deactivated, never deleted: their changes are evidence."))
 
 
+class Ownership(models.TextChoices):
+    """Private or public sector, as the EDPB notification template asks it."""
+
+    PRIVATE = "private", _("Private sector")
+    PUBLIC = "public", _("Public sector")
+
+
+class OrganisationSize(models.TextChoices):
+    """The size of a private organisation, as the EDPB notification template asks it."""
+
+    MICRO = "micro", _("Freelance or micro-enterprise")
+    SME = "sme", _("Small or medium-sized enterprise")
+    LARGE = "large", _("Large enterprise")
+    OTHER = "other", _("Other")
+
+
 class Organisation(models.Model):
     """A tenant: the legal entity that keeps its breach register in BreachTrack."""
 
@@ -84,6 +100,14 @@ class Organisation(models.Model):
     )
     address = bounded_text(_("address"), limits.ADDRESS, blank=True)
     sector = models.CharField(_("sector"), max_length=120, blank=True)
+    ownership = models.CharField(_("private or public"), max_length=16, choices=Ownership.choices, blank=True)
+    size = models.CharField(
+        _("type of organisation"),
+        max_length=16,
+        choices=OrganisationSize.choices,
+        blank=True,
+        help_text=_("For a private organisation."),
+    )
     dpo_name = models.CharField(_("DPO or contact point"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)
     dpo_phone = models.CharField(_("DPO phone"), max_length=40, blank=True)

@@ -72,6 +72,8 @@ class OrganisationFacts(TypedDict, total=False):
     registration_number: str
     address: str
     sector: str
+    ownership: str
+    size: str
     dpo_name: str
     dpo_email: str
     dpo_phone: str

@@ -32,6 +32,7 @@ RENDERERS: dict[str, str] = {
     ExportKind.TIMELINE_JSON: "web.evidence.views.render_timeline_json",
     ExportKind.TIMELINE_PDF: "web.evidence.views.render_timeline_pdf",
     ExportKind.TIMELINE_CSV: "web.evidence.views.render_timeline_csv",
+    ExportKind.EDPB_JSON: "web.filings.views.render_edpb_json",
 }
 
 

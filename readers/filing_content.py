@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import (
     Cause,
+    ConfidentialityOutcome,
     DataCategory,
     DataSubjectCategory,
     DiscoveryMethod,
@@ -33,7 +34,10 @@ from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
 # recording organisation's DPO. Contents frozen under 1 stay as they were submitted.
-SCHEMA_VERSION = 2
+# 3: also the controller's registration number, sector, ownership and size, the previous filing's report number at
+# submission, the systems involved and what became of the data in a confidentiality breach, for the
+# EDPB export (``readers.edpb``); contents frozen under 1 and 2 lack them.
+SCHEMA_VERSION = 3
 CONTACT_FROM_ORGANISATION = "organisation"
 CONTACT_FROM_CONTROLLER = "controller"
 TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
@@ -46,6 +50,12 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
     ("nature.discovery_method", _("How it was discovered (Art. 33(3)(a))"), DiscoveryMethod),
     ("nature.discovery_detail", _("Discovery, details (Art. 33(3)(a))"), None),
     ("nature.description", _("What happened (Art. 33(3)(a))"), None),
+    ("nature.systems_involved", _("Systems, software and services involved (Art. 33(3)(a))"), None),
+    (
+        "nature.confidentiality_outcome",
+        _("What became of the data (Art. 33(3)(a))"),
+        ConfidentialityOutcome,
+    ),
     ("nature.data_categories", _("Categories of personal data (Art. 33(3)(a))"), DataCategory),
     ("nature.data_subject_categories", _("Categories of data subjects (Art. 33(3)(a))"), DataSubjectCategory),
     ("nature.data_subject_countries", _("Countries of data subjects"), None),
@@ -131,17 +141,28 @@ def contact_point(organisation, controller) -> dict:
 
 
 def snapshot(
-    incident, controller, aware_at: datetime | None, aware_tz: str = "", *, known_by: datetime | None = None
+    incident,
+    controller,
+    aware_at: datetime | None,
+    aware_tz: str = "",
+    *,
+    known_by: datetime | None = None,
+    previous_reference: str = "",
 ) -> dict:
     """The register as it stands, for ``controller``: what a filing freezes as its content.
 
     ``controller`` may be None for a preview (the whole incident's counts only). ``known_by``: the
     filing's submission; only the counts known by then (``known_at`` ≤ it) are what it said, so a
     filing recorded afterwards does not claim a count learnt later. None: every count (a preview).
+    ``previous_reference``: the authority's report number of the filing this one follows, as known
+    at submission (the EDPB template asks for it on a follow-up).
     """
     organisation = incident.organisation
     estimates = [e for e in incident.estimates.all() if known_by is None or e.known_at <= known_by]
     numbers = latest_estimates(estimates, controller.pk if controller else None)
+    # The organisation's sector, ownership and size are its own: they describe the controller only
+    # when that is the organisation itself (or for a preview).
+    own = controller is None or controller.party.is_self
     parties = sorted(
         ({"name": p.party.name, "role": p.role} for p in incident.parties.select_related("party")),
         key=lambda p: (p["role"], p["name"]),
@@ -152,6 +173,11 @@ def snapshot(
         "incident.title": incident.title,
         "controller.name": controller.party.name if controller else "",
         "controller.role": controller.role if controller else "",
+        "controller.registration_number": controller.party.registration_number if controller else "",
+        "controller.sector": organisation.sector if own else "",
+        "controller.ownership": organisation.ownership if own else "",
+        "controller.size": organisation.size if own else "",
+        "previous.authority_reference": previous_reference,
         "nature.breach_types": [
             name for name in ("confidentiality", "integrity", "availability") if getattr(incident, f"is_{name}_breach")
         ],
@@ -160,6 +186,8 @@ def snapshot(
         "nature.discovery_method": incident.discovery_method,
         "nature.discovery_detail": incident.discovery_detail,
         "nature.description": incident.description,
+        "nature.systems_involved": incident.systems_involved,
+        "nature.confidentiality_outcome": incident.confidentiality_outcome,
         "nature.data_categories": sorted(incident.data_categories or []),
         "nature.data_subject_categories": sorted(incident.data_subject_categories or []),
         "nature.data_subject_countries": sorted(str(c) for c in incident.data_subject_countries or []),

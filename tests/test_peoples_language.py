@@ -113,7 +113,7 @@ def demo(db, settings):
 
 def pages(incident):
     pk = incident.pk
-    filing = incident.filings.first() if hasattr(incident, "filings") else None
+    filing = incident.authority_filings.first() if hasattr(incident, "authority_filings") else None
     names = [
         reverse("dashboard:home"),
         reverse("incidents:list"),
@@ -195,6 +195,18 @@ def test_every_export_of_the_demo_reads_as_people_read(client, demo, language):
     texts = {
         "timeline.json": " | ".join(human_json_text(json.loads(get("evidence:timeline_json")))),
         "answer-sheet.json": " | ".join(human_json_text(json.loads(get("incidents:ap_answer_sheet_json")))),
+        **{
+            f"filing-{filing.pk}-edpb.json": " | ".join(
+                human_json_text(
+                    json.loads(
+                        client.get(
+                            reverse("filings:edpb_json", args=[pk, filing.pk]), HTTP_ACCEPT_LANGUAGE=language
+                        ).content
+                    )
+                )
+            )
+            for filing in incident.authority_filings.all()
+        },
         "timeline.pdf": " ".join(
             page.extract_text() for page in pypdf.PdfReader(io.BytesIO(get("evidence:timeline_pdf"))).pages
         ),

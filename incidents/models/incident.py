@@ -16,6 +16,7 @@ from breachtrack.limits import bounded_text
 from incidents.choices import (
     SPECIAL_CATEGORIES,
     Cause,
+    ConfidentialityOutcome,
     DataCategory,
     DataSubjectCategory,
     DiscoveryMethod,
@@ -83,6 +84,17 @@ class Incident(models.Model):
     )
     discovery_detail = bounded_text(_("discovery, details"), blank=True)
     description = bounded_text(_("what happened"), blank=True)
+    systems_involved = bounded_text(
+        _("systems, software and services involved, and where"),
+        blank=True,
+        help_text=_("The systems, software, services and infrastructure involved and where they are located."),
+    )
+    confidentiality_outcome = models.CharField(
+        _("what became of the data (confidentiality breach)"),
+        max_length=32,
+        choices=ConfidentialityOutcome.choices,
+        blank=True,
+    )
 
     # --- Time facts (each in UTC, with the zone it was entered in) ---
     occurred_from_at = models.DateTimeField(_("occurred from"), null=True, blank=True)

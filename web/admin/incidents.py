@@ -99,6 +99,8 @@ REGISTER_FIELDSETS = [
                 "discovery_method",
                 "discovery_detail",
                 "description",
+                "systems_involved",
+                "confidentiality_outcome",
             ]
         },
     ),

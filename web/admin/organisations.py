@@ -46,7 +46,7 @@ class OrganisationAdmin(BreachTrackAdmin):
     list_display = ("name", "country", "registration_number", "created_at")
     search_fields = ("name", "registration_number")
     fieldsets = [
-        (None, {"fields": ["name", "country", "registration_number", "address", "sector"]}),
+        (None, {"fields": ["name", "country", "registration_number", "address", "sector", "ownership", "size"]}),
         (_("Data protection officer or contact point"), {"fields": ["dpo_name", "dpo_email", "dpo_phone"]}),
         (_("Security"), {"fields": ["requires_two_factor"]}),
         (_("Recorded"), {"fields": ["created_at"]}),

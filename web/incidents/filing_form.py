@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
-from filings.choices import FilingChannel, FilingType
+from filings.choices import FilingChannel, FilingType, ReporterFunction
 from web.forms import LocalInstantField, LongSelect, default_zone_name, zone_choices
 
 
@@ -34,6 +34,21 @@ class FilingForm(forms.Form):
         max_length=limits.NAME,
         required=False,
         help_text=_("The filer named on the form; you, if empty."),
+    )
+    reporter_function = forms.ChoiceField(
+        label=_("Function of the filer"),
+        choices=[("", "—"), *ReporterFunction.choices],
+        required=False,
+        help_text=_("Asked by the EDPB template."),
+    )
+    reporter_function_detail = forms.CharField(
+        label=_("Function of the filer, described"),
+        max_length=200,
+        required=False,
+        help_text=_("When someone else files."),
+    )
+    reporter_contact = forms.CharField(
+        label=_("Filer's contact details"), max_length=200, required=False, help_text=_("E-mail or phone of the filer.")
     )
     is_phased = forms.BooleanField(
         label=_("Phased: more information follows (Art. 33(4))"),
@@ -60,6 +75,9 @@ class FilingForm(forms.Form):
         "channel",
         "authority_reference",
         "submitted_by",
+        "reporter_function",
+        "reporter_function_detail",
+        "reporter_contact",
         "is_phased",
         "delay_reasons",
         "withdrawal_reason",

@@ -67,6 +67,7 @@ FACT_SECTIONS = (
             "discovery_method",
             "discovery_detail",
             "description",
+            "systems_involved",
         ),
     ),
     (
@@ -88,6 +89,7 @@ FACT_SECTIONS = (
             "data_subject_countries",
             "is_data_encrypted",
             "is_key_compromised",
+            "confidentiality_outcome",
         ),
     ),
     (
@@ -121,6 +123,7 @@ class FactsForm(ServiceErrorsMixin, InstantFieldsMixin, forms.ModelForm):
                 "cause_detail",
                 "discovery_detail",
                 "description",
+                "systems_involved",
                 "likely_consequences",
                 "risk_reasoning",
                 "measures_before",
