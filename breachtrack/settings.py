@@ -169,6 +169,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "web.context_processors.sweep_health",
                 "web.context_processors.unread_notifications",
+                "web.context_processors.metrics_link",
             ],
         },
     },

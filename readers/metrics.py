@@ -40,6 +40,8 @@ from filings.choices import FilingType
 from filings.models import AuthorityFiling
 from incidents.models import Incident, IncidentAuthority
 from notifications.models import Deadline, DeadlineKind
+from organisations.models import Organisation, Role
+from organisations.tenancy import organisation_ids
 from readers.clock_states import UNDER_6H, UNDER_24H
 
 AUTHORITY = DeadlineKind.AUTHORITY_NOTIFICATION
@@ -345,3 +347,12 @@ LABELS = {
     "under_6h": _("6 h or less left"),
     "overdue": _("overdue"),
 }
+
+
+# Who reads the metrics: the people who answer for the organisation's notifications.
+METRICS_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.LEGAL})
+
+
+def readable_organisations(user) -> QuerySet:
+    """The organisations whose metrics ``user`` may read (privacy officer or legal there)."""
+    return Organisation.objects.filter(pk__in=organisation_ids(user, METRICS_ROLES)).order_by("name")
