@@ -25,6 +25,9 @@ class MetricsFilterForm(forms.Form):
         label=_("Supervisory authority"), queryset=Authority.objects.order_by("name"), required=False
     )
     controller = forms.ModelChoiceField(label=_("Controller"), queryset=Party.objects.none(), required=False)
+    # Exact instants (ISO 8601), as the API's drill-down links carry its period; they win over the days.
+    from_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    until_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data, *, organisations, zone: str):
         super().__init__(data)
@@ -42,8 +45,8 @@ class MetricsFilterForm(forms.Form):
         start, end = data.get("period_from"), data.get("period_to")
         if start and end and end < start:
             self.add_error("period_to", _("The end of the period is before its start."))
-        data["from_at"] = self.midnight("period_from", start)
-        data["until_at"] = self.midnight("period_to", end, next_day=True)
+        data["from_at"] = data.get("from_at") or self.midnight("period_from", start)
+        data["until_at"] = data.get("until_at") or self.midnight("period_to", end, next_day=True)
         controller = data.get("controller")
         if controller is not None and controller.owner_id != chosen:
             self.add_error("controller", _("Choose a controller from this organisation's directory."))
