@@ -25,18 +25,24 @@ from organisations.models import Authority, Party
 from readers.metrics import METRICS_ROLES, Filters, metrics
 from readers.metrics_report import metrics_json
 
+ID_BOUNDS = {"min_value": 1, "max_value": 2**63 - 1}  # a BigAutoField's range: never a database error
+
 
 class MetricsQuery(serializers.Serializer):
     organisation = serializers.IntegerField(
-        required=False, help_text="The organisation; may be left out when the request reads only one."
+        **ID_BOUNDS, required=False, help_text="The organisation; may be left out when the request reads only one."
     )
     period_from = serializers.DateTimeField(
         required=False, help_text="Clocks started at or after this instant (ISO 8601 with its offset)."
     )
     period_until = serializers.DateTimeField(required=False, help_text="Clocks started before this instant.")
-    authority = serializers.IntegerField(required=False, help_text="Only incidents naming or notifying this authority.")
+    authority = serializers.IntegerField(
+        **ID_BOUNDS, required=False, help_text="Only incidents naming or notifying this authority."
+    )
     controller = serializers.IntegerField(
-        required=False, help_text="Only this controller's clocks (a party of the organisation's directory)."
+        **ID_BOUNDS,
+        required=False,
+        help_text="Only this controller's clocks (a party of the organisation's directory).",
     )
 
     def validate(self, data):
