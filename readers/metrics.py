@@ -13,6 +13,8 @@ Every figure is computed from the facts as frozen, never re-derived here:
   late; unmet and past ``due_at`` is overdue. The database expressions in :data:`CLOCK_BUCKETS`
   say exactly that (``met_at <= due_at``), and ``tests/readers/test_metrics.py`` holds the two
   together on the boundary;
+* the **detection gaps**: occurrence → detection per incident (the period selects incidents by
+  their detection), detection → awareness per Art. 33(1) clock (each controller's awareness);
 * the open clocks' **bands** are :func:`readers.clock_states.band` (at exactly 24 h or 6 h left a
   clock is in the tighter band), written as ``due_at`` ranges around ``now``;
 * an Art. 33(1) clock that was met late counts **with reasons** when the filing that met it (the
@@ -24,8 +26,8 @@ with its incident's reference and title). All aggregation happens in the databas
 incident travels to Python. A regime filter (when regimes exist) is one more field of
 :class:`Filters` and one more condition in :func:`clock_scope` and :func:`incident_scope`.
 
-Durations are ``met_at - started_at`` (and ``detected_at - occurred_from_at``, the Art. 33(1)
-clock's start minus ``detected_at``) computed by the database as intervals.
+Durations are ``met_at - started_at``, ``detected_at - occurred_from_at`` and an Art. 33(1) clock's
+start minus its incident's ``detected_at``, computed by the database as intervals.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from filings.choices import FilingType
@@ -56,7 +58,7 @@ class Filters:
 
     The period selects clocks by the moment they started (an Art. 33(1) clock: the controller's
     awareness; a processor's: the processor's awareness; Art. 34: the assessment that found a high
-    risk) and incidents by the start of their first Art. 33(1) clock.
+    risk) and incidents (occurrence → detection) by the moment they were detected.
     """
 
     organisation_id: int
@@ -104,6 +106,7 @@ def clock_buckets(now: datetime) -> dict[str, Q]:
         "processor_over_target": Q(kind=PROCESSOR) & met_late,
         "processor_not_informed": Q(kind=PROCESSOR) & unmet,
         "processor_informed": Q(kind=PROCESSOR, met_at__isnull=False),
+        "gap_detected_to_aware": Q(kind=AUTHORITY, incident__detected_at__isnull=False),
         "art34_on_time": Q(kind=ART34) & met_on_time,
         "art34_late": Q(kind=ART34) & met_late,
         "art34_pending": Q(kind=ART34) & unmet & Q(due_at__gte=now),
@@ -120,15 +123,14 @@ def clock_buckets(now: datetime) -> dict[str, Q]:
     return buckets
 
 
-# Incident-level counts: the detection gaps need both instants of their pair.
+# Incident-level counts: occurrence → detection needs both instants.
 INCIDENT_BUCKETS = {
     "gap_occurred_to_detected": Q(occurred_from_at__isnull=False, detected_at__isnull=False),
-    "gap_detected_to_aware": Q(detected_at__isnull=False, first_aware_at__isnull=False),
 }
 
 
 def clock_scope(filters: Filters) -> QuerySet:
-    """The active clock rows the filters select, annotated with ``has_late_reasons``."""
+    """The active clock rows the filters select (:func:`with_late_reasons` adds ``has_late_reasons``)."""
     rows = Deadline.objects.filter(incident__organisation_id=filters.organisation_id, is_active=True)
     if filters.period_from is not None:
         rows = rows.filter(started_at__gte=filters.period_from)
@@ -142,6 +144,11 @@ def clock_scope(filters: Filters) -> QuerySet:
         )
     if filters.authority_id is not None:
         rows = rows.filter(incident__in=incidents_with_authority(filters))
+    return rows
+
+
+def with_late_reasons(rows: QuerySet) -> QuerySet:
+    """Only the counts read it: the duration queries never pay for the subquery."""
     return rows.annotate(has_late_reasons=late_reasons_given())
 
 
@@ -157,21 +164,16 @@ def incidents_with_authority(filters: Filters) -> QuerySet:
 
 
 def incident_scope(filters: Filters) -> QuerySet:
-    """The incidents the filters select, annotated with ``first_aware_at`` (the earliest start of an
-    active Art. 33(1) clock: the first controller's awareness, as ``rules.awareness`` chose it)."""
-    clocks = Deadline.objects.filter(incident_id=OuterRef("pk"), kind=AUTHORITY, is_active=True)
-    if filters.controller_id is not None:
-        clocks = clocks.filter(party__party_id=filters.controller_id)
-    first = clocks.order_by().values("incident_id").annotate(first=Min("started_at")).values("first")
-    incidents = Incident.objects.filter(organisation_id=filters.organisation_id).annotate(
-        first_aware_at=Subquery(first[:1])
-    )
-    if filters.controller_id is not None:
-        incidents = incidents.filter(first_aware_at__isnull=False)
+    """The incidents the filters select, by the moment they were detected (the period), the
+    authority, and the controller (one of its Art. 33(1) clocks is that controller's)."""
+    incidents = Incident.objects.filter(organisation_id=filters.organisation_id)
     if filters.period_from is not None:
-        incidents = incidents.filter(first_aware_at__gte=filters.period_from)
+        incidents = incidents.filter(detected_at__gte=filters.period_from)
     if filters.period_until is not None:
-        incidents = incidents.filter(first_aware_at__lt=filters.period_until)
+        incidents = incidents.filter(detected_at__lt=filters.period_until)
+    if filters.controller_id is not None:
+        clocks = Deadline.objects.filter(kind=AUTHORITY, is_active=True, party__party_id=filters.controller_id)
+        incidents = incidents.filter(pk__in=clocks.values("incident_id"))
     if filters.authority_id is not None:
         incidents = incidents.filter(pk__in=incidents_with_authority(filters))
     return incidents
@@ -265,11 +267,13 @@ class Metrics:
 
 def metrics(filters: Filters, *, now: datetime) -> Metrics:
     """Every figure of the page for ``filters``, seen at ``now``. Constant number of queries:
-    2 aggregates, and 3 + 2 + 2 + 2 single-row queries for the four durations."""
+    2 aggregates, and for each of the four durations a COUNT and two or three single-row queries."""
     reading = Metrics(filters, now)
     clocks = clock_scope(filters)
     buckets = clock_buckets(now)
-    reading.counts = clocks.aggregate(**{key: Count("pk", filter=condition) for key, condition in buckets.items()})
+    reading.counts = with_late_reasons(clocks).aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in buckets.items()}
+    )
     incidents = incident_scope(filters)
     reading.counts.update(
         incidents.aggregate(**{key: Count("pk", filter=condition) for key, condition in INCIDENT_BUCKETS.items()})
@@ -299,8 +303,8 @@ def metrics(filters: Filters, *, now: datetime) -> Metrics:
         ),
         "detected_to_aware": duration_figure(
             "detected_to_aware",
-            incidents.filter(INCIDENT_BUCKETS["gap_detected_to_aware"]),
-            span("first_aware_at", "detected_at"),
+            clocks.filter(buckets["gap_detected_to_aware"]),
+            span("started_at", "incident__detected_at"),
             "gap_detected_to_aware",
             with_p90=False,
         ),
@@ -319,7 +323,7 @@ def counted_incidents(filters: Filters, bucket: str, *, now: datetime) -> QueryS
     """
     buckets = clock_buckets(now)
     if bucket in buckets:
-        ids = clock_scope(filters).filter(buckets[bucket]).values("incident_id")
+        ids = with_late_reasons(clock_scope(filters)).filter(buckets[bucket]).values("incident_id")
     else:
         ids = incident_scope(filters).filter(INCIDENT_BUCKETS[bucket]).values("pk")
     return Incident.objects.filter(organisation_id=filters.organisation_id, pk__in=ids).order_by("-created_at", "-pk")

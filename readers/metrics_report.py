@@ -198,8 +198,8 @@ def sections(reading: Metrics, link: Link, incident_link: IncidentLink) -> list[
         "gaps",
         _("From occurrence to detection to awareness"),
         _(
-            "Per incident: from the start of the breach to its detection, and from detection to the first "
-            "controller's awareness (the start of the first 72-hour clock)."
+            "From the start of the breach to its detection, per incident (in a period: the incidents detected "
+            "in it); and from detection to each controller's awareness (the start of its 72-hour clock)."
         ),
     )
     for key, name in (
