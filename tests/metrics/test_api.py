@@ -45,7 +45,7 @@ def test_a_viewer_is_refused(viewer):
 def test_another_organisation_is_unknown(outsider, lab):
     response = session_client(outsider).get("/api/metrics/", {"organisation": lab.pk})
     assert response.status_code == 400
-    assert "organisation" in response.json()["errors"] if "errors" in response.json() else response.json()
+    assert response.json()["fields"] == {"organisation": ["Unknown organisation."]}
 
 
 @pytest.mark.parametrize(
