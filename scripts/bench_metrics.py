@@ -230,6 +230,7 @@ def main():
         database.setdefault("TEST", {})["NAME"] = f"{database['NAME']}_metricsbench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     figures = []
+    difference = None
     try:
         began = time.perf_counter()
         authority = Authority.objects.get(code="nl-ap")
@@ -299,7 +300,9 @@ def main():
         size={"incidents": args.incidents, "filings": args.incidents * 5},
         full_size=args.incidents >= FULL_SIZE,
     )
-    sys.exit(0 if ok else 1)
+    # A loaded machine must not fail a small run on its time; unequal query counts fail every run.
+    queries_equal = difference == 0
+    sys.exit(0 if queries_equal and (ok or args.incidents < FULL_SIZE) else 1)
 
 
 if __name__ == "__main__":
