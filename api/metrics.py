@@ -45,6 +45,13 @@ class MetricsQuery(serializers.Serializer):
         help_text="Only this controller's clocks (a party of the organisation's directory).",
     )
 
+    def to_internal_value(self, data):
+        # A filter given empty is a mistake to name, never "no filter" (DRF reads "" as absent).
+        blank = {name: [_("This field may not be blank.")] for name in self.fields if data.get(name, None) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
     def validate(self, data):
         start, end = data.get("period_from"), data.get("period_until")
         if start is not None and end is not None and end <= start:

@@ -50,7 +50,13 @@ def test_another_organisation_is_unknown(outsider, lab):
 
 @pytest.mark.parametrize(
     "params",
-    [{"authority": "99999"}, {"controller": str(2**70)}, {"period_from": "soon"}, {"organisation": "-1"}],
+    [
+        {"authority": "99999"},
+        {"controller": str(2**70)},
+        {"period_from": "soon"},
+        {"organisation": "-1"},
+        {"period_until": ""},
+    ],
 )
 def test_bad_filters_are_a_400(officer, params):
     assert session_client(officer).get("/api/metrics/", params).status_code == 400
