@@ -74,3 +74,8 @@ case_router.register(
 )
 case_router.register(f"{INCIDENT}/publications", PublicationViewSet, basename="incident-publication")
 urlpatterns += case_router.urls
+
+# Time-to-notify metrics of an organisation (the web page's figures as JSON).
+from api.metrics import MetricsView  # noqa: E402
+
+urlpatterns += [path("metrics/", MetricsView.as_view(), name="metrics")]

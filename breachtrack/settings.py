@@ -170,6 +170,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "web.context_processors.sweep_health",
                 "web.context_processors.unread_notifications",
+                "web.context_processors.metrics_link",
             ],
         },
     },

@@ -107,6 +107,8 @@ BENCHES: tuple[Bench, ...] = (
     Bench("dashboard", "bench_dashboard.py", ("--incidents", "200", "--repeat", "2"), ("--incidents", "10000")),
     # The timeline exports at N history records (10,000: JSON and CSV <= 300 ms, PDF <= 2 s).
     Bench("timeline", "bench_timeline.py", ("--records", "1000", "--repeat", "2"), ("--records", "10000")),
+    # The metrics page over N incidents with 5 filings each (10,000: <= 300 ms, constant queries).
+    Bench("metrics", "bench_metrics.py", ("--incidents", "100", "--repeat", "2"), ("--incidents", "10000")),
     # verify_audit over N chained history records (1M: <= 30 s).
     Bench("audit", "bench_audit.py", ("--records", "2000", "--organisations", "4"), ("--records", "1000000")),
 )

@@ -151,6 +151,17 @@ def pages(incident):
     return names
 
 
+def organisation_pages():
+    """The pages of an organisation rather than of an incident: the metrics and their drill-downs."""
+    drill_down = reverse("metrics:incidents")
+    return [
+        reverse("metrics:page"),
+        f"{drill_down}?bucket=art33_late",
+        f"{drill_down}?bucket=processor_over_target",
+        f"{drill_down}?bucket=open_authority_notification_overdue",
+    ]
+
+
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_every_page_of_the_demo_reads_as_people_read(client, demo, language):
     from incidents.models import Incident
@@ -165,6 +176,7 @@ def test_every_page_of_the_demo_reads_as_people_read(client, demo, language):
         client.cookies["django_language"] = language
         # Every incident of the demo the user sees: the 2025 case, the live one, the programme's.
         urls = [url for incident in Incident.objects.visible_to(user) for url in pages(incident)]
+        urls += organisation_pages()
         for url in urls:
             response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             if response.status_code in (403, 404):
@@ -213,6 +225,11 @@ def test_every_export_of_the_demo_reads_as_people_read(client, demo, language):
     }
     records = list(csv.reader(io.StringIO(get("evidence:timeline_csv").decode("utf-8-sig"), newline="")))
     texts["timeline.csv"] = " | ".join(record[4] for record in records[4:])
+    response = client.get(reverse("metrics:csv"), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    metrics_csv = response.content.decode("utf-8-sig")
+    # Every column a person reads (the last, "Key", is the machine name beside them).
+    texts["metrics.csv"] = " | ".join(" | ".join(record[:-1]) for record in csv.reader(io.StringIO(metrics_csv)))
     for name, text in texts.items():
         for problem in defects(text):
             problems.append(f"{language} {name}: {problem}")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("web.communications.urls")),
     path("", include("web.evidence.urls")),
     path("", include("web.access.urls")),
+    path("", include("web.metrics.urls")),
 ]
 
 # Our own login, logout and two-factor pages (web.accounts.views).

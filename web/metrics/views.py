@@ -1,0 +1,97 @@
+"""The metrics page, its CSV and its drill-down: for the privacy officers and lawyers of an organisation.
+
+Every figure links to the drill-down (``metrics:incidents``), which lists the incidents that figure
+counts with the very condition that counted them (``readers.metrics.counted_incidents``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from readers.metrics import bucket_keys, counted_incidents, metrics, readable_organisations
+from readers.metrics_report import bucket_label, csv_text, sections
+from readers.wording import instant_text
+from web.metrics.forms import MetricsFilterForm
+
+DRILL_DOWN_PAGE_SIZE = 50
+
+
+def _form(request) -> MetricsFilterForm:
+    organisations = list(readable_organisations(request.user))
+    if not organisations:
+        raise PermissionDenied(_("Metrics are for the privacy officers and lawyers of an organisation."))
+    return MetricsFilterForm(request.GET, organisations=organisations, zone=request.user.time_zone)
+
+
+def _links(request):
+    query = request.GET.copy()
+    for name in ("bucket", "page"):
+        query.pop(name, None)
+
+    def link(bucket: str) -> str:
+        params = query.copy()
+        params["bucket"] = bucket
+        return f"{reverse('metrics:incidents')}?{params.urlencode()}"
+
+    def incident_link(pk: int) -> str:
+        return reverse("incidents:detail", args=[pk])
+
+    return link, incident_link, query.urlencode()
+
+
+@require_GET
+@login_required
+def page(request):
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "metrics/metrics.html", {"form": form, "sections": None}, status=400)
+    now = timezone.now()
+    reading = metrics(form.filters(), now=now)
+    link, incident_link, query = _links(request)
+    context = {
+        "form": form,
+        "read_at": instant_text(now),
+        "sections": sections(reading, link, incident_link),
+        "query": query,
+        "is_multi_organisation": len(form.organisations) > 1,
+    }
+    return render(request, "metrics/metrics.html", context)
+
+
+@require_GET
+@login_required
+def csv_export(request):
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "metrics/metrics.html", {"form": form, "sections": None}, status=400)
+    link, incident_link, _query = _links(request)
+    body = csv_text(metrics(form.filters(), now=timezone.now()), link, incident_link)
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="breachtrack-metrics.csv"'
+    return response
+
+
+@require_GET
+@login_required
+def incidents(request):
+    form = _form(request)
+    bucket = request.GET.get("bucket", "")
+    now = timezone.now()
+    if bucket not in bucket_keys(now):
+        form.is_valid()
+        form.add_error(None, _("Unknown figure: choose one from the metrics page."))
+    if not form.is_valid():
+        return render(request, "metrics/incidents.html", {"form": form, "page": None}, status=400)
+    found = counted_incidents(form.filters(), bucket, now=now)
+    page_obj = Paginator(found, DRILL_DOWN_PAGE_SIZE).get_page(request.GET.get("page"))
+    _link, _incident_link, query = _links(request)
+    context = {"form": form, "page": page_obj, "figure": bucket_label(bucket), "query": query, "bucket": bucket}
+    return render(request, "metrics/incidents.html", context)
