@@ -48,6 +48,14 @@ CREATED_RESPONSES = {
 
 class FilingSerializer(RegisterSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    # Declared, not generated: DRF drops allow_blank from a generated read-only field, and the
+    # schema would then promise one of the choices where an older filing answers "".
+    reporter_function = serializers.ChoiceField(
+        choices=ReporterFunction.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=gettext_lazy("The filer's function, as the EDPB template asks it; empty when not given."),
+    )
 
     class Meta:
         model = AuthorityFiling
