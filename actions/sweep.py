@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from breachtrack.dbclock import database_now
 from incidents.models import Incident
@@ -54,7 +54,7 @@ class DueRow(NamedTuple):
     organisation_id: int
 
 
-def due_queryset(now: datetime, limit: int):
+def due_queryset(now: datetime, limit: int) -> QuerySet:
     """The sweep's pick: up to ``limit`` due rows, the columns of ``DueRow``.
 
     The organisation is a scalar subquery, not a join: the partial index on ``next_alert_at``
@@ -98,7 +98,7 @@ def _compiled_pick(limit: int) -> tuple:
     return found
 
 
-def _prepared_now(now: datetime):
+def _prepared_now(now: datetime) -> object:
     """``now`` as the database receives it in ``next_alert_at <= now``."""
     return Deadline._meta.get_field("next_alert_at").get_db_prep_value(now, connection)
 
@@ -208,7 +208,7 @@ def _record_all(claims: list[tuple[DueRow, str]], now: datetime) -> int:
     return len(new)
 
 
-def _push_back(deadline: Deadline, now: datetime) -> None:
+def _push_back(deadline: Deadline | DueRow, now: datetime) -> None:
     Deadline.objects.filter(pk=deadline.pk).update(next_alert_at=now + RETRY_DELAY)  # not-historied: Deadline
 
 

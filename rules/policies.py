@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -71,7 +72,7 @@ class PolicyBook:
     is ``duration``, without a query or a new rule object per row.
     """
 
-    def __init__(self, organisation_ids):
+    def __init__(self, organisation_ids: Iterable[int]) -> None:
         wanted = sorted(set(organisation_ids))
         self.policies = {
             (policy.organisation_id, policy.kind): policy

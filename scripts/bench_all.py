@@ -61,7 +61,7 @@ class Bench:
 
 # --- The size table: the one place that says what runs, at which size, on which database. ------
 # Arguments are the scripts' own (see each script's --help). Full size is what the targets are
-# promised at (issue 15's table, PostgreSQL on the 2-core machine); SQLite is the embedded mode.
+# promised at (docs/operations.md, "Scaling": PostgreSQL on the 2-core machine); SQLite is the embedded mode.
 BENCHES: tuple[Bench, ...] = (
     # The sweep with 2 members and a webhook per organisation: 1,000 due in <= 1.5 s, selection
     # <= 1.5x the same SQL run raw, idle sweep <= 5 ms with the same statements at both sizes.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Alert lateness as the officer sees it: when the alert is committed, and when its e-mail reaches the SMTP server.
 
-    # full size (the figures of issue 15): both modes, a 15 s sweep, 60 clocks over 90 s
+    # full size (the targets in docs/operations.md): both modes, a 15 s sweep, 60 clocks over 90 s
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bt_e2e \\
         .venv/bin/python scripts/bench_lateness.py --interval 15 --deadlines 60
     # small size (CI, under a minute per mode)

@@ -46,6 +46,10 @@ def _project_packages() -> tuple[str, ...]:
 SCANNED_PACKAGES = _project_packages()
 SKIPPED_DIRECTORIES = {"migrations", "tests", "__pycache__"}
 ALLOWED_FILES = {Path("breachtrack/history.py")}
+# Packages that only read (docs/architecture.md: readers never write; lint-imports keeps actions
+# out of them): an F() there compares or subtracts columns in a query, it never becomes a value to
+# save. update() and bulk writes are still checked everywhere.
+READ_ONLY_PACKAGES = {"readers"}
 
 # A receiver chain containing one of these names is treated as a queryset.
 QUERYSET_NAMES = frozenset(
@@ -134,6 +138,9 @@ class _Scanner(ast.NodeVisitor):
         self._classes: list[str] = []
         self._constraint_depth = 0
 
+    def _read_only(self) -> bool:
+        return Path(self.path).parts[0] in READ_ONLY_PACKAGES
+
     def _report(self, node: ast.AST, what: str) -> None:
         self.findings.append(Finding(self.path, node.lineno, what))
 
@@ -190,7 +197,7 @@ class _Scanner(ast.NodeVisitor):
                 self._check_update(node, func, receiver)
             elif func.attr in BULK_METHODS:
                 self._check_update(node, func, receiver)
-        if name == "F" and not self._inside_constraint():
+        if name == "F" and not self._inside_constraint() and not self._read_only():
             self._report(node, f"F() expression ({ast.unparse(node)}): history cannot store it")
         entering = name in CONSTRAINT_CALLS
         self._constraint_depth += entering

@@ -11,7 +11,6 @@ from django.utils.functional import SimpleLazyObject
 
 from notifications.health import sweep_health as read_sweep_health
 from notifications.models import Notification
-from readers.metrics import readable_organisations
 
 _CACHE_ATTR = "_breachtrack_sweep_health"
 
@@ -60,12 +59,3 @@ def unread_notifications(request):
     if user is None or not user.is_authenticated:
         return {"unread_notifications": 0}
     return {"unread_notifications": UnreadCount(user)}
-
-
-def metrics_link(request):
-    """Whether the navigation shows "Metrics": for privacy officers and lawyers only. Lazy: one
-    EXISTS query, only when a template asks (the navigation of every full page does)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"may_read_metrics": False}
-    return {"may_read_metrics": SimpleLazyObject(lambda: readable_organisations(user).exists())}

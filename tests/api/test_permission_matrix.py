@@ -33,6 +33,7 @@ LOOKUP = "lookup"  # any member, in its own organisation (the ledger lookup)
 CREATE_PART = "create_part"  # a privacy officer of the incident's organisation adds a record: 201
 SHARE_CREATE = "share_create"  # a privacy officer *or legal* of the incident's organisation: 201
 SHARE = "share"  # a privacy officer or legal of the incident's organisation: 200
+METRICS = "metrics"  # a privacy officer or legal, of its own organisation (an outsider reads its own): 200
 
 ROUTES = {
     "api:schema": {"GET": READ_ANY, "HEAD": READ_ANY},
@@ -89,6 +90,9 @@ ROUTES |= {
     "api:incident-threat-countdown-revision-detail": {"GET": READ, "HEAD": READ},
     "api:incident-publication-list": {"GET": READ, "HEAD": READ, "POST": CREATE_IN},
     "api:incident-publication-detail": {"GET": READ, "HEAD": READ},
+    "api:incident-filing-edpb": {"GET": READ, "HEAD": READ},
+    "api:incident-evidence-edpb-json": {"GET": READ, "HEAD": READ},
+    "api:metrics": {"GET": METRICS, "HEAD": METRICS},
 }
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -105,6 +109,8 @@ def expected_status(kind: str | None, persona: str) -> int:
         return 405
     if kind in (READ_ANY, LIST, LOOKUP):
         return 200
+    if kind == METRICS:
+        return 200 if persona in OWN_WRITERS | OUTSIDERS | {"legal"} else 403
     if kind == CREATE:
         return 201 if persona in OWN_WRITERS | OUTSIDERS else 403  # an outsider creates in its own organisation
     if persona in OUTSIDERS:

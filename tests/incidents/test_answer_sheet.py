@@ -560,9 +560,8 @@ def test_the_sheet_costs_the_same_queries_whatever_the_size(
     # session, user, incident with its organisation, then register_view's fixed set (parties,
     # authorities, awareness, relationships and their notices, estimates, extortion threats and
     # publications, filings, decisions), then the base template's heartbeat banner and unread badge,
-    # and the access log's one INSERT (access.log.log_view; +1, added with the access app), and the
-    # navigation's metrics link (+1, web.context_processors.metrics_link).
-    bound = 17
+    # and the access log's one INSERT (access.log.log_view; +1, added with the access app).
+    bound = 16
 
     _grow(incident, lab, officer, relationship, 2)
     with django_assert_max_num_queries(bound):

@@ -147,8 +147,8 @@ def test_the_page_costs_a_fixed_number_of_queries_whatever_the_data(
         fail(delivery)
     client.force_login(officer)
     # session, user, count for the paginator, one page, the problems, the unread count (badge and
-    # page), the sweep heartbeat (the banner), whether the navigation links the metrics
-    with django_assert_max_num_queries(8):
+    # page), the sweep heartbeat (the banner)
+    with django_assert_max_num_queries(7):
         response = client.get(INBOX)
     assert response.status_code == 200
     assert len(response.context["problems"]) == min(20, 2 * (extra_alerts + 1))
