@@ -46,7 +46,7 @@ import django
 
 django.setup()
 
-from benchkit import Figure, emit  # noqa: E402
+from benchkit import Figure, backend_cpu_seconds, emit  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.management.base import CommandError  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -176,23 +176,6 @@ def chain_records(first_history_id: int) -> None:
 
 FULL_SIZE = 1_000_000
 TARGET_SECONDS = 30.0
-
-
-def backend_cpu_seconds() -> float:
-    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0.
-
-    ``verify_audit`` reads through the default connection (server-side cursors included), so
-    this backend does all of the database's work."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_command() -> tuple[dict, bool]:

@@ -43,7 +43,7 @@ import django
 
 django.setup()
 
-from benchkit import Figure, emit  # noqa: E402
+from benchkit import Figure, backend_cpu_seconds, emit  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -54,20 +54,6 @@ from django.utils import timezone  # noqa: E402
 QUERY_BUDGET = 10
 TARGET_MS = 100
 FULL_SIZE = 10_000
-
-
-def _backend_cpu_seconds() -> float:
-    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def populate(count: int):
@@ -152,12 +138,12 @@ def populate(count: int):
 def measure(client: Client, url: str, params: dict, repeat: int):
     walls, cpus, queries = [], [], set()
     for _ in range(repeat):
-        cpu = time.process_time() + _backend_cpu_seconds()  # the probe's own query stays outside the count
+        cpu = time.process_time() + backend_cpu_seconds()  # the probe's own query stays outside the count
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
             response = client.get(url, params)
             walls.append((time.perf_counter() - began) * 1000)
-        cpus.append((time.process_time() + _backend_cpu_seconds() - cpu) * 1000)
+        cpus.append((time.process_time() + backend_cpu_seconds() - cpu) * 1000)
         assert response.status_code == 200, response.status_code
         queries.add(len(captured))
     return statistics.median(walls), max(walls), statistics.median(cpus), sorted(queries)

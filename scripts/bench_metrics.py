@@ -47,7 +47,7 @@ import django
 
 django.setup()
 
-from benchkit import Figure, emit  # noqa: E402
+from benchkit import Figure, backend_cpu_seconds, emit  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -57,20 +57,6 @@ from django.utils import timezone  # noqa: E402
 
 TARGET_MS = 300
 FULL_SIZE = 10_000
-
-
-def _backend_cpu_seconds() -> float:
-    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def populate(name: str, count: int, authority):
@@ -204,12 +190,12 @@ def populate(name: str, count: int, authority):
 def measure(call, repeat: int):
     walls, cpus, queries = [], [], set()
     for _ in range(repeat):
-        cpu = time.process_time() + _backend_cpu_seconds()
+        cpu = time.process_time() + backend_cpu_seconds()
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
             call()
             walls.append((time.perf_counter() - began) * 1000)
-        cpus.append((time.process_time() + _backend_cpu_seconds() - cpu) * 1000)
+        cpus.append((time.process_time() + backend_cpu_seconds() - cpu) * 1000)
         queries.add(len(captured))
     return statistics.median(walls), max(walls), statistics.median(cpus), sorted(queries)
 

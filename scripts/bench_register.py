@@ -40,7 +40,7 @@ import django
 
 django.setup()
 
-from benchkit import Figure, emit  # noqa: E402
+from benchkit import Figure, backend_cpu_seconds, emit  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models.base import ModelState  # noqa: E402
@@ -50,20 +50,6 @@ from django.urls import reverse  # noqa: E402
 
 TARGET_MS = 300
 FULL_SIZE = 2000  # facts on the largest incident for a full-size run
-
-
-def _backend_cpu_seconds() -> float:
-    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _copy(row, **changes):
@@ -185,12 +171,12 @@ def measure(client: Client, url: str, repeat: int, must_show: str):
     client.get(url)  # warm: templates compiled, translations loaded
     for _ in range(repeat):
         connection.queries_log.clear()
-        cpu = time.process_time() + _backend_cpu_seconds()  # the probe's own query stays outside the count
+        cpu = time.process_time() + backend_cpu_seconds()  # the probe's own query stays outside the count
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
             response = client.get(url)
             walls.append((time.perf_counter() - began) * 1000)
-        cpus.append((time.process_time() + _backend_cpu_seconds() - cpu) * 1000)
+        cpus.append((time.process_time() + backend_cpu_seconds() - cpu) * 1000)
         assert response.status_code == 200, response.status_code
         queries.add(len(captured))
     assert must_show in response.content.decode(), f"the page does not show {must_show}"

@@ -47,7 +47,7 @@ import django
 
 django.setup()
 
-from benchkit import Figure, emit  # noqa: E402
+from benchkit import Figure, backend_cpu_seconds, emit  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
@@ -203,20 +203,6 @@ class Statements:
 _backend_pid: int | None = None
 
 
-def _backend_cpu_seconds() -> float:
-    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0.
-
-    The backend's pid is asked once, before any measurement: no probe query runs while one is counted.
-    """
-    if connection.vendor != "postgresql" or _backend_pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{_backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0  # the server runs elsewhere
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def remember_backend_pid() -> None:
     global _backend_pid
     if connection.vendor == "postgresql":
@@ -234,11 +220,11 @@ class CpuClock:
     """
 
     def __enter__(self):
-        self.began = time.process_time() + _backend_cpu_seconds()
+        self.began = time.process_time() + backend_cpu_seconds()
         return self
 
     def __exit__(self, *exc):
-        self.seconds = time.process_time() + _backend_cpu_seconds() - self.began
+        self.seconds = time.process_time() + backend_cpu_seconds() - self.began
 
 
 # --- The benchmark's own queue --------------------------------------------------------------------

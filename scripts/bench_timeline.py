@@ -50,7 +50,7 @@ import django
 
 django.setup()
 
-from benchkit import Figure, emit  # noqa: E402
+from benchkit import Figure, backend_cpu_seconds, emit  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -133,20 +133,6 @@ def populate(lab, officer, size: int):
         )
     total = sum(len(rows) for rows in history_rows.load(incident.pk).values())
     return incident, total
-
-
-def backend_cpu_seconds() -> float:
-    """CPU time of this connection's PostgreSQL backend so far (same machine: /proc), else 0."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(client: Client, url: str, repeat: int) -> dict:
