@@ -109,12 +109,12 @@ def _bool(table: dict, key: str, at: _At) -> bool:
     return value
 
 
-def _int(table: dict, key: str, at: _At, maximum: int) -> int:
+def _int(table: dict, key: str, at: _At, maximum: int, minimum: int = 1) -> int:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise (at / key).error(f"must be a whole number, got {_kind(value)}")
-    if not 1 <= value <= maximum:
-        raise (at / key).error(f"must be between 1 and {maximum}, got {value}")
+    if not minimum <= value <= maximum:
+        raise (at / key).error(f"must be between {minimum} and {maximum}, got {value}")
     return value
 
 
@@ -220,7 +220,8 @@ def _report(table: dict, at: _At, codes: list[str]) -> Report:
     if "latest" in table:
         where = at / "latest"
         backstop = _keys(table["latest"], where, ({"anchor", "period"}, set()))
-        backstop_period = _period(backstop["period"], where / "period")
+        # A backstop may be 0: "within 14 business days, or when the consumers are told if sooner".
+        backstop_period = _period(backstop["period"], where / "period", minimum=0)
         latest = Backstop(_anchor(backstop, where, code, codes, backstop_period), backstop_period)
     condition = table.get("condition")
     return Report(
@@ -260,7 +261,7 @@ def _anchor(table: dict, at: _At, own: str, codes: list[str], period: durations.
     return anchor
 
 
-def _period(data: object, at: _At) -> durations.Period:
+def _period(data: object, at: _At, minimum: int = 1) -> durations.Period:
     if not isinstance(data, dict):
         raise at.error(f"must be a table, got {_kind(data)}")
     units = [key for key in durations.UNITS if key in data]
@@ -280,7 +281,7 @@ def _period(data: object, at: _At) -> durations.Period:
     table = _keys(data, at, (required, set()))
     period = durations.Period(
         unit=unit,
-        amount=_int(table, unit, at, MAX_AMOUNT[unit]),
+        amount=_int(table, unit, at, MAX_AMOUNT[unit], minimum),
         calendar=_checked(table, "calendar", at, calendars.check_calendar),
         ends=_checked(table, "ends", at, _check_ends),
         zone=_checked(table, "zone", at, _check_zone),
