@@ -91,3 +91,12 @@ def test_the_preliminary_notice_is_due_after_exactly_14_vermont_business_days(da
     assert calendars.is_business_day("US-VT", last_day)
     counted = [day + timedelta(days=i) for i in range(1, (last_day - day).days + 1)]
     assert sum(calendars.is_business_day("US-VT", d) for d in counted) == 14
+
+
+def test_the_explanation_names_both_limits():
+    attorney_general = report("vermont", "attorney_general")
+    assert attorney_general.explain("en") == (
+        "14 business days (United States, VT) after awareness, ends at local midnight (America/New_York), "
+        "the anchor day does not count; at the latest at the submission of “Notify the affected Vermont consumers”"
+    )
+    assert attorney_general.explain("nl").endswith("uiterlijk bij het indienen van “De getroffen consumenten in Vermont informeren”")
