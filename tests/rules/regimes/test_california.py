@@ -9,7 +9,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rules.regimes import report_applies
-from tests.rules.regimes.pinning import applies, assert_bilingual, due, facts, local, reasons_en, regime, report, suggestions
+from tests.rules.regimes.pinning import (
+    applies,
+    assert_bilingual,
+    due,
+    facts,
+    local,
+    reasons_en,
+    regime,
+    report,
+    suggestions,
+)
 
 LA = "America/Los_Angeles"
 

@@ -35,7 +35,9 @@ def test_discovery_alone_does_not_start_the_clock():
     assert due(report("pdpa_sg", "pdpc"), awareness=local(SG, 2026, 8, 7, 18, 0)) is None
 
 
-@pytest.mark.parametrize(("total", "flags", "to_pdpc"), [(499, {}, False), (500, {}, True), (20, {"notifiable": True}, True)])
+@pytest.mark.parametrize(
+    ("total", "flags", "to_pdpc"), [(499, {}, False), (500, {}, True), (20, {"notifiable": True}, True)]
+)
 def test_the_pdpc_for_significant_harm_or_500_people(total, flags, to_pdpc):
     assert applies(report("pdpa_sg", "pdpc"), facts({"SG": total}, flags=flags)) is to_pdpc
 

@@ -64,13 +64,17 @@ def test_attorney_general_discovered_on_a_weekend():
 def test_attorney_general_no_later_than_the_consumer_notice():
     # Consumers told Wed 25 November 2026, 15:00 EST: the preliminary notice is due then, not on 11 December.
     told = local(NY, 2026, 11, 25, 15, 0)
-    due_at = due(report("vermont", "attorney_general"), awareness=local(NY, 2026, 11, 20, 10, 0), report__residents=told)
+    due_at = due(
+        report("vermont", "attorney_general"), awareness=local(NY, 2026, 11, 20, 10, 0), report__residents=told
+    )
     assert due_at == told
 
 
 def test_a_consumer_notice_after_14_business_days_does_not_extend_it():
     told = local(NY, 2026, 12, 20, 9, 0)
-    due_at = due(report("vermont", "attorney_general"), awareness=local(NY, 2026, 11, 20, 10, 0), report__residents=told)
+    due_at = due(
+        report("vermont", "attorney_general"), awareness=local(NY, 2026, 11, 20, 10, 0), report__residents=told
+    )
     assert due_at == local(NY, 2026, 12, 12, 0, 0)
 
 
@@ -99,4 +103,6 @@ def test_the_explanation_names_both_limits():
         "14 business days (United States, VT) after awareness, ends at local midnight (America/New_York), "
         "the anchor day does not count; at the latest at the submission of “Notify the affected Vermont consumers”"
     )
-    assert attorney_general.explain("nl").endswith("uiterlijk bij het indienen van “De getroffen consumenten in Vermont informeren”")
+    assert attorney_general.explain("nl").endswith(
+        "uiterlijk bij het indienen van “De getroffen consumenten in Vermont informeren”"
+    )
