@@ -76,6 +76,12 @@ def test_small_breach_is_logged_to_hhs_sixty_days_after_the_year_ends():
     assert due(hhs_annual, awareness=local(NY, 2026, 12, 31, 23, 59)) == local(NY, 2027, 3, 2, 0, 0)
 
 
+def test_the_year_of_discovery_is_new_yorks_not_utcs():
+    # 03:00 UTC on 1 January 2027 is still 31 December 2026 in New York: the 2026 batch, due 1 March 2027.
+    due_at = due(report("hipaa", "hhs_annual"), awareness=datetime(2027, 1, 1, 3, 0, tzinfo=UTC))
+    assert due_at == local(NY, 2027, 3, 2, 0, 0)
+
+
 def test_the_year_end_batch_meets_leap_years_as_hhs_does():
     # Discovered in 2027: 60 days after 31 December 2027 is Tue 29 February 2028.
     due_at = due(report("hipaa", "hhs_annual"), awareness=local(NY, 2027, 5, 1, 12, 0))

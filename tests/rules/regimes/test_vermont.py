@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.regimes import calendars
+from rules.regimes import DATA_DIR, RegimeFileError, calendars, load_file
 from tests.rules.regimes.pinning import applies, assert_bilingual, due, facts, local, regime, report
 
 NY = "America/New_York"
@@ -106,3 +107,12 @@ def test_the_explanation_names_both_limits():
     assert attorney_general.explain("nl").endswith(
         "uiterlijk bij het indienen van “De getroffen consumenten in Vermont informeren”"
     )
+
+
+def test_only_a_backstop_may_be_zero(tmp_path):
+    # "Or when the consumers are told" is a backstop of 0 hours; a period of 0 business days is a typo.
+    text = (DATA_DIR / "vermont.toml").read_text(encoding="utf-8")
+    broken = tmp_path / "vermont.toml"
+    broken.write_text(text.replace("business_days = 14", "business_days = 0"), encoding="utf-8")
+    with pytest.raises(RegimeFileError, match=r"vermont\.toml: versions\[0\]\.reports\[1\]\.period\.business_days"):
+        load_file(broken)
