@@ -14,8 +14,10 @@ few years at most, and the sweep recomputes deadlines often.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 
 import holidays
 
@@ -79,19 +81,19 @@ def check_calendar(calendar: str) -> None:
 
 
 @lru_cache(maxsize=512)
-def _holidays(calendar: str, year: int) -> frozenset[date]:
+def _holidays(calendar: str, year: int) -> Mapping[date, str]:
+    """The public holidays of one calendar and year (date -> name), built once and read-only."""
     country, subdiv = _split(calendar)
     try:
         days = holidays.country_holidays(country, subdiv=subdiv, years=year)
     except NotImplementedError as error:
         raise UnknownCalendar(f"calendar {calendar!r}: {error}") from error
-    return frozenset(days.keys())
+    return MappingProxyType(dict(days))
 
 
 def holiday_name(calendar: str, day: date) -> str | None:
     """The holiday's name in the package's default language, or ``None`` on an ordinary day."""
-    country, subdiv = _split(calendar)
-    return holidays.country_holidays(country, subdiv=subdiv, years=day.year).get(day)
+    return _holidays(calendar, day.year).get(day)
 
 
 def is_business_day(calendar: str, day: date) -> bool:

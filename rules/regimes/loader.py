@@ -1,6 +1,6 @@
 """Reading a regime file (TOML, stdlib tomllib) into values, refusing anything it does not understand.
 
-Every error names the file and the path inside it ("nis2.toml: versions[0].reports[1].period:
+Every error names the file and the path inside it ("demo.toml: versions[0].reports[1].period:
 exactly one unit key ..."), so whoever edits a rule file learns what to fix without reading code.
 Unknown keys are refused everywhere: a misspelt ``ends`` must not silently become a default.
 The format and its conventions are documented in docs/regimes.md.
