@@ -350,6 +350,8 @@ def test_a_zero_hour_backstop_means_at_the_latest_when_its_anchor_happens(tmp_pa
     detected = datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
     assert report.due_at({"detection": detected}) == detected
     assert report.due_at({"detection": detected, "report:first": detected - timedelta(days=1)}) == detected
+    assert report.explain("en").endswith("; at the latest at detection itself")
+    assert report.explain("nl").endswith("; uiterlijk op het moment van detectie")
 
 
 def test_invalid_toml_is_refused_with_the_parsers_reason(tmp_path):
