@@ -31,6 +31,10 @@ MAX_AMOUNT = {
     durations.BUSINESS_DAYS: calendars.MAX_BUSINESS_DAYS,
     durations.MONTHS: 120,
 }
+# hours = 0 is "at the anchor itself": a backstop such as "at the latest when the residents are
+# told" (latest = { anchor = "report:residents", period = { hours = 0 } }). A day, business-day
+# or month count of 0 has no meaning under the day-1 convention.
+MIN_AMOUNT = {durations.HOURS: 0}
 _REGIME_KEYS = ({"code", "title", "jurisdiction", "source", "certainty", "versions"}, {"applicability"})
 _VERSION_KEYS = ({"version", "effective_from", "enabled", "reports"}, set[str]())
 _REPORT_KEYS = (
@@ -220,8 +224,7 @@ def _report(table: dict, at: _At, codes: list[str]) -> Report:
     if "latest" in table:
         where = at / "latest"
         backstop = _keys(table["latest"], where, ({"anchor", "period"}, set()))
-        # A backstop may be 0: "within 14 business days, or when the consumers are told if sooner".
-        backstop_period = _period(backstop["period"], where / "period", minimum=0)
+        backstop_period = _period(backstop["period"], where / "period")
         latest = Backstop(_anchor(backstop, where, code, codes, backstop_period), backstop_period)
     condition = table.get("condition")
     return Report(
@@ -261,7 +264,7 @@ def _anchor(table: dict, at: _At, own: str, codes: list[str], period: durations.
     return anchor
 
 
-def _period(data: object, at: _At, minimum: int = 1) -> durations.Period:
+def _period(data: object, at: _At) -> durations.Period:
     if not isinstance(data, dict):
         raise at.error(f"must be a table, got {_kind(data)}")
     units = [key for key in durations.UNITS if key in data]
@@ -281,7 +284,7 @@ def _period(data: object, at: _At, minimum: int = 1) -> durations.Period:
     table = _keys(data, at, (required, set()))
     period = durations.Period(
         unit=unit,
-        amount=_int(table, unit, at, MAX_AMOUNT[unit], minimum),
+        amount=_int(table, unit, at, MAX_AMOUNT[unit], MIN_AMOUNT.get(unit, 1)),
         calendar=_checked(table, "calendar", at, calendars.check_calendar),
         ends=_checked(table, "ends", at, _check_ends),
         zone=_checked(table, "zone", at, _check_zone),

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from rules.regimes.conditions import Condition
-from rules.regimes.durations import HOURS, Period, local_moment, to_utc
+from rules.regimes.durations import Period, local_moment, to_utc
 from rules.regimes.text import Text
 
 # The anchors recorded as facts on an incident (each with who, when and why).
@@ -70,10 +70,7 @@ class Report:
         """How the period counts, for a person: "3 business days (Brazil) after awareness, ends ..."."""
         titles = dict(self.report_titles)
         text = self.period.explain(anchor_label(self.anchor, titles))
-        if self.latest is not None and (self.latest.period.unit, self.latest.period.amount) == (HOURS, 0):
-            backstop = anchor_label(self.latest.anchor, titles)  # "... or at that moment, if sooner"
-            text = Text(f"{text.en}; at the latest at {backstop.en}", f"{text.nl}; uiterlijk bij {backstop.nl}")
-        elif self.latest is not None:
+        if self.latest is not None:
             backstop = self.latest.period.explain(anchor_label(self.latest.anchor, titles))
             text = Text(f"{text.en}; at the latest {backstop.en}", f"{text.nl}; uiterlijk {backstop.nl}")
         return text.get(language)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -193,8 +193,13 @@ def test_the_base_file_loads_with_its_values(tmp_path):
         ),
         (
             PERIOD,
-            "period = { hours = 0 }",
-            "demo.toml: versions[0].reports[0].period.hours: must be between 1 and 8784, got 0",
+            "period = { hours = -1 }",
+            "demo.toml: versions[0].reports[0].period.hours: must be between 0 and 8784, got -1",
+        ),
+        (
+            BD_PERIOD,
+            BD_PERIOD.replace("= 3", "= 0"),
+            "demo.toml: versions[0].reports[1].period.business_days: must be between 1 and 366, got 0",
         ),
         (
             PERIOD,
@@ -337,6 +342,16 @@ def test_a_bad_file_is_refused_with_the_file_and_the_path(tmp_path, old, new, me
     with pytest.raises(RegimeFileError) as refused:
         load_text(tmp_path, BASE.replace(old, new, 1))
     assert str(refused.value).startswith(message), str(refused.value)
+
+
+def test_a_zero_hour_backstop_means_at_the_latest_when_its_anchor_happens(tmp_path):
+    text = BASE.replace("legal = false", 'legal = false\nlatest = { anchor = "detection", period = { hours = 0 } }')
+    report = load_text(tmp_path, text).versions[0].report("second")
+    detected = datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
+    assert report.due_at({"detection": detected}) == detected
+    assert report.due_at({"detection": detected, "report:first": detected - timedelta(days=1)}) == detected
+    assert report.explain("en").endswith("; at the latest at detection itself")
+    assert report.explain("nl").endswith("; uiterlijk op het moment van detectie")
 
 
 def test_invalid_toml_is_refused_with_the_parsers_reason(tmp_path):

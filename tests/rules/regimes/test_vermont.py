@@ -102,15 +102,15 @@ def test_the_explanation_names_both_limits():
     attorney_general = report("vermont", "attorney_general")
     assert attorney_general.explain("en") == (
         "14 business days (United States, VT) after awareness, ends at local midnight (America/New_York), "
-        "the anchor day does not count; at the latest at the submission of “Notify the affected Vermont consumers”"
+        "the anchor day does not count; at the latest at the submission of “Notify the affected Vermont consumers” itself"
     )
     assert attorney_general.explain("nl").endswith(
-        "uiterlijk bij het indienen van “De getroffen consumenten in Vermont informeren”"
+        "uiterlijk op het moment van het indienen van “De getroffen consumenten in Vermont informeren”"
     )
 
 
-def test_only_a_backstop_may_be_zero(tmp_path):
-    # "Or when the consumers are told" is a backstop of 0 hours; a period of 0 business days is a typo.
+def test_zero_business_days_are_refused(tmp_path):
+    # "Or when the consumers are told" is 0 hours (the anchor itself); 0 business days is a typo.
     text = (DATA_DIR / "vermont.toml").read_text(encoding="utf-8")
     broken = tmp_path / "vermont.toml"
     broken.write_text(text.replace("business_days = 14", "business_days = 0"), encoding="utf-8")
