@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rules.regimes import calendars, conditions, durations
+from rules.regimes import calendars, conditions, durations, vocabulary
 from rules.regimes.model import FACT_ANCHORS, REPORT_PREFIX, YEAR_END_PREFIX, Backstop, Regime, Report, RuleVersion
 from rules.regimes.text import Text
 
@@ -149,7 +149,7 @@ def _regime(data: dict, at: _At, stem: str) -> Regime:
     return Regime(
         code=code,
         title=_text(table, "title", at),
-        jurisdiction=_str(table, "jurisdiction", at, PLACE),
+        jurisdiction=_place(table, "jurisdiction", at),
         source=_str(table, "source", at),
         certainty=certainty,
         applicability=None if applicability is None else _condition(applicability, at / "applicability"),
@@ -336,6 +336,25 @@ def _condition(data: object, at: _At) -> conditions.Condition:
     return build(_keys(data, at, (keys, set())), at)
 
 
+def _named(table: dict, key: str, at: _At, section: str) -> str:
+    """A slug the vocabulary has words for (an entity tag, a flag), so no reason shows the code."""
+    value = _str(table, key, at, SLUG)
+    known = getattr(vocabulary.vocabulary(), section)
+    if value not in known:
+        raise (at / key).error(
+            f"{value!r} has no words in {vocabulary.VOCABULARY_FILE.name} [{section}] (known: {', '.join(sorted(known))})"
+        )
+    return value
+
+
+def _place(table: dict, key: str, at: _At, pattern: re.Pattern[str] = PLACE) -> str:
+    """A place code the vocabulary names ("US-NY" -> "New York")."""
+    value = _str(table, key, at, pattern)
+    if value not in vocabulary.vocabulary().places:
+        raise (at / key).error(f"{value!r} has no name in {vocabulary.VOCABULARY_FILE.name} [places]")
+    return value
+
+
 def _children(table: dict, key: str, at: _At) -> tuple[conditions.Condition, ...]:
     return tuple(_condition(item, at / key / i) for i, item in enumerate(_array(table, key, at)))
 
@@ -347,12 +366,12 @@ _LEAVES.update(
         "not": ({"not"}, lambda t, at: conditions.Not(_condition(t["not"], at / "not"))),
         "place": (
             {"place", "at_least"},
-            lambda t, at: conditions.Place(_str(t, "place", at, PLACE), _int(t, "at_least", at, 10**10)),
+            lambda t, at: conditions.Place(_place(t, "place", at), _int(t, "at_least", at, 10**10)),
         ),
         "any_place_at_least": (
             {"any_place_at_least", "within"},
             lambda t, at: conditions.AnyPlaceAtLeast(
-                _int(t, "any_place_at_least", at, 10**10), _str(t, "within", at, COUNTRY)
+                _int(t, "any_place_at_least", at, 10**10), _place(t, "within", at, COUNTRY)
             ),
         ),
         "total_at_least": (
@@ -360,8 +379,8 @@ _LEAVES.update(
             lambda t, at: conditions.TotalAtLeast(_int(t, "total_at_least", at, 10**10)),
         ),
         "total_below": ({"total_below"}, lambda t, at: conditions.TotalBelow(_int(t, "total_below", at, 10**10))),
-        "entity": ({"entity"}, lambda t, at: conditions.Entity(_str(t, "entity", at, SLUG))),
-        "established": ({"established"}, lambda t, at: conditions.Established(_str(t, "established", at, PLACE))),
-        "flag": ({"flag"}, lambda t, at: conditions.Flag(_str(t, "flag", at, SLUG))),
+        "entity": ({"entity"}, lambda t, at: conditions.Entity(_named(t, "entity", at, "entities"))),
+        "established": ({"established"}, lambda t, at: conditions.Established(_place(t, "established", at))),
+        "flag": ({"flag"}, lambda t, at: conditions.Flag(_named(t, "flag", at, "flags"))),
     }
 )

@@ -7,22 +7,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from rules.regimes import vocabulary
 from rules.regimes.conditions import Condition
 from rules.regimes.durations import Period, local_moment, to_utc
 from rules.regimes.text import Text
 
-# The anchors recorded as facts on an incident (each with who, when and why).
-FACT_ANCHORS: dict[str, Text] = {
-    "awareness": Text("awareness", "bewustwording"),
-    "detection": Text("detection", "detectie"),
-    "classification": Text("classification", "classificatie"),
-    "determination": Text("determination", "vaststelling"),
-    "assessment": Text("the completed assessment", "de afgeronde beoordeling"),
-    "fix_available": Text(
-        "a fix or mitigation becoming available", "het beschikbaar komen van een oplossing of mitigatie"
-    ),
-    "handling_ended": Text("the end of the incident's handling", "het einde van de afhandeling van het incident"),
-}
+# The anchors recorded as facts on an incident (each with who, when and why), with their names
+# from the vocabulary (data/vocabulary/vocabulary.toml).
+FACT_ANCHOR_CODES = (
+    "awareness",
+    "detection",
+    "classification",
+    "determination",
+    "assessment",
+    "fix_available",
+    "handling_ended",
+)
+FACT_ANCHORS: dict[str, Text] = {code: vocabulary.anchor(code) for code in FACT_ANCHOR_CODES}
 REPORT_PREFIX = "report:"  # chained: when the report of that code (same version) was submitted
 YEAR_END_PREFIX = "year_end:"  # derived: 00:00 on 1 January after the anchor's local date
 
