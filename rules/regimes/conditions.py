@@ -1,11 +1,12 @@
 """Applicability conditions (of a regime, or of one report) as data, evaluated against facts.
 
 A condition is a tree of combinators (``all``, ``any``, ``not``) over leaves. Every leaf states the
-fact it read as a reason in English and Dutch ("940,000 data subjects live in NL (threshold 1)"),
-so the officer sees why the engine suggests what it does. A fact not recorded makes its leaf
-unknown: the reason starts with "unknown:" and the leaf counts as not met. Unknown is kept apart
-from false inside the tree (three-valued logic), so ``not`` over an unknown fact stays unknown
-rather than turning into "met". The engine only suggests: the officer decides.
+fact it read as a reason in English and Dutch, in words a person would use ("940,000 data subjects
+live in the Netherlands (threshold 1)"; the codes of the file are named by the vocabulary), so the
+officer sees why the engine suggests what it does. A fact not recorded makes its leaf unknown: the
+reason says "unknown: … has not been recorded" and the leaf counts as not met. Unknown is kept
+apart from false inside the tree (three-valued logic), so ``not`` over an unknown fact stays
+unknown rather than turning into "met". The engine only suggests: the officer decides.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rules.regimes import vocabulary
 from rules.regimes.text import Text, count
 
 # EU member states and the EEA states that apply EU law on personal data; "EU" in a place or an
@@ -48,7 +50,27 @@ def _in_place(resident: str, place: str) -> bool:
 
 
 def _unknown(en: str, nl: str) -> Outcome:
+    """A fact not recorded: ``en`` and ``nl`` say what is missing, as a whole clause."""
     return None, (Text(f"unknown: {en}", f"onbekend: {nl}"),)
+
+
+def _where_they_live() -> Outcome:
+    return _unknown(
+        "where the data subjects live has not been recorded", "waar de betrokkenen wonen, is niet vastgelegd"
+    )
+
+
+def _how_many() -> Outcome:
+    return _unknown(
+        "how many data subjects are affected has not been recorded", "hoeveel betrokkenen het treft, is niet vastgelegd"
+    )
+
+
+def _live_in(n: int, where: Text) -> Text:
+    shown = count(n)
+    if n == 1:
+        return Text(f"1 data subject lives in {where.en}", f"1 betrokkene woont in {where.nl}")
+    return Text(f"{shown.en} data subjects live in {where.en}", f"{shown.nl} betrokkenen wonen in {where.nl}")
 
 
 @dataclass(frozen=True)
@@ -89,14 +111,11 @@ class Place:
 
     def evaluate(self, facts: Facts) -> Outcome:
         if not facts.places:
-            return _unknown("where the data subjects live", "waar de betrokkenen wonen")
+            return _where_they_live()
         n = sum(number for resident, number in facts.places.items() if _in_place(resident, self.place))
-        shown, threshold = count(n), count(self.at_least)
+        lives, threshold = _live_in(n, vocabulary.place(self.place)), count(self.at_least)
         return n >= self.at_least, (
-            Text(
-                f"{shown.en} data subjects live in {self.place} (threshold {threshold.en})",
-                f"{shown.nl} betrokkenen wonen in {self.place} (drempel {threshold.nl})",
-            ),
+            Text(f"{lives.en} (threshold {threshold.en})", f"{lives.nl} (drempel {threshold.nl})"),
         )
 
 
@@ -107,24 +126,34 @@ class AnyPlaceAtLeast:
 
     def evaluate(self, facts: Facts) -> Outcome:
         if not facts.places:
-            return _unknown("where the data subjects live", "waar de betrokkenen wonen")
+            return _where_they_live()
         inside = {r: n for r, n in facts.places.items() if r != self.within and _in_place(r, self.within)}
         threshold = count(self.at_least)
+        one, country = vocabulary.subdivision(self.within), vocabulary.place(self.within)
         if not inside:
             return False, (
                 Text(
-                    f"no data subjects recorded in a place within {self.within} (threshold {threshold.en} in one place)",
-                    f"geen betrokkenen vastgelegd in een gebied binnen {self.within} (drempel {threshold.nl} in één gebied)",
+                    f"no data subjects recorded in any {one.en} of {country.en} "
+                    f"(threshold {threshold.en} in one {one.en})",
+                    f"geen betrokkenen vastgelegd in een {one.nl} van {country.nl} "
+                    f"(drempel {threshold.nl} in één {one.nl})",
                 ),
             )
         place, n = max(inside.items(), key=lambda item: (item[1], item[0]))
-        shown = count(n)
+        shown, where = count(n), vocabulary.place(place)
         return n >= self.at_least, (
             Text(
-                f"at most {shown.en} data subjects in one place within {self.within} ({place}; threshold {threshold.en})",
-                f"hoogstens {shown.nl} betrokkenen in één gebied binnen {self.within} ({place}; drempel {threshold.nl})",
+                f"the most in one {one.en}: {shown.en} in {where.en} (threshold {threshold.en})",
+                f"het hoogste aantal in één {one.nl}: {shown.nl} in {where.nl} (drempel {threshold.nl})",
             ),
         )
+
+
+def _in_total(n: int) -> Text:
+    shown = count(n)
+    if n == 1:
+        return Text("1 data subject affected in total", "1 betrokkene in totaal")
+    return Text(f"{shown.en} data subjects affected in total", f"{shown.nl} betrokkenen in totaal")
 
 
 @dataclass(frozen=True)
@@ -133,13 +162,10 @@ class TotalAtLeast:
 
     def evaluate(self, facts: Facts) -> Outcome:
         if facts.total is None:
-            return _unknown("how many data subjects are affected", "hoeveel betrokkenen het treft")
-        shown, threshold = count(facts.total), count(self.at_least)
+            return _how_many()
+        total, threshold = _in_total(facts.total), count(self.at_least)
         return facts.total >= self.at_least, (
-            Text(
-                f"{shown.en} data subjects affected in total (threshold {threshold.en})",
-                f"{shown.nl} betrokkenen in totaal (drempel {threshold.nl})",
-            ),
+            Text(f"{total.en} (threshold {threshold.en})", f"{total.nl} (drempel {threshold.nl})"),
         )
 
 
@@ -149,13 +175,10 @@ class TotalBelow:
 
     def evaluate(self, facts: Facts) -> Outcome:
         if facts.total is None:
-            return _unknown("how many data subjects are affected", "hoeveel betrokkenen het treft")
-        shown, threshold = count(facts.total), count(self.below)
+            return _how_many()
+        total, limit = _in_total(facts.total), count(self.below)
         return facts.total < self.below, (
-            Text(
-                f"{shown.en} data subjects affected in total (below {threshold.en} required)",
-                f"{shown.nl} betrokkenen in totaal (minder dan {threshold.nl} vereist)",
-            ),
+            Text(f"{total.en} (required: fewer than {limit.en})", f"{total.nl} (vereist: minder dan {limit.nl})"),
         )
 
 
@@ -164,11 +187,21 @@ class Entity:
     tag: str
 
     def evaluate(self, facts: Facts) -> Outcome:
+        label = vocabulary.entity(self.tag)
         if not facts.entities:
-            return _unknown("the organisation's entity types", "de soorten entiteit van de organisatie")
+            return _unknown(
+                f"whether the organisation is {label.en} has not been recorded",
+                f"of de organisatie {label.nl} is, is niet vastgelegd",
+            )
         if self.tag in facts.entities:
-            return True, (Text(f"the organisation is a {self.tag}", f"de organisatie is een {self.tag}"),)
-        return False, (Text(f"the organisation is not a {self.tag}", f"de organisatie is geen {self.tag}"),)
+            return True, (
+                Text(f"the organisation is recorded as {label.en}", f"de organisatie is vastgelegd als {label.nl}"),
+            )
+        return False, (
+            Text(
+                f"the organisation is not recorded as {label.en}", f"de organisatie is niet vastgelegd als {label.nl}"
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -177,17 +210,23 @@ class Established:
 
     def evaluate(self, facts: Facts) -> Outcome:
         if facts.established is None:
-            return _unknown("where the organisation is established", "waar de organisatie gevestigd is")
+            return _unknown(
+                "where the organisation is established has not been recorded",
+                "waar de organisatie gevestigd is, is niet vastgelegd",
+            )
         value = _in_place(facts.established, self.place)
-        if value:
+        there, required = vocabulary.place(facts.established), vocabulary.place(self.place)
+        if value and facts.established == self.place:
+            text = Text(f"the organisation is established in {there.en}", f"de organisatie is gevestigd in {there.nl}")
+        elif value:
             text = Text(
-                f"the organisation is established in {facts.established} (required: {self.place})",
-                f"de organisatie is gevestigd in {facts.established} (vereist: {self.place})",
+                f"the organisation is established in {there.en}, within {required.en}",
+                f"de organisatie is gevestigd in {there.nl}, binnen {required.nl}",
             )
         else:
             text = Text(
-                f"the organisation is established in {facts.established}, not in {self.place}",
-                f"de organisatie is gevestigd in {facts.established}, niet in {self.place}",
+                f"the organisation is established in {there.en}, not in {required.en}",
+                f"de organisatie is gevestigd in {there.nl}, niet in {required.nl}",
             )
         return value, (text,)
 
@@ -197,12 +236,11 @@ class Flag:
     name: str
 
     def evaluate(self, facts: Facts) -> Outcome:
+        words = vocabulary.flag(self.name)
         value = facts.flags.get(self.name)
         if value is None:
-            return _unknown(f"{self.name} has not been determined", f"{self.name} is niet vastgesteld")
-        if value:
-            return True, (Text(f"determined: {self.name}", f"vastgesteld: {self.name}"),)
-        return False, (Text(f"determined: not {self.name}", f"vastgesteld: niet {self.name}"),)
+            return _unknown(f"{words.whether.en} has not been recorded", f"{words.whether.nl}, is niet vastgelegd")
+        return value, (words.yes if value else words.no,)
 
 
 Condition = All | Any | Not | Place | AnyPlaceAtLeast | TotalAtLeast | TotalBelow | Entity | Established | Flag

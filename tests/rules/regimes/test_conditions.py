@@ -36,30 +36,36 @@ def texts(reasons: tuple[Text, ...], language: str = "en") -> list[str]:
 def test_a_place_counts_its_residents_with_thousands_separators_in_each_language():
     applies, reasons = evaluate(Place("NL", 1), FACTS)
     assert applies
-    assert texts(reasons) == ["940,000 data subjects live in NL (threshold 1)"]
-    assert texts(reasons, "nl") == ["940.000 betrokkenen wonen in NL (drempel 1)"]
+    assert texts(reasons) == ["940,000 data subjects live in the Netherlands (threshold 1)"]
+    assert texts(reasons, "nl") == ["940.000 betrokkenen wonen in Nederland (drempel 1)"]
 
 
 def test_eu_adds_up_every_member_state_and_a_country_holds_its_subdivisions():
-    assert texts(evaluate(Place("EU", 1), FACTS)[1]) == ["941,200 data subjects live in EU (threshold 1)"]
-    assert texts(evaluate(Place("US", 500), FACTS)[1]) == ["680 data subjects live in US (threshold 500)"]
+    assert texts(evaluate(Place("EU", 1), FACTS)[1]) == ["941,200 data subjects live in the EU or EEA (threshold 1)"]
+    assert texts(evaluate(Place("US", 500), FACTS)[1]) == [
+        "680 data subjects live in the United States (threshold 500)"
+    ]
 
 
 def test_a_subdivision_matches_only_itself():
     applies, reasons = evaluate(Place("US-NY", 500), FACTS)
     assert not applies
-    assert texts(reasons) == ["80 data subjects live in US-NY (threshold 500)"]
+    assert texts(reasons) == ["80 data subjects live in New York (threshold 500)"]
     assert not evaluate(Place("US-TX", 1), FACTS)[0]
 
 
 def test_any_place_looks_for_one_place_within_the_country_over_the_threshold():
     applies, reasons = evaluate(AnyPlaceAtLeast(500, "US"), FACTS)
     assert applies
-    assert texts(reasons) == ["at most 600 data subjects in one place within US (US-CA; threshold 500)"]
+    assert texts(reasons) == ["the most in one state: 600 in California (threshold 500)"]
+    assert texts(reasons, "nl") == ["het hoogste aantal in één staat: 600 in Californië (drempel 500)"]
     assert not evaluate(AnyPlaceAtLeast(1_000, "US"), FACTS)[0]
     none_there = evaluate(AnyPlaceAtLeast(1, "BR"), FACTS)
     assert none_there[0] is False
-    assert texts(none_there[1]) == ["no data subjects recorded in a place within BR (threshold 1 in one place)"]
+    assert texts(none_there[1]) == ["no data subjects recorded in any region of Brazil (threshold 1 in one region)"]
+    assert texts(none_there[1], "nl") == [
+        "geen betrokkenen vastgelegd in een regio van Brazilië (drempel 1 in één regio)"
+    ]
 
 
 def test_totals_compare_with_the_threshold():
@@ -74,32 +80,80 @@ def test_totals_compare_with_the_threshold():
     assert not evaluate(TotalBelow(500), FACTS)[0]
     assert evaluate(TotalBelow(500), Facts(total=499))[0]
     assert texts(evaluate(TotalBelow(1_000), Facts(total=499))[1]) == [
-        "499 data subjects affected in total (below 1,000 required)"
+        "499 data subjects affected in total (required: fewer than 1,000)"
+    ]
+    assert texts(evaluate(TotalBelow(1_000), Facts(total=1))[1], "nl") == [
+        "1 betrokkene in totaal (vereist: minder dan 1.000)"
     ]
 
 
-def test_entity_establishment_and_flags():
+def test_entity_establishment_and_flags_read_in_words_not_codes():
     assert evaluate(Entity("nis2_essential"), FACTS) == (
         True,
-        (Text("the organisation is a nis2_essential", "de organisatie is een nis2_essential"),),
+        (
+            Text(
+                "the organisation is recorded as an essential entity under NIS2",
+                "de organisatie is vastgelegd als een essentiële entiteit onder NIS2",
+            ),
+        ),
     )
-    assert texts(evaluate(Entity("financial_entity"), FACTS)[1]) == ["the organisation is not a financial_entity"]
-    assert evaluate(Established("EU"), FACTS)[0]
-    assert texts(evaluate(Established("BR"), FACTS)[1]) == ["the organisation is established in NL, not in BR"]
-    assert texts(evaluate(Flag("significant"), FACTS)[1]) == ["determined: significant"]
-    assert evaluate(Flag("major"), FACTS) == (False, (Text("determined: not major", "vastgesteld: niet major"),))
+    assert texts(evaluate(Entity("financial_entity"), FACTS)[1]) == [
+        "the organisation is not recorded as a financial entity under DORA"
+    ]
+    assert evaluate(Established("EU"), FACTS) == (
+        True,
+        (
+            Text(
+                "the organisation is established in the Netherlands, within the EU or EEA",
+                "de organisatie is gevestigd in Nederland, binnen de EU of EER",
+            ),
+        ),
+    )
+    assert texts(evaluate(Established("NL"), FACTS)[1]) == ["the organisation is established in the Netherlands"]
+    assert texts(evaluate(Established("BR"), FACTS)[1]) == [
+        "the organisation is established in the Netherlands, not in Brazil"
+    ]
+    assert texts(evaluate(Established("BR"), FACTS)[1], "nl") == [
+        "de organisatie is gevestigd in Nederland, niet in Brazilië"
+    ]
+    assert texts(evaluate(Flag("significant"), FACTS)[1]) == ["the incident is significant under NIS2 or eIDAS"]
+    assert evaluate(Flag("major"), FACTS) == (
+        False,
+        (
+            Text(
+                "the incident is not classified as major under DORA",
+                "het incident is onder DORA niet als ernstig geclassificeerd",
+            ),
+        ),
+    )
+
+
+def test_one_data_subject_is_singular():
+    assert texts(evaluate(Place("US-CA", 1), Facts(places={"US-CA": 1}))[1], "nl") == [
+        "1 betrokkene woont in Californië (drempel 1)"
+    ]
+    assert texts(evaluate(TotalAtLeast(1), Facts(total=1))[1]) == ["1 data subject affected in total (threshold 1)"]
+
+
+def test_a_place_the_vocabulary_does_not_name_is_shown_as_its_code():
+    assert texts(evaluate(Place("US", 1), Facts(places={"US-ZZ": 3}))[1]) == [
+        "3 data subjects live in the United States (threshold 1)"
+    ]
+    assert texts(evaluate(Established("EU"), Facts(established="MX"))[1]) == [
+        "the organisation is established in MX, not in the EU or EEA"
+    ]
 
 
 @pytest.mark.parametrize(
     ("condition", "reason"),
     [
-        (Place("NL", 1), "unknown: where the data subjects live"),
-        (AnyPlaceAtLeast(500, "US"), "unknown: where the data subjects live"),
-        (TotalAtLeast(500), "unknown: how many data subjects are affected"),
-        (TotalBelow(500), "unknown: how many data subjects are affected"),
-        (Entity("controller"), "unknown: the organisation's entity types"),
-        (Established("EU"), "unknown: where the organisation is established"),
-        (Flag("material"), "unknown: material has not been determined"),
+        (Place("NL", 1), "unknown: where the data subjects live has not been recorded"),
+        (AnyPlaceAtLeast(500, "US"), "unknown: where the data subjects live has not been recorded"),
+        (TotalAtLeast(500), "unknown: how many data subjects are affected has not been recorded"),
+        (TotalBelow(500), "unknown: how many data subjects are affected has not been recorded"),
+        (Entity("controller"), "unknown: whether the organisation is a controller has not been recorded"),
+        (Established("EU"), "unknown: where the organisation is established has not been recorded"),
+        (Flag("material"), "unknown: whether the incident is material to investors (SEC) has not been recorded"),
     ],
 )
 def test_an_unknown_fact_makes_its_leaf_not_met_and_says_so(condition, reason):
@@ -126,7 +180,8 @@ def test_not_inverts_a_known_fact_but_an_unknown_fact_stays_unknown():
     assert not evaluate(Not(Flag("significant")), FACTS)[0]
     applies, reasons = evaluate(Not(Flag("ongoing")), FACTS)
     assert applies is False
-    assert texts(reasons) == ["unknown: ongoing has not been determined"]
+    assert texts(reasons) == ["unknown: whether the incident is still ongoing has not been recorded"]
+    assert texts(reasons, "nl") == ["onbekend: of het incident nog loopt, is niet vastgelegd"]
 
 
 def test_unknown_inside_any_does_not_hide_a_met_item_and_inside_all_does_not_hide_a_failed_one():

@@ -57,5 +57,5 @@ def test_suggested_for_personal_data_of_brazilian_residents():
     regime = catalogue()["lgpd"]
     applies, reasons = regime.applicability.evaluate(Facts(places={"BR": 12_500}, flags={"personal_data": True}))
     assert applies
-    assert "12,500 data subjects live in BR (threshold 1)" in [r.en for r in reasons]
-    assert "12.500 betrokkenen wonen in BR (drempel 1)" in [r.nl for r in reasons]
+    assert "12,500 data subjects live in Brazil (threshold 1)" in [r.en for r in reasons]
+    assert "12.500 betrokkenen wonen in Brazilië (drempel 1)" in [r.nl for r in reasons]

@@ -44,10 +44,10 @@ def test_suggested_for_a_significant_incident_of_an_essential_or_important_entit
     applies, reasons = regime.applicability.evaluate(facts)
     assert applies
     assert [r.en for r in reasons] == [
-        "the organisation is not a nis2_essential",
-        "the organisation is a nis2_important",
-        "determined: significant",
-        "the organisation is established in BE (required: EU)",
+        "the organisation is not recorded as an essential entity under NIS2",
+        "the organisation is recorded as an important entity under NIS2",
+        "the incident is significant under NIS2 or eIDAS",
+        "the organisation is established in Belgium, within the EU or EEA",
     ]
     assert not regime.applicability.evaluate(Facts(entities=frozenset({"nis2_essential"}), established="NL"))[0]
     assert regime.version_on(date(2024, 10, 17)) is None
