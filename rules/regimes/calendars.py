@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 import holidays
 
+from rules.regimes import vocabulary
 from rules.regimes.text import Text
 
 FEDERAL_US = "US-FED"
@@ -29,33 +30,8 @@ _WEEKEND = frozenset({5, 6})  # Saturday, Sunday (date.weekday())
 # Business-day counts are bounded so that a bad rule cannot loop for ever (a year of holidays).
 MAX_BUSINESS_DAYS = 366
 
-# Names shown in explanations; any other valid code is shown as itself.
-_NAMES: dict[str, Text] = {
-    "AT": Text("Austria", "Oostenrijk"),
-    "AU": Text("Australia", "Australië"),
-    "BE": Text("Belgium", "België"),
-    "BR": Text("Brazil", "Brazilië"),
-    "CA": Text("Canada", "Canada"),
-    "CH": Text("Switzerland", "Zwitserland"),
-    "DE": Text("Germany", "Duitsland"),
-    "DK": Text("Denmark", "Denemarken"),
-    "ES": Text("Spain", "Spanje"),
-    "FI": Text("Finland", "Finland"),
-    "FR": Text("France", "Frankrijk"),
-    "GB": Text("United Kingdom", "Verenigd Koninkrijk"),
-    "IE": Text("Ireland", "Ierland"),
-    "IN": Text("India", "India"),
-    "IT": Text("Italy", "Italië"),
-    "LU": Text("Luxembourg", "Luxemburg"),
-    "NL": Text("Netherlands", "Nederland"),
-    "NO": Text("Norway", "Noorwegen"),
-    "PL": Text("Poland", "Polen"),
-    "PT": Text("Portugal", "Portugal"),
-    "SE": Text("Sweden", "Zweden"),
-    "SG": Text("Singapore", "Singapore"),
-    "US": Text("United States", "Verenigde Staten"),
-    FEDERAL_US: Text("United States federal holidays", "federale feestdagen van de Verenigde Staten"),
-}
+# The one calendar that is not a place; every other code is named by the vocabulary's places.
+_FEDERAL_TITLE = Text("United States federal holidays", "federale feestdagen van de Verenigde Staten")
 
 
 class UnknownCalendar(ValueError):
@@ -116,10 +92,13 @@ def next_business_day(calendar: str, day: date) -> date:
 
 
 def calendar_title(calendar: str) -> Text:
-    """The calendar's name for explanations ("Brazil"); an unnamed code is shown as itself."""
-    if calendar in _NAMES:
-        return _NAMES[calendar]
+    """The calendar's name for explanations ("Brazil", "New York"); a code without a name is shown as itself."""
+    if calendar == FEDERAL_US:
+        return _FEDERAL_TITLE
+    names = vocabulary.vocabulary().places
+    if calendar in names:
+        return names[calendar]
     country, subdiv = _split(calendar)
-    if subdiv is not None and country in _NAMES:
-        return Text(f"{_NAMES[country].en}, {subdiv}", f"{_NAMES[country].nl}, {subdiv}")
+    if subdiv is not None and country in names:
+        return Text(f"{names[country].en}, {subdiv}", f"{names[country].nl}, {subdiv}")
     return Text(calendar, calendar)

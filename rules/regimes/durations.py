@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from rules.regimes import calendars
+from rules.regimes import calendars, vocabulary
 from rules.regimes.text import Text
 
 HOURS = "hours"
@@ -150,10 +150,11 @@ class Period:
         elif self.unit == HOURS:
             parts.append(Text("elapsed time", "verstreken tijd"))
         elif self.unit == MONTHS:
+            where = vocabulary.zone(self._zone())
             parts.append(
                 Text(
-                    f"the same local time ({self.zone}); a day the month lacks falls to its last day",
-                    f"zelfde lokale tijd ({self.zone}); een dag die de maand niet heeft wordt de laatste dag",
+                    f"at the same time of day ({where.en}); a day the month lacks falls to its last day",
+                    f"op hetzelfde tijdstip ({where.nl}); een dag die de maand niet heeft wordt de laatste dag",
                 )
             )
         else:
@@ -191,8 +192,7 @@ def _amount_text(period: Period) -> Text:
 
 
 def _ends_text(period: Period) -> Text:
+    where = vocabulary.zone(period._zone())
     if period.ends == END_OF_DAY:
-        return Text(f"ends at local midnight ({period.zone})", f"eindigt om middernacht lokale tijd ({period.zone})")
-    return Text(
-        f"ends at {period.ends} local time ({period.zone})", f"eindigt om {period.ends} lokale tijd ({period.zone})"
-    )
+        return Text(f"ends at midnight ({where.en})", f"eindigt om middernacht ({where.nl})")
+    return Text(f"ends at {period.ends} ({where.en})", f"eindigt om {period.ends} ({where.nl})")

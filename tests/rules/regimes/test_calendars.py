@@ -79,7 +79,10 @@ def test_holiday_objects_are_built_once_per_calendar_and_year():
 def test_calendars_have_names_in_both_languages_and_unknown_ones_show_their_code():
     assert calendars.calendar_title("BR").en == "Brazil"
     assert calendars.calendar_title("BR").nl == "Brazilië"
-    assert calendars.calendar_title("US-NY").en == "United States, NY"
+    assert calendars.calendar_title("US-NY").en == "New York"
+    assert calendars.calendar_title("NL").nl == "Nederland"
+    assert calendars.calendar_title("US-FED").en == "United States federal holidays"
+    assert calendars.calendar_title("US-ZZ").en == "the United States, ZZ"
     assert calendars.calendar_title("MX").en == "MX"
     assert calendars.holiday_name("NL", date(2026, 4, 27)) == "King's Day"
     assert calendars.holiday_name("NL", date(2026, 4, 28)) is None

@@ -73,5 +73,5 @@ def test_suggested_for_a_major_incident_of_a_financial_entity():
 
 def test_the_explanation_states_the_roll_and_the_backstop():
     text = shipped_report("dora", "initial").explain("en")
-    assert text.startswith("4 hours after classification, elapsed time, on a weekend day or holiday (Netherlands)")
+    assert text.startswith("4 hours after classification, elapsed time, on a weekend day or holiday (the Netherlands)")
     assert "; at the latest 24 hours after detection" in text

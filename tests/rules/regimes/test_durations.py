@@ -163,11 +163,10 @@ def test_a_year_end_anchor_counts_60_days_from_31_december():
 def test_explanations_name_the_unit_the_calendar_and_the_day_conventions_in_both_languages():
     report = _report(business(3, "BR", "America/Sao_Paulo"))
     assert report.explain("en") == (
-        "3 business days (Brazil) after awareness, ends at local midnight (America/Sao_Paulo), "
-        "the anchor day does not count"
+        "3 business days (Brazil) after awareness, ends at midnight (São Paulo time), the anchor day does not count"
     )
     assert report.explain("nl") == (
-        "3 werkdagen (Brazilië) na bewustwording, eindigt om middernacht lokale tijd (America/Sao_Paulo), "
+        "3 werkdagen (Brazilië) na bewustwording, eindigt om middernacht (tijd in São Paulo), "
         "de dag van het ankerpunt telt niet mee"
     )
     assert (

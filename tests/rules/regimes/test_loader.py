@@ -95,7 +95,7 @@ def test_the_base_file_loads_with_its_values(tmp_path):
     assert (
         version.report("second")
         .explain("en")
-        .startswith("3 business days (Netherlands) after the submission of “First”")
+        .startswith("3 business days (the Netherlands) after the submission of “First”")
     )
 
 
@@ -438,8 +438,8 @@ def test_suggest_lists_every_regime_in_force_with_reasons():
     assert "cra" in {s.regime.code for s in suggest(facts, date(2026, 9, 11))}
     assert suggestions["gdpr"].applies
     assert [r.en for r in suggestions["gdpr"].reasons][:2] == [
-        "determined: personal_data",
-        "940,000 data subjects live in EU (threshold 1)",
+        "the incident involves personal data",
+        "940,000 data subjects live in the EU or EEA (threshold 1)",
     ]
     assert not suggestions["sec_8k"].applies
 
@@ -449,7 +449,7 @@ def test_report_applies_reads_the_reports_condition():
     assert report_applies(version.report("authority_notification"), Facts()) == (True, ())
     applies, reasons = report_applies(version.report("data_subject_communication"), Facts(flags={"high_risk": False}))
     assert not applies
-    assert reasons[0].en == "determined: not high_risk"
+    assert reasons[0].en == "the breach is not likely to result in a high risk to people's rights and freedoms"
 
 
 # --- No regime-specific branch in the engine ------------------------------------------------------

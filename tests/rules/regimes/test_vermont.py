@@ -101,7 +101,7 @@ def test_the_preliminary_notice_is_due_after_exactly_14_vermont_business_days(da
 def test_the_explanation_names_both_limits():
     attorney_general = report("vermont", "attorney_general")
     assert attorney_general.explain("en") == (
-        "14 business days (United States, VT) after awareness, ends at local midnight (America/New_York), "
+        "14 business days (Vermont) after awareness, ends at midnight (New York time), "
         "the anchor day does not count; at the latest at the submission of “Notify the affected Vermont consumers” itself"
     )
     assert attorney_general.explain("nl").endswith(
