@@ -16,6 +16,7 @@ from tests.rules.regimes.pinning import (
     facts,
     local,
     reasons_en,
+    reasons_nl,
     regime,
     report,
     suggestions,
@@ -73,3 +74,43 @@ def test_600_californians_suggest_california_with_the_count_as_reason():
 def test_residents_of_other_states_do_not_suggest_california():
     found = suggestions(facts({"US-NV": 5000, "US-OR": 40}), date(2026, 12, 5))
     assert not found["california"].applies
+
+
+@pytest.mark.parametrize(
+    ("residents", "owed", "english", "dutch"),
+    [
+        (
+            600,
+            True,
+            "600 data subjects live in California (threshold 501)",
+            "600 betrokkenen wonen in Californië (drempel 501)",
+        ),
+        (
+            500,
+            False,
+            "500 data subjects live in California (threshold 501)",
+            "500 betrokkenen wonen in Californië (drempel 501)",
+        ),
+        (
+            12_500,
+            True,
+            "12,500 data subjects live in California (threshold 501)",
+            "12.500 betrokkenen wonen in Californië (drempel 501)",
+        ),
+    ],
+)
+def test_the_attorney_general_threshold_reads_in_both_languages(residents, owed, english, dutch):
+    ok, why = report_applies(report("california", "attorney_general"), facts({"US-CA": residents, "US-NV": 900}))
+    assert (ok, reasons_en(why), reasons_nl(why)) == (owed, english, dutch)
+
+
+def test_the_attorney_general_explanation_names_the_residents_notice_and_the_clock():
+    attorney_general = report("california", "attorney_general")
+    assert attorney_general.explain("en") == (
+        "15 calendar days after the submission of “Notify the affected California residents”, "
+        "ends at midnight (Los Angeles time), the anchor day does not count"
+    )
+    assert attorney_general.explain("nl") == (
+        "15 kalenderdagen na het indienen van “De getroffen inwoners van Californië informeren”, "
+        "eindigt om middernacht (tijd in Los Angeles), de dag van het ankerpunt telt niet mee"
+    )

@@ -145,7 +145,10 @@ def test_600_californians_suggest_hipaa_media_only_for_a_covered_entity():
     other = facts({"US-CA": 600}, entities=("controller",))
     found = suggestions(other, ON)
     assert not found["hipaa"].applies
-    assert "covered_entity" in reasons_en(found["hipaa"]) or "covered entity" in reasons_en(found["hipaa"]).lower()
+    assert reasons_en(found["hipaa"]) == (
+        "the organisation is not recorded as a covered entity under HIPAA | "
+        "the organisation is not recorded as a business associate under HIPAA"
+    )
     assert found["california"].applies
     assert not applies(report("hipaa", "media"), other)
 
@@ -158,3 +161,37 @@ def test_individuals_are_due_at_new_york_midnight_61_local_days_after_the_discov
     ny = local(NY, 2026, 1, 1).tzinfo
     assert due_at.astimezone(ny).time().isoformat() == "00:00:00"
     assert (due_at.astimezone(ny).date() - discovered.astimezone(ny).date()).days == 61
+
+
+def test_the_media_reasons_read_as_sentences_in_both_languages():
+    ok, why = report_applies(report("hipaa", "media"), facts({"US-CA": 600, "US-NV": 30}, entities=COVERED))
+    assert ok
+    assert reasons_en(why) == (
+        "the organisation is recorded as a covered entity under HIPAA | "
+        "the most in one state: 600 in California (threshold 501)"
+    )
+    assert reasons_nl(why) == (
+        "de organisatie is vastgelegd als een covered entity onder HIPAA | "
+        "het hoogste aantal in één staat: 600 in Californië (drempel 501)"
+    )
+    ok, why = report_applies(report("hipaa", "media"), facts({"US-TX": 1_250, "NL": 940_000}, entities=COVERED))
+    assert ok and reasons_en(why).endswith("the most in one state: 1,250 in Texas (threshold 501)")
+    assert reasons_nl(why).endswith("het hoogste aantal in één staat: 1.250 in Texas (drempel 501)")
+    ok, why = report_applies(report("hipaa", "media"), facts({"NL": 940_000}, entities=COVERED))
+    assert not ok
+    assert reasons_en(why).endswith(
+        "no data subjects recorded in any state of the United States (threshold 501 in one state)"
+    )
+    assert reasons_nl(why).endswith(
+        "geen betrokkenen vastgelegd in een staat van de Verenigde Staten (drempel 501 in één staat)"
+    )
+    ok, why = report_applies(report("hipaa", "media"), facts())
+    assert not ok
+    assert reasons_en(why) == (
+        "unknown: whether the organisation is a covered entity under HIPAA has not been recorded | "
+        "unknown: where the data subjects live has not been recorded"
+    )
+    assert reasons_nl(why) == (
+        "onbekend: of de organisatie een covered entity onder HIPAA is, is niet vastgelegd | "
+        "onbekend: waar de betrokkenen wonen, is niet vastgelegd"
+    )

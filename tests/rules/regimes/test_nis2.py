@@ -51,3 +51,27 @@ def test_suggested_for_a_significant_incident_of_an_essential_or_important_entit
     ]
     assert not regime.applicability.evaluate(Facts(entities=frozenset({"nis2_essential"}), established="NL"))[0]
     assert regime.version_on(date(2024, 10, 17)) is None
+
+
+def test_the_entity_and_significance_reasons_read_in_both_languages():
+    regime = catalogue()["nis2"]
+    facts = Facts(entities=frozenset({"nis2_essential"}), established="NL", flags={"significant": False})
+    applies, reasons = regime.applicability.evaluate(facts)
+    assert applies is False
+    assert [r.nl for r in reasons] == [
+        "de organisatie is vastgelegd als een essentiële entiteit onder NIS2",
+        "de organisatie is niet vastgelegd als een belangrijke entiteit onder NIS2",
+        "het incident is niet significant in de zin van NIS2 of eIDAS",
+        "de organisatie is gevestigd in Nederland, binnen de EU of EER",
+    ]
+    applies, reasons = regime.applicability.evaluate(Facts(places={"NL": 10}))
+    assert applies is None
+    assert [r.en for r in reasons] == [
+        "unknown: whether the organisation is an essential entity under NIS2 has not been recorded",
+        "unknown: whether the organisation is an important entity under NIS2 has not been recorded",
+        "unknown: whether the incident is significant under NIS2 or eIDAS has not been recorded",
+        "unknown: where the organisation is established has not been recorded",
+    ]
+    assert [r.nl for r in reasons][
+        2
+    ] == "onbekend: of het incident significant is in de zin van NIS2 of eIDAS, is niet vastgelegd"
