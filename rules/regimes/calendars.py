@@ -31,7 +31,7 @@ _WEEKEND = frozenset({5, 6})  # Saturday, Sunday (date.weekday())
 MAX_BUSINESS_DAYS = 366
 
 # The one calendar that is not a place; every other code is named by the vocabulary's places.
-_FEDERAL_TITLE = Text("United States federal holidays", "federale feestdagen van de Verenigde Staten")
+_FEDERAL_TITLE = Text("the United States federal calendar", "de federale kalender van de Verenigde Staten")
 
 
 class UnknownCalendar(ValueError):

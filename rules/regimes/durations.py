@@ -131,14 +131,22 @@ class Period:
             raise ValueError(f"a {self.unit} period with these options needs a calendar")
         return self.calendar
 
-    def explain(self, after: Text | None = None) -> Text:
-        """The period and its counting conventions, as a person reads them (``after``: the anchor's name)."""
+    def explain(self, after: Text | None = None, day_zero: Text | None = None) -> Text:
+        """The period and its counting conventions, as a person reads them.
+
+        ``after`` names the anchor ("awareness"); a day count then says that the anchor's day does
+        not count, or ``day_zero`` instead, for an anchor whose own day is not the one (a year's end).
+        """
         if self.unit == HOURS and self.amount == 0 and self.roll is None:
             anchor = after or Text("the anchor", "het ankerpunt")
             return Text(f"at {anchor.en} itself", f"op het moment van {anchor.nl}")
         amount = _amount_text(self)
+        counts_days = self.unit in (CALENDAR_DAYS, BUSINESS_DAYS)
         if after is not None:
             amount = Text(f"{amount.en} after {after.en}", f"{amount.nl} na {after.nl}")
+            if counts_days:
+                zero = day_zero or Text("not counting that day", "die dag telt niet mee")
+                amount = Text(f"{amount.en} ({zero.en})", f"{amount.nl} ({zero.nl})")
         parts = [amount]
         if self.unit == HOURS and self.roll is None:
             parts.append(
@@ -159,7 +167,8 @@ class Period:
             )
         else:
             parts.append(_ends_text(self))
-            parts.append(Text("the anchor day does not count", "de dag van het ankerpunt telt niet mee"))
+            if after is None:
+                parts.append(Text("the anchor day does not count", "de dag van het ankerpunt telt niet mee"))
         if self.roll == ROLL_NEXT_WORKING_DAY_NOON:
             name = calendars.calendar_title(self._calendar())
             parts.append(

@@ -70,9 +70,11 @@ class Report:
     def explain(self, language: str | None) -> str:
         """How the period counts, for a person: "3 business days (Brazil) after awareness, ends ..."."""
         titles = dict(self.report_titles)
-        text = self.period.explain(anchor_label(self.anchor, titles))
+        text = self.period.explain(anchor_label(self.anchor, titles), _day_zero(self.anchor))
         if self.latest is not None:
-            backstop = self.latest.period.explain(anchor_label(self.latest.anchor, titles))
+            backstop = self.latest.period.explain(
+                anchor_label(self.latest.anchor, titles), _day_zero(self.latest.anchor)
+            )
             text = Text(f"{text.en}; at the latest {backstop.en}", f"{text.nl}; uiterlijk {backstop.nl}")
         return text.get(language)
 
@@ -87,6 +89,13 @@ def anchor_label(anchor: str, report_titles: Mapping[str, Text]) -> Text:
         inner = FACT_ANCHORS[anchor.removeprefix(YEAR_END_PREFIX)]
         return Text(f"the end of the calendar year of {inner.en}", f"het einde van het kalenderjaar van {inner.nl}")
     return FACT_ANCHORS[anchor]
+
+
+def _day_zero(anchor: str) -> Text | None:
+    """Which day does not count, when it is not the anchor's own day: a year's end counts from 1 January."""
+    if anchor.startswith(YEAR_END_PREFIX):
+        return Text("1 January is day 1", "1 januari is dag 1")
+    return None
 
 
 def _period_end(anchor: str, period: Period, anchors: Mapping[str, datetime]) -> datetime | None:

@@ -81,7 +81,7 @@ def test_calendars_have_names_in_both_languages_and_unknown_ones_show_their_code
     assert calendars.calendar_title("BR").nl == "Brazilië"
     assert calendars.calendar_title("US-NY").en == "New York"
     assert calendars.calendar_title("NL").nl == "Nederland"
-    assert calendars.calendar_title("US-FED").en == "United States federal holidays"
+    assert calendars.calendar_title("US-FED").en == "the United States federal calendar"
     assert calendars.calendar_title("US-ZZ").en == "the United States, ZZ"
     assert calendars.calendar_title("MX").en == "MX"
     assert calendars.holiday_name("NL", date(2026, 4, 27)) == "King's Day"

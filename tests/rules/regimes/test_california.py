@@ -107,10 +107,10 @@ def test_the_attorney_general_threshold_reads_in_both_languages(residents, owed,
 def test_the_attorney_general_explanation_names_the_residents_notice_and_the_clock():
     attorney_general = report("california", "attorney_general")
     assert attorney_general.explain("en") == (
-        "15 calendar days after the submission of “Notify the affected California residents”, "
-        "ends at midnight (Los Angeles time), the anchor day does not count"
+        "15 calendar days after the submission of “Notify the affected California residents” "
+        "(not counting that day), ends at midnight (Los Angeles time)"
     )
     assert attorney_general.explain("nl") == (
-        "15 kalenderdagen na het indienen van “De getroffen inwoners van Californië informeren”, "
-        "eindigt om middernacht (tijd in Los Angeles), de dag van het ankerpunt telt niet mee"
+        "15 kalenderdagen na het indienen van “De getroffen inwoners van Californië informeren” "
+        "(die dag telt niet mee), eindigt om middernacht (tijd in Los Angeles)"
     )

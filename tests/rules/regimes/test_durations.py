@@ -163,11 +163,22 @@ def test_a_year_end_anchor_counts_60_days_from_31_december():
 def test_explanations_name_the_unit_the_calendar_and_the_day_conventions_in_both_languages():
     report = _report(business(3, "BR", "America/Sao_Paulo"))
     assert report.explain("en") == (
-        "3 business days (Brazil) after awareness, ends at midnight (São Paulo time), the anchor day does not count"
+        "3 business days (Brazil) after awareness (not counting that day), ends at midnight (São Paulo time)"
     )
     assert report.explain("nl") == (
-        "3 werkdagen (Brazilië) na bewustwording, eindigt om middernacht (tijd in São Paulo), "
-        "de dag van het ankerpunt telt niet mee"
+        "3 werkdagen (Brazilië) na bewustwording (die dag telt niet mee), eindigt om middernacht (tijd in São Paulo)"
+    )
+    assert business(3, "BR", "America/Sao_Paulo").explain().en == (
+        "3 business days (Brazil), ends at midnight (São Paulo time), the anchor day does not count"
+    )
+    year_end = _report(days(60, zone="America/New_York"), "year_end:awareness")
+    assert year_end.explain("en") == (
+        "60 calendar days after the end of the calendar year of awareness (1 January is day 1), "
+        "ends at midnight (New York time)"
+    )
+    assert year_end.explain("nl") == (
+        "60 kalenderdagen na het einde van het kalenderjaar van bewustwording (1 januari is dag 1), "
+        "eindigt om middernacht (tijd in New York)"
     )
     assert (
         _report(Period("hours", 1)).explain("en")

@@ -44,6 +44,6 @@ def test_suggested_for_a_registrant_that_determined_materiality():
 
 def test_the_explanation_names_the_federal_calendar():
     assert shipped_report("sec_8k", "form_8k").explain("en") == (
-        "4 business days (United States federal holidays) after determination, ends at midnight "
-        "(New York time), the anchor day does not count"
+        "4 business days (the United States federal calendar) after determination (not counting that day), "
+        "ends at midnight (New York time)"
     )

@@ -101,8 +101,8 @@ def test_the_preliminary_notice_is_due_after_exactly_14_vermont_business_days(da
 def test_the_explanation_names_both_limits():
     attorney_general = report("vermont", "attorney_general")
     assert attorney_general.explain("en") == (
-        "14 business days (Vermont) after awareness, ends at midnight (New York time), "
-        "the anchor day does not count; at the latest at the submission of “Notify the affected Vermont consumers” itself"
+        "14 business days (Vermont) after awareness (not counting that day), ends at midnight (New York time); "
+        "at the latest at the submission of “Notify the affected Vermont consumers” itself"
     )
     assert attorney_general.explain("nl").endswith(
         "uiterlijk op het moment van het indienen van “De getroffen consumenten in Vermont informeren”"
