@@ -68,6 +68,8 @@ def _how_many() -> Outcome:
 
 def _live_in(n: int, where: Text) -> Text:
     shown = count(n)
+    if n == 0:
+        return Text(f"no data subjects live in {where.en}", f"geen betrokkenen wonen in {where.nl}")
     if n == 1:
         return Text(f"1 data subject lives in {where.en}", f"1 betrokkene woont in {where.nl}")
     return Text(f"{shown.en} data subjects live in {where.en}", f"{shown.nl} betrokkenen wonen in {where.nl}")

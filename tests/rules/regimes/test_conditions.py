@@ -128,7 +128,16 @@ def test_entity_establishment_and_flags_read_in_words_not_codes():
     )
 
 
-def test_one_data_subject_is_singular():
+def test_one_data_subject_is_singular_and_none_is_none():
+    assert evaluate(Place("US-WA", 1), Facts(places={"US-CA": 3})) == (
+        False,
+        (
+            Text(
+                "no data subjects live in Washington State (threshold 1)",
+                "geen betrokkenen wonen in de staat Washington (drempel 1)",
+            ),
+        ),
+    )
     assert texts(evaluate(Place("US-CA", 1), Facts(places={"US-CA": 1}))[1], "nl") == [
         "1 betrokkene woont in Californië (drempel 1)"
     ]
