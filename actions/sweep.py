@@ -15,9 +15,9 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
@@ -170,6 +170,15 @@ def _claim_all(rows: list[DueRow], now: datetime) -> list[tuple[DueRow, str]]:
     return [(row, label) for row, (label, _upcoming) in plans]
 
 
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    return connection.ops.quote_name(getattr(field, "column", None) or name)
+
+
 def _claim_update(plans: list[tuple[DueRow, tuple[str, tuple[str, datetime | None]]]]) -> int:
     """The batch's compare-and-set as one UPDATE; how many rows it moved.
 
@@ -179,15 +188,14 @@ def _claim_update(plans: list[tuple[DueRow, tuple[str, tuple[str, datetime | Non
     ORM's ``CASE WHEN`` per row (the building of which cost a fifth of a busy sweep).
     """
     if connection.vendor == "postgresql":
-        meta, quote = Deadline._meta, connection.ops.quote_name
-        column = {name: quote(meta.get_field(name).column) for name in ("id", "next_alert_at", "next_alert_label")}
+        column = {name: _column(Deadline, name) for name in ("id", "next_alert_at", "next_alert_label")}
         sql = (
-            f"UPDATE {quote(meta.db_table)} AS d SET {column['next_alert_at']} = v.at, "  # noqa: S608
+            f"UPDATE {_table(Deadline)} AS d SET {column['next_alert_at']} = v.at, "  # noqa: S608
             f"{column['next_alert_label']} = v.label "
             "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[]) AS v(id, picked, at, label) "
             f"WHERE d.{column['id']} = v.id AND d.{column['next_alert_at']} = v.picked"
         )
-        params = [
+        params: list[Any] = [
             [row.pk for row, _plan in plans],
             [row.next_alert_at for row, _plan in plans],
             [at for _row, (_label, (_next, at)) in plans],
@@ -310,12 +318,11 @@ def _beat(now: datetime, found: int) -> None:
     """
     values = {"last_sweep_at": now, "last_found": found}
     if connection.vendor == "postgresql":
-        meta, quote = SweepHeartbeat._meta, connection.ops.quote_name
         sql = (
-            f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('last_sweep_at').column)} = %s, "  # noqa: S608
-            f"{quote(meta.get_field('last_found').column)} = %s "
+            f"UPDATE {_table(SweepHeartbeat)} SET {_column(SweepHeartbeat, 'last_sweep_at')} = %s, "  # noqa: S608
+            f"{_column(SweepHeartbeat, 'last_found')} = %s "
             "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS lazy_commit "
-            f"WHERE {quote(meta.pk.column)} = 1"
+            f"WHERE {_column(SweepHeartbeat, 'id')} = 1"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [now, found])
@@ -334,10 +341,10 @@ def _any_due(now: datetime) -> bool:
     is claimed, and a row falling due just after this probe is the next sweep's, as it would be
     after an empty pick.
     """
-    meta, quote = Deadline._meta, connection.ops.quote_name
-    sql = f"SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('next_alert_at').column)} <= %s LIMIT 1"  # noqa: S608
+    sql = f"SELECT 1 FROM {_table(Deadline)} WHERE {_column(Deadline, 'next_alert_at')} <= %s LIMIT 1"  # noqa: S608
+    params: list[Any] = [_prepared_now(now)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_prepared_now(now)])
+        cursor.execute(sql, params)
         return cursor.fetchone() is not None
 
 
