@@ -395,7 +395,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # to the default queue. A worker started without -Q consumes all three.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("sweep"), Queue("deliveries"), Queue(CELERY_TASK_DEFAULT_QUEUE))
-CELERY_TASK_ROUTES = {"actions.sweep": {"queue": "sweep"}, "notifications.deliver": {"queue": "deliveries"}}
+CELERY_TASK_ROUTES = {
+    "actions.sweep": {"queue": "sweep"},
+    "notifications.deliver": {"queue": "deliveries"},
+    "notifications.deliver_batch": {"queue": "deliveries"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -18,8 +18,9 @@ worker of a real installation ever receives them. Steps:
      selection (the queryset ``actions.sweep`` runs, one batch), by the ORM and the *same SQL text*
      run raw through a cursor, timed and EXPLAIN ANALYZEd;
   5. the busy sweep, ``--repeat`` times (rows reset in between): the beat task's body
-     (``sweep_deadlines``: record every due alert, write its notifications and deliveries, enqueue
-     one delivery task per delivery after commit, then the dispatcher's pass), timed and counted.
+     (``sweep_deadlines``: record every due alert, write its notifications and deliveries, publish
+     the delivery tasks after commit, then the dispatcher's pass), timed and counted; then every
+     message is taken off the queue and must carry each new delivery's id exactly once.
 Statements are counted with an execute wrapper around the sweep only, so the benchmark's own
 probes (the backend's CPU clock) are not in the count. Deadline rows are derived, un-historied
 state, so bulk inserts are allowed for them.
@@ -230,12 +231,33 @@ class CpuClock:
 # --- The benchmark's own queue --------------------------------------------------------------------
 def route_deliveries_to_own_queue() -> None:
     """The delivery tasks the sweep enqueues go to ``QUEUE``: published for real, consumed by nobody."""
-    celery_app.conf.task_routes = {"notifications.deliver": {"queue": QUEUE}}
+    celery_app.conf.task_routes = {
+        "notifications.deliver": {"queue": QUEUE},
+        "notifications.deliver_batch": {"queue": QUEUE},
+    }
 
 
-def queued_messages() -> int:
+def queued_delivery_ids() -> tuple[int, list[int]]:
+    """(messages in ``QUEUE``, every delivery id they carry), taking them off the queue.
+
+    A ``notifications.deliver`` message carries one id, a ``notifications.deliver_batch`` a list.
+    """
+    messages, ids = 0, []
     with celery_app.connection_for_write() as conn:
-        return conn.default_channel.queue_declare(QUEUE, passive=True).message_count
+        simple = conn.SimpleQueue(QUEUE)
+        try:
+            while True:
+                try:
+                    message = simple.get(timeout=0.2)
+                except simple.Empty:
+                    return messages, ids
+                (args, _kwargs, _embed) = message.decode()  # protocol 2
+                task = message.headers["task"]
+                ids.extend(args[0] if task == "notifications.deliver_batch" else [args[0]])
+                messages += 1
+                message.ack()
+        finally:
+            simple.close()
 
 
 def empty_own_queue(delete: bool = False) -> None:
@@ -251,7 +273,7 @@ def idle_sweep(repeat: int) -> dict:
     sweep_deadlines()  # warm: the heartbeat row exists and the connection is open
     timings, cpu, statements = [], [], set()
     for _ in range(max(repeat, 7)):
-        with Statements() as counted, CpuClock() as clock:
+        with CpuClock() as clock, Statements() as counted:  # the CPU probe outside the count
             began = time.perf_counter()
             assert sweep_deadlines() == 0
             timings.append((time.perf_counter() - began) * 1000)
@@ -267,7 +289,7 @@ def idle_sweep(repeat: int) -> dict:
 
 def busy_sweep(due_ids: list[int], repeat: int, profile: str | None) -> dict:
     """The beat task's body on ``due_ids`` due rows, ``repeat`` times; checks what it fanned out."""
-    timings, cpu, statements = [], [], 0
+    timings, cpu, statements, messages = [], [], 0, []
     for run in range(repeat):
         make_due(due_ids, database_now())
         # The earlier repeats' deliveries count as sent, as a worker would have sent them: else the
@@ -276,13 +298,14 @@ def busy_sweep(due_ids: list[int], repeat: int, profile: str | None) -> dict:
             status=DeliveryStatus.SENT, next_attempt_at=None
         )
         empty_own_queue()
-        events, notes, deliveries = AlertEvent.objects.count(), Notification.objects.count(), Delivery.objects.count()
+        events, notes = AlertEvent.objects.count(), Notification.objects.count()
+        last_delivery = Delivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         profiler = None
         if profile and run == repeat - 1:
             import cProfile
 
             profiler = cProfile.Profile()
-        with Statements() as counted, CpuClock() as clock:
+        with CpuClock() as clock, Statements() as counted:  # the CPU probe outside the count
             if profiler:
                 profiler.enable()
             began = time.perf_counter()
@@ -298,8 +321,12 @@ def busy_sweep(due_ids: list[int], repeat: int, profile: str | None) -> dict:
         assert recorded == len(due_ids), (recorded, len(due_ids))
         assert AlertEvent.objects.count() - events == len(due_ids)
         assert Notification.objects.count() - notes == 2 * len(due_ids)
-        assert Delivery.objects.count() - deliveries == 3 * len(due_ids)
-        assert queued_messages() == 3 * len(due_ids), queued_messages()
+        new_deliveries = list(Delivery.objects.filter(pk__gt=last_delivery).order_by("pk").values_list("pk", flat=True))
+        assert len(new_deliveries) == 3 * len(due_ids)
+        # ... and every new delivery published to the workers exactly once.
+        published, carried = queued_delivery_ids()
+        assert sorted(carried) == new_deliveries, (len(carried), len(new_deliveries))
+        messages.append(published)
     empty_own_queue()
     return {
         "median_s": statistics.median(timings),
@@ -307,6 +334,7 @@ def busy_sweep(due_ids: list[int], repeat: int, profile: str | None) -> dict:
         "cpu_s": statistics.median(cpu),
         "recorded": len(due_ids),
         "statements_per_alert": statements / len(due_ids),
+        "messages": max(messages),
     }
 
 
@@ -396,7 +424,8 @@ def figures(result: dict) -> list[Figure]:
             "s",
             target=BUSY_TARGET_S,
             detail=f"{busy['recorded']:,} alerts in {busy['median_s']:.3f} s (median; "
-            f"max {busy['max_s']:.3f} s), {busy['statements_per_alert']:.2f} statements per alert",
+            f"max {busy['max_s']:.3f} s), {busy['statements_per_alert']:.2f} statements per alert, "
+            f"{busy['messages']:,} delivery messages",
         ),
         Figure(
             "selection, ORM / the same SQL raw",
@@ -453,6 +482,7 @@ def report(result: dict) -> None:
         f"{busy['cpu_s'] * 1000 / busy['recorded']:.3f} ms per alert"
     )
     print(f"{'  statements per recorded alert':48s} {busy['statements_per_alert']:9.2f}")
+    print(f"{'  delivery messages published (all ids, once)':48s} {busy['messages']:9d}")
     for idle in (small, full):
         print(
             f"{'idle sweep at ' + format(idle['rows'], ',') + ' rows, statements ' + str(idle['statements']):48s} "

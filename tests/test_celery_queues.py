@@ -27,8 +27,9 @@ def queues_given(argv) -> set[str]:
 
 def test_the_sweep_and_the_deliveries_have_queues_of_their_own():
     assert queue_of("actions.sweep") == "sweep"
-    assert queue_of("notifications.deliver") == "deliveries"
-    others = {name for name in app.tasks if not name.startswith("celery.")} - {"actions.sweep", "notifications.deliver"}
+    deliveries = {"notifications.deliver", "notifications.deliver_batch"}
+    assert {queue_of(name) for name in deliveries} == {"deliveries"}
+    others = {name for name in app.tasks if not name.startswith("celery.")} - {"actions.sweep", *deliveries}
     assert others  # imports, anchoring, purges, ...
     assert {queue_of(name) for name in others} == {"celery"}
 

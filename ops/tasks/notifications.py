@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from actions.sweep import database_now, sweep
-from notifications.delivery import deliver_one, dispatch_due_deliveries
+from notifications.delivery import deliver_many, deliver_one, dispatch_due_deliveries
 
 # Shorter than the beat interval's usual value, so runs do not pile up behind each other.
 SWEEP_BUDGET_SECONDS = 10
@@ -27,3 +27,14 @@ def deliver(delivery_id: int) -> str:
     broker; the claim and the lease decide whether the redelivered task may send again.
     """
     return deliver_one(delivery_id).value
+
+
+@shared_task(name="notifications.deliver_batch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_batch(delivery_ids: list[int]) -> dict[str, int]:
+    """Deliver the alerts of one sweep message, each id on its own (``deliver_many``); safe to run twice.
+
+    A worker killed mid-batch gives the message back (acks_late + reject_on_worker_lost): the
+    redelivered task skips what was sent or is still claimed, and sends the rest; a row whose
+    claim died with the worker is taken back by the dispatcher when its lease ends.
+    """
+    return deliver_many(delivery_ids)

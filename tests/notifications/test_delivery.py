@@ -76,12 +76,15 @@ def test_a_new_alert_notifies_officers_and_legal_and_queues_one_delivery_each(
         ("webhook", "http://127.0.0.1:9/hook", "pending"),
     ]
     assert {(d.queued_at, d.next_attempt_at) for d in deliveries} == {(moment, moment + REQUEUE)}
-    # After commit, one notifications.deliver message per delivery, published as one batch.
+    # After commit, notifications.deliver_batch messages, one per channel here, published together.
     published = []
-    monkeypatch.setattr(fanout, "enqueue_many", lambda name, calls: published.append((name, sorted(calls))))
+    monkeypatch.setattr(fanout, "enqueue_many", lambda name, calls: published.append((name, calls)))
     for callback in callbacks:
         callback()
-    assert published == [("notifications.deliver", sorted((d.pk,) for d in deliveries))]
+    emails, [webhook] = deliveries[:2], deliveries[2:]
+    assert published == [
+        ("notifications.deliver_batch", [(sorted(d.pk for d in emails),), ([webhook.pk],)]),
+    ]
 
 
 def test_a_repeated_sweep_creates_no_second_notification_or_delivery(
@@ -123,7 +126,7 @@ def test_a_failing_fan_out_rolls_the_event_back_with_it(aware_controller, office
     def broken(*args, **kwargs):
         raise RuntimeError("fan-out failed")
 
-    monkeypatch.setattr(actions.sweep, "fan_out_batch", broken)
+    monkeypatch.setattr(actions.sweep, "fan_out_events", broken)
     deadline = Deadline.objects.get(party=aware_controller)
     with pytest.raises(RuntimeError):
         sweep_at(deadline.due_at - timedelta(hours=24))
