@@ -6,12 +6,11 @@ import zoneinfo
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from readers import wording
-from readers.wording import instant_format
+from readers.wording import instant_format  # noqa: F401 (web.incidents.awareness_views imports it from here)
 from web.incidents.quantities import show_count, show_size
 
 register = template.Library()
@@ -26,16 +25,15 @@ def instant(value, entered_tz: str = ""):
     """
     if value is None:
         return format_html('<span class="missing">{}</span>', _("not recorded"))
-    local = timezone.localtime(value)
     # The weekday matters to a reader: hour-based deadlines ignore weekends.
-    text = f"{date_format(local, instant_format())} {local.tzname()}"
+    text = wording.instant_text(value)
     iso = value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     reader_zone = timezone.get_current_timezone_name()
     if entered_tz and entered_tz != reader_zone:
         try:
             entered = value.astimezone(zoneinfo.ZoneInfo(entered_tz))
             note = _("entered as %(time)s %(zone)s") % {
-                "time": date_format(entered, instant_format()),
+                "time": wording.local_text(entered),
                 "zone": entered_tz,
             }
             return format_html('<time datetime="{}" title="{}">{}</time> <small>({})</small>', iso, iso, text, note)
