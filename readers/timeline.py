@@ -620,10 +620,7 @@ def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) ->
         "actor": entry.actor,
         "reason": entry.reason,
         "object": {"model": entry.model, "id": entry.object_id},
-        "changes": [
-            {"field": name, "old": value(old), "new": value(new)}
-            for name, old, new in entry.changes
-        ]
+        "changes": [{"field": name, "old": value(old), "new": value(new)} for name, old, new in entry.changes]
         if not words
         else [
             {

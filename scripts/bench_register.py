@@ -202,7 +202,9 @@ def main():
     parser.add_argument("--incidents", type=int, default=1000, help="other incidents of the organisation")
     parser.add_argument("--facts", type=int, nargs=2, default=[200, FULL_SIZE], metavar=("SMALL", "LARGE"))
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--profile", type=int, metavar="N", default=0, help="profile one request of the largest page; print top N")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="profile one request of the largest page; print top N"
+    )
     args = parser.parse_args()
     sizes = sorted(args.facts)
 
