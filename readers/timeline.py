@@ -581,11 +581,11 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
             names.want(models[entry.model], name, new)
     text = wording.ValueTexts(names)
     # A value changed from is usually the value the previous version changed to: each text is
-    # written once per model, field and value (lists, unhashable, are written each time).
+    # written once per model, field and value (of the plain types: the others each time).
     said: dict[tuple, str] = {}
 
     def words(model, name, value) -> str:
-        if isinstance(value, list):
+        if type(value) not in _WORDED_ONCE:  # lists and dicts (unhashable), decimals, countries
             return text(model, name, value)
         key = (model, name, type(value), value)
         found = said.get(key)
@@ -605,6 +605,9 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
         ]
         for entry in entries
     ]
+
+
+_WORDED_ONCE = frozenset({type(None), bool, int, str, datetime, date})
 
 
 def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) -> dict:

@@ -174,3 +174,32 @@ def test_the_summary_counts_read_as_the_estimates_display_them(demo, language):
             expected = [(e.get_measure_display(), regulator_summary.count_text(e), e.known_at) for e in estimates]
             assert [(c.measure, c.value, c.known_at) for c in summary.counts] == expected
             assert expected or not incident.estimates.exists()
+
+
+def test_change_words_of_unhashable_and_repeated_values(db):
+    """A dict (a filing's frozen content) or a list is worded each time; a repeated plain value
+    once, with the same text as value_text."""
+    from filings.models import AuthorityFiling
+
+    at = datetime(2025, 7, 6, 8, 0, tzinfo=UTC)
+    changes = [
+        ("content", {"a": 1}, {"a": 2}),
+        ("delay_reasons", "", "late"),
+        ("submitted_at", at, at + timedelta(hours=1)),
+        ("is_phased", True, False),
+    ]
+    entries = [
+        timeline.Entry(at, at, "change", "s", "", "", "filings.authorityfiling", 1, changes),
+        timeline.Entry(at, at, "change", "s", "", "", "filings.authorityfiling", 1, changes[1:]),
+    ]
+    words = timeline.change_words(entries)
+    names = wording.Names()
+    for entry, said in zip(entries, words, strict=True):
+        assert said == [
+            (
+                wording.field_label(AuthorityFiling, name),
+                wording.value_text(AuthorityFiling, name, old, names),
+                wording.value_text(AuthorityFiling, name, new, names),
+            )
+            for name, old, new in entry.changes
+        ]
