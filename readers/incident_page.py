@@ -14,10 +14,11 @@ timeline, with every change, is evidence:timeline.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from operator import itemgetter
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -30,7 +31,7 @@ from organisations.tenancy import active_memberships
 from readers.clock_states import read_clock
 from readers.dashboard import ClockRow, deadline_subject
 from readers.estimate_chart import EstimateChart, build_chart
-from readers.register import ControllerClock, ProcessorLagRow, RegisterView, register_view
+from readers.register import ControllerClock, ProcessorLagRow, RegisterView, load_instances, register_view
 
 TIMELINE_EXCERPT = 8  # the latest events shown; the rest is one click away
 ROWS_SHOWN = 50  # rows of a long table (controllers, processors, awareness, counts, Art. 34); "show all" gives the rest
@@ -101,7 +102,7 @@ class PageEvent:
     at: datetime
     entered_tz: str
     kind: str  # a CSS class and a test hook
-    text: str  # (a function giving it, until the event is in the excerpt: see _events)
+    text: str
 
 
 @dataclass
@@ -126,6 +127,12 @@ class IncidentPage:
     @property
     def incident(self):
         return self.register.incident
+
+    @property
+    def own_roles(self) -> list:
+        """The organisation's own parties to the incident (its roles in it), in the register's
+        order: the header names them (a loop in Python, not over 2,000 parties in the template)."""
+        return [party for party in self.register.parties if party.party.is_self]
 
     @property
     def role_label(self) -> str:
@@ -212,10 +219,10 @@ def _clock_rows(incident, now, register: RegisterView) -> tuple[list[ClockRow], 
     already) rather than joined in again: at 2,000 controllers the joins made 16,000 instances."""
     parties = {party.pk: party for party in register.parties}
     links = {row.relationship.pk: row.relationship for row in register.processor_lags}
-    deadlines = (
-        Deadline.objects.filter(incident=incident, is_active=True, met_at__isnull=True)
-        .select_related("extortion_threat")
-        .order_by("due_at", "pk")
+    deadlines = load_instances(
+        Deadline.objects.filter(incident=incident, is_active=True, met_at__isnull=True).order_by("due_at", "pk"),
+        Deadline,
+        joined=("extortion_threat",),
     )
     legal, countdowns = [], []
     for deadline in deadlines:
@@ -265,42 +272,42 @@ def _communications(incident, register) -> tuple[list[CommunicationRow], list[Co
     return rows, waves
 
 
-def _events(register: RegisterView, waves, assessments) -> list[PageEvent]:
-    """The domain events the page has loaded anyway, newest first.
+def _events(register: RegisterView, waves, assessments) -> tuple[int, list[PageEvent]]:
+    """The number of domain events the page has loaded anyway, and the latest ``TIMELINE_EXCERPT``
+    of them, newest first.
 
-    Each event's words are a function of its row, called for the excerpt only: thousands of
-    estimates and notices are counted and sorted, but only ``TIMELINE_EXCERPT`` are worded.
+    Only the excerpt is worded and made into :class:`PageEvent`: thousands of estimates and
+    notices are counted and ranked as plain tuples (``heapq.nlargest`` keeps the order a stable
+    sort, newest first, gives), and only ``TIMELINE_EXCERPT`` are worded.
     """
     events = []
-
-    def add(at, zone, kind, words, *row):
-        events.append(PageEvent(at, zone, kind, partial(words, *row)))
+    add = events.append
 
     for record in register.awareness:
         if not record.is_withdrawn:
-            add(record.aware_at, record.aware_tz, "awareness", _awareness_words, record)
+            add((record.aware_at, record.aware_tz, "awareness", _awareness_words, (record,)))
     for row in register.processor_lags:
         for notice in row.notices:
-            add(notice.informed_at, notice.informed_tz, "processor_notice", _notice_words, row.relationship)
+            add((notice.informed_at, notice.informed_tz, "processor_notice", _notice_words, (row.relationship,)))
     for rows in register.estimates.values():
         for estimate in rows:
-            add(estimate.known_at, estimate.known_tz, "estimate", _estimate_words, estimate)
+            add((estimate.known_at, estimate.known_tz, "estimate", _estimate_words, (estimate,)))
     for filing in register.filings:
-        add(filing.submitted_at, filing.submitted_tz, "filing", _filing_words, filing)
+        add((filing.submitted_at, filing.submitted_tz, "filing", _filing_words, (filing,)))
     for decision in register.decisions:
-        add(decision.decided_at, decision.decided_tz, "decision", _decision_words, decision)
+        add((decision.decided_at, decision.decided_tz, "decision", _decision_words, (decision,)))
     for threat in register.extortion.threats:
         for revision in threat.revisions:
-            add(revision.announced_at, revision.announced_tz, "countdown", _countdown_words, threat, revision)
+            add((revision.announced_at, revision.announced_tz, "countdown", _countdown_words, (threat, revision)))
     for publication in register.extortion.publications:
-        add(publication.published_at, publication.published_tz, "publication", _publication_words, publication)
+        add((publication.published_at, publication.published_tz, "publication", _publication_words, (publication,)))
     for assessment in assessments:
-        add(assessment.decided_at, assessment.decided_tz, "assessment", _assessment_words, assessment)
+        add((assessment.decided_at, assessment.decided_tz, "assessment", _assessment_words, (assessment,)))
     for wave in waves:
         if wave.sent_at is not None:
-            add(wave.sent_at, wave.sent_tz, "wave", _wave_words, wave)
-    events.sort(key=lambda event: event.at, reverse=True)
-    return events
+            add((wave.sent_at, wave.sent_tz, "wave", _wave_words, (wave,)))
+    latest = heapq.nlargest(TIMELINE_EXCERPT, events, key=itemgetter(0))
+    return len(events), [PageEvent(at, zone, kind, words(*row)) for at, zone, kind, words, row in latest]
 
 
 def _awareness_words(record) -> str:
@@ -376,7 +383,5 @@ def incident_page(incident, *, user, now: datetime, rows: int | None = ROWS_SHOW
     communications, page.waves = _communications(incident, register)
     assessments = [row.assessment for row in communications if row.assessment is not None]
     page.communications, page.folds["communications"] = _fold(communications, rows)
-    events = _events(register, page.waves, assessments)
-    page.event_count = len(events)
-    page.events = [replace(event, text=event.text()) for event in events[:TIMELINE_EXCERPT]]
+    page.event_count, page.events = _events(register, page.waves, assessments)
     return page

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext as _
 
+from incidents.models import AffectedEstimate
 from organisations.models import Authority
 from readers import asof, wording
 
@@ -108,14 +109,16 @@ def state_text(status, decided: bool) -> str:
     return _("%(left)s left") % {"left": wording.duration_text(status.remaining)}
 
 
-def count_text(estimate) -> str:
-    """An estimate as a reader reads it, in the reader's locale: "≈485.000", "≥850.000", "10–20"."""
-    low = wording.number_text(estimate.low)
+def count_text(estimate, number=wording.number_text) -> str:
+    """An estimate as a reader reads it, in the reader's locale: "≈485.000", "≥850.000", "10–20".
+
+    ``number``: how a number is written (:class:`readers.wording.NumberText` for many counts)."""
+    low = number(estimate.low)
     if estimate.is_at_least:
         return f"≥{low}"
     if estimate.high is None or estimate.high == estimate.low:
         return f"{'≈' if estimate.is_approximate else ''}{low}"
-    return f"{low}–{wording.number_text(estimate.high)}"
+    return f"{low}–{number(estimate.high)}"
 
 
 def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> Summary:
@@ -184,8 +187,11 @@ def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> S
                 processors=processors,
             )
         )
+    # The measures' labels translated once, not once per count (an incident can hold thousands).
+    measures = {value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices}
+    number = wording.NumberText()
     counts = [
-        CountLine(estimate.get_measure_display(), count_text(estimate), estimate.known_at)
+        CountLine(measures.get(estimate.measure, estimate.measure), count_text(estimate, number), estimate.known_at)
         for found in register.estimates.values()
         for estimate in found
     ]

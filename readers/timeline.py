@@ -580,17 +580,34 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
             names.want(models[entry.model], name, old)
             names.want(models[entry.model], name, new)
     text = wording.ValueTexts(names)
+    # A value changed from is usually the value the previous version changed to: each text is
+    # written once per model, field and value (of the plain types: the others each time).
+    said: dict[tuple, str] = {}
+
+    def words(model, name, value) -> str:
+        if type(value) not in _WORDED_ONCE:  # lists and dicts (unhashable), decimals, countries
+            return text(model, name, value)
+        key = (model, name, type(value), value)
+        found = said.get(key)
+        if found is None:
+            found = said[key] = text(model, name, value)
+        return found
+
     return [
         [
             (
-                labels(models[entry.model], name),
-                text(models[entry.model], name, old),
-                text(models[entry.model], name, new),
+                labels(model, name),
+                words(model, name, old),
+                words(model, name, new),
             )
+            for model in (models.get(entry.model),)
             for name, old, new in entry.changes
         ]
         for entry in entries
     ]
+
+
+_WORDED_ONCE = frozenset({type(None), bool, int, str, datetime, date})
 
 
 def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) -> dict:
@@ -606,10 +623,18 @@ def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) ->
         "actor": entry.actor,
         "reason": entry.reason,
         "object": {"model": entry.model, "id": entry.object_id},
-        "changes": [
-            {"field": name, "old": value(old), "new": value(new)}
-            | ({"label": said[0], "old_text": said[1], "new_text": said[2]} if said else {})
-            for (name, old, new), said in zip(entry.changes, words or [None] * len(entry.changes), strict=True)
+        "changes": [{"field": name, "old": value(old), "new": value(new)} for name, old, new in entry.changes]
+        if not words
+        else [
+            {
+                "field": name,
+                "old": value(old),
+                "new": value(new),
+                "label": said[0],
+                "old_text": said[1],
+                "new_text": said[2],
+            }
+            for (name, old, new), said in zip(entry.changes, words, strict=True)
         ],
     }
 

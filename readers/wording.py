@@ -45,12 +45,18 @@ def instant_text(value: datetime | None) -> str:
     if value is None:
         return NOTHING
     local = timezone.localtime(value)
+    return f"{local_text(local)} {local.tzname()}"
+
+
+def local_text(local: datetime) -> str:
+    """A local date and time in the active language's INSTANT_FORMAT, without its zone: what
+    ``date_format(local, instant_format())`` writes, the day's words cached per day."""
     found = instant_format()
     if found.endswith(_CLOCK) and _DATE_ONLY.issuperset(found[: -len(_CLOCK)]):
         # The day's words once per day and language; the clock is two numbers (what "H:i" writes).
         day = _day_text(found[: -len(_CLOCK)], get_language(), local.date())
-        return f"{day}, {local:%H:%M} {local.tzname()}"
-    return f"{date_format(local, found)} {local.tzname()}"
+        return f"{day}, {local:%H:%M}"
+    return date_format(local, found)
 
 
 _CLOCK = ", H:i"
@@ -87,6 +93,22 @@ def number_text(value) -> str:
         if value == value.to_integral_value():
             value = int(value)
     return number_format(value, use_l10n=True, force_grouping=True)
+
+
+class NumberText:
+    """:func:`number_text` for many numbers in one language: the locale's grouping read once, a
+    whole number grouped by ``str.format`` (what Django's grouping by threes writes, to the byte)."""
+
+    def __init__(self):
+        grouping = get_format("NUMBER_GROUPING", use_l10n=True)
+        # Django groups by threes with the locale's separator; other groupings take the slow path.
+        self.thousands = get_format("THOUSAND_SEPARATOR", use_l10n=True) if grouping == 3 else None
+
+    def __call__(self, value) -> str:
+        if type(value) is int and self.thousands is not None:
+            grouped = f"{value:,}"
+            return grouped if self.thousands == "," else grouped.replace(",", self.thousands)
+        return number_text(value)
 
 
 def field_of(model, name: str):

@@ -183,11 +183,28 @@ def measure(client: Client, url: str, repeat: int, must_show: str):
     return statistics.median(walls), max(walls), statistics.median(cpus), sorted(queries), len(response.content)
 
 
+def profile(client: Client, url: str, top: int) -> None:
+    """One request under cProfile (CPU time), sorted by cumulative then by own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=1000, help="other incidents of the organisation")
     parser.add_argument("--facts", type=int, nargs=2, default=[200, FULL_SIZE], metavar=("SMALL", "LARGE"))
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="profile one request of the largest page; print top N"
+    )
     args = parser.parse_args()
     sizes = sorted(args.facts)
 
@@ -220,6 +237,8 @@ def main():
                 f"  register page, {n:5d} facts  median {median:7.1f} ms   max {worst:7.1f} ms   "
                 f"cpu {cpu:7.1f} ms   queries {queries}   {size / 1024:.0f} KiB"
             )
+        if args.profile:
+            profile(client, reverse("incidents:detail", args=[incidents[sizes[-1]].pk]), args.profile)
         median, worst, cpu, queries, size = results[sizes[-1]]
         list_median, _worst, _cpu, list_queries, _size = measure(
             client, reverse("incidents:list"), args.repeat, incidents[sizes[-1]].reference
