@@ -4,7 +4,7 @@
 ``Deadline`` row of kind ``regime_report`` per (regime, report, recipient) it returns; the
 arithmetic is the regimes engine's (``rules.regimes``), this module only reads facts.
 
-The rules (docs/regimes.md#obligations):
+The rules (docs/obligations.md#obligations):
 
 * A regime runs clocks only once an officer **confirmed** it (the latest ``RegimeDecision`` for
   it says it applies). The GDPR's own clocks are the existing kinds, per controller
@@ -247,7 +247,7 @@ def report_plans(
     if kept_versions is None:
         kept_versions = kept_rule_versions(incident)
     facts = regime_facts(incident, awareness)
-    plans = []
+    plans: list[ReportPlan] = []
     for regime in regimes:
         version = regime_version(regime, facts.anchors, kept_versions.get(regime.code))
         if version is None:
