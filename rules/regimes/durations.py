@@ -133,17 +133,22 @@ class Period:
 
     def explain(self, after: Text | None = None) -> Text:
         """The period and its counting conventions, as a person reads them (``after``: the anchor's name)."""
+        if self.unit == HOURS and self.amount == 0 and self.roll is None:
+            anchor = after or Text("the anchor", "het ankerpunt")
+            return Text(f"at {anchor.en} itself", f"op het moment van {anchor.nl}")
         amount = _amount_text(self)
         if after is not None:
             amount = Text(f"{amount.en} after {after.en}", f"{amount.nl} na {after.nl}")
         parts = [amount]
-        if self.unit == HOURS:
+        if self.unit == HOURS and self.roll is None:
             parts.append(
                 Text(
                     "elapsed time, weekends and holidays included",
                     "verstreken tijd, weekenden en feestdagen tellen mee",
                 )
             )
+        elif self.unit == HOURS:
+            parts.append(Text("elapsed time", "verstreken tijd"))
         elif self.unit == MONTHS:
             parts.append(
                 Text(
