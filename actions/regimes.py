@@ -256,8 +256,15 @@ def record_places(
     held = {row.place: row for row in AffectedPlace.objects.select_for_update().filter(incident=incident)}
     rows: list[AffectedPlace] = []
     errors: dict[str, list] = {}
+    seen: set[str] = set()
     for place, count in sorted(counts.items()):
         code = str(place or "").strip().upper()
+        if code in seen:
+            errors.setdefault("counts", []).append(
+                ValidationError(_("%(place)s is given twice."), code="duplicate", params={"place": code})
+            )
+            continue
+        seen.add(code)
         row = held.get(code) or AffectedPlace(incident=incident, place=code)
         row.count, row.as_of, row.as_of_tz, row.source, row.recorded_by = count, moment, zone_name, source, actor
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:

@@ -22,7 +22,7 @@ The rules (docs/obligations.md#obligations):
   ``report:<code>`` the earliest submission of that report of the regime.
 * **Met** by the report's first ``RegimeReportFiling``.
 
-Queries: a constant number per incident (one for the decisions; six more when a regime is
+Queries: a constant number per incident (one for the decisions; seven more when a regime is
 confirmed), however many regimes and reports there are.
 """
 
@@ -38,7 +38,7 @@ from incidents.models import AwarenessRecord, Incident, RegimeDecision
 from notifications.models import Deadline, RegimeDeadlineKind
 from organisations.models import Organisation
 from rules.awareness import earliest_awareness
-from rules.regimes import Facts, Regime, Report, RuleVersion, catalogue, report_applies
+from rules.regimes import Facts, Regime, Report, RuleVersion, Suggestion, catalogue, report_applies, suggest
 
 # Regimes whose clocks rules.deadlines derives as their own kinds (per controller).
 BUILT_IN = frozenset({"gdpr"})
@@ -148,6 +148,11 @@ def applicability_facts(incident: Incident, organisation: Organisation | None = 
     )
 
 
+def suggestions(incident: Incident, on: date) -> list[Suggestion]:
+    """The engine's suggestion for every regime in force on ``on``, from the incident's facts (for pages)."""
+    return suggest(applicability_facts(incident), on)
+
+
 def fact_anchors(incident: Incident, awareness: Iterable[AwarenessRecord] | None = None) -> dict[str, datetime]:
     """The moments recorded on the incident, by anchor name (two queries, three without ``awareness``).
 
@@ -167,7 +172,7 @@ def fact_anchors(incident: Incident, awareness: Iterable[AwarenessRecord] | None
 
 
 def regime_facts(incident: Incident, awareness: Iterable[AwarenessRecord] | None = None) -> RegimeFacts:
-    """Every fact the regimes' derivation reads (six queries, seven without ``awareness``)."""
+    """Every fact the regimes' derivation reads (seven queries, eight without ``awareness``)."""
     filings = RegimeReportFiling.objects.filter(incident=incident).order_by("submitted_at", "pk")
     return RegimeFacts(applicability_facts(incident), fact_anchors(incident, awareness), tuple(filings))
 

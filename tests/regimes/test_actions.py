@@ -146,6 +146,7 @@ def test_places_are_recorded_per_residence_and_a_new_count_replaces_the_old(inci
         ({"EU": 5}, "place"),  # a union, not a residence
         ({"NL": -1}, "counts"),
         ({"NL": 2.5}, "counts"),
+        ({"NL": 1, "nl": 2}, "counts"),  # the same place twice
     ],
 )
 def test_bad_places_and_counts_are_refused_whole(incident, officer, now, counts, field):

@@ -182,10 +182,18 @@ def test_recompute_costs_the_same_queries_however_many_regimes_are_confirmed(
     assert three == one
 
 
-def test_no_confirmed_regime_costs_a_recompute_one_query(incident, aware, now, catalogue):
+def test_the_regimes_cost_a_recompute_one_query_and_eight_once_one_is_confirmed(
+    incident, essential, aware, decide, flag, now
+):
+    awareness = list(incident.awareness_records.all())
     with CaptureQueriesContext(connection) as captured:
-        assert obligations.regime_obligations(incident, kept_versions={}) == []
-    assert len(captured) == 1
+        assert obligations.regime_obligations(incident, kept_versions={}, awareness=awareness) == []
+    assert len(captured) == 1  # the decisions: none
+    flag("significant")
+    decide("nis2")
+    with CaptureQueriesContext(connection) as captured:
+        assert len(obligations.regime_obligations(incident, kept_versions={}, awareness=awareness)) == 2
+    assert len(captured) == 8
 
 
 def test_the_sweep_alerts_on_a_regime_report_row(
@@ -261,3 +269,10 @@ def test_the_shipped_nis2_and_dora_files_run_beside_the_gdpr(incident, essential
     intermediate = regime_rows()["dora", "intermediate"]
     assert intermediate.due_at == datetime(2025, 8, 25, 10, 0, tzinfo=UTC)
     assert intermediate.rule_version == "2025-01-17"
+
+
+def test_the_pages_get_the_suggestions_from_the_incidents_facts(incident, essential, flag, now):
+    flag("significant")
+    suggested = {item.regime.code: item for item in obligations.suggestions(incident, now.date())}
+    assert suggested["nis2"].applies is True
+    assert suggested["dora"].applies is False  # a financial entity, but the incident is not determined major
