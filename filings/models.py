@@ -226,3 +226,85 @@ class NotificationDecisionRecord(RecordedFact):
 
     def delete(self, *args, **kwargs):
         raise FrozenFilingError(_("A recorded decision is evidence and is never deleted."), code="frozen")
+
+
+class RegimeReportFiling(RecordedFact):
+    """One report made under a notification regime other than the GDPR (NIS2, DORA, ...), as submitted.
+
+    It meets that report's clock, and its submission is the moment a chained report of the same
+    regime runs from (``report:<code>`` in the regime's file, e.g. DORA's intermediate report 72
+    hours after the initial notification). ``regime``, ``report`` and ``recipient`` are codes of
+    the regimes' catalogue and ``rule_version`` the version of the regime's rules it was made
+    under (checked by ``actions.regimes``). Like a filing to the authority it never changes once
+    submitted; only the recipient's reference may be added once later.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        related_name="regime_report_filings",
+        verbose_name=_("incident"),
+    )
+    regime = models.SlugField(_("regime"), max_length=32)
+    report = models.SlugField(_("report"), max_length=64)
+    recipient = models.SlugField(_("recipient"), max_length=64)
+    rule_version = models.CharField(_("version of the rules"), max_length=32)
+    submitted_at = models.DateTimeField(_("submitted at"), help_text=_("When it was actually submitted."))
+    submitted_tz = entry_zone_field(_("submitted at, zone"))
+    reference = models.CharField(
+        _("recipient's reference"),
+        max_length=limits.REFERENCE,
+        blank=True,
+        help_text=_("May be added once later if the recipient assigns it after submission."),
+    )
+    summary = bounded_text(_("what was reported"), blank=True)
+
+    history = HistoricalRecords()
+    objects = tenant_manager("incident__organisation")
+
+    FROZEN_FIELDS = (
+        "incident_id",
+        "regime",
+        "report",
+        "recipient",
+        "rule_version",
+        "submitted_at",
+        "submitted_tz",
+        "summary",
+        "recorded_by_id",
+        "recorded_at",
+    )
+
+    class Meta:
+        base_manager_name = "objects"  # the history guard applies to Django's internal manager too
+        verbose_name = _("report under a regime")
+        verbose_name_plural = _("reports under regimes")
+        ordering = ["incident", "submitted_at", "pk"]
+        indexes = [models.Index(fields=["incident", "regime", "report", "submitted_at"], name="regime_filing_time")]
+
+    def __str__(self):
+        return f"{self.regime}/{self.report} → {self.recipient}, {self.submitted_at.isoformat()}"
+
+    def save(self, *args, **kwargs):
+        """Refuse any change to a submitted report before it reaches the database."""
+        if self.pk is not None and not self._state.adding:
+            stored = type(self)._base_manager.filter(pk=self.pk).values(*self.FROZEN_FIELDS, "reference").first()
+            if stored is not None:
+                changed = [
+                    name.removesuffix("_id") for name in self.FROZEN_FIELDS if stored[name] != getattr(self, name)
+                ]
+                if stored["reference"] and stored["reference"] != self.reference:
+                    changed.append("reference")
+                if changed:
+                    raise FrozenFilingError(
+                        {
+                            name: ValidationError(
+                                _("A submitted report never changes: make a new report to correct it."), code="frozen"
+                            )
+                            for name in changed
+                        }
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise FrozenFilingError(_("A submitted report is evidence and is never deleted."), code="frozen")

@@ -179,3 +179,32 @@ class CountdownRevisionKind(models.TextChoices):
     SHORTENED = "shortened", _("Shortened: an earlier deadline")
     RENEWED_AFTER_PAYMENT = "renewed_after_payment", _("Renewed after a payment")
     WITHDRAWN = "withdrawn", _("Withdrawn: no deadline any more")
+
+
+# --- Other notification regimes (docs/obligations.md): facts the regimes' clocks and conditions read ----
+
+
+class AnchorKind(models.TextChoices):
+    """The moments, besides awareness, that a regime's clock can run from."""
+
+    DETECTION = "detection", _("Detection of the incident")
+    CLASSIFICATION = "classification", _("Classification as a major incident (DORA)")
+    DETERMINATION = "determination", _("Determination (materiality, notification incident, cybersecurity event)")
+    ASSESSMENT = "assessment", _("Assessment that the breach is notifiable completed")
+    FIX_AVAILABLE = "fix_available", _("A fix or mitigation became available (CRA)")
+    HANDLING_ENDED = "handling_ended", _("Handling of the incident ended (NIS2)")
+
+
+class DeterminationFlag(models.TextChoices):
+    """Yes/no determinations recorded on an incident that regimes' conditions read."""
+
+    PERSONAL_DATA = "personal_data", _("Personal data is affected")
+    SIGNIFICANT = "significant", _("Significant incident (NIS2 Art. 23(3))")
+    MAJOR = "major", _("Major ICT-related incident (DORA)")
+    MATERIAL = "material", _("Material cybersecurity incident (SEC Form 8-K Item 1.05)")
+    ACTIVELY_EXPLOITED = "actively_exploited", _("Actively exploited vulnerability (CRA Art. 14(1))")
+    SEVERE_INCIDENT = "severe_incident", _("Severe incident affecting the product's security (CRA Art. 14(3))")
+    NOTIFICATION_INCIDENT = "notification_incident", _("Notification incident (US banking regulators' rule)")
+    HIGH_RISK = "high_risk", _("Likely high risk to people (GDPR Art. 34)")
+    NOTIFIABLE = "notifiable", _("Notifiable breach (PDPA, NDB)")
+    ONGOING = "ongoing", _("The incident is still ongoing")

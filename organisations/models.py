@@ -24,6 +24,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from breachtrack import limits
+from breachtrack.fields import ChoiceListField
 from breachtrack.history import HistoriedManager, UserManager
 from breachtrack.limits import bounded_text
 from organisations.tenancy import tenant_manager
@@ -90,8 +91,31 @@ class OrganisationSize(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class EntityType(models.TextChoices):
+    """What kind of entity an organisation is, as notification regimes ask it (docs/obligations.md)."""
+
+    CONTROLLER = "controller", _("Controller (GDPR Art. 4(7))")
+    PROCESSOR = "processor", _("Processor (GDPR Art. 4(8))")
+    NIS2_ESSENTIAL = "nis2_essential", _("Essential entity (NIS2 Art. 3(1))")
+    NIS2_IMPORTANT = "nis2_important", _("Important entity (NIS2 Art. 3(2))")
+    TRUST_SERVICE_PROVIDER = "trust_service_provider", _("Trust service provider (eIDAS)")
+    FINANCIAL_ENTITY = "financial_entity", _("Financial entity (DORA Art. 2)")
+    MANUFACTURER = "manufacturer", _("Manufacturer of products with digital elements (CRA)")
+    TELECOM_PROVIDER = "telecom_provider", _("Provider of public electronic communications services (ePrivacy)")
+    COVERED_ENTITY = "covered_entity", _("Covered entity (HIPAA)")
+    BUSINESS_ASSOCIATE = "business_associate", _("Business associate (HIPAA)")
+    SEC_REGISTRANT = "sec_registrant", _("SEC registrant (Form 8-K)")
+    US_BANK = "us_bank", _("US banking organisation (computer-security incident rule)")
+    NYDFS_COVERED = "nydfs_covered", _("Covered entity of NYDFS Part 500")
+    SMALL_AGENT = "small_agent", _("Small processing agent (LGPD, ANPD Resolution 2/2022)")
+
+
 class Organisation(models.Model):
-    """A tenant: the legal entity that keeps its breach register in BreachTrack."""
+    """A tenant: the legal entity that keeps its breach register in BreachTrack.
+
+    ``country`` is where it is established (the regimes' ``established`` condition reads it);
+    ``entity_tags`` what kind of entity it is (``EntityType``), which the regimes' conditions read.
+    """
 
     name = models.CharField(_("name"), max_length=200)
     country = CountryField(_("country"))
@@ -107,6 +131,11 @@ class Organisation(models.Model):
         choices=OrganisationSize.choices,
         blank=True,
         help_text=_("For a private organisation."),
+    )
+    entity_tags = ChoiceListField(
+        _("kinds of entity"),
+        choices_enum=EntityType,
+        help_text=_("What the notification regimes ask: controller, essential entity (NIS2), financial entity …"),
     )
     dpo_name = models.CharField(_("DPO or contact point"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)

@@ -5,7 +5,15 @@
   Notification, Delivery, DeliveryAttempt).
 """
 
-from notifications.models.deadlines import AlertEvent, Deadline, DeadlineKind, DeadlineQuerySet, SweepHeartbeat
+from notifications.models.deadlines import (
+    DEADLINE_KIND_CHOICES,
+    AlertEvent,
+    Deadline,
+    DeadlineKind,
+    DeadlineQuerySet,
+    RegimeDeadlineKind,
+    SweepHeartbeat,
+)
 from notifications.models.delivery import (
     Channel,
     Delivery,
@@ -16,6 +24,7 @@ from notifications.models.delivery import (
 )
 
 __all__ = [
+    "DEADLINE_KIND_CHOICES",
     "AlertEvent",
     "Channel",
     "Deadline",
@@ -25,6 +34,7 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryStatus",
     "Notification",
+    "RegimeDeadlineKind",
     "SweepHeartbeat",
     "WebhookEndpoint",
 ]

@@ -25,6 +25,21 @@ class DeadlineKind(models.TextChoices):
     EXTORTION_COUNTDOWN = "extortion_countdown", _("Threat actor's countdown (operational, not a legal deadline)")
 
 
+class RegimeDeadlineKind(models.TextChoices):
+    """The kind of the clocks of other notification regimes (NIS2, DORA, ...; docs/obligations.md).
+
+    Kept apart from ``DeadlineKind``, whose values are exactly the GDPR clocks (and the extortion
+    countdown) of ``rules.clocks.DEFAULT_RULES``: a regime's periods and legal bases come from its
+    data file, one row per report (``regime``, ``report``, ``recipient``, ``rule_version``).
+    """
+
+    REGIME_REPORT = "regime_report", _("Report under another notification regime (its period from the regime's rules)")
+
+
+# Every kind a Deadline row can have.
+DEADLINE_KIND_CHOICES = [*DeadlineKind.choices, *RegimeDeadlineKind.choices]
+
+
 class DeadlineQuerySet(ScopedQuerySet):
     """Deadline is derived state, not evidence, so ``update()`` is allowed (the sweep's
     compare-and-set); reads are scoped like every tenant-owned row."""
@@ -62,7 +77,7 @@ class DeadlineQuerySet(ScopedQuerySet):
 
 
 class Deadline(models.Model):
-    """One clock of one incident (per controller, per processing relationship).
+    """One clock of one incident (per controller, per processing relationship, per regime report).
 
     **Derived state, deliberately not historied.** Every column is recomputed by
     ``rules.deadlines.recompute_deadlines`` from historied facts (awareness records,
@@ -101,7 +116,17 @@ class Deadline(models.Model):
         verbose_name=_("extortion threat"),
         help_text=_("The threat whose countdown this is (one clock per threat)."),
     )
-    kind = models.CharField(_("kind"), max_length=32, choices=DeadlineKind.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=DEADLINE_KIND_CHOICES)
+    # A regime report's clock (kind regime_report): codes of the regimes' catalogue; blank otherwise.
+    regime = models.SlugField(_("regime"), max_length=32, blank=True)
+    report = models.SlugField(_("report"), max_length=64, blank=True)
+    recipient = models.SlugField(_("recipient"), max_length=64, blank=True)
+    rule_version = models.CharField(
+        _("version of the rules"),
+        max_length=32,
+        blank=True,
+        help_text=_("The version of the regime's rules the clock was computed with; kept once set."),
+    )
     started_at = models.DateTimeField(_("clock started at"))
     due_at = models.DateTimeField(_("due at"))
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
@@ -142,6 +167,11 @@ class Deadline(models.Model):
                 fields=["incident", "kind", "extortion_threat"],
                 condition=models.Q(extortion_threat__isnull=False),
                 name="deadline_once_per_threat",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "regime", "report", "recipient"],
+                condition=models.Q(kind="regime_report"),
+                name="deadline_once_per_regime_report",
             ),
         ]
         indexes = [
