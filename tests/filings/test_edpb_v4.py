@@ -12,13 +12,19 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from actions import communications as comms
 from actions import incidents as services
+from communications.choices import WaveChannel
+from filings.choices import TemplateAnswer
 from filings.models import AuthorityFiling, FrozenFilingError
+from incidents.choices import PartyRole
 from organisations import services as org_services
 from readers import edpb
 from tests.api.conftest import session_client, world  # noqa: F401 (fixtures)
+from tests.filings.test_edpb_export import filings, instants
 from tests.incidents.test_incident_page import _form, _refused, file_url
 
 GOLDEN = Path(__file__).parent / "data" / "edpb_v3_golden.json"
@@ -432,3 +438,59 @@ def test_the_api_refuses_a_contradicting_police_answer_and_writes_nothing(world,
     )
     assert accepted.status_code == 201, accepted.content
     assert accepted.json()["police_reported_on"] == "2025-07-07"
+
+
+# --- Property: any schema-4 content with any answers exports valid JSON ------------------------------
+
+v4_keys = st.fixed_dictionaries(
+    {
+        "nature.integrity_outcome": st.sampled_from(["", *edpb.INTEGRITY]),
+        "nature.availability_outcome": st.sampled_from(["", *edpb.AVAILABILITY]),
+        "parties": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "name": st.text(max_size=20),
+                    "role": st.sampled_from(PartyRole.values),
+                    "contact": st.text(max_size=30),
+                }
+            )
+        ),
+        "authorities.lead": st.none() | st.fixed_dictionaries({"name": st.text(max_size=20), "country": st.just("NL")}),
+        "communication.decision": st.sampled_from(["", "communicate", "public", "exempt", "no_high_risk"]),
+        "communication.exemption": st.sampled_from(["", *edpb.EXEMPTION]),
+        "communication.exemption_reasoning": st.text(max_size=30),
+        "communication.informed_at": st.none() | instants,
+        "communication.planned_at": st.none() | instants,
+        "communication.channels": st.lists(st.sampled_from(WaveChannel.values), unique=True),
+        "communication.waves_pending": st.integers(0, 5),
+        "communication.bounced": st.integers(0, 10**6),
+        "communication.content": st.text(max_size=40),
+    }
+)
+v4_filings = st.builds(
+    lambda filing, extra, police, on, number, cross, countries: SimpleNamespace(
+        **{**vars(filing), "content": {**filing.content, **extra, "schema": 4}},
+        police_report=police,
+        police_reported_on=on,
+        police_reference=number,
+        cross_border=cross,
+        establishment_countries=countries,
+    ),
+    filings,
+    v4_keys,
+    st.sampled_from(["", *TemplateAnswer.values]),
+    st.none() | st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 1, 1)),
+    st.text(max_size=20),
+    st.sampled_from(["", *TemplateAnswer.values]),
+    st.sampled_from(["", "NL", "BE, NL"]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(v4_filings)
+def test_any_schema_4_content_exports_valid_edpb_json(filing):
+    result = edpb.export(filing)
+    assert edpb.validation_errors(result.payload) == []
+    assert result.filled <= set(result.payload)
+    gaps = {g.field for g in edpb.gaps(result)}
+    assert gaps.isdisjoint(result.filled) and gaps | result.filled == set(edpb.FIELD_LABELS)
