@@ -413,6 +413,9 @@ def test_the_form_records_the_template_answers(client, officer, incident, contro
         "PL-9",
         "no",
     )
+    shown = client.get(reverse("filings:detail", args=[incident.pk, filing.pk])).content.decode()
+    assert "Reported to the police or judicial authorities?</dt><dd>Yes, 7 Jul 2025 (PL-9)</dd>" in shown
+    assert "Cross-border processing (Art. 56)?</dt><dd>No</dd>" in shown
 
 
 def test_the_api_refuses_a_contradicting_police_answer_and_writes_nothing(world, officer, now):
