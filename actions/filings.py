@@ -9,7 +9,7 @@ filing writes nothing.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions.changes import actor_zone
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
+from filings.choices import EEA_COUNTRIES, FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction, TemplateAnswer
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import CONTROLLER_ROLES, NotificationDecision, RiskLevel, Status
 from incidents.models import AwarenessRecord, Incident, IncidentParty
@@ -168,6 +168,46 @@ def _check_complete(errors: Errors, filing: AuthorityFiling) -> None:
     )
 
 
+def establishment_codes(value: str) -> list[str]:
+    """``"nl, BE"`` as ``["BE", "NL"]``: the country codes of a comma-separated list, sorted, once each."""
+    return sorted({part.strip().upper() for part in (value or "").replace(";", ",").split(",") if part.strip()})
+
+
+def _check_template_answers(errors: Errors, filing: AuthorityFiling, now: datetime) -> None:
+    """The EDPB template's police and cross-border answers: known choices, facts that agree."""
+    for name in ("police_report", "cross_border"):
+        if getattr(filing, name) and getattr(filing, name) not in TemplateAnswer.values:
+            _add(errors, name, _("Answer yes, no or unknown."), "invalid_choice")
+    reported = filing.police_report == TemplateAnswer.YES
+    if not reported and (filing.police_reported_on or filing.police_reference):
+        _add(
+            errors,
+            "police_report",
+            _("A date or report number of a police report is given: answer yes, or leave them empty."),
+            "contradiction",
+        )
+    if filing.police_reported_on and filing.police_reported_on > now.date():
+        _add(errors, "police_reported_on", _("The police report cannot be dated in the future."), "future")
+    codes = establishment_codes(filing.establishment_countries)
+    unknown = [code for code in codes if code not in EEA_COUNTRIES]
+    if unknown:
+        _add(
+            errors,
+            "establishment_countries",
+            _("Not the code of an EEA country: %(codes)s. Use two-letter codes such as NL, BE.")
+            % {"codes": ", ".join(unknown)},
+            "not_eea",
+        )
+    filing.establishment_countries = ", ".join(codes)
+    if codes and filing.cross_border != TemplateAnswer.YES:
+        _add(
+            errors,
+            "establishment_countries",
+            _("Establishments are asked only for cross-border processing: answer yes, or leave them empty."),
+            "contradiction",
+        )
+
+
 class FilingFacts(TypedDict, total=False):
     """What ``submit_filing`` records besides the controller and the authority; the content is frozen from the register."""
 
@@ -179,6 +219,11 @@ class FilingFacts(TypedDict, total=False):
     reporter_function_detail: str
     reporter_contact: str
     channel: str
+    police_report: str
+    police_reported_on: date | None
+    police_reference: str
+    cross_border: str
+    establishment_countries: str
     authority_reference: str
     is_phased: bool
     delay_reasons: str
@@ -240,8 +285,12 @@ def submit_filing(
         "reporter_function",
         "reporter_function_detail",
         "reporter_contact",
+        "police_report",
+        "police_reference",
+        "cross_border",
     ):
         setattr(filing, name, (getattr(filing, name) or "").strip())
+    _check_template_answers(errors, filing, now)
     filing.submitted_by = filing.submitted_by or _actor_name(actor)
     if filing.submitted_at is not None and not filing.submitted_tz:
         filing.submitted_tz = actor_zone(actor)

@@ -53,6 +53,8 @@ class IncidentFacts(TypedDict, total=False):
     description: str
     systems_involved: str
     confidentiality_outcome: str
+    integrity_outcome: str
+    availability_outcome: str
     occurred_from_at: datetime | None
     occurred_from_tz: str
     occurred_until_at: datetime | None

@@ -27,7 +27,7 @@ from api import idempotency
 from api.nested import IncidentChildViewSet, StrictSerializer, child_of, instant_field, reason_field
 from api.serializers import JsonBooleanField, JsonIntegerField, RegisterSerializer, TextField
 from breachtrack import limits
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
+from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction, TemplateAnswer
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.models import IncidentParty
 from organisations.models import Authority
@@ -56,6 +56,18 @@ class FilingSerializer(RegisterSerializer):
         read_only=True,
         help_text=gettext_lazy("The filer's function, as the EDPB template asks it; empty when not given."),
     )
+    police_report = serializers.ChoiceField(
+        choices=TemplateAnswer.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=gettext_lazy("Reported to the police (EDPB template); empty when not asked."),
+    )
+    cross_border = serializers.ChoiceField(
+        choices=TemplateAnswer.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=gettext_lazy("Cross-border processing (EDPB template); empty when not asked."),
+    )
 
     class Meta:
         model = AuthorityFiling
@@ -72,6 +84,11 @@ class FilingSerializer(RegisterSerializer):
             "reporter_function_detail",
             "reporter_contact",
             "channel",
+            "police_report",
+            "police_reported_on",
+            "police_reference",
+            "cross_border",
+            "establishment_countries",
             "authority_reference",
             "previous",
             "is_phased",
@@ -157,6 +174,16 @@ class FilingInput(StrictSerializer):
     reporter_function_detail = TextField(required=False, allow_blank=True, max_length=200)
     reporter_contact = TextField(required=False, allow_blank=True, max_length=200)
     channel = serializers.ChoiceField(choices=FilingChannel.choices)
+    police_report = serializers.ChoiceField(choices=TemplateAnswer.choices, required=False, allow_blank=True)
+    police_reported_on = serializers.DateField(required=False, allow_null=True)
+    police_reference = TextField(required=False, allow_blank=True, max_length=limits.REFERENCE)
+    cross_border = serializers.ChoiceField(choices=TemplateAnswer.choices, required=False, allow_blank=True)
+    establishment_countries = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=gettext_lazy("EEA country codes, comma-separated, e.g. NL, BE."),
+    )
     authority_reference = TextField(required=False, allow_blank=True, max_length=limits.REFERENCE)
     is_phased = JsonBooleanField(required=False, default=False)
     delay_reasons = TextField(required=False, allow_blank=True, max_length=limits.TEXT)

@@ -40,3 +40,18 @@ class ReporterFunction(models.TextChoices):
     DPO = "dpo", _("Data protection officer")
     LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
     OTHER = "other", _("Authorised representative or other (describe)")
+
+
+class TemplateAnswer(models.TextChoices):
+    """A yes/no/unknown answer the EDPB template asks of a filing (police report, cross-border)."""
+
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+# The countries of the European Economic Area (ISO 3166-1 alpha-2): where a controller can have
+# an establishment for the EDPB template's cross-border section (Art. 56).
+EEA_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
+)

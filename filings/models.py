@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from breachtrack import limits
 from breachtrack.limits import bounded_text
-from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction
+from filings.choices import FilingChannel, FilingType, NotNotifiedBasis, ReporterFunction, TemplateAnswer
 from incidents.fields import entry_zone_field
 from incidents.models.base import RecordedFact
 from organisations.tenancy import tenant_manager
@@ -70,6 +70,30 @@ class AuthorityFiling(RecordedFact):
         _("filer's contact details"), max_length=200, blank=True, help_text=_("E-mail or phone of the filer.")
     )
     channel = models.CharField(_("channel"), max_length=16, choices=FilingChannel.choices)
+    # Asked in the filing form for the EDPB template (its section 6); empty on filings recorded
+    # before they were asked.
+    police_report = models.CharField(
+        _("reported to the police or judicial authorities"),
+        max_length=16,
+        choices=TemplateAnswer.choices,
+        blank=True,
+        help_text=_("Reported as a criminal offence?"),
+    )
+    police_reported_on = models.DateField(_("reported to the police on"), null=True, blank=True)
+    police_reference = models.CharField(_("police report number"), max_length=100, blank=True)
+    cross_border = models.CharField(
+        _("cross-border processing (Art. 56)"),
+        max_length=16,
+        choices=TemplateAnswer.choices,
+        blank=True,
+        help_text=_("Does the breach involve cross-border processing by a controller established in the EEA?"),
+    )
+    establishment_countries = models.CharField(
+        _("EEA countries where the controller is established"),
+        max_length=200,
+        blank=True,
+        help_text=_("Country codes, comma-separated, e.g. NL, BE."),
+    )
     authority_reference = models.CharField(
         _("authority's report number"),
         max_length=100,
@@ -115,6 +139,11 @@ class AuthorityFiling(RecordedFact):
         "reporter_function_detail",
         "reporter_contact",
         "channel",
+        "police_report",
+        "police_reported_on",
+        "police_reference",
+        "cross_border",
+        "establishment_countries",
         "previous_id",
         "is_phased",
         "delay_reasons",

@@ -90,6 +90,22 @@ class ConfidentialityOutcome(models.TextChoices):
     CANNOT_ASSESS = "cannot_assess", _("Not possible to assess")
 
 
+class IntegrityOutcome(models.TextChoices):
+    """What became of the data in an integrity breach (the EDPB template's type of integrity breach)."""
+
+    ALTERED = "altered", _("Altered, with no evidence of illegal or wrong use")
+    MISUSED_REVERSIBLE = "misused_reversible", _("Altered and misused; the damage can be reversed")
+    MISUSED_IRREVERSIBLE = "misused_irreversible", _("Altered and misused; the damage cannot be reversed")
+
+
+class AvailabilityOutcome(models.TextChoices):
+    """How long the data are unavailable to the data subjects (the EDPB template's type of availability breach)."""
+
+    TEMPORARY = "temporary", _("Temporarily unavailable")
+    PERMANENT = "permanent", _("Permanently lost or destroyed")
+    NOT_DETERMINED = "not_determined", _("Not determined yet")
+
+
 class Severity(models.TextChoices):
     """The AP's four-level severity scale (chapter 9 of its form)."""
 

@@ -23,7 +23,7 @@ real ones; times are Amsterdam wall-clock times stored in UTC, with the zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -670,6 +670,8 @@ def create_programme_incident(programme: Organisation, officer: User) -> Inciden
         **instant("known", *LAB_ESTIMATES[0][5]),
         source="Participants whose samples the laboratory analysed",
     )
+    # The Art. 34 decision (8 August) came before both filings, which freeze it; the letters after.
+    record_programme_assessment(incident, controller, officer)
     record_programme_filings(incident, controller, officer)
     record_programme_letters(incident, controller, officer)
     return incident
@@ -739,6 +741,12 @@ def record_programme_filings(incident: Incident, controller, officer: User) -> N
         **instant("submitted", 2025, 8, 29, 16, 0),
         **PROGRAMME_FILER,
         authority_reference="AP-DEMO-2025-0811",
+        # The EDPB template's section 6: the laboratory reported the attack to the police on 7 July
+        # (its own register holds the report); the programme and its participants are all Dutch.
+        police_report="yes",
+        police_reported_on=date(2025, 7, 7),
+        police_reference="DEMO-2025-0707-01",
+        cross_border="no",
         actor=officer,
         reason="follow-up with the new count, consequences and measures",
     )
@@ -752,8 +760,8 @@ PROGRAMME_FILER = {
 }
 
 
-def record_programme_letters(incident: Incident, controller, officer: User) -> None:
-    """Art. 34: high risk decided on 8 August; the first wave of letters in September."""
+def record_programme_assessment(incident: Incident, controller, officer: User) -> None:
+    """Art. 34: high risk decided on 8 August, before the programme notified the AP."""
 
     comms.record_assessment(
         incident,
@@ -766,6 +774,11 @@ def record_programme_letters(incident: Incident, controller, officer: User) -> N
         actor=officer,
         reason="Art. 34 assessment",
     )
+
+
+def record_programme_letters(incident: Incident, controller, officer: User) -> None:
+    """Art. 34: the first wave of letters in September."""
+
     content = comms.create_content_version(
         incident,
         language="nl",

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import json
+import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -241,6 +243,19 @@ CONFIDENTIALITY = {  # incidents.choices.ConfidentialityOutcome → field_56
     "not_disclosed": "c",
     "cannot_assess": "d",
 }
+INTEGRITY = {  # incidents.choices.IntegrityOutcome → field_58
+    "altered": "a",
+    "misused_reversible": "b",
+    "misused_irreversible": "c",
+}
+AVAILABILITY = {"temporary": "a", "permanent": "b", "not_determined": "c"}  # AvailabilityOutcome → field_59
+EXEMPTION = {  # communications.choices.Exemption → field_100
+    "unintelligible": "a",
+    "subsequent_measures": "b",
+    "disproportionate_effort": "c",
+}
+ANSWER = {"yes": "a", "no": "b", "unknown": "c"}  # filings.choices.TemplateAnswer → fields 109, 113
+INDIVIDUAL_CHANNELS = frozenset({"letter", "email", "sms", "phone"})  # the rest are public (field_104)
 REPORTER_FUNCTION = {"dpo": "a", "legal_representative": "b", "other": "c"}  # filings.choices → field_23
 SEVERITY = {"low": "a", "medium": "b", "high": "c", "very_high": "c"}  # the AP's scale → field_87
 RISK = {"high": "a", "risk": "b", "none": "c"}  # incidents.choices.RiskLevel → field_89
@@ -404,6 +419,9 @@ def export(filing) -> Export:
     if others:
         b.put("field_39", "; ".join(ROLE_NAMES.get(p["role"], p["role"]) for p in others))
         b.put("field_40", "; ".join(p["name"] for p in others))
+        # Frozen since content version 4; older contents hold no contact of a party.
+        contacts = [f"{p['name']}: {p['contact']}" for p in others if p.get("contact")]
+        b.put("field_41", "; ".join(contacts))
     b.hold("field_39", "")
     b.hold("field_40", "")
     b.hold("field_41", "")
@@ -441,6 +459,10 @@ def export(filing) -> Export:
             b.put("field_57", "b")
         elif content.get("nature.is_key_compromised") is False:
             b.put("field_57", "a")
+    if "integrity" in types:
+        b.put("field_58", INTEGRITY.get(content.get("nature.integrity_outcome") or ""))
+    if "availability" in types:
+        b.put("field_59", AVAILABILITY.get(content.get("nature.availability_outcome") or ""))
     cause = content.get("nature.cause") or ""
     b.put("field_60", INCIDENT_TYPE.get(cause))
     b.hold("field_60", "x")
@@ -505,18 +527,92 @@ def export(filing) -> Export:
         b.put("field_95", content["measures.planned"])
     b.hold("field_94", "o")
     b.hold("field_95", "")
-    if risk in ("none", "risk"):
+    if content.get("communication.decision"):
+        _communication(b, content)
+    elif risk in ("none", "risk"):
         b.put("field_97", "d")  # not communicated: no high risk (Art. 34(1))
     b.hold("field_97", "c")
 
-    # 6 Cross-border
+    # 6 Other authorities, cross-border
+    _police(b, filing)
+    _cross_border(b, filing, content)
+    return Export(payload=dict(sorted(b.payload.items(), key=lambda kv: int(kv[0][6:]))), filled=frozenset(b.filled))
+
+
+def _date(instant) -> str:
+    """The local calendar date of a frozen instant, as the template's date fields take it."""
+    at = datetime.fromisoformat(instant["at"])
+    try:
+        return at.astimezone(zoneinfo.ZoneInfo(instant.get("tz") or "UTC")).date().isoformat()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return at.date().isoformat()
+
+
+def _communication(b: Builder, content: dict) -> None:
+    """4.4: the Art. 34 communication as frozen at submission (content version 4 on)."""
+    decision = content["communication.decision"]
+    informed, planned = content.get("communication.informed_at"), content.get("communication.planned_at")
+    if informed:
+        b.put("field_97", "a")
+        b.put("field_98", _date(informed))
+        pending, bounced = content.get("communication.waves_pending") or 0, content.get("communication.bounced") or 0
+        b.put("field_102", "b" if pending or bounced else "a")
+        reasons = []
+        if pending:
+            reasons.append(f"{pending} communication wave(s) still to be sent")
+        if bounced:
+            reasons.append(f"{bounced} communication(s) undeliverable")
+        b.put("field_103", "; ".join(reasons))
+        channels = set(content.get("communication.channels") or [])
+        b.put("field_104", "a" if channels & INDIVIDUAL_CHANNELS else ("b" if channels else ""))
+        b.put("field_106", content.get("communication.content"))
+    elif decision in ("exempt", "public"):
+        b.put("field_97", "e")
+        b.put("field_100", EXEMPTION.get(content.get("communication.exemption") or ""))
+        b.put("field_101", content.get("communication.exemption_reasoning"))
+    elif decision == "communicate":
+        b.put("field_97", "b")
+        b.put("field_99", _date(planned) if planned else "")
+    elif decision == "no_high_risk":
+        b.put("field_97", "d")
+
+
+def _police(b: Builder, filing) -> None:
+    """6.1: the police report, as asked in the filing form (empty on filings recorded before)."""
+    answer = getattr(filing, "police_report", "") or ""
+    b.put("field_109", ANSWER.get(answer))
+    if answer == "yes":
+        on, number = getattr(filing, "police_reported_on", None), getattr(filing, "police_reference", "")
+        b.put(
+            "field_111",
+            "Reported to the police"
+            + (f" on {on.isoformat()}" if on else "")
+            + (f", report number {number}" if number else "")
+            + ".",
+        )
+
+
+def _cross_border(b: Builder, filing, content: dict) -> None:
+    """6.2/6.3: cross-border processing, as asked in the filing form; before it was asked, a guess
+    from the data subjects' countries (several countries: yes)."""
+    answer = getattr(filing, "cross_border", "") or ""
     countries = content.get("nature.data_subject_countries") or []
-    if len(countries) > 1:
-        b.put("field_113", "a")
+    if not answer:
+        if len(countries) > 1:
+            b.put("field_113", "a")
+            b.put("field_116", ", ".join(countries))
+    else:
+        b.put("field_113", ANSWER[answer])
+        # Answering section 6.2 says the controller is established in the EEA: section 6.3 (a
+        # controller outside it) is then a plain no.
+        b.put("field_120", "b")
+    if answer == "yes":
+        lead = content.get("authorities.lead")
+        b.put("field_114", f"{lead['name']} ({lead['country']})" if lead else "")
+        b.put("field_115", getattr(filing, "establishment_countries", ""))
         b.put("field_116", ", ".join(countries))
     b.hold("field_113", "c")
     b.hold("field_120", "c")
-    return Export(payload=dict(sorted(b.payload.items(), key=lambda kv: int(kv[0][6:]))), filled=frozenset(b.filled))
 
 
 def gaps(result: Export) -> list[Gap]:

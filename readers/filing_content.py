@@ -19,13 +19,16 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from communications.choices import CLOSING_EXEMPTIONS, PUBLIC_CHANNELS, AuthorityDecision, Exemption, WaveChannel
 from incidents.choices import (
+    AvailabilityOutcome,
     Cause,
     ConfidentialityOutcome,
     DataCategory,
     DataSubjectCategory,
     DiscoveryMethod,
     EstimateMeasure,
+    IntegrityOutcome,
     PartyRole,
     RiskLevel,
     Severity,
@@ -37,7 +40,11 @@ from rules.filing_chains import latest_estimates
 # 3: also the controller's registration number, sector, ownership and size, the previous filing's report number at
 # submission, the systems involved and what became of the data in a confidentiality breach, for the
 # EDPB export (``readers.edpb``); contents frozen under 1 and 2 lack them.
-SCHEMA_VERSION = 3
+# 4: also what became of the data in an integrity or availability breach, each party's contact,
+# the supervisory authorities on the incident (lead and concerned) and the Art. 34 communication as
+# it stood at submission (``communication.*``, from ``communications``). Contents frozen under 1-3
+# lack them and export exactly as they did.
+SCHEMA_VERSION = 4
 CONTACT_FROM_ORGANISATION = "organisation"
 CONTACT_FROM_CONTROLLER = "controller"
 TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
@@ -56,6 +63,8 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
         _("What became of the data (Art. 33(3)(a))"),
         ConfidentialityOutcome,
     ),
+    ("nature.integrity_outcome", _("What became of the data, integrity (Art. 33(3)(a))"), IntegrityOutcome),
+    ("nature.availability_outcome", _("How long the data are unavailable (Art. 33(3)(a))"), AvailabilityOutcome),
     ("nature.data_categories", _("Categories of personal data (Art. 33(3)(a))"), DataCategory),
     ("nature.data_subject_categories", _("Categories of data subjects (Art. 33(3)(a))"), DataSubjectCategory),
     ("nature.data_subject_countries", _("Countries of data subjects"), None),
@@ -82,8 +91,25 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
     ("times.contained", _("Contained"), None),
     ("times.controller_aware", _("Controller aware (starts the 72 hours)"), None),
     ("parties", _("Parties involved"), None),
+    ("authorities.lead", _("Lead supervisory authority (Art. 56)"), None),
+    ("authorities.concerned", _("Concerned supervisory authorities (Art. 4(22))"), None),
+    ("communication.decision", _("Communication to data subjects: the decision (Art. 34)"), None),
+    ("communication.exemption", _("Exemption from communicating (Art. 34(3))"), Exemption),
+    ("communication.exemption_reasoning", _("Reasoning for the exemption (Art. 34(3))"), None),
+    ("communication.informed_at", _("Data subjects first informed (Art. 34)"), None),
+    ("communication.planned_at", _("Data subjects to be informed (Art. 34)"), None),
+    ("communication.channels", _("How data subjects were informed (Art. 34)"), WaveChannel),
+    ("communication.waves_pending", _("Communication waves still to be sent"), None),
+    ("communication.bounced", _("Communications undeliverable"), None),
+    ("communication.content", _("What data subjects were told (Art. 34(2))"), None),
 )
 LABELS = {key: label for key, label, _choices in ITEMS}
+COMMUNICATION_DECISIONS = {
+    "communicate": _("communicate to the data subjects (Art. 34(1))"),
+    "public": _("a public communication instead (Art. 34(3)(c))"),
+    "exempt": _("not communicated: an Art. 34(3) condition is met"),
+    "no_high_risk": _("not communicated: no high risk (Art. 34(1))"),
+}
 BREACH_TYPE_LABELS = {
     "confidentiality": _("confidentiality"),
     "integrity": _("integrity"),
@@ -140,6 +166,81 @@ def contact_point(organisation, controller) -> dict:
     }
 
 
+def _party_contact(party) -> str:
+    """A party's contact as the EDPB template asks it of the other parties: name, e-mail, phone."""
+    return ", ".join(v for v in (party.contact_name, party.contact_email, party.contact_phone) if v)
+
+
+def _authorities(incident) -> dict:
+    rows = sorted(incident.authorities.select_related("authority"), key=lambda r: r.authority.name)
+    named = [{"name": r.authority.name, "country": str(r.authority.country)} for r in rows]
+    return {
+        "authorities.lead": next((n for n, r in zip(named, rows, strict=True) if r.role == "lead"), None),
+        "authorities.concerned": [n for n, r in zip(named, rows, strict=True) if r.role != "lead"],
+    }
+
+
+def _decision(assessment) -> str:
+    """The Art. 34 assessment in one word: what the filing tells the authority about data subjects."""
+    if assessment is None:
+        return ""
+    if assessment.authority_decision == AuthorityDecision.ORDERED:
+        return "communicate"
+    if (
+        assessment.exemption in CLOSING_EXEMPTIONS
+        or assessment.authority_decision == AuthorityDecision.EXEMPTION_APPLIES
+    ):
+        return "exempt"
+    if not assessment.is_high_risk:
+        return "no_high_risk"
+    return "public" if assessment.exemption == Exemption.DISPROPORTIONATE_EFFORT else "communicate"
+
+
+def communication(incident, controller, known_by: datetime | None) -> dict:
+    """The Art. 34 communication of ``controller``'s data subjects as it stood at ``known_by``.
+
+    Steps: the latest assessment decided by then (``decision``, the exemption and its reasoning);
+    the waves sent by then (the first one's instant and text, the channels, the undeliverable);
+    the waves planned but not sent by then (how many, the earliest planned instant). None for
+    ``controller``: a preview, with no controller's communication to show.
+    """
+    if controller is None:
+        return {"communication.decision": ""}
+    assessments = [
+        a
+        for a in incident.communication_assessments.all()
+        if a.controller_id == controller.pk and (known_by is None or a.decided_at <= known_by)
+    ]
+    assessment = max(assessments, key=lambda a: a.pk, default=None)
+    waves = sorted(
+        (w for w in incident.communication_waves.select_related("content_version") if w.controller_id == controller.pk),
+        key=lambda w: (w.sent_at or w.planned_at, w.pk),
+    )
+    sent = [w for w in waves if w.sent_at is not None and (known_by is None or w.sent_at <= known_by)]
+    pending = [w for w in waves if w not in sent]
+    first = sent[0] if sent else None
+    return {
+        "communication.decision": _decision(assessment),
+        "communication.exemption": assessment.exemption
+        if assessment and assessment.exemption != Exemption.NONE
+        else "",
+        "communication.exemption_reasoning": assessment.exemption_reasoning if assessment else "",
+        "communication.informed_at": _instant(first.sent_at, first.sent_tz) if first else None,
+        "communication.planned_at": _instant(min(w.planned_at for w in pending), pending[0].planned_tz)
+        if pending
+        else None,
+        "communication.channels": sorted({w.channel for w in sent}),
+        "communication.is_public": bool(sent) and all(w.channel in PUBLIC_CHANNELS for w in sent),
+        "communication.waves_pending": len(pending),
+        "communication.bounced": sum(w.bounced_count for w in sent),
+        "communication.content": _text_sent(first.content_version) if first else "",
+    }
+
+
+def _text_sent(version) -> str:
+    return f"{version.title}\n\n{version.text}".strip()
+
+
 def snapshot(
     incident,
     controller,
@@ -164,7 +265,10 @@ def snapshot(
     # when that is the organisation itself (or for a preview).
     own = controller is None or controller.party.is_self
     parties = sorted(
-        ({"name": p.party.name, "role": p.role} for p in incident.parties.select_related("party")),
+        (
+            {"name": p.party.name, "role": p.role, "contact": _party_contact(p.party)}
+            for p in incident.parties.select_related("party")
+        ),
         key=lambda p: (p["role"], p["name"]),
     )
     content = {
@@ -188,6 +292,8 @@ def snapshot(
         "nature.description": incident.description,
         "nature.systems_involved": incident.systems_involved,
         "nature.confidentiality_outcome": incident.confidentiality_outcome,
+        "nature.integrity_outcome": incident.integrity_outcome,
+        "nature.availability_outcome": incident.availability_outcome,
         "nature.data_categories": sorted(incident.data_categories or []),
         "nature.data_subject_categories": sorted(incident.data_subject_categories or []),
         "nature.data_subject_countries": sorted(str(c) for c in incident.data_subject_countries or []),
@@ -207,6 +313,8 @@ def snapshot(
         "times.is_ongoing": incident.is_ongoing,
         "times.controller_aware": _instant(aware_at, aware_tz),
         "parties": parties,
+        **_authorities(incident),
+        **communication(incident, controller, known_by),
         # Not shown: which estimates existed, so "a count recorded after this filing" is exact
         # even when several rows share a timestamp.
         "register.last_estimate_id": max((e.pk for e in estimates), default=0),
@@ -244,6 +352,12 @@ def display_value(key: str, value) -> str:
         return gettext("yes") if value else gettext("no")
     if key == "nature.breach_types":
         return ", ".join(str(BREACH_TYPE_LABELS.get(v, v)) for v in value)
+    if key == "communication.decision":
+        return str(COMMUNICATION_DECISIONS.get(value, value))
+    if key == "authorities.lead":
+        return f"{value['name']} ({value['country']})"
+    if key == "authorities.concerned":
+        return "; ".join(f"{a['name']} ({a['country']})" for a in value)
     if key == "parties":
         roles = dict(PartyRole.choices)
         return "; ".join(f"{p['name']} ({roles.get(p['role'], p['role'])})" for p in value)

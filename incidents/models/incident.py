@@ -15,11 +15,13 @@ from simple_history.models import HistoricalRecords
 from breachtrack.limits import bounded_text
 from incidents.choices import (
     SPECIAL_CATEGORIES,
+    AvailabilityOutcome,
     Cause,
     ConfidentialityOutcome,
     DataCategory,
     DataSubjectCategory,
     DiscoveryMethod,
+    IntegrityOutcome,
     NotificationDecision,
     RiskLevel,
     Severity,
@@ -94,6 +96,19 @@ class Incident(models.Model):
         max_length=32,
         choices=ConfidentialityOutcome.choices,
         blank=True,
+    )
+    integrity_outcome = models.CharField(
+        _("what became of the data (integrity breach)"),
+        max_length=32,
+        choices=IntegrityOutcome.choices,
+        blank=True,
+    )
+    availability_outcome = models.CharField(
+        _("how long the data are unavailable (availability breach)"),
+        max_length=32,
+        choices=AvailabilityOutcome.choices,
+        blank=True,
+        help_text=_("Seen from the data subjects' side."),
     )
 
     # --- Time facts (each in UTC, with the zone it was entered in) ---

@@ -88,5 +88,9 @@ def test_the_snapshot_reads_the_register_for_one_controller(complete_register, c
     assert content["numbers.data_subjects"]["display"] == "≈715,000"
     assert content["numbers.records"]["display"] == "≈1,200,000"
     assert content["times.controller_aware"] == {"at": "2025-08-20T10:00:00+00:00", "tz": "Europe/Amsterdam"}
-    assert {"name": "National Screening Programme", "role": "controller"} in content["parties"]
+    assert {
+        "name": "National Screening Programme",
+        "role": "controller",
+        "contact": "M. Jansen (privacy desk), privacy@programme.example",
+    } in content["parties"]
     assert content["nature.data_categories"] == ["health", "identity", "national_id"]

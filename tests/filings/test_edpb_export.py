@@ -212,27 +212,30 @@ def test_every_filing_of_the_demo_exports_valid_json_and_its_completeness_is_rig
     assert payload["field_14"] == "b" and "field_15" not in payload  # a public body: no enterprise size
     # New in the register: the systems involved, what became of the data (published).
     assert payload["field_63"].startswith("The laboratory's file shares") and payload["field_56"] == "a"
-    # Not in the register (yet): the Art. 34 answer for a high risk, cross-border facts.
-    assert {f: gaps[f] for f in ("field_97", "field_113", "field_120")} == {
-        "field_97": "mandatory",
-        "field_113": "mandatory",
-        "field_120": "mandatory",
-    }
-    assert gaps["field_109"] == "optional" and gaps["field_5"] == "conditional" and gaps["field_58"] == "conditional"
-    for filled in (
-        "field_3",
-        "field_6",
-        "field_12",
-        "field_21",
-        "field_48",
-        "field_62",
-        "field_68",
-        "field_90",
-        "field_92",
-    ):
-        assert filled not in gaps
-    assert len(follow_up.filled) + len(gaps) == 100
-    assert len(follow_up.filled) == 45  # of the template's 100 fields, on the real case
+    # Content schema 4: the processor's contact, the Art. 34 decision frozen at submission (high
+    # risk decided on 8 August, letters not sent until September: "will be communicated", date
+    # to be determined), the police report and "not cross-border" asked in the filing form.
+    assert filings[1].content["schema"] == 4
+    assert payload["field_41"] == "Demo Diagnostics Laboratory B.V.: Dr. A. Voorbeeld (DPO), dpo@demo.example"
+    assert (payload["field_97"], payload["field_109"], payload["field_113"], payload["field_120"]) == (
+        "b",
+        "a",
+        "b",
+        "b",
+    )
+    assert payload["field_111"] == "Reported to the police on 2025-07-07, report number DEMO-2025-0707-01."
+    # Field by field, what the template leaves empty, and how binding it is.
+    conditional = [5, 18, 25, 26, 34, 35, 36, 47, 49, 52, 53, 57, 58, 59, 79, 80, 81, 82, 83, 84]
+    conditional += [98, 99, 100, 101, 102, 103, 104, 106, 114, 115, 116, 117, 118, 121, 122, 123, 126]
+    expected = {f"field_{n}": "conditional" for n in conditional}
+    expected |= {f"field_{n}": "optional" for n in (15, 16, 19, 45, 105, 110, 125)}
+    expected |= {f"field_{n}": "mandatory" for n in (29, 75, 76, 94, 95)}
+    assert gaps == expected
+    assert len(follow_up.filled) == 100 - len(expected) == 51  # of the template's 100 fields, on the real case
+    # The initial filing (11 August) froze the same Art. 34 decision, and asked nothing of section 6.
+    initial = edpb.export(filings[0])
+    assert initial.payload["field_97"] == "b" and "field_109" not in initial.payload
+    assert initial.payload["field_113"] == "c" and "field_113" not in initial.filled
 
 
 # --- Frozen: the register changes, the export does not ---------------------------------------------
@@ -391,7 +394,7 @@ def test_the_filer_and_the_new_incident_facts_reach_the_export_through_the_api(w
     if "confidentiality" in filing.content["nature.breach_types"]:
         assert payload["field_56"] == "b"
     assert edpb.validation_errors(payload) == []
-    assert filing.content["schema"] == 3
+    assert filing.content["schema"] == 4
 
 
 def test_an_old_filing_exports_what_it_has_and_says_what_is_missing(filed):

@@ -66,6 +66,33 @@ def test_a_viewer_is_refused_the_page(client, viewer, figures):
     assert client.get(reverse("metrics:csv")).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("language", "heading", "why"),
+    [
+        (
+            "en",
+            "The metrics are not open to you",
+            "Only privacy officers and legal of an organisation read its metrics.",
+        ),
+        (
+            "nl",
+            "De cijfers zijn niet voor u",
+            "Alleen privacyfunctionarissen en juristen van een organisatie lezen haar cijfers.",
+        ),
+    ],
+)
+def test_a_viewer_is_told_in_their_language_why_the_page_is_refused(client, viewer, figures, language, heading, why):
+    client.force_login(viewer)
+    client.cookies["django_language"] = language
+    for name in ("metrics:page", "metrics:csv", "metrics:incidents"):
+        response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 403
+        body = response.content.decode().replace("&#x27;", "'")
+        # The product's page (its navigation, a way back), not Django's bare "403 Forbidden".
+        assert f"<h1>{heading}</h1>" in body and why in body and "Forbidden" not in body
+        assert reverse("dashboard:home") in body and response["Content-Type"].startswith("text/html")
+
+
 def test_the_navigation_links_the_page_for_officers(client, officer):
     client.force_login(officer)
     assert reverse("metrics:page") in client.get(reverse("dashboard:home")).content.decode()

@@ -101,6 +101,8 @@ REGISTER_FIELDSETS = [
                 "description",
                 "systems_involved",
                 "confidentiality_outcome",
+                "integrity_outcome",
+                "availability_outcome",
             ]
         },
     ),

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
-from filings.choices import FilingChannel, FilingType, ReporterFunction
+from filings.choices import FilingChannel, FilingType, ReporterFunction, TemplateAnswer
 from web.forms import LocalInstantField, LongSelect, default_zone_name, zone_choices
 
 
@@ -50,6 +50,30 @@ class FilingForm(forms.Form):
     reporter_contact = forms.CharField(
         label=_("Filer's contact details"), max_length=200, required=False, help_text=_("E-mail or phone of the filer.")
     )
+    police_report = forms.ChoiceField(
+        label=_("Reported to the police or judicial authorities?"),
+        choices=[("", "—"), *TemplateAnswer.choices],
+        required=False,
+        help_text=_("As a criminal offence. Asked by the EDPB template."),
+    )
+    police_reported_on = forms.DateField(
+        label=_("Reported to the police on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    police_reference = forms.CharField(label=_("Police report number"), max_length=limits.REFERENCE, required=False)
+    cross_border = forms.ChoiceField(
+        label=_("Cross-border processing (Art. 56)?"),
+        choices=[("", "—"), *TemplateAnswer.choices],
+        required=False,
+        help_text=_("By a controller established in the EEA, in more than one member state or affecting people there."),
+    )
+    establishment_countries = forms.CharField(
+        label=_("EEA countries where the controller is established"),
+        max_length=200,
+        required=False,
+        help_text=_("Two-letter codes, comma-separated, e.g. NL, BE. Only for cross-border processing."),
+    )
     is_phased = forms.BooleanField(
         label=_("Phased: more information follows (Art. 33(4))"),
         required=False,
@@ -78,6 +102,11 @@ class FilingForm(forms.Form):
         "reporter_function",
         "reporter_function_detail",
         "reporter_contact",
+        "police_report",
+        "police_reported_on",
+        "police_reference",
+        "cross_border",
+        "establishment_countries",
         "is_phased",
         "delay_reasons",
         "withdrawal_reason",

@@ -6,8 +6,9 @@ counts with the very condition that counted them (``readers.metrics.counted_inci
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -24,11 +25,32 @@ from web.metrics.forms import MetricsFilterForm
 DRILL_DOWN_PAGE_SIZE = 50
 
 
+class NotAMetricsReader(Exception):
+    """The user is privacy officer or legal in no organisation: the metrics are not theirs to read."""
+
+
 def _form(request) -> MetricsFilterForm:
     organisations = list(readable_organisations(request.user))
     if not organisations:
-        raise PermissionDenied(_("Metrics are for the privacy officers and lawyers of an organisation."))
+        raise NotAMetricsReader
     return MetricsFilterForm(request.GET, organisations=organisations, zone=request.user.time_zone)
+
+
+def refused_to_non_readers(view):
+    """A user who may not read metrics gets a 403 page that says why, in their language.
+
+    Django's bare default 403 says only "Forbidden" in English; a viewer who followed a link
+    deserves to learn that only privacy officers and legal read the metrics.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotAMetricsReader:
+            return render(request, "metrics/refused.html", status=403)
+
+    return wrapper
 
 
 def _links(request):
@@ -49,6 +71,7 @@ def _links(request):
 
 @require_GET
 @login_required
+@refused_to_non_readers
 def page(request):
     form = _form(request)
     if not form.is_valid():
@@ -68,6 +91,7 @@ def page(request):
 
 @require_GET
 @login_required
+@refused_to_non_readers
 def csv_export(request):
     form = _form(request)
     if not form.is_valid():
@@ -81,6 +105,7 @@ def csv_export(request):
 
 @require_GET
 @login_required
+@refused_to_non_readers
 def incidents(request):
     form = _form(request)
     bucket = request.GET.get("bucket", "")

@@ -90,6 +90,8 @@ FACT_SECTIONS = (
             "is_data_encrypted",
             "is_key_compromised",
             "confidentiality_outcome",
+            "integrity_outcome",
+            "availability_outcome",
         ),
     ),
     (

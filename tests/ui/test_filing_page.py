@@ -1,0 +1,72 @@
+"""The programme's follow-up filing in a real browser, in English and Dutch, on the demo's real case:
+the frozen content shows the Art. 34 decision and the lead authority, and the EDPB completeness view
+lists the template fields still empty with how binding each is; a viewer opening the metrics is told
+why they may not, in their language."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import log_in
+from tests.ui.test_accessibility import demo, violations  # noqa: F401 - demo is a fixture
+
+WORDS = {
+    "en": {
+        "decision": "Communication to data subjects: the decision (Art. 34)",
+        "decided": "communicate to the data subjects (Art. 34(1))",
+        "obligation": "conditional",
+        "refused": "The metrics are not open to you",
+    },
+    "nl": {
+        "decision": "Mededeling aan betrokkenen: het besluit (art. 34 AVG)",
+        "decided": "mededeling aan de betrokkenen (art. 34 lid 1 AVG)",
+        "obligation": "voorwaardelijk",
+        "refused": "De cijfers zijn niet voor u",
+    },
+}
+
+
+def _switch(page, language):
+    if language == "nl":
+        page.get_by_label("Language").select_option("nl")
+        page.get_by_role("button", name="Switch").click()
+        page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_the_follow_up_filing_shows_the_frozen_art_34_decision_and_the_templates_gaps(
+    page, live_server, demo, language
+):
+    from django.utils import translation
+
+    from filings.models import AuthorityFiling
+    from readers import edpb
+
+    follow_up = AuthorityFiling.objects.get(filing_type="follow_up")
+    url = f"{live_server.url}/incidents/{follow_up.incident_id}/filings/{follow_up.pk}/"
+    with translation.override(language):
+        gap_label = str(edpb.FIELD_LABELS["field_99"])
+    words = WORDS[language]
+    log_in(page, live_server, "programme@demo.example")
+    _switch(page, language)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    text = page.locator("main").inner_text()
+    assert words["decision"] in text and words["decided"] in text
+    assert "Autoriteit Persoonsgegevens (NL)" in text
+    gaps = page.locator("main table").filter(has_text=gap_label)
+    assert gaps.count() >= 1 and words["obligation"] in gaps.last.inner_text()
+    problems = violations(page, f"filing ({language})")[0]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.shots.take(f"filing-{language}", full_page=True)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_a_viewer_opening_the_metrics_is_told_why_not(page, live_server, demo, language):
+    log_in(page, live_server, "viewer@demo.example")
+    _switch(page, language)
+    response = page.goto(f"{live_server.url}/metrics/")
+    assert response.status == 403
+    assert page.get_by_role("heading", name=WORDS[language]["refused"]).count() == 1
+    page.shots.take(f"metrics-refused-{language}", full_page=True)
