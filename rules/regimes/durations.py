@@ -137,13 +137,15 @@ class Period:
         if after is not None:
             amount = Text(f"{amount.en} after {after.en}", f"{amount.nl} na {after.nl}")
         parts = [amount]
-        if self.unit == HOURS:
+        if self.unit == HOURS and self.roll is None:
             parts.append(
                 Text(
                     "elapsed time, weekends and holidays included",
                     "verstreken tijd, weekenden en feestdagen tellen mee",
                 )
             )
+        elif self.unit == HOURS:
+            parts.append(Text("elapsed time", "verstreken tijd"))
         elif self.unit == MONTHS:
             parts.append(
                 Text(

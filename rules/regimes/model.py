@@ -18,7 +18,9 @@ FACT_ANCHORS: dict[str, Text] = {
     "classification": Text("classification", "classificatie"),
     "determination": Text("determination", "vaststelling"),
     "assessment": Text("the completed assessment", "de afgeronde beoordeling"),
-    "fix_available": Text("a fix or mitigation being available", "beschikbaarheid van een oplossing of mitigatie"),
+    "fix_available": Text(
+        "a fix or mitigation becoming available", "het beschikbaar komen van een oplossing of mitigatie"
+    ),
     "handling_ended": Text("the end of the incident's handling", "het einde van de afhandeling van het incident"),
 }
 REPORT_PREFIX = "report:"  # chained: when the report of that code (same version) was submitted
