@@ -28,7 +28,7 @@ from api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from api.idempotency import REPLAYED
 from api.nested import IncidentChildViewSet, StrictSerializer, instant_field, reason_field
 from api.parts import REFUSED
-from api.serializers import JsonBooleanField, JsonIntegerField, TextField
+from api.serializers import JsonBooleanField, JsonIntegerField, TextField, UtcDateTimeField
 from breachtrack import limits
 from incidents.choices import AnchorKind, DeterminationFlag
 from incidents.fields import validate_zone_name
@@ -40,7 +40,7 @@ from readers.regimes import regimes_section
 
 class FilingOut(serializers.Serializer):
     id = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
+    submitted_at = UtcDateTimeField()
     submitted_tz = serializers.CharField()
     reference = serializers.CharField(allow_blank=True)
     recipient = serializers.CharField()
@@ -61,7 +61,7 @@ class ReportOut(serializers.Serializer):
         help_text=_("waiting: its anchor is not known yet; not_required: its condition does not hold."),
     )
     state_text = serializers.CharField()
-    due_at = serializers.DateTimeField(allow_null=True)
+    due_at = UtcDateTimeField(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     filings = FilingOut(many=True)
 
@@ -69,7 +69,7 @@ class ReportOut(serializers.Serializer):
 class DecisionOut(serializers.Serializer):
     applies = serializers.BooleanField()
     reasoning = serializers.CharField()
-    decided_at = serializers.DateTimeField()
+    decided_at = UtcDateTimeField()
     decided_by = serializers.CharField(source="recorded_by.username")
 
 
@@ -90,7 +90,7 @@ class RegimeOut(serializers.Serializer):
 class AnchorOut(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=AnchorKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = UtcDateTimeField()
     occurred_tz = serializers.CharField()
     asserted_by = serializers.CharField(allow_blank=True)
     rationale = serializers.CharField(allow_blank=True)
@@ -108,7 +108,7 @@ class PlaceOut(serializers.Serializer):
     id = serializers.IntegerField()
     place = serializers.CharField()
     count = serializers.IntegerField()
-    as_of = serializers.DateTimeField()
+    as_of = UtcDateTimeField()
     as_of_tz = serializers.CharField()
     source = serializers.CharField(allow_blank=True)
 

@@ -18,7 +18,7 @@ from django.utils import translation
 from actions import regimes as regime_services
 from filings.models import RegimeReportFiling
 from incidents.models import AffectedPlace, IncidentAnchor, IncidentDetermination, RegimeDecision
-from tests.regimes.conftest import REASON
+from tests.regime_pages.conftest import REASON
 
 H = timedelta(hours=1)
 
