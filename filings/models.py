@@ -290,7 +290,9 @@ class RegimeReportFiling(RecordedFact):
         if self.pk is not None and not self._state.adding:
             stored = type(self)._base_manager.filter(pk=self.pk).values(*self.FROZEN_FIELDS, "reference").first()
             if stored is not None:
-                changed = [name.removesuffix("_id") for name in self.FROZEN_FIELDS if stored[name] != getattr(self, name)]
+                changed = [
+                    name.removesuffix("_id") for name in self.FROZEN_FIELDS if stored[name] != getattr(self, name)
+                ]
                 if stored["reference"] and stored["reference"] != self.reference:
                     changed.append("reference")
                 if changed:

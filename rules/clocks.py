@@ -30,7 +30,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
-AUTHORITY_NOTIFICATION_PERIOD = timedelta(hours=72)  # GDPR Art. 33(1): fixed by law, not a setting
+from rules.regimes import Report, catalogue
+from rules.regimes.durations import HOURS
+
+# The GDPR's periods are stated once, as data, in rules/regimes/data/gdpr.toml (like every other
+# regime's); the clocks below read their hours from it. GDPR clocks stay their own kinds (per
+# controller, per processing relationship), derived by rules.deadlines.
+GDPR = "gdpr"
+
+
+def gdpr_report(code: str) -> Report:
+    """One report of the GDPR's rules in force (gdpr.toml), whose period must be whole elapsed hours."""
+    enabled = [version for version in catalogue()[GDPR].versions if version.enabled]
+    report = enabled[-1].report(code)
+    period = report.period
+    if period.unit != HOURS or period.roll is not None or report.latest is not None:
+        raise ValueError(f"gdpr.toml: {code} must be a plain period of hours (the GDPR counts elapsed hours)")
+    return report
+
+
+def gdpr_hours(code: str) -> int:
+    """The hours of one GDPR report in gdpr.toml: 72 for Art. 33(1), the default targets for the others."""
+    return gdpr_report(code).period.amount
+
+
+AUTHORITY_NOTIFICATION_PERIOD = timedelta(hours=gdpr_hours("authority_notification"))  # Art. 33(1): law, not a setting
 REGULATION_1182_71_PERIOD = AUTHORITY_NOTIFICATION_PERIOD + timedelta(hours=1)
 
 # One ladder for every clock; a rule uses only the rungs shorter than its duration, so a
@@ -91,10 +115,16 @@ class ClockRule:
             _require_positive(self.overdue_repeat, "overdue_repeat")
 
 
-def _standard_rule(kind: str, hours: int, *, is_legal: bool, basis: str) -> ClockRule:
+def _standard_rule(kind: str, *, is_legal: bool, basis: str) -> ClockRule:
+    """A GDPR clock with the standard ladder; its hours, and whether it is law, come from gdpr.toml."""
+    report = gdpr_report(kind)
+    if report.legal != is_legal:
+        raise ValueError(
+            f"gdpr.toml: {kind} is {'a legal deadline' if report.legal else 'a target'}, the code says not"
+        )
     return ClockRule(
         kind=kind,
-        duration=timedelta(hours=hours),
+        duration=timedelta(hours=report.period.amount),
         thresholds_before=STANDARD_THRESHOLDS_BEFORE,
         overdue_repeat=STANDARD_OVERDUE_REPEAT,
         is_legal_deadline=is_legal,
@@ -125,27 +155,23 @@ DEFAULT_RULES: dict[str, ClockRule] = {
     for rule in (
         _standard_rule(
             "authority_notification",
-            72,
             is_legal=True,
             basis="GDPR Art. 33(1): notify the supervisory authority within 72 hours of awareness",
         ),
         _standard_rule(
             "processor_notice",
-            24,
             is_legal=False,
             basis="GDPR Art. 33(2): processor informs the controller without undue delay "
             "(no number in the law; 24h is a default target, contracts often fix 24 or 48h)",
         ),
         _standard_rule(
             "data_subject_communication",
-            72,
             is_legal=False,
             basis="GDPR Art. 34(1): communicate to data subjects without undue delay "
             "(no number in the law; 72h is a target)",
         ),
         _standard_rule(
             "follow_up",
-            72,
             is_legal=False,
             basis="GDPR Art. 33(4): further information in phases without undue further delay "
             "(no number in the law; 72h is a target)",
@@ -153,6 +179,27 @@ DEFAULT_RULES: dict[str, ClockRule] = {
         EXTORTION_COUNTDOWN_RULE,
     )
 }
+
+# The clocks of other regimes (kind regime_report, docs/regimes.md): each row carries its own
+# period (due_at - started_at, from the regime's file) and whether it is law
+# (``Deadline.is_legal_deadline``); this rule gives them the standard ladder. Marked legal so that
+# an organisation's target never replaces a period the regime's rules set. Not in DEFAULT_RULES,
+# whose kinds are the GDPR's clocks and the countdown.
+REGIME_REPORT_RULE = ClockRule(
+    kind="regime_report",
+    duration=timedelta(hours=72),  # a placeholder: each row carries its own
+    thresholds_before=STANDARD_THRESHOLDS_BEFORE,
+    overdue_repeat=STANDARD_OVERDUE_REPEAT,
+    is_legal_deadline=True,
+    legal_basis="The rules of the regime (its data file), as the row's regime, report and rule version name",
+)
+
+
+def rule_of_kind(kind: str) -> ClockRule:
+    """The code's rule of any deadline kind: a GDPR clock, the countdown, or a regime's report."""
+    if kind == REGIME_REPORT_RULE.kind:
+        return REGIME_REPORT_RULE
+    return DEFAULT_RULES[kind]
 
 
 def rule_with_duration(rule: ClockRule, duration: timedelta) -> ClockRule:

@@ -18,8 +18,8 @@ from communications.models import CommunicationAssessment, CommunicationWave
 from filings.models import AuthorityFiling, NotificationDecisionRecord
 from incidents.choices import Status
 from incidents.models import AffectedEstimate, Incident
-from notifications.models import AlertEvent, Deadline, DeadlineKind
-from rules import clocks
+from notifications.models import AlertEvent, Deadline, DeadlineKind, RegimeDeadlineKind
+from rules import clocks, obligations
 from rules import policies as alert_policies
 from rules.awareness import earliest_awareness
 from rules.filing_chains import follow_up_cycle, standing_initials
@@ -31,6 +31,7 @@ DERIVED_KINDS = (
     DeadlineKind.DATA_SUBJECT_COMMUNICATION,
     DeadlineKind.FOLLOW_UP,
     DeadlineKind.EXTORTION_COUNTDOWN,
+    RegimeDeadlineKind.REGIME_REPORT,
 )
 
 
@@ -46,15 +47,36 @@ class Clock:
     met_at: datetime | None
     rule: clocks.ClockRule
     extortion_threat_id: int | None = None
+    # A regime report's clock (kind regime_report); blank for the GDPR's and the countdown.
+    regime: str = ""
+    report: str = ""
+    recipient: str = ""
+    rule_version: str = ""
 
     @property
     def key(self) -> tuple:
         """What identifies its row: kind and the facts the clock belongs to."""
-        return (self.kind, self.party_id, self.relationship_id, self.extortion_threat_id)
+        return (
+            self.kind,
+            self.party_id,
+            self.relationship_id,
+            self.extortion_threat_id,
+            self.regime,
+            self.report,
+            self.recipient,
+        )
 
 
 def _row_key(row: Deadline) -> tuple:
-    return (row.kind, row.party_id, row.relationship_id, row.extortion_threat_id)
+    return (
+        row.kind,
+        row.party_id,
+        row.relationship_id,
+        row.extortion_threat_id,
+        row.regime,
+        row.report,
+        row.recipient,
+    )
 
 
 def rule_for(deadline: Deadline) -> clocks.ClockRule:
@@ -75,7 +97,7 @@ def current_alert(rule: clocks.ClockRule, due_at: datetime, now: datetime) -> tu
     return passed[-1] if passed else None
 
 
-def _facts_to_clocks(incident: Incident) -> dict[tuple, Clock]:
+def _facts_to_clocks(incident: Incident, kept_versions: dict[str, str] | None = None) -> dict[tuple, Clock]:
     awareness = list(incident.awareness_records.all())
     earliest = earliest_awareness(awareness)
     wanted: dict[tuple, Clock] = {}
@@ -103,6 +125,36 @@ def _facts_to_clocks(incident: Incident) -> dict[tuple, Clock]:
     wanted.update(_follow_up_clocks(incident, rules))
     wanted.update(extortion_clocks(incident, rules))
     wanted.update(data_subject_communication_clocks(incident, rules))
+    wanted.update(regime_clocks(incident, rules, kept_versions or {}, awareness))
+    return wanted
+
+
+def regime_clocks(
+    incident: Incident, rules: alert_policies.RuleBook, kept_versions: dict[str, str], awareness: list
+) -> dict[tuple, Clock]:
+    """One clock per owed report of each confirmed regime whose anchors are known (rules.obligations).
+
+    The row's period is the regime's (``due_at - started_at``) and whether it is law the report's;
+    the ladder is the organisation's for kind ``regime_report``.
+    """
+    base = rules[RegimeDeadlineKind.REGIME_REPORT]
+    wanted: dict[tuple, Clock] = {}
+    for found in obligations.regime_obligations(incident, kept_versions=kept_versions, awareness=awareness):
+        rule = dataclasses.replace(base, duration=found.due_at - found.started_at, is_legal_deadline=found.is_legal)
+        clock = Clock(
+            RegimeDeadlineKind.REGIME_REPORT,
+            None,
+            None,
+            found.started_at,
+            found.due_at,
+            found.met_at,
+            rule,
+            regime=found.regime,
+            report=found.report,
+            recipient=found.recipient,
+            rule_version=found.rule_version,
+        )
+        wanted[clock.key] = clock
     return wanted
 
 
@@ -270,6 +322,7 @@ def _apply(deadline: Deadline, clock: Clock, now: datetime) -> list[str]:
         "met_at": clock.met_at,
         "is_legal_deadline": clock.rule.is_legal_deadline,
         "is_active": True,
+        "rule_version": clock.rule_version,
     }
     changed = [name for name, value in values.items() if getattr(deadline, name) != value]
     for name in changed:
@@ -284,24 +337,28 @@ def recompute_deadlines(incident: Incident, *, now: datetime) -> list[Deadline]:
     """Bring the incident's deadline rows in line with its facts.
 
     Steps:
-    1. derive the wanted clocks: one Art. 33(1) clock per controller with a non-withdrawn
+    1. lock the existing rows (the sweep skips locked rows on PostgreSQL); a regime's rows give
+       the rule version its clocks keep;
+    2. derive the wanted clocks: one Art. 33(1) clock per controller with a non-withdrawn
        awareness (met by its filing, left out after a decision not to notify), one Art. 33(2)
        clock per relationship whose processor is aware, one Art. 33(4) follow-up clock per
        controller that owes further information, one operational clock per threat whose
-       countdown runs;
-    2. lock the existing rows (the sweep skips locked rows on PostgreSQL);
+       countdown runs, one clock per owed report of each confirmed regime (rules.obligations);
     3. create missing rows, update changed ones, deactivate rows whose inputs disappeared.
 
     A row whose inputs disappeared (awareness withdrawn) is kept with ``is_active=False`` and no
     pending alert rather than deleted: its AlertEvents are the record of what was detected and
     would go with it (cascade), and a new awareness reactivates the same row.
     """
+    locked = list(Deadline.objects.select_for_update().filter(incident=incident, kind__in=DERIVED_KINDS).order_by("pk"))
+    existing = {_row_key(row): row for row in locked}
+    # A regime's rows keep the rule version they were computed with (rules.obligations).
+    kept_versions: dict[str, str] = {}
+    for row in locked:
+        if row.kind == RegimeDeadlineKind.REGIME_REPORT:
+            kept_versions.setdefault(row.regime, row.rule_version)
     # A closed register entry raises no more alerts; reopening it brings its clocks back.
-    wanted = {} if incident.status == Status.CLOSED else _facts_to_clocks(incident)
-    existing = {
-        _row_key(row): row
-        for row in Deadline.objects.select_for_update().filter(incident=incident, kind__in=DERIVED_KINDS)
-    }
+    wanted = {} if incident.status == Status.CLOSED else _facts_to_clocks(incident, kept_versions)
     rows = []
     for clock in wanted.values():
         row = existing.pop(clock.key, None)
@@ -312,6 +369,9 @@ def recompute_deadlines(incident: Incident, *, now: datetime) -> list[Deadline]:
                 party_id=clock.party_id,
                 relationship_id=clock.relationship_id,
                 extortion_threat_id=clock.extortion_threat_id,
+                regime=clock.regime,
+                report=clock.report,
+                recipient=clock.recipient,
             )
             _apply(row, clock, now)
             row.save()

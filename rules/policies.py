@@ -32,7 +32,7 @@ INSTALLATION_TARGET_SETTINGS = {
 
 def installation_rule(kind: str) -> clocks.ClockRule:
     """The rule of ``kind`` before any organisation's policy: the code's, with the settings' target."""
-    base = clocks.DEFAULT_RULES[kind]
+    base = clocks.rule_of_kind(kind)
     hours = getattr(settings, INSTALLATION_TARGET_SETTINGS.get(kind, ""), None)
     return clocks.rule_with_duration(base, timedelta(hours=hours)) if hours else base
 

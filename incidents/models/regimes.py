@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 
+import holidays
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -38,11 +39,9 @@ SUBDIVISION = re.compile(r"^(?P<country>[A-Z]{2})-(?P<code>[A-Z0-9]{1,3})$")
 def known_subdivisions() -> dict[str, frozenset[str]]:
     """ISO 3166-2 subdivision codes per country, where the holiday calendars know them (US, BR, ...).
 
-    Read once, on first use: the ``holidays`` package lists the subdivisions whose public holidays
+    Read once, on first use (listing takes about 0.4 s): the ``holidays`` package lists the subdivisions whose public holidays
     it keeps, with their ISO 3166-2 codes. A country it does not split is checked on format only.
     """
-    import holidays  # noqa: PLC0415  (about 0.4 s to list: only when a subdivision is validated)
-
     return {country: frozenset(codes) for country, codes in holidays.list_supported_countries().items() if codes}
 
 
