@@ -28,11 +28,12 @@ def text(value) -> str:
 
 
 def regime_name(regime) -> str:
-    """A regime's short name for a label: its ``short`` title when the file gives one, else its code."""
-    short = getattr(regime, "short", None)
-    if short:
-        return text(short) if not isinstance(short, str) else short
-    return regime.code.upper().replace("_", " ")
+    """A regime's short name for a label, from its title in the reader's language: the name after
+    the jurisdiction ("EU: NIS2 (Directive 2022/2555, Art. 23)" → "NIS2"; "EU: AVG (...)" → "AVG"),
+    or the jurisdiction with it when the name is a description ("California: data breach notification")."""
+    head = text(regime.title).split(" (")[0]
+    _jurisdiction, separator, name = head.partition(": ")
+    return name if separator and name[:1].isupper() else head
 
 
 def find_report(regime_code: str, version: str, report_code: str):
