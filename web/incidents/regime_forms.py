@@ -169,7 +169,8 @@ class PlaceForm(RegimeForm):
 class RegimeFilingForm(RegimeForm):
     prefix_name = "regime_filing"
     instant_field = "submitted_at"
-    report = forms.ChoiceField(label=_("Report"))
+    # A CharField with a menu: a report of a regime not (or no longer) confirmed gets clean_report's words.
+    report = forms.CharField(label=_("Report"), max_length=100, widget=forms.Select)
     submitted_at = LocalInstantField(label=_("Submitted at"), required=True)
     reference = forms.CharField(
         label=_("Recipient's reference"),
@@ -183,7 +184,7 @@ class RegimeFilingForm(RegimeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["report"].choices = [("", "—"), *self.section.report_choices]
+        self.fields["report"].widget.choices = [("", "—"), *self.section.report_choices]
         self.fields["submitted_at"] = _instant(_("Submitted at"), self.user)
         self.fields["reason"] = _reason()
 
