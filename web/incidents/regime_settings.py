@@ -38,7 +38,7 @@ class RegimeSettingsForm(forms.Form):
     )
     country = forms.ChoiceField(
         label=gettext_lazy("Established in"),
-        choices=list(countries),
+        choices=lambda: list(countries),  # read per form: the names in the reader's language
         help_text=gettext_lazy("The country of the organisation's main establishment."),
     )
     reason = forms.CharField(
