@@ -1,4 +1,4 @@
-"""Every write to the facts of other notification regimes (docs/regimes.md) goes through here.
+"""Every write to the facts of other notification regimes (docs/obligations.md) goes through here.
 
 Same contract as ``actions.incidents``: keyword-only ``actor`` and ``reason``, the role checked on
 the server (privacy officers write; legal and viewers read only), the whole change validated
@@ -42,10 +42,10 @@ from rules.timeinput import LOCAL_TIME_MESSAGES, Fold, LocalTimeError, local_to_
 # --- Helpers -------------------------------------------------------------------------------------
 
 
-def instant(field: str, value: datetime | None, zone_name: str, fold: Fold | str | None = None) -> datetime | None:
-    """``value`` as a UTC instant; a naive value is a wall-clock time in ``zone_name``."""
+def instant(field: str, value: datetime | None, zone_name: str, fold: Fold | str | None = None) -> datetime:
+    """``value`` as a UTC instant; a naive value is a wall-clock time in ``zone_name``. Required."""
     if value is None:
-        return None
+        raise field_error(field, _("Give the moment."), "required")
     if not isinstance(value, datetime):
         raise field_error(field, _("Enter a valid date and time."), "invalid")
     if timezone.is_aware(value):
@@ -75,14 +75,19 @@ def _recompute(incident: Incident, now: datetime | None) -> None:
 # --- Moments (anchors) ---------------------------------------------------------------------------
 
 
-class AnchorFacts(TypedDict, total=False):
-    """What ``revise_anchor`` may change (``record_anchor`` takes ``kind`` and ``occurred_at`` by name)."""
+class AnchorDetails(TypedDict, total=False):
+    """What ``record_anchor`` records besides ``kind`` and ``occurred_at`` (which it takes by name)."""
 
-    occurred_at: datetime
     occurred_tz: str
     occurred_fold: str
     asserted_by: str
     rationale: str
+
+
+class AnchorFacts(AnchorDetails, total=False):
+    """What ``revise_anchor`` may change."""
+
+    occurred_at: datetime
 
 
 ANCHOR_FIELDS = frozenset(AnchorFacts.__annotations__)
@@ -96,7 +101,8 @@ def _apply_anchor(anchor: IncidentAnchor, facts: Mapping[str, object], actor: Us
     if "occurred_at" in facts:
         value = facts["occurred_at"]
         zone_name = str(facts.get("occurred_tz") or actor_zone(actor))
-        anchor.occurred_at = instant("occurred_at", value, zone_name, facts.get("occurred_fold"))  # type: ignore[arg-type]
+        fold = facts.get("occurred_fold")
+        anchor.occurred_at = instant("occurred_at", value, zone_name, str(fold) if fold else None)  # type: ignore[arg-type]
         anchor.occurred_tz = zone_name
         fields += ["occurred_at", "occurred_tz"]
     elif "occurred_tz" in facts:
@@ -117,7 +123,7 @@ def record_anchor(
     actor: User,
     reason: str,
     now: datetime | None = None,
-    **facts: Unpack[AnchorFacts],
+    **facts: Unpack[AnchorDetails],
 ) -> IncidentAnchor:
     """Record when the incident was detected, classified as major, ... (one current moment per kind).
 
@@ -248,7 +254,8 @@ def record_places(
     zone_name = as_of_tz or actor_zone(actor)
     moment = instant("as_of", as_of, zone_name, as_of_fold)
     held = {row.place: row for row in AffectedPlace.objects.select_for_update().filter(incident=incident)}
-    rows, errors = [], {}
+    rows: list[AffectedPlace] = []
+    errors: dict[str, list] = {}
     for place, count in sorted(counts.items()):
         code = str(place or "").strip().upper()
         row = held.get(code) or AffectedPlace(incident=incident, place=code)

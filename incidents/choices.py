@@ -181,7 +181,7 @@ class CountdownRevisionKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn: no deadline any more")
 
 
-# --- Other notification regimes (docs/regimes.md): facts the regimes' clocks and conditions read ----
+# --- Other notification regimes (docs/obligations.md): facts the regimes' clocks and conditions read ----
 
 
 class AnchorKind(models.TextChoices):

@@ -24,6 +24,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from breachtrack import limits
+from breachtrack.fields import ChoiceListField
 from breachtrack.history import HistoriedManager, UserManager
 from breachtrack.limits import bounded_text
 from organisations.tenancy import tenant_manager
@@ -91,7 +92,7 @@ class OrganisationSize(models.TextChoices):
 
 
 class EntityType(models.TextChoices):
-    """What kind of entity an organisation is, as notification regimes ask it (docs/regimes.md)."""
+    """What kind of entity an organisation is, as notification regimes ask it (docs/obligations.md)."""
 
     CONTROLLER = "controller", _("Controller (GDPR Art. 4(7))")
     PROCESSOR = "processor", _("Processor (GDPR Art. 4(8))")
@@ -107,21 +108,6 @@ class EntityType(models.TextChoices):
     US_BANK = "us_bank", _("US banking organisation (computer-security incident rule)")
     NYDFS_COVERED = "nydfs_covered", _("Covered entity of NYDFS Part 500")
     SMALL_AGENT = "small_agent", _("Small processing agent (LGPD, ANPD Resolution 2/2022)")
-
-
-def validate_entity_tags(value) -> None:
-    """A list of ``EntityType`` values, each once."""
-    if not isinstance(value, list):
-        raise ValidationError(_("Expected a list of entity types."), code="invalid")
-    unknown = [item for item in value if item not in EntityType.values]
-    if unknown:
-        raise ValidationError(
-            _("Unknown entity type(s): %(unknown)s."),
-            code="invalid_choice",
-            params={"unknown": ", ".join(map(str, unknown))},
-        )
-    if len(set(value)) != len(value):
-        raise ValidationError(_("An entity type is listed twice."), code="duplicate")
 
 
 class Organisation(models.Model):
@@ -146,11 +132,9 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("For a private organisation."),
     )
-    entity_tags = models.JSONField(
+    entity_tags = ChoiceListField(
         _("kinds of entity"),
-        default=list,
-        blank=True,
-        validators=[validate_entity_tags],
+        choices_enum=EntityType,
         help_text=_("What the notification regimes ask: controller, essential entity (NIS2), financial entity …"),
     )
     dpo_name = models.CharField(_("DPO or contact point"), max_length=200, blank=True)

@@ -180,7 +180,7 @@ DEFAULT_RULES: dict[str, ClockRule] = {
     )
 }
 
-# The clocks of other regimes (kind regime_report, docs/regimes.md): each row carries its own
+# The clocks of other regimes (kind regime_report, docs/obligations.md): each row carries its own
 # period (due_at - started_at, from the regime's file) and whether it is law
 # (``Deadline.is_legal_deadline``); this rule gives them the standard ladder. Marked legal so that
 # an organisation's target never replaces a period the regime's rules set. Not in DEFAULT_RULES,

@@ -354,9 +354,9 @@ def recompute_deadlines(incident: Incident, *, now: datetime) -> list[Deadline]:
     existing = {_row_key(row): row for row in locked}
     # A regime's rows keep the rule version they were computed with (rules.obligations).
     kept_versions: dict[str, str] = {}
-    for row in locked:
-        if row.kind == RegimeDeadlineKind.REGIME_REPORT:
-            kept_versions.setdefault(row.regime, row.rule_version)
+    for held in locked:
+        if held.kind == RegimeDeadlineKind.REGIME_REPORT:
+            kept_versions.setdefault(held.regime, held.rule_version)
     # A closed register entry raises no more alerts; reopening it brings its clocks back.
     wanted = {} if incident.status == Status.CLOSED else _facts_to_clocks(incident, kept_versions)
     rows = []

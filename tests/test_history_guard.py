@@ -62,10 +62,13 @@ def text_field(model) -> models.Field:
 
 
 @pytest.fixture
-def every_historied_table_has_rows(processor_and_controller, officer, lawyer, dutch_ap, admin_actor):
+def every_historied_table_has_rows(
+    processor_and_controller, officer, lawyer, dutch_ap, admin_actor, monkeypatch, tmp_path
+):
     """One row or more in each historied table, made through the services."""
     processor, controller, relationship = processor_and_controller
     incident = processor.incident
+    _regime_facts(incident, officer, monkeypatch, tmp_path)
     services.add_authority(incident, authority=dutch_ap, role="lead", actor=officer, reason="lead authority")
     services.record_processor_notice(
         relationship,
@@ -166,6 +169,23 @@ def every_historied_table_has_rows(processor_and_controller, officer, lawyer, du
     )
     empty = [label(model) for model in HISTORIED_MODELS if not model._base_manager.exists()]
     assert empty == []
+
+
+def _regime_facts(incident, officer, monkeypatch, tmp_path):
+    """The facts of other notification regimes, and a report made under one (the tests' NIS2)."""
+    from actions import regimes
+    from tests.regimes.conftest import use_test_catalogue
+
+    use_test_catalogue(monkeypatch, tmp_path)
+    when = datetime(2025, 8, 10, tzinfo=UTC)
+    regimes.set_organisation_profile(incident.organisation, entity_tags=["nis2_essential"], actor=officer, reason="p")
+    regimes.record_anchor(incident, kind="detection", occurred_at=when, actor=officer, reason="detected")
+    regimes.set_determination(incident, name="significant", value=True, actor=officer, reason="significant")
+    regimes.record_places(incident, counts={"NL": 485_000}, as_of=when, actor=officer, reason="places")
+    regimes.decide_regime(incident, regime="nis2", applies=True, reasoning="essential", actor=officer, reason="d")
+    regimes.record_regime_report_filing(
+        incident, regime="nis2", report="early_warning", submitted_at=when, actor=officer, reason="filed"
+    )
 
 
 # --- which models are historied -----------------------------------------------------

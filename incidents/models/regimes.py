@@ -1,4 +1,4 @@
-"""Facts that notification regimes other than the GDPR read (docs/regimes.md).
+"""Facts that notification regimes other than the GDPR read (docs/obligations.md).
 
 * ``IncidentAnchor``: a moment a regime's clock runs from (detection, classification, ...), one
   current value per kind and incident; corrections and withdrawals are kept in its history.

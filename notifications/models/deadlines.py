@@ -26,7 +26,7 @@ class DeadlineKind(models.TextChoices):
 
 
 class RegimeDeadlineKind(models.TextChoices):
-    """The kind of the clocks of other notification regimes (NIS2, DORA, ...; docs/regimes.md).
+    """The kind of the clocks of other notification regimes (NIS2, DORA, ...; docs/obligations.md).
 
     Kept apart from ``DeadlineKind``, whose values are exactly the GDPR clocks (and the extortion
     countdown) of ``rules.clocks.DEFAULT_RULES``: a regime's periods and legal bases come from its

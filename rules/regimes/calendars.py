@@ -14,8 +14,10 @@ few years at most, and the sweep recomputes deadlines often.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 
 import holidays
 
@@ -71,27 +73,23 @@ def _split(calendar: str) -> tuple[str, str | None]:
 
 def check_calendar(calendar: str) -> None:
     """Raise :class:`UnknownCalendar` unless ``calendar`` names a country (and subdivision) we can count on."""
-    country, subdiv = _split(calendar)
-    try:
-        holidays.country_holidays(country, subdiv=subdiv, years=2026)
-    except NotImplementedError as error:
-        raise UnknownCalendar(f"calendar {calendar!r}: {error}") from error
+    _holidays(calendar, 2026)  # any year will do: the package knows a calendar for all years or none
 
 
 @lru_cache(maxsize=512)
-def _holidays(calendar: str, year: int) -> frozenset[date]:
+def _holidays(calendar: str, year: int) -> Mapping[date, str]:
+    """The public holidays of one calendar and year (date -> name), built once and read-only."""
     country, subdiv = _split(calendar)
     try:
         days = holidays.country_holidays(country, subdiv=subdiv, years=year)
     except NotImplementedError as error:
         raise UnknownCalendar(f"calendar {calendar!r}: {error}") from error
-    return frozenset(days.keys())
+    return MappingProxyType(dict(days))
 
 
 def holiday_name(calendar: str, day: date) -> str | None:
     """The holiday's name in the package's default language, or ``None`` on an ordinary day."""
-    country, subdiv = _split(calendar)
-    return holidays.country_holidays(country, subdiv=subdiv, years=day.year).get(day)
+    return _holidays(calendar, day.year).get(day)
 
 
 def is_business_day(calendar: str, day: date) -> bool:

@@ -133,6 +133,9 @@ class Period:
 
     def explain(self, after: Text | None = None) -> Text:
         """The period and its counting conventions, as a person reads them (``after``: the anchor's name)."""
+        if self.unit == HOURS and self.amount == 0 and self.roll is None:
+            anchor = after or Text("the anchor", "het ankerpunt")
+            return Text(f"at {anchor.en} itself", f"op het moment van {anchor.nl}")
         amount = _amount_text(self)
         if after is not None:
             amount = Text(f"{amount.en} after {after.en}", f"{amount.nl} na {after.nl}")

@@ -1,6 +1,6 @@
 """Reading a regime file (TOML, stdlib tomllib) into values, refusing anything it does not understand.
 
-Every error names the file and the path inside it ("nis2.toml: versions[0].reports[1].period:
+Every error names the file and the path inside it ("demo.toml: versions[0].reports[1].period:
 exactly one unit key ..."), so whoever edits a rule file learns what to fix without reading code.
 Unknown keys are refused everywhere: a misspelt ``ends`` must not silently become a default.
 The format and its conventions are documented in docs/regimes.md.
@@ -31,6 +31,10 @@ MAX_AMOUNT = {
     durations.BUSINESS_DAYS: calendars.MAX_BUSINESS_DAYS,
     durations.MONTHS: 120,
 }
+# hours = 0 is "at the anchor itself": a backstop such as "at the latest when the residents are
+# told" (latest = { anchor = "report:residents", period = { hours = 0 } }). A day, business-day
+# or month count of 0 has no meaning under the day-1 convention.
+MIN_AMOUNT = {durations.HOURS: 0}
 _REGIME_KEYS = ({"code", "title", "jurisdiction", "source", "certainty", "versions"}, {"applicability"})
 _VERSION_KEYS = ({"version", "effective_from", "enabled", "reports"}, set[str]())
 _REPORT_KEYS = (
@@ -109,12 +113,12 @@ def _bool(table: dict, key: str, at: _At) -> bool:
     return value
 
 
-def _int(table: dict, key: str, at: _At, maximum: int) -> int:
+def _int(table: dict, key: str, at: _At, maximum: int, minimum: int = 1) -> int:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise (at / key).error(f"must be a whole number, got {_kind(value)}")
-    if not 1 <= value <= maximum:
-        raise (at / key).error(f"must be between 1 and {maximum}, got {value}")
+    if not minimum <= value <= maximum:
+        raise (at / key).error(f"must be between {minimum} and {maximum}, got {value}")
     return value
 
 
@@ -280,7 +284,7 @@ def _period(data: object, at: _At) -> durations.Period:
     table = _keys(data, at, (required, set()))
     period = durations.Period(
         unit=unit,
-        amount=_int(table, unit, at, MAX_AMOUNT[unit]),
+        amount=_int(table, unit, at, MAX_AMOUNT[unit], MIN_AMOUNT.get(unit, 1)),
         calendar=_checked(table, "calendar", at, calendars.check_calendar),
         ends=_checked(table, "ends", at, _check_ends),
         zone=_checked(table, "zone", at, _check_zone),

@@ -115,6 +115,13 @@ NOT_IN_ADMIN = {
     # notes are written on /incidents/<id>/notes/ (tests/incidents/test_notes.py, and the web
     # path below).
     "incidents.IncidentNote",
+    # The facts of other notification regimes are written through actions.regimes (their history
+    # paths: tests/regimes/test_actions.py), on the incident's pages, not in the admin.
+    "incidents.IncidentAnchor",
+    "incidents.IncidentDetermination",
+    "incidents.AffectedPlace",
+    "incidents.RegimeDecision",
+    "filings.RegimeReportFiling",
 }
 
 

@@ -143,21 +143,25 @@ def write(directory: Path, code: str, text: str):
     return load_file(path)
 
 
-@pytest.fixture
-def catalogue(tmp_path, monkeypatch):
-    """The tests' catalogue: gdpr (shipped), nis2, dora (one version), extra_1, extra_2.
+def use_test_catalogue(monkeypatch, directory: Path) -> dict:
+    """Make the derivation read the tests' catalogue: gdpr (shipped), nis2, dora (one version), extra_1, extra_2.
 
     A mutable dict: a test may swap a regime for a later version of its file.
     """
     regimes = {
         "gdpr": load_file(DATA_DIR / "gdpr.toml"),
-        "nis2": write(tmp_path, "nis2", NIS2),
-        "dora": write(tmp_path, "dora", DORA_HEAD + DORA_V1),
-        "extra_1": write(tmp_path, "extra_1", EXTRA.format(code="extra_1")),
-        "extra_2": write(tmp_path, "extra_2", EXTRA.format(code="extra_2")),
+        "nis2": write(directory, "nis2", NIS2),
+        "dora": write(directory, "dora", DORA_HEAD + DORA_V1),
+        "extra_1": write(directory, "extra_1", EXTRA.format(code="extra_1")),
+        "extra_2": write(directory, "extra_2", EXTRA.format(code="extra_2")),
     }
     monkeypatch.setattr(obligations, "catalogue", lambda: regimes)
     return regimes
+
+
+@pytest.fixture
+def catalogue(tmp_path, monkeypatch):
+    return use_test_catalogue(monkeypatch, tmp_path)
 
 
 @pytest.fixture
