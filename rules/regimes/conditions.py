@@ -160,27 +160,30 @@ class TotalBelow:
 
 
 # The entity types the files name, as a sentence says them (a reason reads "the organisation is
-# an essential entity (NIS2)", never the tag); a tag not listed here is shown as it is.
+# an essential entity", never the tag); a tag not listed here is shown as it is. Plain words only:
+# which regime asks for which type is in the regimes' files.
 ENTITY_WORDS: dict[str, Text] = {
-    "controller": Text("a controller (GDPR)", "een verwerkingsverantwoordelijke (AVG)"),
-    "processor": Text("a processor (GDPR)", "een verwerker (AVG)"),
-    "nis2_essential": Text("an essential entity (NIS2)", "een essentiële entiteit (NIS2)"),
-    "nis2_important": Text("an important entity (NIS2)", "een belangrijke entiteit (NIS2)"),
+    "controller": Text("a controller", "een verwerkingsverantwoordelijke"),
+    "processor": Text("a processor", "een verwerker"),
+    "nis2_essential": Text("an essential entity", "een essentiële entiteit"),
+    "nis2_important": Text("an important entity", "een belangrijke entiteit"),
     "trust_service_provider": Text("a trust service provider", "een verlener van vertrouwensdiensten"),
-    "financial_entity": Text("a financial entity (DORA)", "een financiële entiteit (DORA)"),
+    "financial_entity": Text("a financial entity", "een financiële entiteit"),
     "manufacturer": Text(
-        "a manufacturer of products with digital elements (CRA)",
-        "een fabrikant van producten met digitale elementen (CRA)",
+        "a manufacturer of products with digital elements", "een fabrikant van producten met digitale elementen"
     ),
     "telecom_provider": Text(
         "a provider of public electronic communications", "een aanbieder van openbare elektronische communicatie"
     ),
-    "covered_entity": Text("a covered entity (HIPAA)", "een covered entity (HIPAA)"),
-    "business_associate": Text("a business associate (HIPAA)", "een business associate (HIPAA)"),
-    "sec_registrant": Text("an SEC registrant", "een bij de SEC geregistreerde onderneming"),
+    "covered_entity": Text("a covered entity", "een covered entity"),
+    "business_associate": Text("a business associate", "een business associate"),
+    "sec_registrant": Text("a registrant with the securities regulator", "geregistreerd bij de effectentoezichthouder"),
     "us_bank": Text("a US banking organisation", "een Amerikaanse bankorganisatie"),
-    "nydfs_covered": Text("covered by NYDFS Part 500", "een onder NYDFS Part 500 vallende entiteit"),
-    "small_agent": Text("a small processing agent (LGPD)", "een kleine verwerker (LGPD)"),
+    "nydfs_covered": Text(
+        "a covered entity of the New York financial regulator",
+        "een entiteit onder de financiële toezichthouder van New York",
+    ),
+    "small_agent": Text("a small processing agent", "een kleine verwerker"),
 }
 
 

@@ -81,11 +81,9 @@ def test_totals_compare_with_the_threshold():
 def test_entity_establishment_and_flags():
     assert evaluate(Entity("nis2_essential"), FACTS) == (
         True,
-        (Text("the organisation is an essential entity (NIS2)", "de organisatie is een essentiële entiteit (NIS2)"),),
+        (Text("the organisation is an essential entity", "de organisatie is een essentiële entiteit"),),
     )
-    assert texts(evaluate(Entity("financial_entity"), FACTS)[1]) == [
-        "the organisation is not a financial entity (DORA)"
-    ]
+    assert texts(evaluate(Entity("financial_entity"), FACTS)[1]) == ["the organisation is not a financial entity"]
     assert evaluate(Established("EU"), FACTS)[0]
     assert texts(evaluate(Established("BR"), FACTS)[1]) == ["the organisation is established in NL, not in BR"]
     assert texts(evaluate(Flag("significant"), FACTS)[1]) == ["determined: significant"]
