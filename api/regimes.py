@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from api.idempotency import REPLAYED
 from api.nested import IncidentChildViewSet, StrictSerializer, instant_field, reason_field
 from api.parts import REFUSED
+from api.schema import ErrorDocumentingAutoSchema
 from api.serializers import JsonBooleanField, JsonIntegerField, TextField, UtcDateTimeField
 from breachtrack import limits
 from incidents.choices import AnchorKind, DeterminationFlag
@@ -219,30 +220,25 @@ class PlacesCreated(serializers.Serializer):
     places = PlaceOut(many=True)
 
 
-@extend_schema_view(
-    list=extend_schema(
+class SectionSchema(ErrorDocumentingAutoSchema):
+    """GET answers one object (the section), not a list: drf-spectacular takes a ``list`` action for an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class RegimesViewSet(IncidentChildViewSet):
+    pagination_class = None
+    serializer_class = RegimesOut
+    schema = SectionSchema()
+
+    @extend_schema(
         parameters=[INCIDENT_PK],
         responses={200: RegimesOut, 404: OpenApiResponse(description="No such incident in your organisation.")},
         description=_(
             "The regimes suggested or decided, their reports and where each stands, and the facts they read."
         ),
-    ),
-    decisions=_post_schema(
-        DecisionIn, DecisionCreated, _("Confirm or reject a regime for the incident, with the reasoning.")
-    ),
-    anchors=_post_schema(
-        AnchorIn, AnchorOut, _("Record a moment a regime's clock runs from; a second one of a kind revises it.")
-    ),
-    determinations=_post_schema(
-        DeterminationIn, DeterminationOut, _("Record a yes/no determination (significant, major, ...).")
-    ),
-    places=_post_schema(PlacesIn, PlacesCreated, _("Record how many of the people affected live in each place.")),
-    filings=_post_schema(FilingIn, FilingCreated, _("Record that a report of a confirmed regime was submitted.")),
-)
-class RegimesViewSet(IncidentChildViewSet):
-    pagination_class = None
-    serializer_class = RegimesOut
-
+    )
     def list(self, request, *args, **kwargs):
         incident = self.incident()
         section = regimes_section(incident, now=timezone.now())
@@ -262,6 +258,7 @@ class RegimesViewSet(IncidentChildViewSet):
 
         return idempotency.run(request, organisation_id=incident.organisation_id, operation=add)
 
+    @_post_schema(DecisionIn, DecisionCreated, _("Confirm or reject a regime for the incident, with the reasoning."))
     @action(detail=False, methods=["post"])
     def decisions(self, request, *args, **kwargs):
         def write(incident, fields, reason):
@@ -269,6 +266,9 @@ class RegimesViewSet(IncidentChildViewSet):
 
         return self._create(request, DecisionIn, write, DecisionCreated)
 
+    @_post_schema(
+        AnchorIn, AnchorOut, _("Record a moment a regime's clock runs from; a second one of a kind revises it.")
+    )
     @action(detail=False, methods=["post"])
     def anchors(self, request, *args, **kwargs):
         def write(incident, fields, reason):
@@ -284,6 +284,7 @@ class RegimesViewSet(IncidentChildViewSet):
 
         return self._create(request, AnchorIn, write, AnchorOut)
 
+    @_post_schema(DeterminationIn, DeterminationOut, _("Record a yes/no determination (significant, major, ...)."))
     @action(detail=False, methods=["post"])
     def determinations(self, request, *args, **kwargs):
         def write(incident, fields, reason):
@@ -291,6 +292,7 @@ class RegimesViewSet(IncidentChildViewSet):
 
         return self._create(request, DeterminationIn, write, DeterminationOut)
 
+    @_post_schema(PlacesIn, PlacesCreated, _("Record how many of the people affected live in each place."))
     @action(detail=False, methods=["post"])
     def places(self, request, *args, **kwargs):
         def write(incident, fields, reason):
@@ -299,6 +301,7 @@ class RegimesViewSet(IncidentChildViewSet):
 
         return self._create(request, PlacesIn, write, PlacesCreated)
 
+    @_post_schema(FilingIn, FilingCreated, _("Record that a report of a confirmed regime was submitted."))
     @action(detail=False, methods=["post"])
     def filings(self, request, *args, **kwargs):
         def write(incident, fields, reason):
