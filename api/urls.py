@@ -79,3 +79,10 @@ urlpatterns += case_router.urls
 from api.metrics import MetricsView  # noqa: E402
 
 urlpatterns += [path("metrics/", MetricsView.as_view(), name="metrics")]
+
+# Other notification regimes of an incident (NIS2, DORA, ...): the section as data, and its writes.
+from api.regimes import RegimesViewSet  # noqa: E402
+
+regimes_router = SimpleRouter()
+regimes_router.register(f"{INCIDENT}/regimes", RegimesViewSet, basename="incident-regimes")
+urlpatterns += regimes_router.urls

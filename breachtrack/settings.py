@@ -559,6 +559,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ExtortionChannelEnum": "incidents.choices.ExtortionChannel",
         "CountdownRevisionKindEnum": "incidents.choices.CountdownRevisionKind",
         "AuthorityRoleEnum": "incidents.choices.AuthorityRole",
+        "AnchorKindEnum": "incidents.choices.AnchorKind",  # a regime clock's moment (api.regimes)
         "RoleEnum": "incidents.choices.PartyRole",  # the name it had before AuthorityRole came
         # ISO 3166-1 alpha-2 codes: the data subjects' countries and a directory party's country
         "DataSubjectCountriesEnum": "api.serializers.COUNTRY_CODES",

@@ -56,6 +56,7 @@ from incidents.choices import (
     Status,
 )
 from incidents.models import AwarenessRecord, Incident
+from ops.demo_regimes import record_lab_regimes
 from organisations import services as org_services
 from organisations.models import Authority, Organisation, Role, User
 from rules.policies import installation_rule
@@ -364,7 +365,7 @@ def _create_demo(password: str, now: datetime) -> None:
         )
         org_services.add_member(tenants[tenant], user, role=role, actor=admin, reason="demo user")
         users[username] = user
-    create_lab_incident(tenants[LAB], users["officer@demo.example"])
+    record_lab_regimes(create_lab_incident(tenants[LAB], users["officer@demo.example"]), users["officer@demo.example"])
     create_programme_incident(tenants[PROGRAMME], users["programme@demo.example"])
     create_live_incident(tenants[LAB], users["officer@demo.example"], now=now)
 

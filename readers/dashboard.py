@@ -29,6 +29,7 @@ from notifications.models import Deadline, DeadlineKind
 from organisations.models import Organisation
 from organisations.tenancy import organisation_ids
 from readers.clock_states import ClockReading, ClockState, read_clock
+from readers.regime_labels import deadline_label
 
 PAGE_SIZE = 25
 NOTHING_PENDING = datetime(9999, 12, 31, tzinfo=UTC)  # the sort key of an incident with no pending clock
@@ -47,6 +48,11 @@ class ClockRow:
     @property
     def kind(self) -> str:
         return self.deadline.kind
+
+    @property
+    def label(self) -> str:
+        """What the clock is, in words: the kind's label, or a regime report's titles ("NIS2 · Early warning")."""
+        return deadline_label(self.deadline)
 
     @property
     def is_extortion(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from notifications.models import Deadline
+from readers.regime_labels import deadline_basis, deadline_label
 from rules import clocks
 from rules.deadlines import rule_for
 
@@ -61,7 +62,7 @@ def is_met_late(deadline: Deadline) -> bool:
 
 def _description(deadline: Deadline, rule: clocks.ClockRule) -> str:
     nature = _("Legal deadline (set by law).") if deadline.is_legal_deadline else _("Target, not a legal deadline.")
-    lines = [rule.legal_basis, nature]
+    lines = [deadline_basis(deadline) or rule.legal_basis, nature]
     bound = clocks.outer_bound_at(deadline.kind, deadline.started_at)
     if bound is not None:
         lines.append(
@@ -99,7 +100,7 @@ def event_for(incident, deadline: Deadline, stamp_at: datetime) -> Event:
     event.add("dtstamp", stamp_at)
     event.add("dtstart", deadline.due_at)
     party = party_of(deadline)
-    summary = f"{incident.reference}: {deadline.get_kind_display()}" + (f" ({party})" if party else "")
+    summary = f"{incident.reference}: {deadline_label(deadline)}" + (f" ({party})" if party else "")
     event.add("summary", _marked(deadline, summary))
     event.add("description", _description(deadline, rule))
     event.add("status", "CONFIRMED")

@@ -192,7 +192,7 @@ NEXT_ACTION_TEXTS = {
 
 def next_action(row: ClockRow) -> NextAction:
     text = NEXT_ACTION_TEXTS.get(row.kind)
-    sentence = str(text) % {"who": row.subject} if text else str(row.deadline.get_kind_display())
+    sentence = str(text) % {"who": row.subject} if text else row.label
     return NextAction(row.reading.due_at, sentence, row.reading.state.value == "overdue")
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from organisations.models import Authority
 from readers import asof, wording
+from readers.regime_summary import RegimeSummary, regime_blocks, regime_json, regime_summary
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Summary:
     controllers: list[ControllerSummary]
     counts: list[CountLine]
     waves: list[WaveLine]
+    regimes: RegimeSummary | None = None  # other notification regimes decided on (readers.regime_summary)
 
 
 def _name(party) -> str:
@@ -201,7 +203,7 @@ def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> S
         )
         for wave in register.waves
     ]
-    return Summary(now, controllers, counts, waves)
+    return Summary(now, controllers, counts, waves, regime_summary(incident, now))
 
 
 def summary_lines(summary: Summary) -> list[tuple[str, list[str]]]:
@@ -298,6 +300,8 @@ def summary_lines(summary: Summary) -> list[tuple[str, list[str]]]:
                     }
                 )
         blocks.append((_("Communication to data subjects (Art. 34)"), wave_lines))
+    if summary.regimes is not None:
+        blocks += regime_blocks(summary.regimes)
     return blocks
 
 
@@ -361,5 +365,6 @@ def summary_json(summary: Summary) -> dict:
             }
             for w in summary.waves
         ],
+        "regimes": regime_json(summary.regimes) if summary.regimes is not None else [],
         "text": [{"heading": heading, "lines": lines} for heading, lines in summary_lines(summary)],
     }

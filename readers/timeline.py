@@ -34,7 +34,9 @@ JSON export schema ``breachtrack.timeline/2`` (:func:`as_json`; 2 added ``deadli
         {"kind": str, "kind_label": str, "party": str, "is_legal_deadline": bool,
          "started_at": "<UTC>", "due_at": "<UTC>",
          "outer_bound_at": "<UTC>" | null,   # Reg. 1182/71 bound of the 72 hours (information only)
-         "met_at": "<UTC>" | null, "state": "pending" | "overdue" | "met_on_time" | "met_late"}
+         "met_at": "<UTC>" | null, "state": "pending" | "overdue" | "met_on_time" | "met_late",
+         # a report under another regime (kind "regime_report", kind_label "NIS2 · Early warning ..."):
+         "regime": str, "report": str, "recipient": str, "rule_version": str}   # only on such rows
       ],
       "entries": [                    # sorted by event_at, then recorded_at
         {
@@ -103,6 +105,7 @@ from organisations.models import Authority, Party
 from readers import history_rows, wording
 from readers.ics import deadlines_of, party_of
 from readers.notes import may_read_privileged
+from readers.regime_labels import deadline_label, regime_keys
 from rules import clocks
 
 # 2: a "deadlines" list (each clock with its due moment and the Reg. 1182/71 outer bound).
@@ -471,7 +474,7 @@ def _alerts(incident) -> list[Entry]:
     for alert in AlertEvent.objects.filter(deadline__incident=incident).select_related("deadline"):
         summary = _("Alert %(label)s: %(deadline)s due %(due)s") % {
             "label": alert.label,
-            "deadline": alert.deadline.get_kind_display(),
+            "deadline": deadline_label(alert.deadline),
             "due": wording.instant_text(alert.due_at),
         }
         entries.append(
@@ -645,7 +648,8 @@ def deadlines_json(incident, *, now: datetime) -> list[dict]:
     return [
         {
             "kind": deadline.kind,
-            "kind_label": str(deadline.get_kind_display()),
+            "kind_label": deadline_label(deadline),
+            **regime_keys(deadline),
             "party": party_of(deadline),
             "is_legal_deadline": deadline.is_legal_deadline,
             "started_at": _instant(deadline.started_at),

@@ -94,6 +94,14 @@ ROUTES |= {
     "api:incident-evidence-edpb-json": {"GET": READ, "HEAD": READ},
     "api:metrics": {"GET": METRICS, "HEAD": METRICS},
 }
+ROUTES |= {  # other notification regimes of an incident (api.regimes)
+    "api:incident-regimes-list": {"GET": READ, "HEAD": READ},
+    "api:incident-regimes-decisions": {"POST": CREATE_IN},
+    "api:incident-regimes-anchors": {"POST": CREATE_IN},
+    "api:incident-regimes-determinations": {"POST": CREATE_IN},
+    "api:incident-regimes-places": {"POST": CREATE_IN},
+    "api:incident-regimes-filings": {"POST": CREATE_IN},
+}
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 OWN_WRITERS = {"officer", "officer_token"}
@@ -329,6 +337,21 @@ def _nested_body(name: str, world) -> dict | None:
             "reason": REASON,
         },
         "api:lookup": {"kind": "bsn", "identifier": valid_bsns(1)[0]},
+        "api:incident-regimes-decisions": {
+            "regime": "uk_gdpr",
+            "applies": False,
+            "reasoning": "EU only",
+            "reason": REASON,
+        },
+        "api:incident-regimes-anchors": {"kind": "detection", "occurred_at": WHEN, "reason": REASON},
+        "api:incident-regimes-determinations": {"name": "significant", "value": True, "reason": REASON},
+        "api:incident-regimes-places": {"counts": {"NL": 485000}, "as_of": WHEN, "reason": REASON},
+        "api:incident-regimes-filings": {  # NIS2 is confirmed in matrix_parts
+            "regime": "nis2",
+            "report": "early_warning",
+            "submitted_at": (now - timedelta(minutes=5)).isoformat(),
+            "reason": REASON,
+        },
     }.get(name)
 
 
@@ -357,6 +380,7 @@ def matrix_parts(incident, lab, officer, now, world):
     from actions import communications as communication_services
     from actions import extortion as extortion_services
     from actions import incidents as services
+    from actions import regimes as regime_services
     from actions import sharing as access_services
     from organisations import services as org_services
     from organisations.models import Authority
@@ -413,6 +437,9 @@ def matrix_parts(incident, lab, officer, now, world):
         ),
     )
     services.update_incident(incident, contained_at=now - timedelta(days=1), actor=officer, reason=reason)
+    regime_services.decide_regime(
+        incident, regime="nis2", applies=True, reasoning="essential entity", actor=officer, reason=reason
+    )
     controller = services.add_party(
         incident,
         party=org_services.create_party(lab, name="Matrix Programme", country="NL", actor=officer, reason=reason),

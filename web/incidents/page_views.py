@@ -27,6 +27,7 @@ from readers.incident_page import ROWS_SHOWN, incident_page
 from readers.register import register_view
 from web.incidents.estimate_form import EstimateForm
 from web.incidents.filing_form import FilingForm
+from web.incidents.regime_views import regimes_context
 from web.templatetags.dashboard_tags import countdown_messages
 
 
@@ -48,6 +49,7 @@ def render_page(request, incident, *, form=None, estimate_form=None, status=200)
         "filing_form": form if page.may_write else None,
         "estimate_form": estimate_form if page.may_write else None,
         "countdown_messages": countdown_messages(),
+        "regimes": regimes_context(request, incident, may_write=page.may_write, now=page.now),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 

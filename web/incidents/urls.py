@@ -46,3 +46,8 @@ urlpatterns += [
     path("incidents/<int:pk>/notices/new/", awareness_views.record_notice, name="record_notice"),
     path("incidents/<int:pk>/notices/<int:notice_pk>/correct/", awareness_views.correct_notice, name="correct_notice"),
 ]
+
+# Other notification regimes (NIS2, DORA, ...): the incident page's section and its forms.
+from web.incidents import regime_urls  # noqa: E402
+
+urlpatterns += regime_urls.urlpatterns
