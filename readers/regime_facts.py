@@ -52,30 +52,48 @@ def organisation_establishment(organisation) -> str | None:
     return str(organisation.country or "") or None
 
 
-def load(incident) -> LoadedFacts:
+def latest_total(estimates) -> int | None:
+    """The lower bound of the latest whole-incident count of data subjects, from loaded estimates."""
+    whole = [e for e in estimates if e.measure == EstimateMeasure.DATA_SUBJECTS and e.party_id is None]
+    return max(whole, key=lambda e: (e.known_at, e.pk)).low if whole else None
+
+
+def load(incident, *, estimates=None) -> LoadedFacts:
+    """``estimates``: the incident's data-subject estimates when the caller has them (the incident
+    page's register view), saving a query. Without any regime decision there can be no regime
+    filing and no regime deadline row, so those two queries are skipped then."""
     decisions = list(
         RegimeDecision.objects.filter(incident=incident).select_related("recorded_by").order_by("decided_at", "pk")
     )
     anchors = list(IncidentAnchor.objects.filter(incident=incident).order_by("occurred_at", "pk"))
     determinations = list(IncidentDetermination.objects.filter(incident=incident).order_by("name"))
     places = list(AffectedPlace.objects.filter(incident=incident).order_by("-count", "place"))
-    filings = list(
-        RegimeReportFiling.objects.filter(incident=incident)
-        .select_related("recorded_by")
-        .order_by("submitted_at", "pk")
-    )
-    rows = Deadline.objects.filter(incident=incident, kind=RegimeDeadlineKind.REGIME_REPORT, is_active=True).order_by(
-        "due_at", "pk"
-    )
+    filings, rows = [], []
+    if decisions:
+        filings = list(
+            RegimeReportFiling.objects.filter(incident=incident)
+            .select_related("recorded_by")
+            .order_by("submitted_at", "pk")
+        )
+        rows = list(
+            Deadline.objects.filter(incident=incident, kind=RegimeDeadlineKind.REGIME_REPORT, is_active=True).order_by(
+                "due_at", "pk"
+            )
+        )
     # As rules.obligations.applicability_facts reads them (a test holds the two equal): the total
     # is the latest whole-incident count of data subjects (its lower bound), "ongoing" falls back
     # to the incident's own "still ongoing".
-    total = (
-        AffectedEstimate.objects.filter(incident=incident, measure=EstimateMeasure.DATA_SUBJECTS, party__isnull=True)
-        .order_by("-known_at", "-pk")
-        .values_list("low", flat=True)
-        .first()
-    )
+    if estimates is not None:
+        total = latest_total(estimates)
+    else:
+        total = (
+            AffectedEstimate.objects.filter(
+                incident=incident, measure=EstimateMeasure.DATA_SUBJECTS, party__isnull=True
+            )
+            .order_by("-known_at", "-pk")
+            .values_list("low", flat=True)
+            .first()
+        )
     flags = {DeterminationFlag.ONGOING.value: bool(incident.is_ongoing)}
     flags.update({row.name: row.value for row in determinations})
     loaded = LoadedFacts(

@@ -12,9 +12,10 @@ never computes a deadline itself, so the page, the dashboard, the sweep and the 
 disagree. A report without a row is waiting for its anchor (or its condition does not hold).
 
 A fixed number of queries, whatever the number of regimes, reports or facts:
-  1. the regime decisions; 2. the anchors; 3. the determinations; 4. the places;
-  5. the regime report filings; 6. the ``regime_report`` deadline rows (met ones included).
-The organisation (its entity types and establishment) comes with the incident.
+  1. the regime decisions; 2. the anchors; 3. the determinations; 4. the places; 5. the latest
+  count of data subjects (none when the caller hands the estimates in); and, once any regime
+  was decided, 6. the regime report filings and 7. the ``regime_report`` deadline rows (met
+  ones included). The organisation (its entity types and establishment) comes with the incident.
 """
 
 from __future__ import annotations
@@ -180,9 +181,10 @@ def _version_of(regime, deadlines: list, now: datetime):
     return regime.version_on(now.date())
 
 
-def regimes_section(incident, *, now: datetime) -> RegimesSection:
-    """The section of ``incident`` read at ``now`` (a fixed number of queries, see the module)."""
-    loaded = regime_facts.load(incident)
+def regimes_section(incident, *, now: datetime, estimates=None) -> RegimesSection:
+    """The section of ``incident`` read at ``now`` (a fixed number of queries, see the module);
+    ``estimates``: its data-subject estimates, when the caller has read them (``regime_facts.load``)."""
+    loaded = regime_facts.load(incident, estimates=estimates)
     facts = loaded.facts
     suggestions = {s.regime.code: s for s in regimes.suggest(facts, now.date())}
     catalogue = regimes.catalogue()

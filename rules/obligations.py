@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from filings.models import RegimeReportFiling
 from incidents.choices import AnchorKind, DeterminationFlag, EstimateMeasure
@@ -42,6 +42,7 @@ from rules.regimes import Facts, Regime, Report, RuleVersion, catalogue, report_
 
 # Regimes whose clocks rules.deadlines derives as their own kinds (per controller).
 BUILT_IN = frozenset({"gdpr"})
+ZERO_PERIOD_LEAD = timedelta(seconds=1)
 REPORT_PREFIX = "report:"
 YEAR_END_PREFIX = "year_end:"
 
@@ -279,11 +280,10 @@ def regime_obligations(
     for plan in report_plans(incident, kept_versions=kept_versions, awareness=awareness):
         if not plan.applies or plan.due_at is None or plan.started_at is None:
             continue
-        # A positive period ends after its anchor; keep the row's duration positive (the sweep's
-        # ladder needs one) even for a backstop that ends before a late primary anchor.
-        started = min(plan.started_at, plan.due_at)
-        if started == plan.due_at:
-            continue
+        # The sweep's ladder needs a positive duration (due_at - started_at). A period ends after
+        # its anchor, except one of zero hours ("at the latest when ... itself"): that row starts
+        # a second before it is due.
+        started = min(plan.started_at, plan.due_at - ZERO_PERIOD_LEAD)
         obligations.append(
             Obligation(
                 regime=plan.regime.code,

@@ -159,6 +159,31 @@ class TotalBelow:
         )
 
 
+# The entity types the files name, as a sentence says them (a reason reads "the organisation is
+# an essential entity (NIS2)", never the tag); a tag not listed here is shown as it is.
+ENTITY_WORDS: dict[str, Text] = {
+    "controller": Text("a controller (GDPR)", "een verwerkingsverantwoordelijke (AVG)"),
+    "processor": Text("a processor (GDPR)", "een verwerker (AVG)"),
+    "nis2_essential": Text("an essential entity (NIS2)", "een essentiële entiteit (NIS2)"),
+    "nis2_important": Text("an important entity (NIS2)", "een belangrijke entiteit (NIS2)"),
+    "trust_service_provider": Text("a trust service provider", "een verlener van vertrouwensdiensten"),
+    "financial_entity": Text("a financial entity (DORA)", "een financiële entiteit (DORA)"),
+    "manufacturer": Text(
+        "a manufacturer of products with digital elements (CRA)",
+        "een fabrikant van producten met digitale elementen (CRA)",
+    ),
+    "telecom_provider": Text(
+        "a provider of public electronic communications", "een aanbieder van openbare elektronische communicatie"
+    ),
+    "covered_entity": Text("a covered entity (HIPAA)", "een covered entity (HIPAA)"),
+    "business_associate": Text("a business associate (HIPAA)", "een business associate (HIPAA)"),
+    "sec_registrant": Text("an SEC registrant", "een bij de SEC geregistreerde onderneming"),
+    "us_bank": Text("a US banking organisation", "een Amerikaanse bankorganisatie"),
+    "nydfs_covered": Text("covered by NYDFS Part 500", "een onder NYDFS Part 500 vallende entiteit"),
+    "small_agent": Text("a small processing agent (LGPD)", "een kleine verwerker (LGPD)"),
+}
+
+
 @dataclass(frozen=True)
 class Entity:
     tag: str
@@ -166,9 +191,10 @@ class Entity:
     def evaluate(self, facts: Facts) -> Outcome:
         if not facts.entities:
             return _unknown("the organisation's entity types", "de soorten entiteit van de organisatie")
+        words = ENTITY_WORDS.get(self.tag, Text(self.tag, self.tag))
         if self.tag in facts.entities:
-            return True, (Text(f"the organisation is a {self.tag}", f"de organisatie is een {self.tag}"),)
-        return False, (Text(f"the organisation is not a {self.tag}", f"de organisatie is geen {self.tag}"),)
+            return True, (Text(f"the organisation is {words.en}", f"de organisatie is {words.nl}"),)
+        return False, (Text(f"the organisation is not {words.en}", f"de organisatie is niet {words.nl}"),)
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,29 @@ def test_the_applicability_facts_come_from_the_incident_and_its_organisation(
     )
     suggested = {suggestion.regime.code: suggestion.applies for suggestion in suggest(facts, now.date())}
     assert suggested["gdpr"] is False  # personal data not determined: the officer decides
+
+
+def test_the_shipped_nis2_and_dora_files_run_beside_the_gdpr(incident, essential, aware, own_party, officer, now):
+    """The same derivation on the shipped catalogue (no test regimes): GDPR, NIS2 and DORA rows together."""
+    aware_at = now - 2 * H
+    for regime in ("gdpr", "nis2", "dora"):
+        regime_actions.decide_regime(
+            incident, regime=regime, applies=True, reasoning="confirmed", actor=officer, reason="decision"
+        )
+    regime_actions.set_determination(incident, name="major", value=True, actor=officer, reason="major")
+    # Classified on Wednesday 20 August 2025 at 14:00 Amsterdam time: due 4 hours later, a working day.
+    regime_actions.record_anchor(incident, kind="classification", occurred_at=now, actor=officer, reason="major")
+    rows = regime_rows()
+    assert rows["nis2", "early_warning"].due_at == aware_at + 24 * H
+    assert rows["nis2", "notification"].due_at == aware_at + 72 * H
+    assert rows["dora", "initial"].due_at == now + 4 * H
+    assert ("nis2", "final") not in rows and ("dora", "intermediate") not in rows
+    assert Deadline.objects.get(kind=DeadlineKind.AUTHORITY_NOTIFICATION, party=own_party).due_at == aware_at + 72 * H
+    # Filed at once: 72 hours later is Saturday 23 August, so the report is due at 12:00 on Monday
+    # 25 August, Amsterdam time (RTS 2025/301 Art. 5(5), the shipped file's calendar).
+    regime_actions.record_regime_report_filing(
+        incident, regime="dora", report="initial", submitted_at=now, actor=officer, reason="filed"
+    )
+    intermediate = regime_rows()["dora", "intermediate"]
+    assert intermediate.due_at == datetime(2025, 8, 25, 10, 0, tzinfo=UTC)
+    assert intermediate.rule_version == "2025-01-17"

@@ -49,7 +49,13 @@ def render_page(request, incident, *, form=None, estimate_form=None, status=200)
         "filing_form": form if page.may_write else None,
         "estimate_form": estimate_form if page.may_write else None,
         "countdown_messages": countdown_messages(),
-        "regimes": regimes_context(request, incident, may_write=page.may_write, now=page.now),
+        "regimes": regimes_context(
+            request,
+            incident,
+            may_write=page.may_write,
+            now=page.now,
+            estimates=page.register.estimates.get("data_subjects", []),
+        ),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 

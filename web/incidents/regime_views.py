@@ -37,10 +37,11 @@ def _incident(request, pk: int) -> Incident:
     return get_object_or_404(Incident.objects.visible_to(request.user).select_related("organisation"), pk=pk)
 
 
-def regimes_context(request, incident, *, may_write: bool, now=None, bound=None) -> dict:
+def regimes_context(request, incident, *, may_write: bool, now=None, bound=None, estimates=None) -> dict:
     """What ``incidents/_regimes.html`` reads: the section and, for an officer, its forms
-    (``bound``: the one form that was posted, with its errors)."""
-    section = regimes_section(incident, now=now or timezone.now())
+    (``bound``: the one form that was posted, with its errors; ``estimates``: the data-subject
+    estimates when the page has read them)."""
+    section = regimes_section(incident, now=now or timezone.now(), estimates=estimates)
     context = {"section": section, "may_write": may_write, "incident": incident}
     if may_write:
         for key, form_class in FORMS.items():

@@ -81,9 +81,11 @@ def test_totals_compare_with_the_threshold():
 def test_entity_establishment_and_flags():
     assert evaluate(Entity("nis2_essential"), FACTS) == (
         True,
-        (Text("the organisation is a nis2_essential", "de organisatie is een nis2_essential"),),
+        (Text("the organisation is an essential entity (NIS2)", "de organisatie is een essentiële entiteit (NIS2)"),),
     )
-    assert texts(evaluate(Entity("financial_entity"), FACTS)[1]) == ["the organisation is not a financial_entity"]
+    assert texts(evaluate(Entity("financial_entity"), FACTS)[1]) == [
+        "the organisation is not a financial entity (DORA)"
+    ]
     assert evaluate(Established("EU"), FACTS)[0]
     assert texts(evaluate(Established("BR"), FACTS)[1]) == ["the organisation is established in NL, not in BR"]
     assert texts(evaluate(Flag("significant"), FACTS)[1]) == ["determined: significant"]

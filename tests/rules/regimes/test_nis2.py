@@ -44,8 +44,8 @@ def test_suggested_for_a_significant_incident_of_an_essential_or_important_entit
     applies, reasons = regime.applicability.evaluate(facts)
     assert applies
     assert [r.en for r in reasons] == [
-        "the organisation is not a nis2_essential",
-        "the organisation is a nis2_important",
+        "the organisation is not an essential entity (NIS2)",
+        "the organisation is an important entity (NIS2)",
         "determined: significant",
         "the organisation is established in BE (required: EU)",
     ]
