@@ -109,6 +109,16 @@ BENCHES: tuple[Bench, ...] = (
     Bench("timeline", "bench_timeline.py", ("--records", "1000", "--repeat", "2"), ("--records", "10000")),
     # The metrics page over N incidents with 5 filings each (10,000: <= 300 ms, constant queries).
     Bench("metrics", "bench_metrics.py", ("--incidents", "100", "--repeat", "2"), ("--incidents", "10000")),
+    # Incidents under 5 confirmed regimes (GDPR, NIS2, DORA, SEC 8-K, LGPD; 10,000): the sweep over
+    # 1,000 due rows of mixed kinds (<= 1.5 s, 2 members + 1 webhook each), the idle sweep (<= 5 ms,
+    # statements equal at 0 and 5 regimes), recompute_deadlines and the incident page and dashboard
+    # (queries equal whatever the number of regimes).
+    Bench(
+        "regimes",
+        "bench_regimes.py",
+        ("--incidents", "200", "--due", "50", "--orgs", "2", "--repeat", "2", "--samples", "5"),
+        ("--incidents", "10000", "--due", "1000", "--repeat", "3"),
+    ),
     # verify_audit over N chained history records (1M: <= 30 s).
     Bench("audit", "bench_audit.py", ("--records", "2000", "--organisations", "4"), ("--records", "1000000")),
 )
