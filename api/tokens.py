@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiToken
 from breachtrack.errors import check_expiry, field_error
-from organisations.models import Membership, Role
+from organisations.models import Membership, Organisation, Role
 from organisations.services import require_reason, save_with_history
 from organisations.tenancy import active_memberships
 
@@ -127,26 +128,105 @@ def usable_token(secret: str, *, now: datetime) -> ApiToken | None:
     organisation with the token's role (or any role, for a viewer token). A user who was
     deactivated or demoted loses the token's power at once, without anyone revoking it.
     One query, since every API request runs it: the token with its user and organisation, and
-    the membership check as an EXISTS in the same statement.
+    the membership check as an EXISTS in the same statement (``_token_named``).
     """
-    memberships = Membership.objects.filter(
-        user=OuterRef("user_id"), organisation=OuterRef("organisation_id"), is_active=True, user__is_active=True
-    )
-    token = (
-        ApiToken.objects.select_related("user", "organisation")
-        .annotate(
-            member_in_role=Exists(memberships.filter(role=OuterRef("role"))),
-            member_at_all=Exists(memberships),
-        )
-        .filter(secret_sha256=secret_hash(secret))
-        .first()
-    )
+    token = _token_named(secret_hash(secret))
     if token is None or not token.is_usable_at(now):
         return None
     if not (token.member_at_all if token.role == Role.VIEWER else token.member_in_role):
         return None
     _record_use(token, now)
     return token
+
+
+def _token_named(digest: str) -> ApiToken | None:
+    """The token with this secret hash, its user and organisation loaded, and whether its user is an
+    active member of its organisation in the token's role (``member_in_role``) and at all
+    (``member_at_all``); None when no token has this hash. One statement (``_token_sql``).
+
+    Hand-written SQL, not ``ApiToken.objects.select_related(...).annotate(Exists(...))``: every
+    API request runs it, and building that ORM query cost several times the statement's own CPU
+    (3.5 ms against 0.5 ms a request, measured in-process on a loaded machine). The instances are what the ORM would have made: every concrete
+    field, through the same converters, ``user`` and ``organisation`` cached on the token.
+    """
+    sql, converters = _token_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [value if convert is None else convert(value) for value, convert in zip(row, converters, strict=True)]
+    db, instances, start = connection.alias, [], 0
+    for model in _TOKEN_MODELS:
+        fields = model._meta.concrete_fields
+        instances.append(model.from_db(db, [field.attname for field in fields], values[start : start + len(fields)]))
+        start += len(fields)
+    token, user, organisation = instances
+    ApiToken._meta.get_field("user").set_cached_value(token, user)
+    ApiToken._meta.get_field("organisation").set_cached_value(token, organisation)
+    token.member_in_role, token.member_at_all = bool(values[start]), bool(values[start + 1])
+    return token
+
+
+_TOKEN_MODELS = (ApiToken, get_user_model(), Organisation)
+
+
+@functools.cache
+def _token_sql() -> tuple[str, list]:
+    """The statement of ``_token_named`` (table and column names from the models) and, per selected
+    column, the function that turns the database's value into the field's (None: as it comes).
+
+    The membership test is the one ``tenancy`` applies: an active membership of an active user in
+    the token's organisation (with the token's role, or any role).
+    """
+    quote = connection.ops.quote_name
+    token_model, user_model, organisation_model = _TOKEN_MODELS
+    aliases = {token_model: "t", user_model: "u", organisation_model: "o"}
+    selected, converters = [], []
+    for model, alias in aliases.items():
+        for field in model._meta.concrete_fields:
+            selected.append(f"{alias}.{quote(field.column)}")
+            converters.append(_converter(field, alias))
+
+    def column(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    member = (
+        f"SELECT 1 FROM {table(Membership)} m "  # noqa: S608 (identifiers from our models' metadata)
+        f"JOIN {table(user_model)} mu ON mu.{column(user_model, 'id')} = m.{column(Membership, 'user')} "
+        f"WHERE m.{column(Membership, 'user')} = t.{column(token_model, 'user')} "
+        f"AND m.{column(Membership, 'organisation')} = t.{column(token_model, 'organisation')} "
+        f"AND m.{column(Membership, 'is_active')} AND mu.{column(user_model, 'is_active')}"
+    )
+    selected.append(f"EXISTS ({member} AND m.{column(Membership, 'role')} = t.{column(token_model, 'role')})")
+    selected.append(f"EXISTS ({member})")
+    converters += [None, None]
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {table(token_model)} t "  # noqa: S608 (as above; the hash is a parameter)
+        f"JOIN {table(user_model)} u ON u.{column(user_model, 'id')} = t.{column(token_model, 'user')} "
+        f"JOIN {table(organisation_model)} o ON o.{column(organisation_model, 'id')} = t.{column(token_model, 'organisation')} "
+        f"WHERE t.{column(token_model, 'secret_sha256')} = %s"
+    )
+    return sql, converters
+
+
+def _converter(field, alias: str):
+    """The database converters the ORM would apply to this column (the backend's, then the
+    field's ``from_db_value``), as one function of the value; None when there are none."""
+    col = field.get_col(alias)
+    steps = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+    if not steps:
+        return None
+
+    def convert(value):
+        for step in steps:
+            value = step(value, col, connection)
+        return value
+
+    return convert
 
 
 def _record_use(token: ApiToken, now: datetime) -> None:

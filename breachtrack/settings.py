@@ -184,6 +184,9 @@ DATABASE_URL = env_url(
 _require("DATABASE_URL", DATABASE_URL)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, whose health check asks the socket before sending SELECT 1 (see there).
+        DATABASES["default"]["ENGINE"] = "breachtrack.postgresql"
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "breachtrack.sqlite3"}}
