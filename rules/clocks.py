@@ -29,9 +29,11 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 
 from rules.regimes import Report, catalogue
 from rules.regimes.durations import HOURS
+from rules.regimes.model import STANDARD_ALERTS, STANDARD_OVERDUE_EVERY, Alerts
 
 # The GDPR's periods are stated once, as data, in rules/regimes/data/gdpr.toml (like every other
 # regime's); the clocks below read their hours from it. GDPR clocks stay their own kinds (per
@@ -59,8 +61,9 @@ REGULATION_1182_71_PERIOD = AUTHORITY_NOTIFICATION_PERIOD + timedelta(hours=1)
 
 # One ladder for every clock; a rule uses only the rungs shorter than its duration, so a
 # processor agreement that moves 24h to 48h gains the "before:24h" alert without new data.
-STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = tuple(timedelta(hours=h) for h in (48, 24, 12, 6, 1))
-STANDARD_OVERDUE_REPEAT = timedelta(hours=12)
+# Stated once in rules.regimes (a regime report without ``alerts`` in its file has this ladder).
+STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = STANDARD_ALERTS.before
+STANDARD_OVERDUE_REPEAT = STANDARD_OVERDUE_EVERY
 
 
 def _to_utc(value: datetime, name: str) -> datetime:
@@ -193,6 +196,32 @@ REGIME_REPORT_RULE = ClockRule(
     is_legal_deadline=True,
     legal_basis="The rules of the regime (its data file), as the row's regime, report and rule version name",
 )
+
+
+def regime_report_rule(alerts: Alerts, duration: timedelta) -> ClockRule:
+    """``REGIME_REPORT_RULE`` with one report's alerts (its file's ``alerts``) and a row's duration."""
+    return dataclasses.replace(
+        REGIME_REPORT_RULE, duration=duration, thresholds_before=alerts.before, overdue_repeat=alerts.overdue_every
+    )
+
+
+@lru_cache(maxsize=4096)
+def regime_report_base(regime: str, rule_version: str, report: str) -> ClockRule:
+    """The code's rule of a regime row that names (regime, rule version, report): that report's alerts.
+
+    Read from the cached catalogue (no query, no file read after the first); a row whose report no
+    longer exists there (a regime, version or report removed from the data) falls back to
+    ``REGIME_REPORT_RULE``, the standard ladder. The duration is a placeholder, as in
+    ``REGIME_REPORT_RULE``: each row carries its own.
+    """
+    regimes = catalogue()
+    if regime not in regimes:
+        return REGIME_REPORT_RULE
+    try:
+        found = regimes[regime].version(rule_version).report(report)
+    except KeyError:
+        return REGIME_REPORT_RULE
+    return regime_report_rule(found.alerts, REGIME_REPORT_RULE.duration)
 
 
 def rule_of_kind(kind: str) -> ClockRule:

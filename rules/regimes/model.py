@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rules.regimes import vocabulary
 from rules.regimes.conditions import Condition
 from rules.regimes.durations import Period, local_moment, to_utc
 from rules.regimes.text import Text
+
+if TYPE_CHECKING:
+    from rules.clocks import ClockRule
 
 # The anchors recorded as facts on an incident (each with who, when and why), with their names
 # from the vocabulary (data/vocabulary/vocabulary.toml).
@@ -37,6 +41,28 @@ class Backstop:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """When the team is warned about one report's clock: ``before`` its due moment, and how often after it.
+
+    ``before`` are distances before the due moment (only those shorter than the row's period ever
+    fire, see ``rules.clocks.ClockRule``); ``overdue_every`` is the interval of reminders once the
+    report is overdue, ``None`` for none. A report without ``alerts`` in its file has
+    :data:`STANDARD_ALERTS`, the product's one ladder (``rules.clocks.STANDARD_THRESHOLDS_BEFORE``).
+    """
+
+    before: tuple[timedelta, ...]
+    overdue_every: timedelta | None
+
+
+# The standard ladder of every clock (rules.clocks takes its constants from here): a rule uses
+# only the rungs shorter than its duration, so a 24-hour report is warned at 12, 6 and 1 hours.
+STANDARD_OVERDUE_EVERY = timedelta(hours=12)
+STANDARD_ALERTS = Alerts(
+    before=tuple(timedelta(hours=h) for h in (48, 24, 12, 6, 1)), overdue_every=STANDARD_OVERDUE_EVERY
+)
+
+
+@dataclass(frozen=True)
 class Report:
     """One report a rule version asks for: to whom, from which anchor, within which period."""
 
@@ -50,6 +76,7 @@ class Report:
     condition: Condition | None
     basis: Text
     latest: Backstop | None = None
+    alerts: Alerts = STANDARD_ALERTS
     # The titles of the version's other reports, so explain() can name a chained anchor.
     report_titles: tuple[tuple[str, Text], ...] = field(default=(), compare=False, repr=False)
 
@@ -66,6 +93,16 @@ class Report:
         backstop = _period_end(self.latest.anchor, self.latest.period, anchors)
         known = [moment for moment in (primary, backstop) if moment is not None]
         return min(known) if known else None
+
+    def clock_rule(self, duration: timedelta) -> ClockRule:
+        """The clock rule of a row of this report whose period is ``duration`` (``due_at - started_at``).
+
+        ``rules.clocks.REGIME_REPORT_RULE`` with this report's alerts: marked legal, like every
+        regime row's base rule, so that an organisation's target never replaces the regime's period.
+        """
+        from rules import clocks  # here, not on top: clocks imports this package
+
+        return clocks.regime_report_rule(self.alerts, duration)
 
     def explain(self, language: str | None) -> str:
         """How the period counts, for a person: "3 business days (Brazil) after awareness, ends ..."."""
