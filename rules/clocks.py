@@ -29,7 +29,6 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import lru_cache
 
 from rules.regimes import Report, catalogue
 from rules.regimes.durations import HOURS
@@ -203,25 +202,6 @@ def regime_report_rule(alerts: Alerts, duration: timedelta) -> ClockRule:
     return dataclasses.replace(
         REGIME_REPORT_RULE, duration=duration, thresholds_before=alerts.before, overdue_repeat=alerts.overdue_every
     )
-
-
-@lru_cache(maxsize=4096)
-def regime_report_base(regime: str, rule_version: str, report: str) -> ClockRule:
-    """The code's rule of a regime row that names (regime, rule version, report): that report's alerts.
-
-    Read from the cached catalogue (no query, no file read after the first); a row whose report no
-    longer exists there (a regime, version or report removed from the data) falls back to
-    ``REGIME_REPORT_RULE``, the standard ladder. The duration is a placeholder, as in
-    ``REGIME_REPORT_RULE``: each row carries its own.
-    """
-    regimes = catalogue()
-    if regime not in regimes:
-        return REGIME_REPORT_RULE
-    try:
-        found = regimes[regime].version(rule_version).report(report)
-    except KeyError:
-        return REGIME_REPORT_RULE
-    return regime_report_rule(found.alerts, REGIME_REPORT_RULE.duration)
 
 
 def rule_of_kind(kind: str) -> ClockRule:

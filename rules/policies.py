@@ -17,7 +17,7 @@ from django.conf import settings
 
 from notifications.models import Deadline, DeadlineKind
 from organisations.models import AlertPolicy
-from rules import clocks
+from rules import clocks, obligations
 
 # --- Resolution -----------------------------------------------------------------------------------
 
@@ -47,14 +47,27 @@ def regime_report_key(kind: str, regime: str, rule_version: str, report: str) ->
     return (regime, rule_version, report) if kind == clocks.REGIME_REPORT_RULE.kind else None
 
 
+def regime_report_base(regime: str, rule_version: str, report: str) -> clocks.ClockRule:
+    """The code's rule of a regime row naming (regime, rule version, report): that report's alerts.
+
+    From the catalogue the rows are derived from (``rules.obligations.report_of_row``: no query);
+    a row whose report no longer exists there falls back to ``clocks.REGIME_REPORT_RULE``, the
+    standard ladder. The duration is a placeholder, as in ``REGIME_REPORT_RULE``: each row has its own.
+    """
+    found = obligations.report_of_row(regime, rule_version, report)
+    if found is None:
+        return clocks.REGIME_REPORT_RULE
+    return found.clock_rule(clocks.REGIME_REPORT_RULE.duration)
+
+
 def clock_rule(kind: str, policy: AlertPolicy | None, report: RegimeReportKey | None = None) -> clocks.ClockRule:
     """The rule of ``kind`` for an organisation with ``policy`` (None: the installation's defaults).
 
     A regime row (``report`` given) starts from its report's alerts in the rule version it keeps
-    (``clocks.regime_report_base``: the cached catalogue, no query); an organisation's own policy
+    (``regime_report_base``: the cached catalogue, no query); an organisation's own policy
     for kind ``regime_report`` replaces that ladder, as it replaces the code's for every kind.
     """
-    base = installation_rule(kind) if report is None else clocks.regime_report_base(*report)
+    base = installation_rule(kind) if report is None else regime_report_base(*report)
     if policy is None:
         return base
     duration = base.duration

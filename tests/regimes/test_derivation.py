@@ -18,7 +18,6 @@ from rules.deadlines import recompute_deadlines, rule_for
 from rules.regimes import Facts, suggest
 
 H = timedelta(hours=1)
-M = timedelta(minutes=1)
 
 
 def regime_rows(**filters):
@@ -156,8 +155,7 @@ def test_a_revised_moment_moves_the_due_moment_and_a_withdrawn_one_stops_the_clo
     assert regime_rows()["dora", "initial"].due_at == now + 3 * H
     regime_actions.revise_anchor(anchor, occurred_at=now - 2 * H, actor=officer, reason="earlier per the log")
     row = regime_rows()["dora", "initial"]
-    # dora.toml warns the initial notification 2 hours before: that moment is now, so it is due at once.
-    assert (row.due_at, row.next_alert_label, row.next_alert_at) == (now + 2 * H, "before:2h", now)
+    assert (row.due_at, row.next_alert_label, row.next_alert_at) == (now + 2 * H, "before:1h", now + H)
     regime_actions.withdraw_anchor(anchor, withdrawal_reason="not major", actor=officer, reason="reviewed")
     row = regime_rows()["dora", "initial"]
     assert (row.is_active, row.next_alert_at) == (False, None)
@@ -205,24 +203,17 @@ def test_the_sweep_alerts_on_a_regime_report_row(
     flag("major")
     regime_actions.record_anchor(incident, kind="classification", occurred_at=now, actor=officer, reason="c")
     row = regime_rows()["dora", "initial"]
-    # dora.toml's own ladder for the initial notification: 2 h, 1 h and 30 min before, then every 2 h.
-    assert (row.due_at, row.next_alert_label) == (now + 4 * H, "before:2h")
+    assert (row.due_at, row.next_alert_label) == (now + 4 * H, "before:1h")
 
     def sweep_at(moment):
         time_machine.move_to(moment, tick=False)
         return sweep(now_func=timezone.now)
 
-    assert sweep_at(now + 2 * H - timedelta(seconds=1)) == 0
-    assert sweep_at(now + 2 * H) == 1
+    assert sweep_at(now + 3 * H - timedelta(seconds=1)) == 0
     assert sweep_at(now + 3 * H) == 1
-    assert sweep_at(now + 3 * H + 30 * M) == 1
     assert sweep_at(now + 4 * H) == 1
-    assert sweep_at(now + 6 * H - timedelta(seconds=1)) == 0
-    assert sweep_at(now + 6 * H) == 1
     events = AlertEvent.objects.filter(deadline=row).order_by("fired_at")
-    assert [(event.label, event.due_at) for event in events] == [
-        (label, now + 4 * H) for label in ("before:2h", "before:1h", "before:30m", "due", "overdue:2h")
-    ]
+    assert [(event.label, event.due_at) for event in events] == [("before:1h", now + 4 * H), ("due", now + 4 * H)]
 
 
 def test_the_applicability_facts_come_from_the_incident_and_its_organisation(
