@@ -184,7 +184,8 @@ DEFAULT_RULES: dict[str, ClockRule] = {
 
 # The clocks of other regimes (kind regime_report, docs/obligations.md): each row carries its own
 # period (due_at - started_at, from the regime's file) and whether it is law
-# (``Deadline.is_legal_deadline``); this rule gives them the standard ladder. Marked legal so that
+# (``Deadline.is_legal_deadline``); this rule gives them the standard ladder, which a report's
+# ``alerts`` in its file replace (``regime_report_rule``; docs/regimes.md). Marked legal so that
 # an organisation's target never replaces a period the regime's rules set. Not in DEFAULT_RULES,
 # whose kinds are the GDPR's clocks and the countdown.
 REGIME_REPORT_RULE = ClockRule(
@@ -202,6 +203,16 @@ def regime_report_rule(alerts: Alerts, duration: timedelta) -> ClockRule:
     return dataclasses.replace(
         REGIME_REPORT_RULE, duration=duration, thresholds_before=alerts.before, overdue_repeat=alerts.overdue_every
     )
+
+
+def report_clock_rule(report: Report, duration: timedelta) -> ClockRule:
+    """The clock rule of a row of ``report`` whose period is ``duration`` (``due_at - started_at``).
+
+    Kind ``regime_report``, the report's alerts, marked legal like every regime row's base rule (so
+    that an organisation's target never replaces the regime's period; the row keeps whether the
+    report is law in ``Deadline.is_legal_deadline``).
+    """
+    return regime_report_rule(report.alerts, duration)
 
 
 def rule_of_kind(kind: str) -> ClockRule:

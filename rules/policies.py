@@ -57,7 +57,7 @@ def regime_report_base(regime: str, rule_version: str, report: str) -> clocks.Cl
     found = obligations.report_of_row(regime, rule_version, report)
     if found is None:
         return clocks.REGIME_REPORT_RULE
-    return found.clock_rule(clocks.REGIME_REPORT_RULE.duration)
+    return clocks.report_clock_rule(found, clocks.REGIME_REPORT_RULE.duration)
 
 
 def clock_rule(kind: str, policy: AlertPolicy | None, report: RegimeReportKey | None = None) -> clocks.ClockRule:

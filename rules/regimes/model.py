@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rules.regimes import vocabulary
 from rules.regimes.conditions import Condition
 from rules.regimes.durations import Period, local_moment, to_utc
 from rules.regimes.text import Text
-
-if TYPE_CHECKING:
-    from rules.clocks import ClockRule
 
 # The anchors recorded as facts on an incident (each with who, when and why), with their names
 # from the vocabulary (data/vocabulary/vocabulary.toml).
@@ -48,6 +44,7 @@ class Alerts:
     fire, see ``rules.clocks.ClockRule``); ``overdue_every`` is the interval of reminders once the
     report is overdue, ``None`` for none. A report without ``alerts`` in its file has
     :data:`STANDARD_ALERTS`, the product's one ladder (``rules.clocks.STANDARD_THRESHOLDS_BEFORE``).
+    ``rules.clocks.report_clock_rule(report, duration)`` turns them into a row's clock rule.
     """
 
     before: tuple[timedelta, ...]
@@ -93,16 +90,6 @@ class Report:
         backstop = _period_end(self.latest.anchor, self.latest.period, anchors)
         known = [moment for moment in (primary, backstop) if moment is not None]
         return min(known) if known else None
-
-    def clock_rule(self, duration: timedelta) -> ClockRule:
-        """The clock rule of a row of this report whose period is ``duration`` (``due_at - started_at``).
-
-        ``rules.clocks.REGIME_REPORT_RULE`` with this report's alerts: marked legal, like every
-        regime row's base rule, so that an organisation's target never replaces the regime's period.
-        """
-        from rules import clocks  # here, not on top: clocks imports this package
-
-        return clocks.regime_report_rule(self.alerts, duration)
 
     def explain(self, language: str | None) -> str:
         """How the period counts, for a person: "3 business days (Brazil) after awareness, ends ..."."""

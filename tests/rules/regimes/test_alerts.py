@@ -43,7 +43,7 @@ def test_alerts_are_read_in_minutes_hours_and_days(tmp_path):
 def test_overdue_every_none_means_no_reminders_after_the_due_moment(tmp_path):
     report = first(tmp_path, 'alerts = { before = ["1h"], overdue_every = "none" }')
     assert report.alerts == Alerts(before=(H,), overdue_every=None)
-    rule = report.clock_rule(24 * H)
+    rule = clocks.report_clock_rule(report, 24 * H)
     assert rule.overdue_repeat is None
     assert clocks.next_alert_at(rule, utc("2026-01-01 12:00"), None, after=utc("2026-01-01 12:00")) is None
 
@@ -107,7 +107,7 @@ def test_a_threshold_longer_than_a_day_period_is_allowed_as_the_period_is_not_ho
 
 def test_the_clock_rule_of_a_report_carries_its_alerts_and_the_rows_duration(tmp_path):
     report = first(tmp_path, 'alerts = { before = ["3h", "1h", "30m"], overdue_every = "3h" }')
-    rule = report.clock_rule(6 * H)
+    rule = clocks.report_clock_rule(report, 6 * H)
     assert rule == clocks.ClockRule(
         kind="regime_report",
         duration=6 * H,
