@@ -28,7 +28,7 @@ from notifications.fanout import fan_out_events
 from notifications.models import AlertEvent, Deadline, SweepHeartbeat
 from rules import clocks
 from rules.deadlines import current_alert
-from rules.policies import PolicyBook
+from rules.policies import PolicyBook, regime_report_key
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ class DueRow(NamedTuple):
     next_alert_at: datetime
     next_alert_label: str
     organisation_id: int
+    # A regime row's report (its rule version's alerts give its ladder); blank for other kinds.
+    regime: str
+    rule_version: str
+    report: str
 
 
 def due_queryset(now: datetime, limit: int) -> QuerySet:
@@ -129,6 +133,12 @@ def _next(row: DueRow, rule: clocks.ClockRule, now: datetime) -> tuple[str, tupl
     return claimed[0], upcoming if upcoming is not None else ("", None)
 
 
+def _rule(book: PolicyBook, row: DueRow) -> clocks.ClockRule:
+    """The row's rule, as ``rules.deadlines.rule_for`` gives it, from the batch's policies (no query)."""
+    report = regime_report_key(row.kind, row.regime, row.rule_version, row.report)
+    return book.rule(row.organisation_id, row.kind, row.due_at - row.started_at, report)
+
+
 def _claim(row: DueRow, next_label: str, at: datetime | None) -> bool:
     """Move one row to its next alert by compare-and-set; False if another writer changed it first."""
     return (
@@ -154,9 +164,7 @@ def _claim_all(rows: list[DueRow], now: datetime) -> list[tuple[DueRow, str]]:
     if not rows:
         return []
     book = PolicyBook(row.organisation_id for row in rows)
-    plans = [
-        (row, _next(row, book.rule(row.organisation_id, row.kind, row.due_at - row.started_at), now)) for row in rows
-    ]
+    plans = [(row, _next(row, _rule(book, row), now)) for row in rows]
     if len(rows) == 1:
         ((row, (label, (next_label, at))),) = plans
         return [(row, label)] if _claim(row, next_label, at) else []

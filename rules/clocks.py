@@ -32,6 +32,7 @@ from enum import Enum
 
 from rules.regimes import Report, catalogue
 from rules.regimes.durations import HOURS
+from rules.regimes.model import STANDARD_ALERTS, STANDARD_OVERDUE_EVERY, Alerts
 
 # The GDPR's periods are stated once, as data, in rules/regimes/data/gdpr.toml (like every other
 # regime's); the clocks below read their hours from it. GDPR clocks stay their own kinds (per
@@ -59,8 +60,9 @@ REGULATION_1182_71_PERIOD = AUTHORITY_NOTIFICATION_PERIOD + timedelta(hours=1)
 
 # One ladder for every clock; a rule uses only the rungs shorter than its duration, so a
 # processor agreement that moves 24h to 48h gains the "before:24h" alert without new data.
-STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = tuple(timedelta(hours=h) for h in (48, 24, 12, 6, 1))
-STANDARD_OVERDUE_REPEAT = timedelta(hours=12)
+# Stated once in rules.regimes (a regime report without ``alerts`` in its file has this ladder).
+STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = STANDARD_ALERTS.before
+STANDARD_OVERDUE_REPEAT = STANDARD_OVERDUE_EVERY
 
 
 def _to_utc(value: datetime, name: str) -> datetime:
@@ -182,7 +184,8 @@ DEFAULT_RULES: dict[str, ClockRule] = {
 
 # The clocks of other regimes (kind regime_report, docs/obligations.md): each row carries its own
 # period (due_at - started_at, from the regime's file) and whether it is law
-# (``Deadline.is_legal_deadline``); this rule gives them the standard ladder. Marked legal so that
+# (``Deadline.is_legal_deadline``); this rule gives them the standard ladder, which a report's
+# ``alerts`` in its file replace (``regime_report_rule``; docs/regimes.md). Marked legal so that
 # an organisation's target never replaces a period the regime's rules set. Not in DEFAULT_RULES,
 # whose kinds are the GDPR's clocks and the countdown.
 REGIME_REPORT_RULE = ClockRule(
@@ -193,6 +196,23 @@ REGIME_REPORT_RULE = ClockRule(
     is_legal_deadline=True,
     legal_basis="The rules of the regime (its data file), as the row's regime, report and rule version name",
 )
+
+
+def regime_report_rule(alerts: Alerts, duration: timedelta) -> ClockRule:
+    """``REGIME_REPORT_RULE`` with one report's alerts (its file's ``alerts``) and a row's duration."""
+    return dataclasses.replace(
+        REGIME_REPORT_RULE, duration=duration, thresholds_before=alerts.before, overdue_repeat=alerts.overdue_every
+    )
+
+
+def report_clock_rule(report: Report, duration: timedelta) -> ClockRule:
+    """The clock rule of a row of ``report`` whose period is ``duration`` (``due_at - started_at``).
+
+    Kind ``regime_report``, the report's alerts, marked legal like every regime row's base rule (so
+    that an organisation's target never replaces the regime's period; the row keeps whether the
+    report is law in ``Deadline.is_legal_deadline``).
+    """
+    return regime_report_rule(report.alerts, duration)
 
 
 def rule_of_kind(kind: str) -> ClockRule:

@@ -86,8 +86,12 @@ def rule_for(deadline: Deadline) -> clocks.ClockRule:
     48h instead of 24h), so the sweep needs no join to recover it. The ladder comes from the
     organisation's alert policy: read from the row's annotations when it was fetched through
     ``Deadline.objects.with_alert_policy()`` (the sweep's ``Deadline.objects.due``), else one query.
+    A regime row's ladder is its report's alerts in the rule version the row keeps (its regime,
+    rule_version and report columns; the cached catalogue, no query), unless the organisation has
+    a policy of its own for kind ``regime_report``.
     """
-    base = alert_policies.clock_rule(deadline.kind, alert_policies.policy_of_deadline(deadline))
+    report = alert_policies.regime_report_key(deadline.kind, deadline.regime, deadline.rule_version, deadline.report)
+    base = alert_policies.clock_rule(deadline.kind, alert_policies.policy_of_deadline(deadline), report)
     return clocks.rule_with_duration(base, deadline.due_at - deadline.started_at)
 
 
@@ -130,16 +134,17 @@ def _facts_to_clocks(incident: Incident, kept_versions: dict[str, str] | None = 
 
 
 def regime_clocks(
-    incident: Incident, rules: alert_policies.RuleBook, kept_versions: dict[str, str], awareness: list
+    incident: Incident, rules: alert_policies.OrganisationRules, kept_versions: dict[str, str], awareness: list
 ) -> dict[tuple, Clock]:
     """One clock per owed report of each confirmed regime whose anchors are known (rules.obligations).
 
     The row's period is the regime's (``due_at - started_at``) and whether it is law the report's;
-    the ladder is the organisation's for kind ``regime_report``.
+    the ladder is the report's alerts in the row's rule version (or the organisation's policy for
+    kind ``regime_report``), as ``rule_for`` and the sweep read it back.
     """
-    base = rules[RegimeDeadlineKind.REGIME_REPORT]
     wanted: dict[tuple, Clock] = {}
     for found in obligations.regime_obligations(incident, kept_versions=kept_versions, awareness=awareness):
+        base = rules.regime_report(found.regime, found.rule_version, found.report)
         rule = dataclasses.replace(base, duration=found.due_at - found.started_at, is_legal_deadline=found.is_legal)
         clock = Clock(
             RegimeDeadlineKind.REGIME_REPORT,

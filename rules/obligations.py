@@ -319,3 +319,19 @@ def version_for_filing(incident: Incident, regime: str) -> RuleVersion | None:
         enabled = [candidate for candidate in found.versions if candidate.enabled]
         version = enabled[-1] if enabled else None
     return version
+
+
+def report_of_row(regime: str, rule_version: str, report: str) -> Report | None:
+    """The report a regime row names by its columns, from the catalogue; None when it no longer has it.
+
+    A dictionary look-up and a walk over one version's few reports: no query, no file read (the
+    catalogue is loaded once per process). A regime, version or report removed from the data
+    leaves its old rows without one (their alerts fall back to the standard ladder).
+    """
+    found = catalogue().get(regime)
+    if found is None:
+        return None
+    try:
+        return found.version(rule_version).report(report)
+    except KeyError:
+        return None

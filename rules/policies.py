@@ -17,7 +17,7 @@ from django.conf import settings
 
 from notifications.models import Deadline, DeadlineKind
 from organisations.models import AlertPolicy
-from rules import clocks
+from rules import clocks, obligations
 
 # --- Resolution -----------------------------------------------------------------------------------
 
@@ -37,9 +37,37 @@ def installation_rule(kind: str) -> clocks.ClockRule:
     return clocks.rule_with_duration(base, timedelta(hours=hours)) if hours else base
 
 
-def clock_rule(kind: str, policy: AlertPolicy | None) -> clocks.ClockRule:
-    """The rule of ``kind`` for an organisation with ``policy`` (None: the installation's defaults)."""
-    base = installation_rule(kind)
+# Which report of which rule version a regime row runs on: (regime, rule_version, report), the
+# row's own columns; None for every other kind.
+RegimeReportKey = tuple[str, str, str]
+
+
+def regime_report_key(kind: str, regime: str, rule_version: str, report: str) -> RegimeReportKey | None:
+    """The report a row of ``kind`` with these columns runs on, or None when it is no regime row."""
+    return (regime, rule_version, report) if kind == clocks.REGIME_REPORT_RULE.kind else None
+
+
+def regime_report_base(regime: str, rule_version: str, report: str) -> clocks.ClockRule:
+    """The code's rule of a regime row naming (regime, rule version, report): that report's alerts.
+
+    From the catalogue the rows are derived from (``rules.obligations.report_of_row``: no query);
+    a row whose report no longer exists there falls back to ``clocks.REGIME_REPORT_RULE``, the
+    standard ladder. The duration is a placeholder, as in ``REGIME_REPORT_RULE``: each row has its own.
+    """
+    found = obligations.report_of_row(regime, rule_version, report)
+    if found is None:
+        return clocks.REGIME_REPORT_RULE
+    return clocks.report_clock_rule(found, clocks.REGIME_REPORT_RULE.duration)
+
+
+def clock_rule(kind: str, policy: AlertPolicy | None, report: RegimeReportKey | None = None) -> clocks.ClockRule:
+    """The rule of ``kind`` for an organisation with ``policy`` (None: the installation's defaults).
+
+    A regime row (``report`` given) starts from its report's alerts in the rule version it keeps
+    (``regime_report_base``: the cached catalogue, no query); an organisation's own policy
+    for kind ``regime_report`` replaces that ladder, as it replaces the code's for every kind.
+    """
+    base = installation_rule(kind) if report is None else regime_report_base(*report)
     if policy is None:
         return base
     duration = base.duration
@@ -63,13 +91,19 @@ class OrganisationRules:
     def __getitem__(self, kind: str) -> clocks.ClockRule:
         return clock_rule(kind, self.policies.get(kind))
 
+    def regime_report(self, regime: str, rule_version: str, report: str) -> clocks.ClockRule:
+        """The rule of a regime row naming (regime, rule version, report): its report's alerts."""
+        kind = clocks.REGIME_REPORT_RULE.kind
+        return clock_rule(kind, self.policies.get(kind), (regime, rule_version, report))
+
 
 class PolicyBook:
     """The rules of several organisations at once: their policies read with one query, rules cached.
 
-    For a batch of deadline rows (the sweep's): ``rule(organisation, kind, duration)`` equals
+    For a batch of deadline rows (the sweep's): ``rule(organisation, kind, duration, report)`` equals
     ``rules.deadlines.rule_for`` of a row of that organisation and kind whose ``due_at - started_at``
-    is ``duration``, without a query or a new rule object per row.
+    is ``duration`` (and, for a regime row, whose columns name ``report``: ``regime_report_key``),
+    without a query or a new rule object per row.
     """
 
     def __init__(self, organisation_ids: Iterable[int]) -> None:
@@ -78,13 +112,15 @@ class PolicyBook:
             (policy.organisation_id, policy.kind): policy
             for policy in AlertPolicy.objects.filter(organisation_id__in=wanted).order_by()
         }
-        self._rules: dict[tuple[int, str, timedelta], clocks.ClockRule] = {}
+        self._rules: dict[tuple[int, str, timedelta, RegimeReportKey | None], clocks.ClockRule] = {}
 
-    def rule(self, organisation_id: int, kind: str, duration: timedelta) -> clocks.ClockRule:
-        key = (organisation_id, kind, duration)
+    def rule(
+        self, organisation_id: int, kind: str, duration: timedelta, report: RegimeReportKey | None = None
+    ) -> clocks.ClockRule:
+        key = (organisation_id, kind, duration, report)
         found = self._rules.get(key)
         if found is None:
-            base = clock_rule(kind, self.policies.get((organisation_id, kind)))
+            base = clock_rule(kind, self.policies.get((organisation_id, kind)), report)
             found = self._rules[key] = clocks.rule_with_duration(base, duration)
         return found
 

@@ -17,13 +17,15 @@ from rules.regimes import calendars
 from rules.regimes.conditions import Condition, Facts, evaluate
 from rules.regimes.durations import Period
 from rules.regimes.loader import RegimeFileError, load_file
-from rules.regimes.model import Backstop, Regime, Report, RuleVersion, Suggestion
+from rules.regimes.model import STANDARD_ALERTS, Alerts, Backstop, Regime, Report, RuleVersion, Suggestion
 from rules.regimes.text import Text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 __all__ = [
     "DATA_DIR",
+    "STANDARD_ALERTS",
+    "Alerts",
     "Backstop",
     "Condition",
     "Facts",

@@ -12,12 +12,22 @@ import dataclasses
 import re
 import tomllib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.regimes import calendars, conditions, durations, vocabulary
-from rules.regimes.model import FACT_ANCHORS, REPORT_PREFIX, YEAR_END_PREFIX, Backstop, Regime, Report, RuleVersion
+from rules.regimes.model import (
+    FACT_ANCHORS,
+    REPORT_PREFIX,
+    STANDARD_ALERTS,
+    YEAR_END_PREFIX,
+    Alerts,
+    Backstop,
+    Regime,
+    Report,
+    RuleVersion,
+)
 from rules.regimes.text import Text
 
 CERTAINTIES = ("firm", "likely", "open")
@@ -39,8 +49,15 @@ _REGIME_KEYS = ({"code", "title", "jurisdiction", "source", "certainty", "versio
 _VERSION_KEYS = ({"version", "effective_from", "enabled", "reports"}, set[str]())
 _REPORT_KEYS = (
     {"code", "title", "recipient", "recipient_title", "anchor", "period", "legal", "basis"},
-    {"condition", "latest"},
+    {"condition", "latest", "alerts"},
 )
+_ALERT_KEYS = (set[str](), {"before", "overdue_every"})
+# An alert distance: "<n>m", "<n>h" or "<n>d", n at least 1 (a distance of 0 is the due moment,
+# which always alerts). Up to a year: anything longer is a typing error, not a warning.
+ALERT_SPAN = re.compile(r"^([0-9]+)([mhd])$")
+_ALERT_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
+MAX_ALERT_SPAN = timedelta(days=366)
+NO_OVERDUE_ALERTS = "none"
 
 
 class RegimeFileError(ValueError):
@@ -238,7 +255,51 @@ def _report(table: dict, at: _At, codes: list[str]) -> Report:
         condition=None if condition is None else _condition(condition, at / "condition"),
         basis=_text(table, "basis", at),
         latest=latest,
+        alerts=_alerts(table["alerts"], at / "alerts", period, latest) if "alerts" in table else STANDARD_ALERTS,
     )
+
+
+def _alerts(data: object, at: _At, period: durations.Period, latest: Backstop | None) -> Alerts:
+    """``alerts = { before = ["3h", "1h", "30m"], overdue_every = "3h" }``; a key left out keeps the standard's."""
+    table = _keys(data, at, _ALERT_KEYS)
+    if not table:
+        raise at.error("an empty table: give before, overdue_every or both (or leave alerts out for the standard)")
+    before = STANDARD_ALERTS.before
+    if "before" in table:
+        raw = _array(table, "before", at)
+        spans: list[timedelta] = []
+        for i, item in enumerate(raw):
+            where = at / "before" / i
+            span = _span(item, where)
+            if span in spans:
+                raise where.error(f"{item!r} appears twice (as {raw[spans.index(span)]!r})")
+            if period.unit == durations.HOURS and latest is None and span >= timedelta(hours=period.amount):
+                raise where.error(
+                    f"{item!r} is not shorter than the period ({period.amount} hours): it would never fire"
+                )
+            spans.append(span)
+        before = tuple(spans)
+    overdue = STANDARD_ALERTS.overdue_every
+    if "overdue_every" in table:
+        value = table["overdue_every"]
+        overdue = None if value == NO_OVERDUE_ALERTS else _span(value, at / "overdue_every", NO_OVERDUE_ALERTS)
+    return Alerts(before=before, overdue_every=overdue)
+
+
+def _span(value: object, at: _At, alternative: str = "") -> timedelta:
+    """An alert distance ("30m", "6h", "2d") as a positive timedelta."""
+    expected = 'a duration such as "30m", "6h" or "2d"' + (f" or {alternative!r}" if alternative else "")
+    if not isinstance(value, str):
+        raise at.error(f"must be {expected}, got {_kind(value)}")
+    match = ALERT_SPAN.match(value)
+    if match is None:
+        raise at.error(f"{value!r} is not {expected}")
+    span = int(match.group(1)) * _ALERT_UNITS[match.group(2)]
+    if span <= timedelta(0):
+        raise at.error(f"{value!r} must be positive")
+    if span > MAX_ALERT_SPAN:
+        raise at.error(f"{value!r} is longer than {MAX_ALERT_SPAN.days} days")
+    return span
 
 
 def _anchor(table: dict, at: _At, own: str, codes: list[str], period: durations.Period) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from rules.regimes import vocabulary
@@ -37,6 +37,29 @@ class Backstop:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """When the team is warned about one report's clock: ``before`` its due moment, and how often after it.
+
+    ``before`` are distances before the due moment (only those shorter than the row's period ever
+    fire, see ``rules.clocks.ClockRule``); ``overdue_every`` is the interval of reminders once the
+    report is overdue, ``None`` for none. A report without ``alerts`` in its file has
+    :data:`STANDARD_ALERTS`, the product's one ladder (``rules.clocks.STANDARD_THRESHOLDS_BEFORE``).
+    ``rules.clocks.report_clock_rule(report, duration)`` turns them into a row's clock rule.
+    """
+
+    before: tuple[timedelta, ...]
+    overdue_every: timedelta | None
+
+
+# The standard ladder of every clock (rules.clocks takes its constants from here): a rule uses
+# only the rungs shorter than its duration, so a 24-hour report is warned at 12, 6 and 1 hours.
+STANDARD_OVERDUE_EVERY = timedelta(hours=12)
+STANDARD_ALERTS = Alerts(
+    before=tuple(timedelta(hours=h) for h in (48, 24, 12, 6, 1)), overdue_every=STANDARD_OVERDUE_EVERY
+)
+
+
+@dataclass(frozen=True)
 class Report:
     """One report a rule version asks for: to whom, from which anchor, within which period."""
 
@@ -50,6 +73,7 @@ class Report:
     condition: Condition | None
     basis: Text
     latest: Backstop | None = None
+    alerts: Alerts = STANDARD_ALERTS
     # The titles of the version's other reports, so explain() can name a chained anchor.
     report_titles: tuple[tuple[str, Text], ...] = field(default=(), compare=False, repr=False)
 
