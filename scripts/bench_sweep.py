@@ -124,11 +124,13 @@ def add_idle_rows(incident_ids: list[int], start: int, stop: int, now) -> None:
                 """
                 INSERT INTO notifications_deadline
                     (incident_id, kind, started_at, due_at, met_at, is_legal_deadline,
-                     next_alert_at, next_alert_label, is_active, updated_at)
+                     next_alert_at, next_alert_label, is_active, updated_at,
+                     regime, report, recipient, rule_version)
                 SELECT ids.a[1 + g %% ids.n], 'authority_notification', nxt - interval '24 hours',
                        nxt + interval '48 hours', CASE WHEN g %% 10 = 0 THEN %(now)s END, true,
                        CASE WHEN g %% 10 = 0 THEN NULL ELSE nxt END,
-                       CASE WHEN g %% 10 = 0 THEN '' ELSE %(label)s END, true, %(now)s
+                       CASE WHEN g %% 10 = 0 THEN '' ELSE %(label)s END, true, %(now)s,
+                       '', '', '', ''
                 FROM (SELECT array_agg(id ORDER BY id) AS a, count(*)::int AS n FROM incidents_incident
                       WHERE id = ANY(%(ids)s)) ids,
                      generate_series(%(start)s, %(stop)s - 1) g,
