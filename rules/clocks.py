@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from rules.regimes import Report, catalogue
 from rules.regimes.durations import HOURS
+from rules.regimes.durations import to_utc as _to_utc
 from rules.regimes.model import STANDARD_ALERTS, STANDARD_OVERDUE_EVERY, Alerts
 
 # The GDPR's periods are stated once, as data, in rules/regimes/data/gdpr.toml (like every other
@@ -63,21 +64,6 @@ REGULATION_1182_71_PERIOD = AUTHORITY_NOTIFICATION_PERIOD + timedelta(hours=1)
 # Stated once in rules.regimes (a regime report without ``alerts`` in its file has this ladder).
 STANDARD_THRESHOLDS_BEFORE: tuple[timedelta, ...] = STANDARD_ALERTS.before
 STANDARD_OVERDUE_REPEAT = STANDARD_OVERDUE_EVERY
-
-
-def _to_utc(value: datetime, name: str) -> datetime:
-    """Return ``value`` in UTC, refusing anything that is not an aware datetime.
-
-    A naive datetime has no instant: guessing its zone is exactly how 71/73-hour bugs start.
-    """
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(
-            f"{name} must be timezone-aware (got naive {value.isoformat()}); "
-            "attach the zone it was recorded in before computing deadlines"
-        )
-    return value.astimezone(UTC)
 
 
 def _require_positive(value: timedelta, name: str) -> None:

@@ -94,7 +94,10 @@ class Any:
         results = [item.evaluate(facts) for item in self.items]
         values = [value for value, _ in results]
         value = True if True in values else (None if None in values else False)
-        return value, tuple(reason for _, reasons in results for reason in reasons)
+        # When a branch holds, the branches that hold are the reason: a branch that does not hold
+        # explains nothing about why the whole holds, and listing it reads as a contradiction.
+        shown = [result for result in results if result[0] is True] if value is True else results
+        return value, tuple(reason for _, reasons in shown for reason in reasons)
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,19 @@ def test_any_needs_one_item():
     assert not evaluate(Any((Flag("major"), Entity("financial_entity"))), FACTS)[0]
 
 
+def test_any_that_holds_gives_only_the_branches_that_hold_as_its_reasons():
+    applies, reasons = evaluate(Any((Flag("major"), Entity("nis2_essential"), Flag("ongoing"))), FACTS)
+    assert applies is True
+    assert texts(reasons) == ["the organisation is recorded as an essential entity under NIS2"]
+    # Not holding: every branch says why not (the unknown one included).
+    applies, reasons = evaluate(Any((Flag("major"), Entity("financial_entity"))), FACTS)
+    assert applies is False
+    assert len(reasons) == 2
+    applies, reasons = evaluate(Any((Flag("major"), Flag("ongoing"))), FACTS)
+    assert applies is False
+    assert texts(reasons)[1] == "unknown: whether the incident is still ongoing has not been recorded"
+
+
 def test_not_inverts_a_known_fact_but_an_unknown_fact_stays_unknown():
     assert evaluate(Not(Flag("major")), FACTS)[0]
     assert not evaluate(Not(Flag("significant")), FACTS)[0]

@@ -43,8 +43,8 @@ def test_suggested_for_a_significant_incident_of_an_essential_or_important_entit
     facts = Facts(entities=frozenset({"nis2_important"}), established="BE", flags={"significant": True})
     applies, reasons = regime.applicability.evaluate(facts)
     assert applies
+    # Only the branch of "essential or important" that holds is given as a reason.
     assert [r.en for r in reasons] == [
-        "the organisation is not recorded as an essential entity under NIS2",
         "the organisation is recorded as an important entity under NIS2",
         "the incident is significant under NIS2 or eIDAS",
         "the organisation is established in Belgium, within the EU or EEA",
@@ -60,7 +60,6 @@ def test_the_entity_and_significance_reasons_read_in_both_languages():
     assert applies is False
     assert [r.nl for r in reasons] == [
         "de organisatie is vastgelegd als een essentiële entiteit onder NIS2",
-        "de organisatie is niet vastgelegd als een belangrijke entiteit onder NIS2",
         "het incident is niet significant in de zin van NIS2 of eIDAS",
         "de organisatie is gevestigd in Nederland, binnen de EU of EER",
     ]
