@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import uuid
 from decimal import Decimal
 
@@ -63,3 +64,63 @@ def link_hash(chain: str, seq: int, history_model: str, history_id: int, content
     """The link's hash: covers its place (chain, seq), the record it names, its content and its predecessor."""
     text = f"{chain}\n{seq}\n{history_model}\n{history_id}\n{content}\n{prev_hash}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Each plain type's JSON text as the encoder writes it inside a dict (same C functions: strings
+# through ``encode_basestring`` with ensure_ascii off, integers through ``int.__repr__``); any
+# other type is normalised and encoded on its own, which is also what the encoder does in a dict.
+_JSON_OF = {
+    str: json.encoder.encode_basestring,
+    int: int.__repr__,
+    bool: {True: "true", False: "false"}.__getitem__,
+    type(None): {None: "null"}.__getitem__,
+}
+
+
+def _json_of_other(value) -> str:
+    return _ENCODER.encode(normalise(value))
+
+
+def _json_of_instant(value: dt.datetime) -> str:
+    """normalise()'s text of a datetime, quoted as the encoder quotes it (every record has one)."""
+    return json.encoder.encode_basestring(value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat())
+
+
+_JSON_OF[dt.datetime] = _json_of_instant
+
+
+def content_hasher(label: str, names, positions):
+    """``row -> content_sha256(label, names, [row[p] for p in positions])`` for many rows of one
+    field set, without building a dict per row.
+
+    The canonical text is ``{"fields":{<names sorted>},"model":<label>}``: the keys and their order
+    are the same for every row, so they are written once into a template and each row only fills
+    in its values' JSON. Same text byte for byte (tests/evidence/test_canonical.py compares them).
+    """
+    names, positions = tuple(names), tuple(positions)
+    if len(set(names)) != len(names):  # a dict keeps the last of a repeated name: the general path
+        return lambda row: content_sha256(label, names, [row[p] for p in positions])
+    order = sorted(range(len(names)), key=names.__getitem__)
+    encode_key = json.encoder.encode_basestring
+    template = (
+        '{"fields":{'
+        + ",".join(encode_key(names[i]).replace("%", "%%") + ":%s" for i in order)
+        + '},"model":'
+        + encode_key(label).replace("%", "%%")
+        + "}"
+    )
+    picked = [positions[i] for i in order]
+    if len(picked) == 1:
+        only = picked[0]
+
+        def pick(row):
+            return (row[only],)
+    else:
+        pick = operator.itemgetter(*picked) if picked else (lambda row: ())
+    json_of, other, sha256 = _JSON_OF.get, _json_of_other, hashlib.sha256
+
+    def hasher(row) -> str:
+        text = template % tuple([json_of(type(value), other)(value) for value in pick(row)])
+        return sha256(text.encode("utf-8")).hexdigest()
+
+    return hasher
