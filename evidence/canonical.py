@@ -89,17 +89,32 @@ def _json_of_instant(value: dt.datetime) -> str:
 _JSON_OF[dt.datetime] = _json_of_instant
 
 
-def content_hasher(label: str, names, positions):
+def _json_of_instant_text(text: str) -> str:
+    """An instant read as the text the database writes (``2025-01-01 00:00:01+00``; naive is UTC),
+    as :func:`_json_of_instant` writes the datetime it stands for."""
+    value = datetime_from_text(text)
+    return json.encoder.encode_basestring(
+        (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    )
+
+
+datetime_from_text = dt.datetime.fromisoformat
+
+
+def content_hasher(label: str, names, positions, instants=()):
     """``row -> content_sha256(label, names, [row[p] for p in positions])`` for many rows of one
     field set, without building a dict per row.
 
     The canonical text is ``{"fields":{<names sorted>},"model":<label>}``: the keys and their order
     are the same for every row, so they are written once into a template and each row only fills
-    in its values' JSON. Same text byte for byte (tests/evidence/test_canonical.py compares them).
+    in its values' JSON, each by the function its type calls for (looked up once per combination
+    of types: a table's rows share one or two). ``instants``: the positions in the row that hold
+    an instant as text (``verify._instants_as_text``), hashed as the instant. Same text byte for
+    byte (tests/evidence/test_canonical.py compares them).
     """
     names, positions = tuple(names), tuple(positions)
     if len(set(names)) != len(names):  # a dict keeps the last of a repeated name: the general path
-        return lambda row: content_sha256(label, names, [row[p] for p in positions])
+        return _general_hasher(label, names, positions, instants)
     order = sorted(range(len(names)), key=names.__getitem__)
     encode_key = json.encoder.encode_basestring
     template = (
@@ -110,6 +125,7 @@ def content_hasher(label: str, names, positions):
         + "}"
     )
     picked = [positions[i] for i in order]
+    is_instant = [position in instants for position in picked]
     if len(picked) == 1:
         only = picked[0]
 
@@ -117,10 +133,34 @@ def content_hasher(label: str, names, positions):
             return (row[only],)
     else:
         pick = operator.itemgetter(*picked) if picked else (lambda row: ())
-    json_of, other, sha256 = _JSON_OF.get, _json_of_other, hashlib.sha256
+    encoders: dict[tuple, tuple] = {}
+
+    def encoders_for(types: tuple) -> tuple:
+        found = tuple(
+            _json_of_instant_text if instant and kind is str else _JSON_OF.get(kind, _json_of_other)
+            for kind, instant in zip(types, is_instant, strict=True)
+        )
+        encoders[types] = found
+        return found
+
+    call, sha256 = operator.call, hashlib.sha256
 
     def hasher(row) -> str:
-        text = template % tuple([json_of(type(value), other)(value) for value in pick(row)])
+        values = pick(row)
+        types = tuple(map(type, values))
+        text = template % tuple(map(call, encoders.get(types) or encoders_for(types), values))
         return sha256(text.encode("utf-8")).hexdigest()
+
+    return hasher
+
+
+def _general_hasher(label, names, positions, instants):
+    def hasher(row) -> str:
+        values = [row[p] for p in positions]
+        for n, p in enumerate(positions):
+            if p in instants and type(values[n]) is str:
+                value = datetime_from_text(values[n])
+                values[n] = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return content_sha256(label, names, values)
 
     return hasher

@@ -32,7 +32,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 from django.db.models import DateTimeField, Exists, IntegerField, Max, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast
@@ -300,16 +299,20 @@ def _walk_links(report: Report, chains, using, chunk, lo=None, hi=None) -> None:
             )
 
 
-def _field_sets(label: str, fields: tuple[str, ...], using) -> dict[int, tuple[tuple[str, ...], Callable | None]]:
-    """Field set id -> (its names, the content hash of a row of ``fields`` over them; None when one
-    no longer exists)."""
+def _field_sets(
+    label: str, fields: tuple[str, ...], instants: tuple[int, ...], using
+) -> dict[int, tuple[tuple[str, ...], Callable | None]]:
+    """Field set id -> (its names, the content hash of a row of ``fields`` over them, the instants
+    at ``instants`` read as text; None when one no longer exists)."""
     position = {name: index for index, name in enumerate(fields)}
     found = {}
     for fs in AuditFieldSet.objects.using(using).filter(history_model=label):
         names = tuple(fs.fields.split(","))
         found[fs.pk] = (
             names,
-            content_hasher(label, names, [position[n] for n in names]) if all(n in position for n in names) else None,
+            content_hasher(label, names, [position[n] for n in names], instants)
+            if all(n in position for n in names)
+            else None,
         )
     return found
 
@@ -319,7 +322,6 @@ def _check_records(report: Report, model, chains, using, chunk, lo=None, hi=None
     label = model._meta.label_lower
     fields = record_fields(model)
     pk_index = fields.index(model._meta.pk.attname)
-    field_sets = _field_sets(label, fields, using)
     links = _in_range(
         AuditChainLink.objects.using(using).filter(history_model=label).order_by("history_id"), "history_id", lo, hi
     )
@@ -331,9 +333,8 @@ def _check_records(report: Report, model, chains, using, chunk, lo=None, hi=None
         chunk_size=chunk
     )
     columns, instants = _instants_as_text(model, fields)
+    field_sets = _field_sets(label, fields, instants, using)
     row_iter = rows.values_list(*columns).iterator(chunk_size=chunk)
-    if instants:
-        row_iter = _with_instants(row_iter, instants)
     link, row = next(link_iter, None), next(row_iter, None)
     while link is not None or row is not None:
         row_id = row[pk_index] if row is not None else None
@@ -357,7 +358,8 @@ def _instants_as_text(model, fields: tuple[str, ...]) -> tuple[list, tuple[int, 
     for it (psycopg's, wrapped by Django to apply the connection's zone) was a sixth of hashing
     a record; ``datetime.fromisoformat`` on the text the database writes itself (``2025-01-01
     00:00:01+00`` on PostgreSQL, whose session Django keeps in UTC; naive UTC on SQLite) gives
-    the same instant for a tenth of the cost, so the canonical content is the same.
+    the same instant for a tenth of the cost, so the canonical content is the same. The content
+    hasher parses it (``canonical.content_hasher``, its ``instants``).
     """
     by_attname = {field.attname: field for field in model._meta.concrete_fields}
     columns, instants = [], []
@@ -368,19 +370,6 @@ def _instants_as_text(model, fields: tuple[str, ...]) -> tuple[list, tuple[int, 
         else:
             columns.append(name)
     return columns, tuple(instants)
-
-
-def _with_instants(rows, positions: tuple[int, ...]):
-    """The rows with the instants read as text (:func:`_instants_as_text`) as aware UTC datetimes."""
-    parse = datetime.fromisoformat
-    for row in rows:
-        row = list(row)
-        for position in positions:
-            text = row[position]
-            if text is not None:
-                value = parse(text)
-                row[position] = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-        yield row
 
 
 def _compare(report, label, link, row, field_sets) -> None:
