@@ -30,19 +30,21 @@ suspect anyway.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
-from django.db.models import DateTimeField, Exists, IntegerField, Max, OuterRef, Q, TextField
+from django.db.models import DateTimeField, Exists, IntegerField, Max, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
 from evidence import tsp
 from evidence.append_only import history_models
-from evidence.canonical import GENESIS, content_sha256, link_hash, record_fields
+from evidence.canonical import GENESIS, content_hasher, link_hash, record_fields
 from evidence.chain import chain_key, organisation_path
 from evidence.models import AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
+from evidence.parallel import one_snapshot, run_tasks
 
-CHUNK = 10_000
+CHUNK = 10_000  # rows per fetch from a server-side cursor
+SPAN = 250_000  # links, records or rows per task (evidence.parallel runs the tasks)
 LINK_ALTERED = "link altered"
 LINK_MISSING = "link missing"
 ORDER_BROKEN = "order broken"
@@ -133,22 +135,140 @@ class Report:
         }
 
 
-def verify(organisation_id=None, using: str = "default", chunk: int = CHUNK, trusted=None) -> Report:
-    """Walk the chains and check the anchors; ``trusted``: the TSA certificates, None for the token's own."""
+def verify(
+    organisation_id=None, using: str = "default", chunk: int = CHUNK, trusted=None, jobs: int = 1, span: int = SPAN
+) -> Report:
+    """Walk the chains and check the anchors; ``trusted``: the TSA certificates, None for the token's own.
+
+    Steps 1, 2 and 4 are cut into independent tasks (:func:`_tasks`) run in ``jobs`` processes on
+    PostgreSQL, all reading one snapshot (:mod:`evidence.parallel`); the report is the same as
+    one process's, finding for finding, in the same order. Step 3 (few anchors) runs here.
+    """
     report = Report()
     chains = [chain_key(organisation_id)] if organisation_id is not None else None
-    _walk_links(report, chains, using, chunk)
-    for model in history_models():
-        _check_records(report, model, chains, using, chunk)
-    _check_anchors(report, chains, using, trusted)
-    for model in history_models():
-        _check_live_rows(report, model, organisation_id, using, chunk)
+    with one_snapshot(using) as snapshot:
+        tasks = _tasks(chains, organisation_id, using, span)
+        parts = run_tasks(
+            _run_task,
+            [(task, chains, organisation_id, using, chunk) for task in tasks],
+            using=using,
+            jobs=jobs,
+            snapshot=snapshot,
+            cost=lambda job: job[0][-1],
+        )
+        _gather(report, tasks, parts)
+        _check_anchors(report, chains, using, trusted)
     return report
 
 
-def _walk_links(report: Report, chains, using, chunk) -> None:
-    links = AuditChainLink.objects.using(using).order_by("chain", "seq")
-    heads = AuditChainHead.objects.using(using)
+@dataclass
+class _Part(Report):
+    """One task's findings; the deleted rows of a live range apart, as they come after the model's rows."""
+
+    gone: list[LiveBreak] = field(default_factory=list)
+    gone_total: int = 0
+
+
+def _tasks(chains, organisation_id, using, span) -> list[tuple]:
+    """Every task, in the order their findings are reported; each ends with its estimated rows.
+
+    ``("links", lo, hi, n)``: the chains from ``lo`` to before ``hi`` (None: no bound);
+    ``("records", label, lo, hi, n)``: one history model's records with ids in [lo, hi);
+    ``("live", label, lo, hi, n)``: one tracked model's live rows with keys in [lo, hi).
+    """
+    tasks: list[tuple] = [("links", lo, hi, n) for lo, hi, n in _chain_ranges(chains, using, span)]
+    for model in history_models():
+        label = model._meta.label_lower
+        tasks += [("records", label, lo, hi, n) for lo, hi, n in _id_ranges(model._default_manager, using, span)]
+    for model in history_models():
+        label, tracked = model._meta.label_lower, model.instance_type
+        if organisation_id is None and isinstance(tracked._meta.pk, IntegerField):
+            ranges = _id_ranges(tracked._base_manager, using, span)
+        else:
+            ranges = [(None, None, 1)]
+        tasks += [("live", label, lo, hi, n) for lo, hi, n in ranges]
+    return tasks
+
+
+def _chain_ranges(chains, using, span) -> list[tuple]:
+    """Consecutive ranges of chain keys (in the database's order) of about ``span`` links each."""
+    if chains is not None:
+        return [(None, None, span)]
+    heads = list(AuditChainHead.objects.using(using).order_by("chain").values_list("chain", "seq"))
+    ranges, lo, size = [], None, 0
+    for key, seq in heads:
+        if size >= span:
+            ranges.append((lo, key, size))
+            lo, size = key, 0
+        size += seq
+    ranges.append((lo, None, size))
+    return ranges
+
+
+def _id_ranges(manager, using, span) -> list[tuple]:
+    """Ranges of primary keys of about ``span`` keys each; the first and the last open-ended."""
+    bounds = manager.using(using).aggregate(low=Min("pk"), high=Max("pk"))
+    low, high = bounds["low"], bounds["high"]
+    if low is None or high - low < span:
+        return [(None, None, 0 if low is None else high - low + 1)]
+    pieces = -(-(high - low + 1) // span)
+    cuts = [low + (high - low + 1) * n // pieces for n in range(1, pieces)]
+    edges = [None, *cuts, None]
+    return [(edges[n], edges[n + 1], span) for n in range(pieces)]
+
+
+def _run_task(job) -> _Part:
+    (kind, *args), chains, organisation_id, using, chunk = job
+    part = _Part()
+    if kind == "links":
+        _walk_links(part, chains, using, chunk, args[0], args[1])
+        return part
+    model = _HISTORY_MODELS()[args[0]]
+    if kind == "records":
+        _check_records(part, model, chains, using, chunk, args[1], args[2])
+    else:
+        _check_live_rows(part, model, organisation_id, using, chunk, args[1], args[2])
+    return part
+
+
+def _HISTORY_MODELS() -> dict:
+    return {model._meta.label_lower: model for model in history_models()}
+
+
+def _gather(report: Report, tasks, parts) -> None:
+    """The tasks' findings into the report, in task order; a live model's deleted rows after all its rows."""
+    gone: list[_Part] = []
+    for n, (task, part) in enumerate(zip(tasks, parts, strict=True)):
+        report.links += part.links
+        report.records += part.records
+        report.rows += part.rows
+        report.breaks += part.breaks
+        _absorb(report, part.live_breaks, part.live_breaks_total)
+        gone.append(part)
+        following = tasks[n + 1] if n + 1 < len(tasks) else None
+        if following is None or following[:2] != task[:2]:
+            for done in gone:
+                _absorb(report, done.gone, done.gone_total)
+            gone = []
+
+
+def _absorb(report: Report, found: list[LiveBreak], total: int) -> None:
+    for one in found:
+        report.add_live_break(one)
+    report.live_breaks_total += total - len(found)
+
+
+def _in_range(queryset, name: str, lo, hi):
+    if lo is not None:
+        queryset = queryset.filter(**{f"{name}__gte": lo})
+    if hi is not None:
+        queryset = queryset.filter(**{f"{name}__lt": hi})
+    return queryset
+
+
+def _walk_links(report: Report, chains, using, chunk, lo=None, hi=None) -> None:
+    links = _in_range(AuditChainLink.objects.using(using).order_by("chain", "seq"), "chain", lo, hi)
+    heads = _in_range(AuditChainHead.objects.using(using), "chain", lo, hi)
     if chains is not None:
         links, heads = links.filter(chain__in=chains), heads.filter(chain__in=chains)
     last: dict[str, tuple[int, str]] = {}
@@ -171,34 +291,41 @@ def _walk_links(report: Report, chains, using, chunk) -> None:
             broken.add(key)
             report.breaks.append(Break(key, expected_seq, model, history_id, *problem))
         last[key] = (seq, digest)
-    for head in heads:
-        if head.chain not in broken and last.get(head.chain, (0, GENESIS)) != (head.seq, head.hash):
-            seq = last.get(head.chain, (0, GENESIS))[0]
+    for chain, head_seq, head_hash in heads.values_list("chain", "seq", "hash"):
+        if chain not in broken and last.get(chain, (0, GENESIS)) != (head_seq, head_hash):
+            seq = last.get(chain, (0, GENESIS))[0]
             report.breaks.append(
-                Break(head.chain, seq + 1, "", None, HEAD_MISMATCH, f"head at seq {head.seq}, last link at seq {seq}")
+                Break(chain, seq + 1, "", None, HEAD_MISMATCH, f"head at seq {head_seq}, last link at seq {seq}")
             )
 
 
 def _field_sets(
-    label: str, fields: tuple[str, ...], using
-) -> dict[int, tuple[tuple[str, ...], tuple[int, ...] | None]]:
-    """Field set id -> (its names, their positions in ``fields``; None when one no longer exists)."""
+    label: str, fields: tuple[str, ...], instants: tuple[int, ...], using
+) -> dict[int, tuple[tuple[str, ...], Callable | None]]:
+    """Field set id -> (its names, the content hash of a row of ``fields`` over them, the instants
+    at ``instants`` read as text; None when one no longer exists)."""
     position = {name: index for index, name in enumerate(fields)}
     found = {}
     for fs in AuditFieldSet.objects.using(using).filter(history_model=label):
         names = tuple(fs.fields.split(","))
-        found[fs.pk] = (names, tuple(position[n] for n in names) if all(n in position for n in names) else None)
+        found[fs.pk] = (
+            names,
+            content_hasher(label, names, [position[n] for n in names], instants)
+            if all(n in position for n in names)
+            else None,
+        )
     return found
 
 
-def _check_records(report: Report, model, chains, using, chunk) -> None:
-    """Merge the model's links (by history id) with its rows (by id) and compare contents."""
+def _check_records(report: Report, model, chains, using, chunk, lo=None, hi=None) -> None:
+    """Merge the model's links (by history id) with its rows (by id, in [lo, hi)) and compare contents."""
     label = model._meta.label_lower
     fields = record_fields(model)
     pk_index = fields.index(model._meta.pk.attname)
-    field_sets = _field_sets(label, fields, using)
-    links = AuditChainLink.objects.using(using).filter(history_model=label).order_by("history_id")
-    rows = model._default_manager.using(using).order_by("pk")
+    links = _in_range(
+        AuditChainLink.objects.using(using).filter(history_model=label).order_by("history_id"), "history_id", lo, hi
+    )
+    rows = _in_range(model._default_manager.using(using).order_by("pk"), "pk", lo, hi)
     if chains is not None:
         links = links.filter(chain__in=chains)
         rows = rows.filter(pk__in=links.values("history_id"))
@@ -206,9 +333,8 @@ def _check_records(report: Report, model, chains, using, chunk) -> None:
         chunk_size=chunk
     )
     columns, instants = _instants_as_text(model, fields)
+    field_sets = _field_sets(label, fields, instants, using)
     row_iter = rows.values_list(*columns).iterator(chunk_size=chunk)
-    if instants:
-        row_iter = _with_instants(row_iter, instants)
     link, row = next(link_iter, None), next(row_iter, None)
     while link is not None or row is not None:
         row_id = row[pk_index] if row is not None else None
@@ -232,7 +358,8 @@ def _instants_as_text(model, fields: tuple[str, ...]) -> tuple[list, tuple[int, 
     for it (psycopg's, wrapped by Django to apply the connection's zone) was a sixth of hashing
     a record; ``datetime.fromisoformat`` on the text the database writes itself (``2025-01-01
     00:00:01+00`` on PostgreSQL, whose session Django keeps in UTC; naive UTC on SQLite) gives
-    the same instant for a tenth of the cost, so the canonical content is the same.
+    the same instant for a tenth of the cost, so the canonical content is the same. The content
+    hasher parses it (``canonical.content_hasher``, its ``instants``).
     """
     by_attname = {field.attname: field for field in model._meta.concrete_fields}
     columns, instants = [], []
@@ -245,27 +372,14 @@ def _instants_as_text(model, fields: tuple[str, ...]) -> tuple[list, tuple[int, 
     return columns, tuple(instants)
 
 
-def _with_instants(rows, positions: tuple[int, ...]):
-    """The rows with the instants read as text (:func:`_instants_as_text`) as aware UTC datetimes."""
-    parse = datetime.fromisoformat
-    for row in rows:
-        row = list(row)
-        for position in positions:
-            text = row[position]
-            if text is not None:
-                value = parse(text)
-                row[position] = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-        yield row
-
-
 def _compare(report, label, link, row, field_sets) -> None:
     history_id, fs_id, expected, key, seq = link
-    names, positions = field_sets[fs_id]
-    if positions is None:
+    names, content_of = field_sets[fs_id]
+    if content_of is None:
         report.breaks.append(
             Break(key, seq, label, history_id, FIELD_GONE, f"the record's fields were {','.join(names)}")
         )
-    elif content_sha256(label, names, [row[i] for i in positions]) != expected:
+    elif content_of(row) != expected:
         report.breaks.append(
             Break(key, seq, label, history_id, CONTENT_CHANGED, "the row differs from what was chained")
         )
@@ -345,17 +459,18 @@ def _scoped(queryset, history_model, organisation_id):
     return queryset.filter(**{path: organisation_id})
 
 
-def _check_live_rows(report: Report, history_model, organisation_id, using, chunk) -> None:
+def _check_live_rows(part: _Part, history_model, organisation_id, using, chunk, lo=None, hi=None) -> None:
     """Step 4 of the module docstring for one historied model: the whole installation in one
-    streamed merge (:func:`_merge_live_rows`), one organisation by chunks of its rows."""
+    streamed merge per range of keys [lo, hi) (:func:`_merge_live_rows`), one organisation by
+    chunks of its rows."""
     # The merge compares keys in Python as the database orders them: integers order alike.
     if organisation_id is None and isinstance(history_model.instance_type._meta.pk, IntegerField):
-        _merge_live_rows(report, history_model, using, chunk)
+        _merge_live_rows(part, history_model, using, chunk, lo, hi)
     else:
-        _check_live_rows_by_chunk(report, history_model, organisation_id, using, chunk)
+        _check_live_rows_by_chunk(part, history_model, organisation_id, using, chunk)
 
 
-def _merge_live_rows(report: Report, history_model, using, chunk) -> None:
+def _merge_live_rows(part: _Part, history_model, using, chunk, lo=None, hi=None) -> None:
     """Every live row against its latest history record, as two streams in primary-key order.
 
     The rows (server-side cursor, ``chunk`` at a time) are merged with the latest record of each
@@ -364,7 +479,7 @@ def _merge_live_rows(report: Report, history_model, using, chunk) -> None:
     deletion. Two statements per model whatever its size, memory in proportion to ``chunk``:
     the chunked comparison costs three statements per chunk, each an ``IN`` of ``chunk`` ids.
     The findings come out as the chunked comparison's do: the rows' in key order, then the
-    deleted ones.
+    deleted ones (``part.gone``: :func:`_gather` adds them after every range's rows).
     """
     tracked = history_model.instance_type
     label = tracked._meta.label_lower
@@ -377,36 +492,34 @@ def _merge_live_rows(report: Report, history_model, using, chunk) -> None:
     records = history_model._default_manager.using(using)
     later = records.filter(**{pk: OuterRef(pk), f"{history_id}__gt": OuterRef(history_id)})
     latest = (
-        records.filter(~Exists(later)).order_by(pk).values_list(pk, "history_type", *history_columns).iterator(chunk)
+        _in_range(records.filter(~Exists(later)), pk, lo, hi)
+        .order_by(pk)
+        .values_list(pk, "history_type", *history_columns)
+        .iterator(chunk)
     )
-    rows = tracked._base_manager.using(using).order_by(pk).values_list(*live_columns).iterator(chunk)
-    gone: list[LiveBreak] = []
-    gone_uncounted = 0
+    rows = _in_range(tracked._base_manager.using(using), pk, lo, hi).order_by(pk).values_list(*live_columns)
+    gone = part.gone
     record = next(latest, None)
-    for row in rows:
+    for row in rows.iterator(chunk):
         key = row[pk_index]
         while record is not None and record[0] < key:  # an object with history and no row
             if record[1] != "-":
+                part.gone_total += 1
                 if len(gone) < LIVE_BREAKS_KEPT:
                     gone.append(LiveBreak(label, _plain(record[0]), DELETED_WITHOUT_HISTORY))
-                else:
-                    gone_uncounted += 1
             record = next(latest, None)
-        report.rows += 1
+        part.rows += 1
         if record is not None and record[0] == key:
-            _compare_live(report, label, names, key, row, record)
+            if record[1] == "-" or row != record[2:]:  # tuples compare in C: most rows are equal
+                _compare_live(part, label, names, key, row, record)
             record = next(latest, None)
         else:
-            _compare_live(report, label, names, key, row, None)
+            _compare_live(part, label, names, key, row, None)
     for rest in itertools.chain([record] if record is not None else [], latest):
         if rest[1] != "-":
+            part.gone_total += 1
             if len(gone) < LIVE_BREAKS_KEPT:
                 gone.append(LiveBreak(label, _plain(rest[0]), DELETED_WITHOUT_HISTORY))
-            else:
-                gone_uncounted += 1
-    for found in gone:
-        report.add_live_break(found)
-    report.live_breaks_total += gone_uncounted
 
 
 def _check_live_rows_by_chunk(report: Report, history_model, organisation_id, using, chunk) -> None:

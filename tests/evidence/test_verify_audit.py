@@ -257,3 +257,24 @@ def test_the_streamed_merge_names_what_the_chunked_comparison_names_in_the_same_
         ]
     )
     assert merged.live_breaks_total == 4
+
+
+def test_a_chain_across_fetch_chunks_and_task_ranges_is_whole_and_its_tampered_record_named(lab, officer):
+    """Fetched two rows at a time and cut into ranges of three ids, a chain of many links verifies
+    as one; a record changed past the first boundaries is named as the whole walk names it."""
+    parties = [
+        org_services.create_party(lab, name=f"Party {n}", country="NL", actor=officer, reason="directory")
+        for n in range(7)
+    ]
+    assert verify(chunk=2, span=3).ok
+    assert verify(organisation_id=lab.pk, chunk=2, span=3).ok
+    record = parties[5].history.get()
+    table = Party.history.model._meta.db_table
+    with trigger_disabled(table, "update"):
+        execute(f'UPDATE "{table}" SET name = %s WHERE history_id = %s', ["forged", record.pk])
+    link = AuditChainLink.objects.get(history_model=Party.history.model._meta.label_lower, history_id=record.pk)
+    small, whole = verify(chunk=2, span=3), verify()
+    assert [(b.chain, b.seq, b.problem, b.history_id) for b in small.first_per_chain()] == [
+        (f"org:{lab.pk}", link.seq, CONTENT_CHANGED, record.pk)
+    ]
+    assert small.as_dict() == whole.as_dict()
