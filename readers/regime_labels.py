@@ -8,8 +8,11 @@ iCalendar file, the timeline exports and the API, so every place says the same w
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.translation import get_language
 
+from notifications.models import Deadline
 from organisations.models import EntityType
 from rules import regimes
 from rules.regimes.model import anchor_label as engine_anchor_label
@@ -75,11 +78,18 @@ def recipient_label(regime_code: str, version: str, report_code: str) -> str:
     return text(report.recipient_title) if report is not None else ""
 
 
+@functools.cache
+def kind_labels() -> dict:
+    """Each deadline kind's label (lazy: translated when shown), built once: what
+    ``get_kind_display()`` reads, without building the choices' dict again for every row."""
+    return dict(Deadline._meta.get_field("kind").flatchoices)
+
+
 def deadline_label(deadline) -> str:
     """The label of any deadline row: a regime report's titles, else the kind's label."""
     if deadline.kind == REGIME_REPORT:
         return report_label(deadline.regime, deadline.rule_version, deadline.report)
-    return str(deadline.get_kind_display())
+    return str(kind_labels().get(deadline.kind, deadline.kind))
 
 
 def deadline_basis(deadline) -> str:

@@ -182,8 +182,9 @@ class Deadline(models.Model):
                 condition=models.Q(next_alert_at__isnull=False),
                 name="deadline_due_alert",
             ),
-            # Only reader: readers.dashboard.by_urgency (each incident's nearest pending deadline,
-            # a top-1 lookup per incident). Met and inactive clocks stay out of the index.
+            # Only reader: readers.dashboard.by_urgency (each incident's nearest pending deadline:
+            # its join to the pending rows, when the planner looks them up per incident). Met and
+            # inactive clocks stay out of the index.
             models.Index(
                 fields=["incident", "due_at"],
                 condition=models.Q(is_active=True, met_at__isnull=True),

@@ -11,25 +11,29 @@ from datetime import timedelta
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from readers.clock_states import ClockState
 
 register = template.Library()
 
 
+# Each state's words, translated when shown (one catalogue look-up for a label, not seven).
+STATE_LABELS = {
+    ClockState.ON_TRACK.value: gettext_lazy("on track"),
+    ClockState.UNDER_24H.value: gettext_lazy("under 24 h"),
+    ClockState.UNDER_6H.value: gettext_lazy("under 6 h"),
+    ClockState.OVERDUE.value: gettext_lazy("overdue"),
+    ClockState.MET.value: gettext_lazy("met"),
+    ClockState.MET_LATE.value: gettext_lazy("met late"),
+}
+# The actor's moment passing is not a breach of law: "overdue" would say it was ours to meet.
+EXTORTION_STATE_LABELS = {**STATE_LABELS, ClockState.OVERDUE.value: gettext_lazy("deadline passed")}
+
+
 def state_labels(*, is_extortion: bool = False) -> dict[str, str]:
-    labels = {
-        ClockState.ON_TRACK.value: _("on track"),
-        ClockState.UNDER_24H.value: _("under 24 h"),
-        ClockState.UNDER_6H.value: _("under 6 h"),
-        ClockState.OVERDUE.value: _("overdue"),
-        ClockState.MET.value: _("met"),
-        ClockState.MET_LATE.value: _("met late"),
-    }
-    if is_extortion:
-        # The actor's moment passing is not a breach of law: "overdue" would say it was ours to meet.
-        labels[ClockState.OVERDUE.value] = _("deadline passed")
-    return labels
+    labels = EXTORTION_STATE_LABELS if is_extortion else STATE_LABELS
+    return {state: str(label) for state, label in labels.items()}
 
 
 def span_text(span: timedelta) -> str:
@@ -44,7 +48,13 @@ def span_text(span: timedelta) -> str:
 
 @register.simple_tag
 def clock_state_label(row) -> str:
-    return state_labels(is_extortion=row.is_extortion)[row.reading.state.value]
+    return str((EXTORTION_STATE_LABELS if row.is_extortion else STATE_LABELS)[row.reading.state.value])
+
+
+@register.filter
+def badge(badges: dict, key) -> str:
+    """The badge's words for ``key`` (``{{ risk_badges|badge:row.risk }}``); nothing for a key it does not know."""
+    return badges.get(key, "")
 
 
 @register.simple_tag
