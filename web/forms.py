@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -92,6 +93,22 @@ def default_zone_name(user=None) -> str:
 
 def _wall_clock(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
+
+
+class PlainChoices(BaseChoiceIterator):
+    """Choices already in Django's plain form, ``(value, label)`` pairs without groups, taken as
+    they are: Django normalises a list of choices pair by pair, once for the field and again for
+    its widget (16,000 steps for the two controller menus of an incident with 2,000 controllers),
+    but hands an iterator like this one on untouched."""
+
+    def __init__(self, pairs: list[tuple]):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
 
 
 class LongSelect(forms.Select):

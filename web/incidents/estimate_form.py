@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from incidents.choices import EstimateMeasure
-from web.forms import LocalInstantField, LongSelect, default_zone_name
+from web.forms import LocalInstantField, LongSelect, PlainChoices, default_zone_name
 
 
 class EstimateForm(forms.Form):
@@ -41,9 +41,9 @@ class EstimateForm(forms.Form):
     def __init__(self, *args, register, user=None, **kwargs):
         super().__init__(*args, prefix="estimate", **kwargs)
         self.controllers = {party.pk: party for party in register.parties if party.is_controller}
-        self.fields["party"].choices = [("", _("the whole incident"))] + [
-            (pk, str(party.party)) for pk, party in self.controllers.items()
-        ]
+        self.fields["party"].choices = PlainChoices(
+            [("", _("the whole incident"))] + [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        )
         zone_name = default_zone_name(user)
         # As the filing form: only the zones a person likely reads the clock in.
         self.fields["known_at"] = LocalInstantField(

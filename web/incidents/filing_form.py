@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from filings.choices import FilingChannel, FilingType, ReporterFunction, TemplateAnswer
-from web.forms import LocalInstantField, LongSelect, default_zone_name
+from web.forms import LocalInstantField, LongSelect, PlainChoices, default_zone_name
 
 
 class FilingForm(forms.Form):
@@ -117,7 +117,9 @@ class FilingForm(forms.Form):
         self.register = register
         self.controllers = {party.pk: party for party in register.parties if party.is_controller}
         self.authorities = {row.authority.pk: row.authority for row in register.authorities}
-        self.fields["controller"].choices = [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        self.fields["controller"].choices = PlainChoices(
+            [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        )
         self.fields["authority"].choices = [(row.authority.pk, str(row.authority)) for row in register.authorities]
         own = next((pk for pk, party in self.controllers.items() if party.party.is_self), None)
         lead = next((row.authority.pk for row in register.authorities if row.role == "lead"), None)
