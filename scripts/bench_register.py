@@ -14,7 +14,8 @@ drops it at the end. Steps:
      rows in bulk with history (the services recompute every clock per call, quadratic at 2,000),
      and the clocks are recomputed once at the end, as the last service call would;
   3. GET each incident's register page ``--repeat`` times through Django's whole stack (middleware,
-     session, templates; DEBUG off, templates not instrumented) with the test client: median and
+     session, templates; DEBUG off, templates not instrumented; the garbage collector tuned as
+     breachtrack.wsgi tunes it, breachtrack.serving) with the test client: median and
      max wall-clock milliseconds, CPU milliseconds of this process and its PostgreSQL backend, and
      the number of SQL queries; the page must show every controller.
 Targets (at the largest size): median <= 300 ms; the same number of queries at every size.
@@ -47,6 +48,8 @@ from django.db.models.base import ModelState  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
+
+from breachtrack.serving import tune_garbage_collector  # noqa: E402
 
 TARGET_MS = 300
 FULL_SIZE = 2000  # facts on the largest incident for a full-size run
@@ -212,6 +215,7 @@ def main():
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tune_garbage_collector()  # as breachtrack.wsgi does once the application is loaded
     database = settings.DATABASES["default"]
     if connection.vendor == "postgresql":
         database.setdefault("TEST", {})["NAME"] = f"{database['NAME']}_registerbench"

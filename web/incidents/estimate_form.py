@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from incidents.choices import EstimateMeasure
-from web.forms import LocalInstantField, LongSelect, default_zone_name, zone_choices
+from web.forms import LocalInstantField, LongSelect, PlainChoices, default_zone_name
 
 
 class EstimateForm(forms.Form):
@@ -27,7 +27,7 @@ class EstimateForm(forms.Form):
     is_approximate = forms.BooleanField(label=_("Approximate"), required=False, initial=True)
     is_at_least = forms.BooleanField(label=_("At least this many (no upper bound known)"), required=False)
     party = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None, widget=LongSelect)
-    known_at = LocalInstantField(label=_("Known at"), required=True)
+    known_at = LocalInstantField(label=_("Known at"), required=True, frequent_only=True)
     source = forms.CharField(
         label=_("Source"), max_length=limits.LABEL, help_text=_("e.g. the forensic report, the mailing list.")
     )
@@ -41,15 +41,14 @@ class EstimateForm(forms.Form):
     def __init__(self, *args, register, user=None, **kwargs):
         super().__init__(*args, prefix="estimate", **kwargs)
         self.controllers = {party.pk: party for party in register.parties if party.is_controller}
-        self.fields["party"].choices = [("", _("the whole incident"))] + [
-            (pk, str(party.party)) for pk, party in self.controllers.items()
-        ]
+        self.fields["party"].choices = PlainChoices(
+            [("", _("the whole incident"))] + [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        )
         zone_name = default_zone_name(user)
-        field = LocalInstantField(label=self.fields["known_at"].label, required=True, default_zone=zone_name)
-        frequent = zone_choices(zone_name)[0][1]  # as the filing form: the zones a person likely reads
-        field.fields[1].choices = frequent
-        field.widget.widgets[1].choices = frequent
-        self.fields["known_at"] = field
+        # As the filing form: only the zones a person likely reads the clock in.
+        self.fields["known_at"] = LocalInstantField(
+            label=self.fields["known_at"].label, required=True, default_zone=zone_name, frequent_only=True
+        )
 
     def clean(self):
         data = super().clean()

@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from filings.choices import FilingChannel, FilingType, ReporterFunction, TemplateAnswer
-from web.forms import LocalInstantField, LongSelect, default_zone_name, zone_choices
+from web.forms import LocalInstantField, LongSelect, PlainChoices, default_zone_name
 
 
 class FilingForm(forms.Form):
     controller = forms.TypedChoiceField(label=_("Controller that files"), coerce=int, widget=LongSelect)
     authority = forms.TypedChoiceField(label=_("Supervisory authority"), coerce=int)
     filing_type = forms.ChoiceField(label=_("Type of filing"), choices=FilingType.choices, initial=FilingType.INITIAL)
-    submitted_at = LocalInstantField(label=_("Submitted at"), required=True)
+    submitted_at = LocalInstantField(label=_("Submitted at"), required=True, frequent_only=True)
     channel = forms.ChoiceField(label=_("Channel"), choices=FilingChannel.choices, initial=FilingChannel.AP_FORM)
     authority_reference = forms.CharField(
         label=_("Authority's report number"),
@@ -117,7 +117,9 @@ class FilingForm(forms.Form):
         self.register = register
         self.controllers = {party.pk: party for party in register.parties if party.is_controller}
         self.authorities = {row.authority.pk: row.authority for row in register.authorities}
-        self.fields["controller"].choices = [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        self.fields["controller"].choices = PlainChoices(
+            [(pk, str(party.party)) for pk, party in self.controllers.items()]
+        )
         self.fields["authority"].choices = [(row.authority.pk, str(row.authority)) for row in register.authorities]
         own = next((pk for pk, party in self.controllers.items() if party.party.is_self), None)
         lead = next((row.authority.pk for row in register.authorities if row.role == "lead"), None)
@@ -128,13 +130,11 @@ class FilingForm(forms.Form):
         if last is not None and not last.is_withdrawal:
             self.initial.setdefault("filing_type", FilingType.FOLLOW_UP)
         zone_name = default_zone_name(user)
-        field = LocalInstantField(label=self.fields["submitted_at"].label, required=True, default_zone=zone_name)
         # Only the zones a filer most likely reads the clock in (theirs, the site's, UTC): the full
         # list of ~600 zones doubled the page's rendering time, and the page is rendered all day.
-        frequent = zone_choices(zone_name)[0][1]
-        field.fields[1].choices = frequent
-        field.widget.widgets[1].choices = frequent
-        self.fields["submitted_at"] = field
+        self.fields["submitted_at"] = LocalInstantField(
+            label=self.fields["submitted_at"].label, required=True, default_zone=zone_name, frequent_only=True
+        )
 
     def service_arguments(self) -> dict:
         """The cleaned values as ``submit_filing`` takes them."""

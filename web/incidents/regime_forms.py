@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breachtrack import limits
 from incidents.choices import AnchorKind, DeterminationFlag
-from web.forms import LocalInstant, LocalInstantField, default_zone_name, zone_choices
+from web.forms import LocalInstant, LocalInstantField, default_zone_name
 
 REASON_HELP = _("Why you record this, e.g. 'the CSIRT's receipt of 7 July, 10:15'. Kept as evidence.")
 APPLIES_CHOICES = [("yes", _("Confirm: the regime applies")), ("no", _("Reject: the regime does not apply"))]
@@ -24,12 +24,8 @@ YES_NO = [("yes", _("yes")), ("no", _("no"))]
 
 
 def _instant(label, user) -> LocalInstantField:
-    zone_name = default_zone_name(user)
-    field = LocalInstantField(label=label, required=True, default_zone=zone_name)
-    frequent = zone_choices(zone_name)[0][1]  # as the filing form: the zones a person likely reads
-    field.fields[1].choices = frequent
-    field.widget.widgets[1].choices = frequent
-    return field
+    # As the filing form: only the zones a person likely reads the clock in.
+    return LocalInstantField(label=label, required=True, default_zone=default_zone_name(user), frequent_only=True)
 
 
 def _reason(label=None) -> forms.CharField:
@@ -82,7 +78,7 @@ class AnchorForm(RegimeForm):
     prefix_name = "anchor"
     instant_field = "occurred_at"
     kind = forms.ChoiceField(label=_("Moment"), choices=AnchorKind.choices)
-    occurred_at = LocalInstantField(label=_("At"), required=True)
+    occurred_at = LocalInstantField(label=_("At"), required=True, frequent_only=True)
     asserted_by = forms.CharField(
         label=_("Who knew"), max_length=limits.NAME, required=False, help_text=_("The person who had the knowledge.")
     )
@@ -142,7 +138,7 @@ class PlaceForm(RegimeForm):
         help_text=_("A country code (NL) or an ISO 3166-2 subdivision (US-CA for California)."),
     )
     count = forms.IntegerField(label=_("People affected living there"), min_value=0)
-    as_of = LocalInstantField(label=_("Known at"), required=True)
+    as_of = LocalInstantField(label=_("Known at"), required=True, frequent_only=True)
     source = forms.CharField(label=_("Source"), max_length=limits.LABEL, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -171,7 +167,7 @@ class RegimeFilingForm(RegimeForm):
     instant_field = "submitted_at"
     # A CharField with a menu: a report of a regime not (or no longer) confirmed gets clean_report's words.
     report = forms.CharField(label=_("Report"), max_length=100, widget=forms.Select)
-    submitted_at = LocalInstantField(label=_("Submitted at"), required=True)
+    submitted_at = LocalInstantField(label=_("Submitted at"), required=True, frequent_only=True)
     reference = forms.CharField(
         label=_("Recipient's reference"),
         max_length=limits.REFERENCE,

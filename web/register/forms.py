@@ -23,7 +23,7 @@ from incidents.choices import CONTROLLER_ROLES, PROCESSOR_ROLES, AuthorityRole, 
 from incidents.models import Incident
 from incidents.models.incident import TIME_FACTS, check_instant
 from organisations.models import Authority, Party
-from web.forms import InstantFieldsMixin, LocalInstantField, default_zone_name, zone_choices
+from web.forms import InstantFieldsMixin, LocalInstantField, default_zone_name
 
 
 def _reason_field(label=None):
@@ -292,7 +292,7 @@ class LinkProcessorForm(ServiceErrorsMixin, forms.Form):
 
 class DecisionForm(ServiceErrorsMixin, forms.Form):
     controller = forms.TypedChoiceField(label=_("Controller"), coerce=int)
-    decided_at = LocalInstantField(label=_("Decided at"), required=True)
+    decided_at = LocalInstantField(label=_("Decided at"), required=True, frequent_only=True)
     decided_by = forms.CharField(
         label=_("Decided by"), max_length=200, help_text=_("The person who took the decision.")
     )
@@ -313,11 +313,9 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
         }
         self.fields["controller"].choices = [(pk, str(p.party)) for pk, p in self.controllers.items()]
         zone_name = default_zone_name(user)
-        field = LocalInstantField(label=self.fields["decided_at"].label, required=True, default_zone=zone_name)
-        frequent = zone_choices(zone_name)[0][1]
-        field.fields[1].choices = frequent
-        field.widget.widgets[1].choices = frequent
-        self.fields["decided_at"] = field
+        self.fields["decided_at"] = LocalInstantField(
+            label=self.fields["decided_at"].label, required=True, default_zone=zone_name, frequent_only=True
+        )
         self.fields["decided_by"].initial = (user.get_full_name() or user.get_username())[:200]
 
     def clean(self):
