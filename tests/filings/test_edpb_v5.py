@@ -5,13 +5,19 @@ submission; and filings frozen under schemas 3 and 4 export byte for byte as the
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.urls import reverse
 
+from actions import incidents as services
+from actions import regimes as regime_actions
+from filings.models import AuthorityFiling
+from incidents.models import Incident
 from readers import edpb
+from tests.filings.test_edpb_export import demo  # noqa: F401 (fixture)
 
 GOLDEN_V4 = Path(__file__).parent / "data" / "edpb_v4_golden.json"
 
@@ -193,3 +199,141 @@ def test_field_117_follows_field_116_even_when_the_form_did_not_ask():
 def test_a_dpo_from_the_organisations_record_fills_field_29(contact, expected):
     result = _export(contact)
     assert (result.payload["field_29"] if "field_29" in result.filled else None) == expected
+
+
+# --- Frozen at submission: the reports under other regimes, the decisions, the places -----------------
+
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+def nis2(incident, officer, now):
+    """NIS2 confirmed and DORA rejected six hours ago, NIS2's early warning filed five hours ago."""
+    for code, applies in (("nis2", True), ("dora", False)):
+        regime_actions.decide_regime(
+            incident, regime=code, applies=applies, reasoning="decided", actor=officer, reason=code, now=now - 6 * H
+        )
+    return regime_actions.record_regime_report_filing(
+        incident,
+        regime="nis2",
+        report="early_warning",
+        submitted_at=now - 5 * H,
+        submitted_tz="Europe/Amsterdam",
+        reference="Z-CERT 1",
+        actor=officer,
+        reason="early warning sent",
+    )
+
+
+def test_a_filing_freezes_the_regime_reports_decisions_and_places_as_they_stood(
+    submit, controller, complete_register, nis2, incident, officer, now
+):
+    services.update_incident(incident, data_subject_countries=["BE", "NL"], actor=officer, reason="where they live")
+    regime_actions.record_places(
+        incident, counts={"NL": 400_000, "BE": 85_000}, as_of=now - 3 * H, actor=officer, reason="first split"
+    )
+    filing = submit(controller, submitted_at=now - 2 * H, cross_border="yes", establishment_countries="NL")
+    # Afterwards: another report, a new count per place, NIS2 rejected after all.
+    regime_actions.record_regime_report_filing(
+        incident, regime="nis2", report="notification", submitted_at=now - H, actor=officer, reason="notification"
+    )
+    regime_actions.record_places(incident, counts={"NL": 900_000}, as_of=now - H, actor=officer, reason="new count")
+    regime_actions.decide_regime(incident, regime="nis2", applies=False, reasoning="no", actor=officer, reason="no")
+    before = json.dumps(edpb.document(filing), sort_keys=True)
+
+    content = AuthorityFiling.objects.get(pk=filing.pk).content
+    assert content["schema"] == 5
+    [report] = content["regimes.reports"]
+    assert {k: report[k] for k in ("regime", "report", "reference", "submitted_at")} == {
+        "regime": "nis2",
+        "report": "early_warning",
+        "reference": "Z-CERT 1",
+        "submitted_at": {"at": (now - 5 * H).isoformat(), "tz": "Europe/Amsterdam"},
+    }
+    assert report["title"].startswith("NIS2 · ") and report["recipient"] and report["recipient_title"]
+    assert content["regimes.decisions"] == [{"regime": "dora", "applies": False}, {"regime": "nis2", "applies": True}]
+    assert content["places.data_subjects"] == [{"place": "BE", "count": 85_000}, {"place": "NL", "count": 400_000}]
+    payload = edpb.export(filing).payload
+    assert payload["field_110"] == "a" and "Z-CERT 1" in payload["field_111"]
+    assert (payload["field_116"], payload["field_117"]) == ("BE, NL", 485_000)  # the sum, as known by then
+    assert json.dumps(edpb.document(AuthorityFiling.objects.get(pk=filing.pk)), sort_keys=True) == before
+    # The next filing says what was known by its own submission.
+    follow_up = submit(controller, filing_type="follow_up", submitted_at=now - 30 * timedelta(minutes=1))
+    assert [r["report"] for r in follow_up.content["regimes.reports"]] == ["early_warning", "notification"]
+    assert follow_up.content["regimes.decisions"] == content["regimes.decisions"]  # NIS2's rejection came later
+    assert follow_up.content["places.data_subjects"] == [
+        {"place": "BE", "count": 85_000},
+        {"place": "NL", "count": 900_000},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "words", "note"),
+    [
+        ("en", "Reported under other regimes by then", "reference Z-CERT 1", "one single option here"),
+        ("nl", "Gemeld onder andere regimes tot dan", "kenmerk Z-CERT 1", "één enkele keuze"),
+    ],
+)
+def test_the_filing_page_shows_the_frozen_regime_reports_and_explains_fields_118_and_123(
+    client, officer, submit, controller, complete_register, nis2, language, label, words, note
+):
+    filing = submit(controller)
+    client.force_login(officer)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("filings:detail", args=[filing.incident_id, filing.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    text = page.content.decode()
+    assert page.status_code == 200 and label in text and words in text and note in text
+
+
+# --- The demo: the real case ----------------------------------------------------------------------
+
+
+def test_on_the_demo_a_filing_for_the_hospital_names_the_labs_reports_to_the_csirt(demo):
+    """The laboratory's register holds its NIS2 early warning and notification to the CSIRT (7 and 9
+    July). A filing it records for the hospital, one of its controllers, a day after the hospital
+    became aware, freezes both: field 110 yes, field 111 names them with the CSIRT's reference."""
+    from actions import filings as filing_services
+    from organisations.models import Authority, User
+
+    incident = Incident.objects.get(regime_report_filings__report="early_warning")
+    officer = User.objects.get(username="officer@demo.example")
+    hospital = incident.parties.get(party__name="St. Demo Hospital")
+    aware = filing_services.controller_awareness(incident, hospital)
+    filing = filing_services.submit_filing(
+        incident,
+        controller=hospital,
+        authority=Authority.objects.get(code="nl-ap"),
+        filing_type="initial",
+        is_phased=True,
+        channel="ap_form",
+        submitted_at=aware.aware_at + timedelta(hours=24),
+        submitted_tz="Europe/Amsterdam",
+        actor=officer,
+        reason="the hospital's notification, recorded by the laboratory",
+    )
+    content = filing.content
+    assert [(r["regime"], r["report"], r["reference"]) for r in content["regimes.reports"]] == [
+        ("nis2", "early_warning", "Z-CERT 2025-0707-01"),
+        ("nis2", "notification", "Z-CERT 2025-0707-01"),
+    ]
+    # NIS2 was confirmed when the demo was loaded, after this filing's submission: not known then.
+    assert content["regimes.decisions"] == []
+    # The count per place (NL: 941,000) became known on 20 November, after the submission.
+    assert content["places.data_subjects"] == []
+    result = edpb.export(filing)
+    assert edpb.validation_errors(result.payload) == []
+    payload = result.payload
+    assert payload["field_110"] == "a" and "field_109" not in payload
+    assert payload["field_111"] == (
+        "Notified under other legislation: "
+        f"{content['regimes.reports'][0]['title']}, to {content['regimes.reports'][0]['recipient_title']}, "
+        "submitted on 2025-07-07, their reference Z-CERT 2025-0707-01; "
+        f"{content['regimes.reports'][1]['title']}, to {content['regimes.reports'][1]['recipient_title']}, "
+        "submitted on 2025-07-09, their reference Z-CERT 2025-0707-01."
+    )
+    assert content["regimes.reports"][0]["title"].startswith("NIS2 · ")
+    # The hospital is not the laboratory itself: its directory entry names a contact point, not
+    # whether it designated a DPO, so field 29 stays open; the patients are Dutch: no field 117.
+    assert "field_29" not in result.filled and "field_117" not in payload
+    gaps = {g.field for g in edpb.gaps(result)}
+    assert {"field_29", "field_117", "field_118"} <= gaps and "field_110" not in gaps
