@@ -147,6 +147,32 @@ FIELD_LABELS: dict[str, object] = {
     "field_126": _("Other attachments"),
 }
 
+# Why a field stays empty when the reason is the template's own, in plain words (the completeness view).
+GAP_NOTES: dict[str, object] = {
+    "field_118": _(
+        "The template offers one single option here, a list of every EEA supervisory authority at "
+        "once, so choosing it cannot say which authorities were told. The export leaves it empty: name "
+        "the authorities notified in the authority's own form."
+    ),
+    "field_123": _(
+        "The template offers one single option here, a list of every EEA supervisory authority at "
+        "once, so choosing it cannot say which authorities were told. The export leaves it empty: name "
+        "the authorities notified in the authority's own form."
+    ),
+    "field_117": _(
+        "One number for all countries: the people affected living in the countries listed in field "
+        "116, added up. Filled only when the register knows how many live in each of them."
+    ),
+    "field_122": _(
+        "Only for a controller established outside the EEA. A filing that answers the cross-border "
+        "question says the controller is established in the EEA, so this stays empty."
+    ),
+    "field_110": _(
+        "Filled from the reports under other regimes (NIS2, DORA, …) recorded by the submission: yes "
+        "when one was filed, no only when every other regime decided on was found not to apply."
+    ),
+}
+
 # --- The register's vocabularies in the template's options ----------------------------------------
 
 DISCOVERY = {  # incidents.choices.DiscoveryMethod → field_50
@@ -313,6 +339,7 @@ class Gap:
     label: str
     obligation: str
     obligation_label: str
+    note: str = ""  # why the template's own shape leaves it empty (GAP_NOTES), in plain words
 
 
 def _text(*parts) -> str:
@@ -410,6 +437,12 @@ def export(filing) -> Export:
         b.put("field_36", _contact(content) if content.get("contact.name") else "")
         if content.get("contact.name"):
             b.put("field_33", "c")
+    if from_dpo and content.get("contact.name") and content.get("schema", 0) >= 5:
+        # The contact frozen from the organisation's own record is its DPO (fields 30, 31 and 33
+        # say so since schema 1): "is a DPO designated?" is then yes. Only from schema 5, so that an
+        # older filing exports as it did; never for a controller that is not the organisation
+        # itself, whose directory entry names a contact, not whether it designated a DPO.
+        b.put("field_29", "Yes")
     for field in ("field_29", "field_30", "field_31"):
         b.hold(field, "")
 
@@ -534,7 +567,9 @@ def export(filing) -> Export:
     b.hold("field_97", "c")
 
     # 6 Other authorities, cross-border
-    _police(b, filing)
+    police = _police(b, filing)
+    regimes = _other_regimes(b, content)
+    b.put("field_111", " ".join(part for part in (police, regimes) if part))
     _cross_border(b, filing, content)
     return Export(payload=dict(sorted(b.payload.items(), key=lambda kv: int(kv[0][6:]))), filled=frozenset(b.filled))
 
@@ -577,19 +612,48 @@ def _communication(b: Builder, content: dict) -> None:
         b.put("field_97", "d")
 
 
-def _police(b: Builder, filing) -> None:
-    """6.1: the police report, as asked in the filing form (empty on filings recorded before)."""
+def _police(b: Builder, filing) -> str:
+    """6.1: the police report, as asked in the filing form (empty on filings recorded before); the
+    sentence field_111 gives it."""
     answer = getattr(filing, "police_report", "") or ""
     b.put("field_109", ANSWER.get(answer))
-    if answer == "yes":
-        on, number = getattr(filing, "police_reported_on", None), getattr(filing, "police_reference", "")
-        b.put(
-            "field_111",
-            "Reported to the police"
-            + (f" on {on.isoformat()}" if on else "")
-            + (f", report number {number}" if number else "")
-            + ".",
-        )
+    if answer != "yes":
+        return ""
+    on, number = getattr(filing, "police_reported_on", None), getattr(filing, "police_reference", "")
+    return (
+        "Reported to the police"
+        + (f" on {on.isoformat()}" if on else "")
+        + (f", report number {number}" if number else "")
+        + "."
+    )
+
+
+def _other_regimes(b: Builder, content: dict) -> str:
+    """6.1: the reports made under other regimes (NIS2, DORA, ...) by the submission (schema 5 on);
+    the sentence field_111 gives them.
+
+    field_110 is yes (``a``) when any was filed; no (``b``) only when the officer had decided on at
+    least one other regime and every latest decision said it does not apply, so no report was due;
+    otherwise it stays empty (optional in the template): with no decision the register does not
+    know, and a confirmed regime whose report was not filed yet is "not yet", which a plain "no"
+    would misstate as "no other regime applies".
+    """
+    if content.get("schema", 0) < 5:
+        return ""
+    reports = content.get("regimes.reports") or []
+    decisions = content.get("regimes.decisions") or []
+    if not reports:
+        if decisions and not any(d.get("applies") for d in decisions):
+            b.put("field_110", "b")
+        return ""
+    b.put("field_110", "a")
+    said = []
+    for report in reports:
+        words = f"{report.get('title') or report['report']}, to {report.get('recipient_title') or report['recipient']}"
+        words += f", submitted on {_date(report['submitted_at'])}" if report.get("submitted_at") else ""
+        words += f", their reference {report['reference']}" if report.get("reference") else ""
+        said.append(words)
+    return "Notified under other legislation: " + "; ".join(said) + "."
 
 
 def _cross_border(b: Builder, filing, content: dict) -> None:
@@ -611,8 +675,31 @@ def _cross_border(b: Builder, filing, content: dict) -> None:
         b.put("field_114", f"{lead['name']} ({lead['country']})" if lead else "")
         b.put("field_115", getattr(filing, "establishment_countries", ""))
         b.put("field_116", ", ".join(countries))
+    if "field_116" in b.filled and content.get("schema", 0) >= 5:
+        b.put("field_117", people_in(countries, content.get("places.data_subjects") or []))
     b.hold("field_113", "c")
     b.hold("field_120", "c")
+
+
+def people_in(countries: list[str], places: list[dict]) -> int | None:
+    """field_117, one integer for "approximate number of data subjects per country": the people
+    affected living in the countries field_116 lists, added up (schema 5's ``places.data_subjects``).
+
+    A country counts its own row, else the sum of its subdivisions' rows (US-CA, US-NY); None
+    (not filled) unless every listed country has a count, so the figure is never a partial sum.
+    """
+    counts: dict[str, int] = {}
+    for place in places:
+        country, _dash, subdivision = place["place"].partition("-")
+        if subdivision:
+            counts.setdefault(f"{country}-*", 0)
+            counts[f"{country}-*"] += place["count"]
+        else:
+            counts[country] = place["count"]
+    per_country = [counts.get(country, counts.get(f"{country}-*")) for country in countries]
+    if not per_country or any(count is None for count in per_country):
+        return None
+    return sum(count for count in per_country if count is not None)
 
 
 def gaps(result: Export) -> list[Gap]:
@@ -624,6 +711,7 @@ def gaps(result: Export) -> list[Gap]:
             label=str(label),
             obligation=obligation(field),
             obligation_label=str(OBLIGATION_LABELS[obligation(field)]),
+            note=str(GAP_NOTES.get(field, "")),
         )
         for field, label in FIELD_LABELS.items()
         if field not in result.filled
@@ -660,7 +748,8 @@ def document(filing) -> dict:
         "content_sha256": filing.content_sha256,
         "notification": result.payload,
         "not_filled": [
-            {"field": g.field, "obligation": g.obligation, "label": g.label} for g in completeness(result).gaps
+            {"field": g.field, "obligation": g.obligation, "label": g.label, **({"note": g.note} if g.note else {})}
+            for g in completeness(result).gaps
         ],
     }
 

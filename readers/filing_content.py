@@ -15,7 +15,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +33,8 @@ from incidents.choices import (
     RiskLevel,
     Severity,
 )
+from readers.regime_labels import find_report, recipient_label, regime_name, report_label
+from rules import regimes
 from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
@@ -44,7 +46,12 @@ from rules.filing_chains import latest_estimates
 # the supervisory authorities on the incident (lead and concerned) and the Art. 34 communication as
 # it stood at submission (``communication.*``, from ``communications``). Contents frozen under 1-3
 # lack them and export exactly as they did.
-SCHEMA_VERSION = 4
+# 5: also what the incident had reported under other regimes by the submission (``regimes.reports``:
+# regime, report, recipient, when, their reference; from ``filings.RegimeReportFiling``), the latest
+# decision on each other regime by then (``regimes.decisions``) and the people affected per place of
+# residence as known by then (``places.data_subjects``, from ``incidents.AffectedPlace``), for
+# fields 110/111 and 117 of the EDPB export. Contents frozen under 1-4 lack them and export as they did.
+SCHEMA_VERSION = 5
 CONTACT_FROM_ORGANISATION = "organisation"
 CONTACT_FROM_CONTROLLER = "controller"
 TIME_STEMS = ("occurred_from", "occurred_until", "detected", "investigation_started", "contained")
@@ -102,7 +109,14 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
     ("communication.waves_pending", _("Communication waves still to be sent"), None),
     ("communication.bounced", _("Communications undeliverable"), None),
     ("communication.content", _("What data subjects were told (Art. 34(2))"), None),
+    ("regimes.reports", _("Reported under other regimes by then (e.g. NIS2, DORA)"), None),
+    ("regimes.decisions", _("Other regimes decided on by then"), None),
+    ("places.data_subjects", _("People affected per place of residence, as known by then"), None),
 )
+# Added in schema 5: a filing frozen before does not show them (it never said anything about them).
+SCHEMA_5_KEYS = frozenset({"regimes.reports", "regimes.decisions", "places.data_subjects"})
+# The GDPR's own clocks are the filings themselves, never "another regime" (readers.regimes.OWN_CLOCKS).
+OWN_REGIMES = frozenset({"gdpr"})
 LABELS = {key: label for key, label, _choices in ITEMS}
 COMMUNICATION_DECISIONS = {
     "communicate": _("communicate to the data subjects (Art. 34(1))"),
@@ -237,6 +251,58 @@ def communication(incident, controller, known_by: datetime | None) -> dict:
     }
 
 
+def other_regimes(incident, known_by: datetime | None) -> dict:
+    """What the incident had reported under regimes other than the GDPR by ``known_by`` (schema 5).
+
+    Steps: the reports filed by then (``filings.RegimeReportFiling``), each with its codes, its
+    titles in English (the export's language; the page reads the catalogue in the reader's), its
+    instant and the recipient's reference as recorded when the filing is made; the latest decision
+    on each other regime taken by then. None for ``known_by``: everything (a preview).
+    """
+    reports = []
+    with translation.override("en"):
+        for row in incident.regime_report_filings.order_by("submitted_at", "pk"):
+            if row.regime in OWN_REGIMES or (known_by is not None and row.submitted_at > known_by):
+                continue
+            reports.append(
+                {
+                    "regime": row.regime,
+                    "report": row.report,
+                    "recipient": row.recipient,
+                    "rule_version": row.rule_version,
+                    "title": report_label(row.regime, row.rule_version, row.report),
+                    "recipient_title": recipient_label(row.regime, row.rule_version, row.report),
+                    "submitted_at": _instant(row.submitted_at, row.submitted_tz),
+                    "reference": row.reference,
+                }
+            )
+    latest: dict[str, bool] = {}
+    for decision in incident.regime_decisions.order_by("decided_at", "pk"):
+        if decision.regime not in OWN_REGIMES and (known_by is None or decision.decided_at <= known_by):
+            latest[decision.regime] = decision.applies
+    return {
+        "regimes.reports": reports,
+        "regimes.decisions": [{"regime": code, "applies": applies} for code, applies in sorted(latest.items())],
+    }
+
+
+def places(incident, known_by: datetime | None) -> dict:
+    """The people affected per place of residence as known by ``known_by`` (schema 5): for each
+    place, the latest count whose ``as_of`` is not after it, read from the place's history (a count
+    learnt after the submission replaced the row, not what the filing said). None: the current rows."""
+    if known_by is None:
+        latest = {row.place: row.count for row in incident.affected_places.all()}
+    else:
+        versions = (
+            incident.affected_places.model.history.filter(incident_id=incident.pk, as_of__lte=known_by)
+            .exclude(history_type="-")
+            .order_by("as_of", "history_id")
+            .values_list("place", "count")
+        )
+        latest = dict(versions)  # the last version of each place wins
+    return {"places.data_subjects": [{"place": place, "count": latest[place]} for place in sorted(latest)]}
+
+
 def _text_sent(version) -> str:
     return f"{version.title}\n\n{version.text}".strip()
 
@@ -315,6 +381,8 @@ def snapshot(
         "parties": parties,
         **_authorities(incident),
         **communication(incident, controller, known_by),
+        **other_regimes(incident, known_by),
+        **places(incident, known_by),
         # Not shown: which estimates existed, so "a count recorded after this filing" is exact
         # even when several rows share a timestamp.
         "register.last_estimate_id": max((e.pk for e in estimates), default=0),
@@ -358,6 +426,15 @@ def display_value(key: str, value) -> str:
         return f"{value['name']} ({value['country']})"
     if key == "authorities.concerned":
         return "; ".join(f"{a['name']} ({a['country']})" for a in value)
+    if key == "regimes.reports":
+        return "\n".join(_display_report(report) for report in value)
+    if key == "regimes.decisions":
+        return "; ".join(
+            f"{_regime_name(d['regime'])}: {gettext('applies') if d['applies'] else gettext('does not apply')}"
+            for d in value
+        )
+    if key == "places.data_subjects":
+        return "; ".join(f"{p['place']}: {formats.number_format(p['count'], force_grouping=True)}" for p in value)
     if key == "parties":
         roles = dict(PartyRole.choices)
         return "; ".join(f"{p['name']} ({roles.get(p['role'], p['role'])})" for p in value)
@@ -374,6 +451,27 @@ def display_value(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def _regime_name(code: str) -> str:
+    """A regime's short name in the reader's language ("NIS2"), its code when the catalogue lost it."""
+    regime = regimes.catalogue().get(code)
+    return regime_name(regime) if regime is not None else code.upper()
+
+
+def _display_report(report: dict) -> str:
+    """One frozen regime report as a person reads it: the catalogue's words in the reader's language
+    (the frozen English ones when the catalogue no longer has the report), recipient, time, reference."""
+    _regime, known = find_report(report["regime"], report["rule_version"], report["report"])
+    if known is not None:
+        title = report_label(report["regime"], report["rule_version"], report["report"])
+        recipient = recipient_label(report["regime"], report["rule_version"], report["report"])
+    else:
+        title, recipient = report.get("title") or report["report"], report.get("recipient_title") or report["recipient"]
+    parts = [title, gettext("to %(recipient)s") % {"recipient": recipient}, _display_instant(report["submitted_at"])]
+    if report.get("reference"):
+        parts.append(gettext("reference %(reference)s") % {"reference": report["reference"]})
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -393,7 +491,11 @@ class Change:
 
 def rows(content: dict) -> list[Row]:
     """Every labelled item of a content, for display."""
-    return [Row(key, str(label), display_value(key, content.get(key))) for key, label, _c in ITEMS]
+    return [
+        Row(key, str(label), display_value(key, content.get(key)))
+        for key, label, _c in ITEMS
+        if key in content or key not in SCHEMA_5_KEYS
+    ]
 
 
 def _comparable(key: str, value):

@@ -279,7 +279,7 @@ def test_each_filing_freezes_the_art_34_communication_as_it_stood_at_its_submiss
     comms.mark_wave_sent(letter, sent_at=now - 20 * timedelta(minutes=1), actor=officer, reason="posted")
     follow_up = submit(controller, filing_type="follow_up", submitted_at=now - 10 * timedelta(minutes=1))
 
-    assert initial.content["schema"] == follow_up.content["schema"] == 4
+    assert initial.content["schema"] == follow_up.content["schema"] == 5  # 4 and on hold the Art. 34 keys
     assert initial.content["communication.decision"] == "communicate"
     assert initial.content["communication.informed_at"] is None and initial.content["communication.waves_pending"] == 1
     before = edpb.export(initial).payload

@@ -1,6 +1,7 @@
 """The programme's follow-up filing in a real browser, in English and Dutch, on the demo's real case:
 the frozen content shows the Art. 34 decision and the lead authority, and the EDPB completeness view
-lists the template fields still empty with how binding each is; a viewer opening the metrics is told
+lists the template fields still empty with how binding each is (and why, where the template's own
+shape leaves one empty); the reports under other regimes frozen with it; a viewer opening the metrics is told
 why they may not, in their language."""
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ WORDS = {
         "decided": "communicate to the data subjects (Art. 34(1))",
         "obligation": "conditional",
         "refused": "The metrics are not open to you",
+        "regimes": "Reported under other regimes by then (e.g. NIS2, DORA)",
+        "note_118": "The template offers one single option here",
     },
     "nl": {
         "decision": "Mededeling aan betrokkenen: het besluit (art. 34 AVG)",
         "decided": "mededeling aan de betrokkenen (art. 34 lid 1 AVG)",
         "obligation": "voorwaardelijk",
         "refused": "De cijfers zijn niet voor u",
+        "regimes": "Gemeld onder andere regimes tot dan (bijv. NIS2, DORA)",
+        "note_118": "Het formulier biedt hier één enkele keuze",
     },
 }
 
@@ -56,6 +61,10 @@ def test_the_follow_up_filing_shows_the_frozen_art_34_decision_and_the_templates
     assert "Autoriteit Persoonsgegevens (NL)" in text
     gaps = page.locator("main table").filter(has_text=gap_label)
     assert gaps.count() >= 1 and words["obligation"] in gaps.last.inner_text()
+    # Content schema 5: the reports under other regimes frozen at submission (the programme made
+    # none), and the completeness view says in plain words why field 118 stays empty.
+    assert words["regimes"] in text
+    assert words["note_118"] in page.locator("main table").filter(has_text=words["note_118"]).last.inner_text()
     problems = violations(page, f"filing ({language})")[0]
     page.set_viewport_size({"width": 1280, "height": 900})
     page.shots.take(f"filing-{language}", full_page=True)
