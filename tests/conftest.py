@@ -10,7 +10,10 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
+from django.db import transaction
+from django.test import override_settings
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
@@ -257,7 +260,52 @@ def _language_starts_as_configured():
     translation.deactivate()
 
 
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2's cost protects real passwords; tests only need a hash that verifies."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+def lab_personas(admin_actor):
+    """``lab``, ``other_org`` and the four personas of the fixtures above, made the same way."""
+    lab, other_org = make_lab(admin_actor), make_other_org(admin_actor)
+    return {
+        "lab": lab,
+        "other_org": other_org,
+        "officer": member(lab, "officer@lab.example", Role.PRIVACY_OFFICER, admin_actor),
+        "legal": member(lab, "legal@lab.example", Role.LEGAL, admin_actor),
+        "viewer": member(lab, "viewer@lab.example", Role.VIEWER, admin_actor),
+        "outsider": member(other_org, "officer@elsewhere.example", Role.PRIVACY_OFFICER, admin_actor),
+    }
+
+
+def rolled_back_module_data(django_db_blocker, build):
+    """For a module-scoped fixture (``yield from``): ``build()``'s data, made once for the module
+    inside a transaction that is rolled back when the module is done, as Django's
+    ``TestCase.setUpTestData`` does. Each test still runs in its own transaction (pytest-django's
+    ``db``), a savepoint inside this one, rolled back after the test: every test starts from
+    exactly this data and none sees another's writes. Give each test ``copy.deepcopy`` of the
+    objects (as setUpTestData does), so what one test does to them never reaches the next.
+
+    While ``build`` runs, time stands at NOW (the ``now`` fixture) and passwords use the tests'
+    fast hasher (``_fast_password_hashing``): function-scoped fixtures a module fixture cannot use.
+    The tests that use the data request ``db`` (and ``now``) as usual."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with time_machine.travel(NOW, tick=False), override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+                data = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield data
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -12,10 +12,7 @@ import copy
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
-from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -24,15 +21,13 @@ from api.preconditions import etag_of
 from api.serializers import IncidentSerializer
 from breachtrack.history import system_actor
 from incidents.models import Incident
-from organisations.models import Role
 from tests.api.conftest import REASON, build_world, recipients_csv, session_client, token_client, valid_bsns
 from tests.conftest import (
     NOW,
+    lab_personas,
     link_processor_and_controller,
     make_incident,
-    make_lab,
-    make_other_org,
-    member,
+    rolled_back_module_data,
     seeded_dutch_ap,
 )
 
@@ -389,51 +384,30 @@ def _body(name: str, method: str, world, parts) -> dict:
 @pytest.fixture(scope="module")
 def matrix_data(django_db_setup, django_db_blocker):
     """The personas, the world (tests/api/conftest.py) and one record of each kind, made through
-    the services ONCE for the module, inside a transaction that is rolled back when the module is
-    done: what Django's ``TestCase.setUpTestData`` does. Each test runs, as always, in its own
-    transaction (pytest-django's ``db``), here a savepoint inside that one, rolled back after the
-    test, so every test still starts from exactly this data and none sees another's writes.
+    the services once for the module (tests/conftest.py, ``rolled_back_module_data``): the same
+    ~40 service calls ran before each of the ~470 tests, some 70 % of the module's time."""
 
-    Why: the same ~40 service calls ran before each of the ~470 tests (some 70 % of the module's
-    time). What the module fixture cannot use is replaced: time is frozen at NOW while building
-    (``now``), passwords use the tests' fast hasher (``_fast_password_hashing``) and the recipient
-    import's on-commit task is captured, not run (``build_world``)."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with (
-                time_machine.travel(NOW, tick=False),
-                override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-            ):
-                admin_actor = system_actor("tests")
-                lab, other_org = make_lab(admin_actor), make_other_org(admin_actor)
-                personas = {
-                    "officer": member(lab, "officer@lab.example", Role.PRIVACY_OFFICER, admin_actor),
-                    "legal": member(lab, "legal@lab.example", Role.LEGAL, admin_actor),
-                    "viewer": member(lab, "viewer@lab.example", Role.VIEWER, admin_actor),
-                    "outsider": member(other_org, "officer@elsewhere.example", Role.PRIVACY_OFFICER, admin_actor),
-                }
-                officer = personas["officer"]
-                incident = make_incident(lab, officer)
-                world = build_world(
-                    incident,
-                    lab,
-                    officer,
-                    admin_actor,
-                    seeded_dutch_ap(),
-                    link_processor_and_controller(incident, lab, officer),
-                    NOW,
-                )
-                parts = build_matrix_parts(world.incident, lab, officer, NOW, world)
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield {"lab": lab, "other_org": other_org, "personas": personas, "world": world, "parts": parts}
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    def build():
+        admin_actor = system_actor("tests")
+        personas = lab_personas(admin_actor)
+        lab, officer = personas["lab"], personas["officer"]
+        incident = make_incident(lab, officer)
+        world = build_world(
+            incident,
+            lab,
+            officer,
+            admin_actor,
+            seeded_dutch_ap(),
+            link_processor_and_controller(incident, lab, officer),
+            NOW,
+        )
+        return {
+            "personas": personas,
+            "world": world,
+            "parts": build_matrix_parts(world.incident, lab, officer, NOW, world),
+        }
+
+    yield from rolled_back_module_data(django_db_blocker, build)
 
 
 @pytest.fixture
@@ -553,7 +527,8 @@ def build_matrix_parts(incident, lab, officer, now, world):
 
 @pytest.fixture
 def client_for(matrix, make_token):
-    lab, other_org, personas = matrix["lab"], matrix["other_org"], matrix["personas"]
+    personas = matrix["personas"]
+    lab, other_org = personas["lab"], personas["other_org"]
     officer, outsider = personas["officer"], personas["outsider"]
 
     def make(persona):
