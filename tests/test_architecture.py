@@ -17,6 +17,9 @@ from pathlib import Path
 import grimp
 import pytest
 
+# The source and its imports, the same on any database: the SQLite pass runs it (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "breachtrack", "organisations", "incidents", "filings", "communications", "notifications",

@@ -33,6 +33,9 @@ import polib
 import pytest
 from django.conf import settings
 
+# The catalogue and the source, the same on any database: the SQLite pass runs it (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_LANGUAGE = "en"
 # Directories makemessages must not see in the copy (Django itself skips names starting with ".").

@@ -70,16 +70,20 @@ def recipients_csv(count: int, start: int = 100_000_000) -> bytes:
 
 
 @pytest.fixture
-def world(
-    incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now, django_capture_on_commit_callbacks
-):
+def world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now):
+    return build_world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now)
+
+
+def build_world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now):
     """An incident ready for filings and waves, made through the services: a controller aware two
     hours ago with an initial filing (no report number yet), a second controller without any
     filing, the lead AP, a complete register, a complete content version, a planned wave and a
-    queued recipient import."""
+    queued recipient import (its on-commit task captured, not run: what pytest-django's
+    ``django_capture_on_commit_callbacks(execute=False)`` does)."""
     from types import SimpleNamespace
 
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase
 
     from actions import communications as communication_services
     from actions import filings as filing_services
@@ -163,7 +167,7 @@ def world(
         actor=officer,
         reason="wave",
     )
-    with django_capture_on_commit_callbacks(execute=False):
+    with TestCase.captureOnCommitCallbacks(execute=False):
         job = jobs.queue_import(wave, SimpleUploadedFile("first.csv", recipients_csv(2)), actor=officer, reason="first")
     incident.refresh_from_db()
     return SimpleNamespace(

@@ -19,6 +19,7 @@ command; replay it with ``pytest tests/api/test_fuzz.py -k 'officer and PATCH'``
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -38,9 +39,18 @@ from actions import extortion as extortion_services
 from actions import incidents as services
 from actions import sharing as access_services
 from api import tokens
+from breachtrack.history import system_actor
 from organisations.models import Role
-from tests.api.conftest import session_client
+from tests.api.conftest import build_world, session_client
 from tests.api.fuzz_checks import CHECKS
+from tests.conftest import (
+    NOW,
+    lab_personas,
+    link_processor_and_controller,
+    make_incident,
+    rolled_back_module_data,
+    seeded_dutch_ap,
+)
 
 EXAMPLES = int(os.environ.get("BREACHTRACK_FUZZ_EXAMPLES", "12"))
 PERSONAS = {"officer": Role.PRIVACY_OFFICER, "viewer": Role.VIEWER}
@@ -80,8 +90,45 @@ def _only_server_errors_in_the_log():
     logger.setLevel(level)
 
 
+@pytest.fixture(scope="module")
+def seeded_data(django_db_setup, django_db_blocker):
+    """``build_seeded``'s objects and tokens, made once for the module (tests/conftest.py,
+    ``rolled_back_module_data``); each test starts from them as they were made."""
+
+    def build():
+        admin_actor = system_actor("tests")
+        personas = lab_personas(admin_actor)
+        lab, officer = personas["lab"], personas["officer"]
+        incident = make_incident(lab, officer)
+        world = build_world(
+            incident,
+            lab,
+            officer,
+            admin_actor,
+            seeded_dutch_ap(),
+            link_processor_and_controller(incident, lab, officer),
+            NOW,
+        )
+        return {
+            "seeded": build_seeded(world, lab, officer, personas["viewer"], admin_actor, NOW),
+            "viewer": personas["viewer"],
+        }
+
+    yield from rolled_back_module_data(django_db_blocker, build)
+
+
 @pytest.fixture
-def seeded(world, lab, officer, viewer, admin_actor, now):
+def seeded(seeded_data, db, now):
+    return copy.deepcopy(seeded_data["seeded"])
+
+
+@pytest.fixture
+def seeded_viewer(seeded_data, db):
+    """The lab's viewer of the module's data (the ``viewer`` fixture would make a second one)."""
+    return copy.deepcopy(seeded_data["viewer"])
+
+
+def build_seeded(world, lab, officer, viewer, admin_actor, now):
     """The API's objects, one of each, made through the services, and one token per persona.
 
     ``world`` (tests/api/conftest.py) gives an incident with parties, awareness, estimates, an
@@ -222,14 +269,15 @@ def _current_etag(path: str, auth: dict) -> str | None:
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_api_keeps_its_schema(case, persona, seeded):
-    # function_scoped_fixture: the seeded incident is made once per operation and persona, on
-    # purpose; the examples share it (and what earlier examples changed), like real clients do.
+    # function_scoped_fixture: each operation and persona starts from the seeded objects as they
+    # were made (its own rolled-back transaction), on purpose; its examples share them (and what
+    # earlier examples changed), like real clients do.
     objects, secrets = seeded
     auth = {"Authorization": f"Bearer {secrets[persona]}"}
     _aim(case, objects, auth)
     case.call_and_validate(headers=auth)
 
 
-def test_the_fuzzed_schema_is_the_served_one(viewer):
-    served = session_client(viewer).get("/api/schema/?format=json").json()
+def test_the_fuzzed_schema_is_the_served_one(seeded_viewer):
+    served = session_client(seeded_viewer).get("/api/schema/?format=json").json()
     assert served == SchemaGenerator().get_schema(request=None, public=True)

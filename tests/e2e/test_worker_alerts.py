@@ -21,6 +21,10 @@ from tests.e2e.stack import Stack, wait_until
 # Seconds a threshold may wait for its sweep beyond the beat interval: the filesystem broker's
 # one-second poll, the worker picking the task up, a busy two-core machine.
 SLACK = 5
+# The filesystem-broker cases run on a Stack of their own (an embedded SQLite database, the
+# filesystem broker; the Stack clears DATABASE_URL and CELERY_BROKER_URL), the same in both passes
+# of scripts/test: the SQLite pass runs them (tests/conftest.py).
+ON_THEIR_OWN_SQLITE = pytest.mark.database_independent
 
 
 def _create_clocks(stack: Stack, leads: list[float]) -> dict[int, datetime]:
@@ -106,6 +110,7 @@ def _assert_alerts_arrive_on_time_once(stack: Stack, smtp_server) -> None:
         assert 0 <= lateness <= stack.interval + SLACK, lateness
 
 
+@ON_THEIR_OWN_SQLITE
 def test_a_clock_falling_due_alerts_and_mails_once_within_the_interval_on_the_filesystem_broker(
     filesystem_stack, smtp_server
 ):
@@ -151,6 +156,7 @@ def _assert_kill_9_loses_and_repeats_nothing(stack: Stack, smtp_server) -> None:
     _assert_each_mailed_once(stack, smtp_server, clocks)
 
 
+@ON_THEIR_OWN_SQLITE
 def test_kill_9_of_the_worker_with_beat_loses_and_repeats_no_alert_on_the_filesystem_broker(
     filesystem_stack, smtp_server
 ):
@@ -231,6 +237,7 @@ def test_a_delivery_task_lost_with_redis_is_enqueued_again_and_mailed_once(redis
     assert (arrived[(next(iter(clocks)), "due")] - restarted).total_seconds() >= 0
 
 
+@ON_THEIR_OWN_SQLITE
 def test_the_worker_environment_reaches_the_local_smtp_server(tmp_path, processes, smtp_server):
     """The harness for delivery tests: what the worker's Django sends arrives in ``smtp_server``."""
     stack = Stack(tmp_path, processes=processes, extra_env=smtp_server.env)
