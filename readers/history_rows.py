@@ -7,6 +7,7 @@ live tables for facts, so "what the register said" and "what changed" come from 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -272,6 +273,20 @@ def field_changes(new, old) -> list[tuple[str, object, object]]:
     if before == after:
         return []
     return [(name, b, a) for name, b, a in zip(names, before, after, strict=False) if b != a]
+
+
+def successive_changes(versions: list) -> list[list[tuple[str, object, object]]]:
+    """:func:`field_changes` of each version after the first against the one before it, aligned
+    with ``versions[1:]``: the versions of one object, oldest first. Each version's values are
+    read once (as a tuple), not once as the newer and again as the older of a pair."""
+    if len(versions) < 2:
+        return []
+    names, values = _tracked_fields(type(versions[0]))
+    read = [values(version.__dict__) for version in versions]
+    return [
+        [] if before == after else [(name, b, a) for name, b, a in zip(names, before, after, strict=False) if b != a]
+        for before, after in itertools.pairwise(read)
+    ]
 
 
 def field_values(row) -> list[tuple[str, object]]:

@@ -90,7 +90,6 @@ times in the installation's display zone, the chain head in every page's footer.
 from __future__ import annotations
 
 import enum
-import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -274,17 +273,21 @@ def _changes(versions: list, texts: dict) -> list[Entry]:
     if label not in texts:
         texts[label] = str(versions[0].instance_type._meta.verbose_name)  # a lazy string: cast once per model
     change, deletion, name = texts["change"], texts["deletion"], texts[label]
-    field_changes, actor_name = history_rows.field_changes, history_rows.actor_name
-    labels = texts["labels"]
-    for previous, row in itertools.pairwise(versions):
+    actor_name, labels, model = history_rows.actor_name, texts["labels"], versions[0].instance_type
+    # The summary names the changed fields: written once per model and set of fields, not per entry.
+    summaries = texts.setdefault(("summaries", label), {})
+    for row, changes in zip(versions[1:], history_rows.successive_changes(versions), strict=True):
         if row.history_type == "-":
             summary, changes, kind = deletion % {"model": name}, [], "deletion"
         else:
-            changes = field_changes(row, previous)
             if not changes:
                 continue  # a save that changed nothing a reader needs (only updated_at)
-            fields = ", ".join([labels(row.instance_type, c[0]) for c in changes])
-            summary, kind = change % {"model": name, "fields": fields}, "change"
+            fields = tuple([c[0] for c in changes])
+            summary = summaries.get(fields)
+            if summary is None:
+                words = ", ".join([labels(model, field_name) for field_name in fields])
+                summary = summaries[fields] = change % {"model": name, "fields": words}
+            kind = "change"
         entries.append(
             Entry(
                 row.history_date,
@@ -603,41 +606,52 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
     Names behind foreign keys are read with one query per related model for all the entries.
     """
     names = wording.Names()
-    labels = FieldLabels()
     models = {}
     for entry in entries:  # one registry look-up per model, not per entry
         if entry.changes and entry.model not in models:
             models[entry.model] = apps.get_model(entry.model)
+    links: dict[tuple, bool] = {}  # (model, field) -> whether its values name a related row
     for entry in entries:
-        for name, old, new in entry.changes:
-            names.want(models[entry.model], name, old)
-            names.want(models[entry.model], name, new)
+        if entry.changes:
+            model = models[entry.model]
+            for name, old, new in entry.changes:
+                key = (model, name)
+                is_link = links.get(key)
+                if is_link is None:
+                    is_link = links[key] = names.links(model, name)
+                if is_link:
+                    names.want(model, name, old)
+                    names.want(model, name, new)
     text = wording.ValueTexts(names)
+    labels = FieldLabels()
     # A value changed from is usually the value the previous version changed to: each text is
     # written once per model, field and value (of the plain types: the others each time).
-    said: dict[tuple, str] = {}
-
-    def words(model, name, value) -> str:
-        if type(value) not in _WORDED_ONCE:  # lists and dicts (unhashable), decimals, countries
-            return text(model, name, value)
-        key = (model, name, type(value), value)
-        found = said.get(key)
-        if found is None:
-            found = said[key] = text(model, name, value)
-        return found
-
-    return [
-        [
-            (
-                labels(model, name),
-                words(model, name, old),
-                words(model, name, new),
-            )
-            for model in (models.get(entry.model),)
-            for name, old, new in entry.changes
-        ]
-        for entry in entries
-    ]
+    fields: dict[tuple, tuple[str, dict]] = {}  # (model, field) -> (its label, {(type, value): text})
+    worded = []
+    for entry in entries:
+        said = []
+        if entry.changes:
+            model = models[entry.model]
+            for name, old, new in entry.changes:
+                found = fields.get((model, name))
+                if found is None:
+                    found = fields[(model, name)] = (labels(model, name), {})
+                label, texts = found
+                if type(old) in _WORDED_ONCE:
+                    old_text = texts.get((type(old), old))
+                    if old_text is None:
+                        old_text = texts[(type(old), old)] = text(model, name, old)
+                else:  # lists and dicts (unhashable), decimals, countries
+                    old_text = text(model, name, old)
+                if type(new) in _WORDED_ONCE:
+                    new_text = texts.get((type(new), new))
+                    if new_text is None:
+                        new_text = texts[(type(new), new)] = text(model, name, new)
+                else:
+                    new_text = text(model, name, new)
+                said.append((label, old_text, new_text))
+        worded.append(said)
+    return worded
 
 
 _WORDED_ONCE = frozenset({type(None), bool, int, str, datetime, date})
@@ -648,6 +662,7 @@ def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) ->
     # A history change happened when it was recorded: one instant, formatted once.
     recorded_at = event_at if entry.recorded_at is entry.event_at else _instant(entry.recorded_at)
     value = json_value
+    as_is = _AS_IS  # most values are JSON already: no call for them
     return {
         "event_at": event_at,
         "recorded_at": recorded_at,
@@ -661,8 +676,8 @@ def entry_json(entry: Entry, words: list[tuple[str, str, str]] | None = None) ->
         else [
             {
                 "field": name,
-                "old": value(old),
-                "new": value(new),
+                "old": old if type(old) in as_is else value(old),
+                "new": new if type(new) in as_is else value(new),
                 "label": said[0],
                 "old_text": said[1],
                 "new_text": said[2],

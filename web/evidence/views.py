@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
+from breachtrack.memory import cycle_collection_paused
 from evidence.chain import export_stamp
 from incidents.models import Incident
 from incidents.models.incident import earliest_instant, future_limit
@@ -225,6 +226,7 @@ def _export_summary(incident, now, rows: dict):
     return regulator_summary.regulator_summary(incident, now, rows=rows)
 
 
+@cycle_collection_paused()
 def render_timeline_json(incident) -> HttpResponse:
     """The timeline export, as the page's download and a regulator's share link both serve it."""
     now = timezone.now()
@@ -244,6 +246,7 @@ def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -
     return response
 
 
+@cycle_collection_paused()
 def render_timeline_pdf(incident) -> HttpResponse:
     """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
     stamp = export_stamp(incident.organisation_id)
@@ -256,6 +259,7 @@ def render_timeline_pdf(incident) -> HttpResponse:
     return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
 
 
+@cycle_collection_paused()
 def render_timeline_csv(incident) -> HttpResponse:
     """The timeline as CSV (format breachtrack.timeline-csv/1, see readers.timeline_csv)."""
     stamp = export_stamp(incident.organisation_id)
