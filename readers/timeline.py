@@ -90,6 +90,7 @@ times in the installation's display zone, the chain head in every page's footer.
 from __future__ import annotations
 
 import enum
+import operator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -259,8 +260,8 @@ def _notes_for(notes: dict[int, list], audience: Audience) -> dict[int, list]:
     return {pk: versions for pk, versions in notes.items() if not versions[-1].is_legally_privileged}
 
 
-def _order(entry: Entry) -> tuple:
-    return entry.event_at, entry.recorded_at, entry.kind, entry.object_id
+# The sort key, read in C: no Python call per entry.
+_order = operator.attrgetter("event_at", "recorded_at", "kind", "object_id")
 
 
 # --- History changes ----------------------------------------------------------------------------
