@@ -7,6 +7,7 @@ live tables for facts, so "what the register said" and "what changed" come from 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -144,25 +145,49 @@ def row_class(history_model) -> type:
 def load_rows(incident_id: int, sources=None) -> dict[str, list[Row]]:
     """As :func:`load` (one query per table, oldest first), read as :class:`Row` objects.
 
-    ``values()`` applies the same database converters as model loading, so every value equals
-    what a history instance would hold; only the instance itself is not built. Instants are the
-    exception: they are read as text and parsed here (:func:`_instant_columns`).
+    ``values_list()`` applies the same database converters as model loading, so every value equals
+    what a history instance would hold; only the instance itself is not built. Each record comes
+    as a tuple (``values()`` builds a dict per record in Python; ``zip`` does it in C). Instants
+    are the exception: they are read as text and parsed here (:func:`_instant_columns`), each
+    distinct text once: every version repeats the instants of its object that did not change.
     """
     rows: dict[str, list] = {}
+    parsed: dict[str, datetime] = {}
     for source in SOURCES if sources is None else sources:
         history = source.model.history
         make = row_class(history.model)
         queryset = history.filter(**source.history_filter(incident_id)).order_by("history_date", "history_id")
-        plain, instants = _instant_columns(history.model)
+        attnames, columns, instants = _columns(history.model)
         found = []
-        for values in queryset.values(*plain, **instants):
-            for alias, attname in _INSTANT_ALIASES[history.model]:
-                text = values.pop(alias)
-                values[attname] = None if text is None else _parse_instant(text)
+        for record in queryset.values_list(*columns):
+            values = dict(zip(attnames, record, strict=True))
+            for position, attname in instants:
+                text = record[position]
+                if text is not None:
+                    value = parsed.get(text)
+                    if value is None:
+                        value = parsed[text] = _parse_instant(text)
+                    values[attname] = value
             found.append(make(values))
         rows[source.key] = found
     _attach_usernames(rows)
     return rows
+
+
+_COLUMNS: dict[type, tuple] = {}
+
+
+def _columns(history_model) -> tuple[tuple[str, ...], list, tuple[tuple[int, str], ...]]:
+    """The history model's columns for :func:`load_rows` (cached per model): the attnames in the
+    order selected, what ``values_list()`` selects (the plain columns, then each instant cast to
+    text, :func:`_instant_columns`) and the (position, attname) of each instant."""
+    if history_model not in _COLUMNS:
+        plain, instants = _instant_columns(history_model)
+        aliases = _INSTANT_ALIASES[history_model]
+        attnames = (*plain, *[attname for _alias, attname in aliases])
+        positions = tuple((len(plain) + k, attname) for k, (_alias, attname) in enumerate(aliases))
+        _COLUMNS[history_model] = (attnames, [*plain, *instants.values()], positions)
+    return _COLUMNS[history_model]
 
 
 _INSTANT_ALIASES: dict[type, tuple[tuple[str, str], ...]] = {}
@@ -248,6 +273,20 @@ def field_changes(new, old) -> list[tuple[str, object, object]]:
     if before == after:
         return []
     return [(name, b, a) for name, b, a in zip(names, before, after, strict=False) if b != a]
+
+
+def successive_changes(versions: list) -> list[list[tuple[str, object, object]]]:
+    """:func:`field_changes` of each version after the first against the one before it, aligned
+    with ``versions[1:]``: the versions of one object, oldest first. Each version's values are
+    read once (as a tuple), not once as the newer and again as the older of a pair."""
+    if len(versions) < 2:
+        return []
+    names, values = _tracked_fields(type(versions[0]))
+    read = [values(version.__dict__) for version in versions]
+    return [
+        [] if before == after else [(name, b, a) for name, b, a in zip(names, before, after, strict=False) if b != a]
+        for before, after in itertools.pairwise(read)
+    ]
 
 
 def field_values(row) -> list[tuple[str, object]]:

@@ -149,14 +149,21 @@ class Names:
         self._related: dict[tuple[type, str], type | None] = {}  # (model, name) -> the model it links to
 
     def want(self, model, name: str, value) -> None:
+        related = self._related_model(model, name)
+        if related is not None and value is not None:
+            self.wanted[related].add(value)
+
+    def links(self, model, name: str) -> bool:
+        """Whether values of ``model.name`` name a related row (only those need :meth:`want`)."""
+        return self._related_model(model, name) is not None
+
+    def _related_model(self, model, name: str):
         key = (model, name)
         if key not in self._related:
             field = field_of(model, name)
             is_link = field is not None and field.is_relation and field.many_to_one
             self._related[key] = field.related_model if is_link else None
-        related = self._related[key]
-        if related is not None and value is not None:
-            self.wanted[related].add(value)
+        return self._related[key]
 
     def name_of(self, related_model, pk) -> str:
         if related_model not in self.found or pk not in self.found[related_model]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from access.choices import AccessAction, ExportKind
 from access.log import log_view
+from breachtrack.memory import cycle_collection_paused
 from evidence.chain import export_stamp
 from incidents.models import Incident
 from incidents.models.incident import earliest_instant, future_limit
@@ -225,15 +226,17 @@ def _export_summary(incident, now, rows: dict):
     return regulator_summary.regulator_summary(incident, now, rows=rows)
 
 
-def render_timeline_json(incident) -> JsonResponse:
+@cycle_collection_paused()
+def render_timeline_json(incident) -> HttpResponse:
     """The timeline export, as the page's download and a regulator's share link both serve it."""
     now = timezone.now()
     rows = timeline.load_rows(incident)
-    body = timeline.as_json(incident, export_entries(incident, rows), now=now)
-    # The regulator's summary first: who knew when, when each 72 h ended, what was filed when.
-    body = {**body, "summary": regulator_summary.summary_json(_export_summary(incident, now, rows))}
-    # Compact: indenting switches json to its pure-Python encoder, several times slower on large exports.
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+    # The regulator's summary: who knew when, when each 72 h ended, what was filed when.
+    summary = regulator_summary.summary_json(_export_summary(incident, now, rows))
+    # Compact (indenting switches json to its pure-Python encoder, several times slower on large
+    # exports), and written a few hundred entries at a time (timeline.json_text).
+    body = timeline.json_text(incident, export_entries(incident, rows), now=now, summary=summary)
+    return HttpResponse(body.encode("utf-8"), content_type="application/json")
 
 
 def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -> HttpResponse:
@@ -243,6 +246,7 @@ def _attachment(response: HttpResponse, incident, extension: str, stamp: dict) -
     return response
 
 
+@cycle_collection_paused()
 def render_timeline_pdf(incident) -> HttpResponse:
     """The timeline as printable A4 PDF, in the request's language, times in the default zone."""
     stamp = export_stamp(incident.organisation_id)
@@ -255,6 +259,7 @@ def render_timeline_pdf(incident) -> HttpResponse:
     return _attachment(HttpResponse(body, content_type="application/pdf"), incident, "pdf", stamp)
 
 
+@cycle_collection_paused()
 def render_timeline_csv(incident) -> HttpResponse:
     """The timeline as CSV (format breachtrack.timeline-csv/1, see readers.timeline_csv)."""
     stamp = export_stamp(incident.organisation_id)
