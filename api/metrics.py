@@ -22,7 +22,8 @@ from rest_framework.views import APIView
 
 from api.scoping import member_organisation_ids, role_in
 from organisations.models import Authority, Party
-from readers.metrics import METRICS_ROLES, Filters, metrics
+from readers.metrics import METRICS_ROLES, Filters
+from readers.metrics_regimes import GDPR, known_regime, reading
 from readers.metrics_report import metrics_json
 
 ID_BOUNDS = {"min_value": 1, "max_value": 2**63 - 1}  # a BigAutoField's range: never a database error
@@ -44,6 +45,15 @@ class MetricsQuery(serializers.Serializer):
         required=False,
         help_text="Only this controller's clocks (a party of the organisation's directory).",
     )
+    regime = serializers.CharField(
+        required=False,
+        max_length=32,
+        help_text=(
+            "The regime whose figures are read, a code of the regimes' catalogue (docs/regimes.md): "
+            '"gdpr" (the default: the Art. 33 and 34 clocks), or another such as "nis2", "dora", '
+            '"hipaa", "sec_8k" (one section per report of that regime).'
+        ),
+    )
 
     def to_internal_value(self, data):
         # A filter given empty is a mistake to name, never "no filter" (DRF reads "" as absent).
@@ -51,6 +61,14 @@ class MetricsQuery(serializers.Serializer):
         if blank:
             raise serializers.ValidationError(blank)
         return super().to_internal_value(data)
+
+    def validate_regime(self, value: str) -> str:
+        if not known_regime(value):
+            raise serializers.ValidationError(
+                _("Unknown regime “%(code)s”: use a code of the regimes' catalogue, such as gdpr or nis2.")
+                % {"code": value}
+            )
+        return value
 
     def validate(self, data):
         start, end = data.get("period_from"), data.get("period_until")
@@ -80,11 +98,13 @@ class MetricsSerializer(serializers.Serializer):
     organisation = serializers.IntegerField()
     period_from = serializers.DateTimeField(allow_null=True)
     period_until = serializers.DateTimeField(allow_null=True)
+    regime = serializers.CharField(help_text="The regime whose figures these are.")
     sections = SectionSerializer(many=True)
 
 
 class MetricsView(APIView):
-    """Time-to-notify metrics of one organisation: on time and late, durations, open clocks."""
+    """Time-to-notify metrics of one organisation: on time and late, durations, open clocks; the GDPR's
+    by default, another regime's reports with ``regime``."""
 
     @extend_schema(
         parameters=[MetricsQuery],
@@ -108,14 +128,16 @@ class MetricsView(APIView):
             period_until=facts.get("period_until"),
             authority_id=facts.get("authority"),
             controller_id=facts.get("controller"),
+            regime=facts.get("regime", GDPR),
         )
-        reading = metrics(filters, now=timezone.now())
+        figures = reading(filters, now=timezone.now())
         web_query = {
             "organisation": organisation,
             "from_at": filters.period_from.isoformat() if filters.period_from else None,
             "until_at": filters.period_until.isoformat() if filters.period_until else None,
             "authority": filters.authority_id,
             "controller": filters.controller_id,
+            "regime": filters.regime if filters.regime != GDPR else None,
         }
         web_query = {key: value for key, value in web_query.items() if value is not None}
 
@@ -129,7 +151,8 @@ class MetricsView(APIView):
             "organisation": organisation,
             "period_from": filters.period_from,
             "period_until": filters.period_until,
-            **metrics_json(reading, link, incident_link),
+            "regime": filters.regime,
+            **metrics_json(figures, link, incident_link),
         }
         return Response(MetricsSerializer(body).data)
 

@@ -24,8 +24,8 @@ Cost, whatever the number of incidents (ten queries in all): two aggregate queri
 and for each duration its values sorted by the database, one column and the row's id (the
 nearest-rank median and 90th percentile are picked from that list), then the worst row's incident.
 The counts never bring a row per incident to Python; the durations do, one small row per measured
-case (see :func:`duration_figure`). A regime filter (when regimes exist) is one more field of
-:class:`Filters` and one more condition in :func:`clock_scope` and :func:`incident_scope`.
+case (see :func:`duration_figure`). The figures of another regime (``Filters.regime``) are
+``readers.metrics_regimes``'s, from that regime's report clocks.
 
 Durations are ``met_at - started_at``, ``detected_at - occurred_from_at`` and an Art. 33(1) clock's
 start minus its incident's ``detected_at``, computed by the database as intervals.
@@ -67,6 +67,9 @@ class Filters:
     period_until: datetime | None = None
     authority_id: int | None = None  # organisations.Authority
     controller_id: int | None = None  # organisations.Party (the directory entry of the controller)
+    # The regime whose figures are read: "gdpr" is this module's; another (a code of the regimes'
+    # catalogue) is its report clocks' (readers.metrics_regimes).
+    regime: str = "gdpr"
 
 
 # --- Which rows a figure counts ------------------------------------------------------------------

@@ -21,6 +21,16 @@ from notifications.models import DeadlineKind
 from readers import wording
 from readers.metrics import LABELS, OPEN_KINDS, DurationFigure, Metrics
 from readers.metrics_chart import BarChart, bar_chart
+from readers.metrics_regimes import LABELS as REPORT_LABELS
+from readers.metrics_regimes import (
+    STATES,
+    RegimeMetrics,
+    ReportReading,
+    bucket,
+    parse_bucket,
+    regime_title,
+    report_title,
+)
 
 Link = Callable[[str], str]  # a bucket key → the drill-down URL
 IncidentLink = Callable[[int], str]  # an incident id → its page
@@ -61,7 +71,9 @@ def count_figure(reading: Metrics, key: str, link: Link) -> Figure:
     return Figure(key, str(LABELS[key]), wording.number_text(count), count, "incidents", link(key))
 
 
-def duration_figures(figure: DurationFigure, link: Link, incident_link: IncidentLink, *, target: bool = False) -> list:
+def duration_figures(
+    figure: DurationFigure, link: Link, incident_link: IncidentLink, *, target: bool = False, with_p90: bool = False
+) -> list:
     rows = [
         Figure(
             f"{figure.key}_count",
@@ -80,7 +92,7 @@ def duration_figures(figure: DurationFigure, link: Link, incident_link: Incident
             link(figure.bucket),
         ),
     ]
-    if figure.p90 is not None or figure.key == "awareness_to_filing":
+    if figure.p90 is not None or figure.key == "awareness_to_filing" or with_p90:
         rows.append(
             Figure(
                 f"{figure.key}_p90",
@@ -130,8 +142,63 @@ def duration_chart(title: str, figures: list[Figure]) -> BarChart:
     return bar_chart(title, [(f"{f.label}", float(f.number), f.value_text, "neutral", f.href) for f in rows])
 
 
-def sections(reading: Metrics, link: Link, incident_link: IncidentLink) -> list[Section]:
-    """The page's sections, in the active language."""
+def report_section(regime: str, report: ReportReading, link: Link, incident_link: IncidentLink) -> Section:
+    """One report of a regime other than the GDPR: its counts, its share on time, its lag."""
+    title = _("%(regime)s · %(report)s") % {"regime": regime, "report": report.title}
+    if report.recipient:
+        title += " " + _("(to %(recipient)s)") % {"recipient": report.recipient}
+    definition = _(
+        "Per incident whose regime an officer confirmed and whose facts make this report owed: its clock, "
+        "from the moment the regime's rules count it from to the first report filed (%(period)s). On time: "
+        "filed at or before its due moment; late: after. Not filed: overdue once the due moment passed, "
+        "else time left. The share on time is on time among the filed ones. The lag runs from the moment "
+        "the clock counts from to the first filing: median and 90th percentile by nearest rank, the worst "
+        "names its incident. A report whose condition does not hold, and a regime not confirmed, count nowhere."
+    ) % {"period": report.period or _("the period its rules set")}
+    section = Section(f"report_{report.code}", title, definition)
+    section.figures = [
+        Figure(
+            f"{report.code}_{state}",
+            str(REPORT_LABELS[state]),
+            wording.number_text(report.counts[state]),
+            report.counts[state],
+            "incidents",
+            link(bucket(report.code, state)),
+        )
+        for state in STATES
+    ]
+    section.chart = count_chart(title, section.figures)
+    section.figures.append(
+        Figure(
+            f"{report.code}_share_on_time",
+            _("share on time"),
+            share_text(report.share_on_time),
+            report.share_on_time,
+            "share",
+            link(bucket(report.code, "filed")),
+        )
+    )
+    lag = _("lag to the first filing")
+    for figure in duration_figures(report.lag, link, incident_link, with_p90=True):
+        section.figures.append(
+            Figure(
+                figure.key,
+                f"{lag}: {figure.label}",
+                figure.value_text,
+                figure.number,
+                figure.unit,
+                figure.href,
+                figure.note,
+            )
+        )
+    return section
+
+
+def sections(reading: Metrics | RegimeMetrics, link: Link, incident_link: IncidentLink) -> list[Section]:
+    """The page's sections, in the active language: the GDPR's, or one per report of another regime."""
+    if isinstance(reading, RegimeMetrics):
+        name = reading.regime_title
+        return [report_section(name, report, link, incident_link) for report in reading.reports]
     art33 = Section(
         "art33",
         _("Notifications to the authority (Art. 33(1))"),
@@ -275,7 +342,7 @@ def sections(reading: Metrics, link: Link, incident_link: IncidentLink) -> list[
     return [art33, filing, processor, gaps, art34, open_clocks]
 
 
-def csv_text(reading: Metrics, link: Link, incident_link: IncidentLink) -> str:
+def csv_text(reading: Metrics | RegimeMetrics, link: Link, incident_link: IncidentLink) -> str:
     """The figures as CSV: headers and words in the active language, ``number`` and ``unit`` for programs."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -290,7 +357,7 @@ def csv_text(reading: Metrics, link: Link, incident_link: IncidentLink) -> str:
     return out.getvalue()
 
 
-def metrics_json(reading: Metrics, link: Link, incident_link: IncidentLink) -> dict:
+def metrics_json(reading: Metrics | RegimeMetrics, link: Link, incident_link: IncidentLink) -> dict:
     """The API's answer: per section its words and figures; durations in hours, shares in 0..1."""
     return {
         "sections": [
@@ -316,8 +383,17 @@ def metrics_json(reading: Metrics, link: Link, incident_link: IncidentLink) -> d
     }
 
 
-def bucket_label(key: str) -> str:
-    """What a drill-down lists, in words: the measure and the figure ("… (Art. 33(1)): filed late")."""
+def bucket_label(key: str, regime: str = "gdpr") -> str:
+    """What a drill-down lists, in words: the measure and the figure ("… (Art. 33(1)): filed late";
+    "NIS2 · Early warning: filed late" for another regime's report)."""
+    parsed = parse_bucket(key) if regime != "gdpr" else None
+    if parsed is not None:
+        state, report = parsed
+        measure = _("%(regime)s · %(report)s") % {
+            "regime": regime_title(regime),
+            "report": report_title(regime, report),
+        }
+        return f"{measure}: {REPORT_LABELS[state]}"
     kind_labels = dict(DeadlineKind.choices)
     for kind in OPEN_KINDS:
         for state in ("on_track", "under_24h", "under_6h", "overdue"):

@@ -159,6 +159,8 @@ def organisation_pages():
         f"{drill_down}?bucket=art33_late",
         f"{drill_down}?bucket=processor_over_target",
         f"{drill_down}?bucket=open_authority_notification_overdue",
+        f"{reverse('metrics:page')}?regime=nis2",  # the lab's NIS2 reports (ops.demo_regimes)
+        f"{drill_down}?regime=nis2&bucket=report_overdue%3Afinal",
     ]
 
 

@@ -53,3 +53,54 @@ def other_officer(outsider):
 @pytest.fixture
 def directory_party(lab, officer):
     return org_services.create_party(lab, name="Regional Hospital", country="NL", actor=officer, reason="directory")
+
+
+@pytest.fixture
+def nis2_case(admin_actor):
+    """``nis2_case(org, officer, aware_at=…, title=…, applies=True, handled_at=None, ongoing=False)`` → an
+    incident of ``org`` (an essential entity under NIS2) whose own awareness is ``aware_at`` and whose
+    officer decided on NIS2 (``applies``); ``handled_at``: when its handling ended, with the "still
+    ongoing" determination ``ongoing``. The derivation (``rules.obligations``) writes its report
+    clocks, as in production."""
+    from actions import regimes as regime_actions
+
+    def make(organisation, officer, *, aware_at, title, applies=True, handled_at=None, ongoing=False):
+        regime_actions.set_organisation_profile(
+            organisation, entity_tags=["nis2_essential"], established="NL", actor=officer, reason="profile"
+        )
+        created = services.create_incident(organisation=organisation, title=title, actor=officer, reason="test")
+        own = services.add_party(
+            created, party=organisation.parties.get(is_self=True), role="controller", actor=officer, reason="test"
+        )
+        services.record_awareness(
+            created, party=own, aware_at=aware_at, source="own_detection", actor=officer, reason="aware"
+        )
+        regime_actions.set_determination(
+            created, name="significant", value=True, rationale="assessed", actor=officer, reason="assessed"
+        )
+        if handled_at is not None:
+            regime_actions.set_determination(
+                created, name="ongoing", value=ongoing, rationale="assessed", actor=officer, reason="assessed"
+            )
+            regime_actions.record_anchor(
+                created, kind="handling_ended", occurred_at=handled_at, actor=officer, reason="handled"
+            )
+        regime_actions.decide_regime(
+            created, regime="nis2", applies=applies, reasoning="our reading", actor=officer, reason="decision"
+        )
+        return created
+
+    return make
+
+
+@pytest.fixture
+def file_report():
+    """``file_report(incident, officer, report, submitted_at)``: a NIS2 report filed, through the action."""
+    from actions import regimes as regime_actions
+
+    def run(incident, officer, report, submitted_at):
+        return regime_actions.record_regime_report_filing(
+            incident, regime="nis2", report=report, submitted_at=submitted_at, actor=officer, reason="filed"
+        )
+
+    return run

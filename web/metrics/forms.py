@@ -9,12 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from organisations.models import Authority, Party
 from readers.metrics import Filters
+from readers.metrics_regimes import GDPR, known_regime, regime_choices
 from rules.timeinput import Fold, LocalTimeError, local_to_utc
 
 
 class MetricsFilterForm(forms.Form):
     """Organisation (when the user reads several), period in whole days of the user's zone, authority,
-    controller. An unknown value is a 400 naming its field, never a silently wider reading."""
+    controller, regime (the GDPR unless another is chosen). An unknown value is a 400 naming its field, never a silently wider reading."""
 
     organisation = forms.TypedChoiceField(label=_("Organisation"), required=False, coerce=int, empty_value=None)
     period_from = forms.DateField(label=_("From (day)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -25,11 +26,16 @@ class MetricsFilterForm(forms.Form):
         label=_("Supervisory authority"), queryset=Authority.objects.order_by("name"), required=False
     )
     controller = forms.ModelChoiceField(label=_("Controller"), queryset=Party.objects.none(), required=False)
+    # Any code of the regimes' catalogue is read; the select offers the GDPR and the regimes in the data.
+    regime = forms.CharField(label=_("Regime"), required=False, widget=forms.Select)
     # Exact instants (ISO 8601), as the API's drill-down links carry its period; they win over the days.
     from_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     until_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data, *, organisations, zone: str):
+        if data is not None and "regime" not in data:
+            data = data.copy()
+            data["regime"] = GDPR  # the select shows the GDPR chosen when none was asked for
         super().__init__(data)
         self.organisations = list(organisations)
         self.zone = zone
@@ -37,6 +43,16 @@ class MetricsFilterForm(forms.Form):
         self.fields["authority"].empty_label = _("Every authority")
         self.fields["controller"].empty_label = _("Every controller")
         self.fields["controller"].queryset = Party.objects.filter(owner__in=self.organisations).order_by("name")
+        chosen = (data or {}).get("regime") or GDPR
+        self.fields["regime"].widget.choices = regime_choices([o.pk for o in self.organisations], chosen)
+
+    def clean_regime(self) -> str:
+        code = self.cleaned_data.get("regime") or GDPR
+        if not known_regime(code):
+            raise forms.ValidationError(
+                _("Unknown regime “%(code)s”: choose one from the list."), params={"code": code[:40]}
+            )
+        return code
 
     def clean(self):
         data = super().clean()
@@ -71,4 +87,5 @@ class MetricsFilterForm(forms.Form):
             period_until=data["until_at"],
             authority_id=data["authority"].pk if data.get("authority") else None,
             controller_id=data["controller"].pk if data.get("controller") else None,
+            regime=data.get("regime") or GDPR,
         )

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from readers.metrics import bucket_keys, counted_incidents, metrics, readable_organisations
+from readers.metrics import readable_organisations
+from readers.metrics_regimes import GDPR, counted, is_bucket, reading, regime_title
 from readers.metrics_report import bucket_label, csv_text, sections
 from readers.wording import instant_text
 from web.metrics.forms import MetricsFilterForm
@@ -77,12 +78,15 @@ def page(request):
     if not form.is_valid():
         return render(request, "metrics/metrics.html", {"form": form, "sections": None}, status=400)
     now = timezone.now()
-    reading = metrics(form.filters(), now=now)
+    filters = form.filters()
     link, incident_link, query = _links(request)
     context = {
         "form": form,
         "read_at": instant_text(now),
-        "sections": sections(reading, link, incident_link),
+        "regime": filters.regime,
+        "regime_name": regime_title(filters.regime),
+        "is_gdpr": filters.regime == GDPR,
+        "sections": sections(reading(filters, now=now), link, incident_link),
         "query": query,
         "is_multi_organisation": len(form.organisations) > 1,
     }
@@ -97,7 +101,7 @@ def csv_export(request):
     if not form.is_valid():
         return render(request, "metrics/metrics.html", {"form": form, "sections": None}, status=400)
     link, incident_link, _query = _links(request)
-    body = csv_text(metrics(form.filters(), now=timezone.now()), link, incident_link)
+    body = csv_text(reading(form.filters(), now=timezone.now()), link, incident_link)
     response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="breachtrack-metrics.csv"'
     return response
@@ -110,13 +114,19 @@ def incidents(request):
     form = _form(request)
     bucket = request.GET.get("bucket", "")
     now = timezone.now()
-    if bucket not in bucket_keys(now):
-        form.is_valid()
+    if form.is_valid() and not is_bucket(form.filters(), bucket, now=now):
         form.add_error(None, _("Unknown figure: choose one from the metrics page."))
     if not form.is_valid():
         return render(request, "metrics/incidents.html", {"form": form, "page": None}, status=400)
-    found = counted_incidents(form.filters(), bucket, now=now)
+    filters = form.filters()
+    found = counted(filters, bucket, now=now)
     page_obj = Paginator(found, DRILL_DOWN_PAGE_SIZE).get_page(request.GET.get("page"))
     _link, _incident_link, query = _links(request)
-    context = {"form": form, "page": page_obj, "figure": bucket_label(bucket), "query": query, "bucket": bucket}
+    context = {
+        "form": form,
+        "page": page_obj,
+        "figure": bucket_label(bucket, filters.regime),
+        "query": query,
+        "bucket": bucket,
+    }
     return render(request, "metrics/incidents.html", context)
