@@ -27,7 +27,7 @@ class MetricsFilterForm(forms.Form):
     )
     controller = forms.ModelChoiceField(label=_("Controller"), queryset=Party.objects.none(), required=False)
     # Any code of the regimes' catalogue is read; the select offers the GDPR and the regimes in the data.
-    regime = forms.CharField(label=_("Regime"), required=False, widget=forms.Select)
+    regime = forms.CharField(label=_("Regime"), required=False, max_length=32, widget=forms.Select)
     # Exact instants (ISO 8601), as the API's drill-down links carry its period; they win over the days.
     from_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     until_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
