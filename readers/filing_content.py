@@ -33,8 +33,8 @@ from incidents.choices import (
     RiskLevel,
     Severity,
 )
-from readers.regime_labels import find_report, recipient_label, regime_name, report_label
-from rules import regimes
+from readers.regime_labels import find_report, recipient_label, regime_label, report_label
+from readers.regimes import OWN_CLOCKS  # the GDPR: its clocks are the filings themselves, not "another regime"
 from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
@@ -115,8 +115,6 @@ ITEMS: tuple[tuple[str, object, object], ...] = (
 )
 # Added in schema 5: a filing frozen before does not show them (it never said anything about them).
 SCHEMA_5_KEYS = frozenset({"regimes.reports", "regimes.decisions", "places.data_subjects"})
-# The GDPR's own clocks are the filings themselves, never "another regime" (readers.regimes.OWN_CLOCKS).
-OWN_REGIMES = frozenset({"gdpr"})
 LABELS = {key: label for key, label, _choices in ITEMS}
 COMMUNICATION_DECISIONS = {
     "communicate": _("communicate to the data subjects (Art. 34(1))"),
@@ -262,7 +260,7 @@ def other_regimes(incident, known_by: datetime | None) -> dict:
     reports = []
     with translation.override("en"):
         for row in incident.regime_report_filings.order_by("submitted_at", "pk"):
-            if row.regime in OWN_REGIMES or (known_by is not None and row.submitted_at > known_by):
+            if row.regime in OWN_CLOCKS or (known_by is not None and row.submitted_at > known_by):
                 continue
             reports.append(
                 {
@@ -278,7 +276,7 @@ def other_regimes(incident, known_by: datetime | None) -> dict:
             )
     latest: dict[str, bool] = {}
     for decision in incident.regime_decisions.order_by("decided_at", "pk"):
-        if decision.regime not in OWN_REGIMES and (known_by is None or decision.decided_at <= known_by):
+        if decision.regime not in OWN_CLOCKS and (known_by is None or decision.decided_at <= known_by):
             latest[decision.regime] = decision.applies
     return {
         "regimes.reports": reports,
@@ -430,7 +428,7 @@ def display_value(key: str, value) -> str:
         return "\n".join(_display_report(report) for report in value)
     if key == "regimes.decisions":
         return "; ".join(
-            f"{_regime_name(d['regime'])}: {gettext('applies') if d['applies'] else gettext('does not apply')}"
+            f"{regime_label(d['regime'])}: {gettext('applies') if d['applies'] else gettext('does not apply')}"
             for d in value
         )
     if key == "places.data_subjects":
@@ -451,12 +449,6 @@ def display_value(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
-
-
-def _regime_name(code: str) -> str:
-    """A regime's short name in the reader's language ("NIS2"), its code when the catalogue lost it."""
-    regime = regimes.catalogue().get(code)
-    return regime_name(regime) if regime is not None else code.upper()
 
 
 def _display_report(report: dict) -> str:

@@ -47,7 +47,8 @@ from readers.metrics import (
     nearest_rank,
     span,
 )
-from readers.regime_labels import find_report, language, regime_name, text
+from readers.regime_labels import find_report, language, text
+from readers.regime_labels import regime_label as regime_title
 from rules import regimes
 
 GDPR = "gdpr"  # the register's own clocks: readers.metrics
@@ -66,12 +67,6 @@ LABELS = {
 def known_regime(code: str) -> bool:
     """A code of the regimes' catalogue (the GDPR included)."""
     return code in regimes.catalogue()
-
-
-def regime_title(code: str) -> str:
-    """The regime's name in the reader's language ("NIS2"; the GDPR is "AVG" in Dutch)."""
-    regime = regimes.catalogue().get(code)
-    return regime_name(regime) if regime is not None else code.upper()
 
 
 def regime_choices(organisation_ids, chosen: str = GDPR) -> list[tuple[str, str]]:

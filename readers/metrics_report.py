@@ -21,8 +21,8 @@ from notifications.models import DeadlineKind
 from readers import wording
 from readers.metrics import LABELS, OPEN_KINDS, DurationFigure, Metrics
 from readers.metrics_chart import BarChart, bar_chart
-from readers.metrics_regimes import LABELS as REPORT_LABELS
 from readers.metrics_regimes import (
+    GDPR,
     STATES,
     RegimeMetrics,
     ReportReading,
@@ -31,6 +31,7 @@ from readers.metrics_regimes import (
     regime_title,
     report_title,
 )
+from readers.metrics_regimes import LABELS as REPORT_LABELS
 
 Link = Callable[[str], str]  # a bucket key → the drill-down URL
 IncidentLink = Callable[[int], str]  # an incident id → its page
@@ -383,10 +384,10 @@ def metrics_json(reading: Metrics | RegimeMetrics, link: Link, incident_link: In
     }
 
 
-def bucket_label(key: str, regime: str = "gdpr") -> str:
+def bucket_label(key: str, regime: str = GDPR) -> str:
     """What a drill-down lists, in words: the measure and the figure ("… (Art. 33(1)): filed late";
     "NIS2 · Early warning: filed late" for another regime's report)."""
-    parsed = parse_bucket(key) if regime != "gdpr" else None
+    parsed = parse_bucket(key) if regime != GDPR else None
     if parsed is not None:
         state, report = parsed
         measure = _("%(regime)s · %(report)s") % {

@@ -50,11 +50,17 @@ def find_report(regime_code: str, version: str, report_code: str):
         return regime, None
 
 
+def regime_label(regime_code: str) -> str:
+    """A regime's short name from its code, in the reader's language ("NIS2"; the GDPR is "AVG" in
+    Dutch); the code in capitals when the catalogue no longer knows it."""
+    regime = regimes.catalogue().get(regime_code)
+    return regime_name(regime) if regime is not None else regime_code.upper()
+
+
 def report_label(regime_code: str, version: str, report_code: str) -> str:
     """ "NIS2 · Early warning to the CSIRT"; the codes when the catalogue no longer knows them."""
-    regime, report = find_report(regime_code, version, report_code)
-    name = regime_name(regime) if regime is not None else regime_code.upper()
-    return f"{name} · {text(report.title) if report is not None else report_code}"
+    _regime, report = find_report(regime_code, version, report_code)
+    return f"{regime_label(regime_code)} · {text(report.title) if report is not None else report_code}"
 
 
 def anchor_label(anchor: str, regime_code: str = "", version: str = "") -> str:
