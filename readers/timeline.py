@@ -628,6 +628,15 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
     # A value changed from is usually the value the previous version changed to: each text is
     # written once per model, field and value (of the plain types: the others each time).
     fields: dict[tuple, tuple[str, dict]] = {}  # (model, field) -> (its label, {(type, value): text})
+
+    def words(texts: dict, model, name: str, value) -> str:
+        if type(value) not in _WORDED_ONCE:  # lists and dicts (unhashable), decimals, countries
+            return text(model, name, value)
+        found = texts.get((type(value), value))
+        if found is None:
+            found = texts[(type(value), value)] = text(model, name, value)
+        return found
+
     worded = []
     for entry in entries:
         said = []
@@ -638,19 +647,7 @@ def change_words(entries: list[Entry]) -> list[list[tuple[str, str, str]]]:
                 if found is None:
                     found = fields[(model, name)] = (labels(model, name), {})
                 label, texts = found
-                if type(old) in _WORDED_ONCE:
-                    old_text = texts.get((type(old), old))
-                    if old_text is None:
-                        old_text = texts[(type(old), old)] = text(model, name, old)
-                else:  # lists and dicts (unhashable), decimals, countries
-                    old_text = text(model, name, old)
-                if type(new) in _WORDED_ONCE:
-                    new_text = texts.get((type(new), new))
-                    if new_text is None:
-                        new_text = texts[(type(new), new)] = text(model, name, new)
-                else:
-                    new_text = text(model, name, new)
-                said.append((label, old_text, new_text))
+                said.append((label, words(texts, model, name, old), words(texts, model, name, new)))
         worded.append(said)
     return worded
 
