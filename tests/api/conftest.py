@@ -74,6 +74,22 @@ def world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controlle
     return build_world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now)
 
 
+def build_lab_world(now):
+    """For a module's data (``tests.conftest.rolled_back_module_data``): the lab's personas and
+    :func:`build_world`'s incident around them, made through the services as the function-scoped
+    fixtures make them. ``(personas, world, admin_actor)``."""
+    from breachtrack.history import system_actor
+    from tests.conftest import lab_personas, link_processor_and_controller, make_incident, seeded_dutch_ap
+
+    admin_actor = system_actor("tests")
+    personas = lab_personas(admin_actor)
+    lab, officer = personas["lab"], personas["officer"]
+    incident = make_incident(lab, officer)
+    processor_and_controller = link_processor_and_controller(incident, lab, officer)
+    world = build_world(incident, lab, officer, admin_actor, seeded_dutch_ap(), processor_and_controller, now)
+    return personas, world, admin_actor
+
+
 def build_world(incident, lab, officer, admin_actor, dutch_ap, processor_and_controller, now):
     """An incident ready for filings and waves, made through the services: a controller aware two
     hours ago with an initial filing (no report number yet), a second controller without any

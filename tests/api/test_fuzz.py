@@ -39,17 +39,12 @@ from actions import extortion as extortion_services
 from actions import incidents as services
 from actions import sharing as access_services
 from api import tokens
-from breachtrack.history import system_actor
 from organisations.models import Role
-from tests.api.conftest import build_world, session_client
+from tests.api.conftest import build_lab_world, session_client
 from tests.api.fuzz_checks import CHECKS
 from tests.conftest import (
     NOW,
-    lab_personas,
-    link_processor_and_controller,
-    make_incident,
     rolled_back_module_data,
-    seeded_dutch_ap,
 )
 
 EXAMPLES = int(os.environ.get("BREACHTRACK_FUZZ_EXAMPLES", "12"))
@@ -96,19 +91,8 @@ def seeded_data(django_db_setup, django_db_blocker):
     ``rolled_back_module_data``); each test starts from them as they were made."""
 
     def build():
-        admin_actor = system_actor("tests")
-        personas = lab_personas(admin_actor)
+        personas, world, admin_actor = build_lab_world(NOW)
         lab, officer = personas["lab"], personas["officer"]
-        incident = make_incident(lab, officer)
-        world = build_world(
-            incident,
-            lab,
-            officer,
-            admin_actor,
-            seeded_dutch_ap(),
-            link_processor_and_controller(incident, lab, officer),
-            NOW,
-        )
         return {
             "seeded": build_seeded(world, lab, officer, personas["viewer"], admin_actor, NOW),
             "viewer": personas["viewer"],

@@ -19,16 +19,11 @@ from rest_framework.test import APIClient
 
 from api.preconditions import etag_of
 from api.serializers import IncidentSerializer
-from breachtrack.history import system_actor
 from incidents.models import Incident
-from tests.api.conftest import REASON, build_world, recipients_csv, session_client, token_client, valid_bsns
+from tests.api.conftest import REASON, build_lab_world, recipients_csv, session_client, token_client, valid_bsns
 from tests.conftest import (
     NOW,
-    lab_personas,
-    link_processor_and_controller,
-    make_incident,
     rolled_back_module_data,
-    seeded_dutch_ap,
 )
 
 # What each method of a route does; a method not named is a 405 for every authenticated caller.
@@ -388,19 +383,8 @@ def matrix_data(django_db_setup, django_db_blocker):
     ~40 service calls ran before each of the ~470 tests, some 70 % of the module's time."""
 
     def build():
-        admin_actor = system_actor("tests")
-        personas = lab_personas(admin_actor)
+        personas, world, _admin_actor = build_lab_world(NOW)
         lab, officer = personas["lab"], personas["officer"]
-        incident = make_incident(lab, officer)
-        world = build_world(
-            incident,
-            lab,
-            officer,
-            admin_actor,
-            seeded_dutch_ap(),
-            link_processor_and_controller(incident, lab, officer),
-            NOW,
-        )
         return {
             "personas": personas,
             "world": world,
