@@ -24,6 +24,7 @@ from incidents.choices import PartyRole
 from organisations import services as org_services
 from readers import edpb
 from tests.api.conftest import session_client, world  # noqa: F401 (fixtures)
+from tests.filings import frozen
 from tests.filings.test_edpb_export import filings, instants
 from tests.incidents.test_incident_page import _form, _refused, file_url
 
@@ -55,28 +56,11 @@ BASE = {
 
 
 def _filing(content=None, **columns):
-    values = {
-        "filing_type": "initial",
-        "is_phased": False,
-        "submitted_by": "",
-        "delay_reasons": "",
-        "withdrawal_reason": "",
-        "reporter_function": "",
-        "reporter_function_detail": "",
-        "reporter_contact": "",
-        "police_report": "",
-        "police_reported_on": None,
-        "police_reference": "",
-        "cross_border": "",
-        "establishment_countries": "",
-    }
-    return SimpleNamespace(content={**BASE, **(content or {})}, **{**values, **columns})
+    return frozen.filing(BASE, content, **columns)
 
 
 def _export(content=None, **columns):
-    result = edpb.export(_filing(content, **columns))
-    assert edpb.validation_errors(result.payload) == []
-    return result
+    return frozen.valid_export(BASE, content, **columns)
 
 
 def test_the_other_parties_contact_details_fill_field_41():

@@ -17,6 +17,7 @@ from actions import regimes as regime_actions
 from filings.models import AuthorityFiling
 from incidents.models import Incident
 from readers import edpb
+from tests.filings import frozen
 from tests.filings.test_edpb_export import demo  # noqa: F401 (fixture)
 
 GOLDEN_V4 = Path(__file__).parent / "data" / "edpb_v4_golden.json"
@@ -66,28 +67,11 @@ EARLY_WARNING = {
 
 
 def _filing(content=None, **columns):
-    values = {
-        "filing_type": "initial",
-        "is_phased": False,
-        "submitted_by": "",
-        "delay_reasons": "",
-        "withdrawal_reason": "",
-        "reporter_function": "",
-        "reporter_function_detail": "",
-        "reporter_contact": "",
-        "police_report": "",
-        "police_reported_on": None,
-        "police_reference": "",
-        "cross_border": "",
-        "establishment_countries": "",
-    }
-    return SimpleNamespace(content={**BASE, **(content or {})}, **{**values, **columns})
+    return frozen.filing(BASE, content, **columns)
 
 
 def _export(content=None, **columns):
-    result = edpb.export(_filing(content, **columns))
-    assert edpb.validation_errors(result.payload) == []
-    return result
+    return frozen.valid_export(BASE, content, **columns)
 
 
 def _section_6_1(result) -> dict:
