@@ -6,9 +6,9 @@ Every history record is chained by one of two hooks: simple-history's
 Appending locks the chain's head row (``select_for_update``; on SQLite the write lock serialises
 writers), so concurrent writers produce one unbroken sequence per chain.
 
-A data migration's records may come through the same bulk hook with the *migration state's*
-history model: they are chained the same way, through the migration state's chain tables
-(:func:`chain_models_for`).
+A data migration's records (``breachtrack.history.write_migration_history``) come through the
+same bulk hook with the *migration state's* history model: they are chained the same way, through
+the migration state's chain tables (:func:`chain_models_for`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.apps import apps as global_apps
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from breachtrack.history import write_history_record
+from breachtrack.history import MIGRATION_ACTOR, write_history_record
 from evidence.append_only import history_models
 from evidence.canonical import GENESIS, UTC, content_sha256, link_hash, record_fields
 from evidence.models import GLOBAL_CHAIN, AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
@@ -100,8 +100,8 @@ def chain_models_for(history_model, using: str) -> ChainModels | None:
     """Where to chain records of ``history_model``; None: not now, the adoption after migrate will.
 
     The application's models for the application's history models. For a migration state's
-    history model (a data migration wrote the records and announced them with
-    ``breachtrack.history.post_bulk_create_historical_records``) the chain models *of that state*: a later migration may add columns to the chain's tables that
+    history model (a data migration wrote the records: ``breachtrack.history.write_migration_history``)
+    the chain models *of that state*: a later migration may add columns to the chain's tables that
     do not exist yet at this point. The records are hashed over the columns the history table has
     at this point, read back through the state's model; the link names that field set, which is
     what verify recomputes later (a field added afterwards is not in it). None when the state has
@@ -263,15 +263,12 @@ def adopt_unchained_if_new(using: str = "default") -> int:
     return adopted
 
 
-# The actor organisations' migration 0002 creates to seed the authorities with.
-MIGRATION_ACTOR = "system:migration"
-
-
 def record_migration_actor(using: str = "default") -> bool:
     """After migrate (and after ``adopt_unchained_if_new``): give ``system:migration`` its history.
 
     Migration 0002 of organisations creates that user through the migration state, where
-    simple-history writes nothing, so the user would be the one live row without a history record
+    simple-history writes nothing (as does ``breachtrack.history.write_migration_history`` on a
+    path where it is missing), so the user would be the one live row without a history record
     (verify_audit names such rows). Like every system actor it vouches for its own creation; the
     record is chained like any other. Idempotent: True only when it wrote the record.
     """
