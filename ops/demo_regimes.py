@@ -40,6 +40,11 @@ def local(*wall_clock: int) -> datetime:
     return datetime(*wall_clock, tzinfo=ZoneInfo(AMSTERDAM)).astimezone(UTC)
 
 
+# When the officer confirmed NIS2: the morning of the early warning, in the story's time (not the
+# moment the demo is loaded, which would put the decision after the reports it led to).
+DECIDED_AT = local(2025, 7, 7, 8, 0)
+
+
 def record_lab_regime_facts(incident: Incident, officer: User) -> None:
     """What makes the engine suggest NIS2: the lab's profile, the determinations, where people live."""
     regime_services.set_organisation_profile(
@@ -79,7 +84,13 @@ def record_lab_regime_facts(incident: Incident, officer: User) -> None:
 def record_lab_nis2(incident: Incident, officer: User) -> None:
     """The officer confirms NIS2 and records the two reports made to the CSIRT."""
     regime_services.decide_regime(
-        incident, regime="nis2", applies=True, reasoning=NIS2_WHY, actor=officer, reason=NIS2_WHY
+        incident,
+        regime="nis2",
+        applies=True,
+        reasoning=NIS2_WHY,
+        actor=officer,
+        reason=NIS2_WHY,
+        now=DECIDED_AT,
     )
     for report, wall_clock, reference in FILINGS:
         regime_services.record_regime_report_filing(

@@ -27,9 +27,12 @@ Steps:
      every answer is checked (the wave found, the page shows it);
   3. the queries of one lookup through each, counted in this process through Django's test
      client against the same database and settings (the WSGI stack without the network);
-  4. ``--profile``: cProfile of ``--lookups`` in-process API lookups, the top functions printed.
-Targets (PostgreSQL, 2 cores, quiet): API median <= 5 ms, p99 <= 10 ms; page the same (shown
-only); 1M import <= 60 s with worker peak <= 300 MB. Ends with benchkit's JSON line;
+  4. ``--profile [api|page]``: cProfile of ``--lookups`` in-process lookups through the API (the
+     default) or the page, the top functions printed.
+Targets (PostgreSQL, 2 cores, quiet): API median <= 5 ms, p99 <= 10 ms; the page's figures are
+shown beside the API's, not judged (the target is the API's: what call-centre software calls; the
+page also loads a session, checks CSRF and writes the layout); 1M import <= 60 s with worker peak
+<= 300 MB. Ends with benchkit's JSON line;
 ``--check`` exits 1 when a target is missed.
 """
 
@@ -377,8 +380,8 @@ def count_queries(world: dict, identifiers: list[str], *, page: bool) -> tuple[i
     return len(captured), [query["sql"][:160] for query in captured.captured_queries]
 
 
-def profile(world: dict, identifiers: list[str]) -> str:
-    call = in_process_client(world, page=False)
+def profile(world: dict, identifiers: list[str], *, page: bool) -> str:
+    call = in_process_client(world, page=page)
     for bsn in identifiers[:20]:
         call(bsn)
     profiler = cProfile.Profile()
@@ -392,7 +395,8 @@ def profile(world: dict, identifiers: list[str]) -> str:
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
-    return f"in-process API lookup, profiled: {each:.2f} ms each\n" + out.getvalue()
+    through = "page" if page else "API"
+    return f"in-process {through} lookup, profiled: {each:.2f} ms each\n" + out.getvalue()
 
 
 def summary(label: str, timings: list[float]) -> str:
@@ -407,7 +411,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=FULL_SIZE)
     parser.add_argument("--lookups", type=int, default=1000)
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of in-process API lookups")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="api",
+        choices=("api", "page"),
+        help="print a cProfile of in-process lookups through the API (the default) or the page",
+    )
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one lookup")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
@@ -470,7 +480,7 @@ def main() -> int:
                 for line in sql:
                     print(f"    {label}: {line}")
         if args.profile:
-            print(profile(world, random.choices(sample, k=args.lookups)))
+            print(profile(world, random.choices(sample, k=args.lookups), page=args.profile == "page"))
         del load_before
     except Exception:
         print(processes.logs()[-6000:], file=sys.stderr)  # what gunicorn and the worker said
@@ -492,8 +502,20 @@ def main() -> int:
         [
             Figure("lookup through the API, median", statistics.median(api), "ms", target=API_MEDIAN_MS),
             Figure("lookup through the API, p99", percentile(api, 0.99), "ms", target=API_P99_MS),
-            Figure("lookup through the page, median", statistics.median(page), "ms", target=API_MEDIAN_MS),
-            Figure("lookup through the page, p99", percentile(page, 0.99), "ms", target=API_P99_MS),
+            # Shown, not judged: the target is the API's (what call-centre software calls). The page
+            # also loads the session, checks the CSRF token and writes the whole layout.
+            Figure(
+                "lookup through the page, median",
+                statistics.median(page),
+                "ms",
+                detail=f"shown only; the API's target is {API_MEDIAN_MS} ms",
+            ),
+            Figure(
+                "lookup through the page, p99",
+                percentile(page, 0.99),
+                "ms",
+                detail=f"shown only; the API's target is {API_P99_MS} ms",
+            ),
             Figure("queries per API lookup", api_queries, "queries"),
             Figure("gunicorn CPU per API lookup", api_cpu, "ms"),
             Figure("gunicorn CPU per page lookup", page_cpu, "ms"),

@@ -300,8 +300,8 @@ def test_on_the_demo_a_filing_for_the_hospital_names_the_labs_reports_to_the_csi
         ("nis2", "early_warning", "Z-CERT 2025-0707-01"),
         ("nis2", "notification", "Z-CERT 2025-0707-01"),
     ]
-    # NIS2 was confirmed when the demo was loaded, after this filing's submission: not known then.
-    assert content["regimes.decisions"] == []
+    # NIS2 was confirmed on the morning of the early warning, before this filing: frozen with it.
+    assert content["regimes.decisions"] == [{"regime": "nis2", "applies": True}]
     # The count per place (NL: 941,000) became known on 20 November, after the submission.
     assert content["places.data_subjects"] == []
     result = edpb.export(filing)

@@ -300,3 +300,17 @@ def test_the_command_refuses_a_password_the_validators_reject(tmp_path):
 def test_the_command_needs_a_password_file():
     with pytest.raises(CommandError, match="--password-file"):
         call_command("load_demo")
+
+
+@pytest.mark.django_db
+def test_the_lab_confirmed_nis2_in_the_story_before_its_early_warning_not_when_the_demo_was_loaded(demo):
+    """The NIS2 decision is dated the morning of the early warning (Amsterdam 8:00 on 7 July 2025):
+    a decision dated the moment of loading would come after the reports it led to."""
+    from incidents.models import RegimeDecision
+
+    decision = RegimeDecision.objects.get(incident=lab_incident(), regime="nis2")
+    assert decision.applies
+    assert decision.decided_at == datetime(2025, 7, 7, 6, 0, tzinfo=UTC)
+    reports = Deadline.objects.filter(incident=decision.incident, kind="regime_report", is_active=True)
+    filed = sorted(row.met_at for row in reports if row.met_at is not None)
+    assert filed and decision.decided_at < filed[0]
