@@ -19,9 +19,11 @@ And for history models, so the chain stays verifiable:
 * migrations may *add* fields to historied models (old links cover only the fields they were chained
   with) but must not rename or remove them, nor rewrite history rows: the triggers refuse the
   UPDATE, and verify_audit would report the change;
-* a data migration that changes live rows of a historied model writes their history too (through
-  the model's history manager, with an actor and a reason): verify_audit compares every live row
-  with its latest history record and names a row changed without one.
+* a data migration that changes live rows of a historied model writes their history too:
+  ``breachtrack.history.write_migration_history(apps, Model, changed_pks, reason=...)`` writes a
+  "~" record of each changed row by ``system:migration`` and chains it in the migration's
+  transaction (communications' migration 0003 is the example). verify_audit compares every live
+  row with its latest history record and names a row changed without one.
 """
 
 from __future__ import annotations

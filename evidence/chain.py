@@ -5,14 +5,21 @@ Every history record is chained by one of two hooks: simple-history's
 ``breachtrack.history.post_bulk_create_historical_records`` (the ``*_with_history`` helpers).
 Appending locks the chain's head row (``select_for_update``; on SQLite the write lock serialises
 writers), so concurrent writers produce one unbroken sequence per chain.
+
+A data migration's records (``breachtrack.history.write_migration_history``) come through the
+same bulk hook with the *migration state's* history model: they are chained the same way, through
+the migration state's chain tables (:func:`chain_models_for`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from breachtrack.history import write_history_record
+from breachtrack.history import MIGRATION_ACTOR, write_history_record
 from evidence.append_only import history_models
 from evidence.canonical import GENESIS, UTC, content_sha256, link_hash, record_fields
 from evidence.models import GLOBAL_CHAIN, AuditAnchor, AuditChainHead, AuditChainLink, AuditFieldSet
@@ -33,9 +40,17 @@ def register_organisation_path(model_label: str, path: str | None) -> None:
     ORGANISATION_PATHS[model_label] = path
 
 
+def live_history_model(history_model):
+    """The application's history model of ``history_model``: itself, or for a migration state's
+    model (which has no ``instance_type`` and none of the declarations) the model of that label."""
+    if history_model._meta.apps is global_apps:
+        return history_model
+    return global_apps.get_model(history_model._meta.label)
+
+
 def organisation_path(history_model) -> str | None:
     """The lookup for a history model: declared, else the tenant manager's, else a guess by field name."""
-    tracked = history_model.instance_type
+    tracked = live_history_model(history_model).instance_type
     if tracked._meta.label in ORGANISATION_PATHS:
         return ORGANISATION_PATHS[tracked._meta.label]
     lookup = getattr(getattr(tracked._default_manager, "_queryset_class", None), "tenant_lookup", None)
@@ -54,7 +69,7 @@ def organisation_id_of(history_model, row: dict, path: str | None, using: str):
     if path is None:
         return None
     if path == "self":
-        return row[history_model.instance_type._meta.pk.attname]
+        return row[live_history_model(history_model).instance_type._meta.pk.attname]
     first, _, rest = path.partition("__")
     field = history_model._meta.get_field(first)
     value = row[field.attname]
@@ -68,19 +83,59 @@ def chain_key(organisation_id) -> str:
     return GLOBAL_CHAIN if organisation_id is None else f"org:{organisation_id}"
 
 
-def field_set_id(label: str, fields: tuple[str, ...], using: str) -> int:
+@dataclass(frozen=True)
+class ChainModels:
+    """The chain's own models: the application's, or a migration state's (same tables). Named as
+    the models are, so each write below names the model it writes."""
+
+    AuditChainHead: type
+    AuditChainLink: type
+    AuditFieldSet: type
+
+
+APPLICATION_CHAIN = ChainModels(AuditChainHead, AuditChainLink, AuditFieldSet)
+
+
+def chain_models_for(history_model, using: str) -> ChainModels | None:
+    """Where to chain records of ``history_model``; None: not now, the adoption after migrate will.
+
+    The application's models for the application's history models. For a migration state's
+    history model (a data migration wrote the records: ``breachtrack.history.write_migration_history``)
+    the chain models *of that state*: a later migration may add columns to the chain's tables that
+    do not exist yet at this point. The records are hashed over the columns the history table has
+    at this point, read back through the state's model; the link names that field set, which is
+    what verify recomputes later (a field added afterwards is not in it). None when the state has
+    no chain yet (the evidence app is migrated later in this run) or no link exists at all: then
+    no history was chained yet, and ``adopt_unchained_if_new`` chains every record after migrate,
+    these included (a link written now would stop that adoption).
+    """
+    registry = history_model._meta.apps
+    if registry is global_apps:
+        return APPLICATION_CHAIN
+    try:
+        models = ChainModels(
+            registry.get_model("evidence", "AuditChainHead"),
+            registry.get_model("evidence", "AuditChainLink"),
+            registry.get_model("evidence", "AuditFieldSet"),
+        )
+    except LookupError:
+        return None
+    return models if models.AuditChainLink._default_manager.using(using).exists() else None
+
+
+def field_set_id(label: str, fields: tuple[str, ...], using: str, models: ChainModels = APPLICATION_CHAIN) -> int:
     text = ",".join(fields)
-    AuditFieldSet.objects.using(using).bulk_create(  # not-historied: AuditFieldSet
-        [AuditFieldSet(history_model=label, fields=text)], ignore_conflicts=True
+    models.AuditFieldSet._default_manager.using(using).bulk_create(  # not-historied: AuditFieldSet
+        [models.AuditFieldSet(history_model=label, fields=text)], ignore_conflicts=True
     )
-    return AuditFieldSet.objects.using(using).get(history_model=label, fields=text).pk
+    return models.AuditFieldSet._default_manager.using(using).get(history_model=label, fields=text).pk
 
 
-def _lock_head(key: str, organisation_id, using: str) -> AuditChainHead:
-    AuditChainHead.objects.using(using).bulk_create(  # not-historied: AuditChainHead
-        [AuditChainHead(chain=key, organisation_id=organisation_id, seq=0, hash=GENESIS)], ignore_conflicts=True
+def _lock_head(key: str, organisation_id, using: str, models: ChainModels) -> AuditChainHead:
+    models.AuditChainHead._default_manager.using(using).bulk_create(  # not-historied: AuditChainHead
+        [models.AuditChainHead(chain=key, organisation_id=organisation_id, seq=0, hash=GENESIS)], ignore_conflicts=True
     )
-    return AuditChainHead.objects.using(using).select_for_update().get(chain=key)
+    return models.AuditChainHead._default_manager.using(using).select_for_update().get(chain=key)
 
 
 def append_records(history_model, history_ids, using: str = "default") -> list[AuditChainLink]:
@@ -88,16 +143,20 @@ def append_records(history_model, history_ids, using: str = "default") -> list[A
 
     Steps: read the records back from the database (what verify will read); group them by
     chain; lock each chain's head in a fixed order (no deadlock between two batches); append one
-    link per record in history-id order; move the head.
+    link per record in history-id order; move the head. ``history_model`` may be a migration
+    state's (:func:`chain_models_for`).
     """
     if not history_ids:
+        return []
+    models = chain_models_for(history_model, using)
+    if models is None:
         return []
     label = history_model._meta.label_lower
     fields = record_fields(history_model)
     path = organisation_path(history_model)
     pk = history_model._meta.pk.attname
     with transaction.atomic(using=using):
-        fs_id = field_set_id(label, fields, using)
+        fs_id = field_set_id(label, fields, using, models)
         rows = history_model._default_manager.using(using).filter(pk__in=list(history_ids)).values_list(*fields)
         by_chain: dict[str, tuple] = {}
         for values in rows:
@@ -107,19 +166,19 @@ def append_records(history_model, history_ids, using: str = "default") -> list[A
         links = []
         for key in sorted(by_chain):
             org, records = by_chain[key]
-            links += _append_to_chain(key, org, label, fs_id, fields, sorted(records), using)
+            links += _append_to_chain(key, org, label, fs_id, fields, sorted(records), using, models)
         return links
 
 
-def _append_to_chain(key, org, label, fs_id, fields, records, using) -> list[AuditChainLink]:
-    head = _lock_head(key, org, using)
+def _append_to_chain(key, org, label, fs_id, fields, records, using, models) -> list[AuditChainLink]:
+    head = _lock_head(key, org, using, models)
     links = []
     for history_id, values in records:
         content = content_sha256(label, fields, values)
         seq = head.seq + 1
         digest = link_hash(key, seq, label, history_id, content, head.hash)
         links.append(
-            AuditChainLink(
+            models.AuditChainLink(
                 chain=key,
                 organisation_id=org,
                 seq=seq,
@@ -132,7 +191,7 @@ def _append_to_chain(key, org, label, fs_id, fields, records, using) -> list[Aud
             )
         )
         head.seq, head.hash = seq, digest
-    AuditChainLink.objects.using(using).bulk_create(links)  # not-historied: AuditChainLink
+    models.AuditChainLink._default_manager.using(using).bulk_create(links)  # not-historied: AuditChainLink
     head.save(using=using, update_fields=["seq", "hash"])
     return links
 
@@ -204,15 +263,12 @@ def adopt_unchained_if_new(using: str = "default") -> int:
     return adopted
 
 
-# The actor organisations' migration 0002 creates to seed the authorities with.
-MIGRATION_ACTOR = "system:migration"
-
-
 def record_migration_actor(using: str = "default") -> bool:
     """After migrate (and after ``adopt_unchained_if_new``): give ``system:migration`` its history.
 
     Migration 0002 of organisations creates that user through the migration state, where
-    simple-history writes nothing, so the user would be the one live row without a history record
+    simple-history writes nothing (as does ``breachtrack.history.write_migration_history`` on a
+    path where it is missing), so the user would be the one live row without a history record
     (verify_audit names such rows). Like every system actor it vouches for its own creation; the
     record is chained like any other. Idempotent: True only when it wrote the record.
     """

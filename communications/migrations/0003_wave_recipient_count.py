@@ -4,23 +4,44 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Sum
 
+from breachtrack.history import write_migration_history
+
+# Shown in the timeline as the reason of each wave's change, like the seed's reason in
+# organisations' migration 0002 (English, as the other migration reasons).
+REASON = (
+    "imported recipients now counted apart from the officer's plan: the plan no longer includes them, "
+    "and a sent wave counts the recipients in its ledger (migration 0003 of communications)"
+)
+
 
 def separate_the_ledger_from_the_plan(apps, schema_editor):
     """Until now each import added its new rows to ``planned_count`` (5 planned and 5
     imported showed 10). Imports never touched anything else and a ledger wave's plan could not
     be edited afterwards, so the officer's plan is ``planned_count`` minus the rows the recipient
     imports added, and a sent ledger wave was sent to the rows its ledger holds.
+
+    The change is evidence like any other: each wave whose counts change gets a history record
+    by ``system:migration`` with ``REASON``, chained in its organisation's hash chain; a wave
+    whose counts stay the same gets none.
     """
+    using = schema_editor.connection.alias
     wave_model = apps.get_model("communications", "CommunicationWave")
     batch_model = apps.get_model("communications", "ImportBatch")
-    for wave in wave_model.objects.filter(has_ledger=True):
+    changed = []
+    for wave in wave_model.objects.using(using).filter(has_ledger=True).order_by("pk"):
         imported = (
-            batch_model.objects.filter(wave=wave, kind="recipients").aggregate(total=Sum("rows_added"))["total"] or 0
+            batch_model.objects.using(using)
+            .filter(wave=wave, kind="recipients")
+            .aggregate(total=Sum("rows_added"))["total"]
+            or 0
         )
-        wave.recipient_count = imported
-        wave.planned_count = max(wave.planned_count - imported, 0)
-        wave.sent_count = imported if wave.sent_at is not None else 0
+        counts = (imported, max(wave.planned_count - imported, 0), imported if wave.sent_at is not None else 0)
+        if counts == (wave.recipient_count, wave.planned_count, wave.sent_count):
+            continue
+        wave.recipient_count, wave.planned_count, wave.sent_count = counts
         wave.save(update_fields=["recipient_count", "planned_count", "sent_count"])
+        changed.append(wave.pk)
+    write_migration_history(apps, wave_model, changed, reason=REASON, using=using)
 
 
 class Migration(migrations.Migration):

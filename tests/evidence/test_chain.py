@@ -154,6 +154,28 @@ def test_history_written_before_the_app_existed_is_adopted_once(incident, admin_
     assert chain.adopt_unchained_if_new() == 0  # links exist: a record slipped in later is never adopted
 
 
+def test_a_data_migrations_records_are_chained_through_the_migration_states_chain_or_left_to_the_adoption(db):
+    """A data migration's records come with the migration state's history model
+    (breachtrack.history.write_migration_history): they are chained through that state's chain
+    models, and left to ``adopt_unchained_if_new`` when the state has no chain yet (evidence is
+    migrated later in the run) or no link exists at all (a link now would stop the adoption)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    from evidence.maintenance import maintenance
+
+    loader = MigrationLoader(connection)
+    everything = loader.project_state(loader.graph.leaf_nodes()).apps
+    alone = loader.project_state([("communications", "0003_wave_recipient_count")]).apps  # no evidence app
+    waves = "HistoricalCommunicationWave"
+    found = chain.chain_models_for(everything.get_model("communications", waves), "default")
+    assert found.AuditChainLink is everything.get_model("evidence", "AuditChainLink")
+    assert chain.chain_models_for(alone.get_model("communications", waves), "default") is None
+    assert chain.organisation_path(everything.get_model("communications", waves)) == "incident__organisation"
+    with maintenance("test: an installation whose history was never chained"):
+        AuditChainLink.objects.all().delete()
+    assert chain.chain_models_for(everything.get_model("communications", waves), "default") is None
+
+
 def test_the_migration_actor_has_its_history_chained(db):
     """organisations' migration 0002 creates ``system:migration`` without history (the migration
     state writes none); evidence's post_migrate gives it its record, once."""

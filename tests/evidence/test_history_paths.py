@@ -29,7 +29,8 @@ loaddata / fixtures     the command's actor (``system:command:          "manage.
                         record simple-history skips for raw saves
 ledger CSV import       the uploader (sync, or through the task)        the upload's reason
 migrations              ``system:migration`` (0002 seeds the            "seeded reference data
-                        authorities)                                    (migration 0002)"
+                        authorities; communications 0003 separates      (migration 0002)"; the
+                        ledger waves' counts: write_migration_history)  migration's own plain reason
 API                     the member, or the member a token acts for      the request's ``reason``
                         (tests in tests/api/test_history_paths.py,      (required)
                         listed in ``API_PATH_TESTS`` below)
