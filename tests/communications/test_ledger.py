@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -316,6 +317,8 @@ def test_the_migration_splits_a_ledger_waves_inflated_plan_back_into_plan_and_le
     state.get_model("communications", "CommunicationWave").objects.filter(pk=wave.pk).update(
         planned_count=8, recipient_count=0
     )
-    migration.separate_the_ledger_from_the_plan(state, None)
+    migration.separate_the_ledger_from_the_plan(state, SimpleNamespace(connection=connection))
     wave.refresh_from_db()
     assert (wave.planned_count, wave.recipient_count, wave.sent_count) == (5, 3, 0)
+    latest = wave.history.latest("history_id")  # the change is evidence (test_wave_counts_migration.py)
+    assert (latest.history_user.username, latest.history_change_reason) == ("system:migration", migration.REASON)
