@@ -99,6 +99,14 @@ def test_the_base_file_loads_with_its_values(tmp_path):
     )
 
 
+def test_a_source_is_one_string_for_every_language_or_a_table_per_language(tmp_path):
+    plain = load_text(tmp_path, BASE).source
+    assert (plain.get("en"), plain.get("nl")) == ("Demo Act art. 1", "Demo Act art. 1")
+    table = 'source = { en = "Demo Act art. 1 and 2", nl = "Demowet art. 1 en 2" }'
+    cited = load_text(tmp_path, BASE.replace('source = "Demo Act art. 1"', table)).source
+    assert (cited.get("en"), cited.get("nl")) == ("Demo Act art. 1 and 2", "Demowet art. 1 en 2")
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -116,6 +124,24 @@ def test_the_base_file_loads_with_its_values(tmp_path):
         ('title = { en = "Demo", nl = "Demo" }', 'title = { en = "Demo" }', "demo.toml: title: missing key 'nl'"),
         ('title = { en = "Demo", nl = "Demo" }', 'title = "Demo"', "demo.toml: title: must be a table, got a string"),
         ('nl = "Demo" }', 'nl = "" }', "demo.toml: title.nl: must be a non-empty string"),
+        # source: a plain string or a table in both languages, refused like the other texts
+        (
+            'source = "Demo Act art. 1"',
+            'source = { en = "Demo Act art. 1" }',
+            "demo.toml: source: missing key 'nl'",
+        ),
+        (
+            'source = "Demo Act art. 1"',
+            'source = { en = "Demo Act art. 1", nl = "" }',
+            "demo.toml: source.nl: must be a non-empty string",
+        ),
+        (
+            'source = "Demo Act art. 1"',
+            'source = { en = "Act", nl = "Wet", de = "Gesetz" }',
+            "demo.toml: source: unknown key 'de' (allowed: en, nl)",
+        ),
+        ('source = "Demo Act art. 1"', 'source = " "', "demo.toml: source: must be a non-empty string or a table"),
+        ('source = "Demo Act art. 1"', "source = 1", "demo.toml: source: must be a non-empty string or a table"),
         # versions
         (
             "effective_from = 2024-01-01",
