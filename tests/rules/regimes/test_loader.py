@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -439,10 +440,33 @@ def test_every_shipped_file_loads_and_is_in_the_catalogue(code):
     regime = load_file(DATA_DIR / f"{code}.toml")
     assert catalogue()[code] == regime
     assert regime.versions
+    _check_source(code, regime)
     for version in regime.versions:
         for report in version.reports:
             assert report.basis.en and report.basis.nl
             assert report.explain("en") and report.explain("nl")
+
+
+# How English cites an EU instrument; Dutch says Richtlijn, Verordening, art.
+ENGLISH_EU_CITATION = re.compile(r"\b(?:Directive|Regulation|Article|Art\.|arts\.)")
+
+
+def _check_source(code: str, regime) -> None:
+    """The citation in both languages: a table has both, differs between them (a citation that
+    reads the same in every language is one string) and keeps every number of the English; an EU
+    instrument is cited as Dutch cites it."""
+    raw = tomllib.loads((DATA_DIR / f"{code}.toml").read_text(encoding="utf-8"))["source"]
+    source = regime.source
+    assert source.en.strip() and source.nl.strip()
+    if isinstance(raw, dict):
+        assert set(raw) == {"en", "nl"} and (source.en, source.nl) == (raw["en"], raw["nl"])
+        assert source.nl != source.en, f"{code}.toml: source reads the same in both languages: give one string"
+        assert sorted(re.findall(r"[0-9]+", source.nl)) == sorted(re.findall(r"[0-9]+", source.en)), code
+    else:
+        assert source.en == source.nl == raw
+    if regime.jurisdiction == "EU":
+        assert isinstance(raw, dict), f"{code}.toml: an EU instrument needs its Dutch citation"
+        assert not ENGLISH_EU_CITATION.search(source.nl), f"{code}.toml: source.nl {source.nl!r}"
 
 
 @pytest.mark.parametrize("code", SHIPPED)
