@@ -243,7 +243,9 @@ def test_the_section_speaks_dutch(client, officer, nis2_confirmed):
         ("nl", "Bron: Richtlijn (EU) 2022/2555 (NIS2) art. 23(1), 23(3), 23(4).", "Directive (EU) 2022/2555"),
     ],
 )
-def test_the_regimes_page_cites_the_law_in_the_readers_language(client, officer, nis2_confirmed, language, cited, other):
+def test_the_regimes_page_cites_the_law_in_the_readers_language(
+    client, officer, nis2_confirmed, language, cited, other
+):
     client.force_login(officer)
     with translation.override(language):
         url = reverse("incidents:regimes", args=[nis2_confirmed.pk])
