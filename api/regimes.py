@@ -79,7 +79,7 @@ class RegimeOut(serializers.Serializer):
     name = serializers.CharField()
     title = serializers.CharField()
     jurisdiction = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField(help_text=_("The legal citation, in the request's language."))
     certainty = serializers.CharField()
     is_suggested = serializers.BooleanField()
     reasons = serializers.ListField(child=serializers.CharField(), help_text=_("The engine's reasons, in words."))

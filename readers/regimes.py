@@ -87,7 +87,7 @@ class RegimeRow:
     name: str  # "NIS2"
     title: str  # "EU: NIS2 Directive (Art. 23)"
     jurisdiction: str
-    source: str
+    source: str  # the legal citation, in the reader's language
     certainty: str  # in words
     is_suggested: bool
     reasons: tuple[str, ...]  # the engine's reasons, in the reader's language
@@ -203,7 +203,7 @@ def regimes_section(incident, *, now: datetime, estimates=None) -> RegimesSectio
             name=regime_name(regime),
             title=text(regime.title),
             jurisdiction=regime.jurisdiction,
-            source=regime.source,
+            source=text(regime.source),
             certainty=str(CERTAINTY_WORDS.get(regime.certainty, regime.certainty)),
             is_suggested=bool(suggestion and suggestion.applies),
             reasons=tuple(reason.get(lang) for reason in suggestion.reasons) if suggestion else (),

@@ -139,9 +139,16 @@ def _int(table: dict, key: str, at: _At, maximum: int, minimum: int = 1) -> int:
     return value
 
 
-def _text(table: dict, key: str, at: _At) -> Text:
+def _text(table: dict, key: str, at: _At, *, plain: bool = False) -> Text:
+    """``{ en = "...", nl = "..." }``; with ``plain``, also one string that reads the same in both
+    languages (a citation such as "45 CFR 164.404"), kept as that string in each."""
     where = at / key
-    value = _keys(table[key], where, ({"en", "nl"}, set()))
+    value = table[key]
+    if plain and not isinstance(value, dict):
+        if not isinstance(value, str) or not value.strip():
+            raise where.error(f"must be a non-empty string or a table {{ en, nl }}, got {_kind(value)}")
+        return Text(value, value)
+    value = _keys(value, where, ({"en", "nl"}, set()))
     return Text(_str(value, "en", where), _str(value, "nl", where))
 
 
@@ -167,7 +174,7 @@ def _regime(data: dict, at: _At, stem: str) -> Regime:
         code=code,
         title=_text(table, "title", at),
         jurisdiction=_place(table, "jurisdiction", at),
-        source=_str(table, "source", at),
+        source=_text(table, "source", at, plain=True),
         certainty=certainty,
         applicability=None if applicability is None else _condition(applicability, at / "applicability"),
         versions=versions,

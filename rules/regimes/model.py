@@ -162,7 +162,7 @@ class Regime:
     code: str
     title: Text
     jurisdiction: str
-    source: str
+    source: Text  # the legal citation; a plain string in the file is the same Text in both languages
     certainty: str
     applicability: Condition | None
     versions: tuple[RuleVersion, ...]

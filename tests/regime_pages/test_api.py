@@ -31,6 +31,16 @@ def test_get_lists_the_suggestion_the_decision_and_each_report_with_its_state(vi
     assert [d["name"] for d in data["facts"]["determinations"]] == ["significant"]
 
 
+def test_the_source_is_the_citation_in_the_requests_language_like_the_titles(viewer, nis2_confirmed):
+    client = session_client(viewer)
+    english = next(row for row in client.get(url(nis2_confirmed)).json()["regimes"] if row["regime"] == "nis2")
+    assert english["source"] == "Directive (EU) 2022/2555 (NIS2) art. 23(1), 23(3), 23(4)"  # as before
+    response = client.get(url(nis2_confirmed), HTTP_ACCEPT_LANGUAGE="nl")
+    dutch = next(row for row in response.json()["regimes"] if row["regime"] == "nis2")
+    assert dutch["source"] == "Richtlijn (EU) 2022/2555 (NIS2) art. 23(1), 23(3), 23(4)"
+    assert dutch["reports"][0]["title"] == "Vroegtijdige waarschuwing"
+
+
 def test_an_officer_posts_each_fact_and_the_filing_meets_the_clock(officer, nis2_confirmed):
     client = session_client(officer)
     created = client.post(

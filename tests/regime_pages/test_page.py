@@ -236,6 +236,26 @@ def test_the_section_speaks_dutch(client, officer, nis2_confirmed):
     assert "Meldplichtregelingen" in body
 
 
+@pytest.mark.parametrize(
+    ("language", "cited", "other"),
+    [
+        ("en", "Source: Directive (EU) 2022/2555 (NIS2) art. 23(1), 23(3), 23(4).", "Richtlijn (EU) 2022/2555"),
+        ("nl", "Bron: Richtlijn (EU) 2022/2555 (NIS2) art. 23(1), 23(3), 23(4).", "Directive (EU) 2022/2555"),
+    ],
+)
+def test_the_regimes_page_cites_the_law_in_the_readers_language(
+    client, officer, nis2_confirmed, language, cited, other
+):
+    client.force_login(officer)
+    with translation.override(language):
+        url = reverse("incidents:regimes", args=[nis2_confirmed.pk])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert cited in body
+    assert other not in body
+
+
 def test_the_regimes_page_and_the_settings_page_render(client, officer, lab, nis2_confirmed):
     client.force_login(officer)
     assert client.get(reverse("incidents:regimes", args=[nis2_confirmed.pk])).status_code == 200

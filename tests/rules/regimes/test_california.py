@@ -28,7 +28,7 @@ LA = "America/Los_Angeles"
 def test_the_file_says_what_it_is():
     california = regime("california")
     assert (california.jurisdiction, california.certainty) == ("US-CA", "likely")
-    assert "1798.82" in california.source
+    assert "1798.82" in california.source.en
     assert_bilingual(california)
     assert california.version_on(date(2025, 12, 31)) is None  # the fixed periods start in 2026
     assert california.version_on(date(2026, 1, 1)).version == "2026-01-01"

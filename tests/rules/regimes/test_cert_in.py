@@ -12,7 +12,7 @@ KOLKATA = "Asia/Kolkata"
 def test_the_file_says_what_it_is():
     cert_in = regime("cert_in")
     assert (cert_in.jurisdiction, cert_in.certainty) == ("IN", "likely")
-    assert "70B" in cert_in.source
+    assert "70B" in cert_in.source.en
     assert_bilingual(cert_in)
 
 

@@ -15,7 +15,7 @@ DENVER = "America/Denver"
 def test_the_file_says_what_it_is():
     colorado = regime("colorado")
     assert (colorado.jurisdiction, colorado.certainty) == ("US-CO", "likely")
-    assert "6-1-716" in colorado.source
+    assert "6-1-716" in colorado.source.en
     assert_bilingual(colorado)
 
 

@@ -13,7 +13,7 @@ AMS = "Europe/Amsterdam"
 def test_the_file_says_what_it_is():
     eidas = regime("eidas_19a")
     assert (eidas.jurisdiction, eidas.certainty) == ("EU", "likely")
-    assert "19a" in eidas.source and "2024/1183" in eidas.source
+    assert "19a" in eidas.source.en and "2024/1183" in eidas.source.en
     assert_bilingual(eidas)
     assert report("eidas_19a", "supervisory_body").legal and not report("eidas_19a", "affected_persons").legal
 

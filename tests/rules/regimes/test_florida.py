@@ -14,7 +14,7 @@ DETERMINED = local(NY, 2026, 12, 1, 8, 0)  # Tue 1 December 2026, 08:00 EST
 def test_the_file_says_what_it_is():
     florida = regime("florida")
     assert (florida.jurisdiction, florida.certainty) == ("US-FL", "likely")
-    assert "501.171" in florida.source
+    assert "501.171" in florida.source.en
     assert_bilingual(florida)
 
 

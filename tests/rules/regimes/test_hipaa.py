@@ -35,7 +35,7 @@ def test_the_file_says_what_it_is():
     hipaa = regime("hipaa")
     assert hipaa.jurisdiction == "US"
     assert hipaa.certainty == "firm"
-    assert "164.404" in hipaa.source and "164.408" in hipaa.source and "164.410" in hipaa.source
+    assert "164.404" in hipaa.source.en and "164.408" in hipaa.source.en and "164.410" in hipaa.source.en
     assert [v.enabled for v in hipaa.versions] == [True]
     assert_bilingual(hipaa)
     codes = [r.code for r in hipaa.versions[0].reports]

@@ -14,7 +14,7 @@ IN_FORCE = date(2027, 5, 13)
 def test_the_file_says_what_it_is():
     dpdp = regime("india_dpdp")
     assert (dpdp.jurisdiction, dpdp.certainty) == ("IN", "likely")
-    assert "r. 7" in dpdp.source
+    assert "r. 7" in dpdp.source.en
     assert_bilingual(dpdp)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +100,14 @@ def test_the_base_file_loads_with_its_values(tmp_path):
     )
 
 
+def test_a_source_is_one_string_for_every_language_or_a_table_per_language(tmp_path):
+    plain = load_text(tmp_path, BASE).source
+    assert (plain.get("en"), plain.get("nl")) == ("Demo Act art. 1", "Demo Act art. 1")
+    table = 'source = { en = "Demo Act art. 1 and 2", nl = "Demowet art. 1 en 2" }'
+    cited = load_text(tmp_path, BASE.replace('source = "Demo Act art. 1"', table)).source
+    assert (cited.get("en"), cited.get("nl")) == ("Demo Act art. 1 and 2", "Demowet art. 1 en 2")
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -116,6 +125,24 @@ def test_the_base_file_loads_with_its_values(tmp_path):
         ('title = { en = "Demo", nl = "Demo" }', 'title = { en = "Demo" }', "demo.toml: title: missing key 'nl'"),
         ('title = { en = "Demo", nl = "Demo" }', 'title = "Demo"', "demo.toml: title: must be a table, got a string"),
         ('nl = "Demo" }', 'nl = "" }', "demo.toml: title.nl: must be a non-empty string"),
+        # source: a plain string or a table in both languages, refused like the other texts
+        (
+            'source = "Demo Act art. 1"',
+            'source = { en = "Demo Act art. 1" }',
+            "demo.toml: source: missing key 'nl'",
+        ),
+        (
+            'source = "Demo Act art. 1"',
+            'source = { en = "Demo Act art. 1", nl = "" }',
+            "demo.toml: source.nl: must be a non-empty string",
+        ),
+        (
+            'source = "Demo Act art. 1"',
+            'source = { en = "Act", nl = "Wet", de = "Gesetz" }',
+            "demo.toml: source: unknown key 'de' (allowed: en, nl)",
+        ),
+        ('source = "Demo Act art. 1"', 'source = " "', "demo.toml: source: must be a non-empty string or a table"),
+        ('source = "Demo Act art. 1"', "source = 1", "demo.toml: source: must be a non-empty string or a table"),
         # versions
         (
             "effective_from = 2024-01-01",
@@ -413,10 +440,33 @@ def test_every_shipped_file_loads_and_is_in_the_catalogue(code):
     regime = load_file(DATA_DIR / f"{code}.toml")
     assert catalogue()[code] == regime
     assert regime.versions
+    _check_source(code, regime)
     for version in regime.versions:
         for report in version.reports:
             assert report.basis.en and report.basis.nl
             assert report.explain("en") and report.explain("nl")
+
+
+# How English cites an EU instrument; Dutch says Richtlijn, Verordening, art.
+ENGLISH_EU_CITATION = re.compile(r"\b(?:Directive|Regulation|Article|Art\.|arts\.)")
+
+
+def _check_source(code: str, regime) -> None:
+    """The citation in both languages: a table has both, differs between them (a citation that
+    reads the same in every language is one string) and keeps every number of the English; an EU
+    instrument is cited as Dutch cites it."""
+    raw = tomllib.loads((DATA_DIR / f"{code}.toml").read_text(encoding="utf-8"))["source"]
+    source = regime.source
+    assert source.en.strip() and source.nl.strip()
+    if isinstance(raw, dict):
+        assert set(raw) == {"en", "nl"} and (source.en, source.nl) == (raw["en"], raw["nl"])
+        assert source.nl != source.en, f"{code}.toml: source reads the same in both languages: give one string"
+        assert sorted(re.findall(r"[0-9]+", source.nl)) == sorted(re.findall(r"[0-9]+", source.en)), code
+    else:
+        assert source.en == source.nl == raw
+    if regime.jurisdiction == "EU":
+        assert isinstance(raw, dict), f"{code}.toml: an EU instrument needs its Dutch citation"
+        assert not ENGLISH_EU_CITATION.search(source.nl), f"{code}.toml: source.nl {source.nl!r}"
 
 
 @pytest.mark.parametrize("code", SHIPPED)

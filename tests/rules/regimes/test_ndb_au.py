@@ -15,7 +15,7 @@ SYDNEY = "Australia/Sydney"
 def test_the_file_says_what_it_is():
     ndb = regime("ndb_au")
     assert (ndb.jurisdiction, ndb.certainty) == ("AU", "likely")
-    assert "26WH" in ndb.source and "26WK" in ndb.source
+    assert "26WH" in ndb.source.en and "26WK" in ndb.source.en
     assert_bilingual(ndb)
     assert "suspect" in report("ndb_au", "assessment").basis.en
     assert report("ndb_au", "assessment").legal

@@ -16,7 +16,7 @@ NY = "America/New_York"
 def test_the_file_says_what_it_is():
     new_york = regime("new_york")
     assert (new_york.jurisdiction, new_york.certainty) == ("US-NY", "likely")
-    assert "899-aa" in new_york.source
+    assert "899-aa" in new_york.source.en
     assert_bilingual(new_york)
     assert new_york.version_on(date(2024, 12, 20)) is None  # before the fixed period
     assert new_york.version_on(date(2024, 12, 21)).version == "2024-12-21"

@@ -12,7 +12,7 @@ NY = "America/New_York"
 def test_the_file_says_what_it_is():
     nydfs = regime("nydfs")
     assert (nydfs.jurisdiction, nydfs.certainty) == ("US-NY", "likely")
-    assert "500.17" in nydfs.source
+    assert "500.17" in nydfs.source.en
     assert_bilingual(nydfs)
 
 

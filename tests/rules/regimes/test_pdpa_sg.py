@@ -15,7 +15,7 @@ SG = "Asia/Singapore"
 def test_the_file_says_what_it_is():
     pdpa = regime("pdpa_sg")
     assert (pdpa.jurisdiction, pdpa.certainty) == ("SG", "firm")
-    assert "26D" in pdpa.source
+    assert "26D" in pdpa.source.en
     assert_bilingual(pdpa)
     assert report("pdpa_sg", "pdpc").legal and not report("pdpa_sg", "individuals").legal
 

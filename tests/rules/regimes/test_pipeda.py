@@ -14,7 +14,7 @@ TORONTO = "America/Toronto"
 def test_the_file_says_what_it_is():
     pipeda = regime("pipeda")
     assert (pipeda.jurisdiction, pipeda.certainty) == ("CA", "firm")
-    assert "10.1" in pipeda.source and "10.3" in pipeda.source and "SOR/2018-64" in pipeda.source
+    assert "10.1" in pipeda.source.en and "10.3" in pipeda.source.en and "SOR/2018-64" in pipeda.source.en
     assert_bilingual(pipeda)
 
 

@@ -16,7 +16,7 @@ DETERMINED = local(CHICAGO, 2026, 1, 15, 9, 0)  # Thu 15 January 2026, 09:00 CST
 def test_the_file_says_what_it_is():
     texas = regime("texas")
     assert (texas.jurisdiction, texas.certainty) == ("US-TX", "likely")
-    assert "521.053" in texas.source
+    assert "521.053" in texas.source.en
     assert_bilingual(texas)
 
 

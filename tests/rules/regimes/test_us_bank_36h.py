@@ -13,7 +13,7 @@ NY = "America/New_York"
 def test_the_file_says_what_it_is():
     bank = regime("us_bank_36h")
     assert (bank.jurisdiction, bank.certainty) == ("US", "likely")
-    assert "53" in bank.source and "225" in bank.source and "304" in bank.source
+    assert "53" in bank.source.en and "225" in bank.source.en and "304" in bank.source.en
     assert_bilingual(bank)
 
 

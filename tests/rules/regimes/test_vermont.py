@@ -23,7 +23,7 @@ NY = "America/New_York"
 def test_the_file_says_what_it_is():
     vermont = regime("vermont")
     assert (vermont.jurisdiction, vermont.certainty) == ("US-VT", "likely")
-    assert "2435" in vermont.source
+    assert "2435" in vermont.source.en
     assert_bilingual(vermont)
 
 

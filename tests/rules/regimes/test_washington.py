@@ -13,7 +13,7 @@ LA = "America/Los_Angeles"
 def test_the_file_says_what_it_is():
     washington = regime("washington")
     assert (washington.jurisdiction, washington.certainty) == ("US-WA", "likely")
-    assert "19.255.010" in washington.source
+    assert "19.255.010" in washington.source.en
     assert_bilingual(washington)
 
 
