@@ -29,6 +29,8 @@ ISO_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z")
 BARE_ID = re.compile(r"(?<![\w&])#\d+\b")
 # A count grouped the English way ("≈485,000", "1,100,000–1,300,000"): Dutch groups with points.
 ENGLISH_GROUPING = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+# A date with its month capitalised the English way ("11 Aug 2025"): Dutch writes "11 aug 2025".
+ENGLISH_MONTH = re.compile(r"\b\d{1,2} (?:Jan|Feb|Mrt|Apr|Mei|Jun|Jul|Aug|Sep|Okt|Nov|Dec) \d{4}\b")
 HUMAN_KEYS = {"summary", "label", "old_text", "new_text", "text", "lines", "heading", "state_text", "kind_label"}
 
 
@@ -104,6 +106,7 @@ def defects(text: str, language: str = "en", typed: frozenset[str] = frozenset()
         for data in typed:
             product_text = product_text.replace(data, " ")
         found += [f"number grouped the English way {m!r}" for m in ENGLISH_GROUPING.findall(product_text)]
+        found += [f"month capitalised the English way {m!r}" for m in ENGLISH_MONTH.findall(product_text)]
     found += [f"ISO-Z instant {m!r}" for m in ISO_Z.findall(text)]
     found += [f"bare id {m!r}" for m in BARE_ID.findall(text)]
     return found
