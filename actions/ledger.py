@@ -34,6 +34,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from actions.incidents import lock_open_incident
@@ -255,7 +256,7 @@ def check_size(size: int) -> None:
         raise field_error(
             "file",
             _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.")
-            % {"size": f"{size:,}", "limit": f"{limit:,}"},
+            % {"size": number_format(size, force_grouping=True), "limit": number_format(limit, force_grouping=True)},
             "too_large",
         )
 

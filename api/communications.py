@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -206,7 +207,7 @@ def _too_large(size: int) -> PayloadTooLarge:
         {
             "file": [
                 _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.")
-                % {"size": f"{size:,}", "limit": f"{limit:,}"}
+                % {"size": number_format(size, force_grouping=True), "limit": number_format(limit, force_grouping=True)}
             ]
         }
     )

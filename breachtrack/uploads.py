@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.shortcuts import render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 
@@ -55,8 +56,8 @@ def takes_uploads(view_func):
 
 def too_large_message(size: int, limit: int) -> str:
     return _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into several files.") % {
-        "size": f"{size:,}",
-        "limit": f"{limit:,}",
+        "size": number_format(size, force_grouping=True),  # the reader's grouping: 2.048 in Dutch
+        "limit": number_format(limit, force_grouping=True),
     }
 
 

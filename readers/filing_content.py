@@ -14,6 +14,7 @@ import json
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.utils import formats, translation
 from django.utils.translation import gettext
@@ -35,6 +36,7 @@ from incidents.choices import (
 )
 from readers.regime_labels import find_report, recipient_label, regime_label, report_label
 from readers.regimes import OWN_CLOCKS  # the GDPR: its clocks are the filings themselves, not "another regime"
+from readers.wording import count_text, instant_format
 from rules.filing_chains import latest_estimates
 
 # 2: the contact point is the controller's (``contact.source`` says whose), no longer always the
@@ -407,7 +409,9 @@ def _display_instant(value: dict) -> str:
         local = at.astimezone(zoneinfo.ZoneInfo(value.get("tz") or "UTC"))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         local = at
-    return f"{formats.date_format(local, 'D j M Y, H:i')} {local.tzname()}"
+    # The reader's INSTANT_FORMAT, as every other page writes an instant ("do 3 jul 2025" in Dutch,
+    # not "do 3 Jul 2025").
+    return f"{formats.date_format(local, instant_format())} {local.tzname()}"
 
 
 def display_value(key: str, value) -> str:
@@ -437,6 +441,9 @@ def display_value(key: str, value) -> str:
         roles = dict(PartyRole.choices)
         return "; ".join(f"{p['name']} ({roles.get(p['role'], p['role'])})" for p in value)
     if key.startswith("numbers."):
+        # The frozen "display" has English grouping: the figures are written in the reader's language.
+        if {"low", "high", "is_approximate", "is_at_least"} <= value.keys():
+            return count_text(SimpleNamespace(**value))
         return value["display"]
     if isinstance(value, dict) and "at" in value:
         return _display_instant(value)

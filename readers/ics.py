@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from icalendar import Alarm, Calendar, Event
 
 from notifications.models import Deadline
@@ -18,6 +19,30 @@ from rules import clocks
 from rules.deadlines import rule_for
 
 PRODID = "-//BreachTrack//Incident deadlines//EN"
+
+# The GDPR clocks' and the countdown's basis in the reader's language: the sentences of
+# rules.clocks (``ClockRule.legal_basis``, which the rules layer keeps in English only). The Dutch
+# calendar's descriptions began with them in English.
+RULE_BASES = {
+    "authority_notification": gettext_lazy(
+        "GDPR Art. 33(1): notify the supervisory authority within 72 hours of awareness"
+    ),
+    "processor_notice": gettext_lazy(
+        "GDPR Art. 33(2): processor informs the controller without undue delay "
+        "(no number in the law; 24h is a default target, contracts often fix 24 or 48h)"
+    ),
+    "data_subject_communication": gettext_lazy(
+        "GDPR Art. 34(1): communicate to data subjects without undue delay (no number in the law; 72h is a target)"
+    ),
+    "follow_up": gettext_lazy(
+        "GDPR Art. 33(4): further information in phases without undue further delay "
+        "(no number in the law; 72h is a target)"
+    ),
+    "extortion_countdown": gettext_lazy(
+        "Not a legal deadline: the threat actor's countdown is operational only and never "
+        "delays or extends Art. 33(1) or Art. 34"
+    ),
+}
 
 
 def deadlines_of(incident):
@@ -62,7 +87,7 @@ def is_met_late(deadline: Deadline) -> bool:
 
 def _description(deadline: Deadline, rule: clocks.ClockRule) -> str:
     nature = _("Legal deadline (set by law).") if deadline.is_legal_deadline else _("Target, not a legal deadline.")
-    lines = [deadline_basis(deadline) or rule.legal_basis, nature]
+    lines = [deadline_basis(deadline) or str(RULE_BASES.get(deadline.kind, rule.legal_basis)), nature]
     bound = clocks.outer_bound_at(deadline.kind, deadline.started_at)
     if bound is not None:
         lines.append(

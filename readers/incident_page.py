@@ -28,6 +28,7 @@ from incidents.choices import EstimateMeasure
 from notifications.models import Deadline, DeadlineKind
 from organisations.models import Role
 from organisations.tenancy import active_memberships
+from readers import wording
 from readers.clock_states import read_clock
 from readers.dashboard import ClockRow, deadline_subject
 from readers.estimate_chart import EstimateChart, build_chart
@@ -324,7 +325,7 @@ def _notice_words(relationship) -> str:
 def _estimate_words(estimate) -> str:
     return _("Estimate: %(measure)s %(value)s") % {
         "measure": estimate.get_measure_display(),
-        "value": estimate.display_value,
+        "value": wording.count_text(estimate),
     }
 
 

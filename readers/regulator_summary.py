@@ -111,16 +111,7 @@ def state_text(status, decided: bool) -> str:
     return _("%(left)s left") % {"left": wording.duration_text(status.remaining)}
 
 
-def count_text(estimate, number=wording.number_text) -> str:
-    """An estimate as a reader reads it, in the reader's locale: "≈485.000", "≥850.000", "10–20".
-
-    ``number``: how a number is written (:class:`readers.wording.NumberText` for many counts)."""
-    low = number(estimate.low)
-    if estimate.is_at_least:
-        return f"≥{low}"
-    if estimate.high is None or estimate.high == estimate.low:
-        return f"{'≈' if estimate.is_approximate else ''}{low}"
-    return f"{low}–{number(estimate.high)}"
+count_text = wording.count_text  # where it was first written; readers.wording holds it now
 
 
 def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> Summary:

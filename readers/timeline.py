@@ -372,7 +372,7 @@ def _estimate_events(versions, names) -> list[Entry]:
     row = versions[-1]
     texts = names.estimate_texts()
     measure = texts["measures"].get(row.measure, row.measure)
-    summary = texts["value"] % {"measure": measure, "value": AffectedEstimate.display_value.fget(row)}
+    summary = texts["value"] % {"measure": measure, "value": wording.count_text(row, texts["number"])}
     if row.party_id:
         summary = texts["for_party"] % {"summary": summary, "party": names.party(row.party_id)}
     return _event(versions, "known_at", "estimate", summary)
@@ -480,7 +480,7 @@ def _publication_events(versions, names) -> list[Entry]:
     if row.records_count is not None:
         summary = _("Data published: %(where)s (%(records)s records)") % {
             "where": row.location,
-            "records": f"{row.records_count:,}",
+            "records": wording.number_text(row.records_count),
         }
     return _event(versions, "published_at", "leak", summary)
 
@@ -539,6 +539,7 @@ class _Names:
             self._estimate_texts = {
                 "value": _("%(measure)s: %(value)s"),
                 "for_party": _("%(summary)s (for %(party)s)"),
+                "number": wording.NumberText(),  # the reader's grouping, read once per timeline
                 "measures": {
                     value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices
                 },

@@ -374,7 +374,8 @@ def draw_footer(canvas, masthead: Masthead, page: int, pages: int) -> None:
     y = MARGIN
     canvas.setLineWidth(0.3)
     canvas.line(MARGIN, y + 10, PAGE_WIDTH - MARGIN, y + 10)
-    canvas.drawString(MARGIN, y, f"{_('Chain head')}: {masthead.chain}")
+    # Not _() inside an f-string: makemessages cannot see it there, and the Dutch PDF said "Chain head".
+    canvas.drawString(MARGIN, y, _("Chain head: %(chain)s") % {"chain": masthead.chain})
     canvas.setFont(BOLD, 8)
     canvas.setFillColorRGB(0, 0, 0)
     canvas.drawRightString(PAGE_WIDTH - MARGIN, y, _("Page %(n)s of %(total)s") % {"n": page, "total": pages})

@@ -95,6 +95,22 @@ def number_text(value) -> str:
     return number_format(value, use_l10n=True, force_grouping=True)
 
 
+def count_text(estimate, number=number_text) -> str:
+    """An estimate of those affected as a reader reads it, in the reader's locale: "≈485.000",
+    "≥850.000", "10–20" in Dutch ("≈485,000" in English). ``estimate``: anything with ``low``,
+    ``high``, ``is_approximate`` and ``is_at_least`` (a row, a history row, a filing's frozen
+    number); ``number``: how a number is written (:class:`NumberText` for many counts).
+
+    Not ``AffectedEstimate.display_value``: that is the language-neutral form frozen in a filing's
+    content, with English grouping whatever the reader's language."""
+    low = number(estimate.low)
+    if estimate.is_at_least:
+        return f"≥{low}"
+    if estimate.high is None or estimate.high == estimate.low:
+        return f"{'≈' if estimate.is_approximate else ''}{low}"
+    return f"{low}–{number(estimate.high)}"
+
+
 class NumberText:
     """:func:`number_text` for many numbers in one language: the locale's grouping read once, a
     whole number grouped by ``str.format`` (what Django's grouping by threes writes, to the byte)."""

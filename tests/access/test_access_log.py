@@ -172,3 +172,39 @@ def test_the_login_throttle_counts_the_same_address_as_the_access_log(rf, settin
         for forged in ("6.6.6.6", "7.7.7.7", "1.2.3.4")
     }
     assert addresses == {"192.0.2.55"}
+
+
+def test_each_detail_of_the_access_log_is_in_the_readers_language(client, db, settings):
+    """The detail was shown as stored: the Dutch log said "Incidentpagina bekeken notes", "as of
+    2026-12-05T16:12:34.982669+00:00 (recorded)", "filing 2" and "party=5&lang=nl"."""
+    from filings.models import AuthorityFiling
+    from incidents.models import Incident
+    from ops.demo import load_demo
+    from organisations.models import User
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load_demo("a demo password for tests")
+    officer = User.objects.get(username="programme@demo.example")
+    incident = Incident.objects.visible_to(officer).get()
+    filing = AuthorityFiling.objects.filter(incident=incident).earliest("submitted_at")
+    client.force_login(officer)
+    client.cookies["django_language"] = "nl"
+    pk = incident.pk
+    for url in (
+        reverse("incidents:notes", args=[pk]),
+        reverse("filings:detail", args=[pk, filing.pk]),
+        reverse("evidence:as_of", args=[pk]) + "?at=2025-08-12T12:00",
+        reverse("evidence:as_of_diff", args=[pk]) + "?from=2025-08-01T00:00&to=2025-09-01T00:00",
+        reverse("incidents:ap_answer_sheet", args=[pk]) + f"?party={filing.controller_id}&lang=nl",
+    ):
+        assert client.get(url).status_code == 200, url
+
+    page = client.get(reverse("access:access_log", args=[pk])).content.decode()
+
+    for raw in ("notes<", "filing ", "as of ", "(recorded)", "diff ", "+00:00", "party=", "lang=nl"):
+        assert raw not in page, raw
+    assert "de notities" in page
+    assert "Eerste melding (art. 33 lid 1 AVG) aan Autoriteit Persoonsgegevens, ingediend op ma 11 aug 2025" in page
+    assert "zoals vastgelegd tot di 12 aug 2025, 12:00 CEST" in page
+    assert "wijzigingen tussen vr 1 aug 2025, 00:00 CEST en ma 1 sep 2025, 00:00 CEST" in page
+    assert f"voor {filing.controller.party}; in het Nederlands" in page

@@ -173,3 +173,31 @@ def test_the_demo_labs_calendar_holds_its_clocks_and_marks_the_met_ones(client, 
         else:
             assert event.walk("VALARM")
     assert any(row.met_at for row in rows) and any(not row.met_at for row in rows)
+
+
+def test_each_gdpr_clocks_basis_reads_as_the_rules_in_english():
+    """readers.ics.RULE_BASES translates rules.clocks' sentences: the same words in English."""
+    from django.utils import translation
+
+    from readers.ics import RULE_BASES
+    from rules.clocks import DEFAULT_RULES
+
+    with translation.override("en"):
+        assert {kind: str(text) for kind, text in RULE_BASES.items()} == {
+            kind: rule.legal_basis for kind, rule in DEFAULT_RULES.items()
+        }
+    with translation.override("nl"):  # and each has its Dutch (the countdown's too)
+        assert all(str(text).startswith(("AVG art. 3", "Geen wettelijke termijn")) for text in RULE_BASES.values())
+
+
+def test_the_demo_labs_calendar_in_dutch_gives_each_basis_in_dutch(client, demo):
+    """The Dutch calendar's descriptions began with the rules' English ("GDPR Art. 33(2): processor
+    informs the controller ..."); each line is in Dutch now."""
+    client.cookies["django_language"] = "nl"
+    found = events(fetch(client, viewer_officer(demo), demo))
+    descriptions = [str(event["description"]) for event in found.values()]
+    kinds = {row.kind for row in Deadline.objects.filter(incident=demo, is_active=True)}
+    assert {"authority_notification", "processor_notice"} <= kinds
+    assert descriptions and not any("GDPR" in text or "deadline" in text for text in descriptions)
+    assert any(text.startswith("AVG art. 33 lid 1: meld") for text in descriptions)
+    assert any(text.startswith("AVG art. 33 lid 2: de verwerker") for text in descriptions)

@@ -58,3 +58,16 @@ def test_a_file_within_the_limits_is_imported(client, officer, plan, settings):
     response = _post(client, wave, _csv(5))
     assert response.status_code == 302
     assert Recipient.objects.filter(wave=wave).count() == 5
+
+
+def test_the_sizes_in_the_refusal_are_grouped_in_the_readers_language(client, officer, plan, settings):
+    """The Dutch refusal said "Het bestand is 4,890 bytes; de limiet is 1,024 bytes": English grouping."""
+    settings.BREACHTRACK_LEDGER_MAX_BYTES = 1024
+    wave = plan()
+    client.force_login(officer)
+    client.cookies["django_language"] = "nl"
+    content = _csv(200)
+    response = _post(client, wave, content)
+    assert response.status_code == 413
+    size = f"{len(content):,}".replace(",", ".")
+    assert f"Het bestand is {size} bytes; de limiet is 1.024 bytes." in response.content.decode()

@@ -146,6 +146,7 @@ def test_the_pdf_is_in_dutch_when_the_request_asks_for_dutch(client, legal_clien
             for label in ("Timeline", "Organisation", "Generated at", "Happened", "Written down", "Who and why")
         ]
         page_one = gettext("Page %(n)s of %(total)s") % {"n": 1, "total": len(dutch)}
+        chain_head = gettext("Chain head: %(chain)s") % {"chain": ""}
         summaries = [
             flat(e.summary)
             for e in incident_timeline(demo_incident, audience=Audience.REGULATOR)
@@ -153,6 +154,9 @@ def test_the_pdf_is_in_dutch_when_the_request_asks_for_dutch(client, legal_clien
         ]
     assert "Tijdlijn" in labels  # the catalogue really has them: the test would pass on English otherwise
     assert all(label in dutch[0] for label in labels) and page_one in dutch[0]
+    # Every page's footer: the chain head in Dutch too (it was English: _() inside an f-string).
+    assert chain_head == "Kop van de bewijsketen: " and all(chain_head in page for page in dutch)
+    assert not any("Chain head" in page for page in dutch)
     assert all(summary in " ".join(dutch) for summary in summaries)
     assert "Timeline ·" in english[0] and "Tijdlijn" not in " ".join(english)
 

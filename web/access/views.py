@@ -23,6 +23,7 @@ from incidents.models import Incident
 from organisations.models import Membership
 from organisations.services import authorise
 from readers import exports
+from readers.access_detail import detail_texts
 from web.access.forms import AccessLogFilterForm
 
 PAGE_SIZE = 50
@@ -68,6 +69,9 @@ def access_log(request, pk: int):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    details = detail_texts(page.object_list, incident)
+    for entry in page.object_list:
+        entry.detail_text = details.get(entry.pk, "")
     context = {"incident": incident, "page": page, "form": form, "filter_query": query.urlencode()}
     return render(request, "access/access_log.html", context, status=status)
 

@@ -28,6 +28,7 @@ from incidents.models import (
     ProcessingRelationship,
     ProcessorNotice,
 )
+from readers import wording
 from web.admin_base import BreachTrackAdmin, rendering_request
 
 
@@ -520,7 +521,7 @@ class AffectedEstimateAdmin(RegisterAdmin):
 
     @admin.display(description=_("value"))
     def display_value(self, obj):
-        return obj.display_value
+        return wording.count_text(obj)
 
     @admin.display(description=_("newer figures"))
     def supersede_link(self, obj):

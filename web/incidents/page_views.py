@@ -23,6 +23,7 @@ from actions.filings import submit_filing
 from actions.incidents import record_estimate
 from incidents.models import Incident
 from organisations.services import authorise
+from readers import wording
 from readers.incident_page import ROWS_SHOWN, incident_page
 from readers.register import register_view
 from web.incidents.estimate_form import EstimateForm
@@ -125,7 +126,7 @@ def record_affected_estimate(request, pk: int):
         done=lambda estimate: (
             _("Estimate recorded: %(value)s (%(measure)s).")
             % {
-                "value": estimate.display_value,
+                "value": wording.count_text(estimate),
                 "measure": estimate.get_measure_display(),
             }
         ),

@@ -72,6 +72,12 @@ def grouped(value):
 
 
 @register.filter
+def estimate(value):
+    """An estimate of those affected in the page's language: ≈485,000 (English), ≈485.000 (Dutch)."""
+    return wording.count_text(value)
+
+
+@register.filter
 def human_size(value):
     """A size in bytes in people's units: 1.2 GB (English), 1,2 GB (Dutch)."""
     return show_size(value)
