@@ -111,9 +111,6 @@ def state_text(status, decided: bool) -> str:
     return _("%(left)s left") % {"left": wording.duration_text(status.remaining)}
 
 
-count_text = wording.count_text  # where it was first written; readers.wording holds it now
-
-
 def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> Summary:
     """The summary of ``incident`` as recorded by ``now``; ``rows``: its history rows, when the
     caller has read them already (:func:`readers.asof.register_as_of`)."""
@@ -184,7 +181,9 @@ def regulator_summary(incident, now: datetime, *, rows: dict | None = None) -> S
     measures = {value: str(label) for value, label in AffectedEstimate._meta.get_field("measure").flatchoices}
     number = wording.NumberText()
     counts = [
-        CountLine(measures.get(estimate.measure, estimate.measure), count_text(estimate, number), estimate.known_at)
+        CountLine(
+            measures.get(estimate.measure, estimate.measure), wording.count_text(estimate, number), estimate.known_at
+        )
         for found in register.estimates.values()
         for estimate in found
     ]

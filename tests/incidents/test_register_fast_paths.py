@@ -171,7 +171,7 @@ def test_the_summary_counts_read_as_the_estimates_display_them(demo, language):
             now = timezone.now()
             summary = regulator_summary.regulator_summary(incident, now)
             estimates = [e for found in asof.register_as_of(incident, now).estimates.values() for e in found]
-            expected = [(e.get_measure_display(), regulator_summary.count_text(e), e.known_at) for e in estimates]
+            expected = [(e.get_measure_display(), wording.count_text(e), e.known_at) for e in estimates]
             assert [(c.measure, c.value, c.known_at) for c in summary.counts] == expected
             assert expected or not incident.estimates.exists()
 
