@@ -65,6 +65,18 @@ def test_the_follow_up_filing_shows_the_frozen_art_34_decision_and_the_templates
     # none), and the completeness view says in plain words why field 118 stays empty.
     assert words["regimes"] in text
     assert words["note_118"] in page.locator("main table").filter(has_text=words["note_118"]).last.inner_text()
+    # The changes table: no heading or value broken inside a word ("Voorhe|en", "≈485.00|0" in
+    # Dutch, when the "before" column, "—" on most rows, was squeezed to its narrowest).
+    broken = page.locator("table.changes th, table.changes td").evaluate_all(
+        """cells => cells.filter(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            const words = cell.textContent.trim().split(/\\s+/).length;
+            return range.getClientRects().length > 0 && cell.textContent.trim().length > 0
+                && words === 1 && new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+        }).map(cell => cell.textContent.trim())"""
+    )
+    assert page.locator("table.changes").count() == 1 and broken == [], broken
     problems = violations(page, f"filing ({language})")[0]
     page.set_viewport_size({"width": 1280, "height": 900})
     page.shots.take(f"filing-{language}", full_page=True)
